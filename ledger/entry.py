@@ -1,0 +1,277 @@
+"""The signed entry, format v1: canonical bytes, signing, verification and the entry hash.
+
+This is the only module that does Ed25519. See ``docs/format.md`` for the specification.
+
+* signing input = ``b"accord/entry/v1\\n"`` + RFC 8785 canonical JSON of the entry;
+* signature = Ed25519 over the signing input, stored as standard base64;
+* entry hash = SHA-256(signing input || raw 64-byte signature), lower-case hex.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import rfc8785
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from ledger.errors import SignatureInvalidError, SignatureMissingError, VerificationError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+PREFIX = b"accord/entry/v1\n"
+ZERO_HASH = "0" * 64
+SIGNATURE_SIZE = 64
+
+
+def canonical_bytes(entry: Mapping[str, Any]) -> bytes:
+    """Return the RFC 8785 (JCS) canonical UTF-8 bytes of ``entry``.
+
+    Raises:
+        VerificationError: the entry holds a float or another value JCS cannot encode.
+    """
+    _reject_floats(entry)
+    try:
+        return bytes(rfc8785.dumps(entry))
+    except (rfc8785.CanonicalizationError, TypeError, ValueError) as exc:
+        raise VerificationError(f"entry cannot be canonicalised: {exc}") from None
+
+
+def signing_input(canonical: bytes) -> bytes:
+    """Return the bytes that are signed: the v1 prefix followed by the canonical entry."""
+    return PREFIX + canonical
+
+
+def entry_hash(canonical: bytes, signature: bytes) -> str:
+    """Return the entry hash: SHA-256 of the signing input and the raw signature, hex."""
+    return hashlib.sha256(signing_input(canonical) + signature).hexdigest()
+
+
+def public_key_line(public_key: Ed25519PublicKey) -> str:
+    """Return the OpenSSH public key line (``ssh-ed25519 AAAA...``) without comment."""
+    raw = public_key.public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
+    return raw.decode("ascii")
+
+
+def fingerprint(public_key: Ed25519PublicKey) -> str:
+    """Return the OpenSSH SHA256 fingerprint, exactly as ``ssh-keygen -lf`` prints it."""
+    blob = base64.b64decode(public_key_line(public_key).split()[1])
+    digest = base64.b64encode(hashlib.sha256(blob).digest()).decode("ascii")
+    return "SHA256:" + digest.rstrip("=")
+
+
+def parse_public_key_line(line: str) -> Ed25519PublicKey:
+    """Parse an OpenSSH ``ssh-ed25519`` public key line.
+
+    Raises:
+        VerificationError: the line is not an Ed25519 OpenSSH public key.
+    """
+    parts = line.split()
+    if len(parts) < 2 or parts[0] != "ssh-ed25519":
+        raise VerificationError("public key is not an 'ssh-ed25519 AAAA...' line")
+    try:
+        key = serialization.load_ssh_public_key(f"{parts[0]} {parts[1]}".encode("ascii"))
+    except (ValueError, UnicodeEncodeError, binascii.Error):
+        raise VerificationError("public key line is malformed") from None
+    if not isinstance(key, Ed25519PublicKey):
+        raise VerificationError("public key is not Ed25519")
+    return key
+
+
+@dataclass(frozen=True)
+class SignedEntry:
+    """An entry exactly as stored: its canonical text, its signature (base64) and its hash."""
+
+    text: str
+    sig: str
+    hash: str
+    data: dict[str, Any] = field(compare=False, repr=False, hash=False)
+
+    @property
+    def seq(self) -> int:
+        """The entry's position in its project's stream."""
+        return int(self.data["seq"])
+
+    @property
+    def type(self) -> str:
+        """The entry type, such as ``pledge.made``."""
+        return str(self.data["type"])
+
+    @property
+    def by(self) -> str:
+        """The handle of the party that signed the entry."""
+        return str(self.data["by"])
+
+    @property
+    def key(self) -> str:
+        """The OpenSSH fingerprint of the key that signed the entry."""
+        return str(self.data["key"])
+
+    @property
+    def body(self) -> dict[str, Any]:
+        """The type-specific body of the entry."""
+        body: dict[str, Any] = self.data["body"]
+        return body
+
+    def signature_bytes(self) -> bytes:
+        """Return the raw 64-byte signature.
+
+        Raises:
+            SignatureMissingError: no signature is stored.
+            SignatureInvalidError: the stored signature is not 64 bytes of standard base64.
+        """
+        if not self.sig:
+            raise SignatureMissingError("entry has no signature", seq=_seq_or_none(self.data))
+        try:
+            raw = base64.b64decode(self.sig, validate=True)
+        except (binascii.Error, ValueError):
+            raise SignatureInvalidError(
+                "signature is not standard base64", seq=_seq_or_none(self.data)
+            ) from None
+        if len(raw) != SIGNATURE_SIZE or base64.b64encode(raw).decode("ascii") != self.sig:
+            raise SignatureInvalidError(
+                "signature is not 64 bytes in canonical base64", seq=_seq_or_none(self.data)
+            )
+        return raw
+
+
+def sign(entry: Mapping[str, Any], private_key: Ed25519PrivateKey) -> SignedEntry:
+    """Sign ``entry`` and return it as it will be stored.
+
+    Raises:
+        VerificationError: the entry cannot be canonicalised.
+    """
+    canonical = canonical_bytes(entry)
+    signature = private_key.sign(signing_input(canonical))
+    return SignedEntry(
+        text=canonical.decode("utf-8"),
+        sig=base64.b64encode(signature).decode("ascii"),
+        hash=entry_hash(canonical, signature),
+        data=json.loads(canonical),
+    )
+
+
+def load(text: str, sig: str, stored_hash: str | None = None) -> SignedEntry:
+    """Parse a stored entry, insisting that its text is already canonical.
+
+    The signature is not checked here (see :func:`verify`), but its encoding is, and the
+    hash is recomputed from the bytes; a ``stored_hash`` that differs is an error.
+
+    Raises:
+        VerificationError: the text is not JSON, not an object, or not canonical,
+            or the stored hash does not match.
+        SignatureInvalidError: the signature is not 64 bytes of canonical base64.
+        SignatureMissingError: the signature is empty.
+    """
+    try:
+        data = json.loads(text, parse_float=_refuse_float, parse_constant=_refuse_constant)
+    except (ValueError, _FloatError) as exc:
+        raise VerificationError(f"stored entry is not valid v1 JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise VerificationError("stored entry is not a JSON object")
+    canonical = canonical_bytes(data)
+    if canonical != text.encode("utf-8"):
+        raise VerificationError(
+            "stored entry text is not in RFC 8785 canonical form", seq=_seq_or_none(data)
+        )
+    partial = SignedEntry(text=text, sig=sig, hash="", data=data)
+    digest = entry_hash(canonical, partial.signature_bytes())
+    if stored_hash is not None and stored_hash != digest:
+        raise VerificationError(
+            "stored hash does not match the entry and its signature", seq=_seq_or_none(data)
+        )
+    return SignedEntry(text=text, sig=sig, hash=digest, data=data)
+
+
+def verify(entry: SignedEntry, public_key: Ed25519PublicKey) -> None:
+    """Check the entry's signature against ``public_key``.
+
+    Raises:
+        SignatureInvalidError: the signature does not verify.
+        SignatureMissingError: the entry carries no signature.
+    """
+    signature = entry.signature_bytes()
+    try:
+        public_key.verify(signature, signing_input(entry.text.encode("utf-8")))
+    except InvalidSignature:
+        raise SignatureInvalidError(
+            f"signature of seq {_seq_or_none(entry.data)} does not verify with key "
+            f"{entry.data.get('key')}",
+            seq=_seq_or_none(entry.data),
+        ) from None
+
+
+@dataclass(frozen=True)
+class SignatureReport:
+    """Which of a set of entries carry a valid signature (the non-raising twin of verify).
+
+    Attributes:
+        signed: seqs whose signature verified with the given key.
+        missing: seqs with no signature, an unknown key, or a signature that fails.
+        complete: True when nothing is missing.
+    """
+
+    signed: tuple[int, ...]
+    missing: tuple[int, ...]
+
+    @property
+    def complete(self) -> bool:
+        """True when every entry verified."""
+        return not self.missing
+
+
+def signature_report(
+    entries: Iterable[SignedEntry], keys: Mapping[str, Ed25519PublicKey]
+) -> SignatureReport:
+    """Verify each entry with the key its ``key`` field names in ``keys``; never raises."""
+    signed: list[int] = []
+    missing: list[int] = []
+    for entry in entries:
+        public_key = keys.get(entry.key)
+        try:
+            if public_key is None:
+                raise SignatureMissingError("unknown key")
+            verify(entry, public_key)
+        except (SignatureInvalidError, SignatureMissingError):
+            missing.append(entry.seq)
+        else:
+            signed.append(entry.seq)
+    return SignatureReport(signed=tuple(signed), missing=tuple(missing))
+
+
+class _FloatError(ValueError):
+    pass
+
+
+def _refuse_float(text: str) -> Any:
+    raise _FloatError(f"number {text} is not an integer (v1 has no floats)")
+
+
+def _refuse_constant(text: str) -> Any:
+    raise _FloatError(f"{text} is not JSON")
+
+
+def _reject_floats(value: Any) -> None:
+    if isinstance(value, float):
+        raise VerificationError("entries hold no floats: write quantities as decimal strings")
+    if isinstance(value, dict):
+        for item in value.values():
+            _reject_floats(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _reject_floats(item)
+
+
+def _seq_or_none(data: Any) -> int | None:
+    if isinstance(data, dict) and isinstance(data.get("seq"), int):
+        return int(data["seq"])
+    return None

@@ -1,0 +1,81 @@
+"""Domain errors of the ledger, grouped by cause.
+
+Each error carries a plain one-line message and an optional ``hint``. None of them knows
+about exit codes: ``commands/errors.py`` alone maps causes to exit codes.
+"""
+
+from __future__ import annotations
+
+
+class LedgerError(Exception):
+    """Base class of every error the ledger raises on purpose."""
+
+    default_hint: str | None = None
+
+    def __init__(self, message: str, *, hint: str | None = None, seq: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint if hint is not None else self.default_hint
+        self.seq = seq
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class UsageError(LedgerError):
+    """A value given by the user is malformed (a date, a weight, a handle...)."""
+
+
+class NotFoundError(LedgerError):
+    """Something named does not exist: a project, a party, a seq, a key, a file."""
+
+
+class ProjectNotFoundError(NotFoundError):
+    """The named project has no stream in this ledger."""
+
+    def __init__(self, slug: str) -> None:
+        super().__init__(
+            f"no project {slug!r} in this ledger",
+            hint="`accord project list` shows the projects this ledger holds",
+        )
+        self.slug = slug
+
+
+class LedgerNotFoundError(NotFoundError):
+    """The ledger file does not exist yet."""
+
+
+class RuleViolationError(LedgerError):
+    """An entry breaks a rule of the state machine."""
+
+
+class ConflictError(RuleViolationError):
+    """Someone else wrote first, and retrying did not help."""
+
+
+class SignatureError(LedgerError):
+    """A signature, a key or a hash chain does not check out."""
+
+
+class SignatureInvalidError(SignatureError):
+    """A signature does not verify against the key that is said to have made it."""
+
+
+class SignatureMissingError(SignatureError):
+    """An entry carries no signature."""
+
+
+class KeyNotValidError(SignatureError):
+    """The key named by an entry is unknown, revoked, superseded or not the one pinned."""
+
+
+class VerificationError(SignatureError):
+    """A stored log fails verification (chain, canonical form, rules)."""
+
+
+class KeyFileError(LedgerError):
+    """A key file is missing, corrupt, of the wrong kind, or its passphrase is wrong."""
+
+
+class StorageUnavailableError(LedgerError):
+    """The event store cannot be opened or reached."""

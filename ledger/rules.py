@@ -1,0 +1,747 @@
+"""The rules of a collaboration: one deterministic state machine over signed entries.
+
+``apply(state, entry)`` checks ``entry`` against every rule and, only when all of them hold,
+advances ``state`` and returns it. A refused entry raises a :class:`~ledger.errors.LedgerError`
+before anything in ``state`` changes, so a caller may keep using the state it had.
+The same function runs when a command appends an entry, when an auditor replays a log and
+under every projection; it trusts nothing the store says beyond the entry bytes themselves.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+from ledger import entry as entry_mod
+from ledger.errors import (
+    KeyNotValidError,
+    LedgerError,
+    NotFoundError,
+    RuleViolationError,
+    VerificationError,
+)
+from ledger.format import check_entry
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    from ledger.entry import SignedEntry
+
+PROPOSED, ACTIVE, CLOSED, ABANDONED = "proposed", "active", "closed", "abandoned"
+INVITED, JOINED, DECLINED = "invited", "joined", "declined"
+PENDING, ACCEPTED, REJECTED, VOID = "pending", "accepted", "rejected", "void"
+
+
+@dataclass
+class Member:
+    """A party invited to the project, and the key it currently signs with."""
+
+    handle: str
+    pinned: str | None
+    status: str = INVITED
+    key: str | None = None
+    public_key: str | None = None
+    joined_seq: int | None = None
+    keys: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Pledge:
+    """A promise one member made to others."""
+
+    seq: int
+    by: str
+    title: str
+    weight: Decimal
+    unit: str
+    due: str
+    beneficiaries: tuple[str, ...]
+    hash: str
+    status: str = "open"
+    pending_amendment: int | None = None
+    amendments: list[int] = field(default_factory=list)
+    deliverables: list[int] = field(default_factory=list)
+    withdrawn_seq: int | None = None
+
+
+@dataclass
+class Decision:
+    """Something that needs the beneficiaries' approval: a deliverable or an amendment."""
+
+    seq: int
+    kind: str
+    pledge: int
+    by: str
+    hash: str
+    status: str = PENDING
+    approvals: dict[str, int] = field(default_factory=dict)
+    refusal: tuple[str, int, str] | None = None
+    decided_seq: int | None = None
+
+
+@dataclass
+class Deliverable(Decision):
+    """Work submitted against a pledge."""
+
+    summary: str = ""
+    quantity: Decimal = Decimal(0)
+    evidence: tuple[tuple[str, str, int], ...] = ()
+
+
+@dataclass
+class Amendment(Decision):
+    """A proposed change to a pledge; it takes effect when approved."""
+
+    changes: dict[str, str] = field(default_factory=dict)
+    reason: str = ""
+
+
+@dataclass
+class Statement:
+    """A shared-responsibility statement; every revision voids earlier signatures."""
+
+    seq: int
+    by: str
+    title: str
+    texts: list[str]
+    revisions: list[int]
+    signatures: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def version(self) -> int:
+        """The current version number, starting at 1."""
+        return len(self.texts)
+
+    @property
+    def text(self) -> str:
+        """The current text."""
+        return self.texts[-1]
+
+
+@dataclass
+class ProjectState:
+    """Everything the rules need to know about a project after some prefix of its stream."""
+
+    slug: str
+    seq: int = 0
+    head: str = entry_mod.ZERO_HASH
+    status: str = PROPOSED
+    title: str = ""
+    purpose: str = ""
+    proposer: str = ""
+    approval: str = "all"
+    close_policy: str = "all"
+    terms: str = ""
+    members: dict[str, Member] = field(default_factory=dict)
+    pledges: dict[int, Pledge] = field(default_factory=dict)
+    decisions: dict[int, Decision] = field(default_factory=dict)
+    statements: dict[int, Statement] = field(default_factory=dict)
+    types: dict[int, str] = field(default_factory=dict)
+    revoked: dict[str, int] = field(default_factory=dict)
+    final_head: str = entry_mod.ZERO_HASH
+    final_head_seq: int = 0
+    close_signatures: dict[str, int] = field(default_factory=dict)
+    closed_seq: int | None = None
+
+    def joined(self) -> list[str]:
+        """Handles of members who have joined, sorted."""
+        return sorted(h for h, m in self.members.items() if m.status == JOINED)
+
+    def waiting_for(self) -> list[str]:
+        """Handles of invited members who have neither joined nor declined, sorted."""
+        return sorted(h for h, m in self.members.items() if m.status == INVITED)
+
+    def approvals_needed(self, pledge: Pledge) -> int:
+        """How many beneficiaries must approve a deliverable or amendment of ``pledge``."""
+        count = len(pledge.beneficiaries)
+        if self.approval == "all":
+            return count
+        if self.approval == "any":
+            return 1
+        return min(int(self.approval), count)
+
+    def closes_needed(self) -> int:
+        """How many close signatures on the final head close the project."""
+        signers = [h for h in self.joined() if self.members[h].key is not None]
+        if self.close_policy == "all":
+            return len(signers)
+        return int(self.close_policy)
+
+
+def new_state(slug: str) -> ProjectState:
+    """Return the state of a project before its first entry."""
+    return ProjectState(slug=slug)
+
+
+def replay(slug: str, entries: Iterable[SignedEntry]) -> ProjectState:
+    """Fold ``apply`` over ``entries`` from the empty state.
+
+    Raises:
+        LedgerError: the first entry that breaks a rule, with its seq.
+    """
+    state = new_state(slug)
+    for item in entries:
+        apply(state, item)
+    return state
+
+
+def apply(
+    state: ProjectState, item: SignedEntry, *, unsafe_skip_signature: bool = False
+) -> ProjectState:
+    """Check ``item`` against the rules and, if it passes, advance ``state`` to include it.
+
+    Args:
+        state: the project after the entries before ``item``; it is changed in place only
+            when every check passes.
+        item: the next signed entry.
+        unsafe_skip_signature: skip the Ed25519 check (only for callers that verified the
+            signature already, such as the parallel verifier).
+
+    Returns:
+        The advanced state (the same object).
+
+    Raises:
+        VerificationError: malformed or out-of-chain entry.
+        SignatureInvalidError: the signature does not verify.
+        KeyNotValidError: the key is unknown, revoked, superseded or not the pinned one.
+        NotFoundError: the entry refers to a seq or party that does not exist.
+        RuleViolationError: the entry breaks a rule of the collaboration.
+    """
+    data = item.data
+    try:
+        check_entry(data)
+    except VerificationError as exc:
+        raise VerificationError(exc.message, seq=data.get("seq")) from None
+    seq = item.seq
+    if data["project"] != state.slug:
+        raise VerificationError(
+            f"entry belongs to project {data['project']!r}, not {state.slug!r}", seq=seq
+        )
+    if seq != state.seq + 1:
+        raise VerificationError(f"expected seq {state.seq + 1}, found seq {seq}", seq=seq)
+    if data["prev"] != state.head:
+        raise VerificationError(
+            f"prev of seq {seq} does not match the hash of seq {state.seq}", seq=seq
+        )
+    if state.status == CLOSED:
+        raise _rule(
+            f"project {state.slug!r} is closed (seq {state.closed_seq}); nothing more can be added",
+            seq,
+            hint="start a new project for further work",
+        )
+    if state.status == ABANDONED:
+        raise _rule(f"project {state.slug!r} was abandoned: every invitee declined", seq)
+    public_key = _signing_key(state, item)
+    if not unsafe_skip_signature:
+        entry_mod.verify(item, _parse_key(public_key))
+    handler = _HANDLERS[item.type]
+    try:
+        commit = handler(state, item)
+    except LedgerError as exc:
+        if exc.seq is None:
+            exc.seq = seq
+        raise
+    # Every check has passed: from here on, only assignments.
+    commit()
+    state.types[seq] = item.type
+    state.seq = seq
+    state.head = item.hash
+    if item.type != "close.signed":
+        state.final_head, state.final_head_seq = item.hash, seq
+        state.close_signatures = {}
+    return state
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+
+def _rule(message: str, seq: int | None = None, hint: str | None = None) -> RuleViolationError:
+    return RuleViolationError(message, seq=seq, hint=hint)
+
+
+@lru_cache(maxsize=1024)
+def _parse_key(line: str) -> Ed25519PublicKey:
+    return entry_mod.parse_public_key_line(line)
+
+
+def text_hash(text: str) -> str:
+    """Return the SHA-256 (hex) of a statement text, as statement.signed records it."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _signing_key(state: ProjectState, item: SignedEntry) -> str:
+    """Return the public key line ``item`` must be signed with, or raise why it cannot be."""
+    seq, by, kind, key = item.seq, item.by, item.type, item.key
+    if seq == 1 or kind == "project.proposed":
+        if seq != 1 or kind != "project.proposed":
+            raise VerificationError("a stream starts with project.proposed, and only once", seq=seq)
+        line = str(item.body["public_key"])
+        _check_fingerprint(line, key, seq)
+        return line
+    if kind in ("member.joined", "member.declined"):
+        member = state.members.get(by)
+        if member is None:
+            raise _rule(
+                f"{by!r} was not invited to project {state.slug!r}",
+                seq,
+                hint="only the members named in the proposal can join or decline",
+            )
+        if member.status != INVITED:
+            raise _rule(f"{by!r} has already {member.status} project {state.slug!r}", seq)
+        line = str(item.body["public_key"])
+        _check_fingerprint(line, key, seq)
+        if member.pinned is not None and member.pinned != key:
+            raise KeyNotValidError(
+                f"key {key} of {by!r} does not match the fingerprint pinned in the proposal "
+                f"({member.pinned})",
+                seq=seq,
+                hint="join with the key the proposer pinned, or ask for a new proposal",
+            )
+        if _key_in_use(state, key):
+            raise KeyNotValidError(f"key {key} is already used in this project", seq=seq)
+        return line
+    member = state.members.get(by)
+    if member is None or member.status != JOINED:
+        status = "invited but has not joined" if member and member.status == INVITED else None
+        raise _rule(
+            f"{by!r} is not a member of project {state.slug!r}"
+            + (f" ({status})" if status else ""),
+            seq,
+            hint="`accord project show SLUG` lists the members",
+        )
+    if member.key != key:
+        if key in state.revoked:
+            reason = f"was revoked at seq {state.revoked[key]}"
+        elif key in member.keys:
+            reason = "was replaced by a newer key"
+        else:
+            reason = f"is not the current key of {by!r}"
+        raise KeyNotValidError(
+            f"key {key} {reason}",
+            seq=seq,
+            hint="`accord project show SLUG` lists each member's current key",
+        )
+    assert member.public_key is not None
+    return member.public_key
+
+
+def _check_fingerprint(line: str, key: str, seq: int) -> None:
+    if entry_mod.fingerprint(_parse_key(line)) != key:
+        raise KeyNotValidError(
+            f"entry names key {key} but carries a different public key", seq=seq
+        )
+
+
+def _key_in_use(state: ProjectState, key: str) -> bool:
+    return any(key in m.keys for m in state.members.values())
+
+
+def _member_key(state: ProjectState, handle: str, line: str, seq: int) -> Callable[[], None]:
+    key = entry_mod.fingerprint(_parse_key(line))
+    if _key_in_use(state, key) or key in state.revoked:
+        raise KeyNotValidError(f"key {key} was used in this project before", seq=seq)
+    member = state.members[handle]
+
+    def commit() -> None:
+        member.key, member.public_key = key, line
+        member.keys.append(key)
+
+    return commit
+
+
+def _find(state: ProjectState, seq: int, what: str) -> str:
+    kind = state.types.get(seq)
+    if kind is None:
+        raise NotFoundError(
+            f"no entry at seq {seq} in project {state.slug!r}",
+            hint=f"`accord trail {state.slug}` lists every seq",
+        )
+    return kind
+
+
+def _pledge(state: ProjectState, seq: int) -> Pledge:
+    kind = _find(state, seq, "pledge")
+    pledge = state.pledges.get(seq)
+    if pledge is None:
+        raise _rule(
+            f"seq {seq} is a {kind} entry, not a pledge",
+            hint=f"`accord pledge list {state.slug}` lists pledges by seq",
+        )
+    return pledge
+
+
+def _require_active(state: ProjectState, item: SignedEntry) -> None:
+    if state.status != ACTIVE:
+        waiting = ", ".join(state.waiting_for())
+        raise _rule(
+            f"project {state.slug!r} is not active yet: waiting for {waiting} to join",
+            item.seq,
+            hint="every invited member must join (or decline) first",
+        )
+
+
+# --- handlers: checks first, then a commit closure that only assigns ------------------------
+
+Handler = Callable[[ProjectState, "SignedEntry"], Callable[[], None]]
+
+
+def _project_proposed(state: ProjectState, item: SignedEntry) -> Callable[[], None]:
+    body = item.body
+    members = {m["handle"]: m["key"] for m in body["members"]}
+    if members.get(item.by) != item.key:
+        raise _rule("the proposer must be listed as a member with its own key")
+    if len(members) < 2:
+        raise _rule("a collaboration needs at least two members", hint="invite a partner")
+    if body["close"] != "all" and int(body["close"]) > len(members):
+        raise _rule(f"close policy {body['close']} is more than the {len(members)} members")
+
+    def commit() -> None:
+        state.title, state.purpose = body["title"], body["purpose"]
+        state.proposer, state.terms = item.by, item.hash
+        state.approval, state.close_policy = body["approval"], body["close"]
+        for handle, pinned in members.items():
+            state.members[handle] = Member(handle=handle, pinned=pinned)
+        proposer = state.members[item.by]
+        proposer.status, proposer.joined_seq = JOINED, 1
+        proposer.key, proposer.public_key = item.key, body["public_key"]
+        proposer.keys.append(item.key)
+
+    return commit
+
+
+def _update_status(state: ProjectState) -> None:
+    if state.status == PROPOSED and not state.waiting_for():
+        state.status = ACTIVE if len(state.joined()) >= 2 else ABANDONED
+
+
+def _member_joined(state: ProjectState, item: SignedEntry) -> Callable[[], None]:
+    if item.body["terms"] != state.terms:
+        raise _rule("the joining member accepted different terms (terms hash mismatch)")
+    member = state.members[item.by]
+
+    def commit() -> None:
+        member.status, member.joined_seq = JOINED, item.seq
+        member.key, member.public_key = item.key, item.body["public_key"]
+        member.keys.append(item.key)
+        _update_status(state)
+
+    return commit
+
+
+def _member_declined(state: ProjectState, item: SignedEntry) -> Callable[[], None]:
+    if item.body["terms"] != state.terms:
+        raise _rule("the declining member saw different terms (terms hash mismatch)")
+    member = state.members[item.by]
+
+    def commit() -> None:
+        member.status = DECLINED
+        _update_status(state)
+
+    return commit
+
+
+def _key_rotated(state: ProjectState, item: SignedEntry) -> Callable[[], None]:
+    return _member_key(state, item.by, item.body["public_key"], item.seq)
+
+
+def _key_revoked(state: ProjectState, item: SignedEntry) -> Callable[[], None]:
+    body = item.body
+    if body["fingerprint"] != item.key:
+        raise _rule(
+            f"{item.by!r} can only revoke the key it signs with ({item.key})",
+            hint="sign the revocation with the key being revoked",
+        )
+    replace = (
+        _member_key(state, item.by, body["replacement"], item.seq)
+        if body["replacement"] is not None
+        else None
+    )
+    member = state.members[item.by]
+
+    def commit() -> None:
+        state.revoked[item.key] = item.seq
+        member.key, member.public_key = None, None
+        if replace is not None:
+            replace()
+
+    return commit
+
+
+def _pledge_made(state: ProjectState, item: SignedEntry) -> Callable[[], None]:
+    _require_active(state, item)
+    body = item.body
+    for handle in body["beneficiaries"]:
+        if handle == item.by:
+            raise _rule("a pledge's beneficiaries are the other members, not its promisor")
+        if handle not in state.members or state.members[handle].status != JOINED:
+            raise NotFoundError(
+                f"beneficiary {handle!r} is not a member of project {state.slug!r}",
+                hint=f"`accord project show {state.slug}` lists the members",
+            )
+
+    def commit() -> None:
+        state.pledges[item.seq] = Pledge(
+            seq=item.seq,
+            by=item.by,
+            title=body["title"],
+            weight=Decimal(body["weight"]),
+            unit=body["unit"],
+            due=body["due"],
+            beneficiaries=tuple(body["beneficiaries"]),
+            hash=item.hash,
+        )
+
+    return commit
+
+
+def _own_open_pledge(state: ProjectState, item: SignedEntry, verb: str) -> Pledge:
+    _require_active(state, item)
+    pledge = _pledge(state, item.body["pledge"])
+    if pledge.by != item.by:
+        raise _rule(
+            f"pledge {pledge.seq} belongs to {pledge.by!r}; only its promisor can {verb} it"
+        )
+    if pledge.status == "withdrawn":
+        raise _rule(f"pledge {pledge.seq} was withdrawn at seq {pledge.withdrawn_seq}")
+    return pledge
+
+
+def _pledge_amended(state: ProjectState, item: SignedEntry) -> Callable[[], None]:
+    pledge = _own_open_pledge(state, item, "amend")
+    if pledge.pending_amendment is not None:
+        raise _rule(
+            f"pledge {pledge.seq} already has a pending amendment (seq {pledge.pending_amendment})",
+            hint="wait until it is approved or rejected",
+        )
+    changes: dict[str, str] = item.body["changes"]
+    current = {"title": pledge.title, "weight": str(pledge.weight), "due": pledge.due}
+    if all(
+        (Decimal(value) == pledge.weight) if name == "weight" else value == current[name]
+        for name, value in changes.items()
+    ):
+        raise _rule(f"the amendment changes nothing in pledge {pledge.seq}")
+
+    def commit() -> None:
+        state.decisions[item.seq] = Amendment(
+            seq=item.seq,
+            kind="amendment",
+            pledge=pledge.seq,
+            by=item.by,
+            hash=item.hash,
+            changes=dict(changes),
+            reason=item.body["reason"],
+        )
+        pledge.pending_amendment = item.seq
+        pledge.amendments.append(item.seq)
+
+    return commit
+
+
+def _pledge_withdrawn(state: ProjectState, item: SignedEntry) -> Callable[[], None]:
+    pledge = _own_open_pledge(state, item, "withdraw")
+
+    def commit() -> None:
+        pledge.status, pledge.withdrawn_seq = "withdrawn", item.seq
+        if pledge.pending_amendment is not None:
+            amendment = state.decisions[pledge.pending_amendment]
+            amendment.status, amendment.decided_seq = VOID, item.seq
+            pledge.pending_amendment = None
+
+    return commit
+
+
+def _deliverable_submitted(state: ProjectState, item: SignedEntry) -> Callable[[], None]:
+    pledge = _own_open_pledge(state, item, "deliver on")
+    body = item.body
+
+    def commit() -> None:
+        state.decisions[item.seq] = Deliverable(
+            seq=item.seq,
+            kind="deliverable",
+            pledge=pledge.seq,
+            by=item.by,
+            hash=item.hash,
+            summary=body["summary"],
+            quantity=Decimal(body["quantity"]),
+            evidence=tuple((e["name"], e["sha256"], e["size"]) for e in body["evidence"]),
+        )
+        pledge.deliverables.append(item.seq)
+
+    return commit
+
+
+def _decision_for(state: ProjectState, item: SignedEntry) -> tuple[Decision, Pledge]:
+    _require_active(state, item)
+    target = item.body["target"]
+    kind = _find(state, target, "target")
+    decision = state.decisions.get(target)
+    if decision is None:
+        raise _rule(
+            f"seq {target} is a {kind} entry; only deliverables and amendments are approved",
+        )
+    if item.body["target_hash"] != decision.hash:
+        raise _rule(f"the target hash does not match the hash of seq {target}")
+    pledge = state.pledges[decision.pledge]
+    if decision.by == item.by:
+        raise _rule(
+            f"{item.by!r} cannot approve or reject its own {decision.kind} (seq {target})",
+            hint="a beneficiary of the pledge must decide",
+        )
+    if item.by not in pledge.beneficiaries:
+        raise _rule(
+            f"{item.by!r} is not a beneficiary of pledge {pledge.seq}; "
+            f"only {', '.join(pledge.beneficiaries)} decide on it",
+        )
+    if item.by in decision.approvals:
+        raise _rule(
+            f"{item.by!r} already approved seq {target} (at seq {decision.approvals[item.by]})"
+        )
+    if decision.status != PENDING:
+        raise _rule(
+            f"{decision.kind} seq {target} is already {decision.status}"
+            + (f" (seq {decision.decided_seq})" if decision.decided_seq else "")
+        )
+    return decision, pledge
+
+
+def _approval_given(state: ProjectState, item: SignedEntry) -> Callable[[], None]:
+    decision, pledge = _decision_for(state, item)
+    needed = state.approvals_needed(pledge)
+
+    def commit() -> None:
+        decision.approvals[item.by] = item.seq
+        if len(decision.approvals) >= needed:
+            decision.status, decision.decided_seq = ACCEPTED, item.seq
+            if isinstance(decision, Amendment):
+                _apply_amendment(pledge, decision)
+
+    return commit
+
+
+def _apply_amendment(pledge: Pledge, amendment: Amendment) -> None:
+    changes = amendment.changes
+    pledge.title = changes.get("title", pledge.title)
+    pledge.due = changes.get("due", pledge.due)
+    if "weight" in changes:
+        pledge.weight = Decimal(changes["weight"])
+    pledge.pending_amendment = None
+
+
+def _approval_refused(state: ProjectState, item: SignedEntry) -> Callable[[], None]:
+    decision, pledge = _decision_for(state, item)
+
+    def commit() -> None:
+        decision.status, decision.decided_seq = REJECTED, item.seq
+        decision.refusal = (item.by, item.seq, item.body["reason"])
+        if pledge.pending_amendment == decision.seq:
+            pledge.pending_amendment = None
+
+    return commit
+
+
+def _statement(state: ProjectState, seq: int) -> Statement:
+    kind = _find(state, seq, "statement")
+    statement = state.statements.get(seq)
+    if statement is None:
+        raise _rule(
+            f"seq {seq} is a {kind} entry, not a statement",
+            hint=f"`accord statement list {state.slug}` lists statements by seq",
+        )
+    return statement
+
+
+def _statement_proposed(state: ProjectState, item: SignedEntry) -> Callable[[], None]:
+    _require_active(state, item)
+
+    def commit() -> None:
+        state.statements[item.seq] = Statement(
+            seq=item.seq,
+            by=item.by,
+            title=item.body["title"],
+            texts=[item.body["text"]],
+            revisions=[item.seq],
+        )
+
+    return commit
+
+
+def _statement_signed(state: ProjectState, item: SignedEntry) -> Callable[[], None]:
+    _require_active(state, item)
+    statement = _statement(state, item.body["statement"])
+    if item.body["version"] != statement.version:
+        raise _rule(
+            f"statement {statement.seq} is at version {statement.version}, "
+            f"not version {item.body['version']}",
+            hint="read the current text with `accord statement show` and sign again",
+        )
+    if item.body["text_hash"] != text_hash(statement.text):
+        raise _rule(f"the signed text hash does not match statement {statement.seq}")
+    if item.by in statement.signatures:
+        raise _rule(
+            f"{item.by!r} already signed version {statement.version} of statement "
+            f"{statement.seq} (seq {statement.signatures[item.by]})"
+        )
+
+    def commit() -> None:
+        statement.signatures[item.by] = item.seq
+
+    return commit
+
+
+def _statement_revised(state: ProjectState, item: SignedEntry) -> Callable[[], None]:
+    _require_active(state, item)
+    statement = _statement(state, item.body["statement"])
+    if item.body["text"] == statement.text:
+        raise _rule(f"the revision does not change the text of statement {statement.seq}")
+
+    def commit() -> None:
+        statement.texts.append(item.body["text"])
+        statement.revisions.append(item.seq)
+        statement.signatures = {}
+
+    return commit
+
+
+def _close_signed(state: ProjectState, item: SignedEntry) -> Callable[[], None]:
+    _require_active(state, item)
+    body = item.body
+    if body["head"] != state.final_head or body["head_seq"] != state.final_head_seq:
+        raise _rule(
+            f"the close signature names head seq {body['head_seq']}, but the final head is "
+            f"seq {state.final_head_seq}",
+            hint="an entry was added since; sign the close again",
+        )
+    if item.by in state.close_signatures:
+        raise _rule(f"{item.by!r} already signed the close of this head")
+    needed = state.closes_needed()
+
+    def commit() -> None:
+        state.close_signatures[item.by] = item.seq
+        if len(state.close_signatures) >= needed:
+            state.status, state.closed_seq = CLOSED, item.seq
+
+    return commit
+
+
+_HANDLERS: dict[str, Handler] = {
+    "project.proposed": _project_proposed,
+    "member.joined": _member_joined,
+    "member.declined": _member_declined,
+    "key.rotated": _key_rotated,
+    "key.revoked": _key_revoked,
+    "pledge.made": _pledge_made,
+    "pledge.amended": _pledge_amended,
+    "pledge.withdrawn": _pledge_withdrawn,
+    "deliverable.submitted": _deliverable_submitted,
+    "approval.given": _approval_given,
+    "approval.refused": _approval_refused,
+    "statement.proposed": _statement_proposed,
+    "statement.signed": _statement_signed,
+    "statement.revised": _statement_revised,
+    "close.signed": _close_signed,
+}
+

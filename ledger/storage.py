@@ -1,0 +1,124 @@
+"""Choosing the event store: the one place that speaks eventsourcing's settings.
+
+A file path selects SQLite (``eventsourcing.sqlite``); a ``postgresql://`` URL selects
+PostgreSQL (``eventsourcing.postgres``, psycopg 3). ``?schema=NAME`` in the URL selects a
+PostgreSQL schema. The default ledger is ``./accord.db``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlparse
+
+from ledger.application import Ledger
+from ledger.errors import LedgerNotFoundError, StorageUnavailableError, UsageError
+
+DEFAULT_LEDGER = "accord.db"
+POSTGRES_SCHEMES = ("postgresql", "postgres")
+
+
+def default_url() -> str:
+    """Return ``ACCORD_LEDGER`` or the default ``./accord.db``."""
+    return os.environ.get("ACCORD_LEDGER") or DEFAULT_LEDGER
+
+
+def is_postgres(url: str) -> bool:
+    """Return True when ``url`` names a PostgreSQL database."""
+    return urlparse(url).scheme in POSTGRES_SCHEMES
+
+
+def settings(url: str) -> dict[str, str]:
+    """Translate a ledger path or URL into eventsourcing's environment settings.
+
+    Raises:
+        UsageError: the URL is malformed.
+    """
+    if is_postgres(url):
+        parsed = urlparse(url)
+        query = parse_qs(parsed.query)
+        dbname = unquote(parsed.path.lstrip("/"))
+        if not dbname or not parsed.hostname:
+            raise UsageError(
+                f"PostgreSQL URL {redact(url)!r} needs a host and a database",
+                hint="write postgresql://USER@HOST:PORT/DBNAME",
+            )
+        env = {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": dbname,
+            "POSTGRES_HOST": parsed.hostname,
+            "POSTGRES_PORT": str(parsed.port or 5432),
+            "POSTGRES_USER": unquote(parsed.username or "postgres"),
+            "POSTGRES_PASSWORD": unquote(parsed.password or ""),
+            "POSTGRES_CONNECT_TIMEOUT": query.get("connect_timeout", ["5"])[0],
+            "POSTGRES_POOL_SIZE": "2",
+            "POSTGRES_MAX_OVERFLOW": "2",
+            "CREATE_TABLE": "y",
+        }
+        if "schema" in query:
+            env["POSTGRES_SCHEMA"] = query["schema"][0]
+        return env
+    if url.startswith("sqlite:///"):
+        url = url[len("sqlite:///") :]
+    if ":" in url.split("/")[0] and "://" in url:
+        raise UsageError(
+            f"ledger {url!r} is neither a file path nor a postgresql:// URL",
+            hint="use a path such as ./accord.db or postgresql://postgres@127.0.0.1/test",
+        )
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+        "SQLITE_DBNAME": str(Path(url)),
+        "SQLITE_LOCK_TIMEOUT": "30",
+        "CREATE_TABLE": "y",
+    }
+
+
+def redact(url: str) -> str:
+    """Return ``url`` without its password, for messages."""
+    parsed = urlparse(url)
+    if parsed.password:
+        return url.replace(f":{parsed.password}@", ":***@")
+    return url
+
+
+def open_ledger(url: str | None = None, *, create: bool = False) -> Ledger:
+    """Open the ledger at ``url`` (default: ``ACCORD_LEDGER`` or ``./accord.db``).
+
+    Args:
+        url: a file path (SQLite) or a ``postgresql://`` URL.
+        create: create a missing SQLite file (``accord init``); otherwise a missing file is
+            an error, so a typo never silently starts an empty ledger.
+
+    Raises:
+        UsageError: the URL is malformed.
+        LedgerNotFoundError: the SQLite file does not exist and ``create`` is false.
+        StorageUnavailableError: the store cannot be opened or reached.
+    """
+    url = url or default_url()
+    env = settings(url)
+    if not is_postgres(url):
+        path = Path(env["SQLITE_DBNAME"])
+        if not path.exists() and not create:
+            raise LedgerNotFoundError(
+                f"no ledger at {path}",
+                hint="run `accord init` here, or point --ledger / ACCORD_LEDGER at your ledger",
+            )
+        if create and not path.exists():
+            directory = path.parent if str(path.parent) else Path()
+            if not directory.is_dir() or not os.access(directory, os.W_OK):
+                raise StorageUnavailableError(
+                    f"cannot create the ledger {path}: directory {directory} is not writable",
+                    hint="choose a writable location with --ledger",
+                )
+    try:
+        return Ledger(env)
+    except StorageUnavailableError as exc:
+        raise StorageUnavailableError(
+            f"cannot open the ledger {redact(url)}: {exc.message.split(': ', 1)[-1]}",
+            hint=exc.hint,
+        ) from None
+    except OSError as exc:
+        raise StorageUnavailableError(
+            f"cannot open the ledger {redact(url)}: {exc}",
+            hint="check the path and its permissions",
+        ) from None
