@@ -1,0 +1,1 @@
+"""The accord command line (click): parse, delegate to ledger/projections, render."""

@@ -1,0 +1,98 @@
+"""The root ``accord`` command group."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from commands.errors import ExitCode, exit_code_for, report
+from commands.options import LEDGER_HELP, AppContext, _remember_url
+from ledger import __version__
+from ledger.errors import LedgerError
+
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+class AccordGroup(click.Group):
+    """A click group that turns ledger errors into one line, a hint and an exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the command; report ledger errors and unexpected ones briefly."""
+        try:
+            return super().invoke(ctx)
+        except LedgerError as error:
+            if _debug(ctx):
+                raise
+            report(error)
+            ctx.exit(exit_code_for(error))
+        except (click.exceptions.Exit, click.ClickException, click.Abort, KeyboardInterrupt):
+            raise
+        except Exception as error:
+            if _debug(ctx):
+                raise
+            click.echo(f"Error: unexpected {type(error).__name__}: {error}", err=True)
+            click.echo("Hint: rerun with --debug for the traceback, and report it", err=True)
+            ctx.exit(ExitCode.UNEXPECTED)
+
+
+def _debug(ctx: click.Context) -> bool:
+    app = ctx.find_object(AppContext)
+    return bool(app and app.debug)
+
+
+@click.group(cls=AccordGroup, context_settings=CONTEXT_SETTINGS)
+@click.version_option(__version__, "--version", prog_name="accord")
+@click.option("--debug", is_flag=True, help="Show tracebacks for unexpected errors.")
+@click.option(
+    "--ledger",
+    metavar="PATH|URL",
+    envvar="ACCORD_LEDGER",
+    expose_value=False,
+    callback=_remember_url,
+    help=LEDGER_HELP,
+)
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """accord: a signed, hash-chained ledger of who promised, delivered and approved what.
+
+    \b
+    Exit codes: 0 ok, 1 unexpected, 2 usage, 3 not found, 4 rule violation or conflict,
+    5 signature or verification failure, 6 storage unavailable, 7 key file problem.
+
+    \b
+        accord init
+        accord key new acme
+        accord project propose spring-campaign --title "Spring campaign" --member burgerco --as acme
+    """
+    app = ctx.ensure_object(AppContext)
+    app.debug = debug
+    ctx.call_on_close(app.close)
+
+
+def _register() -> None:
+    from commands import demo, keys, pledges, projects, statements
+
+    cli.add_command(projects.init)
+    cli.add_command(keys.keys)
+    cli.add_command(projects.projects)
+    cli.add_command(pledges.pledges)
+    cli.add_command(pledges.deliver)
+    cli.add_command(pledges.approve)
+    cli.add_command(pledges.reject)
+    cli.add_command(statements.statements)
+    cli.add_command(projects.close)
+    cli.add_command(demo.demo)
+
+
+_register()
+
+
+def main() -> None:
+    """Console entry point."""
+    cli.main(prog_name="accord")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

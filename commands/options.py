@@ -1,0 +1,110 @@
+"""Options shared by many commands: the ledger, the signing party and its key."""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from ledger import keys as key_store
+from ledger import storage
+from ledger.format import normalise_handle
+
+if TYPE_CHECKING:
+    from ledger.application import Ledger
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass
+class AppContext:
+    """What the root command passes down: debug mode, the ledger URL, the open ledger."""
+
+    debug: bool = False
+    url: str | None = None
+    _ledger: Ledger | None = field(default=None, repr=False)
+
+    def ledger(self, *, create: bool = False) -> Ledger:
+        """Open the ledger once (lazily) and close it when the command ends."""
+        if self._ledger is None:
+            self._ledger = storage.open_ledger(self.url, create=create)
+            click.get_current_context().call_on_close(self.close)
+        return self._ledger
+
+    def close(self) -> None:
+        """Close the ledger's connections."""
+        if self._ledger is not None:
+            self._ledger.close()
+            self._ledger = None
+
+
+def _remember_url(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    if value:
+        ctx.ensure_object(AppContext).url = value
+
+
+LEDGER_HELP = "Ledger: a SQLite file path or a postgresql:// URL [env ACCORD_LEDGER; default ./accord.db]."
+
+
+def ledger_option(func: F) -> F:
+    """Accept ``--ledger PATH|URL`` on a command (also accepted before the command)."""
+    return click.option(
+        "--ledger",
+        metavar="PATH|URL",
+        expose_value=False,
+        callback=_remember_url,
+        help=LEDGER_HELP,
+    )(func)
+
+
+def pass_ledger(func: F) -> F:
+    """Open the ledger and pass it as the first argument (adds ``--ledger``)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        app = click.get_current_context().ensure_object(AppContext)
+        return func(app.ledger(), *args, **kwargs)
+
+    return ledger_option(wrapper)  # type: ignore[arg-type]
+
+
+def read_passphrase(prompt: str, *, env: str = "ACCORD_PASSPHRASE", confirm: bool = False) -> str:
+    """Return the passphrase from ``env`` or prompt for it (hidden input)."""
+    value = os.environ.get(env)
+    if value is not None:
+        return value
+    result: str = click.prompt(prompt, hide_input=True, confirmation_prompt=confirm)
+    return result
+
+
+def signer_option(func: F) -> F:
+    """Add ``--as HANDLE`` and ``--key NAME``; load and decrypt the key; pass ``signer``."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        handle = normalise_handle(kwargs.pop("as_"), "party")
+        key_name = kwargs.pop("key_name") or handle
+        key_store.info(key_name)  # a missing key is reported before any prompt
+        passphrase = read_passphrase(f"Passphrase for key {key_name!r}")
+        kwargs["signer"] = key_store.load_signer(handle, key_name, passphrase)
+        return func(*args, **kwargs)
+
+    wrapper = click.option(
+        "--key",
+        "key_name",
+        metavar="NAME",
+        help="Sign with the key NAME [default: the key named like the party].",
+    )(wrapper)
+    wrapper = click.option(
+        "--as",
+        "as_",
+        metavar="HANDLE",
+        envvar="ACCORD_PARTY",
+        required=True,
+        help="The party that signs [env ACCORD_PARTY].",
+    )(wrapper)
+    return wrapper  # type: ignore[return-value]

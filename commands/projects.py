@@ -1,0 +1,254 @@
+"""``accord init``, ``accord project ...`` and ``accord close``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import click
+
+from commands.options import AppContext, ledger_option, pass_ledger, signer_option
+from commands.output import output_options, render, render_object
+from commands.receipts import render_receipt
+from ledger import keys as key_store
+from ledger import storage
+from ledger.format import normalise_slug
+from projections import views
+
+if TYPE_CHECKING:
+    from ledger.application import Ledger
+    from ledger.keys import Signer
+
+
+@click.command(name="init")
+@ledger_option
+@click.pass_obj
+def init(app: AppContext) -> None:
+    """Create an empty ledger (default ./accord.db, or --ledger PATH|URL).
+
+    \b
+        accord init --ledger ./campaign.db
+    """
+    ledger = app.ledger(create=True)
+    count = len(ledger.list_slugs())
+    where = storage.redact(app.url or storage.default_url())
+    click.echo(f"ledger ready at {where} ({count} project{'s' if count != 1 else ''})")
+
+
+@click.group(name="project")
+def projects() -> None:
+    """Propose, join, decline and inspect projects (collaborations).
+
+    \b
+        accord project show spring-campaign
+    """
+
+
+def _parse_member(value: str) -> tuple[str, str | None]:
+    handle, _, pinned = value.partition("=")
+    return handle.strip(), (pinned.strip() or None)
+
+
+@projects.command(name="propose")
+@click.argument("slug")
+@click.option("--title", required=True, help="The project's title.")
+@click.option("--purpose", default="", help="What the collaboration is for.")
+@click.option(
+    "--member",
+    "members",
+    multiple=True,
+    required=True,
+    metavar="HANDLE[=FINGERPRINT]",
+    help="Invite a member; pin its key by fingerprint (repeatable).",
+)
+@click.option(
+    "--approval",
+    default="all",
+    show_default=True,
+    metavar="all|any|N",
+    help="How many beneficiaries must approve a deliverable or amendment.",
+)
+@click.option(
+    "--close",
+    "close_policy",
+    default="all",
+    show_default=True,
+    metavar="all|N",
+    help="How many members must sign the close.",
+)
+@signer_option
+@output_options
+@pass_ledger
+def projects_propose(
+    ledger: Ledger,
+    slug: str,
+    title: str,
+    purpose: str,
+    members: tuple[str, ...],
+    approval: str,
+    close_policy: str,
+    signer: Signer,
+    output_format: str,
+) -> None:
+    """Propose project SLUG with its terms; the proposer is a member.
+
+    \b
+        accord project propose spring-campaign --title "Spring campaign" \\
+            --member burgerco --member veggie=SHA256:... --approval all --as acme
+    """
+    invited = dict(_parse_member(m) for m in members)
+    receipt = ledger.propose_project(
+        normalise_slug(slug),
+        title=title,
+        purpose=purpose,
+        members=invited,
+        approval=approval,
+        close=close_policy,
+        signer=signer,
+    )
+    render_receipt(receipt, output_format=output_format)
+
+
+@projects.command(name="join")
+@click.argument("slug")
+@signer_option
+@output_options
+@pass_ledger
+def projects_join(ledger: Ledger, slug: str, signer: Signer, output_format: str) -> None:
+    """Join project SLUG as an invited member, accepting its terms.
+
+    \b
+        accord project join spring-campaign --as burgerco
+    """
+    render_receipt(ledger.join_project(slug, signer=signer), output_format=output_format)
+
+
+@projects.command(name="decline")
+@click.argument("slug")
+@click.option("--reason", required=True, help="Why you decline.")
+@signer_option
+@output_options
+@pass_ledger
+def projects_decline(
+    ledger: Ledger, slug: str, reason: str, signer: Signer, output_format: str
+) -> None:
+    """Decline the invitation to project SLUG.
+
+    \b
+        accord project decline spring-campaign --reason "No budget this year" --as veggie
+    """
+    receipt = ledger.decline_project(slug, reason=reason, signer=signer)
+    render_receipt(receipt, output_format=output_format)
+
+
+@projects.command(name="rotate-key")
+@click.argument("slug")
+@click.option("--new-key", required=True, metavar="NAME", help="The key to sign with from now on.")
+@signer_option
+@output_options
+@pass_ledger
+def projects_rotate_key(
+    ledger: Ledger, slug: str, new_key: str, signer: Signer, output_format: str
+) -> None:
+    """Replace your key in SLUG with key NEW_KEY (signed with your current key).
+
+    \b
+        accord project rotate-key spring-campaign --new-key acme-2027 --as acme
+    """
+    public_key = key_store.info(new_key).public_key
+    receipt = ledger.rotate_key(slug, new_public_key=public_key, signer=signer)
+    render_receipt(receipt, output_format=output_format)
+
+
+@projects.command(name="revoke-key")
+@click.argument("slug")
+@click.argument("fingerprint")
+@click.option("--reason", required=True, help="Why the key is revoked (e.g. lost, leaked).")
+@click.option("--new-key", metavar="NAME", help="A replacement key to sign with from now on.")
+@signer_option
+@output_options
+@pass_ledger
+def projects_revoke_key(
+    ledger: Ledger,
+    slug: str,
+    fingerprint: str,
+    reason: str,
+    new_key: str | None,
+    signer: Signer,
+    output_format: str,
+) -> None:
+    """Revoke your key FINGERPRINT in SLUG; entries after this may not use it.
+
+    Sign with the key being revoked. Without --new-key you cannot sign in this project
+    any more.
+
+    \b
+        accord project revoke-key spring-campaign SHA256:... --reason leaked \\
+            --new-key acme-2027 --as acme
+    """
+    replacement = key_store.info(new_key).public_key if new_key else None
+    receipt = ledger.revoke_key(
+        slug, fingerprint, reason=reason, replacement=replacement, signer=signer
+    )
+    render_receipt(receipt, output_format=output_format)
+
+
+@projects.command(name="list")
+@output_options
+@pass_ledger
+def projects_list(ledger: Ledger, output_format: str) -> None:
+    """List the projects in the ledger.
+
+    \b
+        accord project list --format json
+    """
+    rows = [
+        {
+            "project": s.slug,
+            "title": s.title,
+            "status": s.status,
+            "members": list(s.members),
+            "entries": s.entries,
+            "head": s.head,
+        }
+        for s in ledger.list_projects()
+    ]
+    headers = ["project", "title", "status", "members", "entries", "head"]
+    render(rows, output_format=output_format, headers=headers, empty="(no projects yet)")
+
+
+@projects.command(name="show")
+@click.argument("slug")
+@output_options
+@pass_ledger
+def projects_show(ledger: Ledger, slug: str, output_format: str) -> None:
+    """Show project SLUG: its terms, status and members with their keys.
+
+    \b
+        accord project show spring-campaign
+    """
+    detail = views.project_detail(ledger.get_state(slug))
+    if output_format != "table":
+        render_object(detail, output_format=output_format)
+        return
+    render_object(detail, output_format="table")
+    click.echo("")
+    render(detail["members"], output_format="table")
+
+
+@click.command(name="close")
+@click.argument("slug")
+@signer_option
+@output_options
+@pass_ledger
+def close(ledger: Ledger, slug: str, signer: Signer, output_format: str) -> None:
+    """Sign the close of SLUG at its final head; it closes once the close policy is met.
+
+    Any other entry added in between voids earlier close signatures.
+
+    \b
+        accord close spring-campaign --as acme
+    """
+    receipt = ledger.sign_close(slug, signer=signer)
+    render_receipt(receipt, output_format=output_format)
+
+

@@ -1,0 +1,156 @@
+"""``accord statement ...``: shared-responsibility statements."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from commands.options import pass_ledger, signer_option
+from commands.output import output_options, render, render_object
+from commands.receipts import render_receipt
+from ledger.errors import UsageError
+from projections import views
+
+if TYPE_CHECKING:
+    from ledger.application import Ledger
+    from ledger.keys import Signer
+
+
+@click.group(name="statement")
+def statements() -> None:
+    """Propose, sign, revise and read shared-responsibility statements.
+
+    \b
+        accord statement sign spring-campaign 12 --as burgerco
+    """
+
+
+def _text(text: str | None, text_file: Path | None) -> str:
+    if (text is None) == (text_file is None):
+        raise UsageError("give exactly one of --text and --text-file")
+    if text_file is not None:
+        try:
+            return text_file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageError(f"cannot read {text_file}: {exc}") from None
+    assert text is not None
+    return text
+
+
+TEXT_FILE = click.Path(exists=True, dir_okay=False, readable=True, path_type=Path)
+
+
+@statements.command(name="propose")
+@click.argument("slug")
+@click.option("--title", required=True, help="The statement's title.")
+@click.option("--text", help="The statement's text.")
+@click.option("--text-file", type=TEXT_FILE, help="Read the text from a UTF-8 file.")
+@signer_option
+@output_options
+@pass_ledger
+def statements_propose(
+    ledger: Ledger,
+    slug: str,
+    title: str,
+    text: str | None,
+    text_file: Path | None,
+    signer: Signer,
+    output_format: str,
+) -> None:
+    """Propose a statement in SLUG for every member to sign.
+
+    \b
+        accord statement propose spring-campaign --title "Joint statement" \\
+            --text-file statement.md --as acme
+    """
+    receipt = ledger.propose_statement(
+        slug, title=title, text=_text(text, text_file), signer=signer
+    )
+    render_receipt(receipt, output_format=output_format)
+
+
+@statements.command(name="sign")
+@click.argument("slug")
+@click.argument("statement", type=int)
+@signer_option
+@output_options
+@pass_ledger
+def statements_sign(
+    ledger: Ledger, slug: str, statement: int, signer: Signer, output_format: str
+) -> None:
+    """Sign the current version of statement STATEMENT of SLUG.
+
+    \b
+        accord statement sign spring-campaign 12 --as burgerco
+    """
+    receipt = ledger.sign_statement(slug, statement, signer=signer)
+    render_receipt(receipt, output_format=output_format)
+
+
+@statements.command(name="revise")
+@click.argument("slug")
+@click.argument("statement", type=int)
+@click.option("--text", help="The new text.")
+@click.option("--text-file", type=TEXT_FILE, help="Read the new text from a UTF-8 file.")
+@click.option("--reason", required=True, help="Why the text changes.")
+@signer_option
+@output_options
+@pass_ledger
+def statements_revise(
+    ledger: Ledger,
+    slug: str,
+    statement: int,
+    text: str | None,
+    text_file: Path | None,
+    reason: str,
+    signer: Signer,
+    output_format: str,
+) -> None:
+    """Revise statement STATEMENT; every earlier signature becomes void.
+
+    \b
+        accord statement revise spring-campaign 12 --text-file v2.md --reason "Legal review" --as acme
+    """
+    receipt = ledger.revise_statement(
+        slug, statement, text=_text(text, text_file), reason=reason, signer=signer
+    )
+    render_receipt(receipt, output_format=output_format)
+
+
+@statements.command(name="list")
+@click.argument("slug")
+@output_options
+@pass_ledger
+def statements_list(ledger: Ledger, slug: str, output_format: str) -> None:
+    """List the statements of SLUG: version, who signed, in force or pending.
+
+    \b
+        accord statement list spring-campaign
+    """
+    rows = views.statement_rows(ledger.get_state(slug))
+    headers = ["seq", "title", "by", "version", "signed_by", "waiting_for", "status"]
+    render(rows, output_format=output_format, headers=headers, empty="(no statements yet)")
+
+
+@statements.command(name="show")
+@click.argument("slug")
+@click.argument("statement", type=int)
+@output_options
+@pass_ledger
+def statements_show(ledger: Ledger, slug: str, statement: int, output_format: str) -> None:
+    """Show statement STATEMENT of SLUG: its text, signatures and revisions.
+
+    \b
+        accord statement show spring-campaign 12
+    """
+    detail = views.statement_detail(ledger.get_state(slug), statement)
+    if output_format != "table":
+        render_object(detail, output_format=output_format)
+        return
+    render_object({k: v for k, v in detail.items() if k != "text"}, output_format="table")
+    click.echo("")
+    click.echo(detail["text"])
+    click.echo("")
+    render(detail["revisions"], output_format="table")

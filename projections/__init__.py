@@ -1,0 +1,1 @@
+"""The read side of accord: folds over the signed entries (obligations, statements, ...)."""
