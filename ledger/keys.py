@@ -116,9 +116,15 @@ def _write_private(path: Path, data: bytes) -> None:
     os.chmod(path, 0o600)
 
 
-def _store(
-    name: str, private_key: Ed25519PrivateKey, passphrase: str, home: Path | None
+def save_key(
+    name: str, private_key: Ed25519PrivateKey, passphrase: str, home: Path | None = None
 ) -> KeyInfo:
+    """Store ``private_key`` as ``name``, encrypted with ``passphrase``, mode 0600.
+
+    Raises:
+        UsageError: bad name, short passphrase, or the name is taken.
+        KeyFileError: the key directory is not writable.
+    """
     check_key_name(name)
     check_passphrase(passphrase)
     key_path, pub_path = _paths(name, home)
@@ -151,7 +157,7 @@ def new_key(name: str, passphrase: str, home: Path | None = None) -> KeyInfo:
         UsageError: bad name, short passphrase, or the name is taken.
         KeyFileError: the key directory is not writable.
     """
-    return _store(name, Ed25519PrivateKey.generate(), passphrase, home)
+    return save_key(name, Ed25519PrivateKey.generate(), passphrase, home)
 
 
 def import_key(
@@ -170,7 +176,7 @@ def import_key(
         UsageError: bad name, short passphrase, or the name is taken.
     """
     private_key = read_private_key(source, source_passphrase)
-    return _store(name, private_key, passphrase, home)
+    return save_key(name, private_key, passphrase, home)
 
 
 def needs_passphrase(source: Path) -> bool:

@@ -110,6 +110,8 @@ def open_ledger(url: str | None = None, *, create: bool = False) -> Ledger:
                     f"cannot create the ledger {path}: directory {directory} is not writable",
                     hint="choose a writable location with --ledger",
                 )
+    if is_postgres(url) and create and env.get("POSTGRES_SCHEMA"):
+        _create_schema(env)
     try:
         return Ledger(env)
     except StorageUnavailableError as exc:
@@ -121,4 +123,36 @@ def open_ledger(url: str | None = None, *, create: bool = False) -> Ledger:
         raise StorageUnavailableError(
             f"cannot open the ledger {redact(url)}: {exc}",
             hint="check the path and its permissions",
+        ) from None
+
+
+def _create_schema(env: dict[str, str]) -> None:
+    """Create the PostgreSQL schema named in the URL (``accord init`` only)."""
+    try:
+        import psycopg
+        from psycopg import sql
+    except ImportError:  # pragma: no cover - the postgres extra is missing
+        raise StorageUnavailableError(
+            "PostgreSQL support is not installed", hint="pip install 'accord-ledger[postgres]'"
+        ) from None
+    try:
+        with psycopg.connect(
+            dbname=env["POSTGRES_DBNAME"],
+            host=env["POSTGRES_HOST"],
+            port=int(env["POSTGRES_PORT"]),
+            user=env["POSTGRES_USER"],
+            password=env["POSTGRES_PASSWORD"] or None,
+            connect_timeout=int(env["POSTGRES_CONNECT_TIMEOUT"]),
+            autocommit=True,
+        ) as conn:
+            conn.execute(
+                sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(
+                    sql.Identifier(env["POSTGRES_SCHEMA"])
+                )
+            )
+    except psycopg.Error as exc:
+        raise StorageUnavailableError(
+            f"cannot reach PostgreSQL at {env['POSTGRES_HOST']}:{env['POSTGRES_PORT']}: "
+            f"{str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__}",
+            hint="check that the server is running and the URL is right",
         ) from None
