@@ -25,6 +25,8 @@ from ledger import format as fmt
 from ledger import rules
 from ledger.errors import (
     ConflictError,
+    LedgerError,
+    LedgerNotFoundError,
     NotFoundError,
     ProjectNotFoundError,
     RuleViolationError,
@@ -641,7 +643,12 @@ def _check_policy(value: str, what: str, *, allow_any: bool) -> None:
         raise UsageError(f"{what} policy {value!r} is not valid", hint=f"use {allowed}")
 
 
-def _unavailable(exc: Exception) -> StorageUnavailableError:
+def _unavailable(exc: Exception) -> LedgerError:
+    if "does not exist" in str(exc) and "relation" in str(exc):
+        return LedgerNotFoundError(
+            "this database holds no accord ledger yet",
+            hint="run `accord init --ledger URL` once to create the tables",
+        )
     return StorageUnavailableError(
         f"the ledger store is unavailable: {str(exc).splitlines()[0] if str(exc) else exc!r}",
         hint="check --ledger / ACCORD_LEDGER and that the database is reachable",

@@ -70,7 +70,7 @@ def normalise_decimal(value: str, what: str) -> str:
         UsageError: the value is not a plain positive decimal number.
     """
     text = value.strip()
-    if not re.fullmatch(r"[0-9]+(?:\.[0-9]+)?|\.[0-9]+", text):
+    if len(text) > 40 or not re.fullmatch(r"[0-9]+(?:\.[0-9]+)?|\.[0-9]+", text):
         raise UsageError(
             f"{what} {value!r} is not a number",
             hint=f"give {what} as a plain decimal number such as 12 or 2.5",
@@ -89,7 +89,7 @@ def normalise_decimal(value: str, what: str) -> str:
 
 def decimal_text(number: Decimal) -> str:
     """Return the canonical text of a non-negative decimal: no exponent, no trailing zeros."""
-    text = format(number.normalize(), "f")
+    text = format(number, "f")
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return text or "0"
@@ -289,7 +289,7 @@ def check_entry(data: dict[str, Any]) -> None:
         extra = sorted(set(data) - ENVELOPE_KEYS)
         raise _fail(f"entry envelope is malformed (missing {missing}, extra {extra})", seq)
     envelope_checks: dict[str, Callable[[Any], bool]] = {
-        "v": lambda v: v == VERSION,
+        "v": lambda v: type(v) is int and v == VERSION,
         "project": lambda v: isinstance(v, str) and bool(SLUG_RE.match(v)),
         "seq": _seq_ref,
         "prev": _hash,

@@ -28,8 +28,11 @@ def is_postgres(url: str) -> bool:
     return urlparse(url).scheme in POSTGRES_SCHEMES
 
 
-def settings(url: str) -> dict[str, str]:
+def settings(url: str, *, create: bool = True) -> dict[str, str]:
     """Translate a ledger path or URL into eventsourcing's environment settings.
+
+    ``create`` lets PostgreSQL create its tables (``accord init``); creating them from
+    several processes at once races in the catalog, so other commands do not.
 
     Raises:
         UsageError: the URL is malformed.
@@ -53,7 +56,7 @@ def settings(url: str) -> dict[str, str]:
             "POSTGRES_CONNECT_TIMEOUT": query.get("connect_timeout", ["5"])[0],
             "POSTGRES_POOL_SIZE": "2",
             "POSTGRES_MAX_OVERFLOW": "2",
-            "CREATE_TABLE": "y",
+            "CREATE_TABLE": "y" if create else "n",
         }
         if "schema" in query:
             env["POSTGRES_SCHEMA"] = query["schema"][0]
@@ -95,7 +98,7 @@ def open_ledger(url: str | None = None, *, create: bool = False) -> Ledger:
         StorageUnavailableError: the store cannot be opened or reached.
     """
     url = url or default_url()
-    env = settings(url)
+    env = settings(url, create=create)
     if not is_postgres(url):
         path = Path(env["SQLITE_DBNAME"])
         if not path.exists() and not create:

@@ -20,8 +20,9 @@ scalars = (
 
 json_values: st.SearchStrategy[Any] = st.recursive(
     scalars,
-    lambda children: st.lists(children, max_size=5)
-    | st.dictionaries(st.text(), children, max_size=5),
+    lambda children: (
+        st.lists(children, max_size=5) | st.dictionaries(st.text(), children, max_size=5)
+    ),
     max_leaves=20,
 )
 
