@@ -9,7 +9,7 @@ from ledger.application import Evidence, Ledger
 from ledger.errors import RuleViolationError
 
 
-HEAD = 
+HEAD = "d75d15cfe2e9e0ced63e799cdde8a8d02c9bfa745414e00842eba304e55c8459"
 
 
 def test_a_joint_campaign_from_proposal_to_close(ledger: Ledger, signers, tmp_path) -> None:
