@@ -1,0 +1,22 @@
+PY ?= .venv/bin/python
+
+.PHONY: lint fmt test test-postgres cog docs
+
+lint:
+	$(PY) -m ruff format --check ledger commands projections tests benchmarks
+	$(PY) -m ruff check ledger commands projections
+	$(PY) -m mypy
+	$(PY) -m cogapp --check docs/cli.md
+
+fmt:
+	$(PY) -m ruff format ledger commands projections tests benchmarks
+	$(PY) -m ruff check --fix ledger commands projections
+
+test:
+	$(PY) -m pytest
+
+test-postgres:
+	ACCORD_TEST_POSTGRES=1 $(PY) -m pytest -m postgres
+
+cog docs:
+	$(PY) -m cogapp -r docs/cli.md

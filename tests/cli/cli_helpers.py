@@ -1,0 +1,136 @@
+"""Helpers shared by the CLI tests: invoking accord, matching outputs, refusals, snapshots.
+
+Fixtures live in ``conftest.py``; this module holds the plain functions and constants the
+test modules import (``from cli_helpers import ...``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from click.testing import CliRunner, Result
+
+from commands.cli import cli
+from ledger import keys as key_store
+
+PASSPHRASE = "test-passphrase"
+HASH = "[0-9a-f]{64}"
+TIME = r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z"
+FINGERPRINT = r"SHA256:[A-Za-z0-9+/]{43}"
+PUBLIC_KEY = r"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5[A-Za-z0-9+/]{48}"
+_TOKENS = {"<hash>": HASH, "<time>": TIME, "<fingerprint>": FINGERPRINT, "<pubkey>": PUBLIC_KEY}
+
+
+def pattern(template: str) -> re.Pattern[str]:
+    """Compile a literal output template in which <hash>, <time>, ... stand for those parts."""
+    regex = re.escape(template)
+    for token, part in _TOKENS.items():
+        regex = regex.replace(re.escape(token), part)
+    return re.compile(regex)
+
+
+def assert_matches(actual: str, template: str) -> None:
+    """Assert that the whole of ``actual`` matches ``template`` (see :func:`pattern`)."""
+    assert pattern(template).fullmatch(actual), (
+        f"output does not match the template\n--- actual ---\n{actual}"
+        f"--- template ---\n{template}"
+    )
+
+
+def receipt(slug: str, seq: int, kind: str, status: str | None = None) -> str:
+    """The table receipt of a recorded entry, as a template."""
+    text = f"recorded {slug} seq {seq} {kind}\nhash <hash>\n"
+    if status:
+        text += f"project {slug} is {status}\n"
+    return text
+
+
+def fingerprint(name: str) -> str:
+    """The fingerprint of the stored key ``name`` (under the current ACCORD_HOME)."""
+    return key_store.info(name).fingerprint
+
+
+def public_key(name: str) -> str:
+    """The OpenSSH public key line of the stored key ``name``."""
+    return key_store.info(name).public_key
+
+
+@dataclass
+class Accord:
+    """Runs ``accord`` through a CliRunner; ``ok`` and ``json`` also check success."""
+
+    runner: CliRunner
+    tmp_path: Path
+
+    def __call__(
+        self, *args: str, input: str | None = None, env: dict[str, str | None] | None = None
+    ) -> Result:
+        return self.runner.invoke(cli, list(args), input=input, env=env, prog_name="accord")
+
+    def ok(self, *args: str, **kwargs: Any) -> Result:
+        """Run a command that must succeed quietly on stderr."""
+        result = self(*args, **kwargs)
+        assert result.exit_code == 0, (
+            f"accord {' '.join(args)} exited {result.exit_code}\n{result.output}"
+            f"{result.exception!r}"
+        )
+        assert result.stderr == ""
+        return result
+
+    def json(self, *args: str, **kwargs: Any) -> Any:
+        """Run a command with ``--format json`` and return the parsed output."""
+        return json.loads(self.ok(*args, "--format", "json", **kwargs).stdout)
+
+    @property
+    def ledger_file(self) -> Path:
+        return self.tmp_path / "accord.db"
+
+    def snapshot(self) -> dict[str, Any]:
+        """Everything a refused command must leave alone: each project's entries and head,
+        and the bytes of the SQLite file."""
+        if not self.ledger_file.exists():
+            return {"ledger": None}
+        projects = {}
+        for row in self.json("project", "list"):
+            detail = self.json("project", "show", row["project"])
+            projects[row["project"]] = (detail["entries"], detail["head"], detail["status"])
+        return {"ledger": self.ledger_file.read_bytes(), "projects": projects}
+
+    @contextmanager
+    def unchanged(self) -> Iterator[None]:
+        """Assert that the ledger is the same after the block as before it."""
+        before = self.snapshot()
+        yield
+        after = self.snapshot()
+        assert after.get("projects") == before.get("projects")
+        assert after == before, "the ledger file changed"
+
+
+def assert_refused(result: Result, code: int, error: str, hint: str | None = None) -> None:
+    """Assert exit ``code``, nothing on stdout and exactly ``Error: ...`` (+ ``Hint: ...``)."""
+    expected = f"Error: {error}\n" + (f"Hint: {hint}\n" if hint else "")
+    assert (result.exit_code, result.stderr) == (code, expected), result.output
+    assert result.stdout == ""
+    assert "Traceback" not in result.output
+
+
+def assert_usage_error(result: Result, usage: str, error: str) -> None:
+    """Assert click's own usage error (exit 2): usage line, --help pointer and ``Error:``."""
+    command = usage.split(" [OPTIONS]")[0].removeprefix("Usage: ")
+    expected = f"{usage}\nTry '{command} --help' for help.\n\nError: {error}\n"
+    assert (result.exit_code, result.stderr) == (2, expected), result.output
+    assert result.stdout == ""
+
+
+def lines(text: str) -> list[str]:
+    return text.splitlines()
+
+
+def csv_header(text: str) -> Sequence[str]:
+    return text.splitlines()[0].split(",")
