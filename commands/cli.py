@@ -59,7 +59,8 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
     \b
     Exit codes: 0 ok, 1 unexpected, 2 usage, 3 not found, 4 rule violation or conflict,
-    5 signature or verification failure, 6 storage unavailable, 7 key file problem.
+    5 signature or verification failure, 6 storage unavailable, 7 key file problem,
+    8 overdue obligations (obligations --fail-if-overdue).
 
     \b
         accord init
@@ -72,7 +73,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 
 def _register() -> None:
-    from commands import demo, keys, pledges, projects, statements
+    from commands import demo, keys, pledges, projects, reports, statements
 
     cli.add_command(projects.init)
     cli.add_command(keys.keys)
@@ -83,6 +84,10 @@ def _register() -> None:
     cli.add_command(pledges.reject)
     cli.add_command(statements.statements)
     cli.add_command(projects.close)
+    cli.add_command(reports.obligations_command)
+    cli.add_command(reports.contributions_command)
+    cli.add_command(reports.trail_command)
+    cli.add_command(reports.report_command)
     cli.add_command(demo.demo)
 
 

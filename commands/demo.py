@@ -128,16 +128,24 @@ def demo(directory: Path | None) -> None:
               "--as", "burgerco"])  # fmt: skip
         _run(["approve", PROJECT, "18", "--as", "acme"])
         _run(["approve", PROJECT, "18", "--as", "veggie"])
+        _run(["pledge", "add", PROJECT, "Brand review", "--weight", "10", "--unit", "hours",
+              "--due", due(7), "--as", "burgerco"])  # fmt: skip
+        _run(["deliver", PROJECT, "21", "--summary", "Review of all drafts", "--as", "burgerco"])
+        _run(["approve", PROJECT, "22", "--as", "acme"])
+        _run(["approve", PROJECT, "22", "--as", "veggie"])
         _run(["statement", "propose", PROJECT, "--title", "Joint statement",
               "--text", "Acme, BurgerCo and Veggie stand together behind No Whopper Day; "
               "each of us answers for the whole campaign.", "--as", "acme"])  # fmt: skip
         for org in ("acme", "burgerco", "veggie"):
-            _run(["statement", "sign", PROJECT, "21", "--as", org])
-        _run(["pledge", "list", PROJECT])
+            _run(["statement", "sign", PROJECT, "25", "--as", org])
         _run(["statement", "list", PROJECT])
+        reports = directory / "reports"
         for org in ("acme", "burgerco", "veggie"):
-            _run(["close", PROJECT, "--as", org])
-        _run(["project", "show", PROJECT])
+            _run(["close", PROJECT, "--report-dir", str(reports), "--as", org])
+        _run(["obligations", PROJECT])
+        _run(["contributions", PROJECT])
     click.secho(f"\naccord demo: done; the ledger is {env['ACCORD_LEDGER']}", bold=True)
+    click.echo(f"The close report: {reports / 'close-report.html'} (open it in a browser)")
+    click.echo(f"  also {reports / 'close-report.md'} and {reports / 'close-report.json'}")
 
 

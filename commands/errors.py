@@ -10,6 +10,7 @@
 | 5 | signature or verification failure: a bad signature, key or stored log |
 | 6 | storage unavailable: the ledger cannot be opened or reached |
 | 7 | key file problem: wrong passphrase, corrupt or unreadable key file |
+| 8 | check failed: `obligations --fail-if-overdue` found overdue obligations |
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ class ExitCode(IntEnum):
     VERIFICATION = 5
     STORAGE_UNAVAILABLE = 6
     KEY_FILE = 7
+    OVERDUE = 8
 
 
 _CODES: tuple[tuple[type[LedgerError], ExitCode], ...] = (

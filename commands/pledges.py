@@ -11,7 +11,9 @@ from commands.options import pass_ledger, signer_option
 from commands.output import output_options, render
 from commands.receipts import render_receipt
 from ledger.application import Evidence
-from projections import views
+from commands.reports import OBLIGATION_HEADERS, as_of_options, today_utc
+from projections.obligations import obligations
+from projections.replay import AsOf, Replay
 
 if TYPE_CHECKING:
     from ledger.application import Ledger
@@ -128,19 +130,22 @@ def pledges_withdraw(
 
 @pledges.command(name="list")
 @click.argument("slug")
+@as_of_options
 @output_options
 @pass_ledger
-def pledges_list(ledger: Ledger, slug: str, output_format: str) -> None:
+def pledges_list(ledger: Ledger, slug: str, as_of: AsOf, output_format: str) -> None:
     """List the pledges of SLUG with delivered and approved quantities.
+
+    The same rows as `accord obligations`, without its filters.
 
     \b
         accord pledge list spring-campaign --format csv
     """
-    rows = views.pledge_rows(ledger.get_state(slug))
-    headers = [
-        "seq", "party", "title", "weight", "unit", "due", "to", "delivered", "approved", "status",
-    ]  # fmt: skip
-    render(rows, output_format=output_format, headers=headers, empty="(no pledges yet)")
+    replay = Replay.build(ledger, slug, as_of)
+    rows = [r.as_row() for r in obligations(replay, replay.today(as_of, today_utc()))]
+    render(
+        rows, output_format=output_format, headers=OBLIGATION_HEADERS, empty="(no pledges yet)"
+    )
 
 
 @click.command(name="deliver")

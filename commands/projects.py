@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import json
+from pathlib import Path
+
 import click
 
 from commands.options import AppContext, ledger_option, pass_ledger, signer_option
 from commands.output import output_options, render, render_object
 from commands.receipts import render_receipt
+from commands.reports import DEFAULT_REPORT_DIR, as_of_options, write_close_report
 from ledger import keys as key_store
 from ledger import storage
 from ledger.format import normalise_slug
 from projections import views
+from projections.replay import AsOf, Replay
 
 if TYPE_CHECKING:
     from ledger.application import Ledger
@@ -218,15 +223,16 @@ def projects_list(ledger: Ledger, output_format: str) -> None:
 
 @projects.command(name="show")
 @click.argument("slug")
+@as_of_options
 @output_options
 @pass_ledger
-def projects_show(ledger: Ledger, slug: str, output_format: str) -> None:
+def projects_show(ledger: Ledger, slug: str, as_of: AsOf, output_format: str) -> None:
     """Show project SLUG: its terms, status and members with their keys.
 
     \b
-        accord project show spring-campaign
+        accord project show spring-campaign --as-of-seq 3
     """
-    detail = views.project_detail(ledger.get_state(slug))
+    detail = views.project_detail(Replay.build(ledger, slug, as_of).state)
     if output_format != "table":
         render_object(detail, output_format=output_format)
         return
@@ -237,18 +243,32 @@ def projects_show(ledger: Ledger, slug: str, output_format: str) -> None:
 
 @click.command(name="close")
 @click.argument("slug")
+@click.option(
+    "--report-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help=f"Where the close report goes [default: ./{DEFAULT_REPORT_DIR}/SLUG].",
+)
 @signer_option
 @output_options
 @pass_ledger
-def close(ledger: Ledger, slug: str, signer: Signer, output_format: str) -> None:
+def close(
+    ledger: Ledger, slug: str, report_dir: Path | None, signer: Signer, output_format: str
+) -> None:
     """Sign the close of SLUG at its final head; it closes once the close policy is met.
 
-    Any other entry added in between voids earlier close signatures.
+    Any other entry added in between voids earlier close signatures. The signature that
+    meets the close policy also writes the close report (Markdown, HTML, JSON).
 
     \b
         accord close spring-campaign --as acme
     """
     receipt = ledger.sign_close(slug, signer=signer)
+    paths = write_close_report(ledger, slug, report_dir) if receipt.status == "closed" else []
+    if output_format == "json":
+        click.echo(json.dumps({**receipt.as_dict(), "report": [str(p) for p in paths]}, indent=2))
+        return
     render_receipt(receipt, output_format=output_format)
+    for path in paths:
+        click.echo(f"close report: {path}", err=output_format == "csv")
 
 

@@ -11,7 +11,9 @@ from commands.options import pass_ledger, signer_option
 from commands.output import output_options, render, render_object
 from commands.receipts import render_receipt
 from ledger.errors import UsageError
-from projections import views
+from commands.reports import as_of_options
+from projections.replay import AsOf, Replay
+from projections.statements import statement_detail, statement_rows
 
 if TYPE_CHECKING:
     from ledger.application import Ledger
@@ -121,15 +123,16 @@ def statements_revise(
 
 @statements.command(name="list")
 @click.argument("slug")
+@as_of_options
 @output_options
 @pass_ledger
-def statements_list(ledger: Ledger, slug: str, output_format: str) -> None:
+def statements_list(ledger: Ledger, slug: str, as_of: AsOf, output_format: str) -> None:
     """List the statements of SLUG: version, who signed, in force or pending.
 
     \b
         accord statement list spring-campaign
     """
-    rows = views.statement_rows(ledger.get_state(slug))
+    rows = statement_rows(Replay.build(ledger, slug, as_of).state)
     headers = ["seq", "title", "by", "version", "signed_by", "waiting_for", "status"]
     render(rows, output_format=output_format, headers=headers, empty="(no statements yet)")
 
@@ -137,20 +140,25 @@ def statements_list(ledger: Ledger, slug: str, output_format: str) -> None:
 @statements.command(name="show")
 @click.argument("slug")
 @click.argument("statement", type=int)
+@as_of_options
 @output_options
 @pass_ledger
-def statements_show(ledger: Ledger, slug: str, statement: int, output_format: str) -> None:
+def statements_show(
+    ledger: Ledger, slug: str, statement: int, as_of: AsOf, output_format: str
+) -> None:
     """Show statement STATEMENT of SLUG: its text, signatures and revisions.
 
     \b
         accord statement show spring-campaign 12
     """
-    detail = views.statement_detail(ledger.get_state(slug), statement)
+    detail = statement_detail(Replay.build(ledger, slug, as_of).state, statement)
     if output_format != "table":
         render_object(detail, output_format=output_format)
         return
     render_object({k: v for k, v in detail.items() if k != "text"}, output_format="table")
     click.echo("")
     click.echo(detail["text"])
+    click.echo("")
+    render(detail["signatures"], output_format="table", empty="(no signatures yet)")
     click.echo("")
     render(detail["revisions"], output_format="table")

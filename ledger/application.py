@@ -75,6 +75,16 @@ class Receipt:
 
 
 @dataclass(frozen=True)
+class RawEntry:
+    """A stored row as the store gives it, before any check."""
+
+    text: str
+    sig: str
+    hash: str
+    received_at: datetime
+
+
+@dataclass(frozen=True)
 class StoredEntry:
     """A signed entry as the store holds it, with the store's own receive time."""
 
@@ -167,6 +177,24 @@ class Ledger(Application[Any]):
         """
         return self._get_project(slug).state()
 
+    def read_raw(self, slug: str) -> Iterator[RawEntry]:
+        """Yield the project's stored rows in order, unchecked, with their receive times.
+
+        Raises:
+            ProjectNotFoundError: no such project.
+            StorageUnavailableError: the store cannot be read.
+        """
+        try:
+            events = list(self.events.get(project_id(slug)))
+        except PersistenceError as exc:
+            raise _unavailable(exc) from None
+        if not events:
+            raise ProjectNotFoundError(slug)
+        for stored in events:
+            yield RawEntry(
+                text=stored.entry, sig=stored.sig, hash=stored.hash, received_at=stored.timestamp
+            )
+
     def read_entries(self, slug: str) -> Iterator[StoredEntry]:
         """Yield the project's stored entries in seq order, with their receive times.
 
@@ -177,16 +205,9 @@ class Ledger(Application[Any]):
             ProjectNotFoundError: no such project.
             VerificationError: a stored entry is not canonical or its hash does not match.
         """
-        try:
-            events = list(self.events.get(project_id(slug)))
-        except PersistenceError as exc:
-            raise _unavailable(exc) from None
-        if not events:
-            raise ProjectNotFoundError(slug)
-        for stored in events:
+        for raw in self.read_raw(slug):
             yield StoredEntry(
-                entry=entry_mod.load(stored.entry, stored.sig, stored.hash),
-                received_at=stored.timestamp,
+                entry=entry_mod.load(raw.text, raw.sig, raw.hash), received_at=raw.received_at
             )
 
     def list_slugs(self) -> list[str]:

@@ -24,6 +24,13 @@ HASH = "[0-9a-f]{64}"
 TIME = r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z"
 FINGERPRINT = r"SHA256:[A-Za-z0-9+/]{43}"
 PUBLIC_KEY = r"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5[A-Za-z0-9+/]{48}"
+# The fingerprints of the fixed-seed keys of tests/conftest.py (checked in test_keys.py).
+FP = {
+    "acme": "SHA256:fe85JkIjo8VPe+XqXJGH5Mau1EMFdK1OdKvJUFicyA8",
+    "burgerco": "SHA256:4A9jyZBOhnKZvcGQ6TRFbf5Gymb41AfYvYaVmWHD+G4",
+    "veggie": "SHA256:zbv/nU7iZdO0fB0DalMI70dP6/yFD8sctXvvW4+OokY",
+    "mallory": "SHA256:vxu9sT7+WkqIPG3kOwohja2DmYBjKw903FLEcS+Xb6o",
+}
 _TOKENS = {"<hash>": HASH, "<time>": TIME, "<fingerprint>": FINGERPRINT, "<pubkey>": PUBLIC_KEY}
 
 

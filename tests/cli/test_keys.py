@@ -12,7 +12,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from cli_helpers import PASSPHRASE, Accord, assert_matches, assert_refused, assert_usage_error
+from cli_helpers import FP, PASSPHRASE, Accord, assert_matches, assert_refused, assert_usage_error
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -614,3 +614,9 @@ def test_a_key_file_readable_by_others_is_refused_when_signing(
         f"key file {key_file} is readable by others (mode 0o644)",
         f"run: chmod 600 {key_file}",
     )
+
+
+def test_the_fixed_seed_keys_have_the_fingerprints_the_cli_tests_expect(accord: Accord) -> None:
+    for name in PARTIES:
+        line = public_line(Ed25519PrivateKey.from_private_bytes(bytes([SEEDS[name]]) * 32))
+        assert key_store.info(name).fingerprint == openssh_fingerprint(line) == FP[name]

@@ -1,0 +1,241 @@
+"""``accord obligations``, ``contributions``, ``trail`` and ``report``: the read side."""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime
+from fractions import Fraction
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from commands.errors import ExitCode
+from commands.options import pass_ledger
+from commands.output import output_options, render
+from commands.reporting import FILES, percent, write_report
+from ledger.errors import UsageError
+from ledger.format import ENTRY_TYPES
+from projections import audit
+from projections.contributions import DEFAULT_THRESHOLD, contributions
+from projections.obligations import STATUSES, obligations
+from projections.replay import AsOf, Replay
+from projections.report import report_data
+
+if TYPE_CHECKING:
+    from ledger.application import Ledger
+
+F = TypeVar("F", bound=Callable[..., Any])
+DEFAULT_REPORT_DIR = "accord-reports"
+
+
+def as_of_options(func: F) -> F:
+    """Add ``--as-of DATE`` and ``--as-of-seq N``; pass ``as_of`` (an :class:`AsOf`)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        kwargs["as_of"] = AsOf.parse(kwargs.pop("as_of_day"), kwargs.pop("as_of_seq"))
+        return func(*args, **kwargs)
+
+    wrapper = click.option(
+        "--as-of-seq",
+        type=int,
+        metavar="N",
+        help="Answer as the ledger stood after its first N entries.",
+    )(wrapper)
+    wrapper = click.option(
+        "--as-of",
+        "as_of_day",
+        metavar="YYYY-MM-DD",
+        help="Answer as the ledger stood at the end of that day (by the entries' claimed times).",
+    )(wrapper)
+    return wrapper  # type: ignore[return-value]
+
+
+def today_utc() -> Any:
+    """Today's date in UTC (the default "today" for due dates)."""
+    return datetime.now(UTC).date()
+
+
+def _days(value: str) -> int:
+    match = re.fullmatch(r"([0-9]+)\s*([dw]?)", value.strip())
+    if not match:
+        raise UsageError(f"--within {value!r} is not a number of days", hint="write 14d or 2w")
+    days = int(match.group(1))
+    return days * 7 if match.group(2) == "w" else days
+
+
+OBLIGATION_HEADERS = [
+    "seq", "party", "to", "title", "weight", "unit", "delivered", "approved", "due", "status",
+    "days_late",
+]  # fmt: skip
+
+
+@click.command(name="obligations")
+@click.argument("slug")
+@click.option("--party", metavar="HANDLE", help="Only pledges made by or to HANDLE.")
+@click.option("--status", type=click.Choice(STATUSES), help="Only pledges with this status.")
+@click.option("--within", metavar="DAYS", help="Only unfinished pledges due within DAYS (14d, 2w).")
+@click.option(
+    "--fail-if-overdue",
+    is_flag=True,
+    help=f"Exit {int(ExitCode.OVERDUE)} when anything is overdue (for cron).",
+)
+@as_of_options
+@output_options
+@pass_ledger
+def obligations_command(
+    ledger: Ledger,
+    slug: str,
+    party: str | None,
+    status: str | None,
+    within: str | None,
+    fail_if_overdue: bool,
+    as_of: AsOf,
+    output_format: str,
+) -> None:
+    """Show who owes what to whom: open, submitted, fulfilled, overdue, withdrawn.
+
+    \b
+        accord obligations spring-campaign --within 14d
+        accord obligations spring-campaign --fail-if-overdue --format json   # in a cron line
+    """
+    replay = Replay.build(ledger, slug, as_of)
+    today = replay.today(as_of, today_utc())
+    rows = obligations(
+        replay, today, party=party, status=status,
+        within=_days(within) if within is not None else None,
+    )  # fmt: skip
+    render(
+        [r.as_row() for r in rows],
+        output_format=output_format,
+        headers=OBLIGATION_HEADERS,
+        empty="(no matching obligations)",
+    )
+    if fail_if_overdue:
+        overdue = [
+            r for r in obligations(replay, today, party=party) if r.status == "overdue"
+        ]
+        if overdue:
+            click.echo(
+                f"Error: {len(overdue)} overdue obligation{'s' if len(overdue) != 1 else ''} "
+                f"in {slug}: " + ", ".join(f"seq {r.seq} ({r.party})" for r in overdue),
+                err=True,
+            )
+            raise click.exceptions.Exit(ExitCode.OVERDUE)
+
+
+@click.command(name="contributions")
+@click.argument("slug")
+@click.option(
+    "--threshold",
+    default="0.5",
+    show_default=True,
+    help="Guest star below this fraction of a fair share in every unit.",
+)
+@as_of_options
+@output_options
+@pass_ledger
+def contributions_command(
+    ledger: Ledger, slug: str, threshold: str, as_of: AsOf, output_format: str
+) -> None:
+    """Show who carried the collaboration: shares per party and unit, guest stars.
+
+    \b
+        accord contributions spring-campaign --threshold 0.3
+    """
+    try:
+        limit = Fraction(threshold)
+    except (ValueError, ZeroDivisionError):
+        raise UsageError(f"--threshold {threshold!r} is not a number", hint="e.g. 0.5") from None
+    if not 0 <= limit <= 1:
+        raise UsageError("--threshold must be between 0 and 1")
+    replay = Replay.build(ledger, slug, as_of)
+    rows = contributions(replay, replay.today(as_of, today_utc()), threshold=limit)
+    data = [r.as_row() for r in rows]
+    if output_format == "table":
+        for row in data:
+            for name in ("pledged_share", "approved_share", "fulfilment", "on_time"):
+                row[name] = percent(row[name])
+            row["guest_star"] = "GUEST STAR" if row["guest_star"] else ""
+    headers = [
+        "party", "unit", "pledged", "delivered", "approved", "pledged_share", "approved_share",
+        "fulfilment", "on_time", "guest_star",
+    ]  # fmt: skip
+    render(data, output_format=output_format, headers=headers, empty="(no pledges yet)")
+
+
+@click.command(name="trail")
+@click.argument("slug")
+@click.option("--party", metavar="HANDLE", help="Only entries signed by HANDLE.")
+@click.option("--type", "kind", type=click.Choice(ENTRY_TYPES), help="Only entries of this type.")
+@as_of_options
+@output_options
+@pass_ledger
+def trail_command(
+    ledger: Ledger,
+    slug: str,
+    party: str | None,
+    kind: str | None,
+    as_of: AsOf,
+    output_format: str,
+) -> None:
+    """Show the audit trail: every entry, its times, signer, key, summary, hash, verdict.
+
+    `at` is the time the signer claims; `received_at` is when this store received it.
+
+    \b
+        accord trail spring-campaign --party acme --type approval.given
+    """
+    rows = [
+        r.as_row() for r in audit.trail(ledger, slug, as_of=as_of, party=party, kind=kind)
+    ]
+    headers = ["seq", "at", "received_at", "party", "key", "type", "summary", "hash", "verdict"]
+    if output_format == "table":
+        headers = ["seq", "at", "received_at", "party", "type", "summary", "hash", "verdict"]
+        for row in rows:
+            row["hash"] = row["hash"][:12]
+            row["received_at"] = row["received_at"][:19] + "Z"
+    render(rows, output_format=output_format, headers=headers, empty="(no matching entries)")
+
+
+def write_close_report(
+    ledger: Ledger, slug: str, directory: Path | None, formats: tuple[str, ...] = tuple(FILES)
+) -> list[Path]:
+    """Write the report of ``slug`` (default: every format); return the paths written."""
+    replay = Replay.build(ledger, slug)
+    target = directory if directory is not None else Path(DEFAULT_REPORT_DIR) / slug
+    return write_report(report_data(replay), target, formats)
+
+
+@click.command(name="report")
+@click.argument("slug")
+@click.option(
+    "--format",
+    "formats",
+    type=click.Choice(tuple(FILES)),
+    multiple=True,
+    help="md, html or json (repeatable) [default: all three].",
+)
+@click.option(
+    "-o",
+    "--output",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    help=f"Directory to write into [default: ./{DEFAULT_REPORT_DIR}/SLUG].",
+)
+@pass_ledger
+def report_command(
+    ledger: Ledger, slug: str, formats: tuple[str, ...], directory: Path | None
+) -> None:
+    """Write the close report of SLUG (marked interim while the project is open).
+
+    The report is a pure function of the log: the same entries give the same bytes.
+
+    \b
+        accord report spring-campaign --format html -o ./out
+    """
+    for path in write_close_report(ledger, slug, directory, formats or tuple(FILES)):
+        click.echo(f"wrote {path}")

@@ -1,0 +1,185 @@
+"""The audit trail: every entry with its times, signer, key, a one-line summary and a verdict.
+
+The trail is built from the raw stored rows, so an auditor sees the entries that fail too:
+each row is checked by the rules in order; the first failure is reported with its cause,
+and the rows after it are shown as unchecked (a chain cannot be judged past a break).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ledger import entry as entry_mod
+from ledger import rules
+from ledger.errors import LedgerError
+
+if TYPE_CHECKING:
+    from ledger.application import Ledger, RawEntry
+    from ledger.rules import ProjectState
+    from projections.replay import AsOf
+
+OK = "ok"
+UNCHECKED = "unchecked (after a failure)"
+
+
+@dataclass(frozen=True)
+class TrailRow:
+    """One entry of the audit trail."""
+
+    seq: int | None
+    at: str
+    received_at: str
+    party: str
+    key: str
+    type: str
+    summary: str
+    hash: str
+    verdict: str
+
+    def as_row(self) -> dict[str, Any]:
+        """JSON-ready row."""
+        return {
+            "seq": self.seq,
+            "at": self.at,
+            "received_at": self.received_at,
+            "party": self.party,
+            "key": self.key,
+            "type": self.type,
+            "summary": self.summary,
+            "hash": self.hash,
+            "verdict": self.verdict,
+        }
+
+
+def _names(handles: list[str]) -> str:
+    return ", ".join(handles) if handles else "nobody"
+
+
+def summary(data: dict[str, Any], state: ProjectState | None = None) -> str:
+    """A one-line human summary of an entry (``state``: the project just before it)."""
+    body: dict[str, Any] = data.get("body", {})
+    kind = data.get("type")
+    if kind == "project.proposed":
+        others = [m["handle"] for m in body["members"] if m["handle"] != data["by"]]
+        return (
+            f'proposed "{body["title"]}" to {_names(others)} '
+            f"(approval {body['approval']}, close {body['close']})"
+        )
+    if kind == "member.joined":
+        return "joined, accepting the terms"
+    if kind == "member.declined":
+        return f"declined: {body['reason']}"
+    if kind == "key.rotated":
+        new = entry_mod.fingerprint(entry_mod.parse_public_key_line(body["public_key"]))
+        return f"rotated to key {new}"
+    if kind == "key.revoked":
+        text = f"revoked key {body['fingerprint']}: {body['reason']}"
+        if body["replacement"]:
+            new = entry_mod.fingerprint(entry_mod.parse_public_key_line(body["replacement"]))
+            text += f"; now signs with {new}"
+        return text
+    if kind == "pledge.made":
+        return (
+            f'pledged "{body["title"]}": {body["weight"]} {body["unit"]} '
+            f"to {_names(body['beneficiaries'])}, due {body['due']}"
+        )
+    if kind == "pledge.amended":
+        changes = ", ".join(f"{k} {v}" for k, v in sorted(body["changes"].items()))
+        return f"asked to amend pledge {body['pledge']} ({changes}): {body['reason']}"
+    if kind == "pledge.withdrawn":
+        return f"withdrew pledge {body['pledge']}: {body['reason']}"
+    if kind == "deliverable.submitted":
+        pledge = state.pledges.get(body["pledge"]) if state else None
+        unit = f" {pledge.unit}" if pledge else ""
+        files = len(body["evidence"])
+        evidence = f", {files} evidence file{'s' if files != 1 else ''}" if files else ""
+        return (
+            f'delivered {body["quantity"]}{unit} on pledge {body["pledge"]}: '
+            f'"{body["summary"]}"{evidence}'
+        )
+    if kind == "approval.given":
+        comment = f": {body['comment']}" if body["comment"] else ""
+        return f"approved seq {body['target']}{comment}"
+    if kind == "approval.refused":
+        return f"rejected seq {body['target']}: {body['reason']}"
+    if kind == "statement.proposed":
+        return f'proposed statement "{body["title"]}"'
+    if kind == "statement.signed":
+        return f"signed statement {body['statement']} version {body['version']}"
+    if kind == "statement.revised":
+        return f"revised statement {body['statement']}: {body['reason']}"
+    if kind == "close.signed":
+        return f"signed the close at head seq {body['head_seq']}"
+    return "(unknown entry type)"
+
+
+def trail(
+    ledger: Ledger,
+    slug: str,
+    *,
+    as_of: AsOf | None = None,
+    party: str | None = None,
+    kind: str | None = None,
+) -> list[TrailRow]:
+    """Every entry of ``slug`` in seq order with its verdict, optionally filtered.
+
+    Raises:
+        ProjectNotFoundError: no such project.
+    """
+    state = rules.new_state(slug)
+    failed = False
+    rows: list[TrailRow] = []
+    for raw in ledger.read_raw(slug):
+        row = _row(raw, state, failed)
+        if row.verdict != OK:
+            failed = True
+        if as_of is not None and not _included(row, as_of):
+            break
+        rows.append(row)
+    if party is not None:
+        rows = [r for r in rows if r.party == party]
+    if kind is not None:
+        rows = [r for r in rows if r.type == kind]
+    return rows
+
+
+def _included(row: TrailRow, as_of: AsOf) -> bool:
+    if as_of.seq is not None:
+        return row.seq is not None and row.seq <= as_of.seq
+    if as_of.day is not None:
+        return row.at[:10] <= as_of.day.isoformat()
+    return True
+
+
+def _row(raw: RawEntry, state: ProjectState, failed: bool) -> TrailRow:
+    received = raw.received_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    try:
+        item = entry_mod.load(raw.text, raw.sig, raw.hash)
+    except LedgerError as exc:
+        return TrailRow(
+            seq=None, at="", received_at=received, party="", key="", type="",
+            summary="(unreadable entry)", hash=raw.hash, verdict=f"FAIL: {exc.message}",
+        )  # fmt: skip
+    data = item.data
+    try:
+        text = summary(data, state)
+    except (KeyError, TypeError, LedgerError):
+        text = "(malformed body)"
+    verdict = UNCHECKED if failed else OK
+    if not failed:
+        try:
+            rules.apply(state, item)
+        except LedgerError as exc:
+            verdict = f"FAIL: {exc.message}"
+    return TrailRow(
+        seq=data.get("seq") if isinstance(data.get("seq"), int) else None,
+        at=str(data.get("at", "")),
+        received_at=received,
+        party=str(data.get("by", "")),
+        key=str(data.get("key", "")),
+        type=str(data.get("type", "")),
+        summary=text,
+        hash=item.hash,
+        verdict=verdict,
+    )

@@ -1,0 +1,157 @@
+"""Obligations: who owes what to whom, and whether it is open, due, overdue or fulfilled.
+
+One row per pledge. Status, in order of precedence:
+
+* ``withdrawn``: the promisor withdrew it;
+* ``fulfilled``: approved deliveries reach the (current) weight;
+* ``overdue``: the due date has passed ("today" is before it no more) and it is not fulfilled;
+* ``amended-pending``: an amendment awaits the beneficiaries' decision;
+* ``submitted``: a delivery awaits a decision;
+* ``open``: nothing of the above.
+
+``days_late`` is how many days after the due date an overdue pledge is (as of today), or a
+fulfilled one was fulfilled (by the claimed time of the deciding approval); 0 otherwise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from ledger import rules
+from ledger.format import decimal_text
+
+if TYPE_CHECKING:
+    from ledger.rules import Pledge
+
+    from projections.replay import Replay
+
+STATUSES = ("open", "submitted", "fulfilled", "overdue", "withdrawn", "amended-pending")
+
+
+@dataclass(frozen=True)
+class Obligation:
+    """One pledge as an obligation, as of a given day."""
+
+    seq: int
+    party: str
+    beneficiaries: tuple[str, ...]
+    title: str
+    weight: Decimal
+    unit: str
+    delivered: Decimal
+    approved: Decimal
+    due: date
+    status: str
+    days_late: int
+    fulfilled_on: date | None
+
+    def as_row(self) -> dict[str, Any]:
+        """JSON-ready row (numbers as decimal strings)."""
+        return {
+            "seq": self.seq,
+            "party": self.party,
+            "to": list(self.beneficiaries),
+            "title": self.title,
+            "weight": decimal_text(self.weight),
+            "unit": self.unit,
+            "delivered": decimal_text(self.delivered),
+            "approved": decimal_text(self.approved),
+            "due": self.due.isoformat(),
+            "status": self.status,
+            "days_late": self.days_late,
+        }
+
+
+def _deliverables(replay: Replay, pledge: Pledge) -> list[rules.Deliverable]:
+    found = []
+    for seq in pledge.deliverables:
+        item = replay.state.decisions[seq]
+        assert isinstance(item, rules.Deliverable)
+        found.append(item)
+    return found
+
+
+def fulfilled_on(replay: Replay, pledge: Pledge) -> date | None:
+    """The claimed day on which approved deliveries first reached the pledge's weight."""
+    accepted = sorted(
+        (d for d in _deliverables(replay, pledge) if d.status == rules.ACCEPTED),
+        key=lambda d: d.decided_seq or 0,
+    )
+    total = Decimal(0)
+    for item in accepted:
+        total += item.quantity
+        if total >= pledge.weight and item.decided_seq is not None:
+            return replay.at(item.decided_seq).date()
+    return None
+
+
+def obligation(replay: Replay, pledge: Pledge, today: date) -> Obligation:
+    """Compute the obligation row of one pledge as of ``today``."""
+    items = _deliverables(replay, pledge)
+    approved = sum((d.quantity for d in items if d.status == rules.ACCEPTED), Decimal(0))
+    pending = sum((d.quantity for d in items if d.status == rules.PENDING), Decimal(0))
+    due = date.fromisoformat(pledge.due)
+    done_on = fulfilled_on(replay, pledge)
+    days_late = 0
+    if pledge.status == "withdrawn":
+        status = "withdrawn"
+    elif done_on is not None:
+        status = "fulfilled"
+        days_late = max(0, (done_on - due).days)
+    elif today > due:
+        status = "overdue"
+        days_late = (today - due).days
+    elif pledge.pending_amendment is not None:
+        status = "amended-pending"
+    elif pending > 0:
+        status = "submitted"
+    else:
+        status = "open"
+    return Obligation(
+        seq=pledge.seq,
+        party=pledge.by,
+        beneficiaries=pledge.beneficiaries,
+        title=pledge.title,
+        weight=pledge.weight,
+        unit=pledge.unit,
+        delivered=approved + pending,
+        approved=approved,
+        due=due,
+        status=status,
+        days_late=days_late,
+        fulfilled_on=done_on,
+    )
+
+
+def obligations(
+    replay: Replay,
+    today: date,
+    *,
+    party: str | None = None,
+    status: str | None = None,
+    within: int | None = None,
+) -> list[Obligation]:
+    """Every pledge as an obligation, in seq order, optionally filtered.
+
+    Args:
+        replay: the folded project.
+        today: the day against which due dates are judged.
+        party: only pledges made by, or to, this party.
+        status: only pledges with this status.
+        within: only unfinished pledges due within this many days from today (overdue
+            ones included).
+    """
+    rows = [obligation(replay, p, today) for p in replay.state.pledges.values()]
+    if party is not None:
+        rows = [r for r in rows if r.party == party or party in r.beneficiaries]
+    if status is not None:
+        rows = [r for r in rows if r.status == status]
+    if within is not None:
+        horizon = today + timedelta(days=within)
+        rows = [
+            r for r in rows if r.status not in ("fulfilled", "withdrawn") and r.due <= horizon
+        ]
+    return rows

@@ -1,0 +1,172 @@
+"""The close report's content: a pure function of a project's log.
+
+``report_data`` gathers everything the report shows into one JSON-ready dict (schema
+``accord/close-report/v1``, documented in docs/report.md). It reads only signed entry data,
+never the store's receive times or the wall clock, so the same log always gives the same
+report: "today" is the claimed date of the head entry.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from ledger import rules
+from ledger.format import decimal_text
+from projections.audit import summary
+from projections.contributions import DEFAULT_THRESHOLD, contributions, ratio_text
+from projections.obligations import obligation
+from projections.statements import statement_detail
+
+if TYPE_CHECKING:
+    from fractions import Fraction
+
+    from projections.replay import Replay
+
+SCHEMA = "accord/close-report/v1"
+
+
+def report_today(replay: Replay) -> date:
+    """The report's "today": the claimed date of the head entry."""
+    return replay.at(replay.position).date()
+
+
+def report_data(replay: Replay, *, threshold: Fraction = DEFAULT_THRESHOLD) -> dict[str, Any]:
+    """Everything the close report holds, as JSON-ready data."""
+    state = replay.state
+    today = report_today(replay)
+    head = replay.entries[-1].entry
+    return {
+        "schema": SCHEMA,
+        "kind": "close" if state.status == rules.CLOSED else "interim",
+        "project": {
+            "slug": state.slug,
+            "title": state.title,
+            "purpose": state.purpose,
+            "status": state.status,
+            "proposer": state.proposer,
+            "approval": state.approval,
+            "close": state.close_policy,
+            "terms_hash": state.terms,
+        },
+        "as_of": {"seq": state.seq, "at": str(head.data["at"]), "day": today.isoformat()},
+        "parties": _parties(replay),
+        "pledges": _pledges(replay, today),
+        "open_obligations": [
+            obligation(replay, p, today).as_row()
+            for p in state.pledges.values()
+            if obligation(replay, p, today).status not in ("fulfilled", "withdrawn")
+        ],
+        "contributions": {
+            "threshold": ratio_text(threshold, 4),
+            "rows": [c.as_row() for c in contributions(replay, today, threshold=threshold)],
+        },
+        "statements": [statement_detail(state, seq) for seq in state.statements],
+        "timeline": _timeline(replay),
+        "close": _close(replay),
+    }
+
+
+def _parties(replay: Replay) -> list[dict[str, Any]]:
+    state = replay.state
+    return [
+        {
+            "handle": m.handle,
+            "status": m.status,
+            "key": m.key,
+            "keys": list(m.keys),
+            "revoked": sorted(k for k in m.keys if k in state.revoked),
+            "pinned": m.pinned,
+            "joined_seq": m.joined_seq,
+        }
+        for m in sorted(state.members.values(), key=lambda m: m.handle)
+    ]
+
+
+def _decision(replay: Replay, item: rules.Decision) -> dict[str, Any]:
+    refusal = item.refusal
+    return {
+        "seq": item.seq,
+        "at": str(replay.entries[item.seq - 1].entry.data["at"]),
+        "status": item.status,
+        "approved_by": [{"party": p, "seq": s} for p, s in sorted(item.approvals.items())],
+        "refused_by": {"party": refusal[0], "seq": refusal[1], "reason": refusal[2]}
+        if refusal
+        else None,
+        "decided_seq": item.decided_seq,
+    }
+
+
+def _pledges(replay: Replay, today: date) -> list[dict[str, Any]]:
+    state = replay.state
+    result = []
+    for pledge in state.pledges.values():
+        row = obligation(replay, pledge, today).as_row()
+        row["hash"] = pledge.hash
+        row["deliverables"] = []
+        for seq in pledge.deliverables:
+            item = state.decisions[seq]
+            assert isinstance(item, rules.Deliverable)
+            row["deliverables"].append(
+                {
+                    **_decision(replay, item),
+                    "summary": item.summary,
+                    "quantity": decimal_text(item.quantity),
+                    "evidence": [
+                        {"name": n, "sha256": h, "size": size} for n, h, size in item.evidence
+                    ],
+                }
+            )
+        row["amendments"] = []
+        for seq in pledge.amendments:
+            amendment = state.decisions[seq]
+            assert isinstance(amendment, rules.Amendment)
+            row["amendments"].append(
+                {
+                    **_decision(replay, amendment),
+                    "changes": dict(sorted(amendment.changes.items())),
+                    "reason": amendment.reason,
+                }
+            )
+        row["withdrawn_seq"] = pledge.withdrawn_seq
+        result.append(row)
+    return result
+
+
+def _timeline(replay: Replay) -> list[dict[str, Any]]:
+    rows = []
+    state = rules.new_state(replay.slug)
+    for stored in replay.entries:
+        data = stored.entry.data
+        rows.append(
+            {
+                "seq": stored.entry.seq,
+                "at": data["at"],
+                "party": data["by"],
+                "type": data["type"],
+                "summary": summary(data, state),
+                "hash": stored.entry.hash,
+            }
+        )
+        rules.apply(state, stored.entry, unsafe_skip_signature=True)  # verified by the replay
+    return rows
+
+
+def _close(replay: Replay) -> dict[str, Any]:
+    state = replay.state
+    signatures = []
+    for party, seq in sorted(state.close_signatures.items()):
+        entry = replay.entries[seq - 1].entry
+        signatures.append(
+            {"party": party, "seq": seq, "key": entry.key, "hash": entry.hash, "signature": entry.sig}
+        )
+    return {
+        "closed": state.status == rules.CLOSED,
+        "closed_seq": state.closed_seq,
+        "final_head": state.final_head,
+        "final_head_seq": state.final_head_seq,
+        "head": state.head,
+        "entries": state.seq,
+        "policy": state.close_policy,
+        "signatures": signatures,
+    }
