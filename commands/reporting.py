@@ -283,14 +283,17 @@ def share_chart(data: dict[str, Any]) -> str:
 
 
 def delivery_chart(data: dict[str, Any]) -> str:
-    """An SVG timeline of deliveries: one row per party, a dot per deliverable by status."""
+    """An SVG timeline of deliveries: one row per party, a dot per deliverable by status.
+
+    The horizontal axis is the ledger's own order (seq), labelled with the claimed times of
+    the first and last entries: claimed times may bunch up or even go backwards, seqs do not.
+    """
     parties = [p["handle"] for p in data["parties"]]
     points = [
         (d, pledge) for pledge in data["pledges"] for d in pledge["deliverables"]
     ]
-    moments = [_moment(t["at"]) for t in data["timeline"]]
-    start, end = min(moments), max(moments)
-    span = max((end - start).total_seconds(), 1.0)
+    first, last = data["timeline"][0], data["timeline"][-1]
+    span = max(last["seq"] - 1, 1)
     width, left, right = 760, 110, 30
     plot = width - left - right
     height = 50 + 34 * len(parties)
@@ -305,12 +308,15 @@ def delivery_chart(data: dict[str, Any]) -> str:
         parts.append(f'<line x1="{left}" y1="{y}" x2="{left + plot}" y2="{y}" stroke="#ddd"/>')
     axis_y = 20 + 34 * len(parties)
     parts.append(f'<line x1="{left}" y1="{axis_y}" x2="{left + plot}" y2="{axis_y}" stroke="#999"/>')
-    parts.append(f'<text x="{left}" y="{axis_y + 16}" font-size="11">{_label(start)}</text>')
     parts.append(
-        f'<text x="{left + plot}" y="{axis_y + 16}" font-size="11" text-anchor="end">{_label(end)}</text>'
+        f'<text x="{left}" y="{axis_y + 16}" font-size="11">seq 1 · {_label(first["at"])}</text>'
+    )
+    parts.append(
+        f'<text x="{left + plot}" y="{axis_y + 16}" font-size="11" text-anchor="end">'
+        f'seq {last["seq"]} · {_label(last["at"])}</text>'
     )
     for d, pledge in points:
-        x = left + plot * (_moment(d["at"]) - start).total_seconds() / span
+        x = left + plot * (d["seq"] - 1) / span
         y = 20 + 34 * parties.index(pledge["party"])
         colour = STATUS_COLOURS.get(d["status"], "#999")
         parts.append(
@@ -322,12 +328,8 @@ def delivery_chart(data: dict[str, Any]) -> str:
     return "".join(parts)
 
 
-def _moment(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
-def _label(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M UTC")
+def _label(text: str) -> str:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def render_html(data: dict[str, Any]) -> str:

@@ -192,7 +192,9 @@ class LedgerStory(RuleBasedStateMachine):
         receipt = self.attempt(call)
         if receipt is not None:
             expected = Decimal(quantity) if quantity is not None else remaining
-            assert self.folded.decisions[receipt.seq].quantity == expected
+            made = self.folded.decisions[receipt.seq]
+            assert isinstance(made, rules.Deliverable)
+            assert made.quantity == expected
 
     def decision_options(self) -> list[tuple[int, str]]:
         options = []

@@ -487,7 +487,9 @@ def test_a_short_collaboration_behaves_the_same_on_every_store(
     assert rules.replay(SLUG, items) == ledger.get_state(SLUG)
     state = ledger.get_state(SLUG)
     assert state.decisions[5].status == rules.ACCEPTED
-    assert state.decisions[5].quantity == Decimal(30)
+    decision = state.decisions[5]
+    assert isinstance(decision, rules.Deliverable)
+    assert decision.quantity == Decimal(30)
     assert ledger.list_slugs() == [SLUG]
     with pytest.raises(RuleViolationError) as info:
         pledge(ledger, veggie)

@@ -47,6 +47,13 @@ def fresh_signer(handle: str, seed: int) -> Signer:
     )
 
 
+def quantity(state: rules.ProjectState, seq: int) -> Decimal:
+    """The quantity of the deliverable at ``seq``."""
+    decision = state.decisions[seq]
+    assert isinstance(decision, rules.Deliverable)
+    return decision.quantity
+
+
 def hashes(ledger: Ledger, slug: str = SLUG) -> list[str]:
     return [stored.entry.hash for stored in ledger.read_entries(slug)]
 
@@ -191,26 +198,25 @@ def test_a_collaboration_goes_from_proposal_to_close(
     assert state.decisions[7].approvals == {"burgerco": 9, "veggie": 10}
     assert state.decisions[7].decided_seq == 10
     assert state.decisions[8].decided_seq == 12
-    accepted = [state.decisions[s] for s in state.pledges[4].deliverables]
-    assert sum(d.quantity for d in accepted) == Decimal("22.5")
+    assert sum(quantity(state, s) for s in state.pledges[4].deliverables) == Decimal("22.5")
 
     # The rest is delivered, rejected, and delivered again.
     receipt = deliver(ledger, acme, 4, None)
     assert receipt.seq == 13
-    assert ledger.get_state(SLUG).decisions[13].quantity == Decimal("7.5")
+    assert quantity(ledger.get_state(SLUG), 13) == Decimal("7.5")
     ledger.reject(SLUG, 13, reason="the director's cut is missing", signer=veggie)  # seq 14
     state = ledger.get_state(SLUG)
     assert state.decisions[13].status == rules.REJECTED
     assert state.decisions[13].decided_seq == 14
     assert state.decisions[13].refusal == ("veggie", 14, "the director's cut is missing")
     assert deliver(ledger, acme, 4, None).seq == 15
-    assert ledger.get_state(SLUG).decisions[15].quantity == Decimal("7.5")
+    assert quantity(ledger.get_state(SLUG), 15) == Decimal("7.5")
     approve(ledger, burgerco, 15)  # seq 16
     approve(ledger, veggie, 15)  # seq 17
     state = ledger.get_state(SLUG)
     assert state.pledges[4].deliverables == [7, 8, 13, 15]
     assert sum(
-        state.decisions[s].quantity
+        quantity(state, s)
         for s in state.pledges[4].deliverables
         if state.decisions[s].status == rules.ACCEPTED
     ) == Decimal(30)
@@ -395,7 +401,9 @@ def test_an_amendment_takes_effect_only_when_approved_per_the_policy(
     assert (state.pledges[4].weight, state.pledges[4].due) == (Decimal(30), DUE)
     assert state.pledges[4].pending_amendment == 5
     assert state.pledges[4].amendments == [5]
-    assert state.decisions[5].changes == {"weight": "40", "due": "2026-12-15"}
+    amendment = state.decisions[5]
+    assert isinstance(amendment, rules.Amendment)
+    assert amendment.changes == {"weight": "40", "due": "2026-12-15"}
 
     approve(memory_ledger, signers["burgerco"], 5)  # seq 6: 1 of 2
     state = memory_ledger.get_state(SLUG)
