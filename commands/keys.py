@@ -41,7 +41,7 @@ def keys_new(name: str, output_format: str) -> None:
     \b
         accord key new acme
     """
-    key_store.check_key_name(name)
+    key_store.check_name_free(name)
     passphrase = key_store.check_passphrase(
         read_passphrase(f"Passphrase for the new key {name!r}", confirm=True)
     )
@@ -62,7 +62,7 @@ def keys_import(name: str, path: Path, output_format: str) -> None:
     \b
         accord key import acme ~/.ssh/id_ed25519
     """
-    key_store.check_key_name(name)
+    key_store.check_name_free(name)
     source_passphrase = None
     if key_store.needs_passphrase(path):
         source_passphrase = read_passphrase(

@@ -103,6 +103,22 @@ def check_passphrase(passphrase: str) -> str:
     return passphrase
 
 
+def check_name_free(name: str, home: Path | None = None) -> str:
+    """Return ``name`` if no key of that name exists yet.
+
+    Raises:
+        UsageError: the name is malformed or taken.
+    """
+    check_key_name(name)
+    key_path, pub_path = _paths(name, home)
+    if key_path.exists() or pub_path.exists():
+        raise UsageError(
+            f"a key named {name!r} exists already ({key_path})",
+            hint="choose another name; accord never overwrites a key",
+        )
+    return name
+
+
 def _paths(name: str, home: Path | None) -> tuple[Path, Path]:
     directory = keys_dir(home)
     return directory / f"{name}.key", directory / f"{name}.pub"
@@ -125,14 +141,9 @@ def save_key(
         UsageError: bad name, short passphrase, or the name is taken.
         KeyFileError: the key directory is not writable.
     """
-    check_key_name(name)
+    check_name_free(name, home)
     check_passphrase(passphrase)
     key_path, pub_path = _paths(name, home)
-    if key_path.exists() or pub_path.exists():
-        raise UsageError(
-            f"a key named {name!r} exists already ({key_path})",
-            hint="choose another name; accord never overwrites a key",
-        )
     pem = private_key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
