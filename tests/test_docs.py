@@ -70,6 +70,7 @@ def test_the_tutorial_runs_from_start_to_close(tmp_path: Path) -> None:
     assert "project no-whopper-day is closed" in result.stdout
     assert "Error: 'acme' cannot approve or reject its own deliverable (seq 7)" in result.stderr
     assert "Error: project 'no-whopper-day' is closed (seq 27)" in result.stderr
+    assert "close-report.html" in result.stdout
 
 
 def test_ci_runs_the_test_command_the_readme_gives() -> None:

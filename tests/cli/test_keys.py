@@ -525,10 +525,6 @@ def test_key_import_refuses_to_overwrite_an_existing_key(
     assert {p.name: p.read_bytes() for p in (home / "keys").iterdir()} == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="key new/import check that the name is free only after prompting for passphrases",
-)
 @pytest.mark.parametrize("command", ["new", "import"])
 def test_a_taken_key_name_is_refused_before_any_passphrase_prompt(
     accord: Accord, home: Path, tmp_path: Path, command: str

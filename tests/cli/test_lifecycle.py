@@ -190,7 +190,16 @@ def tell_story(accord: Accord, tmp_path: Path, *, check: bool, close: bool = Tru
     # The close: each member signs the final head; the third signature closes the project.
     step.wrote("close", S, "--as", "acme", seq=27, kind="close.signed", status="active")
     step.wrote("close", S, "--as", "burgerco", seq=28, kind="close.signed", status="active")
-    step.wrote("close", S, "--as", "veggie", seq=29, kind="close.signed", status="closed")
+    reports = Path("accord-reports") / S
+    step(
+        "close", S, "--as", "veggie",
+        expect=receipt(S, 29, "close.signed", "closed")
+        + "".join(f"close report: {reports / f'close-report.{ext}'}\n"
+                  for ext in ("md", "html", "json")),
+    )  # fmt: skip
+    if check:
+        for ext in ("md", "html", "json"):
+            assert (tmp_path / reports / f"close-report.{ext}").stat().st_size > 0
     step("project", "show", S, expect=project_show_table("closed", 29))
     step(
         "project", "list",
