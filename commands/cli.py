@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import traceback
 from typing import Any
 
 import click
@@ -24,7 +25,7 @@ class AccordGroup(click.Group):
             return super().invoke(ctx)
         except LedgerError as error:
             if _debug(ctx):
-                raise
+                traceback.print_exc()
             report(error)
             ctx.exit(exit_code_for(error))
         except (click.exceptions.Exit, click.ClickException, click.Abort, KeyboardInterrupt):
@@ -73,7 +74,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 
 def _register() -> None:
-    from commands import demo, keys, pledges, projects, reports, statements
+    from commands import audit, demo, keys, pledges, projects, reports, statements
 
     cli.add_command(projects.init)
     cli.add_command(keys.keys)
@@ -88,6 +89,9 @@ def _register() -> None:
     cli.add_command(reports.contributions_command)
     cli.add_command(reports.trail_command)
     cli.add_command(reports.report_command)
+    cli.add_command(audit.verify_command)
+    cli.add_command(audit.export_command)
+    cli.add_command(audit.import_command)
     cli.add_command(demo.demo)
 
 

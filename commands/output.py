@@ -28,8 +28,10 @@ def output_options(func: F) -> F:
 
 
 def _cell(value: Any) -> Any:
-    if isinstance(value, list | tuple):
+    if isinstance(value, list | tuple) and all(not isinstance(v, dict | list) for v in value):
         return ", ".join(str(v) for v in value)
+    if isinstance(value, dict | list | tuple):
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     if value is None:
         return ""
     return value
@@ -73,7 +75,12 @@ def render_object(data: dict[str, Any], *, output_format: str) -> None:
     if output_format == "csv":
         render([data], output_format="csv")
         return
-    flat = {k: v for k, v in data.items() if not isinstance(v, list | dict)}
+    flat = {
+        k: v
+        for k, v in data.items()
+        if not isinstance(v, dict)
+        and not (isinstance(v, list) and any(isinstance(i, dict | list) for i in v))
+    }
     width = max(len(k) for k in flat) if flat else 0
     for key, value in flat.items():
         click.echo(f"{key.ljust(width)}  {_cell(value)}")

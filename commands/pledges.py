@@ -77,7 +77,7 @@ def pledges_add(
 
 @pledges.command(name="amend")
 @click.argument("slug")
-@click.argument("pledge", type=int)
+@click.argument("pledge", type=click.IntRange(min=1))
 @click.option("--weight", help="The new weight.")
 @click.option("--due", metavar="YYYY-MM-DD", help="The new due date.")
 @click.option("--title", help="The new title.")
@@ -111,7 +111,7 @@ def pledges_amend(
 
 @pledges.command(name="withdraw")
 @click.argument("slug")
-@click.argument("pledge", type=int)
+@click.argument("pledge", type=click.IntRange(min=1))
 @click.option("--reason", required=True, help="Why the pledge is withdrawn.")
 @signer_option
 @output_options
@@ -150,7 +150,7 @@ def pledges_list(ledger: Ledger, slug: str, as_of: AsOf, output_format: str) -> 
 
 @click.command(name="deliver")
 @click.argument("slug")
-@click.argument("pledge", type=int)
+@click.argument("pledge", type=click.IntRange(min=1))
 @click.option("--summary", required=True, help="What was delivered.")
 @click.option(
     "--quantity",
@@ -190,7 +190,7 @@ def deliver(
 
 @click.command(name="approve")
 @click.argument("slug")
-@click.argument("seq", type=int)
+@click.argument("seq", type=click.IntRange(min=1))
 @click.option("--comment", default="", help="An optional comment.")
 @signer_option
 @output_options
@@ -209,7 +209,7 @@ def approve(
 
 @click.command(name="reject")
 @click.argument("slug")
-@click.argument("seq", type=int)
+@click.argument("seq", type=click.IntRange(min=1))
 @click.option("--reason", required=True, help="Why it is refused (required).")
 @signer_option
 @output_options

@@ -75,7 +75,7 @@ def statements_propose(
 
 @statements.command(name="sign")
 @click.argument("slug")
-@click.argument("statement", type=int)
+@click.argument("statement", type=click.IntRange(min=1))
 @signer_option
 @output_options
 @pass_ledger
@@ -93,7 +93,7 @@ def statements_sign(
 
 @statements.command(name="revise")
 @click.argument("slug")
-@click.argument("statement", type=int)
+@click.argument("statement", type=click.IntRange(min=1))
 @click.option("--text", help="The new text.")
 @click.option("--text-file", type=TEXT_FILE, help="Read the new text from a UTF-8 file.")
 @click.option("--reason", required=True, help="Why the text changes.")
@@ -139,7 +139,7 @@ def statements_list(ledger: Ledger, slug: str, as_of: AsOf, output_format: str) 
 
 @statements.command(name="show")
 @click.argument("slug")
-@click.argument("statement", type=int)
+@click.argument("statement", type=click.IntRange(min=1))
 @as_of_options
 @output_options
 @pass_ledger

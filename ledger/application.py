@@ -9,6 +9,7 @@ the whole path runs again, a bounded number of times.
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -34,6 +35,7 @@ from ledger.errors import (
     UsageError,
 )
 from ledger.project import Project, project_id
+from ledger.verify import Row
 
 if TYPE_CHECKING:
     from eventsourcing.utils import EnvType
@@ -147,7 +149,7 @@ class Ledger(Application[Any]):
         self._clock = clock or (lambda: datetime.now(UTC))
         try:
             super().__init__(env)
-        except PersistenceError as exc:
+        except (PersistenceError, sqlite3.Error) as exc:
             raise StorageUnavailableError(
                 f"cannot open the ledger store: {exc}",
                 hint="check --ledger / ACCORD_LEDGER and that the store is reachable",
@@ -190,10 +192,121 @@ class Ledger(Application[Any]):
             raise _unavailable(exc) from None
         if not events:
             raise ProjectNotFoundError(slug)
-        for stored in events:
-            yield RawEntry(
-                text=stored.entry, sig=stored.sig, hash=stored.hash, received_at=stored.timestamp
-            )
+        return iter(
+            [
+                RawEntry(
+                    text=e.entry, sig=e.sig, hash=e.hash, received_at=e.timestamp
+                )
+                for e in events
+            ]
+        )
+
+    def count_rows(self, slug: str) -> int:
+        """Return how many rows the store holds for ``slug`` (0 when none).
+
+        Raises:
+            StorageUnavailableError: the store cannot be read.
+        """
+        try:
+            last = self.recorder.select_events(project_id(slug), desc=True, limit=1)
+        except PersistenceError as exc:
+            raise _unavailable(exc) from None
+        return int(last[0].originator_version) if last else 0
+
+    def last_row(self, slug: str) -> Row:
+        """Return the project's last stored row (its position is the row count).
+
+        Raises:
+            ProjectNotFoundError: no such project.
+            StorageUnavailableError: the store cannot be read.
+        """
+        try:
+            last = self.recorder.select_events(project_id(slug), desc=True, limit=1)
+        except PersistenceError as exc:
+            raise _unavailable(exc) from None
+        if not last:
+            raise ProjectNotFoundError(slug)
+        event = self.mapper.to_domain_event(last[0])
+        return Row(
+            position=last[0].originator_version, text=event.entry, sig=event.sig, hash=event.hash
+        )
+
+    def iter_rows(self, slug: str, *, page: int = 1000) -> Iterator[Row]:
+        """Stream the project's stored rows from the event store, a page at a time.
+
+        Reads the stored events themselves (never an aggregate, snapshot or cache), so
+        memory does not grow with the log.
+
+        Raises:
+            ProjectNotFoundError: no such project.
+            StorageUnavailableError: the store cannot be read.
+        """
+        if self.count_rows(slug) == 0:
+            raise ProjectNotFoundError(slug)
+        return self._pages(slug, page)
+
+    def _pages(self, slug: str, page: int) -> Iterator[Row]:
+        last = 0
+        while True:
+            try:
+                batch = self.recorder.select_events(project_id(slug), gt=last, limit=page)
+            except PersistenceError as exc:
+                raise _unavailable(exc) from None
+            for stored in batch:
+                event = self.mapper.to_domain_event(stored)
+                yield Row(
+                    position=stored.originator_version,
+                    text=event.entry,
+                    sig=event.sig,
+                    hash=event.hash,
+                )
+            if len(batch) < page:
+                return
+            last = batch[-1].originator_version
+
+    def import_rows(self, slug: str, rows: Iterator[Row]) -> tuple[int, ProjectState]:
+        """Append verified rows to ``slug``, creating it or extending a shared prefix.
+
+        Every row goes through the rules again on the way in (signatures included).
+        Returns the number of entries added and the resulting state.
+
+        Raises:
+            RuleViolationError: the ledger holds a different history of ``slug``.
+            LedgerError: a row breaks a rule (nothing is saved then).
+        """
+        try:
+            project: Project | None = self._get_project(slug)
+        except ProjectNotFoundError:
+            project = None
+        state = project.state() if project is not None else rules.new_state(slug)
+        mine = [e.hash for e in project.signed_entries()] if project is not None else []
+        added = 0
+        for row in rows:
+            item = entry_mod.load(row.text, row.sig, row.hash)
+            if item.seq <= len(mine):
+                if mine[item.seq - 1] != item.hash:
+                    raise RuleViolationError(
+                        f"this ledger holds a different history of {slug!r} (seq {item.seq} "
+                        "differs)",
+                        hint="import into another ledger, and compare with `accord verify`",
+                    )
+                continue
+            if project is None:
+                project = Project.propose(item)
+                state = project.state()
+            else:
+                project.append(item, state=state)
+            added += 1
+        if project is not None and added:
+            try:
+                self.save(project)
+            except IntegrityError:
+                raise ConflictError(
+                    f"someone appended to {slug!r} during the import", hint="import again"
+                ) from None
+            except PersistenceError as exc:
+                raise _unavailable(exc) from None
+        return added, state
 
     def read_entries(self, slug: str) -> Iterator[StoredEntry]:
         """Yield the project's stored entries in seq order, with their receive times.
@@ -205,10 +318,13 @@ class Ledger(Application[Any]):
             ProjectNotFoundError: no such project.
             VerificationError: a stored entry is not canonical or its hash does not match.
         """
-        for raw in self.read_raw(slug):
-            yield StoredEntry(
+        raws = self.read_raw(slug)
+        return (
+            StoredEntry(
                 entry=entry_mod.load(raw.text, raw.sig, raw.hash), received_at=raw.received_at
             )
+            for raw in raws
+        )
 
     def list_slugs(self) -> list[str]:
         """Return the slugs of every project in the ledger, sorted.
@@ -269,6 +385,7 @@ class Ledger(Application[Any]):
             else:
                 project = self._get_project(slug)
                 state = project.state()
+                rules.require_open(state)
             data = {
                 "v": fmt.VERSION,
                 "project": slug,
@@ -397,9 +514,8 @@ class Ledger(Application[Any]):
             RuleViolationError: not a member.
             KeyNotValidError: the new key was used in the project before.
         """
-        return self._append(
-            slug, "key.rotated", lambda _state: {"public_key": new_public_key}, signer
-        )
+        body = {"public_key": _public_key(new_public_key)}
+        return self._append(slug, "key.rotated", lambda _state: body, signer)
 
     def revoke_key(
         self,
@@ -416,6 +532,13 @@ class Ledger(Application[Any]):
             RuleViolationError: the fingerprint is not the signer's current key.
         """
         reason = _required_text(reason, "reason")
+        if replacement is not None:
+            _public_key(replacement)
+        if not fmt.FINGERPRINT_RE.match(fingerprint):
+            raise UsageError(
+                f"{fingerprint!r} is not an OpenSSH SHA256 fingerprint",
+                hint="copy it from `accord project show SLUG`",
+            )
         body = {"fingerprint": fingerprint, "reason": reason, "replacement": replacement}
         return self._append(slug, "key.revoked", lambda _state: body, signer)
 
@@ -480,7 +603,11 @@ class Ledger(Application[Any]):
             raise UsageError(
                 "an amendment must change something", hint="give --weight, --due or --title"
             )
-        body = {"pledge": pledge, "changes": changes, "reason": _required_text(reason, "reason")}
+        body = {
+            "pledge": _seq(pledge, "pledge"),
+            "changes": changes,
+            "reason": _required_text(reason, "reason"),
+        }
         return self._append(slug, "pledge.amended", lambda _state: body, signer)
 
     def withdraw_pledge(self, slug: str, pledge: int, *, reason: str, signer: Signer) -> Receipt:
@@ -490,7 +617,7 @@ class Ledger(Application[Any]):
             NotFoundError: no entry at ``pledge``.
             RuleViolationError: not the promisor, or already withdrawn.
         """
-        body = {"pledge": pledge, "reason": _required_text(reason, "reason")}
+        body = {"pledge": _seq(pledge, "pledge"), "reason": _required_text(reason, "reason")}
         return self._append(slug, "pledge.withdrawn", lambda _state: body, signer)
 
     def deliver(
@@ -514,13 +641,14 @@ class Ledger(Application[Any]):
             RuleViolationError: not the promisor, or the pledge was withdrawn.
         """
         summary = _required_text(summary, "summary")
+        _seq(pledge, "pledge")
         given = fmt.normalise_decimal(quantity, "quantity") if quantity is not None else None
 
         def build(state: ProjectState) -> dict[str, Any]:
             amount = given
             if amount is None:
                 item = state.pledges.get(pledge)
-                if item is None:  # let the rules name the problem
+                if item is None or item.by != signer.handle:  # let the rules name the problem
                     amount = "1"
                 else:
                     remaining = item.weight - _claimed(state, item)
@@ -546,6 +674,7 @@ class Ledger(Application[Any]):
             NotFoundError: no entry at ``target``.
             RuleViolationError: own work, not a beneficiary, already decided or approved.
         """
+        _seq(target, "target")
         return self._append(
             slug,
             "approval.given",
@@ -566,6 +695,7 @@ class Ledger(Application[Any]):
             RuleViolationError: own work, not a beneficiary, already decided.
         """
         reason = _required_text(reason, "reason")
+        _seq(target, "target")
         return self._append(
             slug,
             "approval.refused",
@@ -594,6 +724,7 @@ class Ledger(Application[Any]):
             NotFoundError: no entry at ``statement``.
             RuleViolationError: not a statement, or already signed by this member.
         """
+        _seq(statement, "statement")
 
         def build(state: ProjectState) -> dict[str, Any]:
             item = state.statements.get(statement)
@@ -613,7 +744,7 @@ class Ledger(Application[Any]):
             RuleViolationError: not a statement, or the text is unchanged.
         """
         body = {
-            "statement": statement,
+            "statement": _seq(statement, "statement"),
             "text": _required_text(text, "text"),
             "reason": _required_text(reason, "reason"),
         }
@@ -647,6 +778,20 @@ def _target_hash(state: ProjectState, target: int) -> str:
     if decision is not None:
         return decision.hash
     return entry_mod.ZERO_HASH  # the rules name the problem (not found / wrong type)
+
+
+def _seq(value: int, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise UsageError(f"{what} {value!r} is not a seq", hint="seqs are whole numbers from 1")
+    return value
+
+
+def _public_key(line: str) -> str:
+    try:
+        entry_mod.parse_public_key_line(line)
+    except LedgerError as exc:
+        raise UsageError(f"the new key is not usable: {exc.message}") from None
+    return line
 
 
 def _required_text(value: str, what: str) -> str:

@@ -71,6 +71,10 @@ def normalise_decimal(value: str, what: str) -> str:
         UsageError: the value is not a plain positive decimal number.
     """
     text = value.strip()
+    if re.fullmatch(r"-[0-9.]+", text) and re.search(r"[1-9]", text):
+        raise UsageError(
+            f"{what} must be greater than zero, not {value!r}", hint=f"give a positive {what}"
+        )
     if len(text) > 40 or not re.fullmatch(r"[0-9]+(?:\.[0-9]+)?|\.[0-9]+", text):
         raise UsageError(
             f"{what} {value!r} is not a number",

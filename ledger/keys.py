@@ -213,6 +213,12 @@ def _is_encrypted(data: bytes) -> bool:
     return False
 
 
+def _is_bad_password(exc: ValueError) -> bool:
+    # PKCS#8 says "Incorrect password"; OpenSSH's bcrypt KDF gives a "broken checksum".
+    text = str(exc).lower()
+    return "password" in text or "checksum" in text
+
+
 def _read(source: Path) -> bytes:
     try:
         return source.read_bytes()
@@ -245,8 +251,8 @@ def read_private_key(source: Path, passphrase: str | None) -> Ed25519PrivateKey:
         raise KeyFileError(
             f"key file {source} is not encrypted, but a passphrase was given"
         ) from None
-    except ValueError:
-        if secret is not None and _is_encrypted(data):
+    except ValueError as exc:
+        if secret is not None and _is_encrypted(data) and _is_bad_password(exc):
             raise KeyFileError(
                 f"wrong passphrase for key file {source}", hint="try the passphrase again"
             ) from None

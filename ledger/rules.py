@@ -169,7 +169,7 @@ class ProjectState:
         signers = [h for h in self.joined() if self.members[h].key is not None]
         if self.close_policy == "all":
             return len(signers)
-        return int(self.close_policy)
+        return min(int(self.close_policy), len(signers))
 
 
 def new_state(slug: str) -> ProjectState:
@@ -227,14 +227,7 @@ def apply(
         raise VerificationError(
             f"prev of seq {seq} does not match the hash of seq {state.seq}", seq=seq
         )
-    if state.status == CLOSED:
-        raise _rule(
-            f"project {state.slug!r} is closed (seq {state.closed_seq}); nothing more can be added",
-            seq,
-            hint="start a new project for further work",
-        )
-    if state.status == ABANDONED:
-        raise _rule(f"project {state.slug!r} was abandoned: every invitee declined", seq)
+    require_open(state, seq)
     public_key = _signing_key(state, item)
     if not unsafe_skip_signature:
         entry_mod.verify(item, _parse_key(public_key))
@@ -257,6 +250,22 @@ def apply(
 
 
 # --- helpers --------------------------------------------------------------------------------
+
+
+def require_open(state: ProjectState, seq: int | None = None) -> None:
+    """Refuse anything more on a closed or abandoned project.
+
+    Raises:
+        RuleViolationError: the project is closed or abandoned.
+    """
+    if state.status == CLOSED:
+        raise _rule(
+            f"project {state.slug!r} is closed (seq {state.closed_seq}); nothing more can be added",
+            seq,
+            hint="start a new project for further work",
+        )
+    if state.status == ABANDONED:
+        raise _rule(f"project {state.slug!r} was abandoned: every invitee declined", seq)
 
 
 def _rule(message: str, seq: int | None = None, hint: str | None = None) -> RuleViolationError:
@@ -594,7 +603,7 @@ def _decision_for(state: ProjectState, item: SignedEntry) -> tuple[Decision, Ple
     if item.by not in pledge.beneficiaries:
         raise _rule(
             f"{item.by!r} is not a beneficiary of pledge {pledge.seq}; "
-            f"only {', '.join(pledge.beneficiaries)} decide on it",
+            f"only its beneficiaries ({', '.join(pledge.beneficiaries)}) decide on it",
         )
     if item.by in decision.approvals:
         raise _rule(

@@ -45,8 +45,7 @@ def pattern(template: str) -> re.Pattern[str]:
 def assert_matches(actual: str, template: str) -> None:
     """Assert that the whole of ``actual`` matches ``template`` (see :func:`pattern`)."""
     assert pattern(template).fullmatch(actual), (
-        f"output does not match the template\n--- actual ---\n{actual}"
-        f"--- template ---\n{template}"
+        f"output does not match the template\n--- actual ---\n{actual}--- template ---\n{template}"
     )
 
 

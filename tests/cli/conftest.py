@@ -47,7 +47,7 @@ def with_pledge(initialised: Accord, project: str) -> str:
     """The project with acme's pledge at seq 4 (to burgerco) and its deliverable at seq 5."""
     initialised.ok(
         "pledge", "add", project, "Design the posters", "--weight", "30", "--unit", "hours",
-        "--due", "2026-12-15", "--to", "burgerco", "--as", "acme",
+        "--due", "2099-12-15", "--to", "burgerco", "--as", "acme",
     )  # fmt: skip
     initialised.ok(
         "deliver", project, "4", "--summary", "Poster drafts", "--quantity", "10", "--as", "acme"
@@ -60,7 +60,7 @@ def closed_project(initialised: Accord, project: str) -> str:
     """The project with a pledge at seq 4 and a statement at seq 5, closed by all three."""
     initialised.ok(
         "pledge", "add", project, "Design the posters", "--weight", "30", "--unit", "hours",
-        "--due", "2026-12-15", "--as", "acme",
+        "--due", "2099-12-15", "--as", "acme",
     )  # fmt: skip
     initialised.ok(
         "statement", "propose", project, "--title", "Joint", "--text", "Together.", "--as", "acme"

@@ -12,7 +12,7 @@ import pytest
 from cli_helpers import FP, Accord, assert_refused, assert_usage_error
 
 S = "spring-campaign"
-PLEDGE = ("--weight", "30", "--unit", "hours", "--due", "2026-12-15")
+PLEDGE = ("--weight", "30", "--unit", "hours", "--due", "2099-12-15")
 MEMBERS_HINT = "`accord project show SLUG` lists the members"
 CLOSED = f"project '{S}' is closed (seq 8); nothing more can be added"
 CLOSED_HINT = "start a new project for further work"
@@ -242,9 +242,7 @@ def test_a_non_member_cannot_sign_anything(
     with initialised.unchanged():
         result = initialised(*command)
 
-    assert_refused(
-        result, 4, f"'mallory' is not a member of project '{S}' (seq 6)", MEMBERS_HINT
-    )
+    assert_refused(result, 4, f"'mallory' is not a member of project '{S}' (seq 6)", MEMBERS_HINT)
 
 
 def test_a_non_member_cannot_sign_a_statement(initialised: Accord, project: str) -> None:
@@ -255,9 +253,7 @@ def test_a_non_member_cannot_sign_a_statement(initialised: Accord, project: str)
     with initialised.unchanged():
         result = initialised("statement", "sign", S, "4", "--as", "mallory")
 
-    assert_refused(
-        result, 4, f"'mallory' is not a member of project '{S}' (seq 5)", MEMBERS_HINT
-    )
+    assert_refused(result, 4, f"'mallory' is not a member of project '{S}' (seq 5)", MEMBERS_HINT)
 
 
 def test_a_party_that_was_not_invited_cannot_join(initialised: Accord, project: str) -> None:
@@ -400,9 +396,7 @@ def test_a_malformed_slug_is_a_usage_error(initialised: Accord) -> None:
 
 
 @pytest.mark.parametrize("due", ["2026-02-30", "2026-13-01", "15/12/2026", "tomorrow", ""])
-def test_a_malformed_due_date_is_a_usage_error(
-    initialised: Accord, project: str, due: str
-) -> None:
+def test_a_malformed_due_date_is_a_usage_error(initialised: Accord, project: str, due: str) -> None:
     with initialised.unchanged():
         result = initialised(
             "pledge", "add", S, "Posters", "--weight", "3", "--unit", "hours", "--due", due,
@@ -424,7 +418,10 @@ def test_a_malformed_amended_due_date_is_a_usage_error(
 
 
 ZERO = ("must be greater than zero, not '{value}'", "give a positive {what}")
-NOT_A_NUMBER = ("{value!r} is not a number", "give {what} as a plain decimal number such as 12 or 2.5")
+NOT_A_NUMBER = (
+    "{value!r} is not a number",
+    "give {what} as a plain decimal number such as 12 or 2.5",
+)
 
 
 @pytest.mark.parametrize(
@@ -445,7 +442,7 @@ def test_a_weight_or_quantity_that_is_not_a_positive_number_is_a_usage_error(
 ) -> None:
     commands = {
         "weight": ["pledge", "add", S, "More", "--weight", value, "--unit", "hours",
-                   "--due", "2026-12-15", "--as", "acme"],
+                   "--due", "2099-12-15", "--as", "acme"],
         "quantity": ["deliver", S, "4", "--summary", "More", "--quantity", value, "--as", "acme"],
         "amended weight": ["pledge", "amend", S, "4", "--weight", value, "--reason", "Change",
                            "--as", "acme"],
@@ -467,17 +464,19 @@ def test_a_weight_or_quantity_that_is_not_a_positive_number_is_a_usage_error(
 def test_a_negative_weight_is_reported_as_not_positive(initialised: Accord, project: str) -> None:
     result = initialised(
         "pledge", "add", S, "Posters", "--weight", "-3", "--unit", "hours",
-        "--due", "2026-12-15", "--as", "acme",
+        "--due", "2099-12-15", "--as", "acme",
     )  # fmt: skip
 
-    assert_refused(result, 2, "weight must be greater than zero, not '-3'", "give a positive weight")
+    assert_refused(
+        result, 2, "weight must be greater than zero, not '-3'", "give a positive weight"
+    )
 
 
 def test_a_malformed_unit_is_a_usage_error(initialised: Accord, project: str) -> None:
     with initialised.unchanged():
         result = initialised(
             "pledge", "add", S, "Posters", "--weight", "3", "--unit", "Person Hours",
-            "--due", "2026-12-15", "--as", "acme",
+            "--due", "2099-12-15", "--as", "acme",
         )  # fmt: skip
 
     assert_refused(
@@ -522,9 +521,7 @@ def test_a_statement_needs_exactly_one_of_text_and_text_file(
     (tmp_path / "text.md").write_text("From a file.\n")
 
     with initialised.unchanged():
-        result = initialised(
-            "statement", "propose", S, "--title", "Joint", *given, "--as", "acme"
-        )
+        result = initialised("statement", "propose", S, "--title", "Joint", *given, "--as", "acme")
 
     assert_refused(result, 2, "give exactly one of --text and --text-file")
 
@@ -565,9 +562,18 @@ def test_approving_a_deliverable_that_was_already_accepted_is_a_rule_violation(
     with initialised.unchanged():
         result = initialised("approve", S, "5", "--as", "burgerco")
 
-    assert result.exit_code == 4
-    assert result.stderr.startswith("Error: ")
-    assert result.stdout == ""
+    assert_refused(result, 4, "'burgerco' already approved seq 5 (at seq 6)")
+
+
+def test_rejecting_after_approving_is_a_rule_violation(
+    initialised: Accord, with_pledge: str
+) -> None:
+    initialised.ok("approve", S, "5", "--as", "burgerco")
+
+    with initialised.unchanged():
+        result = initialised("reject", S, "5", "--reason", "Changed my mind", "--as", "burgerco")
+
+    assert_refused(result, 4, "'burgerco' already approved seq 5 (at seq 6)")
 
 
 def test_a_member_who_is_not_a_beneficiary_cannot_approve(
@@ -576,9 +582,20 @@ def test_a_member_who_is_not_a_beneficiary_cannot_approve(
     with initialised.unchanged():
         result = initialised("approve", S, "5", "--as", "veggie")
 
-    assert result.exit_code == 4
-    assert result.stderr.startswith("Error: 'veggie' ")
-    assert result.stdout == ""
+    assert_refused(
+        result, 4, "'veggie' is not a beneficiary of pledge 4; only burgerco decide on it (seq 6)"
+    )
+
+
+def test_approving_an_entry_that_is_not_a_deliverable_or_amendment_is_a_rule_violation(
+    initialised: Accord, with_pledge: str
+) -> None:
+    with initialised.unchanged():
+        result = initialised("approve", S, "4", "--as", "burgerco")
+
+    assert_refused(
+        result, 4, "seq 4 is a pledge.made entry; only deliverables and amendments are approved"
+    )
 
 
 def test_a_refusal_without_a_reason_option_is_a_usage_error(
@@ -587,7 +604,9 @@ def test_a_refusal_without_a_reason_option_is_a_usage_error(
     with initialised.unchanged():
         result = initialised("reject", S, "5", "--as", "burgerco")
 
-    assert_usage_error(result, "Usage: accord reject [OPTIONS] SLUG SEQ", "Missing option '--reason'.")
+    assert_usage_error(
+        result, "Usage: accord reject [OPTIONS] SLUG SEQ", "Missing option '--reason'."
+    )
 
 
 @pytest.mark.parametrize("reason", ["", "   "], ids=["empty", "blank"])
@@ -684,9 +703,7 @@ def test_a_statement_text_file_that_does_not_exist_is_a_usage_error(
 
 
 @pytest.mark.parametrize("where", ["option", "env"])
-def test_a_ledger_path_in_a_missing_directory_cannot_be_created(
-    accord: Accord, where: str
-) -> None:
+def test_a_ledger_path_in_a_missing_directory_cannot_be_created(accord: Accord, where: str) -> None:
     args = ["--ledger", "/nonexistent/x.db", "init"] if where == "option" else ["init"]
     env = {"ACCORD_LEDGER": "/nonexistent/x.db"} if where == "env" else None
 

@@ -13,7 +13,9 @@ from commands.errors import ExitCode
 from ledger import __version__
 
 
-def walk(group: click.Group, path: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], click.Command]]:
+def walk(
+    group: click.Group, path: tuple[str, ...] = ()
+) -> list[tuple[tuple[str, ...], click.Command]]:
     """Every command under ``group`` (recursively), with the words that invoke it."""
     found: list[tuple[tuple[str, ...], click.Command]] = []
     for name, command in sorted(group.commands.items()):
@@ -70,7 +72,9 @@ def test_every_command_shows_an_example_in_its_help(
 ) -> None:
     help_text = runner.invoke(cli, [*path, "--help"], prog_name="accord").output
 
-    examples = [line.strip() for line in help_text.splitlines() if line.strip().startswith("accord ")]
+    examples = [
+        line.strip() for line in help_text.splitlines() if line.strip().startswith("accord ")
+    ]
     assert examples, f"no example in the help of {' '.join(('accord', *path))}"
     if path and not isinstance(command, click.Group):
         assert any(e.split()[1 : 1 + len(path)] == list(path) for e in examples), examples

@@ -27,7 +27,12 @@ needs_ssh_keygen = pytest.mark.skipif(SSH_KEYGEN is None, reason="ssh-keygen is 
 
 def facts(name: str, path: Path, fingerprint: str = "<fingerprint>", pub: str = "<pubkey>") -> str:
     """The ``key new``/``key import`` table output, as a template."""
-    return f"name         {name}\nfingerprint  {fingerprint}\npublic_key   {pub}\npath         {path}\n"
+    return (
+        f"name         {name}\n"
+        f"fingerprint  {fingerprint}\n"
+        f"public_key   {pub}\n"
+        f"path         {path}\n"
+    )
 
 
 def openssh_fingerprint(public_line: str) -> str:
@@ -37,9 +42,11 @@ def openssh_fingerprint(public_line: str) -> str:
 
 
 def public_line(key: Ed25519PrivateKey) -> str:
-    return key.public_key().public_bytes(
-        serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH
-    ).decode()
+    return (
+        key.public_key()
+        .public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
+        .decode()
+    )
 
 
 def raw(key: Ed25519PrivateKey) -> bytes:
@@ -216,9 +223,7 @@ def test_key_show_prints_the_public_key_line_and_its_fingerprint(accord: Accord)
     result = accord.ok("key", "show", "acme")
 
     line = public_line(Ed25519PrivateKey.from_private_bytes(bytes([1]) * 32))
-    assert result.output == (
-        f"{line} acme\n256 {openssh_fingerprint(line)} acme (ED25519)\n"
-    )
+    assert result.output == (f"{line} acme\n256 {openssh_fingerprint(line)} acme (ED25519)\n")
 
 
 @needs_ssh_keygen
@@ -237,9 +242,7 @@ def test_key_show_prints_exactly_what_ssh_keygen_prints_for_the_public_key(
     assert result.output.splitlines() == [pub.read_text().strip(), expected.strip()]
 
 
-def test_key_show_as_json_and_csv_carries_the_same_public_facts(
-    accord: Accord, home: Path
-) -> None:
+def test_key_show_as_json_and_csv_carries_the_same_public_facts(accord: Accord, home: Path) -> None:
     info = key_store.info("burgerco")
     expected = {
         "name": "burgerco",
@@ -309,9 +312,7 @@ def test_key_list_as_json_and_csv_lists_the_same_keys(accord: Accord, home: Path
     ]
 
 
-def test_key_list_says_how_to_make_a_key_when_there_is_none(
-    accord: Accord, tmp_path: Path
-) -> None:
+def test_key_list_says_how_to_make_a_key_when_there_is_none(accord: Accord, tmp_path: Path) -> None:
     empty = tmp_path / "empty-home"
 
     result = accord.ok("key", "list", env={"ACCORD_HOME": str(empty)})
@@ -408,9 +409,7 @@ def test_key_import_with_the_wrong_source_passphrase_is_a_key_file_problem(
         "key", "import", "carol", str(source), env={"ACCORD_IMPORT_PASSPHRASE": "wrong secret"}
     )
 
-    assert_refused(
-        result, 7, f"wrong passphrase for key file {source}", "try the passphrase again"
-    )
+    assert_refused(result, 7, f"wrong passphrase for key file {source}", "try the passphrase again")
     assert not (home / "keys" / "carol.key").exists()
 
 
@@ -448,7 +447,9 @@ def test_key_import_refuses_an_rsa_key(
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     source = tmp_path / "id_rsa"
     private_format = (
-        serialization.PrivateFormat.OpenSSH if form == "openssh" else serialization.PrivateFormat.PKCS8
+        serialization.PrivateFormat.OpenSSH
+        if form == "openssh"
+        else serialization.PrivateFormat.PKCS8
     )
     source.write_bytes(
         key.private_bytes(serialization.Encoding.PEM, private_format, serialization.NoEncryption())

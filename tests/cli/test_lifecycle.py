@@ -356,7 +356,8 @@ def test_project_list_reads_as_a_table(story: Accord) -> None:
     assert_matches(
         story.ok("project", "list").output,
         "project          title            status    members                 entries    head\n"
-        f"---------------  ---------------  --------  ----------------------  ---------  {'-' * 64}\n"
+        "---------------  ---------------  --------  ----------------------  ---------  "
+        f"{'-' * 64}\n"
         "spring-campaign  Spring campaign  active    acme, burgerco, veggie  26         <hash>\n",
     )
 
@@ -480,7 +481,9 @@ def test_pledge_list_reads_as_csv_with_a_header_row(story: Accord) -> None:
     )
 
 
-def test_pledge_list_of_a_project_without_pledges_says_so(initialised: Accord, project: str) -> None:
+def test_pledge_list_of_a_project_without_pledges_says_so(
+    initialised: Accord, project: str
+) -> None:
     assert initialised.ok("pledge", "list", project).output == "(no pledges yet)\n"
     assert initialised.json("pledge", "list", project) == []
 

@@ -27,7 +27,9 @@ ACCORD = find_accord()
 pytestmark = pytest.mark.skipif(ACCORD is None, reason="the accord console script is not installed")
 
 
-def accord(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def accord(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     assert ACCORD is not None
     return subprocess.run(
         [str(ACCORD), *args],
@@ -42,7 +44,11 @@ def accord(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subproce
 def test_the_console_script_prints_its_version(tmp_path: Path) -> None:
     done = accord("--version", cwd=tmp_path)
 
-    assert (done.returncode, done.stdout, done.stderr) == (0, f"accord, version {__version__}\n", "")
+    assert (done.returncode, done.stdout, done.stderr) == (
+        0,
+        f"accord, version {__version__}\n",
+        "",
+    )
 
 
 def test_the_console_script_runs_init_and_a_propose_and_join_flow(
@@ -51,7 +57,11 @@ def test_the_console_script_runs_init_and_a_propose_and_join_flow(
     ledger = tmp_path / "accord.db"
 
     init = accord("init", cwd=tmp_path)
-    assert (init.returncode, init.stdout, init.stderr) == (0, f"ledger ready at {ledger} (0 projects)\n", "")
+    assert (init.returncode, init.stdout, init.stderr) == (
+        0,
+        f"ledger ready at {ledger} (0 projects)\n",
+        "",
+    )
 
     proposed = accord(
         "project", "propose", "spring-campaign", "--title", "Spring campaign",
@@ -68,7 +78,9 @@ def test_the_console_script_runs_init_and_a_propose_and_join_flow(
     for seq, party in ((2, "burgerco"), (3, "veggie")):
         joined = accord("project", "join", "spring-campaign", "--as", party, cwd=tmp_path)
         assert (joined.returncode, joined.stderr) == (0, "")
-        assert re.match(f"recorded spring-campaign seq {seq} member.joined\nhash {HASH}\n", joined.stdout)
+        assert re.match(
+            f"recorded spring-campaign seq {seq} member.joined\nhash {HASH}\n", joined.stdout
+        )
 
     listed = accord("project", "list", "--format", "csv", cwd=tmp_path)
     assert listed.returncode == 0

@@ -1,0 +1,235 @@
+"""``accord verify``, ``accord export`` and ``accord import``: audits that trust no one."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from commands.errors import ExitCode
+from commands.options import AppContext, ledger_option
+from commands.output import render
+from ledger import bundle, storage, trust
+from ledger.errors import UsageError, VerificationError
+from ledger.format import normalise_slug
+from ledger.verify import VerifyReport, verify_stream
+
+if TYPE_CHECKING:
+    from ledger.verify import Row
+
+BUNDLE_SOURCE = "bundle"
+
+
+@contextmanager
+def _progress(total: int, label: str) -> Iterator[Callable[[int], None] | None]:
+    """A progress bar on stderr when it is a terminal; nothing otherwise."""
+    if total < 5000 or not sys.stderr.isatty():
+        yield None
+        return
+    with click.progressbar(length=total, label=label, file=sys.stderr) as bar:
+        seen = 0
+
+        def update(done: int) -> None:
+            nonlocal seen
+            bar.update(done - seen)
+            seen = done
+
+        yield update
+
+
+def _check(
+    source: str, slug: str, rows: Iterator[Row], total: int, workers: int | None
+) -> VerifyReport:
+    remembered = trust.recall(source, slug)
+    positions = [remembered.seq] if remembered and remembered.seq > 0 else []
+    with _progress(total, f"verifying {slug}") as progress:
+        report = verify_stream(
+            slug, rows, workers=workers, progress=progress, remember_positions=positions
+        )
+    trust.compare(report, remembered)
+    return report
+
+
+def _ledger_source(app: AppContext) -> str:
+    url = app.url or storage.default_url()
+    if storage.is_postgres(url):
+        return storage.redact(url)
+    return str(Path(url).resolve())
+
+
+def _show(reports: list[VerifyReport], output_format: str) -> None:
+    if output_format == "json":
+        data = {"sound": all(r.sound for r in reports), "projects": [r.as_dict() for r in reports]}
+        click.echo(json.dumps(data, indent=2))
+        return
+    for report in reports:
+        if report.sound:
+            click.echo(
+                f"{report.project}: sound, {report.entries} entries, {report.status}, "
+                f"head {report.head}"
+            )
+            continue
+        count = len(report.problems) + report.more_problems
+        click.echo(f"{report.project}: FAILED, {count} problem{'s' if count != 1 else ''}")
+        render(
+            [p.as_dict() for p in report.problems],
+            output_format="table",
+            headers=["seq", "kind", "cause"],
+        )
+        if report.more_problems:
+            click.echo(f"... and {report.more_problems} more")
+
+
+@click.command(name="verify")
+@click.argument("slug", required=False)
+@click.option("--all", "all_projects", is_flag=True, help="Verify every project in the ledger.")
+@click.option(
+    "--bundle",
+    "bundle_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Verify an exported bundle file instead (no database needed).",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    help="Processes for signature checks [default: all cores].",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(("table", "json")),
+    default="table",
+    show_default=True,
+    help="Output format.",
+)
+@ledger_option
+@click.pass_obj
+def verify_command(
+    app: AppContext,
+    slug: str | None,
+    all_projects: bool,
+    bundle_path: Path | None,
+    workers: int | None,
+    output_format: str,
+) -> None:
+    """Replay and check a log: canonical text, chain, signatures, keys, rules, history.
+
+    Exits 0 only when everything verified; 5 when anything did not, listing each problem
+    with its seq. Remembers each verified head under ACCORD_HOME, so a later truncation or
+    rewrite of what was seen fails even if every signature in it is valid.
+
+    \b
+        accord verify spring-campaign
+        accord verify --all --format json
+        accord verify --bundle spring-campaign.accord
+    """
+    chosen = sum([slug is not None, all_projects, bundle_path is not None])
+    if chosen != 1:
+        raise UsageError(
+            "give one of SLUG, --all or --bundle FILE", hint="accord verify spring-campaign"
+        )
+    reports: list[VerifyReport] = []
+    if bundle_path is not None:
+        with bundle_path.open(encoding="utf-8") as handle:
+            header = bundle.read_header(handle)
+            report = _check(
+                BUNDLE_SOURCE, header.project, bundle.read_rows(handle), header.entries, workers
+            )
+        bundle.check_header(report, header)
+        reports.append(report)
+        source = BUNDLE_SOURCE
+    else:
+        ledger = app.ledger()
+        source = _ledger_source(app)
+        slugs = ledger.list_slugs() if all_projects else [normalise_slug(str(slug))]
+        for name in slugs:
+            rows = ledger.iter_rows(name)
+            reports.append(_check(source, name, rows, ledger.count_rows(name), workers))
+    for report in reports:
+        if report.sound:
+            trust.remember(source, report)
+    _show(reports, output_format)
+    if not all(r.sound for r in reports):
+        raise click.exceptions.Exit(ExitCode.VERIFICATION)
+
+
+@click.command(name="export")
+@click.argument("slug")
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    required=True,
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+    help="The bundle file to write ('-' for standard output).",
+)
+@ledger_option
+@click.pass_obj
+def export_command(app: AppContext, slug: str, output: Path) -> None:
+    """Export the log of SLUG as a self-contained bundle (JSON Lines, accord/bundle/v1).
+
+    The bundle holds every entry exactly as signed; anyone can verify it offline with
+    `accord verify --bundle` and load it into their own ledger with `accord import`.
+
+    \b
+        accord export spring-campaign -o spring-campaign.accord
+    """
+    ledger = app.ledger()
+    last = ledger.last_row(normalise_slug(slug))
+    header = bundle.BundleHeader(project=slug, entries=last.position, head=last.hash)
+    if str(output) == "-":
+        bundle.write(sys.stdout, header, ledger.iter_rows(slug))
+        return
+    tmp = output.with_name(output.name + ".partial")
+    try:
+        with tmp.open("w", encoding="utf-8") as handle:
+            count = bundle.write(handle, header, ledger.iter_rows(slug))
+        tmp.replace(output)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise UsageError(f"cannot write {output}: {exc.strerror}") from None
+    click.echo(f"exported {count} entries of {slug} to {output} (head {header.head})")
+
+
+@click.command(name="import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    help="Processes for signature checks [default: all cores].",
+)
+@ledger_option
+@click.pass_obj
+def import_command(app: AppContext, path: Path, workers: int | None) -> None:
+    """Verify the bundle at PATH, then load it into this ledger.
+
+    Nothing is loaded unless the whole bundle verifies. An existing copy of the project
+    is extended when the bundle continues it; a different history is refused.
+
+    \b
+        accord import spring-campaign.accord --ledger ./audit.db
+    """
+    with path.open(encoding="utf-8") as handle:
+        header = bundle.read_header(handle)
+        report = _check(BUNDLE_SOURCE, header.project, bundle.read_rows(handle), header.entries, workers)
+    bundle.check_header(report, header)
+    if not report.sound:
+        _show([report], "table")
+        raise VerificationError(
+            f"the bundle of {header.project!r} does not verify; nothing was imported",
+            hint=f"`accord verify --bundle {path}` lists the problems",
+        )
+    trust.remember(BUNDLE_SOURCE, report)
+    ledger = app.ledger(create=True)
+    with path.open(encoding="utf-8") as handle:
+        bundle.read_header(handle)
+        added, state = ledger.import_rows(header.project, bundle.read_rows(handle))
+    click.echo(
+        f"imported {added} new entries of {header.project} ({state.seq} in all, {state.status}, "
+        f"head {state.head})"
+    )

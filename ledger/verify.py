@@ -1,0 +1,333 @@
+"""Verifying a stored log: streaming, parallel, and trusting nothing but the bytes.
+
+``verify_stream`` reads rows one batch at a time (memory does not grow with the log beyond
+the project state itself) and checks, for every row: its position (seq has no gaps), that its
+text is canonical JSON and its stored hash matches, that ``prev`` links, that its signature
+verifies with the key it names, that the key was valid for that member at that position, and
+every rule of the state machine. Signature and canonical-form checks, the expensive part, run
+in worker processes on all cores while the main process folds the rules in order.
+
+After a failed row the verifier records the problem and moves its chain position past the
+row (:func:`unsafe_advance`), so the rows after it are still checked on their own merits
+and every problem is reported with its seq.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+
+from ledger import entry as entry_mod
+from ledger import rules
+from ledger.entry import PREFIX, SignedEntry
+from ledger.errors import KeyNotValidError, LedgerError, VerificationError
+
+BATCH = 1000
+MAX_PROBLEMS = 200
+KEY_FIELDS = ("public_key", "replacement")
+
+
+@dataclass(frozen=True)
+class Row:
+    """One stored row: its position in the store and the three stored strings."""
+
+    position: int
+    text: str
+    sig: str
+    hash: str
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something wrong with the log, at a seq (or a store position) with its cause."""
+
+    seq: int | None
+    kind: str
+    cause: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {"seq": self.seq, "kind": self.kind, "cause": self.cause}
+
+
+@dataclass
+class VerifyReport:
+    """The verdict on one project's log."""
+
+    project: str
+    entries: int = 0
+    head: str = entry_mod.ZERO_HASH
+    status: str = ""
+    problems: list[Problem] = field(default_factory=list)
+    more_problems: int = 0
+    hashes_at: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def sound(self) -> bool:
+        """True when the whole log verified."""
+        return not self.problems and not self.more_problems
+
+    def add(self, problem: Problem) -> None:
+        """Record a problem (the first ``MAX_PROBLEMS`` are kept)."""
+        if len(self.problems) < MAX_PROBLEMS:
+            self.problems.append(problem)
+        else:
+            self.more_problems += 1
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "project": self.project,
+            "sound": self.sound,
+            "entries": self.entries,
+            "head": self.head,
+            "status": self.status,
+            "problems": [p.as_dict() for p in self.problems],
+            "more_problems": self.more_problems,
+        }
+
+
+def unsafe_advance(state: rules.ProjectState, seq: int, digest: str, kind: str) -> None:
+    """Move the chain position past a row that failed, without applying it.
+
+    Only the verifier uses this, to keep checking the rows after a failure; the row's
+    effects on the project (members, pledges...) are not applied.
+    """
+    state.seq = seq
+    state.head = digest
+    state.types[seq] = kind
+
+
+# --- worker side ------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=256)
+def _public_key(line: str) -> Any:
+    return entry_mod.parse_public_key_line(line)
+
+
+def _fast_canonical(text: str, data: Any) -> bool:
+    """True when ``text`` is the RFC 8785 form of ``data``.
+
+    For objects whose keys are all ASCII and whose numbers are all integers (every valid v1
+    entry), ``json.dumps(sort_keys=True)`` with compact separators produces exactly the JCS
+    bytes, and is several times faster; anything else takes the reference implementation.
+    """
+    if _ascii_keys(data):
+        fast = json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+        if fast == text:
+            return True
+    try:
+        return entry_mod.canonical_bytes(data) == text.encode("utf-8")
+    except (LedgerError, UnicodeEncodeError):
+        return False
+
+
+def _ascii_keys(value: Any) -> bool:
+    if isinstance(value, dict):
+        return all(k.isascii() and _ascii_keys(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_ascii_keys(v) for v in value)
+    return not isinstance(value, float)
+
+
+def check_batch(
+    rows: list[tuple[str, str]], keys: dict[str, str]
+) -> list[tuple[str | None, str | None]]:
+    """Check canonical form and signature of each (text, sig); return (problem kind, cause).
+
+    ``keys`` maps fingerprints to OpenSSH public key lines known before the batch; keys
+    introduced inside the batch are learnt in order. Whether the named key was *valid* at
+    that position is for the rules to decide; here the signature must verify with it.
+    """
+    known = dict(keys)
+    results: list[tuple[str | None, str | None]] = []
+    for text, sig in rows:
+        try:
+            data = json.loads(text, parse_float=_no_float, parse_constant=_no_float)
+        except ValueError as exc:
+            results.append(("canonical", f"entry is not valid v1 JSON: {exc}"))
+            continue
+        if not isinstance(data, dict):
+            results.append(("canonical", "entry is not a JSON object"))
+            continue
+        _learn_keys(data, known)
+        if not _fast_canonical(text, data):
+            results.append(("canonical", "stored entry text is not in RFC 8785 canonical form"))
+            continue
+        line = known.get(str(data.get("key")))
+        if line is None:
+            results.append(("signature", f"entry names unknown key {data.get('key')}"))
+            continue
+        try:
+            raw = base64.b64decode(sig, validate=True)
+            _public_key(line).verify(raw, PREFIX + text.encode("utf-8"))
+        except (InvalidSignature, binascii.Error, ValueError, LedgerError):
+            results.append(
+                ("signature", f"signature does not verify with key {data.get('key')}")
+            )
+            continue
+        results.append((None, None))
+    return results
+
+
+def _no_float(text: str) -> Any:
+    raise ValueError(f"number {text} is not an integer (v1 has no floats)")
+
+
+def _learn_keys(data: dict[str, Any], known: dict[str, str]) -> None:
+    body = data.get("body")
+    if not isinstance(body, dict):
+        return
+    for name in KEY_FIELDS:
+        line = body.get(name)
+        if isinstance(line, str):
+            try:
+                known.setdefault(entry_mod.fingerprint(_public_key(line)), line)
+            except LedgerError:
+                pass
+
+
+# --- main side --------------------------------------------------------------------------------
+
+
+def _batches(rows: Iterable[Row]) -> Iterator[list[Row]]:
+    batch: list[Row] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def default_workers() -> int:
+    """All cores, as the operating system lets this process use them."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return os.cpu_count() or 1
+
+
+def verify_stream(
+    slug: str,
+    rows: Iterable[Row],
+    *,
+    workers: int | None = None,
+    progress: Callable[[int], None] | None = None,
+    remember_positions: Iterable[int] = (),
+) -> VerifyReport:
+    """Verify one project's rows in order; never raises for a bad log, reports it.
+
+    Args:
+        slug: the project the rows belong to.
+        rows: the stored rows in store order.
+        workers: processes for signature checks (default: all cores; 1 = in-process).
+        progress: called with the number of rows checked after each batch.
+        remember_positions: seqs whose computed hashes the report should keep (for
+            comparing with remembered heads).
+    """
+    report = VerifyReport(project=slug)
+    wanted = set(remember_positions)
+    state = rules.new_state(slug)
+    keys: dict[str, str] = {}
+    count = workers or default_workers()
+    pool = ProcessPoolExecutor(count) if count > 1 else None
+    in_flight: deque[tuple[Future[list[tuple[str | None, str | None]]], list[int]]] = deque()
+    done = 0
+    try:
+        for batch in _batches(rows):
+            pairs = [(r.text, r.sig) for r in batch]
+            if pool is not None:
+                future = pool.submit(check_batch, pairs, dict(keys))
+            else:
+                future = Future()
+                future.set_result(check_batch(pairs, dict(keys)))
+            seqs = [_fold(state, row, report, keys, wanted) for row in batch]
+            in_flight.append((future, seqs))
+            while len(in_flight) > 2 or (in_flight and in_flight[0][0].done()):
+                _collect(in_flight.popleft(), report)
+            done += len(batch)
+            if progress is not None:
+                progress(done)
+        while in_flight:
+            _collect(in_flight.popleft(), report)
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+    report.entries = state.seq
+    report.head = state.head
+    report.status = state.status
+    report.problems.sort(key=lambda p: (p.seq is None, p.seq or 0))
+    return report
+
+
+def _collect(
+    item: tuple[Future[list[tuple[str | None, str | None]]], list[int]], report: VerifyReport
+) -> None:
+    future, seqs = item
+    for seq, (kind, cause) in zip(seqs, future.result(), strict=True):
+        if kind is not None and cause is not None:
+            report.add(Problem(seq=seq, kind=kind, cause=cause))
+
+
+def _fold(
+    state: rules.ProjectState,
+    row: Row,
+    report: VerifyReport,
+    keys: dict[str, str],
+    wanted: set[int],
+) -> int:
+    """Apply one row to the rules (signature checked elsewhere); return the seq it stands for."""
+    expected = state.seq + 1
+    try:
+        data = json.loads(row.text, parse_float=_no_float, parse_constant=_no_float)
+        if not isinstance(data, dict):
+            raise ValueError("not a JSON object")
+        raw_sig = base64.b64decode(row.sig, validate=True)
+    except (ValueError, binascii.Error):
+        report.add(Problem(seq=expected, kind="canonical", cause="entry cannot be read"))
+        unsafe_advance(state, expected, row.hash, "?")
+        return expected
+    digest = hashlib.sha256(PREFIX + row.text.encode("utf-8") + raw_sig).hexdigest()
+    seq = data.get("seq") if isinstance(data.get("seq"), int) else expected
+    if row.position != seq:
+        report.add(
+            Problem(
+                seq=seq,
+                kind="chain",
+                cause=f"stored at position {row.position} but signed as seq {seq}",
+            )
+        )
+    if digest != row.hash:
+        report.add(
+            Problem(seq=seq, kind="hash", cause="stored hash does not match the entry bytes")
+        )
+    if seq in wanted:
+        report.hashes_at[seq] = digest
+    _learn_keys(data, keys)
+    item = SignedEntry(text=row.text, sig=row.sig, hash=digest, data=data)
+    try:
+        rules.apply(state, item, unsafe_skip_signature=True)
+    except LedgerError as exc:
+        if isinstance(exc, KeyNotValidError):
+            kind = "key"
+        elif isinstance(exc, VerificationError):
+            kind = "chain"
+        else:
+            kind = "rule"
+        report.add(Problem(seq=seq, kind=kind, cause=exc.message))
+        unsafe_advance(state, seq, digest, str(data.get("type", "?")))
+    return seq
