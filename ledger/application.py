@@ -226,10 +226,23 @@ class Ledger(Application[Any]):
             raise _unavailable(exc) from None
         if not last:
             raise ProjectNotFoundError(slug)
-        event = self.mapper.to_domain_event(last[0])
-        return Row(
-            position=last[0].originator_version, text=event.entry, sig=event.sig, hash=event.hash
-        )
+        return self._row(last[0])
+
+    def _row(self, stored: Any) -> Row:
+        """Decode one stored event into a row; an undecodable one becomes unreadable text."""
+        try:
+            event = self.mapper.to_domain_event(stored)
+            text, sig, digest = event.entry, event.sig, event.hash
+            if not all(isinstance(v, str) for v in (text, sig, digest)):
+                raise TypeError("stored fields are not strings")
+        except Exception:  # a damaged row must be reported, not crash the verifier
+            return Row(
+                position=stored.originator_version,
+                text="\x00unreadable stored event",
+                sig="",
+                hash="",
+            )
+        return Row(position=stored.originator_version, text=text, sig=sig, hash=digest)
 
     def iter_rows(self, slug: str, *, page: int = 1000) -> Iterator[Row]:
         """Stream the project's stored rows from the event store, a page at a time.
@@ -253,13 +266,7 @@ class Ledger(Application[Any]):
             except PersistenceError as exc:
                 raise _unavailable(exc) from None
             for stored in batch:
-                event = self.mapper.to_domain_event(stored)
-                yield Row(
-                    position=stored.originator_version,
-                    text=event.entry,
-                    sig=event.sig,
-                    hash=event.hash,
-                )
+                yield self._row(stored)
             if len(batch) < page:
                 return
             last = batch[-1].originator_version

@@ -32,6 +32,7 @@ from ledger import entry as entry_mod
 from ledger import rules
 from ledger.entry import PREFIX, SignedEntry
 from ledger.errors import KeyNotValidError, LedgerError, VerificationError
+from ledger.format import check_entry
 
 BATCH = 1000
 MAX_PROBLEMS = 200
@@ -121,10 +122,11 @@ def _fast_canonical(text: str, data: Any) -> bool:
     """True when ``text`` is the RFC 8785 form of ``data``.
 
     For objects whose keys are all ASCII and whose numbers are all integers (every valid v1
-    entry), ``json.dumps(sort_keys=True)`` with compact separators produces exactly the JCS
-    bytes, and is several times faster; anything else takes the reference implementation.
+    entry; floats are refused by the parser), ``json.dumps(sort_keys=True)`` with compact
+    separators produces exactly the JCS bytes and is several times faster; anything else
+    takes the reference implementation.
     """
-    if _ascii_keys(data):
+    if text.isascii() or _ascii_keys(data):
         fast = json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
         if fast == text:
             return True
@@ -139,47 +141,47 @@ def _ascii_keys(value: Any) -> bool:
         return all(k.isascii() and _ascii_keys(v) for k, v in value.items())
     if isinstance(value, list):
         return all(_ascii_keys(v) for v in value)
-    return not isinstance(value, float)
+    return True
 
 
-def check_batch(
-    rows: list[tuple[str, str]], keys: dict[str, str]
-) -> list[tuple[str | None, str | None]]:
-    """Check canonical form and signature of each (text, sig); return (problem kind, cause).
+Verdict = tuple[str | None, str | None]
 
-    ``keys`` maps fingerprints to OpenSSH public key lines known before the batch; keys
-    introduced inside the batch are learnt in order. Whether the named key was *valid* at
-    that position is for the rules to decide; here the signature must verify with it.
+
+def check_batch(rows: list[tuple[str, str]], keys: dict[str, str]) -> list[Verdict]:
+    """Check each (text, sig) on its own: JSON, canonical form, format v1, signature.
+
+    Returns one (problem kind, cause) per row, (None, None) when it passed. ``keys`` maps
+    fingerprints to OpenSSH public key lines known before the batch; keys introduced inside
+    the batch are learnt in order. Whether the named key was *valid* for its signer at that
+    position is for the rules to decide; here the signature must verify with it.
     """
     known = dict(keys)
-    results: list[tuple[str | None, str | None]] = []
-    for text, sig in rows:
-        try:
-            data = json.loads(text, parse_float=_no_float, parse_constant=_no_float)
-        except ValueError as exc:
-            results.append(("canonical", f"entry is not valid v1 JSON: {exc}"))
-            continue
-        if not isinstance(data, dict):
-            results.append(("canonical", "entry is not a JSON object"))
-            continue
-        _learn_keys(data, known)
-        if not _fast_canonical(text, data):
-            results.append(("canonical", "stored entry text is not in RFC 8785 canonical form"))
-            continue
-        line = known.get(str(data.get("key")))
-        if line is None:
-            results.append(("signature", f"entry names unknown key {data.get('key')}"))
-            continue
-        try:
-            raw = base64.b64decode(sig, validate=True)
-            _public_key(line).verify(raw, PREFIX + text.encode("utf-8"))
-        except (InvalidSignature, binascii.Error, ValueError, LedgerError):
-            results.append(
-                ("signature", f"signature does not verify with key {data.get('key')}")
-            )
-            continue
-        results.append((None, None))
-    return results
+    return [_check_one(text, sig, known) for text, sig in rows]
+
+
+def _check_one(text: str, sig: str, known: dict[str, str]) -> Verdict:
+    try:
+        data = json.loads(text, parse_float=_no_float, parse_constant=_no_float)
+    except ValueError as exc:
+        return ("canonical", f"entry is not valid v1 JSON: {exc}")
+    if not isinstance(data, dict):
+        return ("canonical", "entry is not a JSON object")
+    _learn_keys(data, known)
+    if not _fast_canonical(text, data):
+        return ("canonical", "stored entry text is not in RFC 8785 canonical form")
+    try:
+        check_entry(data)
+    except VerificationError as exc:
+        return ("format", exc.message)
+    line = known.get(str(data["key"]))
+    if line is None:
+        return ("key", f"entry names unknown key {data['key']}")
+    try:
+        raw = base64.b64decode(sig, validate=True)
+        _public_key(line).verify(raw, PREFIX + text.encode("utf-8"))
+    except (InvalidSignature, binascii.Error, ValueError, LedgerError):
+        return ("signature", f"signature does not verify with key {data['key']}")
+    return (None, None)
 
 
 def _no_float(text: str) -> Any:
@@ -194,9 +196,14 @@ def _learn_keys(data: dict[str, Any], known: dict[str, str]) -> None:
         line = body.get(name)
         if isinstance(line, str):
             try:
-                known.setdefault(entry_mod.fingerprint(_public_key(line)), line)
+                known.setdefault(_fingerprint_of(line), line)
             except LedgerError:
-                pass
+                continue
+
+
+@lru_cache(maxsize=256)
+def _fingerprint_of(line: str) -> str:
+    return entry_mod.fingerprint(_public_key(line))
 
 
 # --- main side --------------------------------------------------------------------------------
@@ -231,10 +238,13 @@ def verify_stream(
 ) -> VerifyReport:
     """Verify one project's rows in order; never raises for a bad log, reports it.
 
+    Worker processes check each batch on its own (JSON, canonical form, format, signature)
+    while the main process folds earlier batches through the stateful rules, in order.
+
     Args:
         slug: the project the rows belong to.
         rows: the stored rows in store order.
-        workers: processes for signature checks (default: all cores; 1 = in-process).
+        workers: processes for the per-entry checks (default: all cores; 1 = in-process).
         progress: called with the number of rows checked after each batch.
         remember_positions: seqs whose computed hashes the report should keep (for
             comparing with remembered heads).
@@ -245,8 +255,18 @@ def verify_stream(
     keys: dict[str, str] = {}
     count = workers or default_workers()
     pool = ProcessPoolExecutor(count) if count > 1 else None
-    in_flight: deque[tuple[Future[list[tuple[str | None, str | None]]], list[int]]] = deque()
+    in_flight: deque[tuple[Future[list[Verdict]], list[Row]]] = deque()
     done = 0
+
+    def fold_oldest() -> None:
+        nonlocal done
+        future, batch = in_flight.popleft()
+        for row, verdict in zip(batch, future.result(), strict=True):
+            _fold(state, row, verdict, report, wanted)
+        done += len(batch)
+        if progress is not None:
+            progress(done)
+
     try:
         for batch in _batches(rows):
             pairs = [(r.text, r.sig) for r in batch]
@@ -255,15 +275,14 @@ def verify_stream(
             else:
                 future = Future()
                 future.set_result(check_batch(pairs, dict(keys)))
-            seqs = [_fold(state, row, report, keys, wanted) for row in batch]
-            in_flight.append((future, seqs))
-            while len(in_flight) > 2 or (in_flight and in_flight[0][0].done()):
-                _collect(in_flight.popleft(), report)
-            done += len(batch)
-            if progress is not None:
-                progress(done)
+            for text, _ in pairs:  # keys introduced here, for the batches after this one
+                if '"public_key"' in text or '"replacement"' in text:
+                    _learn_text_keys(text, keys)
+            in_flight.append((future, batch))
+            while len(in_flight) > count + 1:
+                fold_oldest()
         while in_flight:
-            _collect(in_flight.popleft(), report)
+            fold_oldest()
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
@@ -274,35 +293,36 @@ def verify_stream(
     return report
 
 
-def _collect(
-    item: tuple[Future[list[tuple[str | None, str | None]]], list[int]], report: VerifyReport
-) -> None:
-    future, seqs = item
-    for seq, (kind, cause) in zip(seqs, future.result(), strict=True):
-        if kind is not None and cause is not None:
-            report.add(Problem(seq=seq, kind=kind, cause=cause))
+def _learn_text_keys(text: str, keys: dict[str, str]) -> None:
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return
+    if isinstance(data, dict):
+        _learn_keys(data, keys)
 
 
 def _fold(
     state: rules.ProjectState,
     row: Row,
+    verdict: Verdict,
     report: VerifyReport,
-    keys: dict[str, str],
     wanted: set[int],
-) -> int:
-    """Apply one row to the rules (signature checked elsewhere); return the seq it stands for."""
+) -> None:
+    """Apply one row to the stateful rules, given the worker's verdict on the row itself."""
     expected = state.seq + 1
+    kind, cause = verdict
     try:
         data = json.loads(row.text, parse_float=_no_float, parse_constant=_no_float)
         if not isinstance(data, dict):
             raise ValueError("not a JSON object")
         raw_sig = base64.b64decode(row.sig, validate=True)
     except (ValueError, binascii.Error):
-        report.add(Problem(seq=expected, kind="canonical", cause="entry cannot be read"))
-        unsafe_advance(state, expected, row.hash, "?")
-        return expected
+        report.add(Problem(seq=expected, kind=kind or "canonical", cause=cause or "entry cannot be read"))
+        unsafe_advance(state, expected, row.hash, "unreadable")
+        return
     digest = hashlib.sha256(PREFIX + row.text.encode("utf-8") + raw_sig).hexdigest()
-    seq = data.get("seq") if isinstance(data.get("seq"), int) else expected
+    seq = data["seq"] if isinstance(data.get("seq"), int) and data["seq"] > 0 else expected
     if row.position != seq:
         report.add(
             Problem(
@@ -315,19 +335,27 @@ def _fold(
         report.add(
             Problem(seq=seq, kind="hash", cause="stored hash does not match the entry bytes")
         )
+        # Follow the chain as stored, so only the altered entry is reported, not the next.
+        digest = row.hash
+    if seq > expected:
+        missing = f"seq {expected}" if seq == expected + 1 else f"seqs {expected}-{seq - 1}"
+        report.add(Problem(seq=expected, kind="chain", cause=f"{missing} missing (deleted?)"))
     if seq in wanted:
         report.hashes_at[seq] = digest
-    _learn_keys(data, keys)
+    if kind is not None:
+        report.add(Problem(seq=seq, kind=kind, cause=cause or kind))
+        if kind in ("canonical", "format"):  # the rules cannot read it: skip past it
+            unsafe_advance(state, seq, digest, str(data.get("type", "unreadable")))
+            return
     item = SignedEntry(text=row.text, sig=row.sig, hash=digest, data=data)
     try:
-        rules.apply(state, item, unsafe_skip_signature=True)
+        rules.apply(state, item, unsafe_skip_signature=True, unsafe_skip_format=True)
     except LedgerError as exc:
         if isinstance(exc, KeyNotValidError):
-            kind = "key"
+            problem_kind = "key"
         elif isinstance(exc, VerificationError):
-            kind = "chain"
+            problem_kind = "chain"
         else:
-            kind = "rule"
-        report.add(Problem(seq=seq, kind=kind, cause=exc.message))
-        unsafe_advance(state, seq, digest, str(data.get("type", "?")))
-    return seq
+            problem_kind = "rule"
+        report.add(Problem(seq=seq, kind=problem_kind, cause=exc.message))
+        unsafe_advance(state, seq, digest, str(data.get("type", "unreadable")))

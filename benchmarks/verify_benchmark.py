@@ -1,0 +1,170 @@
+"""Verify throughput against the machine's raw Ed25519 rate, and peak memory.
+
+Builds a project of N entries (default 100,000) in a temporary SQLite ledger, then measures
+in one run:
+
+* the raw Ed25519 verification rate of all cores together (one process per core, each
+  verifying signatures in a tight loop with the same library accord uses);
+* `accord verify`'s throughput (entries/s) on that ledger, streaming from the store with
+  signature checks spread over all cores;
+* the peak memory (max RSS) of a process that only verifies, for N and for N/5 entries, to
+  show that memory does not grow with the log.
+
+Run: python benchmarks/verify_benchmark.py [--entries 100000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from ledger import entry as entry_mod
+from ledger import format as fmt
+from ledger import rules, storage
+from ledger.application import Ledger
+from ledger.keys import Signer
+from ledger.project import Project
+from ledger.verify import default_workers, verify_stream
+
+SLUG = "bench"
+
+
+def _signer(handle: str, seed: int) -> Signer:
+    key = Ed25519PrivateKey.from_private_bytes(bytes([seed]) * 32)
+    return Signer(handle=handle, key_name=handle, private_key=key)
+
+
+def build(path: Path, entries: int) -> float:
+    """Create a valid project of ``entries`` entries; return the seconds it took."""
+    started = time.perf_counter()
+    acme, burgerco = _signer("acme", 1), _signer("burgerco", 2)
+    ledger = Ledger(storage.settings(str(path)))
+    clock = datetime(2026, 1, 1, tzinfo=UTC)
+    state = rules.new_state(SLUG)
+    project: Project | None = None
+
+    def add(kind: str, signer: Signer, body: dict[str, object]) -> None:
+        nonlocal project, clock
+        clock += timedelta(seconds=10)
+        data = {
+            "v": 1, "project": SLUG, "seq": state.seq + 1, "prev": state.head, "type": kind,
+            "by": signer.handle, "key": signer.fingerprint, "at": fmt.format_time(clock),
+            "body": body,
+        }  # fmt: skip
+        item = entry_mod.sign(data, signer.private_key)
+        if project is None:
+            project = Project.propose(item)
+            rules.apply(state, item)
+        else:
+            project.append(item, state=state)
+
+    add("project.proposed", acme, {
+        "title": "Benchmark", "purpose": "", "approval": "all", "close": "all",
+        "members": [{"handle": "acme", "key": acme.fingerprint}, {"handle": "burgerco", "key": None}],
+        "public_key": acme.public_key_line,
+    })  # fmt: skip
+    add("member.joined", burgerco, {"terms": state.terms, "public_key": burgerco.public_key_line})
+    while state.seq < entries:
+        cycle = state.seq % 3
+        if cycle == 2:
+            add("pledge.made", acme, {
+                "title": f"Task {state.seq}", "weight": "2", "unit": "hours",
+                "due": "2026-12-31", "beneficiaries": ["burgerco"],
+            })  # fmt: skip
+        elif cycle == 0:
+            add("deliverable.submitted", acme, {
+                "pledge": state.seq, "summary": "done", "quantity": "2", "evidence": [],
+            })  # fmt: skip
+        else:
+            target = state.seq
+            add("approval.given", burgerco, {
+                "target": target, "target_hash": state.head, "comment": "",
+            })  # fmt: skip
+    assert project is not None
+    ledger.save(project)
+    ledger.close()
+    return time.perf_counter() - started
+
+
+def _raw_worker(count: int) -> int:
+    key = Ed25519PrivateKey.from_private_bytes(bytes([7]) * 32)
+    public = key.public_key()
+    message = b"accord/entry/v1\n" + b"x" * 300
+    signature = key.sign(message)
+    for _ in range(count):
+        public.verify(signature, message)
+    return count
+
+
+def raw_rate(workers: int, per_worker: int = 40_000) -> float:
+    """Ed25519 verifications per second, all cores together."""
+    with ProcessPoolExecutor(workers) as pool:
+        list(pool.map(_raw_worker, [1000] * workers))  # warm up the processes
+        started = time.perf_counter()
+        total = sum(pool.map(_raw_worker, [per_worker] * workers))
+        return total / (time.perf_counter() - started)
+
+
+def verify_rate(path: Path, workers: int) -> tuple[float, int]:
+    """Entries verified per second by accord's verifier on the ledger at ``path``."""
+    ledger = storage.open_ledger(str(path))
+    started = time.perf_counter()
+    report = verify_stream(SLUG, ledger.iter_rows(SLUG), workers=workers)
+    elapsed = time.perf_counter() - started
+    ledger.close()
+    if not report.sound:
+        raise SystemExit(f"benchmark ledger did not verify: {report.problems[:3]}")
+    return report.entries / elapsed, report.entries
+
+
+def peak_memory_mib(path: Path, workers: int) -> float:
+    """Max RSS (MiB) of a fresh process that verifies the ledger at ``path``."""
+    code = (
+        "import resource, sys\n"
+        "from ledger import storage\n"
+        "from ledger.verify import verify_stream\n"
+        f"ledger = storage.open_ledger({str(path)!r})\n"
+        f"report = verify_stream({SLUG!r}, ledger.iter_rows({SLUG!r}), workers={workers})\n"
+        "assert report.sound\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return int(out.stdout.strip()) / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--entries", type=int, default=100_000)
+    args = parser.parse_args()
+    workers = default_workers()
+    with tempfile.TemporaryDirectory() as tmp:
+        big, small = Path(tmp) / "big.db", Path(tmp) / "small.db"
+        print(f"cores: {workers}")
+        print(f"building {args.entries} entries ... ", end="", flush=True)
+        print(f"{build(big, args.entries):.1f} s")
+        build(small, max(args.entries // 5, 10))
+        raw = raw_rate(workers)
+        print(f"raw Ed25519 verify, {workers} cores: {raw:,.0f} signatures/s")
+        rate, count = verify_rate(big, workers)
+        print(f"accord verify ({count} entries, {workers} workers): {rate:,.0f} entries/s")
+        print(f"  = {rate / raw:.0%} of the raw rate (goal: 80%)")
+        single, _ = verify_rate(big, 1)
+        print(f"accord verify in one process: {single:,.0f} entries/s")
+        print(f"peak memory verifying {args.entries // 5} entries: {peak_memory_mib(small, workers):.0f} MiB")
+        print(f"peak memory verifying {args.entries} entries: {peak_memory_mib(big, workers):.0f} MiB")
+        print(f"(this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB max RSS)")
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONHASHSEED", "0")
+    main()
