@@ -70,7 +70,10 @@ def build(path: Path, entries: int) -> float:
 
     add("project.proposed", acme, {
         "title": "Benchmark", "purpose": "", "approval": "all", "close": "all",
-        "members": [{"handle": "acme", "key": acme.fingerprint}, {"handle": "burgerco", "key": None}],
+        "members": [
+            {"handle": "acme", "key": acme.fingerprint},
+            {"handle": "burgerco", "key": None},
+        ],
         "public_key": acme.public_key_line,
     })  # fmt: skip
     add("member.joined", burgerco, {"terms": state.terms, "public_key": burgerco.public_key_line})
@@ -160,9 +163,12 @@ def main() -> None:
         print(f"  = {rate / raw:.0%} of the raw rate (goal: 80%)")
         single, _ = verify_rate(big, 1)
         print(f"accord verify in one process: {single:,.0f} entries/s")
-        print(f"peak memory verifying {args.entries // 5} entries: {peak_memory_mib(small, workers):.0f} MiB")
-        print(f"peak memory verifying {args.entries} entries: {peak_memory_mib(big, workers):.0f} MiB")
-        print(f"(this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB max RSS)")
+        for label, path in ((args.entries // 5, small), (args.entries, big)):
+            print(
+                f"peak memory verifying {label} entries: {peak_memory_mib(path, workers):.0f} MiB"
+            )
+        own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"(the benchmark process itself: {own:.0f} MiB max RSS)")
 
 
 if __name__ == "__main__":

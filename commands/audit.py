@@ -216,7 +216,9 @@ def import_command(app: AppContext, path: Path, workers: int | None) -> None:
     """
     with path.open(encoding="utf-8") as handle:
         header = bundle.read_header(handle)
-        report = _check(BUNDLE_SOURCE, header.project, bundle.read_rows(handle), header.entries, workers)
+        report = _check(
+            BUNDLE_SOURCE, header.project, bundle.read_rows(handle), header.entries, workers
+        )
     bundle.check_header(report, header)
     if not report.sound:
         _show([report], "table")

@@ -147,5 +147,3 @@ def demo(directory: Path | None) -> None:
     click.secho(f"\naccord demo: done; the ledger is {env['ACCORD_LEDGER']}", bold=True)
     click.echo(f"The close report: {reports / 'close-report.html'} (open it in a browser)")
     click.echo(f"  also {reports / 'close-report.md'} and {reports / 'close-report.json'}")
-
-

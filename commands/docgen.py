@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import click
 
 from commands.cli import cli
@@ -27,8 +29,7 @@ def help_text(name: str, command: click.Command) -> str:
         ctx = root
         current: click.Command = cli
         for part in parts:
-            assert isinstance(current, click.Group)
-            current = current.commands[part]
+            current = cast("click.Group", current).commands[part]
             ctx = click.Context(current, info_name=part, parent=ctx)
         return current.get_help(ctx)
 

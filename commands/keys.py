@@ -65,9 +65,7 @@ def keys_import(name: str, path: Path, output_format: str) -> None:
     key_store.check_name_free(name)
     source_passphrase = None
     if key_store.needs_passphrase(path):
-        source_passphrase = read_passphrase(
-            f"Passphrase of {path}", env="ACCORD_IMPORT_PASSPHRASE"
-        )
+        source_passphrase = read_passphrase(f"Passphrase of {path}", env="ACCORD_IMPORT_PASSPHRASE")
     key_store.read_private_key(path, source_passphrase)  # fail before asking for more
     passphrase = key_store.check_passphrase(
         read_passphrase(f"New passphrase for key {name!r}", confirm=True)
@@ -113,5 +111,3 @@ def keys_show(name: str, output_format: str) -> None:
         click.echo(f"256 {info.fingerprint} {info.name} (ED25519)")
         return
     render_object(_info_row(info), output_format=output_format)
-
-

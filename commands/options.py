@@ -6,7 +6,7 @@ import functools
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
 
@@ -47,7 +47,9 @@ def _remember_url(ctx: click.Context, _param: click.Parameter, value: str | None
         ctx.ensure_object(AppContext).url = value
 
 
-LEDGER_HELP = "Ledger: a SQLite file path or a postgresql:// URL [env ACCORD_LEDGER; default ./accord.db]."
+LEDGER_HELP = (
+    "Ledger: a SQLite file path or a postgresql:// URL [env ACCORD_LEDGER; default ./accord.db]."
+)
 
 
 def ledger_option(func: F) -> F:
@@ -69,7 +71,7 @@ def pass_ledger(func: F) -> F:
         app = click.get_current_context().ensure_object(AppContext)
         return func(app.ledger(), *args, **kwargs)
 
-    return ledger_option(wrapper)  # type: ignore[arg-type]
+    return cast("F", ledger_option(wrapper))
 
 
 def read_passphrase(prompt: str, *, env: str = "ACCORD_PASSPHRASE", confirm: bool = False) -> str:

@@ -10,8 +10,8 @@ import click
 from commands.options import pass_ledger, signer_option
 from commands.output import output_options, render
 from commands.receipts import render_receipt
-from ledger.application import Evidence
 from commands.reports import OBLIGATION_HEADERS, as_of_options, today_utc
+from ledger.application import Evidence
 from projections.obligations import obligations
 from projections.replay import AsOf, Replay
 
@@ -143,9 +143,7 @@ def pledges_list(ledger: Ledger, slug: str, as_of: AsOf, output_format: str) -> 
     """
     replay = Replay.build(ledger, slug, as_of)
     rows = [r.as_row() for r in obligations(replay, replay.today(as_of, today_utc()))]
-    render(
-        rows, output_format=output_format, headers=OBLIGATION_HEADERS, empty="(no pledges yet)"
-    )
+    render(rows, output_format=output_format, headers=OBLIGATION_HEADERS, empty="(no pledges yet)")
 
 
 @click.command(name="deliver")

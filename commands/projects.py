@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -270,5 +269,3 @@ def close(
     render_receipt(receipt, output_format=output_format)
     for path in paths:
         click.echo(f"close report: {path}", err=output_format == "csv")
-
-

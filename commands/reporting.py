@@ -88,15 +88,31 @@ def render_markdown(data: dict[str, Any]) -> str:
         _table(
             [
                 [
-                    r["party"], r["unit"], r["pledged"], r["delivered"], r["approved"],
-                    percent(r["pledged_share"]), percent(r["approved_share"]),
-                    percent(r["fulfilment"]), percent(r["on_time"]),
+                    r["party"],
+                    r["unit"],
+                    r["pledged"],
+                    r["delivered"],
+                    r["approved"],
+                    percent(r["pledged_share"]),
+                    percent(r["approved_share"]),
+                    percent(r["fulfilment"]),
+                    percent(r["on_time"]),
                     "yes" if r["guest_star"] else "no",
                 ]
                 for r in data["contributions"]["rows"]
-            ],  # fmt: skip
-            ["party", "unit", "pledged", "delivered", "approved", "pledged share",
-             "approved share", "fulfilment", "on time", "guest star"],  # fmt: skip
+            ],
+            [
+                "party",
+                "unit",
+                "pledged",
+                "delivered",
+                "approved",
+                "pledged share",
+                "approved share",
+                "fulfilment",
+                "on time",
+                "guest star",
+            ],
         ),
         "",
         "## Pledges",
@@ -118,13 +134,20 @@ def render_markdown(data: dict[str, Any]) -> str:
                 _table(
                     [
                         [
-                            d["seq"], d["at"], d["quantity"], d["summary"], d["status"],
+                            d["seq"],
+                            d["at"],
+                            d["quantity"],
+                            d["summary"],
+                            d["status"],
                             _decided_by(d),
-                            "; ".join(f"{e['name']} ({e['size']} B, sha256 {e['sha256']})"
-                                      for e in d["evidence"]) or "-",
+                            "; ".join(
+                                f"{e['name']} ({e['size']} B, sha256 {e['sha256']})"
+                                for e in d["evidence"]
+                            )
+                            or "-",
                         ]
                         for d in pledge["deliverables"]
-                    ],  # fmt: skip
+                    ],
                     ["seq", "at", "quantity", "summary", "status", "decided by", "evidence"],
                 ),
                 "",
@@ -132,17 +155,29 @@ def render_markdown(data: dict[str, Any]) -> str:
         for a in pledge["amendments"]:
             changes = ", ".join(f"{k} {v}" for k, v in a["changes"].items())
             decided = f": {_decided_by(a)}" if _decided_by(a) else ""
-            out += [f"- Amendment seq {a['seq']} ({changes}): {a['reason']}; "
-                    f"{a['status']}{decided}", ""]  # fmt: skip
-    out += ["## Obligations open at close" if data["kind"] == "close" else "## Open obligations", ""]
+            out += [
+                f"- Amendment seq {a['seq']} ({changes}): {a['reason']}; {a['status']}{decided}",
+                "",
+            ]
+    out += [
+        "## Obligations open at close" if data["kind"] == "close" else "## Open obligations",
+        "",
+    ]
     if data["open_obligations"]:
         out += [
             _table(
                 [
-                    [o["seq"], o["party"], o["title"], f"{o['approved']} / {o['weight']} {o['unit']}",
-                     o["due"], o["status"], o["days_late"]]
+                    [
+                        o["seq"],
+                        o["party"],
+                        o["title"],
+                        f"{o['approved']} / {o['weight']} {o['unit']}",
+                        o["due"],
+                        o["status"],
+                        o["days_late"],
+                    ]
                     for o in data["open_obligations"]
-                ],  # fmt: skip
+                ],
                 ["seq", "party", "title", "approved / weight", "due", "status", "days late"],
             ),
             "",
@@ -159,9 +194,8 @@ def render_markdown(data: dict[str, Any]) -> str:
             "",
             *[f"> {line}" if line else ">" for line in s["text"].splitlines()],
             "",
-            f"Signed by: {signed}." + (
-                f" Waiting for: {', '.join(s['waiting_for'])}." if s["waiting_for"] else ""
-            ),
+            f"Signed by: {signed}."
+            + (f" Waiting for: {', '.join(s['waiting_for'])}." if s["waiting_for"] else ""),
             "",
         ]
     out += [
@@ -182,8 +216,10 @@ def render_markdown(data: dict[str, Any]) -> str:
     if close["signatures"]:
         out += [
             _table(
-                [[c["party"], c["seq"], c["key"], c["hash"], c["signature"]]
-                 for c in close["signatures"]],  # fmt: skip
+                [
+                    [c["party"], c["seq"], c["key"], c["hash"], c["signature"]]
+                    for c in close["signatures"]
+                ],
                 ["party", "seq", "key", "entry hash", "signature (base64)"],
             ),
             "",
@@ -198,7 +234,9 @@ def _decided_by(item: dict[str, Any]) -> str:
         r = item["refused_by"]
         return f"refused by {r['party']} (seq {r['seq']}): {r['reason']}"
     if item["approved_by"]:
-        return "approved by " + ", ".join(f"{a['party']} (seq {a['seq']})" for a in item["approved_by"])
+        return "approved by " + ", ".join(
+            f"{a['party']} (seq {a['seq']})" for a in item["approved_by"]
+        )
     return ""
 
 
@@ -252,8 +290,13 @@ def share_chart(data: dict[str, Any]) -> str:
     ]
     y = 20
     for unit in units:
-        parts.append(f'<text x="0" y="{y + 22}" font-size="13" font-weight="bold">{escape(unit)}</text>')
-        for offset, field, label in ((0, "pledged_share", "pledged"), (26, "approved_share", "approved")):
+        parts.append(
+            f'<text x="0" y="{y + 22}" font-size="13" font-weight="bold">{escape(unit)}</text>'
+        )
+        for offset, field, label in (
+            (0, "pledged_share", "pledged"),
+            (26, "approved_share", "approved"),
+        ):
             x = Fraction(left)
             parts.append(
                 f'<text x="{left - 6}" y="{y + offset + 15}" font-size="11" text-anchor="end">{label}</text>'
@@ -289,9 +332,7 @@ def delivery_chart(data: dict[str, Any]) -> str:
     the first and last entries: claimed times may bunch up or even go backwards, seqs do not.
     """
     parties = [p["handle"] for p in data["parties"]]
-    points = [
-        (d, pledge) for pledge in data["pledges"] for d in pledge["deliverables"]
-    ]
+    points = [(d, pledge) for pledge in data["pledges"] for d in pledge["deliverables"]]
     first, last = data["timeline"][0], data["timeline"][-1]
     span = max(last["seq"] - 1, 1)
     width, left, right = 760, 110, 30
@@ -304,16 +345,20 @@ def delivery_chart(data: dict[str, Any]) -> str:
     ]
     for i, party in enumerate(parties):
         y = 20 + 34 * i
-        parts.append(f'<text x="{left - 8}" y="{y + 4}" font-size="12" text-anchor="end">{escape(party)}</text>')
+        parts.append(
+            f'<text x="{left - 8}" y="{y + 4}" font-size="12" text-anchor="end">{escape(party)}</text>'
+        )
         parts.append(f'<line x1="{left}" y1="{y}" x2="{left + plot}" y2="{y}" stroke="#ddd"/>')
     axis_y = 20 + 34 * len(parties)
-    parts.append(f'<line x1="{left}" y1="{axis_y}" x2="{left + plot}" y2="{axis_y}" stroke="#999"/>')
+    parts.append(
+        f'<line x1="{left}" y1="{axis_y}" x2="{left + plot}" y2="{axis_y}" stroke="#999"/>'
+    )
     parts.append(
         f'<text x="{left}" y="{axis_y + 16}" font-size="11">seq 1 · {_label(first["at"])}</text>'
     )
     parts.append(
         f'<text x="{left + plot}" y="{axis_y + 16}" font-size="11" text-anchor="end">'
-        f'seq {last["seq"]} · {_label(last["at"])}</text>'
+        f"seq {last['seq']} · {_label(last['at'])}</text>"
     )
     for d, pledge in points:
         x = left + plot * (d["seq"] - 1) / span
@@ -357,7 +402,9 @@ def render_html(data: dict[str, Any]) -> str:
         ("Close policy", project["close"]),
     ):
         body.append(f"<tr><th>{escape(label)}</th>{_td(value)}</tr>")
-    body.append(f"<tr><th>Terms hash</th>{_td(project['terms_hash'], code=True)}</tr></tbody></table>")
+    body.append(
+        f"<tr><th>Terms hash</th>{_td(project['terms_hash'], code=True)}</tr></tbody></table>"
+    )
     body.append("<h2>Parties</h2>")
     body.append(
         _html_table(
@@ -379,14 +426,29 @@ def render_html(data: dict[str, Any]) -> str:
     body.append(share_chart(data))
     body.append(
         _html_table(
-            ["party", "unit", "pledged", "delivered", "approved", "pledged share",
-             "approved share", "fulfilment", "on time", "guest star"],  # fmt: skip
             [
-                "<tr>" + _td(r["party"]) + _td(r["unit"]) + _td(r["pledged"], num=True)
-                + _td(r["delivered"], num=True) + _td(r["approved"], num=True)
+                "party",
+                "unit",
+                "pledged",
+                "delivered",
+                "approved",
+                "pledged share",
+                "approved share",
+                "fulfilment",
+                "on time",
+                "guest star",
+            ],
+            [
+                "<tr>"
+                + _td(r["party"])
+                + _td(r["unit"])
+                + _td(r["pledged"], num=True)
+                + _td(r["delivered"], num=True)
+                + _td(r["approved"], num=True)
                 + _td(percent(r["pledged_share"]), num=True)
                 + _td(percent(r["approved_share"]), num=True)
-                + _td(percent(r["fulfilment"]), num=True) + _td(percent(r["on_time"]), num=True)
+                + _td(percent(r["fulfilment"]), num=True)
+                + _td(percent(r["on_time"]), num=True)
                 + ('<td class="flag">guest star</td>' if r["guest_star"] else "<td>no</td>")
                 + "</tr>"
                 for r in data["contributions"]["rows"]
@@ -418,12 +480,20 @@ def render_html(data: dict[str, Any]) -> str:
                 _html_table(
                     ["seq", "at", "quantity", "summary", "status", "decided by", "evidence"],
                     [
-                        "<tr>" + _td(d["seq"], num=True) + _td(d["at"]) + _td(d["quantity"], num=True)
-                        + _td(d["summary"]) + _td(d["status"]) + _td(_decided_by(d))
-                        + "<td>" + "<br>".join(
-                            f"{escape(e['name'])} ({e['size']} B)<br><span class=\"hash\">sha256 "
-                            f"{escape(e['sha256'])}</span>" for e in d["evidence"]
-                        ) + "</td></tr>"
+                        "<tr>"
+                        + _td(d["seq"], num=True)
+                        + _td(d["at"])
+                        + _td(d["quantity"], num=True)
+                        + _td(d["summary"])
+                        + _td(d["status"])
+                        + _td(_decided_by(d))
+                        + "<td>"
+                        + "<br>".join(
+                            f'{escape(e["name"])} ({e["size"]} B)<br><span class="hash">sha256 '
+                            f"{escape(e['sha256'])}</span>"
+                            for e in d["evidence"]
+                        )
+                        + "</td></tr>"
                         for d in pledge["deliverables"]
                     ],
                 )
@@ -441,9 +511,15 @@ def render_html(data: dict[str, Any]) -> str:
             _html_table(
                 ["seq", "party", "title", "approved / weight", "due", "status", "days late"],
                 [
-                    "<tr>" + _td(o["seq"], num=True) + _td(o["party"]) + _td(o["title"])
-                    + _td(f"{o['approved']} / {o['weight']} {o['unit']}") + _td(o["due"])
-                    + _td(o["status"]) + _td(o["days_late"], num=True) + "</tr>"
+                    "<tr>"
+                    + _td(o["seq"], num=True)
+                    + _td(o["party"])
+                    + _td(o["title"])
+                    + _td(f"{o['approved']} / {o['weight']} {o['unit']}")
+                    + _td(o["due"])
+                    + _td(o["status"])
+                    + _td(o["days_late"], num=True)
+                    + "</tr>"
                     for o in data["open_obligations"]
                 ],
             )
@@ -466,8 +542,13 @@ def render_html(data: dict[str, Any]) -> str:
         _html_table(
             ["seq", "at", "party", "type", "summary"],
             [
-                "<tr>" + _td(t["seq"], num=True) + _td(t["at"]) + _td(t["party"]) + _td(t["type"])
-                + _td(t["summary"]) + "</tr>"
+                "<tr>"
+                + _td(t["seq"], num=True)
+                + _td(t["at"])
+                + _td(t["party"])
+                + _td(t["type"])
+                + _td(t["summary"])
+                + "</tr>"
                 for t in data["timeline"]
             ],
         )
@@ -484,8 +565,13 @@ def render_html(data: dict[str, Any]) -> str:
             _html_table(
                 ["party", "seq", "key", "entry hash", "signature (base64)"],
                 [
-                    "<tr>" + _td(c["party"]) + _td(c["seq"], num=True) + _td(c["key"], code=True)
-                    + _td(c["hash"], code=True) + _td(c["signature"], code=True) + "</tr>"
+                    "<tr>"
+                    + _td(c["party"])
+                    + _td(c["seq"], num=True)
+                    + _td(c["key"], code=True)
+                    + _td(c["hash"], code=True)
+                    + _td(c["signature"], code=True)
+                    + "</tr>"
                     for c in close["signatures"]
                 ],
             )

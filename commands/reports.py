@@ -19,7 +19,7 @@ from commands.reporting import FILES, percent, write_report
 from ledger.errors import UsageError
 from ledger.format import ENTRY_TYPES
 from projections import audit
-from projections.contributions import DEFAULT_THRESHOLD, contributions
+from projections.contributions import contributions
 from projections.obligations import STATUSES, obligations
 from projections.replay import AsOf, Replay
 from projections.report import report_data
@@ -115,9 +115,7 @@ def obligations_command(
         empty="(no matching obligations)",
     )
     if fail_if_overdue:
-        overdue = [
-            r for r in obligations(replay, today, party=party) if r.status == "overdue"
-        ]
+        overdue = [r for r in obligations(replay, today, party=party) if r.status == "overdue"]
         if overdue:
             click.echo(
                 f"Error: {len(overdue)} overdue obligation{'s' if len(overdue) != 1 else ''} "
@@ -189,9 +187,7 @@ def trail_command(
     \b
         accord trail spring-campaign --party acme --type approval.given
     """
-    rows = [
-        r.as_row() for r in audit.trail(ledger, slug, as_of=as_of, party=party, kind=kind)
-    ]
+    rows = [r.as_row() for r in audit.trail(ledger, slug, as_of=as_of, party=party, kind=kind)]
     headers = ["seq", "at", "received_at", "party", "key", "type", "summary", "hash", "verdict"]
     if output_format == "table":
         headers = ["seq", "at", "received_at", "party", "type", "summary", "hash", "verdict"]

@@ -10,8 +10,8 @@ import click
 from commands.options import pass_ledger, signer_option
 from commands.output import output_options, render, render_object
 from commands.receipts import render_receipt
-from ledger.errors import UsageError
 from commands.reports import as_of_options
+from ledger.errors import UsageError
 from projections.replay import AsOf, Replay
 from projections.statements import statement_detail, statement_rows
 
@@ -37,8 +37,7 @@ def _text(text: str | None, text_file: Path | None) -> str:
             return text_file.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise UsageError(f"cannot read {text_file}: {exc}") from None
-    assert text is not None
-    return text
+    return str(text)
 
 
 TEXT_FILE = click.Path(exists=True, dir_okay=False, readable=True, path_type=Path)
@@ -113,7 +112,8 @@ def statements_revise(
     """Revise statement STATEMENT; every earlier signature becomes void.
 
     \b
-        accord statement revise spring-campaign 12 --text-file v2.md --reason "Legal review" --as acme
+        accord statement revise spring-campaign 12 --text-file v2.md \\
+            --reason "Legal review" --as acme
     """
     receipt = ledger.revise_statement(
         slug, statement, text=_text(text, text_file), reason=reason, signer=signer

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, PersistenceError
@@ -187,16 +187,14 @@ class Ledger(Application[Any]):
             StorageUnavailableError: the store cannot be read.
         """
         try:
-            events = list(self.events.get(project_id(slug)))
+            events = cast("list[Project.Event]", list(self.events.get(project_id(slug))))
         except PersistenceError as exc:
             raise _unavailable(exc) from None
         if not events:
             raise ProjectNotFoundError(slug)
         return iter(
             [
-                RawEntry(
-                    text=e.entry, sig=e.sig, hash=e.hash, received_at=e.timestamp
-                )
+                RawEntry(text=e.entry, sig=e.sig, hash=e.hash, received_at=e.timestamp)
                 for e in events
             ]
         )
@@ -231,7 +229,7 @@ class Ledger(Application[Any]):
     def _row(self, stored: Any) -> Row:
         """Decode one stored event into a row; an undecodable one becomes unreadable text."""
         try:
-            event = self.mapper.to_domain_event(stored)
+            event = cast("Project.Event", self.mapper.to_domain_event(stored))
             text, sig, digest = event.entry, event.sig, event.hash
             if not all(isinstance(v, str) for v in (text, sig, digest)):
                 raise TypeError("stored fields are not strings")
@@ -347,7 +345,8 @@ class Ledger(Application[Any]):
                     start=start, limit=500, topics=[Project.Proposed.TOPIC]
                 )
                 for notification in batch:
-                    slugs.append(self.mapper.to_domain_event(notification).slug)
+                    created = cast("Project.Proposed", self.mapper.to_domain_event(notification))
+                    slugs.append(created.slug)
                 if len(batch) < 500:
                     break
                 start = batch[-1].id + 1
@@ -811,7 +810,7 @@ def _required_text(value: str, what: str) -> str:
 
 def _check_policy(value: str, what: str, *, allow_any: bool) -> None:
     allowed = "all, any or a number" if allow_any else "all or a number"
-    ok = value == "all" or (allow_any and value == "any") or value.isdigit() and int(value) >= 1
+    ok = value == "all" or (allow_any and value == "any") or (value.isdigit() and int(value) >= 1)
     if not ok or (value.isdigit() and str(int(value)) != value):
         raise UsageError(f"{what} policy {value!r} is not valid", hint=f"use {allowed}")
 

@@ -30,7 +30,12 @@ class BundleHeader:
 
     def as_line(self) -> str:
         """The header as its JSON line (without newline)."""
-        data = {"format": FORMAT, "project": self.project, "entries": self.entries, "head": self.head}
+        data = {
+            "format": FORMAT,
+            "project": self.project,
+            "entries": self.entries,
+            "head": self.head,
+        }
         return json.dumps(data, separators=(",", ":"))
 
 
@@ -68,8 +73,9 @@ def read_header(handle: IO[str]) -> BundleHeader:
             hint="export one with `accord export SLUG -o FILE`",
         ) from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
+        found = data.get("format") if isinstance(data, dict) else None
         raise VerificationError(
-            f"the file is not an {FORMAT} bundle (format {data.get('format') if isinstance(data, dict) else None!r})",
+            f"the file is not an {FORMAT} bundle (format {found!r})",
             hint="export one with `accord export SLUG -o FILE`",
         )
     project, entries, head = data.get("project"), data.get("entries"), data.get("head")

@@ -1,8 +1,8 @@
-"""The signed entry, format v1: canonical bytes, signing, verification and the entry hash.
+r"""The signed entry, format v1: canonical bytes, signing, verification and the entry hash.
 
 This is the only module that does Ed25519. See ``docs/format.md`` for the specification.
 
-* signing input = ``b"accord/entry/v1\\n"`` + RFC 8785 canonical JSON of the entry;
+* signing input = ``b"accord/entry/v1\n"`` + RFC 8785 canonical JSON of the entry;
 * signature = Ed25519 over the signing input, stored as standard base64;
 * entry hash = SHA-256(signing input || raw 64-byte signature), lower-case hex.
 """
@@ -58,7 +58,9 @@ def entry_hash(canonical: bytes, signature: bytes) -> str:
 
 def public_key_line(public_key: Ed25519PublicKey) -> str:
     """Return the OpenSSH public key line (``ssh-ed25519 AAAA...``) without comment."""
-    raw = public_key.public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
+    raw = public_key.public_bytes(
+        serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH
+    )
     return raw.decode("ascii")
 
 

@@ -237,6 +237,7 @@ def read_private_key(source: Path, passphrase: str | None) -> Ed25519PrivateKey:
     """
     data = _read(source)
     secret = passphrase.encode("utf-8") if passphrase else None
+    key: object
     try:
         if b"BEGIN OPENSSH PRIVATE KEY" in data:
             key = serialization.load_ssh_private_key(data, secret)

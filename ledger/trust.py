@@ -52,9 +52,7 @@ def compare(report: VerifyReport, remembered: Remembered | None) -> None:
     if remembered is None:
         return
     if remembered.seq < 0:
-        report.add(
-            Problem(seq=None, kind="history", cause="the remembered head file is damaged")
-        )
+        report.add(Problem(seq=None, kind="history", cause="the remembered head file is damaged"))
         return
     if report.entries < remembered.seq:
         report.add(

@@ -318,7 +318,9 @@ def _fold(
             raise ValueError("not a JSON object")
         raw_sig = base64.b64decode(row.sig, validate=True)
     except (ValueError, binascii.Error):
-        report.add(Problem(seq=expected, kind=kind or "canonical", cause=cause or "entry cannot be read"))
+        report.add(
+            Problem(seq=expected, kind=kind or "canonical", cause=cause or "entry cannot be read")
+        )
         unsafe_advance(state, expected, row.hash, "unreadable")
         return
     digest = hashlib.sha256(PREFIX + row.text.encode("utf-8") + raw_sig).hexdigest()

@@ -95,7 +95,7 @@ def summary(data: dict[str, Any], state: ProjectState | None = None) -> str:
         files = len(body["evidence"])
         evidence = f", {files} evidence file{'s' if files != 1 else ''}" if files else ""
         return (
-            f'delivered {body["quantity"]}{unit} on pledge {body["pledge"]}: '
+            f"delivered {body['quantity']}{unit} on pledge {body['pledge']}: "
             f'"{body["summary"]}"{evidence}'
         )
     if kind == "approval.given":

@@ -131,7 +131,9 @@ def contributions(
                 on_time_count[key] += 1
 
     units = sorted({unit for _, unit in pledged})
-    totals_pledged = {u: sum((v for (_, x), v in pledged.items() if x == u), Decimal(0)) for u in units}
+    totals_pledged = {
+        u: sum((v for (_, x), v in pledged.items() if x == u), Decimal(0)) for u in units
+    }
     totals_approved = {
         u: sum((v for (_, x), v in approved.items() if x == u), Decimal(0)) for u in units
     }
@@ -197,4 +199,3 @@ def _is_guest_star(
     return all(
         Fraction(approved.get((party, u), Decimal(0))) / Fraction(totals[u]) < bar for u in judged
     )
-

@@ -25,7 +25,6 @@ from ledger.format import decimal_text
 
 if TYPE_CHECKING:
     from ledger.rules import Pledge
-
     from projections.replay import Replay
 
 STATUSES = ("open", "submitted", "fulfilled", "overdue", "withdrawn", "amended-pending")
@@ -66,12 +65,8 @@ class Obligation:
 
 
 def _deliverables(replay: Replay, pledge: Pledge) -> list[rules.Deliverable]:
-    found = []
-    for seq in pledge.deliverables:
-        item = replay.state.decisions[seq]
-        assert isinstance(item, rules.Deliverable)
-        found.append(item)
-    return found
+    decisions = (replay.state.decisions[seq] for seq in pledge.deliverables)
+    return [item for item in decisions if isinstance(item, rules.Deliverable)]
 
 
 def fulfilled_on(replay: Replay, pledge: Pledge) -> date | None:
@@ -151,7 +146,5 @@ def obligations(
         rows = [r for r in rows if r.status == status]
     if within is not None:
         horizon = today + timedelta(days=within)
-        rows = [
-            r for r in rows if r.status not in ("fulfilled", "withdrawn") and r.due <= horizon
-        ]
+        rows = [r for r in rows if r.status not in ("fulfilled", "withdrawn") and r.due <= horizon]
     return rows

@@ -106,7 +106,8 @@ def _pledges(replay: Replay, today: date) -> list[dict[str, Any]]:
         row["deliverables"] = []
         for seq in pledge.deliverables:
             item = state.decisions[seq]
-            assert isinstance(item, rules.Deliverable)
+            if not isinstance(item, rules.Deliverable):
+                continue
             row["deliverables"].append(
                 {
                     **_decision(replay, item),
@@ -120,7 +121,8 @@ def _pledges(replay: Replay, today: date) -> list[dict[str, Any]]:
         row["amendments"] = []
         for seq in pledge.amendments:
             amendment = state.decisions[seq]
-            assert isinstance(amendment, rules.Amendment)
+            if not isinstance(amendment, rules.Amendment):
+                continue
             row["amendments"].append(
                 {
                     **_decision(replay, amendment),
@@ -158,7 +160,13 @@ def _close(replay: Replay) -> dict[str, Any]:
     for party, seq in sorted(state.close_signatures.items()):
         entry = replay.entries[seq - 1].entry
         signatures.append(
-            {"party": party, "seq": seq, "key": entry.key, "hash": entry.hash, "signature": entry.sig}
+            {
+                "party": party,
+                "seq": seq,
+                "key": entry.key,
+                "hash": entry.hash,
+                "signature": entry.sig,
+            }
         )
     return {
         "closed": state.status == rules.CLOSED,

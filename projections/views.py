@@ -41,4 +41,3 @@ def member_rows(state: ProjectState) -> list[dict[str, Any]]:
         }
         for m in sorted(state.members.values(), key=lambda m: m.handle)
     ]
-

@@ -32,8 +32,12 @@ def chromium() -> str:
     found = shutil.which("chromium") or shutil.which("chromium-browser")
     if found is None:
         if os.environ.get("ACCORD_TEST_BROWSER"):
-            pytest.fail("ACCORD_TEST_BROWSER is set but neither chromium nor chromium-browser is on PATH")
-        pytest.skip("no chromium or chromium-browser on PATH (set ACCORD_TEST_BROWSER to require it)")
+            pytest.fail(
+                "ACCORD_TEST_BROWSER is set but neither chromium nor chromium-browser is on PATH"
+            )
+        pytest.skip(
+            "no chromium or chromium-browser on PATH (set ACCORD_TEST_BROWSER to require it)"
+        )
     return found
 
 
@@ -53,9 +57,7 @@ def run_chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]
         f"--user-data-dir={profile}",
         *args,
     ]
-    result = subprocess.run(  # noqa: S603 - a fixed argument list, no shell
-        command, capture_output=True, text=True, timeout=TIMEOUT, check=False
-    )
+    result = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT, check=False)
     assert result.returncode == 0, result.stderr[-2000:]
     return result
 

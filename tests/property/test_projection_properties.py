@@ -75,7 +75,9 @@ quantities = st.one_of(
 )
 actions = st.builds(
     Action,
-    kind=st.sampled_from(["pledge", "pledge", "deliver", "deliver", "decide", "decide", "withdraw"]),
+    kind=st.sampled_from(
+        ["pledge", "pledge", "deliver", "deliver", "decide", "decide", "withdraw"]
+    ),
     party=st.integers(0, 2),
     pick=st.integers(0, 50),
     unit=st.sampled_from(UNITS),
@@ -84,9 +86,7 @@ actions = st.builds(
     to_all=st.booleans(),
     approve=st.sampled_from([True, True, True, False]),
 )
-histories = st.tuples(
-    st.sampled_from(["all", "any"]), st.lists(actions, min_size=6, max_size=24)
-)
+histories = st.tuples(st.sampled_from(["all", "any"]), st.lists(actions, min_size=6, max_size=24))
 
 
 def start(approval: str) -> Ledger:

@@ -108,7 +108,9 @@ def build_campaign(ledger: Ledger, signers: dict[str, Signer]) -> None:
     assert deliver(acme, 5, "100", "Posters") == 18
     assert deliver(burgerco, 6, "10", "Ten posts") == 19
     assert approve(acme, 19) == 20
-    assert ledger.withdraw_pledge(SLUG, 7, reason="Covered by the agency", signer=burgerco).seq == 21
+    assert (
+        ledger.withdraw_pledge(SLUG, 7, reason="Covered by the agency", signer=burgerco).seq == 21
+    )
     assert deliver(veggie, 8, "20", "The video") == 22
     assert ledger.reject(SLUG, 22, reason="Wrong format", signer=acme).seq == 23
     assert deliver(veggie, 9, "4", "First flyers") == 24
@@ -129,7 +131,9 @@ def build_campaign(ledger: Ledger, signers: dict[str, Signer]) -> None:
     revised = ledger.revise_statement(SLUG, 30, text=V2, reason="Name everyone", signer=veggie)
     assert revised.seq == 33
     assert ledger.sign_statement(SLUG, 30, signer=burgerco).seq == 34
-    assert ledger.propose_statement(SLUG, title="Thanks", text="Thank you.", signer=veggie).seq == 35
+    assert (
+        ledger.propose_statement(SLUG, title="Thanks", text="Thank you.", signer=veggie).seq == 35
+    )
     for seq, party in ((36, "acme"), (37, "burgerco"), (38, "veggie")):
         assert ledger.sign_statement(SLUG, 35, signer=signers[party]).seq == seq
     assert ledger.sign_close(SLUG, signer=acme).seq == 39

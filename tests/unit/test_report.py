@@ -186,9 +186,12 @@ def test_every_pledge_carries_its_deliverables_evidence_and_decisions(
             "summary": "Stand drawings",
             "quantity": "20",
             "evidence": [
-                {"name": "stand.pdf", "sha256": hashlib.sha256(b"stand.pdf").hexdigest(),
-                 "size": 4096},
-            ],  # fmt: skip
+                {
+                    "name": "stand.pdf",
+                    "sha256": hashlib.sha256(b"stand.pdf").hexdigest(),
+                    "size": 4096,
+                },
+            ],
         }
     ]
     rent = pledges[5]["deliverables"][0]
@@ -412,9 +415,7 @@ def test_every_number_in_the_report_matches_the_obligations_and_contributions_co
     report = json.loads((tmp_path / "out" / "close-report.json").read_text())
     # The report's "today" is the head's claimed day; --as-of-seq 25 asks the CLI the same.
     obligations = json.loads(run("obligations", SLUG, "--as-of-seq", "25", "--format", "json"))
-    contributions = json.loads(
-        run("contributions", SLUG, "--as-of-seq", "25", "--format", "json")
-    )
+    contributions = json.loads(run("contributions", SLUG, "--as-of-seq", "25", "--format", "json"))
     keys = list(obligations[0])
     assert [{k: p[k] for k in keys} for p in report["pledges"]] == obligations
     assert report["open_obligations"] == [
