@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 F = TypeVar("F", bound=Callable[..., Any])
 DEFAULT_REPORT_DIR = "accord-reports"
+MAX_WITHIN_DAYS = 36_500
 
 
 def as_of_options(func: F) -> F:
@@ -63,8 +64,13 @@ def _days(value: str) -> int:
     match = re.fullmatch(r"([0-9]+)\s*([dw]?)", value.strip())
     if not match:
         raise UsageError(f"--within {value!r} is not a number of days", hint="write 14d or 2w")
-    days = int(match.group(1))
-    return days * 7 if match.group(2) == "w" else days
+    days = int(match.group(1)) * (7 if match.group(2) == "w" else 1)
+    if days > MAX_WITHIN_DAYS:
+        raise UsageError(
+            f"--within {value!r} is more than {MAX_WITHIN_DAYS} days",
+            hint="look at most 100 years ahead",
+        )
+    return days
 
 
 OBLIGATION_HEADERS = [

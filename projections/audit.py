@@ -7,6 +7,7 @@ and the rows after it are shown as unchecked (a chain cannot be judged past a br
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -152,15 +153,38 @@ def _included(row: TrailRow, as_of: AsOf) -> bool:
     return True
 
 
+def _failed_row(raw: RawEntry, received: str, verdict: str, state: ProjectState) -> TrailRow:
+    """A row for an entry that cannot be loaded: show what its text says, if it parses."""
+    try:
+        data = json.loads(raw.text)
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        data = {}
+    try:
+        text = summary(data, state) if data else "(unreadable entry)"
+    except (KeyError, TypeError, LedgerError):
+        text = "(malformed body)"
+    seq = data.get("seq")
+    return TrailRow(
+        seq=seq if isinstance(seq, int) else None,
+        at=str(data.get("at", "")),
+        received_at=received,
+        party=str(data.get("by", "")),
+        key=str(data.get("key", "")),
+        type=str(data.get("type", "")),
+        summary=text,
+        hash=raw.hash,
+        verdict=verdict,
+    )
+
+
 def _row(raw: RawEntry, state: ProjectState, failed: bool) -> TrailRow:
     received = raw.received_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     try:
         item = entry_mod.load(raw.text, raw.sig, raw.hash)
     except LedgerError as exc:
-        return TrailRow(
-            seq=None, at="", received_at=received, party="", key="", type="",
-            summary="(unreadable entry)", hash=raw.hash, verdict=f"FAIL: {exc.message}",
-        )  # fmt: skip
+        return _failed_row(raw, received, f"FAIL: {exc.message}", state)
     data = item.data
     try:
         text = summary(data, state)

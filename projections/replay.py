@@ -14,7 +14,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from ledger import rules
-from ledger.errors import UsageError
+from ledger.errors import NotFoundError, UsageError
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -124,6 +124,12 @@ class Replay:
         """
         replay = cls.empty(slug)
         replay.extend(ledger.read_entries(slug), as_of)
+        if replay.position == 0:
+            when = f"on {as_of.day}" if as_of is not None and as_of.day else "then"
+            raise NotFoundError(
+                f"project {slug!r} had no entries yet {when}",
+                hint="pick a later --as-of date (its first entry is its proposal)",
+            )
         return replay
 
     def catch_up(self, ledger: Ledger) -> None:

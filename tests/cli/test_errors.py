@@ -209,6 +209,40 @@ def test_an_unknown_seq_is_not_found(
     )
 
 
+@pytest.mark.parametrize(
+    ("usage", "argument", "command"),
+    [
+        ("accord approve [OPTIONS] SLUG SEQ", "SEQ", ["approve", S, "{n}", "--as", "burgerco"]),
+        ("accord reject [OPTIONS] SLUG SEQ", "SEQ",
+         ["reject", S, "{n}", "--reason", "Late", "--as", "burgerco"]),
+        ("accord deliver [OPTIONS] SLUG PLEDGE", "PLEDGE",
+         ["deliver", S, "{n}", "--summary", "Posters", "--as", "acme"]),
+        ("accord pledge amend [OPTIONS] SLUG PLEDGE", "PLEDGE",
+         ["pledge", "amend", S, "{n}", "--weight", "3", "--reason", "More", "--as", "acme"]),
+        ("accord pledge withdraw [OPTIONS] SLUG PLEDGE", "PLEDGE",
+         ["pledge", "withdraw", S, "{n}", "--reason", "No time", "--as", "acme"]),
+        ("accord statement sign [OPTIONS] SLUG STATEMENT", "STATEMENT",
+         ["statement", "sign", S, "{n}", "--as", "acme"]),
+        ("accord statement revise [OPTIONS] SLUG STATEMENT", "STATEMENT",
+         ["statement", "revise", S, "{n}", "--text", "New", "--reason", "Typo", "--as", "acme"]),
+        ("accord statement show [OPTIONS] SLUG STATEMENT", "STATEMENT",
+         ["statement", "show", S, "{n}"]),
+    ],
+    ids=["approve", "reject", "deliver", "pledge amend", "pledge withdraw", "statement sign",
+         "statement revise", "statement show"],
+)  # fmt: skip
+def test_a_seq_of_zero_is_a_usage_error(
+    initialised: Accord, with_pledge: str, usage: str, argument: str, command: list[str]
+) -> None:
+    # (a negative seq such as -1 is taken for an option by click: "No such option '-1'")
+    with initialised.unchanged():
+        result = initialised(*(part.format(n="0") for part in command))
+
+    assert_usage_error(
+        result, f"Usage: {usage}", f"Invalid value for '{argument}': 0 is not in the range x>=1."
+    )
+
+
 def test_showing_an_unknown_statement_is_not_found(initialised: Accord, project: str) -> None:
     result = initialised("statement", "show", S, "99")
 

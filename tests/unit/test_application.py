@@ -306,7 +306,7 @@ def test_the_proposer_cannot_pin_someone_elses_key_for_itself(
     ("field", "value", "message"),
     [
         ("weight", "abc", "weight 'abc' is not a number"),
-        ("weight", "-1", "weight '-1' is not a number"),
+        ("weight", "-1", "weight must be greater than zero, not '-1'"),
         ("weight", "0", "weight must be greater than zero, not '0'"),
         ("weight", "1e3", "weight '1e3' is not a number"),
         ("unit", "Hours", "unit 'Hours' is not valid"),

@@ -290,19 +290,15 @@ def test_a_project_every_invitee_declined_is_abandoned_and_refuses_everything(
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Ledger.add_pledge defaults the beneficiaries to the other joined members; on an "
-    "abandoned project there are none, so the entry fails the format check and the user gets "
-    "VerificationError 'pledge.made body field 'beneficiaries' is malformed' instead of the "
-    "rule that the project was abandoned",
-)
 def test_pledging_on_an_abandoned_project_names_the_abandonment(
     memory_ledger: Ledger, signers: dict[str, Signer]
 ) -> None:
+    """The default beneficiaries (the other joined members) are none here; the abandonment is
+    named before any entry is built, not a malformed-entry VerificationError."""
     propose(memory_ledger, signers)
     memory_ledger.decline_project(SLUG, reason="no", signer=signers["burgerco"])
     memory_ledger.decline_project(SLUG, reason="no", signer=signers["veggie"])
+    assert memory_ledger.get_state(SLUG).status == rules.ABANDONED
     refused(
         memory_ledger,
         RuleViolationError,
@@ -558,22 +554,29 @@ def test_a_revoked_member_without_a_key_is_not_needed_to_close(
     assert close(memory_ledger, signers["burgerco"]).status == "closed"  # seq 6
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ProjectState.closes_needed returns the close policy N uncapped, while "
-    "approvals_needed caps N at the beneficiaries: once an invitee declines (or a key is "
-    "revoked without replacement) a close policy of N can never be met and the project can "
-    "never close",
-)
 def test_a_close_policy_is_capped_at_the_members_who_can_still_sign(
     memory_ledger: Ledger, signers: dict[str, Signer]
 ) -> None:
     propose(memory_ledger, signers, close="3")
     memory_ledger.join_project(SLUG, signer=signers["burgerco"])  # seq 2
     memory_ledger.decline_project(SLUG, reason="no", signer=signers["veggie"])  # seq 3
-    close(memory_ledger, signers["acme"])  # seq 4
+    state = memory_ledger.get_state(SLUG)
+    assert state.joined() == ["acme", "burgerco"]
+    assert state.closes_needed() == 2  # close policy 3, but only two members can sign
+    receipt = close(memory_ledger, signers["acme"])  # seq 4
+    assert (receipt.seq, receipt.status) == (4, "active")
     receipt = close(memory_ledger, signers["burgerco"])  # seq 5: every member signed
-    assert receipt.status == "closed"
+    assert (receipt.seq, receipt.status) == (5, "closed")
+    assert memory_ledger.get_state(SLUG).closed_seq == 5
+
+
+def test_a_close_policy_below_the_members_is_not_raised(
+    memory_ledger: Ledger, signers: dict[str, Signer]
+) -> None:
+    start(memory_ledger, signers, close="2")
+    assert memory_ledger.get_state(SLUG).closes_needed() == 2
+    assert close(memory_ledger, signers["acme"]).status == "active"  # seq 4
+    assert close(memory_ledger, signers["veggie"]).status == "closed"  # seq 5
 
 
 # --- refusals: membership --------------------------------------------------------------------
@@ -902,7 +905,8 @@ def test_a_member_that_is_not_a_beneficiary_cannot_approve(
     refused(
         memory_ledger,
         RuleViolationError,
-        "'veggie' is not a beneficiary of pledge 4; only burgerco decide on it",
+        "'veggie' is not a beneficiary of pledge 4; only its beneficiaries (burgerco) decide on "
+        "it",
         lambda: approve(memory_ledger, signers["veggie"], 5),
     )
 
@@ -979,32 +983,63 @@ def test_a_rejection_needs_a_reason(
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Ledger passes a non-positive seq to the rules unchecked; the entry fails the "
-    "format check and the user gets a VerificationError (the 'verification failed' exit "
-    "code) for a typo instead of a UsageError or NotFoundError",
-)
+SEQS_HINT = "seqs are whole numbers from 1"
+
+
 @pytest.mark.parametrize("seq", [0, -1])
 def test_approving_seq_zero_or_below_is_a_usage_or_not_found_error(
     delivered: Ledger, signers: dict[str, Signer], seq: int
 ) -> None:
-    before = hashes(delivered)
-    with pytest.raises((UsageError, NotFoundError)):
-        approve(delivered, signers["burgerco"], seq)
-    assert hashes(delivered) == before
+    error = refused(
+        delivered,
+        UsageError,
+        f"target {seq} is not a seq",
+        lambda: approve(delivered, signers["burgerco"], seq),
+    )
+    assert error.hint == SEQS_HINT
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Ledger.deliver passes pledge 0 to the rules unchecked: VerificationError "
-    "(format check of the entry it built) instead of a UsageError or NotFoundError",
-)
 def test_delivering_on_seq_zero_is_a_usage_or_not_found_error(
     delivered: Ledger, signers: dict[str, Signer]
 ) -> None:
-    with pytest.raises((UsageError, NotFoundError)):
-        deliver(delivered, signers["acme"], 0, "1")
+    error = refused(
+        delivered,
+        UsageError,
+        "pledge 0 is not a seq",
+        lambda: deliver(delivered, signers["acme"], 0, "1"),
+    )
+    assert error.hint == SEQS_HINT
+
+
+@pytest.mark.parametrize(
+    ("what", "action"),
+    [
+        ("target", lambda led, s, n: led.reject(SLUG, n, reason="r", signer=s["burgerco"])),
+        ("pledge", lambda led, s, n: deliver(led, s["acme"], n, None)),
+        ("pledge", lambda led, s, n: led.amend_pledge(
+            SLUG, n, weight="2", due=None, title=None, reason="r", signer=s["acme"])),
+        ("pledge", lambda led, s, n: led.withdraw_pledge(SLUG, n, reason="r", signer=s["acme"])),
+        ("statement", lambda led, s, n: led.sign_statement(SLUG, n, signer=s["veggie"])),
+        ("statement", lambda led, s, n: led.revise_statement(
+            SLUG, n, text="v2", reason="r", signer=s["acme"])),
+    ],
+    ids=["reject", "deliver", "amend", "withdraw", "sign", "revise"],
+)  # fmt: skip
+@pytest.mark.parametrize("seq", [0, -3])
+def test_every_seq_argument_below_one_is_a_usage_error(
+    delivered: Ledger,
+    signers: dict[str, Signer],
+    what: str,
+    action: Callable[[Ledger, dict[str, Signer], int], Any],
+    seq: int,
+) -> None:
+    error = refused(
+        delivered,
+        UsageError,
+        f"{what} {seq} is not a seq",
+        lambda: action(delivered, signers, seq),
+    )
+    assert error.hint == SEQS_HINT
 
 
 # --- refusals: statements and close ----------------------------------------------------------
