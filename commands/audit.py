@@ -181,7 +181,7 @@ def export_command(app: AppContext, slug: str, output: Path) -> None:
     """
     ledger = app.ledger()
     last = ledger.last_row(normalise_slug(slug))
-    header = bundle.BundleHeader(project=slug, entries=last.position, head=last.hash)
+    header = bundle.BundleHeader(project=slug, entries=ledger.count_rows(slug), head=last.hash)
     if str(output) == "-":
         bundle.write(sys.stdout, header, ledger.iter_rows(slug))
         return

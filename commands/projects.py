@@ -235,7 +235,7 @@ def projects_show(ledger: Ledger, slug: str, as_of: AsOf, output_format: str) ->
     if output_format != "table":
         render_object(detail, output_format=output_format)
         return
-    render_object(detail, output_format="table")
+    render_object({k: v for k, v in detail.items() if k != "members"}, output_format="table")
     click.echo("")
     render(detail["members"], output_format="table")
 

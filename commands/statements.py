@@ -155,7 +155,8 @@ def statements_show(
     if output_format != "table":
         render_object(detail, output_format=output_format)
         return
-    render_object({k: v for k, v in detail.items() if k != "text"}, output_format="table")
+    tables = ("text", "signatures", "revisions")  # printed on their own below
+    render_object({k: v for k, v in detail.items() if k not in tables}, output_format="table")
     click.echo("")
     click.echo(detail["text"])
     click.echo("")

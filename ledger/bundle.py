@@ -90,21 +90,21 @@ def read_header(handle: IO[str]) -> BundleHeader:
 
 
 def read_rows(handle: IO[str]) -> Iterator[Row]:
-    """Yield the entry lines after the header as rows (position = line order from 1).
+    """Yield the entry lines after the header as rows (a bundle has no store positions).
 
     A line that cannot be read becomes a row whose text cannot be parsed, so the verifier
     reports it at its position instead of stopping.
     """
-    for position, line in enumerate(handle, start=1):
+    for line in handle:
         try:
             data = json.loads(line)
             text, sig, digest = data["entry"], data["sig"], data["hash"]
             if not all(isinstance(v, str) for v in (text, sig, digest)):
                 raise TypeError
         except (ValueError, KeyError, TypeError):
-            yield Row(position=position, text="\x00unreadable bundle line", sig="", hash="")
+            yield Row(position=None, text="\x00unreadable bundle line", sig="", hash="")
             continue
-        yield Row(position=position, text=text, sig=sig, hash=digest)
+        yield Row(position=None, text=text, sig=sig, hash=digest)
 
 
 def check_header(report: VerifyReport, header: BundleHeader) -> None:

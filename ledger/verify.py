@@ -41,9 +41,9 @@ KEY_FIELDS = ("public_key", "replacement")
 
 @dataclass(frozen=True)
 class Row:
-    """One stored row: its position in the store and the three stored strings."""
+    """One stored row: its position in the store (None for a bundle line) and its strings."""
 
-    position: int
+    position: int | None
     text: str
     sig: str
     hash: str
@@ -99,15 +99,17 @@ class VerifyReport:
         }
 
 
-def unsafe_advance(state: rules.ProjectState, seq: int, digest: str, kind: str) -> None:
-    """Move the chain position past a row that failed, without applying it.
+def unsafe_advance(state: rules.ProjectState, seq: int, digest: str, kind: str | None) -> None:
+    """Move the chain position past a row that failed (or a gap), without applying it.
 
     Only the verifier uses this, to keep checking the rows after a failure; the row's
-    effects on the project (members, pledges...) are not applied.
+    effects on the project (members, pledges...) are not applied. ``kind`` None records
+    nothing at ``seq`` (a missing entry).
     """
     state.seq = seq
     state.head = digest
-    state.types[seq] = kind
+    if kind is not None:
+        state.types[seq] = kind
 
 
 # --- worker side ------------------------------------------------------------------------------
@@ -293,6 +295,14 @@ def verify_stream(
     return report
 
 
+def _well_formed(data: dict[str, Any]) -> bool:
+    try:
+        check_entry(data)
+    except VerificationError:
+        return False
+    return True
+
+
 def _learn_text_keys(text: str, keys: dict[str, str]) -> None:
     try:
         data = json.loads(text)
@@ -325,7 +335,7 @@ def _fold(
         return
     digest = hashlib.sha256(PREFIX + row.text.encode("utf-8") + raw_sig).hexdigest()
     seq = data["seq"] if isinstance(data.get("seq"), int) and data["seq"] > 0 else expected
-    if row.position != seq:
+    if row.position is not None and row.position != seq:
         report.add(
             Problem(
                 seq=seq,
@@ -339,15 +349,32 @@ def _fold(
         )
         # Follow the chain as stored, so only the altered entry is reported, not the next.
         digest = row.hash
+    if seq < expected:  # never move the chain backwards
+        report.add(
+            Problem(
+                seq=seq,
+                kind="chain",
+                cause=f"seq {seq} comes again after seq {expected - 1} (out of order or duplicated)",
+            )
+        )
+        return
     if seq > expected:
         missing = f"seq {expected}" if seq == expected + 1 else f"seqs {expected}-{seq - 1}"
-        report.add(Problem(seq=expected, kind="chain", cause=f"{missing} missing (deleted?)"))
+        report.add(
+            Problem(
+                seq=expected, kind="chain", cause=f"{missing} missing here (deleted or out of order)"
+            )
+        )
+        # The predecessor is not here to check ``prev`` against: take the entry's word for it.
+        prev = data.get("prev")
+        unsafe_advance(state, seq - 1, prev if isinstance(prev, str) else state.head, None)
     if seq in wanted:
         report.hashes_at[seq] = digest
     if kind is not None:
         report.add(Problem(seq=seq, kind=kind, cause=cause or kind))
-        if kind in ("canonical", "format"):  # the rules cannot read it: skip past it
-            unsafe_advance(state, seq, digest, str(data.get("type", "unreadable")))
+        if kind == "format" or (kind == "canonical" and not _well_formed(data)):
+            # The rules cannot read it: skip past it.
+            unsafe_advance(state, seq, digest, f"refused {data.get('type', 'unreadable')}")
             return
     item = SignedEntry(text=row.text, sig=row.sig, hash=digest, data=data)
     try:
@@ -360,4 +387,4 @@ def _fold(
         else:
             problem_kind = "rule"
         report.add(Problem(seq=seq, kind=problem_kind, cause=exc.message))
-        unsafe_advance(state, seq, digest, str(data.get("type", "unreadable")))
+        unsafe_advance(state, seq, digest, f"refused {data.get('type', 'unreadable')}")

@@ -553,12 +553,6 @@ def test_statement_show_reads_as_a_table_with_text_signatures_and_revisions(stor
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="render_object (table) keeps an EMPTY list of records as a field, so a statement "
-    "nobody signed prints a stray empty 'signatures' line above the text, besides "
-    "'(no signatures yet)'; signatures are printed as their own table",
-)
 def test_statement_show_table_says_when_nobody_has_signed_yet(story: Accord) -> None:
     output = story.ok("statement", "show", S, "20").output
 

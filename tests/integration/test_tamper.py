@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -63,7 +64,7 @@ def build_project(app: Ledger, signers: dict[str, Signer], title: str = "Spring 
     app.propose_project(
         SLUG, title=title, purpose="A joint campaign",
         members={"burgerco": None, "veggie": veggie.fingerprint},
-        approval="any", close="all", signer=acme,
+        approval="all", close="all", signer=acme,
     )  # fmt: skip
     app.join_project(SLUG, signer=burgerco)
     app.join_project(SLUG, signer=veggie)
@@ -158,44 +159,37 @@ class SqliteLog(Log):
     def verify_args(self) -> list[str]:
         return ["--ledger", str(self.path), "verify", SLUG]
 
-    def _connect(self) -> sqlite3.Connection:
-        return sqlite3.connect(self.path)
+    def _execute(self, query: str, params: tuple[Any, ...] = ()) -> Any:
+        with closing(sqlite3.connect(self.path)) as conn, conn:
+            cursor = conn.execute(query, params)
+            return cursor.fetchall() if cursor.description else cursor.rowcount
 
     def records(self) -> dict[int, dict[str, Any]]:
-        with self._connect() as conn:
-            rows = conn.execute(
-                "SELECT originator_version, state FROM stored_events ORDER BY originator_version"
-            ).fetchall()
+        rows = self._execute(
+            "SELECT originator_version, state FROM stored_events ORDER BY originator_version"
+        )
         return {version: json.loads(state) for version, state in rows}
 
     def put(self, position: int, record: dict[str, Any]) -> None:
-        with self._connect() as conn:
-            cursor = conn.execute(
-                "UPDATE stored_events SET state = ? WHERE originator_version = ?",
-                (json.dumps(record).encode("utf-8"), position),
-            )
-            assert cursor.rowcount == 1
-        conn.close()
+        count = self._execute(
+            "UPDATE stored_events SET state = ? WHERE originator_version = ?",
+            (json.dumps(record).encode("utf-8"), position),
+        )
+        assert count == 1
 
     def delete(self, position: int) -> None:
-        with self._connect() as conn:
-            cursor = conn.execute(
-                "DELETE FROM stored_events WHERE originator_version = ?", (position,)
-            )
-            assert cursor.rowcount == 1
-        conn.close()
+        count = self._execute("DELETE FROM stored_events WHERE originator_version = ?", (position,))
+        assert count == 1
 
     def add(self, record: dict[str, Any]) -> None:
-        with self._connect() as conn:
-            (originator, version) = conn.execute(
-                "SELECT originator_id, MAX(originator_version) FROM stored_events"
-            ).fetchone()
-            conn.execute(
-                "INSERT INTO stored_events (originator_id, originator_version, topic, state) "
-                "VALUES (?, ?, ?, ?)",
-                (originator, version + 1, ENTRY_TOPIC, json.dumps(record).encode("utf-8")),
-            )
-        conn.close()
+        ((originator, version),) = self._execute(
+            "SELECT originator_id, MAX(originator_version) FROM stored_events"
+        )
+        self._execute(
+            "INSERT INTO stored_events (originator_id, originator_version, topic, state) "
+            "VALUES (?, ?, ?, ?)",
+            (originator, version + 1, ENTRY_TOPIC, json.dumps(record).encode("utf-8")),
+        )
 
 
 class PostgresLog(Log):
@@ -337,10 +331,13 @@ def table_verdict(result: Result) -> list[Problem]:
     count = len(rows)
     assert title == f"{SLUG}: FAILED, {count} problem{'s' if count != 1 else ''}"
     assert header.split() == ["seq", "kind", "cause"]
-    spans = [m.span() for m in re.finditer(r"-+", rule)]
+    starts = [m.start() for m in re.finditer(r"-+", rule)]
+    assert len(starts) == 3
     problems: list[Problem] = []
     for row in rows:
-        seq, kind, cause = (row[a:b if i < 2 else None].strip() for i, (a, b) in enumerate(spans))
+        seq, kind, cause = (
+            row[a:b].strip() for a, b in zip(starts, [*starts[1:], None], strict=True)
+        )
         problems.append((int(seq) if seq else None, kind, cause))
     return problems
 
@@ -379,15 +376,12 @@ def next_entry(log: Log, **fields: Any) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def bad_signature(fingerprint: str) -> Problem:
-    return (None, "signature", f"signature does not verify with key {fingerprint}")
+def bad_hash(seq: int) -> Problem:
+    return (seq, "hash", "stored hash does not match the entry bytes")
 
 
-def at(seq: int, problem: Problem) -> Problem:
-    return (seq, problem[1], problem[2])
-
-
-HASH_MISMATCH = "stored hash does not match the entry bytes"
+def bad_signature(seq: int, fingerprint: str) -> Problem:
+    return (seq, "signature", f"signature does not verify with key {fingerprint}")
 
 
 # --- the untouched log --------------------------------------------------------------------
@@ -413,7 +407,7 @@ def test_one_changed_byte_of_an_entry_text_is_a_hash_and_a_signature_problem_at_
     log.edit(4, entry=text.replace('"weight":"30"', '"weight":"31"'))
     assert_verdict(
         log,
-        [(4, "hash", HASH_MISMATCH), at(4, bad_signature(signers["acme"].fingerprint))],
+        [bad_hash(4), bad_signature(4, signers["acme"].fingerprint)],
     )
 
 
@@ -426,7 +420,7 @@ def test_one_changed_byte_of_a_signature_is_a_signature_problem_and_a_hash_probl
     # The stored hash covers the signature too, so it no longer matches either.
     assert_verdict(
         log,
-        [(6, "hash", HASH_MISMATCH), at(6, bad_signature(signers["burgerco"].fingerprint))],
+        [bad_hash(6), bad_signature(6, signers["burgerco"].fingerprint)],
     )
 
 
@@ -437,11 +431,13 @@ def test_an_entry_deleted_in_the_middle_of_a_database_log_is_reported_missing(
     log: Log,
 ) -> None:
     if isinstance(log, BundleLog):
-        pytest.skip("bundles: see the test of a line deleted in the middle of a bundle")
-    log.delete(7)
+        pytest.skip("bundles: see the tests of a line deleted in the middle of a bundle")
+    log.delete(5)
+    # The approval of the deleted deliverable (seq 6) is out of chain, so its rules are not
+    # checked; the entries after it link to it and verify.
     assert_verdict(
         log,
-        [(7, "chain", "seq 7 missing (deleted?)"), (8, "chain", "expected seq 7, found seq 8")],
+        [(5, "chain", "seq 5 missing (deleted?)"), (6, "chain", "expected seq 5, found seq 6")],
     )
 
 
@@ -451,30 +447,30 @@ def bundle_log(home: Path, tmp_path: Path, signers) -> BundleLog:
     return BundleLog(export(source, tmp_path / f"{SLUG}.accord"))
 
 
-def test_a_line_deleted_in_the_middle_of_a_bundle_is_detected(bundle_log: BundleLog) -> None:
+def test_a_line_deleted_in_the_middle_of_a_bundle_is_reported_missing(
+    bundle_log: BundleLog,
+) -> None:
     bundle_log.delete(5)
     result = bundle_log.verify("--format", "json")
     assert result.exit_code == 5
     problems = json_verdict(result)
-    assert problems[:2] == [
-        (5, "chain", "seq 5 missing (deleted?)"),
-        (6, "chain", "stored at position 5 but signed as seq 6"),
-    ]
+    assert problems[0] == (5, "chain", "seq 5 missing (deleted?)")
+    assert (6, "chain", "expected seq 5, found seq 6") in problems
 
 
 @pytest.mark.xfail(
     strict=True,
-    reason="a bundle line deleted in the middle makes every later line 'stored at position "
-    "N-1 but signed as seq N' (a cascade over intact entries), and the approval of the "
-    "deleted deliverable is not named as such",
+    reason="in a bundle every line after a deleted one is also reported 'stored at position "
+    "N-1 but signed as seq N' (here seqs 6, 7, 8): a cascade over intact entries, where a "
+    "deleted database row gives two problems",
 )
-def test_a_line_deleted_in_the_middle_of_a_bundle_gives_the_same_verdict_as_a_deleted_row(
+def test_a_line_deleted_in_the_middle_of_a_bundle_gives_the_verdict_of_a_deleted_row(
     bundle_log: BundleLog,
 ) -> None:
-    bundle_log.delete(7)
+    bundle_log.delete(5)
     assert_verdict(
         bundle_log,
-        [(7, "chain", "seq 7 missing (deleted?)"), (8, "chain", "expected seq 7, found seq 8")],
+        [(5, "chain", "seq 5 missing (deleted?)"), (6, "chain", "expected seq 5, found seq 6")],
     )
 
 
@@ -557,9 +553,10 @@ def test_two_swapped_entries_are_reported_as_out_of_place(log: Log) -> None:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="a swap is also reported as 'seq 6 missing' and 'seq 7 missing' (both are "
-    "present) and as a problem at the untouched seq 8 ('expected seq 7, found seq 8'): "
-    "unsafe_advance moves the chain position backwards to seq 6 after the second row",
+    reason="a swap of seqs 6 and 7 is also reported as 'seq 6 missing' and 'seq 7 missing' "
+    "(both are there), 'expected seq 8, found seq 6', and at the untouched seq 8 ('expected "
+    "seq 7, found seq 8'): after the second swapped row unsafe_advance moves the chain "
+    "position back to seq 6",
 )
 def test_two_swapped_entries_are_reported_only_at_their_seqs(log: Log) -> None:
     log.swap(6, 7)
@@ -622,7 +619,7 @@ def test_an_inserted_entry_naming_a_members_key_but_signed_by_an_outsider_is_a_b
     entry = next_entry(log, type="pledge.made", by="acme", key=acme.fingerprint)
     body = {**STOLEN_PLEDGE, "beneficiaries": ["burgerco"]}
     append_signed(log, {**entry, "body": body}, signers["mallory"])
-    assert_verdict(log, [at(9, bad_signature(acme.fingerprint))])
+    assert_verdict(log, [bad_signature(9, acme.fingerprint)])
 
 
 # --- 5. a validly signed entry that breaks a rule ----------------------------------------
@@ -635,12 +632,12 @@ def test_an_inserted_validly_signed_approval_of_ones_own_deliverable_breaks_a_ru
     body = {"target": 5, "target_hash": log.record(5)["hash"], "comment": "I like my work"}
     entry = next_entry(log, type="approval.given", by="acme", key=acme.fingerprint, body=body)
     append_signed(log, entry, acme)
-    assert_verdict(log, [(9, "rule", "'acme' cannot approve or reject its own deliverable (seq 5)")])
+    assert_verdict(
+        log, [(9, "rule", "'acme' cannot approve or reject its own deliverable (seq 5)")]
+    )
 
 
-def test_an_inserted_validly_signed_entry_that_breaks_no_rule_is_sound(
-    log: Log, signers
-) -> None:
+def test_an_inserted_validly_signed_entry_that_breaks_no_rule_is_sound(log: Log, signers) -> None:
     # The control for the test above: the insertion itself is done right.
     veggie = signers["veggie"]
     body = {"target": 5, "target_hash": log.record(5)["hash"], "comment": "fine by me"}
@@ -694,3 +691,14 @@ def test_a_longer_history_that_continues_the_verified_one_is_sound(
     append_signed(log, entry, veggie)
     assert_sound(log, entries=9)
 
+
+def test_verify_all_gives_the_same_verdict_as_verify_of_the_project(log: Log, signers) -> None:
+    if isinstance(log, BundleLog):
+        pytest.skip("--all verifies the projects of a ledger, not a bundle")
+    log.edit(6, sig=log.record(4)["sig"])
+    expected = [bad_hash(6), bad_signature(6, signers["burgerco"].fingerprint)]
+    assert_verdict(log, expected)
+    all_args = [a for a in log.verify_args() if a != SLUG] + ["--all", "--format", "json"]
+    result = run(*all_args)
+    assert result.exit_code == 5
+    assert json_verdict(result) == expected

@@ -905,8 +905,7 @@ def test_a_member_that_is_not_a_beneficiary_cannot_approve(
     refused(
         memory_ledger,
         RuleViolationError,
-        "'veggie' is not a beneficiary of pledge 4; only its beneficiaries (burgerco) decide on "
-        "it",
+        "'veggie' is not a beneficiary of pledge 4; only its beneficiaries (burgerco) decide on it",
         lambda: approve(memory_ledger, signers["veggie"], 5),
     )
 
