@@ -153,18 +153,9 @@ def _included(row: TrailRow, as_of: AsOf) -> bool:
     return True
 
 
-def _failed_row(raw: RawEntry, received: str, verdict: str, state: ProjectState) -> TrailRow:
-    """A row for an entry that cannot be loaded: show what its text says, if it parses."""
-    try:
-        data = json.loads(raw.text)
-    except ValueError:
-        data = None
-    if not isinstance(data, dict):
-        data = {}
-    try:
-        text = summary(data, state) if data else "(unreadable entry)"
-    except (KeyError, TypeError, LedgerError):
-        text = "(malformed body)"
+def _trail_row(
+    data: dict[str, Any], received: str, text: str, digest: str, verdict: str
+) -> TrailRow:
     seq = data.get("seq")
     return TrailRow(
         seq=seq if isinstance(seq, int) else None,
@@ -174,9 +165,18 @@ def _failed_row(raw: RawEntry, received: str, verdict: str, state: ProjectState)
         key=str(data.get("key", "")),
         type=str(data.get("type", "")),
         summary=text,
-        hash=raw.hash,
+        hash=digest,
         verdict=verdict,
     )
+
+
+def _summary(data: dict[str, Any], state: ProjectState) -> str:
+    if not data:
+        return "(unreadable entry)"
+    try:
+        return summary(data, state)
+    except (KeyError, TypeError, LedgerError):
+        return "(malformed body)"
 
 
 def _row(raw: RawEntry, state: ProjectState, failed: bool) -> TrailRow:
@@ -184,26 +184,18 @@ def _row(raw: RawEntry, state: ProjectState, failed: bool) -> TrailRow:
     try:
         item = entry_mod.load(raw.text, raw.sig, raw.hash)
     except LedgerError as exc:
-        return _failed_row(raw, received, f"FAIL: {exc.message}", state)
-    data = item.data
-    try:
-        text = summary(data, state)
-    except (KeyError, TypeError, LedgerError):
-        text = "(malformed body)"
+        # Show what the altered text says, if it still parses, under its own seq.
+        try:
+            data = json.loads(raw.text)
+        except ValueError:
+            data = None
+        data = data if isinstance(data, dict) else {}
+        return _trail_row(data, received, _summary(data, state), raw.hash, f"FAIL: {exc.message}")
+    text = _summary(item.data, state)
     verdict = UNCHECKED if failed else OK
     if not failed:
         try:
             rules.apply(state, item)
         except LedgerError as exc:
             verdict = f"FAIL: {exc.message}"
-    return TrailRow(
-        seq=data.get("seq") if isinstance(data.get("seq"), int) else None,
-        at=str(data.get("at", "")),
-        received_at=received,
-        party=str(data.get("by", "")),
-        key=str(data.get("key", "")),
-        type=str(data.get("type", "")),
-        summary=text,
-        hash=item.hash,
-        verdict=verdict,
-    )
+    return _trail_row(item.data, received, text, item.hash, verdict)
