@@ -36,7 +36,7 @@ INVITED, JOINED, DECLINED = "invited", "joined", "declined"
 PENDING, ACCEPTED, REJECTED, VOID = "pending", "accepted", "rejected", "void"
 
 
-@dataclass
+@dataclass(slots=True)
 class Member:
     """A party invited to the project, and the key it currently signs with."""
 
@@ -49,7 +49,7 @@ class Member:
     keys: list[str] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(slots=True)
 class Pledge:
     """A promise one member made to others."""
 
@@ -68,7 +68,7 @@ class Pledge:
     withdrawn_seq: int | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class Decision:
     """Something that needs the beneficiaries' approval: a deliverable or an amendment."""
 
@@ -83,7 +83,7 @@ class Decision:
     decided_seq: int | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class Deliverable(Decision):
     """Work submitted against a pledge."""
 
@@ -92,7 +92,7 @@ class Deliverable(Decision):
     evidence: tuple[tuple[str, str, int], ...] = ()
 
 
-@dataclass
+@dataclass(slots=True)
 class Amendment(Decision):
     """A proposed change to a pledge; it takes effect when approved."""
 
@@ -100,7 +100,7 @@ class Amendment(Decision):
     reason: str = ""
 
 
-@dataclass
+@dataclass(slots=True)
 class Statement:
     """A shared-responsibility statement; every revision voids earlier signatures."""
 
@@ -122,7 +122,7 @@ class Statement:
         return self.texts[-1]
 
 
-@dataclass
+@dataclass(slots=True)
 class ProjectState:
     """Everything the rules need to know about a project after some prefix of its stream."""
 
