@@ -361,7 +361,8 @@ def _fold(
             Problem(
                 seq=seq,
                 kind="chain",
-                cause=f"seq {seq} comes again after seq {expected - 1} (out of order or duplicated)",
+                cause=f"seq {seq} comes again after seq {expected - 1} "
+                "(out of order or duplicated)",
             )
         )
         return
@@ -369,7 +370,9 @@ def _fold(
         missing = f"seq {expected}" if seq == expected + 1 else f"seqs {expected}-{seq - 1}"
         report.add(
             Problem(
-                seq=expected, kind="chain", cause=f"{missing} missing here (deleted or out of order)"
+                seq=expected,
+                kind="chain",
+                cause=f"{missing} missing here (deleted or out of order)",
             )
         )
         # The predecessor is not here to check ``prev`` against: take the entry's word for it.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import subprocess
 import sys
@@ -66,9 +67,11 @@ def _check_chain(ledger: Ledger) -> None:
     assert [e.seq for e in entries] == list(range(1, 2 + 2 * PER_WORKER + 1))
     state = rules.replay("race", entries)
     titles = sorted(p.title for p in state.pledges.values())
-    expected = sorted(f"{party} task {i}" for party in ("acme", "burgerco") for i in range(PER_WORKER))
+    expected = sorted(
+        f"{party} task {i}" for party in ("acme", "burgerco") for i in range(PER_WORKER)
+    )
     assert titles == expected
-    for before, after in zip(entries, entries[1:], strict=False):
+    for before, after in itertools.pairwise(entries):
         assert after.data["prev"] == before.hash
 
 

@@ -8,7 +8,6 @@ from ledger import rules
 from ledger.application import Evidence, Ledger
 from ledger.errors import RuleViolationError
 
-
 HEAD = "d75d15cfe2e9e0ced63e799cdde8a8d02c9bfa745414e00842eba304e55c8459"
 
 
@@ -73,7 +72,9 @@ def test_a_joint_campaign_from_proposal_to_close(ledger: Ledger, signers, tmp_pa
     assert str(ledger.get_state(slug).pledges[5].weight) == "15000"
 
     # A statement everyone signs, then the close.
-    statement = ledger.propose_statement(slug, title="Joint", text="We stand together.", signer=acme)
+    statement = ledger.propose_statement(
+        slug, title="Joint", text="We stand together.", signer=acme
+    )
     for party in (acme, burgerco, veggie):
         ledger.sign_statement(slug, statement.seq, signer=party)
     receipts = [ledger.sign_close(slug, signer=party) for party in (acme, burgerco, veggie)]

@@ -20,6 +20,7 @@ The project (built through the Ledger API with fixed-seed keys and a fixed clock
 
 from __future__ import annotations
 
+import abc
 import json
 import re
 import sqlite3
@@ -97,29 +98,29 @@ def run(*args: str) -> Result:
 # --- the three places a log can be tampered with -----------------------------------------
 
 
-class Log:
+class Log(abc.ABC):
     """One project's stored log, edited behind accord's back.
 
     A record is a dict holding at least ``entry`` (the canonical text), ``sig`` and ``hash``:
     the event's state JSON in a database, the entry line in a bundle.
     """
 
-    def verify_args(self) -> list[str]:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def verify_args(self) -> list[str]: ...
 
+    @abc.abstractmethod
     def records(self) -> dict[int, dict[str, Any]]:
         """The records by position (originator version or line number)."""
-        raise NotImplementedError
 
-    def put(self, position: int, record: dict[str, Any]) -> None:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def put(self, position: int, record: dict[str, Any]) -> None: ...
 
-    def delete(self, position: int) -> None:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def delete(self, position: int) -> None: ...
 
+    @abc.abstractmethod
     def add(self, record: dict[str, Any]) -> None:
         """Store ``record`` at the next position."""
-        raise NotImplementedError
 
     # Built on the primitives above.
 
