@@ -4,7 +4,7 @@ PY ?= .venv/bin/python
 
 lint:
 	$(PY) -m ruff format --check ledger commands projections tests benchmarks
-	$(PY) -m ruff check ledger commands projections
+	$(PY) -m ruff check ledger commands projections tests benchmarks
 	$(PY) -m mypy
 	$(PY) -m cogapp --check docs/cli.md
 
