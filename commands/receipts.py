@@ -26,3 +26,6 @@ def render_receipt(receipt: Receipt, *, output_format: str) -> None:
     click.echo(f"hash {receipt.hash}")
     if receipt.type == "close.signed" or receipt.status != "active":
         click.echo(f"project {receipt.project} is {receipt.status}")
+    if receipt.closes is not None and receipt.status == "active":
+        signed, needed = receipt.closes
+        click.echo(f"close signatures on the final head: {signed} of {needed} needed")

@@ -61,6 +61,7 @@ class Receipt:
     at: str
     status: str
     attempts: int = 1
+    closes: tuple[int, int] | None = None  # close.signed: (signatures on the head, needed)
 
     def as_dict(self) -> dict[str, Any]:
         """Return the receipt as JSON-ready data."""
@@ -73,6 +74,11 @@ class Receipt:
             "key": self.key,
             "at": self.at,
             "project_status": self.status,
+            **(
+                {"close_signatures": self.closes[0], "close_needed": self.closes[1]}
+                if self.closes
+                else {}
+            ),
         }
 
 
@@ -425,6 +431,9 @@ class Ledger(Application[Any]):
                 at=str(data["at"]),
                 status=state.status,
                 attempts=attempt,
+                closes=(len(state.close_signatures), state.closes_needed())
+                if kind == "close.signed"
+                else None,
             )
         raise ConflictError(
             f"gave up after {MAX_ATTEMPTS} attempts: other writers kept appending to {slug!r}",

@@ -188,8 +188,16 @@ def tell_story(accord: Accord, tmp_path: Path, *, check: bool, close: bool = Tru
         return
 
     # The close: each member signs the final head; the third signature closes the project.
-    step.wrote("close", S, "--as", "acme", seq=27, kind="close.signed", status="active")
-    step.wrote("close", S, "--as", "burgerco", seq=28, kind="close.signed", status="active")
+    step(
+        "close", S, "--as", "acme",
+        expect=receipt(S, 27, "close.signed", "active")
+        + "close signatures on the final head: 1 of 3 needed\n",
+    )  # fmt: skip
+    step(
+        "close", S, "--as", "burgerco",
+        expect=receipt(S, 28, "close.signed", "active")
+        + "close signatures on the final head: 2 of 3 needed\n",
+    )  # fmt: skip
     reports = Path("accord-reports") / S
     step(
         "close", S, "--as", "veggie",

@@ -767,3 +767,30 @@ def test_a_hand_inserted_row_with_a_wrong_hash_fails_to_load(
             read()
         assert info.value.message == "stored hash does not match the entry and its signature"
         assert info.value.seq == 6
+
+
+def test_a_close_receipt_counts_the_close_signatures_on_the_final_head(
+    memory_ledger: Ledger, signers: dict[str, Signer]
+) -> None:
+    start(memory_ledger, signers)
+    receipts = [
+        memory_ledger.sign_close(SLUG, signer=signers[party])
+        for party in ("acme", "burgerco", "veggie")
+    ]
+    assert [(r.closes, r.status) for r in receipts] == [
+        ((1, 3), "active"),
+        ((2, 3), "active"),
+        ((3, 3), "closed"),
+    ]
+    data = receipts[0].as_dict()
+    assert (data["close_signatures"], data["close_needed"]) == (1, 3)
+    assert "close_signatures" not in pledge_receipt_keys(memory_ledger, signers)
+
+
+def pledge_receipt_keys(ledger: Ledger, signers: dict[str, Signer]) -> set[str]:
+    other = "other-project"
+    ledger.propose_project(
+        other, title="Other", purpose="", members={"burgerco": None},
+        approval="all", close="all", signer=signers["acme"],
+    )  # fmt: skip
+    return set(ledger.join_project(other, signer=signers["burgerco"]).as_dict())
