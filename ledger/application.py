@@ -205,32 +205,33 @@ class Ledger(Application[Any]):
             ]
         )
 
+    def _last_stored(self, slug: str) -> Any:
+        try:
+            last = self.recorder.select_events(project_id(slug), desc=True, limit=1)
+        except PersistenceError as exc:
+            raise _unavailable(exc) from None
+        return last[0] if last else None
+
     def count_rows(self, slug: str) -> int:
         """Return how many rows the store holds for ``slug`` (0 when none).
 
         Raises:
             StorageUnavailableError: the store cannot be read.
         """
-        try:
-            last = self.recorder.select_events(project_id(slug), desc=True, limit=1)
-        except PersistenceError as exc:
-            raise _unavailable(exc) from None
-        return int(last[0].originator_version) if last else 0
+        last = self._last_stored(slug)
+        return int(last.originator_version) if last is not None else 0
 
     def last_row(self, slug: str) -> Row:
-        """Return the project's last stored row (its position is the row count).
+        """Return the project's last stored row.
 
         Raises:
             ProjectNotFoundError: no such project.
             StorageUnavailableError: the store cannot be read.
         """
-        try:
-            last = self.recorder.select_events(project_id(slug), desc=True, limit=1)
-        except PersistenceError as exc:
-            raise _unavailable(exc) from None
-        if not last:
+        last = self._last_stored(slug)
+        if last is None:
             raise ProjectNotFoundError(slug)
-        return self._row(last[0])
+        return self._row(last)
 
     def _row(self, stored: Any) -> Row:
         """Decode one stored event into a row; an undecodable one becomes unreadable text."""
@@ -388,7 +389,7 @@ class Ledger(Application[Any]):
         for attempt in range(1, MAX_ATTEMPTS + 1):
             if kind == "project.proposed":
                 project = None
-                if slug in self._existing(slug):
+                if self.count_rows(slug):
                     raise RuleViolationError(
                         f"project {slug!r} exists already",
                         hint="choose another slug; `accord project list` shows the taken ones",
@@ -439,13 +440,6 @@ class Ledger(Application[Any]):
             f"gave up after {MAX_ATTEMPTS} attempts: other writers kept appending to {slug!r}",
             hint="try again in a moment",
         )
-
-    def _existing(self, slug: str) -> list[str]:
-        try:
-            self._get_project(slug)
-        except ProjectNotFoundError:
-            return []
-        return [slug]
 
     def propose_project(
         self,
