@@ -8,11 +8,15 @@ from typing import Any
 import click
 
 from commands.errors import ExitCode, exit_code_for, report
-from commands.options import LEDGER_HELP, AppContext, _remember_url
+from commands.options import LEDGER_HELP, AppContext, remember_url
 from ledger import __version__
 from ledger.errors import LedgerError
 
-CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+CONTEXT_SETTINGS = {
+    "help_option_names": ["-h", "--help"],
+    "max_content_width": 100,
+    "terminal_width": 100,
+}
 
 
 class AccordGroup(click.Group):
@@ -50,7 +54,7 @@ def _debug(ctx: click.Context) -> bool:
     metavar="PATH|URL",
     envvar="ACCORD_LEDGER",
     expose_value=False,
-    callback=_remember_url,
+    callback=remember_url,
     help=LEDGER_HELP,
 )
 @click.pass_context

@@ -25,7 +25,7 @@ def all_commands() -> list[tuple[str, click.Command]]:
 def help_text(name: str, command: click.Command) -> str:
     """Return the ``--help`` output of one command, as a user sees it."""
     parts = name.split()[1:]
-    with click.Context(cli, info_name="accord", terminal_width=100, **cli.context_settings) as root:
+    with click.Context(cli, info_name="accord", **cli.context_settings) as root:
         ctx = root
         current: click.Command = cli
         for part in parts:

@@ -42,7 +42,8 @@ class AppContext:
             self._ledger = None
 
 
-def _remember_url(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+def remember_url(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    """Click callback: keep a ``--ledger`` value on the context object."""
     if value:
         ctx.ensure_object(AppContext).url = value
 
@@ -58,7 +59,7 @@ def ledger_option(func: F) -> F:
         "--ledger",
         metavar="PATH|URL",
         expose_value=False,
-        callback=_remember_url,
+        callback=remember_url,
         help=LEDGER_HELP,
     )(func)
 

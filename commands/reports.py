@@ -186,7 +186,7 @@ def trail_command(
     as_of: AsOf,
     output_format: str,
 ) -> None:
-    """Show the audit trail: every entry, its times, signer, key, summary, hash, verdict.
+    """Show the audit trail: every entry, who signed it, when, and whether it verifies.
 
     `at` is the time the signer claims; `received_at` is when this store received it.
 
