@@ -71,6 +71,9 @@ def test_the_tutorial_runs_from_start_to_close(tmp_path: Path) -> None:
     assert "Error: 'acme' cannot approve or reject its own deliverable (seq 7)" in result.stderr
     assert "Error: project 'no-whopper-day' is closed (seq 27)" in result.stderr
     assert "close-report.html" in result.stdout
+    assert "no-whopper-day: sound, 27 entries, closed" in result.stdout
+    assert "imported 27 new entries of no-whopper-day" in result.stdout
+    assert "identical report" in result.stdout
 
 
 def test_ci_runs_the_test_command_the_readme_gives() -> None:
