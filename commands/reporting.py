@@ -18,6 +18,10 @@ from ledger.errors import StorageUnavailableError
 
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f")
 STATUS_COLOURS = {"accepted": "#2ca02c", "rejected": "#d62728", "pending": "#9e9e9e"}
+CONTRIBUTION_HEADERS = [
+    "party", "unit", "pledged", "delivered", "approved", "pledged share", "approved share",
+    "fulfilment", "on time", "guest star",
+]  # fmt: skip
 FILES = {"md": "close-report.md", "html": "close-report.html", "json": "close-report.json"}
 
 
@@ -101,18 +105,7 @@ def render_markdown(data: dict[str, Any]) -> str:
                 ]
                 for r in data["contributions"]["rows"]
             ],
-            [
-                "party",
-                "unit",
-                "pledged",
-                "delivered",
-                "approved",
-                "pledged share",
-                "approved share",
-                "fulfilment",
-                "on time",
-                "guest star",
-            ],
+            CONTRIBUTION_HEADERS,
         ),
         "",
         "## Pledges",
@@ -426,18 +419,7 @@ def render_html(data: dict[str, Any]) -> str:
     body.append(share_chart(data))
     body.append(
         _html_table(
-            [
-                "party",
-                "unit",
-                "pledged",
-                "delivered",
-                "approved",
-                "pledged share",
-                "approved share",
-                "fulfilment",
-                "on time",
-                "guest star",
-            ],
+            CONTRIBUTION_HEADERS,
             [
                 "<tr>"
                 + _td(r["party"])

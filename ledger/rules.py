@@ -368,7 +368,7 @@ def _member_key(state: ProjectState, handle: str, line: str, seq: int) -> Callab
     return commit
 
 
-def _find(state: ProjectState, seq: int, what: str) -> str:
+def _find(state: ProjectState, seq: int) -> str:
     kind = state.types.get(seq)
     if kind is None:
         raise NotFoundError(
@@ -379,7 +379,7 @@ def _find(state: ProjectState, seq: int, what: str) -> str:
 
 
 def _pledge(state: ProjectState, seq: int) -> Pledge:
-    kind = _find(state, seq, "pledge")
+    kind = _find(state, seq)
     pledge = state.pledges.get(seq)
     if pledge is None:
         raise _rule(
@@ -592,7 +592,7 @@ def _deliverable_submitted(state: ProjectState, item: SignedEntry) -> Callable[[
 def _decision_for(state: ProjectState, item: SignedEntry) -> tuple[Decision, Pledge]:
     _require_active(state, item)
     target = item.body["target"]
-    kind = _find(state, target, "target")
+    kind = _find(state, target)
     decision = state.decisions.get(target)
     if decision is None:
         raise _rule(
@@ -659,7 +659,7 @@ def _approval_refused(state: ProjectState, item: SignedEntry) -> Callable[[], No
 
 
 def _statement(state: ProjectState, seq: int) -> Statement:
-    kind = _find(state, seq, "statement")
+    kind = _find(state, seq)
     statement = state.statements.get(seq)
     if statement is None:
         raise _rule(
