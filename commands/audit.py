@@ -5,22 +5,22 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
 from commands.errors import ExitCode
 from commands.options import AppContext, ledger_option
 from commands.output import render
-from ledger import bundle, storage, trust
+from ledger import bundle, rules, trust
+from ledger.entry import load
 from ledger.errors import UsageError, VerificationError
 from ledger.format import normalise_slug
-from ledger.verify import VerifyReport, verify_stream
-
-if TYPE_CHECKING:
-    from ledger.verify import Row
+from ledger.rows import Row
+from ledger.verified import DamagedStateError, LogEntry, VerifiedStore
+from ledger.verify import Problem, VerifyReport, default_workers, verify_stream
 
 BUNDLE_SOURCE = "bundle"
 
@@ -43,23 +43,48 @@ def _progress(total: int, label: str) -> Iterator[Callable[[int], None] | None]:
 
 
 def _check(
-    source: str, slug: str, rows: Iterator[Row], total: int, workers: int | None
-) -> VerifyReport:
-    remembered = trust.recall(source, slug)
-    positions = [remembered.seq] if remembered and remembered.seq > 0 else []
+    store: VerifiedStore,
+    slug: str,
+    rows: Iterator[Row],
+    total: int,
+    workers: int | None,
+    *,
+    pool: ProcessPoolExecutor | None = None,
+    log: list[LogEntry] | None = None,
+) -> tuple[VerifyReport, rules.ProjectState]:
+    """Verify from entry 1 and compare with what this home verified before."""
+    known = store.head(slug)
+    legacy = trust.recall(store.source, slug)
+    positions = [h.seq for h in (known, legacy) if h is not None and h.seq > 0]
+    state = rules.new_state(slug)
+    collect = log.append if log is not None else None
     with _progress(total, f"verifying {slug}") as progress:
         report = verify_stream(
-            slug, rows, workers=workers, progress=progress, remember_positions=positions
+            slug,
+            rows,
+            workers=workers,
+            progress=progress,
+            remember_positions=positions,
+            state=state,
+            pool=pool,
+            on_applied=(lambda e: collect(LogEntry(e.seq, e.type, str(e.data["at"]), e.hash)))
+            if collect is not None
+            else None,
         )
-    trust.compare(report, remembered)
-    return report
+    if known is not None:
+        trust.compare(report, trust.Remembered(known.seq, known.head, known.verified_at))
+    trust.compare(report, legacy)
+    return report, state
 
 
-def _ledger_source(app: AppContext) -> str:
-    url = app.url or storage.default_url()
-    if storage.is_postgres(url):
-        return storage.redact(url)
-    return str(Path(url).resolve())
+def _open_store(source: str) -> VerifiedStore:
+    store = VerifiedStore(source)
+    try:
+        store.heads()
+    except DamagedStateError as exc:
+        click.echo(f"Warning: {exc.message}; starting it again", err=True)
+        store.reset_file()
+    return store
 
 
 def _show(reports: list[VerifyReport], output_format: str) -> None:
@@ -135,24 +160,43 @@ def verify_command(
         )
     reports: list[VerifyReport] = []
     if bundle_path is not None:
+        store = _open_store(BUNDLE_SOURCE)
         with bundle_path.open(encoding="utf-8") as handle:
             header = bundle.read_header(handle)
-            report = _check(
-                BUNDLE_SOURCE, header.project, bundle.read_rows(handle), header.entries, workers
+            report, _state = _check(
+                store, header.project, bundle.read_rows(handle), header.entries, workers
             )
         bundle.check_header(report, header)
         reports.append(report)
-        source = BUNDLE_SOURCE
+        if report.sound:
+            store.save_head(report.project, report.entries, report.head)
+        store.close()
     else:
         ledger = app.ledger()
-        source = _ledger_source(app)
-        slugs = ledger.list_slugs() if all_projects else [normalise_slug(str(slug))]
-        for name in slugs:
-            rows = ledger.iter_rows(name)
-            reports.append(_check(source, name, rows, ledger.count_rows(name), workers))
-    for report in reports:
-        if report.sound:
-            trust.remember(source, report)
+        store = ledger.verified
+        if all_projects:
+            slugs, problems = ledger.list_slugs()
+        else:
+            slugs, problems = [normalise_slug(str(slug))], []
+        count = workers or default_workers()
+        pool = ProcessPoolExecutor(count) if count > 1 and slugs else None
+        try:
+            for name in slugs:
+                log: list[LogEntry] = []
+                rows = ledger.iter_rows(name)
+                report, state = _check(
+                    store, name, rows, ledger.count_rows(name), count, pool=pool, log=log
+                )
+                reports.append(report)
+                if report.sound:
+                    ledger.record_verified(state, base_seq=0, log=log, everything=True)
+        finally:
+            if pool is not None:
+                pool.shutdown(cancel_futures=True)
+        for problem in problems:
+            missing = VerifyReport(project=problem.slug)
+            missing.add(Problem(seq=problem.seq, kind="store", cause=problem.cause))
+            reports.append(missing)
     _show(reports, output_format)
     if not all(r.sound for r in reports):
         raise click.exceptions.Exit(ExitCode.VERIFICATION)
@@ -180,15 +224,19 @@ def export_command(app: AppContext, slug: str, output: Path) -> None:
         accord export spring-campaign -o spring-campaign.accord
     """
     ledger = app.ledger()
-    last = ledger.last_row(normalise_slug(slug))
-    header = bundle.BundleHeader(project=slug, entries=ledger.count_rows(slug), head=last.hash)
+    state = ledger.verified_state(normalise_slug(slug))
+    header = bundle.BundleHeader(project=slug, entries=state.seq, head=state.head)
+    rows = (
+        Row(position=None, text=e.entry.text, sig=e.entry.sig, hash=e.entry.hash)
+        for e in ledger.verified_entries(slug, upto=state.seq)
+    )
     if str(output) == "-":
-        bundle.write(sys.stdout, header, ledger.iter_rows(slug))
+        bundle.write(sys.stdout, header, rows)
         return
     tmp = output.with_name(output.name + ".partial")
     try:
         with tmp.open("w", encoding="utf-8") as handle:
-            count = bundle.write(handle, header, ledger.iter_rows(slug))
+            count = bundle.write(handle, header, rows)
         tmp.replace(output)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
@@ -214,10 +262,12 @@ def import_command(app: AppContext, path: Path, workers: int | None) -> None:
     \b
         accord import spring-campaign.accord --ledger ./audit.db
     """
+    store = _open_store(BUNDLE_SOURCE)
+    log: list[LogEntry] = []
     with path.open(encoding="utf-8") as handle:
         header = bundle.read_header(handle)
-        report = _check(
-            BUNDLE_SOURCE, header.project, bundle.read_rows(handle), header.entries, workers
+        report, state = _check(
+            store, header.project, bundle.read_rows(handle), header.entries, workers, log=log
         )
     bundle.check_header(report, header)
     if not report.sound:
@@ -226,11 +276,13 @@ def import_command(app: AppContext, path: Path, workers: int | None) -> None:
             f"the bundle of {header.project!r} does not verify; nothing was imported",
             hint=f"`accord verify --bundle {path}` lists the problems",
         )
-    trust.remember(BUNDLE_SOURCE, report)
+    store.save_head(report.project, report.entries, report.head)
+    store.close()
     ledger = app.ledger(create=True)
     with path.open(encoding="utf-8") as handle:
         bundle.read_header(handle)
-        added, state = ledger.import_rows(header.project, bundle.read_rows(handle))
+        entries = (load(r.text, r.sig, r.hash) for r in bundle.read_rows(handle))
+        added = ledger.import_entries(header.project, entries, state=state, log=log)
     click.echo(
         f"imported {added} new entries of {header.project} ({state.seq} in all, {state.status}, "
         f"head {state.head})"

@@ -77,7 +77,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 
 def _register() -> None:
-    from commands import audit, demo, keys, pledges, projects, reports, statements
+    from commands import audit, demo, keys, pledges, projects, reports, state, statements
 
     cli.add_command(projects.init)
     cli.add_command(keys.keys)
@@ -95,6 +95,7 @@ def _register() -> None:
     cli.add_command(audit.verify_command)
     cli.add_command(audit.export_command)
     cli.add_command(audit.import_command)
+    cli.add_command(state.state)
     cli.add_command(demo.demo)
 
 

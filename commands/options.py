@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -32,14 +33,38 @@ class AppContext:
         """Open the ledger once (lazily) and close it when the command ends."""
         if self._ledger is None:
             self._ledger = storage.open_ledger(self.url, create=create)
+            self._ledger.progress = progress_bar
             click.get_current_context().call_on_close(self.close)
         return self._ledger
 
     def close(self) -> None:
-        """Close the ledger's connections."""
+        """Print the ledger's notices and close its connections."""
         if self._ledger is not None:
+            for notice in self._ledger.notices:
+                click.echo(f"Warning: {notice}", err=True)
             self._ledger.close()
             self._ledger = None
+
+
+PROGRESS_FROM = 5000
+
+
+def progress_bar(slug: str, total: int) -> Callable[[int], None] | None:
+    """A progress bar on stderr for a long verification, when stderr is a terminal."""
+    if total < PROGRESS_FROM or not sys.stderr.isatty():
+        return None
+    bar = click.progressbar(length=total, label=f"verifying {slug}", file=sys.stderr)
+    bar.__enter__()
+    seen = 0
+
+    def update(done: int) -> None:
+        nonlocal seen
+        bar.update(done - seen)
+        seen = done
+        if done >= total:
+            bar.__exit__(None, None, None)
+
+    return update
 
 
 def remember_url(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:

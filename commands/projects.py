@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from commands.errors import ExitCode
 from commands.options import AppContext, ledger_option, pass_ledger, signer_option
 from commands.output import output_options, render, render_object
 from commands.receipts import render_receipt
@@ -33,7 +34,7 @@ def init(app: AppContext) -> None:
         accord init --ledger ./campaign.db
     """
     ledger = app.ledger(create=True)
-    count = len(ledger.list_slugs())
+    count = len(ledger.list_slugs()[0])
     where = storage.redact(app.url or storage.default_url())
     click.echo(f"ledger ready at {where} ({count} project{'s' if count != 1 else ''})")
 
@@ -205,6 +206,7 @@ def projects_list(ledger: Ledger, output_format: str) -> None:
     \b
         accord project list --format json
     """
+    summaries, problems = ledger.list_projects()
     rows = [
         {
             "project": s.slug,
@@ -214,10 +216,16 @@ def projects_list(ledger: Ledger, output_format: str) -> None:
             "entries": s.entries,
             "head": s.head,
         }
-        for s in ledger.list_projects()
+        for s in summaries
     ]
     headers = ["project", "title", "status", "members", "entries", "head"]
     render(rows, output_format=output_format, headers=headers, empty="(no projects yet)")
+    for problem in problems:
+        where = f" (seq {problem.seq})" if problem.seq is not None else ""
+        click.echo(f"Error: {problem.slug}: {problem.cause}{where}", err=True)
+    if problems:
+        click.echo("Hint: `accord verify --all` lists every problem", err=True)
+        raise click.exceptions.Exit(ExitCode.VERIFICATION)
 
 
 @projects.command(name="show")

@@ -1,21 +1,22 @@
-"""The ``Ledger`` application: the one place commands go to record and read entries.
+"""The ``Ledger`` application: the one place commands go to record entries.
 
-Every write follows the same path: read the project's stream, replay it through the rules
-(checking every stored signature), build and sign the new entry, check it, and save it.
-Saving is optimistic: if another writer took the seq first, the store refuses the event and
-the whole path runs again, a bounded number of times.
+Every write follows the same path: bring the project's verified state up to date (check the
+store still holds what this party verified, verify only the entries appended since), build
+and sign the new entry, check it through the rules, and append it with the store's
+compare-and-swap on ``(project, seq)``. If another writer took the seq first, the whole path
+runs again, a bounded number of times. A write costs its own work plus the new entries,
+never the history. Reads and the verified state are in ``ledger/queries.py``.
 """
 
 from __future__ import annotations
 
-import hashlib
+import contextlib
 import sqlite3
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, PersistenceError
@@ -26,132 +27,58 @@ from ledger import format as fmt
 from ledger import rules
 from ledger.errors import (
     ConflictError,
-    LedgerError,
-    LedgerNotFoundError,
-    NotFoundError,
-    ProjectNotFoundError,
     RuleViolationError,
     StorageUnavailableError,
     UsageError,
+    VerificationError,
 )
-from ledger.project import Project, project_id
-from ledger.verify import Row
+from ledger.evidence import Evidence
+from ledger.project import SNAPSHOT_INTERVAL, Project, project_id
+from ledger.queries import VerifiedReads
+from ledger.records import ProjectSummary, RawEntry, Receipt, StoredEntry
+from ledger.rows import RowReader, SafeMapper, unavailable
+from ledger.verified import LogEntry, VerifiedStore
 
 if TYPE_CHECKING:
+    from eventsourcing.persistence import Mapper
     from eventsourcing.utils import EnvType
 
-    from ledger.entry import SignedEntry
     from ledger.keys import Signer
     from ledger.rules import ProjectState
 
+__all__ = ["Evidence", "Ledger", "ProjectSummary", "RawEntry", "Receipt", "StoredEntry"]
+
 MAX_ATTEMPTS = 8
+IMPORT_CHUNK = 1000
 BodyBuilder = Callable[["ProjectState"], dict[str, Any]]
 
 
-@dataclass(frozen=True)
-class Receipt:
-    """What a write recorded: enough to find and check the entry later."""
-
-    project: str
-    seq: int
-    type: str
-    hash: str
-    by: str
-    key: str
-    at: str
-    status: str
-    attempts: int = 1
-    closes: tuple[int, int] | None = None  # close.signed: (signatures on the head, needed)
-
-    def as_dict(self) -> dict[str, Any]:
-        """Return the receipt as JSON-ready data."""
-        return {
-            "project": self.project,
-            "seq": self.seq,
-            "type": self.type,
-            "hash": self.hash,
-            "by": self.by,
-            "key": self.key,
-            "at": self.at,
-            "project_status": self.status,
-            **(
-                {"close_signatures": self.closes[0], "close_needed": self.closes[1]}
-                if self.closes
-                else {}
-            ),
-        }
-
-
-@dataclass(frozen=True)
-class RawEntry:
-    """A stored row as the store gives it, before any check."""
-
-    text: str
-    sig: str
-    hash: str
-    received_at: datetime
-
-
-@dataclass(frozen=True)
-class StoredEntry:
-    """A signed entry as the store holds it, with the store's own receive time."""
-
-    entry: SignedEntry
-    received_at: datetime
-
-
-@dataclass(frozen=True)
-class ProjectSummary:
-    """One line about a project, for listings."""
-
-    slug: str
-    title: str
-    status: str
-    members: tuple[str, ...]
-    entries: int
-    head: str
-
-
-@dataclass(frozen=True)
-class Evidence:
-    """A file offered as evidence: its base name, SHA-256 and size in bytes."""
-
-    name: str
-    sha256: str
-    size: int
-
-    @classmethod
-    def of_file(cls, path: Path) -> Evidence:
-        """Hash the file at ``path`` (streaming, so large files are fine).
-
-        Raises:
-            NotFoundError: the file does not exist or cannot be read.
-        """
-        digest = hashlib.sha256()
-        size = 0
-        try:
-            with path.open("rb") as handle:
-                for chunk in iter(lambda: handle.read(1 << 20), b""):
-                    digest.update(chunk)
-                    size += len(chunk)
-        except OSError as exc:
-            raise NotFoundError(
-                f"cannot read evidence file {path}: {exc.strerror}",
-                hint="check the path; evidence must be a readable file",
-            ) from None
-        return cls(name=path.name, sha256=digest.hexdigest(), size=size)
-
-    def as_dict(self) -> dict[str, Any]:
-        """Return the evidence as it is recorded in an entry body."""
-        return {"name": self.name, "sha256": self.sha256, "size": self.size}
-
-
-class Ledger(Application[Any]):
+class Ledger(VerifiedReads, Application[Any]):
     """The accord application: records signed entries, one aggregate per project."""
 
     name = "accord"
+    is_snapshotting_enabled = True
 
-    def __init__(self, env: EnvType | None = None, *, clock: Callable[[], datetime] | None = None):
+    def __init__(
+        self,
+        env: EnvType | None = None,
+        *,
+        clock: Callable[[], datetime] | None = None,
+        source: str | None = None,
+        home: Path | None = None,
+    ):
+        """Open the store described by ``env``.
+
+        Args:
+            env: eventsourcing settings (see ``ledger/storage.py``).
+            clock: the time stamped into new entries (tests fix it).
+            source: the ledger's identity for the verified state under the home (a
+                resolved path or a redacted URL); None keeps the verified state in memory.
+            home: ACCORD_HOME (default: the environment's).
+
+        Raises:
+            StorageUnavailableError: the store cannot be opened.
+        """
         self._clock = clock or (lambda: datetime.now(UTC))
         try:
             super().__init__(env)
@@ -160,245 +87,78 @@ class Ledger(Application[Any]):
                 f"cannot open the ledger store: {exc}",
                 hint="check --ledger / ACCORD_LEDGER and that the store is reachable",
             ) from None
+        self.rows = RowReader(self.recorder, self.mapper)
+        self.verified = VerifiedStore(source or "memory", home=home, memory=source is None)
+        self.notices: list[str] = []
+        self.progress: Callable[[str, int], Any] | None = None
 
     def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
         """Use only the settings given (never the process environment)."""
-        return Environment(name, dict(env or {}))
+        settings = dict(env or {})
+        settings.setdefault("IS_SNAPSHOTTING_ENABLED", "y")
+        return Environment(name, settings)
 
-    # --- reads -------------------------------------------------------------------------------
+    def construct_mapper(self) -> Mapper[Any]:
+        """Decode stored records through accord's own topics only (never an import)."""
+        return SafeMapper(transcoder=self.construct_transcoder())
 
-    def _get_project(self, slug: str) -> Project:
+    def close(self) -> None:
+        """Close the store and the verified state file."""
+        self.verified.close()
+        super().close()
+
+    # --- the write path ----------------------------------------------------------------------
+
+    def _load_aggregate(self, slug: str, state: ProjectState) -> Project:
+        """The project's aggregate at the verified head (from its latest snapshot).
+
+        Raises:
+            VerificationError: the store's aggregate is not at the verified head.
+        """
         try:
             project: Project = self.repository.get(project_id(slug))
         except AggregateNotFoundError:
-            raise ProjectNotFoundError(slug) from None
+            raise VerificationError(
+                f"the store no longer holds project {slug!r}", seq=state.seq
+            ) from None
         except PersistenceError as exc:
-            raise _unavailable(exc) from None
+            raise unavailable(exc) from None
+        if project.version != state.seq or getattr(project, "head", None) != state.head:
+            raise VerificationError(
+                f"the store's aggregate of {slug!r} is not at the verified head seq "
+                f"{state.seq} (a snapshot or record was altered)",
+                seq=state.seq,
+                hint=f"`accord verify {slug}` checks the whole log",
+            )
         return project
 
-    def get_state(self, slug: str) -> ProjectState:
-        """Return the project state, replayed from the store with every check.
+    def _save(self, project: Project) -> None:
+        """Save pending events (compare-and-swap) and snapshot at every interval.
 
         Raises:
-            ProjectNotFoundError: no such project.
-            LedgerError: the stored stream fails verification.
+            IntegrityError: another writer took the seq first.
         """
-        return self._get_project(slug).state()
-
-    def read_raw(self, slug: str) -> Iterator[RawEntry]:
-        """Yield the project's stored rows in order, unchecked, with their receive times.
-
-        Raises:
-            ProjectNotFoundError: no such project.
-            StorageUnavailableError: the store cannot be read.
-        """
-        try:
-            events = cast("list[Project.Event]", list(self.events.get(project_id(slug))))
-        except PersistenceError as exc:
-            raise _unavailable(exc) from None
-        if not events:
-            raise ProjectNotFoundError(slug)
-        return iter(
-            [
-                RawEntry(text=e.entry, sig=e.sig, hash=e.hash, received_at=e.timestamp)
-                for e in events
-            ]
-        )
-
-    def _last_stored(self, slug: str) -> Any:
-        try:
-            last = self.recorder.select_events(project_id(slug), desc=True, limit=1)
-        except PersistenceError as exc:
-            raise _unavailable(exc) from None
-        return last[0] if last else None
-
-    def count_rows(self, slug: str) -> int:
-        """Return how many rows the store holds for ``slug`` (0 when none).
-
-        Raises:
-            StorageUnavailableError: the store cannot be read.
-        """
-        last = self._last_stored(slug)
-        return int(last.originator_version) if last is not None else 0
-
-    def last_row(self, slug: str) -> Row:
-        """Return the project's last stored row.
-
-        Raises:
-            ProjectNotFoundError: no such project.
-            StorageUnavailableError: the store cannot be read.
-        """
-        last = self._last_stored(slug)
-        if last is None:
-            raise ProjectNotFoundError(slug)
-        return self._row(last)
-
-    def _row(self, stored: Any) -> Row:
-        """Decode one stored event into a row; an undecodable one becomes unreadable text."""
-        try:
-            event = cast("Project.Event", self.mapper.to_domain_event(stored))
-            text, sig, digest = event.entry, event.sig, event.hash
-            if not all(isinstance(v, str) for v in (text, sig, digest)):
-                raise TypeError("stored fields are not strings")
-        except Exception:  # a damaged row must be reported, not crash the verifier
-            return Row(
-                position=stored.originator_version,
-                text="\x00unreadable stored event",
-                sig="",
-                hash="",
-            )
-        return Row(position=stored.originator_version, text=text, sig=sig, hash=digest)
-
-    def iter_rows(self, slug: str, *, page: int = 1000) -> Iterator[Row]:
-        """Stream the project's stored rows from the event store, a page at a time.
-
-        Reads the stored events themselves (never an aggregate, snapshot or cache), so
-        memory does not grow with the log.
-
-        Raises:
-            ProjectNotFoundError: no such project.
-            StorageUnavailableError: the store cannot be read.
-        """
-        if self.count_rows(slug) == 0:
-            raise ProjectNotFoundError(slug)
-        return self._pages(slug, page)
-
-    def _pages(self, slug: str, page: int) -> Iterator[Row]:
-        last = 0
-        while True:
-            try:
-                batch = self.recorder.select_events(project_id(slug), gt=last, limit=page)
-            except PersistenceError as exc:
-                raise _unavailable(exc) from None
-            for stored in batch:
-                yield self._row(stored)
-            if len(batch) < page:
-                return
-            last = batch[-1].originator_version
-
-    def import_rows(self, slug: str, rows: Iterator[Row]) -> tuple[int, ProjectState]:
-        """Append verified rows to ``slug``, creating it or extending a shared prefix.
-
-        Every row goes through the rules again on the way in (signatures included).
-        Returns the number of entries added and the resulting state.
-
-        Raises:
-            RuleViolationError: the ledger holds a different history of ``slug``.
-            LedgerError: a row breaks a rule (nothing is saved then).
-        """
-        try:
-            project: Project | None = self._get_project(slug)
-        except ProjectNotFoundError:
-            project = None
-        state = project.state() if project is not None else rules.new_state(slug)
-        mine = [e.hash for e in project.signed_entries()] if project is not None else []
-        added = 0
-        for row in rows:
-            item = entry_mod.load(row.text, row.sig, row.hash)
-            if item.seq <= len(mine):
-                if mine[item.seq - 1] != item.hash:
-                    raise RuleViolationError(
-                        f"this ledger holds a different history of {slug!r} (seq {item.seq} "
-                        "differs)",
-                        hint="import into another ledger, and compare with `accord verify`",
-                    )
-                continue
-            if project is None:
-                project = Project.propose(item)
-                state = project.state()
-            else:
-                project.append(item, state=state)
-            added += 1
-        if project is not None and added:
-            try:
-                self.save(project)
-            except IntegrityError:
-                raise ConflictError(
-                    f"someone appended to {slug!r} during the import", hint="import again"
-                ) from None
-            except PersistenceError as exc:
-                raise _unavailable(exc) from None
-        return added, state
-
-    def read_entries(self, slug: str) -> Iterator[StoredEntry]:
-        """Yield the project's stored entries in seq order, with their receive times.
-
-        The entries are parsed (canonical text, hash) but not replayed; use
-        :func:`ledger.rules.apply` on them to check the rules and signatures.
-
-        Raises:
-            ProjectNotFoundError: no such project.
-            VerificationError: a stored entry is not canonical or its hash does not match.
-        """
-        raws = self.read_raw(slug)
-        return (
-            StoredEntry(
-                entry=entry_mod.load(raw.text, raw.sig, raw.hash), received_at=raw.received_at
-            )
-            for raw in raws
-        )
-
-    def list_slugs(self) -> list[str]:
-        """Return the slugs of every project in the ledger, sorted.
-
-        Raises:
-            StorageUnavailableError: the store cannot be read.
-        """
-        slugs: list[str] = []
-        start = 1
-        try:
-            while True:
-                batch = self.recorder.select_notifications(
-                    start=start, limit=500, topics=[Project.Proposed.TOPIC]
-                )
-                for notification in batch:
-                    created = cast("Project.Proposed", self.mapper.to_domain_event(notification))
-                    slugs.append(created.slug)
-                if len(batch) < 500:
-                    break
-                start = batch[-1].id + 1
-        except PersistenceError as exc:
-            raise _unavailable(exc) from None
-        return sorted(slugs)
-
-    def list_projects(self) -> list[ProjectSummary]:
-        """Return a summary of every project (each replayed and checked).
-
-        Raises:
-            LedgerError: a stored stream fails verification.
-        """
-        summaries = []
-        for slug in self.list_slugs():
-            state = self.get_state(slug)
-            summaries.append(
-                ProjectSummary(
-                    slug=slug,
-                    title=state.title,
-                    status=state.status,
-                    members=tuple(sorted(state.members)),
-                    entries=state.seq,
-                    head=state.head,
-                )
-            )
-        return summaries
-
-    # --- the write path ----------------------------------------------------------------------
+        pending = project.collect_events()
+        self.save(*pending)
+        crossed = any(e.originator_version % SNAPSHOT_INTERVAL == 0 for e in pending)
+        if crossed and self.snapshots is not None:
+            # A snapshot only saves time; if it fails, the next interval takes another.
+            with contextlib.suppress(PersistenceError, IntegrityError):
+                self.snapshots.put([Project.Snapshot.take(project)])
 
     def _append(self, slug: str, kind: str, build: BodyBuilder, signer: Signer) -> Receipt:
         fmt.normalise_slug(slug)
         for attempt in range(1, MAX_ATTEMPTS + 1):
+            project: Project | None
             if kind == "project.proposed":
                 project = None
-                if self.count_rows(slug):
-                    raise RuleViolationError(
-                        f"project {slug!r} exists already",
-                        hint="choose another slug; `accord project list` shows the taken ones",
-                    )
+                self.require_new(slug)
                 state = rules.new_state(slug)
             else:
-                project = self._get_project(slug)
-                state = project.state()
+                state = self.verified_state(slug)
                 rules.require_open(state)
+                project = self._load_aggregate(slug, state)
+            base = state.seq
             data = {
                 "v": fmt.VERSION,
                 "project": slug,
@@ -413,15 +173,18 @@ class Ledger(Application[Any]):
             signed = entry_mod.sign(data, signer.private_key)
             if project is None:
                 project = Project.propose(signed)
-                state = project.state()
+                rules.apply(state, signed)
             else:
                 project.append(signed, state=state)
             try:
-                self.save(project)
+                self._save(project)
             except IntegrityError:
                 continue  # someone else took this seq: re-read, re-check, re-sign
             except PersistenceError as exc:
-                raise _unavailable(exc) from None
+                raise unavailable(exc) from None
+            self.record_verified(
+                state, base_seq=base, log=[LogEntry(signed.seq, kind, str(data["at"]), signed.hash)]
+            )
             return Receipt(
                 project=slug,
                 seq=signed.seq,
@@ -440,6 +203,68 @@ class Ledger(Application[Any]):
             f"gave up after {MAX_ATTEMPTS} attempts: other writers kept appending to {slug!r}",
             hint="try again in a moment",
         )
+
+    def import_entries(
+        self,
+        slug: str,
+        entries: Iterable[entry_mod.SignedEntry],
+        *,
+        state: ProjectState,
+        log: list[LogEntry],
+    ) -> int:
+        """Append entries that a full verification of a bundle has just accepted, in order.
+
+        ``state`` and ``log`` are that verification's result for the whole bundle. The
+        local copy (if any) must be verified and be a prefix of it; only the entries after
+        it are added, in chunks of :data:`IMPORT_CHUNK` events so no single save grows with
+        the bundle. Returns the number of entries added.
+
+        Raises:
+            RuleViolationError: this ledger holds a different history of ``slug``.
+            ConflictError: someone appended to ``slug`` during the import.
+        """
+        mine = self.verified_state(slug) if self.rows.last(slug) is not None else None
+        have = mine.seq if mine is not None else 0
+        if mine is not None and (have > state.seq or log[have - 1].hash != mine.head):
+            raise RuleViolationError(
+                f"this ledger holds a different history of {slug!r} (seq {have} differs)",
+                hint="import into another ledger, and compare with `accord verify`",
+            )
+        project = self._load_aggregate(slug, mine) if mine is not None else None
+        added = 0
+        for item in entries:
+            if item.seq <= have:
+                continue
+            if item.hash != log[item.seq - 1].hash:
+                raise VerificationError(
+                    f"seq {item.seq} changed since the bundle was verified; nothing more "
+                    "was imported",
+                    seq=item.seq,
+                )
+            if project is None:
+                project = Project.propose(item)
+            else:
+                project.unsafe_append_verified(item)
+            added += 1
+            if added % IMPORT_CHUNK == 0:
+                self._save_chunk(slug, project)
+        if project is not None:
+            self._save_chunk(slug, project)
+        if added:
+            self.record_verified(state, base_seq=0, log=log, everything=True)
+        return added
+
+    def _save_chunk(self, slug: str, project: Project) -> None:
+        try:
+            self._save(project)
+        except IntegrityError:
+            raise ConflictError(
+                f"someone appended to {slug!r} during the import", hint="import again"
+            ) from None
+        except PersistenceError as exc:
+            raise unavailable(exc) from None
+
+    # --- commands ----------------------------------------------------------------------------
 
     def propose_project(
         self,
@@ -470,10 +295,10 @@ class Ledger(Application[Any]):
         if invited.get(signer.handle) not in (None, signer.fingerprint):
             raise UsageError(f"the pinned fingerprint of {signer.handle!r} is not its own key")
         invited[signer.handle] = signer.fingerprint
-        _check_policy(approval, "approval", allow_any=True)
-        _check_policy(close, "close", allow_any=False)
+        fmt.check_policy(approval, "approval", allow_any=True)
+        fmt.check_policy(close, "close", allow_any=False)
         body = {
-            "title": _required_text(title, "title"),
+            "title": fmt.required_text(title, "title"),
             "purpose": purpose,
             "members": [{"handle": h, "key": invited[h]} for h in sorted(invited)],
             "approval": approval,
@@ -504,7 +329,7 @@ class Ledger(Application[Any]):
             ProjectNotFoundError: no such project.
             RuleViolationError: not invited, or already joined or declined.
         """
-        reason = _required_text(reason, "reason")
+        reason = fmt.required_text(reason, "reason")
         return self._append(
             slug,
             "member.declined",
@@ -523,7 +348,7 @@ class Ledger(Application[Any]):
             RuleViolationError: not a member.
             KeyNotValidError: the new key was used in the project before.
         """
-        body = {"public_key": _public_key(new_public_key)}
+        body = {"public_key": fmt.check_public_key(new_public_key)}
         return self._append(slug, "key.rotated", lambda _state: body, signer)
 
     def revoke_key(
@@ -540,9 +365,9 @@ class Ledger(Application[Any]):
         Raises:
             RuleViolationError: the fingerprint is not the signer's current key.
         """
-        reason = _required_text(reason, "reason")
+        reason = fmt.required_text(reason, "reason")
         if replacement is not None:
-            _public_key(replacement)
+            fmt.check_public_key(replacement)
         if not fmt.FINGERPRINT_RE.match(fingerprint):
             raise UsageError(
                 f"{fingerprint!r} is not an OpenSSH SHA256 fingerprint",
@@ -570,7 +395,7 @@ class Ledger(Application[Any]):
             RuleViolationError: not a member, or the project is not active or is closed.
         """
         body_base = {
-            "title": _required_text(title, "title"),
+            "title": fmt.required_text(title, "title"),
             "weight": fmt.normalise_decimal(weight, "weight"),
             "unit": fmt.normalise_unit(unit),
             "due": fmt.normalise_date(due, "due date"),
@@ -603,7 +428,7 @@ class Ledger(Application[Any]):
         """
         changes: dict[str, str] = {}
         if title is not None:
-            changes["title"] = _required_text(title, "title")
+            changes["title"] = fmt.required_text(title, "title")
         if weight is not None:
             changes["weight"] = fmt.normalise_decimal(weight, "weight")
         if due is not None:
@@ -613,9 +438,9 @@ class Ledger(Application[Any]):
                 "an amendment must change something", hint="give --weight, --due or --title"
             )
         body = {
-            "pledge": _seq(pledge, "pledge"),
+            "pledge": fmt.check_seq(pledge, "pledge"),
             "changes": changes,
-            "reason": _required_text(reason, "reason"),
+            "reason": fmt.required_text(reason, "reason"),
         }
         return self._append(slug, "pledge.amended", lambda _state: body, signer)
 
@@ -626,7 +451,10 @@ class Ledger(Application[Any]):
             NotFoundError: no entry at ``pledge``.
             RuleViolationError: not the promisor, or already withdrawn.
         """
-        body = {"pledge": _seq(pledge, "pledge"), "reason": _required_text(reason, "reason")}
+        body = {
+            "pledge": fmt.check_seq(pledge, "pledge"),
+            "reason": fmt.required_text(reason, "reason"),
+        }
         return self._append(slug, "pledge.withdrawn", lambda _state: body, signer)
 
     def deliver(
@@ -649,8 +477,8 @@ class Ledger(Application[Any]):
             NotFoundError: no entry at ``pledge``.
             RuleViolationError: not the promisor, or the pledge was withdrawn.
         """
-        summary = _required_text(summary, "summary")
-        _seq(pledge, "pledge")
+        summary = fmt.required_text(summary, "summary")
+        fmt.check_seq(pledge, "pledge")
         given = fmt.normalise_decimal(quantity, "quantity") if quantity is not None else None
 
         def build(state: ProjectState) -> dict[str, Any]:
@@ -683,7 +511,7 @@ class Ledger(Application[Any]):
             NotFoundError: no entry at ``target``.
             RuleViolationError: own work, not a beneficiary, already decided or approved.
         """
-        _seq(target, "target")
+        fmt.check_seq(target, "target")
         return self._append(
             slug,
             "approval.given",
@@ -703,8 +531,8 @@ class Ledger(Application[Any]):
             NotFoundError: no entry at ``target``.
             RuleViolationError: own work, not a beneficiary, already decided.
         """
-        reason = _required_text(reason, "reason")
-        _seq(target, "target")
+        reason = fmt.required_text(reason, "reason")
+        fmt.check_seq(target, "target")
         return self._append(
             slug,
             "approval.refused",
@@ -723,7 +551,7 @@ class Ledger(Application[Any]):
             UsageError: an empty title or text.
             RuleViolationError: not a member, or the project is not active.
         """
-        body = {"title": _required_text(title, "title"), "text": _required_text(text, "text")}
+        body = {"title": fmt.required_text(title, "title"), "text": fmt.required_text(text, "text")}
         return self._append(slug, "statement.proposed", lambda _state: body, signer)
 
     def sign_statement(self, slug: str, statement: int, *, signer: Signer) -> Receipt:
@@ -733,7 +561,7 @@ class Ledger(Application[Any]):
             NotFoundError: no entry at ``statement``.
             RuleViolationError: not a statement, or already signed by this member.
         """
-        _seq(statement, "statement")
+        fmt.check_seq(statement, "statement")
 
         def build(state: ProjectState) -> dict[str, Any]:
             item = state.statements.get(statement)
@@ -753,9 +581,9 @@ class Ledger(Application[Any]):
             RuleViolationError: not a statement, or the text is unchanged.
         """
         body = {
-            "statement": _seq(statement, "statement"),
-            "text": _required_text(text, "text"),
-            "reason": _required_text(reason, "reason"),
+            "statement": fmt.check_seq(statement, "statement"),
+            "text": fmt.required_text(text, "text"),
+            "reason": fmt.required_text(reason, "reason"),
         }
         return self._append(slug, "statement.revised", lambda _state: body, signer)
 
@@ -787,44 +615,3 @@ def _target_hash(state: ProjectState, target: int) -> str:
     if decision is not None:
         return decision.hash
     return entry_mod.ZERO_HASH  # the rules name the problem (not found / wrong type)
-
-
-def _seq(value: int, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise UsageError(f"{what} {value!r} is not a seq", hint="seqs are whole numbers from 1")
-    return value
-
-
-def _public_key(line: str) -> str:
-    try:
-        entry_mod.parse_public_key_line(line)
-    except LedgerError as exc:
-        raise UsageError(f"the new key is not usable: {exc.message}") from None
-    return line
-
-
-def _required_text(value: str, what: str) -> str:
-    if not value or not value.strip():
-        raise UsageError(f"the {what} must not be empty", hint=f"give a {what}")
-    if len(value) > fmt.MAX_TEXT:
-        raise UsageError(f"the {what} is longer than {fmt.MAX_TEXT} characters")
-    return value
-
-
-def _check_policy(value: str, what: str, *, allow_any: bool) -> None:
-    allowed = "all, any or a number" if allow_any else "all or a number"
-    ok = value == "all" or (allow_any and value == "any") or (value.isdigit() and int(value) >= 1)
-    if not ok or (value.isdigit() and str(int(value)) != value):
-        raise UsageError(f"{what} policy {value!r} is not valid", hint=f"use {allowed}")
-
-
-def _unavailable(exc: Exception) -> LedgerError:
-    if "does not exist" in str(exc) and "relation" in str(exc):
-        return LedgerNotFoundError(
-            "this database holds no accord ledger yet",
-            hint="run `accord init --ledger URL` once to create the tables",
-        )
-    return StorageUnavailableError(
-        f"the ledger store is unavailable: {str(exc).splitlines()[0] if str(exc) else exc!r}",
-        hint="check --ledger / ACCORD_LEDGER and that the database is reachable",
-    )

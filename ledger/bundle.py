@@ -15,7 +15,8 @@ from typing import IO, Any
 
 from ledger.errors import VerificationError
 from ledger.format import SLUG_RE
-from ledger.verify import Problem, Row, VerifyReport
+from ledger.rows import Row
+from ledger.verify import Problem, VerifyReport
 
 FORMAT = "accord/bundle/v1"
 

@@ -162,11 +162,65 @@ def sign(entry: Mapping[str, Any], private_key: Ed25519PrivateKey) -> SignedEntr
     )
 
 
+MAX_ENTRY_TEXT = 1 << 21  # 2 MiB: more than any valid v1 entry (bodies hold <= 100,000 chars)
+
+
+def parse_text(text: str) -> dict[str, Any]:
+    """Parse stored entry text as v1 JSON: an object, integers only, bounded size and depth.
+
+    This is the one JSON parse of entry text: append, reads and verify all use it.
+
+    Raises:
+        VerificationError: not text, too long, not JSON, a float or NaN, too deeply nested,
+            or not an object.
+    """
+    if not isinstance(text, str):
+        raise VerificationError("stored entry is not text")
+    if len(text) > MAX_ENTRY_TEXT:
+        raise VerificationError(f"stored entry is longer than {MAX_ENTRY_TEXT} characters")
+    try:
+        data = json.loads(text, parse_float=_refuse_float, parse_constant=_refuse_constant)
+    except (ValueError, _FloatError) as exc:
+        raise VerificationError(f"stored entry is not valid v1 JSON: {exc}") from None
+    except RecursionError:
+        raise VerificationError("stored entry is nested too deeply to be an entry") from None
+    if not isinstance(data, dict):
+        raise VerificationError("stored entry is not a JSON object")
+    return data
+
+
+def is_canonical(text: str, data: Any) -> bool:
+    """True when ``text`` is exactly the RFC 8785 form of ``data``.
+
+    For objects whose keys are all ASCII and whose numbers are all integers (every valid v1
+    entry; floats are refused by :func:`parse_text`), ``json.dumps(sort_keys=True)`` with
+    compact separators produces exactly the JCS bytes and is several times faster; anything
+    else, or any difference, is decided by the reference implementation.
+    """
+    try:
+        if text.isascii() or _ascii_keys(data):
+            fast = json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+            if fast == text:
+                return True
+        return canonical_bytes(data) == text.encode("utf-8")
+    except (VerificationError, UnicodeEncodeError, RecursionError, ValueError):
+        return False
+
+
+def _ascii_keys(value: Any) -> bool:
+    if isinstance(value, dict):
+        return all(k.isascii() and _ascii_keys(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_ascii_keys(v) for v in value)
+    return True
+
+
 def load(text: str, sig: str, stored_hash: str | None = None) -> SignedEntry:
     """Parse a stored entry, insisting that its text is already canonical.
 
-    The signature is not checked here (see :func:`verify`), but its encoding is, and the
-    hash is recomputed from the bytes; a ``stored_hash`` that differs is an error.
+    The one per-row check: JSON (:func:`parse_text`), canonical text (:func:`is_canonical`),
+    the signature's base64 form, and the hash recomputed from the bytes (a ``stored_hash``
+    that differs is an error). The signature itself is checked by :func:`verify`.
 
     Raises:
         VerificationError: the text is not JSON, not an object, or not canonical,
@@ -174,19 +228,15 @@ def load(text: str, sig: str, stored_hash: str | None = None) -> SignedEntry:
         SignatureInvalidError: the signature is not 64 bytes of canonical base64.
         SignatureMissingError: the signature is empty.
     """
-    try:
-        data = json.loads(text, parse_float=_refuse_float, parse_constant=_refuse_constant)
-    except (ValueError, _FloatError) as exc:
-        raise VerificationError(f"stored entry is not valid v1 JSON: {exc}") from None
-    if not isinstance(data, dict):
-        raise VerificationError("stored entry is not a JSON object")
-    canonical = canonical_bytes(data)
-    if canonical != text.encode("utf-8"):
+    data = parse_text(text)
+    if not is_canonical(text, data):
         raise VerificationError(
             "stored entry text is not in RFC 8785 canonical form", seq=_seq_or_none(data)
         )
+    if not isinstance(sig, str):
+        raise SignatureInvalidError("stored signature is not text", seq=_seq_or_none(data))
     partial = SignedEntry(text=text, sig=sig, hash="", data=data)
-    digest = entry_hash(canonical, partial.signature_bytes())
+    digest = entry_hash(text.encode("utf-8"), partial.signature_bytes())
     if stored_hash is not None and stored_hash != digest:
         raise VerificationError(
             "stored hash does not match the entry and its signature", seq=_seq_or_none(data)

@@ -14,7 +14,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from ledger.errors import UsageError, VerificationError
+from ledger.entry import parse_public_key_line
+from ledger.errors import LedgerError, UsageError, VerificationError
 
 VERSION = 1
 HANDLE_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$")
@@ -128,6 +129,55 @@ def normalise_unit(value: str) -> str:
             hint="use a short lower-case word such as hours, eur, posts or videos",
         )
     return value
+
+
+def check_seq(value: int, what: str) -> int:
+    """Return ``value`` if it is a seq (a whole number from 1).
+
+    Raises:
+        UsageError: it is not.
+    """
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise UsageError(f"{what} {value!r} is not a seq", hint="seqs are whole numbers from 1")
+    return value
+
+
+def check_public_key(line: str) -> str:
+    """Return ``line`` if it is a usable OpenSSH Ed25519 public key line.
+
+    Raises:
+        UsageError: it is not.
+    """
+    try:
+        parse_public_key_line(line)
+    except LedgerError as exc:
+        raise UsageError(f"the new key is not usable: {exc.message}") from None
+    return line
+
+
+def required_text(value: str, what: str) -> str:
+    """Return ``value`` if it is non-blank text within the length limit.
+
+    Raises:
+        UsageError: it is blank or too long.
+    """
+    if not value or not value.strip():
+        raise UsageError(f"the {what} must not be empty", hint=f"give a {what}")
+    if len(value) > MAX_TEXT:
+        raise UsageError(f"the {what} is longer than {MAX_TEXT} characters")
+    return value
+
+
+def check_policy(value: str, what: str, *, allow_any: bool) -> None:
+    """Check an approval or close policy given by the user.
+
+    Raises:
+        UsageError: it is not all, any (approval only) or a number from 1.
+    """
+    allowed = "all, any or a number" if allow_any else "all or a number"
+    ok = value == "all" or (allow_any and value == "any") or (value.isdigit() and int(value) >= 1)
+    if not ok or (value.isdigit() and str(int(value)) != value):
+        raise UsageError(f"{what} policy {value!r} is not valid", hint=f"use {allowed}")
 
 
 def format_time(moment: datetime) -> str:

@@ -10,7 +10,7 @@ under every projection; it trusts nothing the store says beyond the entry bytes 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, MutableMapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
@@ -137,10 +137,10 @@ class ProjectState:
     close_policy: str = "all"
     terms: str = ""
     members: dict[str, Member] = field(default_factory=dict)
-    pledges: dict[int, Pledge] = field(default_factory=dict)
-    decisions: dict[int, Decision] = field(default_factory=dict)
-    statements: dict[int, Statement] = field(default_factory=dict)
-    types: dict[int, str] = field(default_factory=dict)
+    pledges: MutableMapping[int, Pledge] = field(default_factory=dict)
+    decisions: MutableMapping[int, Decision] = field(default_factory=dict)
+    statements: MutableMapping[int, Statement] = field(default_factory=dict)
+    types: MutableMapping[int, str] = field(default_factory=dict)
     revoked: dict[str, int] = field(default_factory=dict)
     final_head: str = entry_mod.ZERO_HASH
     final_head_seq: int = 0

@@ -84,6 +84,15 @@ def redact(url: str) -> str:
     return url
 
 
+def source_of(url: str) -> str:
+    """The ledger's identity for the verified state: a resolved path or a redacted URL."""
+    if is_postgres(url):
+        return redact(url)
+    if url.startswith("sqlite:///"):
+        url = url[len("sqlite:///") :]
+    return str(Path(url).resolve())
+
+
 def open_ledger(url: str | None = None, *, create: bool = False) -> Ledger:
     """Open the ledger at ``url`` (default: ``ACCORD_LEDGER`` or ``./accord.db``).
 
@@ -116,7 +125,7 @@ def open_ledger(url: str | None = None, *, create: bool = False) -> Ledger:
     if is_postgres(url) and create and env.get("POSTGRES_SCHEMA"):
         _create_schema(env)
     try:
-        return Ledger(env)
+        return Ledger(env, source=source_of(url))
     except StorageUnavailableError as exc:
         raise StorageUnavailableError(
             f"cannot open the ledger {redact(url)}: {exc.message.split(': ', 1)[-1]}",

@@ -30,23 +30,14 @@ from cryptography.exceptions import InvalidSignature
 
 from ledger import entry as entry_mod
 from ledger import rules
-from ledger.entry import PREFIX, SignedEntry
+from ledger.entry import PREFIX, SignedEntry, is_canonical, parse_text
 from ledger.errors import KeyNotValidError, LedgerError, VerificationError
 from ledger.format import check_entry
+from ledger.rows import Row
 
 BATCH = 1000
 MAX_PROBLEMS = 200
 KEY_FIELDS = ("public_key", "replacement")
-
-
-@dataclass(frozen=True)
-class Row:
-    """One stored row: its position in the store (None for a bundle line) and its strings."""
-
-    position: int | None
-    text: str
-    sig: str
-    hash: str
 
 
 @dataclass(frozen=True)
@@ -120,32 +111,6 @@ def _public_key(line: str) -> Any:
     return entry_mod.parse_public_key_line(line)
 
 
-def _fast_canonical(text: str, data: Any) -> bool:
-    """True when ``text`` is the RFC 8785 form of ``data``.
-
-    For objects whose keys are all ASCII and whose numbers are all integers (every valid v1
-    entry; floats are refused by the parser), ``json.dumps(sort_keys=True)`` with compact
-    separators produces exactly the JCS bytes and is several times faster; anything else
-    takes the reference implementation.
-    """
-    if text.isascii() or _ascii_keys(data):
-        fast = json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
-        if fast == text:
-            return True
-    try:
-        return entry_mod.canonical_bytes(data) == text.encode("utf-8")
-    except (LedgerError, UnicodeEncodeError):
-        return False
-
-
-def _ascii_keys(value: Any) -> bool:
-    if isinstance(value, dict):
-        return all(k.isascii() and _ascii_keys(v) for k, v in value.items())
-    if isinstance(value, list):
-        return all(_ascii_keys(v) for v in value)
-    return True
-
-
 Verdict = tuple[str | None, str | None]
 
 
@@ -163,13 +128,11 @@ def check_batch(rows: list[tuple[str, str]], keys: dict[str, str]) -> list[Verdi
 
 def _check_one(text: str, sig: str, known: dict[str, str]) -> Verdict:
     try:
-        data = json.loads(text, parse_float=_no_float, parse_constant=_no_float)
-    except ValueError as exc:
-        return ("canonical", f"entry is not valid v1 JSON: {exc}")
-    if not isinstance(data, dict):
-        return ("canonical", "entry is not a JSON object")
+        data = parse_text(text)
+    except VerificationError as exc:
+        return ("canonical", exc.message)
     _learn_keys(data, known)
-    if not _fast_canonical(text, data):
+    if not is_canonical(text, data):
         return ("canonical", "stored entry text is not in RFC 8785 canonical form")
     try:
         check_entry(data)
@@ -230,6 +193,23 @@ def default_workers() -> int:
         return os.cpu_count() or 1
 
 
+REPORT = "report"  # failure policy: record every problem and keep checking (verify, trail)
+STOP = "stop"  # failure policy: stop at the first problem (catching up a verified state)
+
+
+class StopFold(Exception):
+    """Raised inside the fold when the policy is STOP and a row failed."""
+
+
+def seed_keys(state: rules.ProjectState) -> dict[str, str]:
+    """The public key lines a state knows, by fingerprint (to check rows after it)."""
+    return {
+        m.key: m.public_key
+        for m in state.members.values()
+        if m.key is not None and m.public_key is not None
+    }
+
+
 def verify_stream(
     slug: str,
     rows: Iterable[Row],
@@ -237,26 +217,40 @@ def verify_stream(
     workers: int | None = None,
     progress: Callable[[int], None] | None = None,
     remember_positions: Iterable[int] = (),
+    state: rules.ProjectState | None = None,
+    policy: str = REPORT,
+    on_applied: Callable[[SignedEntry], None] | None = None,
+    pool: ProcessPoolExecutor | None = None,
 ) -> VerifyReport:
-    """Verify one project's rows in order; never raises for a bad log, reports it.
+    """Fold one project's rows through every check and rule, in order: the one fold driver.
 
     Worker processes check each batch on its own (JSON, canonical form, format, signature)
     while the main process folds earlier batches through the stateful rules, in order.
+    Never raises for a bad log: it reports it.
 
     Args:
         slug: the project the rows belong to.
-        rows: the stored rows in store order.
+        rows: the stored rows in store order (after ``state``'s position).
         workers: processes for the per-entry checks (default: all cores; 1 = in-process).
         progress: called with the number of rows checked after each batch.
         remember_positions: seqs whose computed hashes the report should keep (for
             comparing with remembered heads).
+        state: the verified state to continue from (default: before the first entry); it
+            is advanced in place.
+        policy: ``REPORT`` records every problem and goes on past it; ``STOP`` ends the
+            fold at the first problem, leaving ``state`` after the last sound entry.
+        on_applied: called with each entry the rules accepted, in order.
+        pool: a worker pool to use (and leave running) instead of starting one.
     """
     report = VerifyReport(project=slug)
     wanted = set(remember_positions)
-    state = rules.new_state(slug)
-    keys: dict[str, str] = {}
+    state = state if state is not None else rules.new_state(slug)
+    report.entries, report.head, report.status = state.seq, state.head, state.status
+    keys: dict[str, str] = seed_keys(state)
     count = workers or default_workers()
-    pool = ProcessPoolExecutor(count) if count > 1 else None
+    own_pool = pool is None and count > 1
+    if own_pool:
+        pool = ProcessPoolExecutor(count)
     in_flight: deque[tuple[Future[list[Verdict]], list[Row]]] = deque()
     done = 0
 
@@ -264,7 +258,12 @@ def verify_stream(
         nonlocal done
         future, batch = in_flight.popleft()
         for row, verdict in zip(batch, future.result(), strict=True):
-            _fold(state, row, verdict, report, wanted)
+            before = len(report.problems) + report.more_problems
+            item = _fold(state, row, verdict, report, wanted, strict=policy == STOP)
+            if item is not None and on_applied is not None:
+                on_applied(item)
+            if policy == STOP and len(report.problems) + report.more_problems > before:
+                raise StopFold
         done += len(batch)
         if progress is not None:
             progress(done)
@@ -272,7 +271,7 @@ def verify_stream(
     try:
         for batch in _batches(rows):
             pairs = [(r.text, r.sig) for r in batch]
-            if pool is not None:
+            if pool is not None and count > 1:
                 future = pool.submit(check_batch, pairs, dict(keys))
             else:
                 future = Future()
@@ -285,8 +284,11 @@ def verify_stream(
                 fold_oldest()
         while in_flight:
             fold_oldest()
+    except StopFold:
+        for future, _ in in_flight:
+            future.cancel()
     finally:
-        if pool is not None:
+        if own_pool and pool is not None:
             pool.shutdown(cancel_futures=True)
     report.entries = state.seq
     report.head = state.head
@@ -318,15 +320,23 @@ def _fold(
     verdict: Verdict,
     report: VerifyReport,
     wanted: set[int],
-) -> None:
-    """Apply one row to the stateful rules, given the worker's verdict on the row itself."""
+    *,
+    strict: bool = False,
+) -> SignedEntry | None:
+    """Apply one row to the stateful rules, given the worker's verdict on the row itself.
+
+    Returns the entry when the rules accepted it, None when the row was reported.
+    """
     expected = state.seq + 1
     kind, cause = verdict
+    if row.damage is not None:
+        seq = row.position if row.position is not None else expected
+        report.add(Problem(seq=seq, kind="store", cause=row.damage))
+        unsafe_advance(state, max(seq, expected), "", "damaged")
+        return None
     try:
-        data = json.loads(row.text, parse_float=_no_float, parse_constant=_no_float)
-        if not isinstance(data, dict):
-            raise ValueError("not a JSON object")
-    except ValueError:
+        data = parse_text(row.text)
+    except VerificationError:
         report.add(
             Problem(seq=expected, kind=kind or "canonical", cause=cause or "entry cannot be read")
         )
@@ -334,7 +344,7 @@ def _fold(
         # ``prev`` be taken on its word instead of reported against a hash nobody knows.
         intact = len(row.hash) == 64
         unsafe_advance(state, expected, row.hash if intact else "", "damaged")
-        return
+        return None
     try:
         raw_sig = base64.b64decode(row.sig, validate=True)
     except (ValueError, binascii.Error):
@@ -365,7 +375,7 @@ def _fold(
                 "(out of order or duplicated)",
             )
         )
-        return
+        return None
     if seq > expected:
         missing = f"seq {expected}" if seq == expected + 1 else f"seqs {expected}-{seq - 1}"
         report.add(
@@ -384,10 +394,10 @@ def _fold(
         report.hashes_at[seq] = digest
     if kind is not None:
         report.add(Problem(seq=seq, kind=kind, cause=cause or kind))
-        if kind == "format" or (kind == "canonical" and not _well_formed(data)):
-            # The rules cannot read it: skip past it.
+        if strict or kind == "format" or (kind == "canonical" and not _well_formed(data)):
+            # The rules cannot read it (or the fold stops here): skip past it.
             unsafe_advance(state, seq, digest, f"refused {data.get('type', 'unreadable')}")
-            return
+            return None
     item = SignedEntry(text=row.text, sig=row.sig, hash=digest, data=data)
     try:
         rules.apply(state, item, unsafe_skip_signature=True, unsafe_skip_format=True)
@@ -400,3 +410,5 @@ def _fold(
             problem_kind = "rule"
         report.add(Problem(seq=seq, kind=problem_kind, cause=exc.message))
         unsafe_advance(state, seq, digest, f"refused {data.get('type', 'unreadable')}")
+        return None
+    return item

@@ -1,27 +1,27 @@
 """The audit trail: every entry with its times, signer, key, a one-line summary and a verdict.
 
-The trail is built from the raw stored rows, so an auditor sees the entries that fail too:
-each row is checked by the rules in order; the first failure is reported with its cause,
-and the rows after it are shown as unchecked (a chain cannot be judged past a break).
+The trail shows the entries this party verified: the project is brought up to date through
+the verified state first (a store that contradicts it fails the command), and each row is
+checked to be the entry verified at its seq. ``accord verify`` is the audit that lists every
+problem of a damaged log.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ledger import entry as entry_mod
-from ledger import rules
 from ledger.errors import LedgerError
 
 if TYPE_CHECKING:
-    from ledger.application import Ledger, RawEntry
+    from collections.abc import Iterator
+
+    from ledger.application import Ledger
     from ledger.rules import ProjectState
     from projections.replay import AsOf
 
 OK = "ok"
-UNCHECKED = "unchecked (after a failure)"
 
 
 @dataclass(frozen=True)
@@ -122,27 +122,29 @@ def trail(
     as_of: AsOf | None = None,
     party: str | None = None,
     kind: str | None = None,
-) -> list[TrailRow]:
-    """Every entry of ``slug`` in seq order with its verdict, optionally filtered.
+) -> Iterator[TrailRow]:
+    """Every verified entry of ``slug`` in seq order, optionally filtered (streamed).
+
+    The project is first brought up to date through the verified state, so a store that
+    contradicts what this party verified fails here; every row shown is then checked to be
+    the entry verified at its seq.
 
     Raises:
         ProjectNotFoundError: no such project.
+        VerificationError: the store contradicts what this party verified.
     """
-    state = rules.new_state(slug)
-    failed = False
-    rows: list[TrailRow] = []
-    for raw in ledger.read_raw(slug):
-        row = _row(raw, state, failed)
-        if row.verdict != OK:
-            failed = True
+    state = ledger.verified_state(slug)
+    for stored in ledger.verified_entries(slug, upto=state.seq):
+        item = stored.entry
+        received = stored.received_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        row = _trail_row(item.data, received, _summary(item.data, state), item.hash, OK)
         if as_of is not None and not _included(row, as_of):
-            break
-        rows.append(row)
-    if party is not None:
-        rows = [r for r in rows if r.party == party]
-    if kind is not None:
-        rows = [r for r in rows if r.type == kind]
-    return rows
+            return
+        if party is not None and row.party != party:
+            continue
+        if kind is not None and row.type != kind:
+            continue
+        yield row
 
 
 def _included(row: TrailRow, as_of: AsOf) -> bool:
@@ -177,25 +179,3 @@ def _summary(data: dict[str, Any], state: ProjectState) -> str:
         return summary(data, state)
     except (KeyError, TypeError, LedgerError):
         return "(malformed body)"
-
-
-def _row(raw: RawEntry, state: ProjectState, failed: bool) -> TrailRow:
-    received = raw.received_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    try:
-        item = entry_mod.load(raw.text, raw.sig, raw.hash)
-    except LedgerError as exc:
-        # Show what the altered text says, if it still parses, under its own seq.
-        try:
-            data = json.loads(raw.text)
-        except ValueError:
-            data = None
-        data = data if isinstance(data, dict) else {}
-        return _trail_row(data, received, _summary(data, state), raw.hash, f"FAIL: {exc.message}")
-    text = _summary(item.data, state)
-    verdict = UNCHECKED if failed else OK
-    if not failed:
-        try:
-            rules.apply(state, item)
-        except LedgerError as exc:
-            verdict = f"FAIL: {exc.message}"
-    return _trail_row(item.data, received, text, item.hash, verdict)

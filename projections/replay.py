@@ -1,9 +1,11 @@
 """A project's history folded through the rules, with time travel.
 
-``Replay`` is the fold every read view shares: it applies stored entries one by one with
-:func:`ledger.rules.apply` (so reads check exactly what writes check), and remembers what
-the views need besides the state: each entry's claimed time and the entries themselves.
-It can be built from scratch or advanced incrementally; both give the same result.
+``Replay`` is what every read view shares: the rules state of a project and access to its
+verified entries. Built from a ledger it starts from this party's verified state (checked
+against the store and brought up to date, so a read costs the new entries, not the history)
+and reads entries, claimed times and hashes through the verified index, a page at a time.
+Time travel (``--as-of``) folds the verified entries up to the point asked for. Built in
+memory (``empty`` + ``apply``), it keeps the entries it was given; both give the same views.
 """
 
 from __future__ import annotations
@@ -11,15 +13,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ledger import rules
 from ledger.errors import NotFoundError, UsageError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Iterator
 
     from ledger.application import Ledger, StoredEntry
+    from ledger.entry import SignedEntry
     from ledger.rules import ProjectState
 
 
@@ -73,15 +76,16 @@ def claimed_day(stored: StoredEntry) -> date:
 
 @dataclass
 class Replay:
-    """The state of one project after some prefix of its stream, plus its entries."""
+    """The state of one project after some prefix of its stream, and its entries."""
 
     slug: str
     state: ProjectState
     entries: list[StoredEntry] = field(default_factory=list)
+    ledger: Ledger | None = field(default=None, repr=False)
 
     @classmethod
     def empty(cls, slug: str) -> Replay:
-        """A fold over no entries yet."""
+        """A fold over no entries yet (in memory)."""
         return cls(slug=slug, state=rules.new_state(slug))
 
     @property
@@ -90,7 +94,7 @@ class Replay:
         return self.state.seq
 
     def apply(self, stored: StoredEntry) -> None:
-        """Apply the next entry through the rules.
+        """Apply the next entry through the rules (in memory).
 
         Raises:
             LedgerError: the entry breaks a rule or fails verification.
@@ -116,24 +120,33 @@ class Replay:
 
     @classmethod
     def build(cls, ledger: Ledger, slug: str, as_of: AsOf | None = None) -> Replay:
-        """Fold the project's stored entries from scratch (up to ``as_of``).
+        """The project as this party verified it (up to ``as_of``).
 
         Raises:
             ProjectNotFoundError: no such project.
-            LedgerError: a stored entry fails verification.
+            NotFoundError: the project had no entries yet at ``as_of``.
+            VerificationError: the store contradicts what this party verified.
         """
-        replay = cls.empty(slug)
-        replay.extend(ledger.read_entries(slug), as_of)
-        if replay.position == 0:
-            when = f"on {as_of.day}" if as_of is not None and as_of.day else "then"
+        state = ledger.verified_state(slug)
+        if as_of is None or as_of.is_now:
+            return cls(slug=slug, state=state, ledger=ledger)
+        if as_of.seq is not None:
+            cut = min(as_of.seq, state.seq)
+        else:
+            day = as_of.day.isoformat() if as_of.day is not None else ""
+            cut = ledger.verified.cut_after_day(slug, day)
+        if cut == 0:
+            when = f"on {as_of.day}" if as_of.day else "then"
             raise NotFoundError(
                 f"project {slug!r} had no entries yet {when}",
                 hint="pick a later --as-of date (its first entry is its proposal)",
             )
-        return replay
+        if cut == state.seq:
+            return cls(slug=slug, state=state, ledger=ledger)
+        return cls(slug=slug, state=ledger.replay_verified(slug, cut), ledger=ledger)
 
     def catch_up(self, ledger: Ledger) -> None:
-        """Apply whatever was appended since the last call (incremental update).
+        """Apply whatever was appended since the last call (incremental, in memory).
 
         Raises:
             LedgerError: a new entry fails verification.
@@ -142,8 +155,27 @@ class Replay:
 
     def at(self, seq: int) -> datetime:
         """The claimed time of entry ``seq``."""
-        text = str(self.entries[seq - 1].entry.data["at"])
+        if self.ledger is not None:
+            text = self.ledger.log_entry(self.slug, seq).at
+        else:
+            text = str(self.entries[seq - 1].entry.data["at"])
         return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+    def entry(self, seq: int) -> SignedEntry:
+        """The verified entry ``seq``."""
+        if self.ledger is not None:
+            return self.ledger.verified_entry(self.slug, seq)
+        return self.entries[seq - 1].entry
+
+    def iter_entries(self) -> Iterator[StoredEntry]:
+        """Every entry up to the position, in order (streamed when built from a ledger)."""
+        if self.ledger is not None:
+            return self.ledger.verified_entries(self.slug, upto=self.position)
+        return iter(self.entries[: self.position])
+
+    def has_entries(self) -> Any:
+        """True when at least one entry was applied."""
+        return self.position > 0
 
     def today(self, as_of: AsOf | None, clock: date) -> date:
         """The day the views should treat as "today" for due and overdue.
@@ -155,4 +187,4 @@ class Replay:
             return clock
         if as_of.day is not None:
             return as_of.day
-        return self.at(self.position).date() if self.entries else clock
+        return self.at(self.position).date() if self.has_entries() else clock

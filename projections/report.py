@@ -35,7 +35,7 @@ def report_data(replay: Replay, *, threshold: Fraction = DEFAULT_THRESHOLD) -> d
     """Everything the close report holds, as JSON-ready data."""
     state = replay.state
     today = report_today(replay)
-    head = replay.entries[-1].entry
+    head = replay.entry(replay.position)
     return {
         "schema": SCHEMA,
         "kind": "close" if state.status == rules.CLOSED else "interim",
@@ -67,6 +67,10 @@ def report_data(replay: Replay, *, threshold: Fraction = DEFAULT_THRESHOLD) -> d
     }
 
 
+def _at_text(replay: Replay, seq: int) -> str:
+    return replay.at(seq).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def _parties(replay: Replay) -> list[dict[str, Any]]:
     state = replay.state
     return [
@@ -87,7 +91,7 @@ def _decision(replay: Replay, item: rules.Decision) -> dict[str, Any]:
     refusal = item.refusal
     return {
         "seq": item.seq,
-        "at": str(replay.entries[item.seq - 1].entry.data["at"]),
+        "at": _at_text(replay, item.seq),
         "status": item.status,
         "approved_by": [{"party": p, "seq": s} for p, s in sorted(item.approvals.items())],
         "refused_by": {"party": refusal[0], "seq": refusal[1], "reason": refusal[2]}
@@ -137,8 +141,7 @@ def _pledges(replay: Replay, today: date) -> list[dict[str, Any]]:
 
 def _timeline(replay: Replay) -> list[dict[str, Any]]:
     rows = []
-    state = rules.new_state(replay.slug)
-    for stored in replay.entries:
+    for stored in replay.iter_entries():  # pledges never change unit: the final state serves
         data = stored.entry.data
         rows.append(
             {
@@ -146,11 +149,10 @@ def _timeline(replay: Replay) -> list[dict[str, Any]]:
                 "at": data["at"],
                 "party": data["by"],
                 "type": data["type"],
-                "summary": summary(data, state),
+                "summary": summary(data, replay.state),
                 "hash": stored.entry.hash,
             }
         )
-        rules.apply(state, stored.entry, unsafe_skip_signature=True)  # verified by the replay
     return rows
 
 
@@ -158,7 +160,7 @@ def _close(replay: Replay) -> dict[str, Any]:
     state = replay.state
     signatures = []
     for party, seq in sorted(state.close_signatures.items()):
-        entry = replay.entries[seq - 1].entry
+        entry = replay.entry(seq)
         signatures.append(
             {
                 "party": party,

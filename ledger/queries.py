@@ -1,0 +1,411 @@
+"""Reads through the verified state: every command trusts only what this party verified.
+
+Before anything is read or written, :meth:`VerifiedReads.verified_state` checks that the
+store still holds, at the seq this party verified last, the entry with the hash it verified
+(and the same genesis entry, and no missing positions), then verifies only the entries
+appended since, through the one fold driver (``ledger/verify.py``) and the rules, and
+records the new state in the home. A shorter or different history fails with a
+:class:`~ledger.errors.VerificationError` naming the seq. A missing, damaged or outdated
+state file is rebuilt by a full verification, never trusted and never silently reset.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from ledger import entry as entry_mod
+from ledger import rules, trust
+from ledger.errors import (
+    LedgerError,
+    ProjectNotFoundError,
+    RuleViolationError,
+    VerificationError,
+)
+from ledger.project import project_id
+from ledger.records import ProjectSummary, StoredEntry
+from ledger.rows import Row, entry_slug
+from ledger.verified import DamagedStateError, LogEntry
+from ledger.verify import STOP, Problem, VerifyReport, verify_stream
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from ledger.rows import RowReader
+    from ledger.verified import VerifiedStore
+
+SMALL_CATCH_UP = 2000  # fewer new rows than this are checked in-process (no worker pool)
+FORGET_HINT = (
+    "`accord verify {slug}` lists the problems; if you trust the store's history over what "
+    "you verified, `accord state forget {slug}` starts again from scratch"
+)
+
+
+@dataclass(frozen=True)
+class ProjectProblem:
+    """A project (or a stream of the store) that cannot be shown as verified."""
+
+    slug: str
+    seq: int | None
+    cause: str
+
+
+class VerifiedReads:
+    """Mixin for :class:`ledger.application.Ledger`: the verified state and reads over it."""
+
+    rows: RowReader
+    verified: VerifiedStore
+    notices: list[str]
+    progress: Callable[[str, int], Any] | None
+
+    # --- the verified state ------------------------------------------------------------------
+
+    def verified_state(self, slug: str) -> rules.ProjectState:
+        """The project's rules state, checked against the store and brought up to date.
+
+        Raises:
+            ProjectNotFoundError: the store holds no such project and none was verified.
+            VerificationError: the store contradicts what this party verified (shorter or
+                different history), or a new entry fails verification.
+            StorageUnavailableError: the store or the home cannot be read or written.
+        """
+        known, state = self._recall(slug)
+        last = self.rows.last(slug)
+        if last is None:
+            if known is not None:
+                raise VerificationError(
+                    f"the store holds no entries of {slug!r} now, but this home verified "
+                    f"{known.seq} on {known.verified_at} (history deleted)",
+                    seq=1,
+                    hint=FORGET_HINT.format(slug=slug),
+                )
+            raise ProjectNotFoundError(slug)
+        if state is None:
+            return self._rebuild(slug, last)
+        self._check_below(slug, state, last)
+        if last.position is not None and last.position > state.seq:
+            self._catch_up(slug, state, last.position)
+        return state
+
+    def _recall(self, slug: str) -> tuple[Any, rules.ProjectState | None]:
+        try:
+            known = self.verified.head(slug)
+            if known is None:
+                return None, None
+            return known, self.verified.load(slug)
+        except DamagedStateError as exc:
+            self.notices.append(
+                f"{exc.message}; rebuilding it by a full verification of each project"
+            )
+            self.verified.reset_file()
+            return None, None
+
+    def _check_below(self, slug: str, state: rules.ProjectState, last: Row) -> None:
+        """Check that the store still holds the verified history (O(1) indexed reads)."""
+        verified_at = self._verified_at(slug)
+        hint = FORGET_HINT.format(slug=slug)
+        position = last.position or 0
+        if position < state.seq:
+            raise VerificationError(
+                f"the history of {slug!r} is shorter than this home verified: {position} "
+                f"entries now, {state.seq} verified on {verified_at} (truncated)",
+                seq=position + 1,
+                hint=hint,
+            )
+        for seq in sorted({1, state.seq}):
+            row = last if seq == position else self.rows.at(slug, seq)
+            expected = state.head if seq == state.seq else self._log_hash(slug, seq)
+            if row is None or _row_hash(row) != expected:
+                raise VerificationError(
+                    f"seq {seq} of {slug!r} differs from the one this home verified on "
+                    f"{verified_at} (history rewritten or forked)",
+                    seq=seq,
+                    hint=hint,
+                )
+        count = self.rows.count(slug)
+        if count != position:
+            raise VerificationError(
+                f"the store holds {count} entries of {slug!r} for {position} positions "
+                "(entries deleted or inserted below the head)",
+                seq=None,
+                hint=hint,
+            )
+
+    def _verified_at(self, slug: str) -> str:
+        head = self.verified.head(slug)
+        return head.verified_at if head is not None else "an earlier run"
+
+    def _log_hash(self, slug: str, seq: int) -> str | None:
+        item = self.verified.log_entry(slug, seq)
+        return item.hash if item is not None else None
+
+    def _catch_up(self, slug: str, state: rules.ProjectState, upto: int) -> None:
+        base = state.seq
+        log: list[LogEntry] = []
+        new = upto - base
+        report = verify_stream(
+            slug,
+            self.rows.pages(slug, after=base),
+            state=state,
+            policy=STOP,
+            workers=1 if new < SMALL_CATCH_UP else None,
+            on_applied=lambda e: log.append(_log_entry(e)),
+            progress=self._progress(slug, new),
+        )
+        _raise_first(slug, report)
+        self.record_verified(state, base_seq=base, log=log)
+
+    def _rebuild(self, slug: str, last: Row) -> rules.ProjectState:
+        """A full verification from entry 1; the result becomes the verified state."""
+        log: list[LogEntry] = []
+        legacy = trust.recall(self.verified.source, slug)
+        positions = [legacy.seq] if legacy is not None and legacy.seq > 0 else []
+        state = rules.new_state(slug)
+        report = verify_stream(
+            slug,
+            self.rows.pages(slug),
+            state=state,
+            policy=STOP,
+            workers=1 if (last.position or 0) < SMALL_CATCH_UP else None,
+            on_applied=lambda e: log.append(_log_entry(e)),
+            progress=self._progress(slug, last.position or 0),
+            remember_positions=positions,
+        )
+        _raise_first(slug, report)
+        trust.compare(report, legacy)
+        _raise_first(slug, report)
+        self.record_verified(state, base_seq=0, log=log, everything=True)
+        return state
+
+    def _progress(self, slug: str, total: int) -> Callable[[int], None] | None:
+        return self.progress(slug, total) if self.progress is not None else None
+
+    def record_verified(
+        self,
+        state: rules.ProjectState,
+        *,
+        base_seq: int,
+        log: list[LogEntry],
+        everything: bool = False,
+    ) -> None:
+        """Record ``state`` as this party's verified state of its project.
+
+        Raises:
+            StorageUnavailableError: the home cannot be written.
+        """
+        self.verified.save(state, base_seq=base_seq, log=log, everything=everything)
+
+    def require_new(self, slug: str) -> None:
+        """Refuse to propose ``slug`` when the store or this home knows it already.
+
+        Raises:
+            RuleViolationError: the project exists (or existed) here.
+        """
+        if self.rows.last(slug) is not None or self.verified.head(slug) is not None:
+            raise RuleViolationError(
+                f"project {slug!r} exists already",
+                hint="choose another slug; `accord project list` shows the taken ones",
+            )
+
+    # --- entries below the verified head -----------------------------------------------------
+
+    def verified_entries(self, slug: str, *, upto: int) -> Iterator[StoredEntry]:
+        """The stored entries 1..``upto`` (all verified), each checked to be the one verified.
+
+        Streams a page at a time. Every row must hash to the hash this party verified at
+        its seq, so nothing the store changed since is ever shown.
+
+        Raises:
+            VerificationError: a stored row differs from the verified one.
+        """
+        hashes = self.verified.log_hashes(slug, upto=upto)
+        rows = self.rows.pages(slug, upto=upto)
+        for (seq, digest), row in zip(hashes, rows, strict=False):
+            try:
+                item = entry_mod.load(row.text, row.sig, row.hash) if row.damage is None else None
+            except LedgerError:
+                item = None
+            if item is None or item.hash != digest or row.position != seq:
+                raise VerificationError(
+                    f"seq {seq} of {slug!r} in the store differs from the one this home "
+                    "verified (altered below the head)",
+                    seq=seq,
+                    hint=FORGET_HINT.format(slug=slug),
+                )
+            received = row.received_at or datetime.fromisoformat("1970-01-01T00:00:00+00:00")
+            yield StoredEntry(entry=item, received_at=received)
+
+    def verified_entry(self, slug: str, seq: int) -> entry_mod.SignedEntry:
+        """The stored entry ``seq``, checked to be the one this party verified.
+
+        Raises:
+            VerificationError: it differs, or ``seq`` was not verified.
+        """
+        expected = self.log_entry(slug, seq).hash
+        row = self.rows.at(slug, seq)
+        try:
+            item = entry_mod.load(row.text, row.sig) if row and row.damage is None else None
+        except LedgerError:
+            item = None
+        if item is None or item.hash != expected:
+            raise VerificationError(
+                f"seq {seq} of {slug!r} in the store differs from the one this home verified "
+                "(altered below the head)",
+                seq=seq,
+                hint=FORGET_HINT.format(slug=slug),
+            )
+        return item
+
+    def get_state(self, slug: str) -> rules.ProjectState:
+        """The project's verified rules state (see :meth:`verified_state`).
+
+        Raises:
+            ProjectNotFoundError: no such project.
+            VerificationError: the store contradicts what this party verified.
+        """
+        return self.verified_state(slug)
+
+    def read_entries(self, slug: str) -> Iterator[StoredEntry]:
+        """Every verified entry of the project, in seq order, with the store's receive times.
+
+        Raises:
+            ProjectNotFoundError: no such project.
+            VerificationError: the store contradicts what this party verified.
+        """
+        state = self.verified_state(slug)
+        return self.verified_entries(slug, upto=state.seq)
+
+    def log_entry(self, slug: str, seq: int) -> LogEntry:
+        """The verified index entry at ``seq`` (type, claimed time, hash).
+
+        Raises:
+            VerificationError: ``seq`` was not verified.
+        """
+        item = self.verified.log_entry(slug, seq)
+        if item is None:
+            raise VerificationError(f"seq {seq} of {slug!r} is not verified here", seq=seq)
+        return item
+
+    def replay_verified(self, slug: str, upto: int) -> rules.ProjectState:
+        """The rules state after the first ``upto`` verified entries (time travel).
+
+        Raises:
+            VerificationError: a stored row differs from the verified one.
+        """
+        state = rules.new_state(slug)
+        for stored in self.verified_entries(slug, upto=upto):
+            rules.apply(state, stored.entry, unsafe_skip_signature=True)
+        return state
+
+    # --- many projects -----------------------------------------------------------------------
+
+    def list_slugs(self) -> tuple[list[str], list[ProjectProblem]]:
+        """The projects of the store (by their signed genesis entries) and streams that fail.
+
+        Streams are found by an index skip scan; each is named by the ``project`` its
+        first signed entry names, and must be stored under that project's id. Projects
+        this home verified that the store no longer holds are problems too.
+
+        Raises:
+            StorageUnavailableError: the store cannot be read.
+        """
+        slugs: set[str] = set()
+        problems: list[ProjectProblem] = []
+        for stream in self.rows.stream_ids():
+            first = self.rows.stream_slug(stream)
+            slug = entry_slug(first) if first is not None else None
+            if slug is None or project_id(slug) != stream:
+                problems.append(
+                    ProjectProblem(
+                        slug=slug or f"stream {stream}",
+                        seq=first.position if first is not None else None,
+                        cause="a stored stream whose first entry does not name it (its "
+                        "rows were moved or its entry is unreadable)",
+                    )
+                )
+                continue
+            slugs.add(slug)
+        try:
+            remembered = [h.project for h in self.verified.heads()]
+        except DamagedStateError:
+            remembered = []
+        for slug in remembered:
+            if slug not in slugs:
+                problems.append(
+                    ProjectProblem(
+                        slug=slug,
+                        seq=1,
+                        cause="this home verified the project, but the store no longer "
+                        "holds it (history deleted)",
+                    )
+                )
+        return sorted(slugs), problems
+
+    def list_projects(self) -> tuple[list[ProjectSummary], list[ProjectProblem]]:
+        """A summary of every project from its verified state, and the projects that fail.
+
+        Raises:
+            StorageUnavailableError: the store cannot be read.
+        """
+        slugs, problems = self.list_slugs()
+        summaries = []
+        for slug in slugs:
+            try:
+                state = self.verified_state(slug)
+            except VerificationError as exc:
+                problems.append(ProjectProblem(slug=slug, seq=exc.seq, cause=exc.message))
+                continue
+            summaries.append(
+                ProjectSummary(
+                    slug=slug,
+                    title=state.title,
+                    status=state.status,
+                    members=tuple(sorted(state.members)),
+                    entries=state.seq,
+                    head=state.head,
+                )
+            )
+        return summaries, sorted(problems, key=lambda p: p.slug)
+
+    # --- raw rows, for the full audit --------------------------------------------------------
+
+    def iter_rows(self, slug: str) -> Iterator[Row]:
+        """Stream the project's stored rows, unchecked, a page at a time (for ``verify``).
+
+        Raises:
+            ProjectNotFoundError: no such project.
+        """
+        if self.rows.last(slug) is None:
+            raise ProjectNotFoundError(slug)
+        return self.rows.pages(slug)
+
+    def count_rows(self, slug: str) -> int:
+        """The position of the project's last stored row (0 when none)."""
+        last = self.rows.last(slug)
+        return last.position or 0 if last is not None else 0
+
+
+def _row_hash(row: Row) -> str | None:
+    if row.damage is not None:
+        return None
+    try:
+        return entry_mod.load(row.text, row.sig).hash
+    except LedgerError:
+        return None
+
+
+def _log_entry(item: entry_mod.SignedEntry) -> LogEntry:
+    return LogEntry(item.seq, item.type, str(item.data["at"]), item.hash)
+
+
+def _raise_first(slug: str, report: VerifyReport) -> None:
+    if report.sound:
+        return
+    first: Problem = report.problems[0]
+    raise VerificationError(
+        f"{slug}: {first.cause}",
+        seq=first.seq,
+        hint=f"`accord verify {slug}` lists every problem",
+    )

@@ -1,0 +1,74 @@
+"""What the ledger returns: receipts of writes and rows of queries (frozen dataclasses)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ledger.entry import SignedEntry
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What a write recorded: enough to find and check the entry later."""
+
+    project: str
+    seq: int
+    type: str
+    hash: str
+    by: str
+    key: str
+    at: str
+    status: str
+    attempts: int = 1
+    closes: tuple[int, int] | None = None  # close.signed: (signatures on the head, needed)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the receipt as JSON-ready data."""
+        return {
+            "project": self.project,
+            "seq": self.seq,
+            "type": self.type,
+            "hash": self.hash,
+            "by": self.by,
+            "key": self.key,
+            "at": self.at,
+            "project_status": self.status,
+            **(
+                {"close_signatures": self.closes[0], "close_needed": self.closes[1]}
+                if self.closes
+                else {}
+            ),
+        }
+
+
+@dataclass(frozen=True)
+class RawEntry:
+    """A stored row as the store gives it, before any check."""
+
+    text: str
+    sig: str
+    hash: str
+    received_at: datetime
+
+
+@dataclass(frozen=True)
+class StoredEntry:
+    """A signed entry as the store holds it, with the store's own receive time."""
+
+    entry: SignedEntry
+    received_at: datetime
+
+
+@dataclass(frozen=True)
+class ProjectSummary:
+    """One line about a project, for listings."""
+
+    slug: str
+    title: str
+    status: str
+    members: tuple[str, ...]
+    entries: int
+    head: str

@@ -1,0 +1,230 @@
+"""Reading stored rows: the one place that turns the event store's records into rows.
+
+A row is what the store holds for one position of one project: the entry text, the
+signature and the hash, with the store's receive time. Rows are decoded through accord's own
+list of known topics (:data:`KNOWN_TOPICS`): a row that names any other topic is reported as
+damaged at its position and no module is ever imported because a row names it. Nothing
+else the store says (the slug beside the first event, the party, ids) is taken as true: what
+a project contains is decided by the signed entries alone (``ledger/fold.py``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from eventsourcing.persistence import Mapper, PersistenceError
+
+from ledger.errors import LedgerError, StorageUnavailableError
+from ledger.project import Project, project_id
+
+if TYPE_CHECKING:
+    from eventsourcing.persistence import StoredEvent
+
+PAGE = 1000
+UNREADABLE = "\x00unreadable stored event"
+
+KNOWN_TOPICS: dict[str, type[Any]] = {
+    Project.Proposed.TOPIC: Project.Proposed,
+    Project.EntryRecorded.TOPIC: Project.EntryRecorded,
+    Project.Snapshot.TOPIC: Project.Snapshot,
+}
+ENTRY_TOPICS = frozenset({Project.Proposed.TOPIC, Project.EntryRecorded.TOPIC})
+
+
+class UnknownTopicError(LedgerError):
+    """A stored record names a topic accord does not know (it is never imported)."""
+
+
+class SafeMapper(Mapper[UUID]):
+    """The library's mapper, restricted to accord's own topics.
+
+    ``Mapper.to_domain_event`` resolves a record's topic by importing the module it names;
+    here an unknown topic is refused before the library sees it.
+    """
+
+    def to_domain_event(self, stored_event: StoredEvent) -> Any:
+        """Decode ``stored_event`` if its topic is one of accord's.
+
+        Raises:
+            UnknownTopicError: the topic is not one of :data:`KNOWN_TOPICS`.
+        """
+        if stored_event.topic not in KNOWN_TOPICS:
+            raise UnknownTopicError(
+                f"stored record {stored_event.originator_version} names unknown topic "
+                f"{stored_event.topic[:80]!r}",
+                seq=stored_event.originator_version
+                if isinstance(stored_event.originator_version, int)
+                else None,
+            )
+        return super().to_domain_event(stored_event)
+
+
+@dataclass(frozen=True)
+class Row:
+    """One stored row: its position in the store (None for a bundle line) and its strings.
+
+    ``received_at`` is the store's own receive time (None for a bundle line); it is shown,
+    never trusted.
+    """
+
+    position: int | None
+    text: str
+    sig: str
+    hash: str
+    received_at: datetime | None = None
+    damage: str | None = None
+
+
+def decode(mapper: Mapper[UUID], stored: StoredEvent) -> Row:
+    """Decode one stored record into a row; a damaged one becomes a row that says why.
+
+    Only the signed fields are read (entry text, signature, hash) and the receive time.
+    """
+    position = stored.originator_version if isinstance(stored.originator_version, int) else None
+    try:
+        if stored.topic not in ENTRY_TOPICS:
+            what = "a snapshot" if stored.topic == Project.Snapshot.TOPIC else "unknown"
+            raise UnknownTopicError(f"stored record names {what} topic {stored.topic[:80]!r}")
+        event = mapper.to_domain_event(stored)
+        text, sig, digest = event.entry, event.sig, event.hash  # type: ignore[attr-defined]
+        received = getattr(event, "timestamp", None)
+        if not all(isinstance(v, str) for v in (text, sig, digest)):
+            raise TypeError("stored fields are not strings")
+        if not isinstance(received, datetime):
+            raise TypeError("stored timestamp is not a time")
+    except UnknownTopicError as exc:
+        return Row(position=position, text=UNREADABLE, sig="", hash="", damage=exc.message)
+    except Exception as exc:  # a damaged row is reported at its position, never a crash
+        cause = f"stored record cannot be decoded ({type(exc).__name__})"
+        return Row(position=position, text=UNREADABLE, sig="", hash="", damage=cause)
+    return Row(position=position, text=text, sig=sig, hash=digest, received_at=received)
+
+
+class RowReader:
+    """Indexed reads of one application's stored records, a page at a time."""
+
+    def __init__(self, recorder: Any, mapper: Mapper[UUID]) -> None:
+        self._recorder = recorder
+        self._mapper = mapper
+
+    def _select(self, slug: str, **kwargs: Any) -> list[StoredEvent]:
+        try:
+            return list(self._recorder.select_events(project_id(slug), **kwargs))
+        except PersistenceError as exc:
+            raise unavailable(exc) from None
+
+    def last(self, slug: str) -> Row | None:
+        """The project's last stored row (by position), or None when it has none."""
+        found = self._select(slug, desc=True, limit=1)
+        return decode(self._mapper, found[0]) if found else None
+
+    def first(self, slug: str) -> Row | None:
+        """The project's first stored row (by position), or None when it has none."""
+        found = self._select(slug, limit=1)
+        return decode(self._mapper, found[0]) if found else None
+
+    def at(self, slug: str, position: int) -> Row | None:
+        """The row stored at ``position``, or None when there is none."""
+        found = self._select(slug, gt=position - 1, lte=position, limit=1)
+        return decode(self._mapper, found[0]) if found else None
+
+    def pages(self, slug: str, *, after: int = 0, upto: int | None = None) -> Iterator[Row]:
+        """Yield the rows after position ``after`` (up to ``upto``), a page at a time."""
+        last = after
+        while True:
+            batch = self._select(slug, gt=last, lte=upto, limit=PAGE)
+            for stored in batch:
+                yield decode(self._mapper, stored)
+            if len(batch) < PAGE:
+                return
+            last = batch[-1].originator_version
+
+    def count(self, slug: str) -> int:
+        """How many rows the store holds for ``slug`` (an index-only count)."""
+        table = self._table()
+        statement = f"SELECT COUNT(*) AS n FROM {table} WHERE originator_id = "  # noqa: S608
+        return int(self._query(statement, project_id(slug))[0][0])
+
+    def stream_ids(self) -> list[UUID]:
+        """Every stream id the store holds, by a skip scan of the primary key index.
+
+        This reads one index entry per stream, never the history; the topic of a row is not
+        consulted (editing it must not hide a project).
+        """
+        table = self._table()
+        statement = (
+            "WITH RECURSIVE ids(id) AS ("  # noqa: S608 - the table name is the library's own
+            f"SELECT MIN(originator_id) FROM {table} "
+            "UNION ALL "
+            f"SELECT (SELECT MIN(originator_id) FROM {table} WHERE originator_id > ids.id) "
+            "FROM ids WHERE ids.id IS NOT NULL) "
+            "SELECT id FROM ids WHERE id IS NOT NULL"
+        )
+        result = []
+        for (value,) in self._query(statement, None):
+            result.append(value if isinstance(value, UUID) else UUID(str(value)))
+        return result
+
+    def stream_slug(self, stream: UUID) -> Row | None:
+        """The first row of the stream ``stream`` (to learn, from the signed entry, its slug)."""
+        try:
+            found = list(self._recorder.select_events(stream, limit=1))
+        except PersistenceError as exc:
+            raise unavailable(exc) from None
+        return decode(self._mapper, found[0]) if found else None
+
+    def _table(self) -> str:
+        name = str(self._recorder.events_table_name)
+        datastore = self._recorder.datastore
+        schema = getattr(datastore, "schema", None)
+        return f'"{schema}"."{name}"' if schema else f'"{name}"'
+
+    def _query(self, statement: str, key: UUID | None) -> list[tuple[Any, ...]]:
+        datastore = self._recorder.datastore
+        postgres = hasattr(datastore, "schema")
+        params: list[Any] = []
+        if key is not None:
+            statement += "%s" if postgres else "?"
+            params.append(key if postgres else key.hex)
+        try:
+            with datastore.transaction(commit=False) as cursor:
+                cursor.execute(statement, params)
+                rows = cursor.fetchall()
+        except PersistenceError as exc:
+            raise unavailable(exc) from None
+        except Exception as exc:
+            if type(exc).__module__.startswith(("sqlite3", "psycopg")):
+                raise unavailable(exc) from None
+            raise
+        return [tuple(r.values()) if isinstance(r, dict) else tuple(r) for r in rows]
+
+
+def unavailable(exc: Exception) -> LedgerError:
+    """The error for a store that failed under a read or a write."""
+    from ledger.errors import LedgerNotFoundError
+
+    text = str(exc)
+    if ("does not exist" in text and "relation" in text) or "no such table" in text:
+        return LedgerNotFoundError(
+            "this database holds no accord ledger yet",
+            hint="run `accord init --ledger URL` once to create the tables",
+        )
+    return StorageUnavailableError(
+        f"the ledger store is unavailable: {text.splitlines()[0] if text else repr(exc)}",
+        hint="check --ledger / ACCORD_LEDGER and that the database is reachable",
+    )
+
+
+def entry_slug(row: Row) -> str | None:
+    """The project named inside a row's signed entry text (None when it cannot be read)."""
+    try:
+        data = json.loads(row.text)
+    except (ValueError, RecursionError):
+        return None
+    value = data.get("project") if isinstance(data, dict) else None
+    return value if isinstance(value, str) else None
