@@ -181,11 +181,11 @@ def parse_text(text: str) -> dict[str, Any]:
     try:
         data = json.loads(text, parse_float=_refuse_float, parse_constant=_refuse_constant)
     except (ValueError, _FloatError) as exc:
-        raise VerificationError(f"stored entry is not valid v1 JSON: {exc}") from None
+        raise VerificationError(f"entry is not valid v1 JSON: {exc}") from None
     except RecursionError:
         raise VerificationError("stored entry is nested too deeply to be an entry") from None
     if not isinstance(data, dict):
-        raise VerificationError("stored entry is not a JSON object")
+        raise VerificationError("entry is not a JSON object")
     return data
 
 
