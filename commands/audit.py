@@ -175,7 +175,7 @@ def verify_command(
         ledger = app.ledger()
         store = ledger.verified
         if all_projects:
-            slugs, problems = ledger.list_slugs()
+            slugs, problems = ledger.scan_projects()
         else:
             slugs, problems = [normalise_slug(str(slug))], []
         count = workers or default_workers()

@@ -34,7 +34,7 @@ def init(app: AppContext) -> None:
         accord init --ledger ./campaign.db
     """
     ledger = app.ledger(create=True)
-    count = len(ledger.list_slugs()[0])
+    count = len(ledger.list_slugs())
     where = storage.redact(app.url or storage.default_url())
     click.echo(f"ledger ready at {where} ({count} project{'s' if count != 1 else ''})")
 
@@ -206,7 +206,7 @@ def projects_list(ledger: Ledger, output_format: str) -> None:
     \b
         accord project list --format json
     """
-    summaries, problems = ledger.list_projects()
+    summaries, problems = ledger.project_summaries()
     rows = [
         {
             "project": s.slug,

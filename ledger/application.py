@@ -109,28 +109,34 @@ class Ledger(VerifiedReads, Application[Any]):
 
     # --- the write path ----------------------------------------------------------------------
 
-    def _load_aggregate(self, slug: str, state: ProjectState) -> Project:
-        """The project's aggregate at the verified head (from its latest snapshot).
+    def _get_project(self, slug: str) -> Project:
+        """The project's aggregate as the store has it (from its latest snapshot).
 
         Raises:
-            VerificationError: the store's aggregate is not at the verified head.
+            VerificationError: the store no longer holds the project.
         """
         try:
             project: Project = self.repository.get(project_id(slug))
         except AggregateNotFoundError:
-            raise VerificationError(
-                f"the store no longer holds project {slug!r}", seq=state.seq
-            ) from None
+            raise VerificationError(f"the store no longer holds project {slug!r}") from None
         except PersistenceError as exc:
             raise unavailable(exc) from None
-        if project.version != state.seq or getattr(project, "head", None) != state.head:
+        return project
+
+    @staticmethod
+    def _check_aggregate(slug: str, project: Project, state: ProjectState) -> None:
+        """Refuse an aggregate that is not at the verified head (an altered snapshot or row).
+
+        Raises:
+            VerificationError: it is behind, or at the head with another hash.
+        """
+        if project.version < state.seq or getattr(project, "head", None) != state.head:
             raise VerificationError(
                 f"the store's aggregate of {slug!r} is not at the verified head seq "
                 f"{state.seq} (a snapshot or record was altered)",
                 seq=state.seq,
                 hint=f"`accord verify {slug}` checks the whole log",
             )
-        return project
 
     def _save(self, project: Project) -> None:
         """Save pending events (compare-and-swap) and snapshot at every interval.
@@ -157,7 +163,10 @@ class Ledger(VerifiedReads, Application[Any]):
             else:
                 state = self.verified_state(slug)
                 rules.require_open(state)
-                project = self._load_aggregate(slug, state)
+                project = self._get_project(slug)
+                if project.version > state.seq:
+                    continue  # appended since the state was read: read again
+                self._check_aggregate(slug, project, state)
             base = state.seq
             data = {
                 "v": fmt.VERSION,
@@ -230,7 +239,9 @@ class Ledger(VerifiedReads, Application[Any]):
                 f"this ledger holds a different history of {slug!r} (seq {have} differs)",
                 hint="import into another ledger, and compare with `accord verify`",
             )
-        project = self._load_aggregate(slug, mine) if mine is not None else None
+        project = self._get_project(slug) if mine is not None else None
+        if project is not None and mine is not None:
+            self._check_aggregate(slug, project, mine)
         added = 0
         for item in entries:
             if item.seq <= have:

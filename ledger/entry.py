@@ -309,7 +309,7 @@ def _refuse_float(text: str) -> Any:
 
 
 def _refuse_constant(text: str) -> Any:
-    raise _FloatError(f"{text} is not JSON")
+    raise _FloatError(f"number {text} is not an integer (v1 has no floats)")
 
 
 def _reject_floats(value: Any) -> None:

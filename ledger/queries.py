@@ -25,7 +25,7 @@ from ledger.errors import (
     VerificationError,
 )
 from ledger.project import project_id
-from ledger.records import ProjectSummary, StoredEntry
+from ledger.records import ProjectSummary, RawEntry, StoredEntry
 from ledger.rows import Row, entry_slug
 from ledger.verified import DamagedStateError, LogEntry
 from ledger.verify import STOP, Problem, VerifyReport, verify_stream
@@ -301,7 +301,27 @@ class VerifiedReads:
 
     # --- many projects -----------------------------------------------------------------------
 
-    def list_slugs(self) -> tuple[list[str], list[ProjectProblem]]:
+    def list_slugs(self) -> list[str]:
+        """The projects of the store, by their signed genesis entries, sorted.
+
+        Raises:
+            StorageUnavailableError: the store cannot be read.
+        """
+        return self.scan_projects()[0]
+
+    def list_projects(self) -> list[ProjectSummary]:
+        """A summary of every project that verifies (see :meth:`project_summaries`).
+
+        Raises:
+            VerificationError: a project or stream fails verification.
+        """
+        summaries, problems = self.project_summaries()
+        if problems:
+            first = problems[0]
+            raise VerificationError(f"{first.slug}: {first.cause}", seq=first.seq)
+        return summaries
+
+    def scan_projects(self) -> tuple[list[str], list[ProjectProblem]]:
         """The projects of the store (by their signed genesis entries) and streams that fail.
 
         Streams are found by an index skip scan; each is named by the ``project`` its
@@ -343,13 +363,13 @@ class VerifiedReads:
                 )
         return sorted(slugs), problems
 
-    def list_projects(self) -> tuple[list[ProjectSummary], list[ProjectProblem]]:
+    def project_summaries(self) -> tuple[list[ProjectSummary], list[ProjectProblem]]:
         """A summary of every project from its verified state, and the projects that fail.
 
         Raises:
             StorageUnavailableError: the store cannot be read.
         """
-        slugs, problems = self.list_slugs()
+        slugs, problems = self.scan_projects()
         summaries = []
         for slug in slugs:
             try:
@@ -381,6 +401,18 @@ class VerifiedReads:
             raise ProjectNotFoundError(slug)
         return self.rows.pages(slug)
 
+    def read_raw(self, slug: str) -> Iterator[RawEntry]:
+        """Stream the project's stored rows, unchecked, with the store's receive times.
+
+        Raises:
+            ProjectNotFoundError: no such project.
+        """
+        epoch = datetime.fromisoformat("1970-01-01T00:00:00+00:00")
+        return (
+            RawEntry(text=r.text, sig=r.sig, hash=r.hash, received_at=r.received_at or epoch)
+            for r in self.iter_rows(slug)
+        )
+
     def count_rows(self, slug: str) -> int:
         """The position of the project's last stored row (0 when none)."""
         last = self.rows.last(slug)
@@ -405,7 +437,7 @@ def _raise_first(slug: str, report: VerifyReport) -> None:
         return
     first: Problem = report.problems[0]
     raise VerificationError(
-        f"{slug}: {first.cause}",
+        first.cause,
         seq=first.seq,
         hint=f"`accord verify {slug}` lists every problem",
     )

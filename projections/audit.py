@@ -15,8 +15,6 @@ from ledger import entry as entry_mod
 from ledger.errors import LedgerError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
-
     from ledger.application import Ledger
     from ledger.rules import ProjectState
     from projections.replay import AsOf
@@ -122,8 +120,8 @@ def trail(
     as_of: AsOf | None = None,
     party: str | None = None,
     kind: str | None = None,
-) -> Iterator[TrailRow]:
-    """Every verified entry of ``slug`` in seq order, optionally filtered (streamed).
+) -> list[TrailRow]:
+    """Every verified entry of ``slug`` in seq order, optionally filtered.
 
     The project is first brought up to date through the verified state, so a store that
     contradicts what this party verified fails here; every row shown is then checked to be
@@ -134,17 +132,19 @@ def trail(
         VerificationError: the store contradicts what this party verified.
     """
     state = ledger.verified_state(slug)
+    rows: list[TrailRow] = []
     for stored in ledger.verified_entries(slug, upto=state.seq):
         item = stored.entry
         received = stored.received_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         row = _trail_row(item.data, received, _summary(item.data, state), item.hash, OK)
         if as_of is not None and not _included(row, as_of):
-            return
+            break
         if party is not None and row.party != party:
             continue
         if kind is not None and row.type != kind:
             continue
-        yield row
+        rows.append(row)
+    return rows
 
 
 def _included(row: TrailRow, as_of: AsOf) -> bool:

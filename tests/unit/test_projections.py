@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from ledger import entry as entry_mod
 from ledger import rules, storage
 from ledger.application import Evidence, Ledger
-from ledger.errors import LedgerError, NotFoundError, UsageError
+from ledger.errors import NotFoundError, UsageError, VerificationError
 from ledger.keys import Signer
 from projections import audit
 from projections.contributions import Contribution, contributions, ratio_text
@@ -634,7 +634,7 @@ def _tamper(path: Path, version: int, *, rehash: bool) -> None:
     """Change the title in stored event ``version``; optionally recompute its stored hash."""
     with sqlite3.connect(path) as db:
         tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-        assert tables == ["stored_events"]
+        assert tables == ["stored_events", "stored_snapshots"]
         (blob,) = db.execute(
             "SELECT state FROM stored_events WHERE originator_version = ?", (version,)
         ).fetchone()
@@ -651,51 +651,55 @@ def _tamper(path: Path, version: int, *, rehash: bool) -> None:
         )
 
 
-def _trail_after_tampering(tmp_path: Path, signers: dict[str, Signer], *, rehash: bool):
+def _reads_after_tampering(tmp_path: Path, signers: dict[str, Signer], *, rehash: bool):
     path = tmp_path / "accord.db"
     _sqlite_campaign(path, signers)
     _tamper(path, 4, rehash=rehash)
     ledger = storage.open_ledger(str(path))
     try:
-        with pytest.raises(LedgerError):  # the read views fail closed on the same row
-            Replay.build(ledger, "tamper")
-        return audit.trail(ledger, "tamper")
+        # The state this home verified is still what the views show (the head checks out),
+        # and every read that would show the edited row refuses it.
+        assert Replay.build(ledger, "tamper").state.pledges[4].title != "Rewritten by hand"
+        with pytest.raises(VerificationError) as trail_error:
+            audit.trail(ledger, "tamper")
+        with pytest.raises(VerificationError) as replay_error:
+            Replay.build(ledger, "tamper", AsOf(seq=4))
     finally:
         ledger.close()
+    fresh = tmp_path / "fresh-home"
+    with pytest.MonkeyPatch.context() as patch:  # a home that never verified it: a full check
+        patch.setenv("ACCORD_HOME", str(fresh))
+        ledger = storage.open_ledger(str(path))
+        try:
+            with pytest.raises(VerificationError) as full_error:
+                Replay.build(ledger, "tamper")
+        finally:
+            ledger.close()
+    return replay_error.value, trail_error.value, full_error.value
 
 
-def test_a_hand_edited_entry_fails_its_hash_and_later_entries_are_unchecked(
+def test_a_hand_edited_entry_fails_every_read_at_its_own_seq(
     tmp_path: Path, signers: dict[str, Signer]
 ) -> None:
-    rows = _trail_after_tampering(tmp_path, signers, rehash=False)
-    assert [r.verdict for r in rows] == [
-        "ok",
-        "ok",
-        "ok",
-        "FAIL: stored hash does not match the entry and its signature",
-        "unchecked (after a failure)",
-    ]
-    assert rows[4].seq == 5
-
-
-def test_a_hand_edited_entry_is_reported_under_its_own_seq(
-    tmp_path: Path, signers: dict[str, Signer]
-) -> None:
-    row = _trail_after_tampering(tmp_path, signers, rehash=False)[3]
-    assert (row.seq, row.party, row.type) == (4, "acme", "pledge.made")
+    replay_error, trail_error, full_error = _reads_after_tampering(
+        tmp_path, signers, rehash=False
+    )
+    altered = "seq 4 of 'tamper' in the store differs from the one this home verified "
+    assert (trail_error.message, trail_error.seq) == (altered + "(altered below the head)", 4)
+    assert (replay_error.message, replay_error.seq) == (altered + "(altered below the head)", 4)
+    expected = ("stored hash does not match the entry bytes", 4)
+    assert (full_error.message, full_error.seq) == expected
 
 
 def test_a_hand_edited_entry_with_a_recomputed_hash_fails_its_signature(
     tmp_path: Path, signers: dict[str, Signer]
 ) -> None:
-    rows = _trail_after_tampering(tmp_path, signers, rehash=True)
-    assert [r.seq for r in rows] == [1, 2, 3, 4, 5]
-    assert [r.verdict for r in rows[:3]] == ["ok", "ok", "ok"]
-    assert rows[3].verdict == (
-        f"FAIL: signature of seq 4 does not verify with key {signers['acme'].fingerprint}"
+    _replay_error, trail_error, full_error = _reads_after_tampering(
+        tmp_path, signers, rehash=True
     )
-    assert rows[3].summary == 'pledged "Rewritten by hand": 5 hours to burgerco, due 2026-12-01'
-    assert rows[4].verdict == "unchecked (after a failure)"
+    assert trail_error.seq == 4
+    expected = (f"signature does not verify with key {signers['acme'].fingerprint}", 4)
+    assert (full_error.message, full_error.seq) == expected
 
 
 # --- time travel ---------------------------------------------------------------------------
@@ -799,7 +803,7 @@ def test_an_incrementally_advanced_replay_equals_a_rebuilt_one(
     assert positions == list(range(1, 40))
     rebuilt = Replay.build(memory_ledger, SLUG)
     assert incremental.state == rebuilt.state
-    assert incremental.entries == rebuilt.entries
+    assert incremental.entries == list(rebuilt.iter_entries())
     caught_up = Replay.build(memory_ledger, SLUG, AsOf(seq=20))
     caught_up.catch_up(memory_ledger)
     assert caught_up.state == rebuilt.state

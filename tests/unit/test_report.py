@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from commands.cli import cli
 from commands.reporting import render_html, render_json, render_markdown
-from ledger import storage
+from ledger import rules, storage
 from ledger.application import Evidence, Ledger
 from ledger.keys import Signer
 from ledger.project import Project
@@ -322,7 +322,8 @@ def copy_into(source: Ledger, target: Ledger, slug: str) -> None:
     """Re-append ``source``'s stored entries into ``target`` (new receive times)."""
     entries = [s.entry for s in source.read_entries(slug)]
     project = Project.propose(entries[0])
-    state = project.state()
+    state = rules.new_state(slug)
+    rules.apply(state, entries[0])
     for item in entries[1:]:
         project.append(item, state=state)
     target.save(project)

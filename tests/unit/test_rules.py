@@ -1066,7 +1066,7 @@ def test_signing_a_stale_version_of_a_statement_is_refused(
     memory_ledger.revise_statement(SLUG, 4, text="v2", reason="r", signer=signers["acme"])  # 5
     # The Ledger always signs the current version; a stale signature has to be built by hand.
     project = memory_ledger._get_project(SLUG)
-    state = project.state()
+    state = memory_ledger.get_state(SLUG)
     stale = build(
         state,
         signers["veggie"],
