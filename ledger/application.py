@@ -234,11 +234,16 @@ class Ledger(VerifiedReads, Application[Any]):
         """
         mine = self.verified_state(slug) if self.rows.last(slug) is not None else None
         have = mine.seq if mine is not None else 0
-        if mine is not None and (have > state.seq or log[have - 1].hash != mine.head):
-            raise RuleViolationError(
-                f"this ledger holds a different history of {slug!r} (seq {have} differs)",
-                hint="import into another ledger, and compare with `accord verify`",
-            )
+        if mine is not None:
+            common = min(have, len(log))
+            for seq in (1, common):
+                if log[seq - 1].hash != self.log_entry(slug, seq).hash or (
+                    seq == common and have > len(log)
+                ):
+                    raise RuleViolationError(
+                        f"this ledger holds a different history of {slug!r} (seq {seq} differs)",
+                        hint="import into another ledger, and compare with `accord verify`",
+                    )
         project = self._get_project(slug) if mine is not None else None
         if project is not None and mine is not None:
             self._check_aggregate(slug, project, mine)

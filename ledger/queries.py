@@ -124,7 +124,7 @@ class VerifiedReads:
                     seq=seq,
                     hint=hint,
                 )
-        count = self.rows.count(slug)
+        count = self.rows.count(slug, upto=position)
         if count != position:
             raise VerificationError(
                 f"the store holds {count} entries of {slug!r} for {position} positions "

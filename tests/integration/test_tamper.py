@@ -363,9 +363,14 @@ def assert_sound(log: Log, entries: int = LAST) -> None:
 
 
 def remembered_at(home: Path) -> str:
-    """When the one remembered head under ACCORD_HOME/trust was verified."""
-    (path,) = (home / "trust").glob(f"*/{SLUG}.json")
-    return str(json.loads(path.read_text(encoding="utf-8"))["at"])
+    """When the one verified head of the project under ACCORD_HOME/verified was verified."""
+    found = []
+    for path in (home / "verified").glob("*.sqlite3"):
+        with sqlite3.connect(path) as db:
+            found += db.execute(
+                "SELECT verified_at FROM projects WHERE slug = ?", (SLUG,)
+            ).fetchall()
+    return str(max(at for (at,) in found))
 
 
 def next_entry(log: Log, **fields: Any) -> dict[str, Any]:

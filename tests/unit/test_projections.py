@@ -681,9 +681,7 @@ def _reads_after_tampering(tmp_path: Path, signers: dict[str, Signer], *, rehash
 def test_a_hand_edited_entry_fails_every_read_at_its_own_seq(
     tmp_path: Path, signers: dict[str, Signer]
 ) -> None:
-    replay_error, trail_error, full_error = _reads_after_tampering(
-        tmp_path, signers, rehash=False
-    )
+    replay_error, trail_error, full_error = _reads_after_tampering(tmp_path, signers, rehash=False)
     altered = "seq 4 of 'tamper' in the store differs from the one this home verified "
     assert (trail_error.message, trail_error.seq) == (altered + "(altered below the head)", 4)
     assert (replay_error.message, replay_error.seq) == (altered + "(altered below the head)", 4)
@@ -694,9 +692,7 @@ def test_a_hand_edited_entry_fails_every_read_at_its_own_seq(
 def test_a_hand_edited_entry_with_a_recomputed_hash_fails_its_signature(
     tmp_path: Path, signers: dict[str, Signer]
 ) -> None:
-    _replay_error, trail_error, full_error = _reads_after_tampering(
-        tmp_path, signers, rehash=True
-    )
+    _replay_error, trail_error, full_error = _reads_after_tampering(tmp_path, signers, rehash=True)
     assert trail_error.seq == 4
     expected = (f"signature does not verify with key {signers['acme'].fingerprint}", 4)
     assert (full_error.message, full_error.seq) == expected
