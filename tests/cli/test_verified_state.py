@@ -1,0 +1,179 @@
+"""The verified state: every command checks the store against what this home verified.
+
+Each test edits the store by hand after an ordinary read, and asserts the exact verdict of
+the next ordinary command (a read and a write) and of ``accord verify``.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+
+from cli_helpers import Accord
+from conftest import SLUG as S
+
+from ledger.project import project_id
+
+WHERE = "WHERE originator_id = ? AND originator_version = ?"
+
+
+def rows(ledger: Path) -> int:
+    with closing(sqlite3.connect(ledger)) as conn:
+        return int(conn.execute("SELECT COUNT(*) FROM stored_events").fetchone()[0])
+
+
+def delete_row(ledger: Path, version: int) -> None:
+    with closing(sqlite3.connect(ledger)) as conn, conn:
+        conn.execute(f"DELETE FROM stored_events {WHERE}", (project_id(S).hex, version))
+
+
+def edit_state(ledger: Path, version: int, change: dict[str, object]) -> None:
+    with closing(sqlite3.connect(ledger)) as conn, conn:
+        (state,) = conn.execute(
+            f"SELECT state FROM stored_events {WHERE}", (project_id(S).hex, version)
+        ).fetchone()
+        data = json.loads(state)
+        data.update(change)
+        conn.execute(
+            f"UPDATE stored_events SET state = ? {WHERE}",
+            (json.dumps(data).encode(), project_id(S).hex, version),
+        )
+
+
+def set_topic(ledger: Path, version: int, topic: str) -> None:
+    with closing(sqlite3.connect(ledger)) as conn, conn:
+        conn.execute(
+            f"UPDATE stored_events SET topic = ? {WHERE}", (topic, project_id(S).hex, version)
+        )
+
+
+def test_a_truncation_after_a_read_fails_the_next_read_and_write(
+    initialised: Accord, with_pledge: str
+) -> None:
+    a = initialised
+    a.ok("obligations", S)  # seq 4 verified
+    delete_row(a.ledger_file, 4)
+    for args in (("obligations", S), ("pledge", "list", S)):
+        result = a(*args)
+        assert result.exit_code == 5, result.output
+        first = result.output.splitlines()[0]
+        assert first.startswith(
+            f"Error: the history of '{S}' is shorter than this home verified: 3 entries now, "
+            "4 verified on "
+        )
+        assert first.endswith(" (truncated) (seq 4)")
+    before = rows(a.ledger_file)
+    write = a("pledge", "add", S, "More", "--weight", "1", "--unit", "hours",
+              "--due", "2026-12-30", "--as", "acme")  # fmt: skip
+    assert write.exit_code == 5
+    assert rows(a.ledger_file) == before
+
+
+def test_a_history_replaced_after_a_read_is_a_rewrite_for_every_command(
+    initialised: Accord, project: str, tmp_path: Path
+) -> None:
+    a = initialised
+    a.ok("contributions", S)
+    other = tmp_path / "other.db"
+    a.ok("init", "--ledger", str(other))
+    a.ok("project", "propose", S, "--title", "Forged", "--member", "burgerco",
+         "--as", "acme", "--ledger", str(other))  # fmt: skip
+    a.ok("project", "join", S, "--as", "burgerco", "--ledger", str(other))
+    a.ok("pledge", "add", S, "X", "--weight", "1", "--unit", "hours", "--due", "2026-12-30",
+         "--as", "acme", "--ledger", str(other))  # fmt: skip
+    other.replace(a.ledger_file)  # same length (3 entries), every signature valid
+    result = a("obligations", S)
+    assert result.exit_code == 5
+    assert "Error: seq 1 of 'spring-campaign' differs from the one this home verified" in (
+        result.output
+    )
+    assert "accord state forget spring-campaign" in result.output
+
+
+def test_forgetting_the_verified_state_starts_again_from_the_store(
+    initialised: Accord, project: str, tmp_path: Path
+) -> None:
+    a = initialised
+    a.ok("obligations", S)
+    shown = a.json("state", "show")
+    assert [(r["project"], r["seq"]) for r in shown] == [(S, 3)]
+    delete_row(a.ledger_file, 3)
+    assert a("obligations", S).exit_code == 5
+    assert a.ok("state", "forget", S).output.startswith(f"forgot '{S}' (1 verified head) of ")
+    assert a.json("state", "show") == []
+    # starting again: the (shorter) history is verified from scratch and becomes the state
+    assert a("obligations", S).exit_code == 0
+    assert [r["seq"] for r in a.json("state", "show")] == [2]
+
+
+def test_a_damaged_state_file_is_rebuilt_by_a_full_verification_with_a_warning(
+    initialised: Accord, project: str, home: Path
+) -> None:
+    a = initialised
+    a.ok("obligations", S)
+    (path,) = (home / "verified").glob("*.sqlite3")
+    path.write_bytes(b"this is not a database" * 100)
+    for suffix in ("-wal", "-shm"):
+        Path(str(path) + suffix).unlink(missing_ok=True)
+    result = a("obligations", S)
+    assert result.exit_code == 0
+    assert "Warning: the verified state file" in result.output
+    assert "rebuilding it by a full verification" in result.output
+    assert [r["seq"] for r in a.json("state", "show")] == [3]
+
+
+def test_a_damaged_state_file_never_hides_a_rewrite_from_a_full_verification(
+    initialised: Accord, project: str, home: Path
+) -> None:
+    a = initialised
+    a.ok("obligations", S)
+    edit_state(a.ledger_file, 2, {"sig": "A" * 86 + "=="})
+    (path,) = (home / "verified").glob("*.sqlite3")
+    path.write_bytes(b"garbage")
+    result = a("obligations", S)
+    assert result.exit_code == 5  # the rebuild verifies from entry 1 and finds the edit
+
+
+def test_a_row_naming_an_unknown_topic_is_a_verification_failure_and_no_import(
+    initialised: Accord, project: str, home: Path
+) -> None:
+    a = initialised
+    set_topic(a.ledger_file, 3, "antigravity:fly")
+    result = a("verify", S, "--format", "json")
+    assert result.exit_code == 5
+    (report,) = json.loads(result.output)["projects"]
+    assert report["problems"][0] == {
+        "seq": 3,
+        "kind": "store",
+        "cause": "stored record names unknown topic 'antigravity:fly'",
+    }
+    (home / "verified").mkdir(exist_ok=True)
+    for path in (home / "verified").glob("*"):
+        path.unlink()
+    read = a("obligations", S)
+    assert read.exit_code == 5
+    assert "unknown topic" in read.output
+
+
+def test_editing_the_slug_stored_beside_the_first_event_hides_nothing(
+    initialised: Accord, project: str
+) -> None:
+    a = initialised
+    edit_state(a.ledger_file, 1, {"slug": "something-else", "party": "mallory"})
+    listed = a.json("project", "list")
+    assert [p["project"] for p in listed] == [S]
+    assert a.ok("verify", "--all").output.startswith(f"{S}: sound, 3 entries")
+
+
+def test_an_entry_appended_by_another_writer_is_verified_before_it_is_shown(
+    initialised: Accord, project: str
+) -> None:
+    a = initialised
+    a.ok("obligations", S)  # verified up to seq 3
+    a.ok("pledge", "add", S, "Posters", "--weight", "3", "--unit", "hours",
+         "--due", "2026-12-30", "--as", "acme")  # fmt: skip
+    edit_state(a.ledger_file, 4, {"sig": "A" * 86 + "=="})
+    # seq 4 was verified at the write; an edit of the head row is a rewrite
+    assert a("obligations", S).exit_code == 5
