@@ -53,22 +53,36 @@ def test_a_truncation_after_a_read_fails_the_next_read_and_write(
     initialised: Accord, with_pledge: str
 ) -> None:
     a = initialised
-    a.ok("obligations", S)  # seq 4 verified
-    delete_row(a.ledger_file, 4)
+    a.ok("obligations", S)  # seq 5 verified
+    delete_row(a.ledger_file, 5)
     for args in (("obligations", S), ("pledge", "list", S)):
         result = a(*args)
         assert result.exit_code == 5, result.output
         first = result.output.splitlines()[0]
         assert first.startswith(
-            f"Error: the history of '{S}' is shorter than this home verified: 3 entries now, "
-            "4 verified on "
+            f"Error: the history of '{S}' is shorter than this home verified: 4 entries now, "
+            "5 verified on "
         )
-        assert first.endswith(" (truncated) (seq 4)")
+        assert first.endswith(" (truncated) (seq 5)")
     before = rows(a.ledger_file)
     write = a("pledge", "add", S, "More", "--weight", "1", "--unit", "hours",
               "--due", "2026-12-30", "--as", "acme")  # fmt: skip
     assert write.exit_code == 5
     assert rows(a.ledger_file) == before
+
+
+def test_a_row_deleted_below_the_head_fails_the_next_command(
+    initialised: Accord, with_pledge: str
+) -> None:
+    a = initialised
+    a.ok("obligations", S)
+    delete_row(a.ledger_file, 4)
+    result = a("contributions", S)
+    assert result.exit_code == 5
+    assert result.output.splitlines()[0] == (
+        f"Error: the store holds 4 entries of '{S}' for 5 positions (entries deleted or "
+        "inserted below the head)"
+    )
 
 
 def test_a_history_replaced_after_a_read_is_a_rewrite_for_every_command(
