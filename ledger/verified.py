@@ -32,7 +32,7 @@ from ledger.errors import LedgerError, StorageUnavailableError
 from ledger.keys import accord_home
 
 SCHEMA_VERSION = 1
-AUTOLOAD_AFTER = 64  # point misses after which a lazy map loads everything at once
+AUTOLOAD_AFTER = 4096  # point misses after which a lazy map loads everything at once
 V = TypeVar("V")
 
 
@@ -67,8 +67,9 @@ class LogEntry:
 class LazyMap(MutableMapping[int, V], Generic[V]):
     """A seq-keyed map loaded from the state file on first use, written back on save.
 
-    Items the rules change are objects inside the map (changed in place), so every item
-    loaded is written back; reads that load everything happen after the state is saved.
+    The rules reach every item they change by its key (``map[seq]`` or ``map.get(seq)``)
+    and change it in place, so the items reached by key, and those set, are written back
+    on save; items only iterated over (by the read views) are not.
     """
 
     def __init__(
@@ -82,6 +83,7 @@ class LazyMap(MutableMapping[int, V], Generic[V]):
         self._absent: set[int] = set()
         self._complete = False
         self._misses = 0
+        self._touched: set[int] = set()
 
     def _load_everything(self) -> None:
         if self._complete:
@@ -93,23 +95,27 @@ class LazyMap(MutableMapping[int, V], Generic[V]):
 
     def __getitem__(self, key: int) -> V:
         if key in self._cache:
+            self._touched.add(key)
             return self._cache[key]
         if self._complete or key in self._absent or not isinstance(key, int):
             raise KeyError(key)
         self._misses += 1
         if self._misses > AUTOLOAD_AFTER:
             self._load_everything()
+            self._touched.add(key)
             return self._cache[key]
         value = self._one(key)
         if value is None:
             self._absent.add(key)
             raise KeyError(key)
         self._cache[key] = value
+        self._touched.add(key)
         return value
 
     def __setitem__(self, key: int, value: V) -> None:
         self._cache[key] = value
         self._absent.discard(key)
+        self._touched.add(key)
 
     def __delitem__(self, key: int) -> None:
         raise TypeError("the rules never forget an item")
@@ -122,9 +128,9 @@ class LazyMap(MutableMapping[int, V], Generic[V]):
         self._load_everything()
         return len(self._cache)
 
-    def loaded(self) -> dict[int, V]:
-        """The items in memory (to write back)."""
-        return self._cache
+    def touched(self) -> dict[int, V]:
+        """The items reached by key or set (to write back)."""
+        return {key: self._cache[key] for key in self._touched if key in self._cache}
 
 
 # --- (de)serialisation ------------------------------------------------------------------------
@@ -609,7 +615,7 @@ class VerifiedStore:
                     ("statement", state.statements),
                 ):
                     encode = ITEM_KINDS[kind][0]
-                    values = items.loaded() if isinstance(items, LazyMap) else items
+                    values = items.touched() if isinstance(items, LazyMap) else items
                     db.executemany(
                         "INSERT OR REPLACE INTO items VALUES (?, ?, ?, ?)",
                         (

@@ -1,0 +1,122 @@
+"""Properties of the verified state under random valid histories (see the projection ones).
+
+* the state a fresh process loads from the home, after any number of incremental catch-ups,
+  equals a full replay of the log from entry 1;
+* a truncation or a change of the verified head made in the store after a read fails the
+  next read and the next write, and the write changes nothing;
+* a damaged state file is rebuilt by a full verification, never trusted.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import tempfile
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_projection_properties import SIGNERS, SLUG, Clock, histories, perform
+
+from ledger import rules, storage
+from ledger.application import Ledger
+from ledger.errors import VerificationError
+from ledger.project import project_id
+
+
+def open_at(directory: Path) -> Ledger:
+    path = directory / "accord.db"
+    return Ledger(
+        storage.settings(str(path)),
+        clock=Clock(),
+        source=str(path),
+        home=directory / "home",
+    )
+
+
+def begin(directory: Path, approval: str) -> Ledger:
+    ledger = open_at(directory)
+    ledger.propose_project(
+        SLUG, title="Props", purpose="", members={"burgerco": None, "veggie": None},
+        approval=approval, close="all", signer=SIGNERS["acme"],
+    )  # fmt: skip
+    ledger.join_project(SLUG, signer=SIGNERS["burgerco"])
+    ledger.join_project(SLUG, signer=SIGNERS["veggie"])
+    return ledger
+
+
+def full_replay(ledger: Ledger) -> rules.ProjectState:
+    return rules.replay(SLUG, (s.entry for s in ledger.read_entries(SLUG)))
+
+
+@settings(max_examples=25, deadline=None)
+@given(histories)
+def test_the_state_a_fresh_process_loads_equals_a_full_replay(history) -> None:
+    approval, steps = history
+    with tempfile.TemporaryDirectory() as tmp:
+        directory = Path(tmp)
+        writer = begin(directory, approval)
+        try:
+            for action in steps:
+                perform(writer, action)
+                fresh = open_at(directory)
+                try:
+                    loaded = fresh.get_state(SLUG)  # lazily, from the home's state file
+                    assert loaded == full_replay(fresh)
+                finally:
+                    fresh.close()
+        finally:
+            writer.close()
+
+
+def delete_from(path: Path, first: int) -> None:
+    with closing(sqlite3.connect(path)) as db, db:
+        db.execute(
+            "DELETE FROM stored_events WHERE originator_id = ? AND originator_version >= ?",
+            (project_id(SLUG).hex, first),
+        )
+
+
+@settings(max_examples=15, deadline=None)
+@given(histories, st.integers(min_value=1, max_value=30))
+def test_a_truncation_after_a_read_fails_the_next_read_and_write(history, cut) -> None:
+    approval, steps = history
+    with tempfile.TemporaryDirectory() as tmp:
+        directory = Path(tmp)
+        ledger = begin(directory, approval)
+        try:
+            for action in steps:
+                perform(ledger, action)
+            head = ledger.get_state(SLUG).seq
+            first = max(2, head - cut + 1)  # keep the proposal: the project still exists
+            delete_from(directory / "accord.db", first)
+            with pytest.raises(VerificationError) as info:
+                ledger.get_state(SLUG)
+            assert info.value.seq == first
+            with pytest.raises(VerificationError):
+                ledger.propose_statement(SLUG, title="T", text="x", signer=SIGNERS["acme"])
+            assert ledger.count_rows(SLUG) == first - 1
+        finally:
+            ledger.close()
+
+
+@settings(max_examples=15, deadline=None)
+@given(histories, st.binary(min_size=0, max_size=64))
+def test_a_damaged_state_file_is_rebuilt_and_equals_a_full_replay(history, garbage) -> None:
+    approval, steps = history
+    with tempfile.TemporaryDirectory() as tmp:
+        directory = Path(tmp)
+        ledger = begin(directory, approval)
+        try:
+            for action in steps:
+                perform(ledger, action)
+        finally:
+            ledger.close()
+        for path in (directory / "home" / "verified").glob("*"):
+            path.write_bytes(garbage)
+        fresh = open_at(directory)
+        try:
+            assert fresh.get_state(SLUG) == full_replay(fresh)
+        finally:
+            fresh.close()
