@@ -167,11 +167,12 @@ class RowReader:
         if index is not None:  # the in-memory store of the tests
             return sorted(UUID(key) for key, rows in index.items() if rows)
         table = self._table()
+        first = f"SELECT originator_id FROM {table}"  # noqa: S608 - the library's own table
         statement = (
-            "WITH RECURSIVE ids(id) AS ("  # noqa: S608 - the table name is the library's own
-            f"SELECT MIN(originator_id) FROM {table} "
+            "WITH RECURSIVE ids(id) AS ("
+            f"SELECT ({first} ORDER BY originator_id LIMIT 1) "
             "UNION ALL "
-            f"SELECT (SELECT MIN(originator_id) FROM {table} WHERE originator_id > ids.id) "
+            f"SELECT ({first} WHERE originator_id > ids.id ORDER BY originator_id LIMIT 1) "
             "FROM ids WHERE ids.id IS NOT NULL) "
             "SELECT id FROM ids WHERE id IS NOT NULL"
         )
