@@ -144,9 +144,10 @@ def verify_command(
 ) -> None:
     """Replay and check a log: canonical text, chain, signatures, keys, rules, history.
 
-    Exits 0 only when everything verified; 5 when anything did not, listing each problem
-    with its seq. Remembers each verified head under ACCORD_HOME, so a later truncation or
-    rewrite of what was seen fails even if every signature in it is valid.
+    The full audit from entry 1. Exits 0 only when everything verified; 5 when anything did
+    not, listing each problem with its seq. Compares the result with what this home verified
+    before (see `accord state show`), so a truncation or rewrite of what was seen fails even
+    if every signature in it is valid; a sound result becomes the verified state.
 
     \b
         accord verify spring-campaign
@@ -183,6 +184,19 @@ def verify_command(
         try:
             for name in slugs:
                 log: list[LogEntry] = []
+                known = store.head(name)
+                if known is not None and ledger.count_rows(name) == 0:
+                    gone = VerifyReport(project=name)
+                    gone.add(
+                        Problem(
+                            seq=1,
+                            kind="history",
+                            cause=f"the store holds no entries now, {known.seq} verified on "
+                            f"{known.verified_at} (history deleted)",
+                        )
+                    )
+                    reports.append(gone)
+                    continue
                 rows = ledger.iter_rows(name)
                 report, state = _check(
                     store, name, rows, ledger.count_rows(name), count, pool=pool, log=log
