@@ -244,6 +244,29 @@ def load(text: str, sig: str, stored_hash: str | None = None) -> SignedEntry:
     return SignedEntry(text=text, sig=sig, hash=digest, data=data)
 
 
+def load_verified(text: str, sig: str, verified_hash: str) -> SignedEntry | None:
+    """Parse a stored row that must be the entry verified earlier with ``verified_hash``.
+
+    The hash covers the exact text and signature bytes, so equality with the hash recorded
+    when the entry was fully verified (:func:`load`, the signature and the rules) proves the
+    row is that entry; only the JSON is parsed again. Returns None when it is not.
+    """
+    if not isinstance(text, str) or not isinstance(sig, str):
+        return None
+    try:
+        raw = base64.b64decode(sig, validate=True)
+        digest = entry_hash(text.encode("utf-8"), raw)
+    except (binascii.Error, ValueError, UnicodeEncodeError):
+        return None
+    if digest != verified_hash:
+        return None
+    try:
+        data = parse_text(text)
+    except VerificationError:  # pragma: no cover - a verified entry always parses
+        return None
+    return SignedEntry(text=text, sig=sig, hash=digest, data=data)
+
+
 def verify(entry: SignedEntry, public_key: Ed25519PublicKey) -> None:
     """Check the entry's signature against ``public_key``.
 

@@ -223,11 +223,8 @@ class VerifiedReads:
         hashes = self.verified.log_hashes(slug, upto=upto)
         rows = self.rows.pages(slug, upto=upto)
         for (seq, digest), row in zip(hashes, rows, strict=False):
-            try:
-                item = entry_mod.load(row.text, row.sig, row.hash) if row.damage is None else None
-            except LedgerError:
-                item = None
-            if item is None or item.hash != digest or row.position != seq:
+            item = entry_mod.load_verified(row.text, row.sig, digest) if not row.damage else None
+            if item is None or row.position != seq:
                 raise VerificationError(
                     f"seq {seq} of {slug!r} in the store differs from the one this home "
                     "verified (altered below the head)",
@@ -245,11 +242,10 @@ class VerifiedReads:
         """
         expected = self.log_entry(slug, seq).hash
         row = self.rows.at(slug, seq)
-        try:
-            item = entry_mod.load(row.text, row.sig) if row and row.damage is None else None
-        except LedgerError:
-            item = None
-        if item is None or item.hash != expected:
+        item = (
+            entry_mod.load_verified(row.text, row.sig, expected) if row and not row.damage else None
+        )
+        if item is None:
             raise VerificationError(
                 f"seq {seq} of {slug!r} in the store differs from the one this home verified "
                 "(altered below the head)",

@@ -169,7 +169,7 @@ class RowReader:
         table = self._table()
         first = f"SELECT originator_id FROM {table}"  # noqa: S608 - the library's own table
         statement = (
-            "WITH RECURSIVE ids(id) AS ("
+            "WITH RECURSIVE ids(id) AS ("  # noqa: S608 - the library's own table name
             f"SELECT ({first} ORDER BY originator_id LIMIT 1) "
             "UNION ALL "
             f"SELECT ({first} WHERE originator_id > ids.id ORDER BY originator_id LIMIT 1) "
