@@ -618,11 +618,9 @@ class Ledger(VerifiedReads, Application[Any]):
 
 
 def _claimed(state: ProjectState, pledge: rules.Pledge) -> Decimal:
-    total = Decimal(0)
-    for seq in pledge.deliverables:
-        item = state.decisions[seq]
-        if isinstance(item, rules.Deliverable) and item.status in (rules.PENDING, rules.ACCEPTED):
-            total += item.quantity
+    """What was delivered on ``pledge`` and not rejected (accepted or awaiting a decision)."""
+    del state
+    total: Decimal = pledge.pending + pledge.approved
     return total
 
 

@@ -66,6 +66,9 @@ class Pledge:
     amendments: list[int] = field(default_factory=list)
     deliverables: list[int] = field(default_factory=list)
     withdrawn_seq: int | None = None
+    pending: Decimal = Decimal(0)
+    approved: Decimal = Decimal(0)
+    accepted: list[tuple[int, Decimal]] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -585,6 +588,7 @@ def _deliverable_submitted(state: ProjectState, item: SignedEntry) -> Callable[[
             evidence=tuple((e["name"], e["sha256"], e["size"]) for e in body["evidence"]),
         )
         pledge.deliverables.append(item.seq)
+        pledge.pending += Decimal(body["quantity"])
 
     return commit
 
@@ -633,6 +637,10 @@ def _approval_given(state: ProjectState, item: SignedEntry) -> Callable[[], None
             decision.status, decision.decided_seq = ACCEPTED, item.seq
             if isinstance(decision, Amendment):
                 _apply_amendment(pledge, decision)
+            elif isinstance(decision, Deliverable):
+                pledge.pending -= decision.quantity
+                pledge.approved += decision.quantity
+                pledge.accepted.append((item.seq, decision.quantity))
 
     return commit
 
@@ -650,6 +658,8 @@ def _approval_refused(state: ProjectState, item: SignedEntry) -> Callable[[], No
     decision, pledge = _decision_for(state, item)
 
     def commit() -> None:
+        if isinstance(decision, Deliverable):
+            pledge.pending -= decision.quantity
         decision.status, decision.decided_seq = REJECTED, item.seq
         decision.refusal = (item.by, item.seq, item.body["reason"])
         if pledge.pending_amendment == decision.seq:

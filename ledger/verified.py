@@ -176,6 +176,9 @@ def pledge_out(p: rules.Pledge) -> dict[str, Any]:
         "amendments": list(p.amendments),
         "deliverables": list(p.deliverables),
         "withdrawn_seq": p.withdrawn_seq,
+        "pending": str(p.pending),
+        "approved": str(p.approved),
+        "accepted": [[seq, str(q)] for seq, q in p.accepted],
     }
 
 
@@ -195,6 +198,9 @@ def pledge_in(d: dict[str, Any]) -> rules.Pledge:
         amendments=[_i(x) for x in _list(d["amendments"])],
         deliverables=[_i(x) for x in _list(d["deliverables"])],
         withdrawn_seq=_opt_i(d["withdrawn_seq"]),
+        pending=Decimal(_s(d["pending"])),
+        approved=Decimal(_s(d["approved"])),
+        accepted=[(_i(seq), Decimal(_s(q))) for seq, q in _list(d["accepted"])],
     )
 
 

@@ -30,7 +30,6 @@ from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
-from ledger import rules
 from ledger.format import decimal_text
 from projections.obligations import fulfilled_on
 
@@ -113,14 +112,8 @@ def contributions(
         on_time_count.setdefault(key, 0)
         if pledge.status != "withdrawn":
             pledged[key] += pledge.weight
-        for seq in pledge.deliverables:
-            item = state.decisions[seq]
-            if not isinstance(item, rules.Deliverable):
-                continue
-            if item.status in (rules.ACCEPTED, rules.PENDING):
-                delivered[key] += item.quantity
-            if item.status == rules.ACCEPTED:
-                approved[key] += item.quantity
+        delivered[key] += pledge.approved + pledge.pending
+        approved[key] += pledge.approved
         if pledge.status == "withdrawn":
             continue
         done = fulfilled_on(replay, pledge)

@@ -71,23 +71,17 @@ def _deliverables(replay: Replay, pledge: Pledge) -> list[rules.Deliverable]:
 
 def fulfilled_on(replay: Replay, pledge: Pledge) -> date | None:
     """The claimed day on which approved deliveries first reached the pledge's weight."""
-    accepted = sorted(
-        (d for d in _deliverables(replay, pledge) if d.status == rules.ACCEPTED),
-        key=lambda d: d.decided_seq or 0,
-    )
     total = Decimal(0)
-    for item in accepted:
-        total += item.quantity
-        if total >= pledge.weight and item.decided_seq is not None:
-            return replay.at(item.decided_seq).date()
+    for decided_seq, quantity in pledge.accepted:  # in the order they were accepted
+        total += quantity
+        if total >= pledge.weight:
+            return replay.at(decided_seq).date()
     return None
 
 
 def obligation(replay: Replay, pledge: Pledge, today: date) -> Obligation:
     """Compute the obligation row of one pledge as of ``today``."""
-    items = _deliverables(replay, pledge)
-    approved = sum((d.quantity for d in items if d.status == rules.ACCEPTED), Decimal(0))
-    pending = sum((d.quantity for d in items if d.status == rules.PENDING), Decimal(0))
+    approved, pending = pledge.approved, pledge.pending
     due = date.fromisoformat(pledge.due)
     done_on = fulfilled_on(replay, pledge)
     days_late = 0
