@@ -179,7 +179,7 @@ def parse_text(text: str) -> dict[str, Any]:
     if len(text) > MAX_ENTRY_TEXT:
         raise VerificationError(f"stored entry is longer than {MAX_ENTRY_TEXT} characters")
     try:
-        data = json.loads(text, parse_float=_refuse_float, parse_constant=_refuse_constant)
+        data = _DECODER.decode(text)
     except (ValueError, _FloatError) as exc:
         raise VerificationError(f"entry is not valid v1 JSON: {exc}") from None
     except RecursionError:
@@ -344,6 +344,9 @@ def _reject_floats(value: Any) -> None:
     elif isinstance(value, list | tuple):
         for item in value:
             _reject_floats(item)
+
+
+_DECODER = json.JSONDecoder(parse_float=_refuse_float, parse_constant=_refuse_constant)
 
 
 def _seq_or_none(data: Any) -> int | None:

@@ -84,15 +84,21 @@ def decode(mapper: Mapper[UUID], stored: StoredEvent) -> Row:
     """Decode one stored record into a row; a damaged one becomes a row that says why.
 
     Only the signed fields are read (entry text, signature, hash) and the receive time.
+    Records in the library's plain JSON form (no compression or cipher: accord configures
+    none) are read directly; anything else goes through the (topic-checked) mapper.
     """
     position = stored.originator_version if isinstance(stored.originator_version, int) else None
     try:
         if stored.topic not in ENTRY_TOPICS:
             what = "a snapshot" if stored.topic == Project.Snapshot.TOPIC else "unknown"
             raise UnknownTopicError(f"stored record names {what} topic {stored.topic[:80]!r}")
-        event = mapper.to_domain_event(stored)
-        text, sig, digest = event.entry, event.sig, event.hash  # type: ignore[attr-defined]
-        received = getattr(event, "timestamp", None)
+        fast = _plain(stored.state)
+        if fast is not None:
+            text, sig, digest, received = fast
+        else:
+            event = mapper.to_domain_event(stored)
+            text, sig, digest = event.entry, event.sig, event.hash  # type: ignore[attr-defined]
+            received = getattr(event, "timestamp", None)
         if not all(isinstance(v, str) for v in (text, sig, digest)):
             raise TypeError("stored fields are not strings")
         if not isinstance(received, datetime):
@@ -103,6 +109,20 @@ def decode(mapper: Mapper[UUID], stored: StoredEvent) -> Row:
         cause = f"stored record cannot be decoded ({type(exc).__name__})"
         return Row(position=position, text=UNREADABLE, sig="", hash="", damage=cause)
     return Row(position=position, text=text, sig=sig, hash=digest, received_at=received)
+
+
+def _plain(state: bytes) -> tuple[Any, Any, Any, datetime] | None:
+    """The fields of a record stored as the library's plain JSON, or None for another form."""
+    if not state.startswith(b"{"):
+        return None
+    data = json.loads(state)
+    stamp = data.get("timestamp") if isinstance(data, dict) else None
+    if not (isinstance(stamp, dict) and stamp.get("_type_") == "datetime_iso"):
+        return None
+    when = stamp.get("_data_")
+    if not isinstance(when, str):
+        return None
+    return data.get("entry"), data.get("sig"), data.get("hash"), datetime.fromisoformat(when)
 
 
 class RowReader:
