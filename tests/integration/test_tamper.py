@@ -671,3 +671,154 @@ def test_verify_all_gives_the_same_verdict_as_verify_of_the_project(log: Log, si
     result = run(*all_args)
     assert result.exit_code == 5
     assert json_verdict(result) == expected
+
+
+# --- after an ordinary read: the next ordinary command and verify (the verified state) -------
+
+DATABASES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(params=DATABASES)
+def db_log(request: pytest.FixtureRequest, home: Path, tmp_path: Path, signers) -> Log:
+    """The eight-entry project in a database, after one ordinary read from this home."""
+    if request.param == "sqlite":
+        stored: Log = SqliteLog(build_sqlite(tmp_path / "accord.db", signers))
+    else:
+        url = request.getfixturevalue("postgres_url")
+        app = Ledger(storage.settings(url), clock=Clock())
+        try:
+            build_project(app, signers)
+        finally:
+            app.close()
+        stored = PostgresLog(url, urlparse(url)._replace(query="").geturl())
+    read = run(*ledger_args(stored), "obligations", SLUG)
+    assert read.exit_code == 0, read.output
+    return stored
+
+
+def ledger_args(log: Log) -> list[str]:
+    return log.verify_args()[:2]
+
+
+def ordinary(log: Log, *args: str) -> Result:
+    return run(*ledger_args(log), *args)
+
+
+def set_topic(log: Log, position: int, topic: str) -> None:
+    table = "stored_events" if isinstance(log, SqliteLog) else "TABLE"
+    mark = "?" if isinstance(log, SqliteLog) else "%s"
+    log._execute(  # type: ignore[attr-defined]
+        f"UPDATE {table} SET topic = {mark} WHERE originator_version = {mark}", (topic, position)
+    )
+
+
+def assert_refused(result: Result, first_line: str) -> None:
+    assert result.exit_code == 5, result.output
+    assert result.stderr.splitlines()[0] == first_line
+
+
+def test_a_topic_naming_an_installed_module_is_reported_and_never_imported(
+    db_log: Log, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    marker = tmp_path / "imported"
+    package = tmp_path / "pkg"
+    package.mkdir()
+    (package / "accord_tamper_probe.py").write_text(
+        f"open({str(marker)!r}, 'w').close()\nclass Thing:\n    pass\n", encoding="utf-8"
+    )
+    monkeypatch.syspath_prepend(str(package))
+    set_topic(db_log, 5, "accord_tamper_probe:Thing")
+    assert_verdict(
+        db_log,
+        [
+            (5, "store", "stored record names unknown topic 'accord_tamper_probe:Thing'"),
+            (6, "rule", "seq 5 is a damaged entry; only deliverables and amendments are approved"),
+        ],
+    )
+    # the head this home verified is intact: reads of the verified state go on ...
+    assert ordinary(db_log, "obligations", SLUG).exit_code == 0
+    # ... and every read that would show seq 5 refuses it
+    assert_refused(
+        ordinary(db_log, "trail", SLUG),
+        f"Error: seq 5 of '{SLUG}' in the store differs from the one this home verified "
+        "(altered below the head)",
+    )
+    assert not marker.exists()
+    import sys
+
+    assert "accord_tamper_probe" not in sys.modules
+
+
+def test_stored_metadata_beside_the_entries_decides_nothing(db_log: Log) -> None:
+    first = db_log.record(1)
+    db_log.put(1, {**first, "slug": "another-project", "party": "mallory"})
+    later = db_log.record(6)
+    db_log.put(6, {**later, "party": "mallory"})
+    assert_sound(db_log)
+    listed = ordinary(db_log, "project", "list", "--format", "json")
+    assert [p["project"] for p in json.loads(listed.stdout)] == [SLUG]
+    assert ordinary(db_log, "trail", SLUG, "--format", "json").exit_code == 0
+
+
+def test_a_non_canonical_encoding_of_the_head_fails_verify_and_the_next_command(
+    db_log: Log,
+) -> None:
+    record = db_log.record(LAST)
+    loose = json.dumps(json.loads(record["entry"]), sort_keys=True)  # spaces after separators
+    db_log.put(LAST, {**record, "entry": loose})
+    result = db_log.verify("--format", "json", "--workers", "1")
+    assert result.exit_code == 5
+    assert (LAST, "canonical", "stored entry text is not in RFC 8785 canonical form") in (
+        json_verdict(result)
+    )
+    assert_refused(
+        ordinary(db_log, "obligations", SLUG),
+        f"Error: seq {LAST} of '{SLUG}' differs from the one this home verified on "
+        + remembered(db_log)
+        + " (history rewritten or forked)",
+    )
+
+
+def test_a_truncation_after_a_read_fails_the_next_read_and_write(db_log: Log) -> None:
+    when = remembered(db_log)
+    db_log.delete(LAST)
+    shorter = (
+        f"Error: the history of '{SLUG}' is shorter than this home verified: 7 entries now, "
+        f"8 verified on {when} (truncated) (seq 8)"
+    )
+    assert_refused(ordinary(db_log, "obligations", SLUG), shorter)
+    write = ordinary(
+        db_log, "statement", "propose", SLUG, "--title", "T", "--text", "x", "--as", "acme"
+    )
+    assert_refused(write, shorter)
+    assert sorted(db_log.records()) == list(range(1, LAST))
+    assert_verdict(
+        db_log,
+        [
+            (
+                8,
+                "history",
+                f"history is shorter than before: 7 entries now, 8 verified on {when} (truncated)",
+            )
+        ],
+    )
+
+
+def test_a_history_re_signed_after_a_read_fails_the_next_command(
+    db_log: Log, tmp_path: Path, signers
+) -> None:
+    when = remembered(db_log)
+    _, records = other_history(tmp_path, signers)
+    db_log.replace_all(records)
+    rewritten = (
+        f"Error: seq 1 of '{SLUG}' differs from the one this home verified on {when} "
+        "(history rewritten or forked)"
+    )
+    assert_refused(ordinary(db_log, "contributions", SLUG), rewritten)
+    assert_refused(ordinary(db_log, "pledge", "list", SLUG), rewritten)
+
+
+def remembered(log: Log) -> str:
+    state = ordinary(log, "state", "show", "--format", "json")
+    ((row,),) = [[r for r in json.loads(state.stdout) if r["project"] == SLUG]]
+    return str(row["verified_at"])
