@@ -273,6 +273,10 @@ class VerifiedReads:
         state = self.verified_state(slug)
         return self.verified_entries(slug, upto=state.seq)
 
+    def claimed_times(self, slug: str, *, upto: int) -> dict[int, str]:
+        """The verified claimed time (``at``) of entries 1..``upto``, by seq, in one read."""
+        return self.verified.claimed_times(slug, upto=upto)
+
     def log_entry(self, slug: str, seq: int) -> LogEntry:
         """The verified index entry at ``seq`` (type, claimed time, hash).
 

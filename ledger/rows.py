@@ -92,6 +92,7 @@ def decode(mapper: Mapper[UUID], stored: StoredEvent) -> Row:
         if stored.topic not in ENTRY_TOPICS:
             what = "a snapshot" if stored.topic == Project.Snapshot.TOPIC else "unknown"
             raise UnknownTopicError(f"stored record names {what} topic {stored.topic[:80]!r}")
+        received: Any
         fast = _plain(stored.state)
         if fast is not None:
             text, sig, digest, received = fast

@@ -161,6 +161,12 @@ class Replay:
             text = str(self.entries[seq - 1].entry.data["at"])
         return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
+    def claimed_times(self) -> dict[int, str]:
+        """The claimed time (``at``) of every entry up to the position, by seq (one read)."""
+        if self.ledger is not None:
+            return self.ledger.claimed_times(self.slug, upto=self.position)
+        return {s.entry.seq: str(s.entry.data["at"]) for s in self.entries[: self.position]}
+
     def entry(self, seq: int) -> SignedEntry:
         """The verified entry ``seq``."""
         if self.ledger is not None:

@@ -67,10 +67,6 @@ def report_data(replay: Replay, *, threshold: Fraction = DEFAULT_THRESHOLD) -> d
     }
 
 
-def _at_text(replay: Replay, seq: int) -> str:
-    return replay.at(seq).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def _parties(replay: Replay) -> list[dict[str, Any]]:
     state = replay.state
     return [
@@ -87,11 +83,11 @@ def _parties(replay: Replay) -> list[dict[str, Any]]:
     ]
 
 
-def _decision(replay: Replay, item: rules.Decision) -> dict[str, Any]:
+def _decision(times: dict[int, str], item: rules.Decision) -> dict[str, Any]:
     refusal = item.refusal
     return {
         "seq": item.seq,
-        "at": _at_text(replay, item.seq),
+        "at": times[item.seq],
         "status": item.status,
         "approved_by": [{"party": p, "seq": s} for p, s in sorted(item.approvals.items())],
         "refused_by": {"party": refusal[0], "seq": refusal[1], "reason": refusal[2]}
@@ -103,6 +99,7 @@ def _decision(replay: Replay, item: rules.Decision) -> dict[str, Any]:
 
 def _pledges(replay: Replay, today: date) -> list[dict[str, Any]]:
     state = replay.state
+    times = replay.claimed_times()
     result = []
     for pledge in state.pledges.values():
         row = obligation(replay, pledge, today).as_row()
@@ -114,7 +111,7 @@ def _pledges(replay: Replay, today: date) -> list[dict[str, Any]]:
                 continue
             row["deliverables"].append(
                 {
-                    **_decision(replay, item),
+                    **_decision(times, item),
                     "summary": item.summary,
                     "quantity": decimal_text(item.quantity),
                     "evidence": [
@@ -129,7 +126,7 @@ def _pledges(replay: Replay, today: date) -> list[dict[str, Any]]:
                 continue
             row["amendments"].append(
                 {
-                    **_decision(replay, amendment),
+                    **_decision(times, amendment),
                     "changes": dict(sorted(amendment.changes.items())),
                     "reason": amendment.reason,
                 }
