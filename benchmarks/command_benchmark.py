@@ -751,6 +751,37 @@ def verify_all(root: Path, projects: int, entries: int, repeat: int) -> None:
 # --- main -------------------------------------------------------------------------------------
 
 
+def _code_version() -> str:
+    """The commit under test, and whether the work tree differs from it (for the record)."""
+    root = Path(__file__).resolve().parent.parent
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            [
+                "git",
+                "-C",
+                str(root),
+                "status",
+                "--porcelain",
+                "--",
+                "ledger",
+                "commands",
+                "projections",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (no git)"
+    return f"{head}{' + uncommitted changes' if dirty else ''}"
+
+
 def _load() -> str:
     return " ".join(f"{v:.2f}" for v in os.getloadavg())
 
@@ -777,6 +808,7 @@ def main() -> int:
     reserve = args.repeat + 1
     workers = default_workers()
     print(f"load average at start: {_load()} (other processes on this machine skew timings)")
+    print(f"code under test: {_code_version()}")
     print(
         f"cores: {workers}; sizes: {', '.join(f'{s:,}' for s in sizes)}; stores: "
         f"{', '.join(stores)}; repeat: {args.repeat}; accord: {sys.executable} -c WRAPPER"
@@ -815,6 +847,7 @@ def main() -> int:
         verify_all(root, args.projects, args.project_entries, args.repeat)
     print()
     print(f"load average at the end: {_load()}")
+    print(f"code under test at the end: {_code_version()}")
     if PROBLEMS:
         print("problems:")
         for problem in PROBLEMS:
