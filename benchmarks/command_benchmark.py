@@ -751,33 +751,20 @@ def verify_all(root: Path, projects: int, entries: int, repeat: int) -> None:
 # --- main -------------------------------------------------------------------------------------
 
 
+def _git(*args: str) -> str:
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise OSError(done.stderr)
+    return done.stdout.strip()
+
+
 def _code_version() -> str:
     """The commit under test, and whether the work tree differs from it (for the record)."""
-    root = Path(__file__).resolve().parent.parent
     try:
-        head = subprocess.run(
-            ["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            [
-                "git",
-                "-C",
-                str(root),
-                "status",
-                "--porcelain",
-                "--",
-                "ledger",
-                "commands",
-                "projections",
-            ],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
+        head = _git("rev-parse", "--short", "HEAD")
+        dirty = _git("status", "--porcelain", "--", "ledger", "commands", "projections")
+    except OSError:
         return "unknown (no git)"
     return f"{head}{' + uncommitted changes' if dirty else ''}"
 

@@ -160,7 +160,7 @@ class VerifiedReads:
     def _rebuild(self, slug: str, last: Row) -> rules.ProjectState:
         """A full verification from entry 1; the result becomes the verified state."""
         log: list[LogEntry] = []
-        legacy = trust.recall(self.verified.source, slug)
+        legacy = trust.recall(self.verified.source, slug) if self.verified.path else None
         positions = [legacy.seq] if legacy is not None and legacy.seq > 0 else []
         state = rules.new_state(slug)
         report = verify_stream(
