@@ -3,14 +3,14 @@ PY ?= .venv/bin/python
 .PHONY: lint fmt test test-postgres cog docs
 
 lint:
-	$(PY) -m ruff format --check ledger commands projections tests benchmarks
-	$(PY) -m ruff check ledger commands projections tests benchmarks
+	$(PY) -m ruff format --check ledger commands projections relay tests benchmarks
+	$(PY) -m ruff check ledger commands projections relay tests benchmarks
 	$(PY) -m mypy
 	$(PY) -m cogapp --check docs/cli.md
 
 fmt:
-	$(PY) -m ruff format ledger commands projections tests benchmarks
-	$(PY) -m ruff check --fix ledger commands projections
+	$(PY) -m ruff format ledger commands projections relay tests benchmarks
+	$(PY) -m ruff check --fix ledger commands projections relay
 
 test:
 	$(PY) -m pytest
