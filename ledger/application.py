@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -49,6 +50,17 @@ if TYPE_CHECKING:
 __all__ = ["Evidence", "Ledger", "ProjectSummary", "RawEntry", "Receipt", "StoredEntry"]
 
 MAX_ATTEMPTS = 8
+
+
+@dataclass(frozen=True)
+class AppendOutcome:
+    """What :meth:`Ledger.append_signed` did: stored the entries, or found them stored."""
+
+    stored: bool
+    duplicate: bool
+    state: ProjectState
+
+
 IMPORT_CHUNK = 1000
 BodyBuilder = Callable[["ProjectState"], dict[str, Any]]
 
@@ -212,6 +224,87 @@ class Ledger(VerifiedReads, Application[Any]):
             f"gave up after {MAX_ATTEMPTS} attempts: other writers kept appending to {slug!r}",
             hint="try again in a moment",
         )
+
+    def append_signed(
+        self, slug: str, entries: list[entry_mod.SignedEntry], *, also: Iterable[Any] = ()
+    ) -> AppendOutcome:
+        """Append entries signed elsewhere (a relay receiving them), all or none.
+
+        The entries must continue the project's verified head in order; each is checked by
+        the rules (signature, key, chain, every rule) against the verified state. The save is
+        the store's compare-and-swap on ``(project, seq)``; ``also`` holds further
+        aggregates saved in the same transaction (a relay's checkpoint).
+
+        Returns:
+            ``AppendOutcome`` with ``stored`` False and ``duplicate`` True when every entry is
+            already stored with the same hash (an idempotent retry).
+
+        Raises:
+            ConflictError: the head moved (an entry's seq is taken by another, or is ahead).
+            LedgerError: an entry breaks a rule or fails verification (nothing is saved).
+        """
+        if not entries:
+            raise UsageError("nothing to append")
+        if entries[0].type == "project.proposed":
+            if self.rows.last(slug) is not None:
+                state = self.verified_state(slug)
+                if state.seq >= 1 and self.log_entry(slug, 1).hash == entries[0].hash:
+                    return self._duplicate_or_conflict(slug, entries, state)
+                raise ConflictError(f"project {slug!r} exists already with another history")
+            state = rules.new_state(slug)
+            project: Project | None = None
+        else:
+            state = self.verified_state(slug)
+            if entries[0].seq <= state.seq:
+                return self._duplicate_or_conflict(slug, entries, state)
+            if entries[0].seq != state.seq + 1:
+                raise ConflictError(
+                    f"seq {entries[0].seq} does not continue the head seq {state.seq} of {slug!r}",
+                    hint="pull the new entries, re-check, re-sign and retry",
+                )
+            project = self._get_project(slug)
+            if project.version > state.seq:
+                raise ConflictError(f"the head of {slug!r} moved", hint="pull and retry")
+            self._check_aggregate(slug, project, state)
+        base = state.seq
+        for item in entries:
+            if project is None:
+                project = Project.propose(item)
+                rules.apply(state, item)
+            else:
+                project.append(item, state=state)
+        assert project is not None  # noqa: S101 - entries is not empty
+        try:
+            pending = project.collect_events()
+            self.save(*pending, *also)
+        except IntegrityError:
+            raise ConflictError(
+                f"another entry took seq {entries[0].seq} of {slug!r}",
+                hint="pull the new entries, re-check, re-sign and retry",
+            ) from None
+        except PersistenceError as exc:
+            raise unavailable(exc) from None
+        if any(e.originator_version % SNAPSHOT_INTERVAL == 0 for e in pending):
+            with contextlib.suppress(PersistenceError, IntegrityError):
+                if self.snapshots is not None:
+                    self.snapshots.put([Project.Snapshot.take(project)])
+        self.record_verified(
+            state,
+            base_seq=base,
+            log=[LogEntry(e.seq, e.type, str(e.data["at"]), e.hash) for e in entries],
+        )
+        return AppendOutcome(stored=True, duplicate=False, state=state)
+
+    def _duplicate_or_conflict(
+        self, slug: str, entries: list[entry_mod.SignedEntry], state: ProjectState
+    ) -> AppendOutcome:
+        for item in entries:
+            if item.seq > state.seq or self.log_entry(slug, item.seq).hash != item.hash:
+                raise ConflictError(
+                    f"seq {item.seq} of {slug!r} is taken by another entry",
+                    hint="pull the new entries, re-check, re-sign and retry",
+                )
+        return AppendOutcome(stored=False, duplicate=True, state=state)
 
     def import_entries(
         self,
