@@ -12,8 +12,9 @@ from pathlib import Path
 import click
 
 from commands.errors import ExitCode
+from commands.files import replace_atomically
 from commands.options import AppContext, ledger_option
-from commands.output import render
+from commands.output import echo, render
 from ledger import bundle, rules, trust
 from ledger.entry import load
 from ledger.errors import UsageError, VerificationError
@@ -82,7 +83,7 @@ def _open_store(source: str) -> VerifiedStore:
     try:
         store.heads()
     except DamagedStateError as exc:
-        click.echo(f"Warning: {exc.message}; starting it again", err=True)
+        echo(f"Warning: {exc.message}; starting it again", err=True)
         store.reset_file()
     return store
 
@@ -94,13 +95,13 @@ def _show(reports: list[VerifyReport], output_format: str) -> None:
         return
     for report in reports:
         if report.sound:
-            click.echo(
+            echo(
                 f"{report.project}: sound, {report.entries} entries, {report.status}, "
                 f"head {report.head}"
             )
             continue
         count = len(report.problems) + report.more_problems
-        click.echo(f"{report.project}: FAILED, {count} problem{'s' if count != 1 else ''}")
+        echo(f"{report.project}: FAILED, {count} problem{'s' if count != 1 else ''}")
         render(
             [p.as_dict() for p in report.problems],
             output_format="table",
@@ -247,13 +248,10 @@ def export_command(app: AppContext, slug: str, output: Path) -> None:
     if str(output) == "-":
         bundle.write(sys.stdout, header, rows)
         return
-    tmp = output.with_name(output.name + ".partial")
     try:
-        with tmp.open("w", encoding="utf-8") as handle:
+        with replace_atomically(output) as handle:
             count = bundle.write(handle, header, rows)
-        tmp.replace(output)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise UsageError(f"cannot write {output}: {exc.strerror}") from None
     click.echo(f"exported {count} entries of {slug} to {output} (head {header.head})")
 
@@ -297,7 +295,7 @@ def import_command(app: AppContext, path: Path, workers: int | None) -> None:
         bundle.read_header(handle)
         entries = (load(r.text, r.sig, r.hash) for r in bundle.read_rows(handle))
         added = ledger.import_entries(header.project, entries, state=state, log=log)
-    click.echo(
+    echo(
         f"imported {added} new entries of {header.project} ({state.seq} in all, {state.status}, "
         f"head {state.head})"
     )

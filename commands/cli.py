@@ -9,6 +9,7 @@ import click
 
 from commands.errors import ExitCode, exit_code_for, report
 from commands.options import LEDGER_HELP, AppContext, remember_url
+from commands.output import echo
 from ledger import __version__
 from ledger.errors import LedgerError
 
@@ -36,7 +37,7 @@ class AccordGroup(click.Group):
         except Exception as error:
             if _debug(ctx):
                 raise
-            click.echo(f"Error: unexpected {type(error).__name__}: {error}", err=True)
+            echo(f"Error: unexpected {type(error).__name__}: {error}", err=True)
             click.echo("Hint: rerun with --debug for the traceback, and report it", err=True)
             ctx.exit(ExitCode.UNEXPECTED)
 

@@ -17,8 +17,7 @@ from __future__ import annotations
 
 from enum import IntEnum
 
-import click
-
+from commands.output import echo
 from ledger.errors import (
     KeyFileError,
     LedgerError,
@@ -63,8 +62,13 @@ def exit_code_for(error: LedgerError) -> ExitCode:
 
 
 def report(error: LedgerError) -> None:
-    """Print ``Error: <message>`` and the hint to stderr."""
+    """Print ``Error: <message>`` and the hint to stderr, made safe for a terminal.
+
+    Messages quote what the user or a partner wrote (a path, a title), so each line goes
+    through :func:`commands.output.safe_text`: a newline or an escape sequence in them can
+    neither forge a line nor drive the terminal.
+    """
     where = f" (seq {error.seq})" if error.seq is not None and "seq" not in error.message else ""
-    click.echo(f"Error: {error.message}{where}", err=True)
+    echo(f"Error: {error.message}{where}", err=True)
     if error.hint:
-        click.echo(f"Hint: {error.hint}", err=True)
+        echo(f"Hint: {error.hint}", err=True)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
 
+from commands.output import echo
 from ledger import keys as key_store
 from ledger import storage
 from ledger.format import normalise_handle
@@ -41,7 +42,7 @@ class AppContext:
         """Print the ledger's notices and close its connections."""
         if self._ledger is not None:
             for notice in self._ledger.notices:
-                click.echo(f"Warning: {notice}", err=True)
+                echo(f"Warning: {notice}", err=True)
             self._ledger.close()
             self._ledger = None
 

@@ -10,7 +10,7 @@ import click
 
 from commands.errors import ExitCode
 from commands.options import AppContext, ledger_option, pass_ledger, signer_option
-from commands.output import output_options, render, render_object
+from commands.output import echo, output_options, render, render_object
 from commands.receipts import render_receipt
 from commands.reports import DEFAULT_REPORT_DIR, as_of_options, write_close_report
 from ledger import keys as key_store
@@ -222,7 +222,7 @@ def projects_list(ledger: Ledger, output_format: str) -> None:
     render(rows, output_format=output_format, headers=headers, empty="(no projects yet)")
     for problem in problems:
         where = f" (seq {problem.seq})" if problem.seq is not None else ""
-        click.echo(f"Error: {problem.slug}: {problem.cause}{where}", err=True)
+        echo(f"Error: {problem.slug}: {problem.cause}{where}", err=True)
     if problems:
         click.echo("Hint: `accord verify --all` lists every problem", err=True)
         raise click.exceptions.Exit(ExitCode.VERIFICATION)

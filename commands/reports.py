@@ -14,7 +14,7 @@ import click
 
 from commands.errors import ExitCode
 from commands.options import pass_ledger
-from commands.output import output_options, render
+from commands.output import echo, output_options, render
 from commands.reporting import FILES, percent, write_report
 from ledger.errors import UsageError
 from ledger.format import ENTRY_TYPES
@@ -123,7 +123,7 @@ def obligations_command(
     if fail_if_overdue:
         overdue = [r for r in obligations(replay, today, party=party) if r.status == "overdue"]
         if overdue:
-            click.echo(
+            echo(
                 f"Error: {len(overdue)} overdue obligation{'s' if len(overdue) != 1 else ''} "
                 f"in {slug}: " + ", ".join(f"seq {r.seq} ({r.party})" for r in overdue),
                 err=True,

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from commands.options import pass_ledger, signer_option
-from commands.output import output_options, render, render_object
+from commands.output import output_options, render, render_object, safe_text
 from commands.receipts import render_receipt
 from commands.reports import as_of_options
 from ledger.errors import UsageError
@@ -158,7 +158,7 @@ def statements_show(
     tables = ("text", "signatures", "revisions")  # printed on their own below
     render_object({k: v for k, v in detail.items() if k not in tables}, output_format="table")
     click.echo("")
-    click.echo(detail["text"])
+    click.echo(safe_text(detail["text"], keep_newlines=True))
     click.echo("")
     render(detail["signatures"], output_format="table", empty="(no signatures yet)")
     click.echo("")

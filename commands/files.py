@@ -1,0 +1,64 @@
+"""Writing output files safely: a fresh temporary file beside the target, then one rename."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+FILE_MODE = 0o644
+
+
+def _umask() -> int:
+    """The process umask (read by setting a restrictive one for an instant)."""
+    mask = os.umask(0o077)
+    os.umask(mask)
+    return mask
+
+
+@contextmanager
+def replace_atomically(path: Path) -> Iterator[TextIO]:
+    """Yield a text handle whose content replaces ``path`` in one step when the block ends.
+
+    The content goes to a new temporary file in the target directory, created exclusively
+    (``O_CREAT | O_EXCL | O_NOFOLLOW``, by :func:`tempfile.mkstemp`) under an unpredictable
+    name, so a file or symlink planted there in advance is never written through. It gets
+    mode 0644 less the umask, is flushed to disk, and is renamed over ``path``
+    (:func:`os.replace`): readers see the old file or the new one, never a partial one, and
+    a symlink at ``path`` is replaced, not followed. On any error the temporary file is
+    removed and ``path`` is left as it was.
+
+    Raises:
+        OSError: the directory cannot be written, or ``path`` is a directory.
+    """
+    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        os.fchmod(fd, FILE_MODE & ~_umask())
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            fd = -1  # the handle owns it now
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        if fd != -1:
+            os.close(fd)
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text`` (UTF-8, newlines as given) via :func:`replace_atomically`.
+
+    Raises:
+        OSError: the file cannot be written.
+    """
+    with replace_atomically(path) as handle:
+        handle.write(text)

@@ -1,0 +1,543 @@
+"""The close report's view model: everything the templates show, computed once, as text.
+
+:func:`report_view` turns the report data (``projections.report.report_data``, schema
+``accord/close-report/v1``) into frozen dataclasses whose fields are the strings the report
+prints: numbers, percentages, dates, "who decided" sentences and chart coordinates are all
+formatted here, so the Markdown and HTML templates only lay them out and escape them for
+their medium. Text a partner signed stays raw here; escaping is the templates' job.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from fractions import Fraction
+from typing import Any
+
+PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f")
+STATUS_COLOURS = {"accepted": "#2ca02c", "rejected": "#d62728", "pending": "#9e9e9e"}
+NO_COLOUR = "#999"
+CHART_WIDTH = 760
+SHARE_LEFT, SHARE_BAR, SHARE_ROW = 110, 600, 62
+LABEL_MIN_WIDTH = 60
+SHARE_BARS = ((0, "pledged_share", "pledged"), (26, "approved_share", "approved"))
+DELIVERY_LEFT, DELIVERY_RIGHT, DELIVERY_LANE = 110, 30, 34
+
+
+def percent(value: str | None) -> str:
+    """Show a ratio string ("0.3333") as a percentage ("33.3%"), or n/a."""
+    if value is None:
+        return "n/a"
+    tenths = round(Fraction(value) * 1000)
+    return f"{tenths // 10}.{tenths % 10}%"
+
+
+def _coordinate(value: Fraction | float) -> str:
+    return f"{float(value):.2f}"
+
+
+def _label(text: str) -> str:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).strftime("%Y-%m-%d %H:%M UTC")
+
+
+@dataclass(frozen=True)
+class Party:
+    """A member: its handle, status, keys and chart colour."""
+
+    handle: str
+    status: str
+    key: str
+    keys: str
+    colour: str
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """One row of the contributions table (per party and unit)."""
+
+    party: str
+    unit: str
+    pledged: str
+    delivered: str
+    approved: str
+    pledged_share: str
+    approved_share: str
+    fulfilment: str
+    on_time: str
+    guest_star: bool
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One party's part of a share bar, with its label when the part is wide enough."""
+
+    party: str
+    share: str
+    x: str
+    width: str
+    colour: str
+    label_x: str | None
+
+
+@dataclass(frozen=True)
+class Bar:
+    """The pledged or the approved bar of one unit."""
+
+    label: str
+    y: str
+    label_y: str
+    text_y: str
+    segments: tuple[Segment, ...]
+
+
+@dataclass(frozen=True)
+class UnitBars:
+    """The two bars (pledged, approved) of one unit."""
+
+    unit: str
+    label_y: str
+    bars: tuple[Bar, ...]
+
+
+@dataclass(frozen=True)
+class ShareChart:
+    """The SVG of pledged and approved shares per unit."""
+
+    width: str
+    height: str
+    left: str
+    bar_width: str
+    label_x: str
+    units: tuple[UnitBars, ...]
+
+
+@dataclass(frozen=True)
+class Lane:
+    """One party's row of the delivery chart."""
+
+    party: str
+    y: str
+    label_y: str
+
+
+@dataclass(frozen=True)
+class Point:
+    """One deliverable on the delivery chart."""
+
+    x: str
+    y: str
+    colour: str
+    seq: str
+    party: str
+    quantity: str
+    unit: str
+    pledge: str
+    status: str
+
+
+@dataclass(frozen=True)
+class DeliveryChart:
+    """The SVG timeline of deliveries, one lane per party, by seq."""
+
+    width: str
+    height: str
+    left: str
+    right: str
+    label_x: str
+    lanes: tuple[Lane, ...]
+    axis_y: str
+    axis_label_y: str
+    first: str
+    last_seq: str
+    last: str
+    points: tuple[Point, ...]
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A file recorded with a deliverable."""
+
+    name: str
+    size: str
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Deliverable:
+    """A deliverable of a pledge, with the decision on it."""
+
+    seq: str
+    at: str
+    quantity: str
+    summary: str
+    status: str
+    decided_by: str
+    evidence: tuple[Evidence, ...]
+    evidence_text: str
+
+
+@dataclass(frozen=True)
+class Amendment:
+    """A requested change of a pledge, with the decision on it."""
+
+    seq: str
+    changes: str
+    reason: str
+    status: str
+    decided_by: str
+
+
+@dataclass(frozen=True)
+class Pledge:
+    """A pledge with its figures, deliverables and amendments."""
+
+    seq: str
+    title: str
+    party: str
+    to: str
+    weight: str
+    unit: str
+    due: str
+    delivered: str
+    approved: str
+    status: str
+    late: str
+    deliverables: tuple[Deliverable, ...]
+    amendments: tuple[Amendment, ...]
+
+
+@dataclass(frozen=True)
+class OpenObligation:
+    """A pledge neither fulfilled nor withdrawn."""
+
+    seq: str
+    party: str
+    title: str
+    progress: str
+    due: str
+    status: str
+    days_late: str
+
+
+@dataclass(frozen=True)
+class Statement:
+    """A shared-responsibility statement, its text as lines and who signed it."""
+
+    seq: str
+    title: str
+    version: str
+    status: str
+    lines: tuple[str, ...]
+    signed_by: str
+    waiting_for: str
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One entry of the log."""
+
+    seq: str
+    at: str
+    party: str
+    type: str
+    summary: str
+
+
+@dataclass(frozen=True)
+class CloseSignature:
+    """A close signature on the final head."""
+
+    party: str
+    seq: str
+    key: str
+    hash: str
+    signature: str
+
+
+@dataclass(frozen=True)
+class ReportView:
+    """Everything the close report shows, formatted."""
+
+    kind: str
+    heading: str
+    interim: bool
+    slug: str
+    title: str
+    purpose: str
+    status: str
+    proposer: str
+    approval: str
+    close_policy: str
+    terms_hash: str
+    as_of_seq: str
+    as_of_at: str
+    entries: str
+    head: str
+    final_head_seq: str
+    final_head: str
+    closed: str
+    parties: tuple[Party, ...]
+    threshold: str
+    contributions: tuple[Contribution, ...]
+    share_chart: ShareChart
+    status_colours: tuple[tuple[str, str], ...]
+    delivery_chart: DeliveryChart
+    pledges: tuple[Pledge, ...]
+    open_heading: str
+    open_obligations: tuple[OpenObligation, ...]
+    statements: tuple[Statement, ...]
+    timeline: tuple[TimelineEntry, ...]
+    signatures: tuple[CloseSignature, ...]
+
+
+def report_view(data: dict[str, Any]) -> ReportView:
+    """Compute the view model of the report ``data`` (a pure function of it)."""
+    project, close, as_of = data["project"], data["close"], data["as_of"]
+    colours = {p["handle"]: PALETTE[i % len(PALETTE)] for i, p in enumerate(data["parties"])}
+    is_close = data["kind"] == "close"
+    return ReportView(
+        kind=data["kind"],
+        heading=f"{'Close' if is_close else 'Interim'} report: {project['title']} "
+        f"({project['slug']})",
+        interim=not is_close,
+        slug=project["slug"],
+        title=project["title"],
+        purpose=project["purpose"] or "(none given)",
+        status=project["status"],
+        proposer=project["proposer"],
+        approval=project["approval"],
+        close_policy=project["close"],
+        terms_hash=project["terms_hash"],
+        as_of_seq=str(as_of["seq"]),
+        as_of_at=as_of["at"],
+        entries=str(close["entries"]),
+        head=close["head"],
+        final_head_seq=str(close["final_head_seq"]),
+        final_head=close["final_head"],
+        closed=f"yes, at seq {close['closed_seq']}" if close["closed"] else "no",
+        parties=tuple(
+            Party(
+                handle=p["handle"],
+                status=p["status"],
+                key=p["key"] or "(none)",
+                keys=", ".join(p["keys"]) or "-",
+                colour=colours[p["handle"]],
+            )
+            for p in data["parties"]
+        ),
+        threshold=percent(data["contributions"]["threshold"]),
+        contributions=tuple(_contribution(r) for r in data["contributions"]["rows"]),
+        share_chart=_share_chart(data["contributions"]["rows"], colours),
+        status_colours=tuple(STATUS_COLOURS.items()),
+        delivery_chart=_delivery_chart(data),
+        pledges=tuple(_pledge(p) for p in data["pledges"]),
+        open_heading="Obligations open at close" if is_close else "Open obligations",
+        open_obligations=tuple(
+            OpenObligation(
+                seq=str(o["seq"]),
+                party=o["party"],
+                title=o["title"],
+                progress=f"{o['approved']} / {o['weight']} {o['unit']}",
+                due=o["due"],
+                status=o["status"],
+                days_late=str(o["days_late"]),
+            )
+            for o in data["open_obligations"]
+        ),
+        statements=tuple(_statement(s) for s in data["statements"]),
+        timeline=tuple(
+            TimelineEntry(
+                seq=str(t["seq"]),
+                at=t["at"],
+                party=t["party"],
+                type=t["type"],
+                summary=t["summary"],
+            )
+            for t in data["timeline"]
+        ),
+        signatures=tuple(
+            CloseSignature(
+                party=c["party"],
+                seq=str(c["seq"]),
+                key=c["key"],
+                hash=c["hash"],
+                signature=c["signature"],
+            )
+            for c in close["signatures"]
+        ),
+    )
+
+
+def _contribution(row: dict[str, Any]) -> Contribution:
+    return Contribution(
+        party=row["party"],
+        unit=row["unit"],
+        pledged=row["pledged"],
+        delivered=row["delivered"],
+        approved=row["approved"],
+        pledged_share=percent(row["pledged_share"]),
+        approved_share=percent(row["approved_share"]),
+        fulfilment=percent(row["fulfilment"]),
+        on_time=percent(row["on_time"]),
+        guest_star=bool(row["guest_star"]),
+    )
+
+
+def _decided_by(item: dict[str, Any]) -> str:
+    if item["refused_by"]:
+        r = item["refused_by"]
+        return f"refused by {r['party']} (seq {r['seq']}): {r['reason']}"
+    if item["approved_by"]:
+        return "approved by " + ", ".join(
+            f"{a['party']} (seq {a['seq']})" for a in item["approved_by"]
+        )
+    return ""
+
+
+def _deliverable(item: dict[str, Any]) -> Deliverable:
+    evidence = tuple(
+        Evidence(name=e["name"], size=str(e["size"]), sha256=e["sha256"]) for e in item["evidence"]
+    )
+    return Deliverable(
+        seq=str(item["seq"]),
+        at=item["at"],
+        quantity=item["quantity"],
+        summary=item["summary"],
+        status=item["status"],
+        decided_by=_decided_by(item),
+        evidence=evidence,
+        evidence_text="; ".join(f"{e.name} ({e.size} B, sha256 {e.sha256})" for e in evidence)
+        or "-",
+    )
+
+
+def _pledge(pledge: dict[str, Any]) -> Pledge:
+    return Pledge(
+        seq=str(pledge["seq"]),
+        title=pledge["title"],
+        party=pledge["party"],
+        to=", ".join(pledge["to"]),
+        weight=pledge["weight"],
+        unit=pledge["unit"],
+        due=pledge["due"],
+        delivered=pledge["delivered"],
+        approved=pledge["approved"],
+        status=pledge["status"],
+        late=f"{pledge['days_late']} days late" if pledge["days_late"] else "",
+        deliverables=tuple(_deliverable(d) for d in pledge["deliverables"]),
+        amendments=tuple(
+            Amendment(
+                seq=str(a["seq"]),
+                changes=", ".join(f"{k} {v}" for k, v in a["changes"].items()),
+                reason=a["reason"],
+                status=a["status"],
+                decided_by=_decided_by(a),
+            )
+            for a in pledge["amendments"]
+        ),
+    )
+
+
+def _statement(item: dict[str, Any]) -> Statement:
+    signed = ", ".join(f"{x['party']} (seq {x['seq']})" for x in item["signatures"]) or "nobody"
+    return Statement(
+        seq=str(item["seq"]),
+        title=item["title"],
+        version=str(item["version"]),
+        status=item["status"],
+        lines=tuple(item["text"].splitlines()),
+        signed_by=signed,
+        waiting_for=", ".join(item["waiting_for"]),
+    )
+
+
+def _share_chart(rows: list[dict[str, Any]], colours: dict[str, str]) -> ShareChart:
+    """Pledged and approved shares per unit: one stacked bar pair per unit."""
+    rows = [r for r in rows if r["unit"] != "-"]
+    units = []
+    for index, unit in enumerate(sorted({r["unit"] for r in rows})):
+        top = 20 + SHARE_ROW * index
+        bars = []
+        for offset, field, label in SHARE_BARS:
+            x = Fraction(SHARE_LEFT)
+            segments = []
+            for row in (r for r in rows if r["unit"] == unit):
+                share = Fraction(row[field]) if row[field] is not None else Fraction(0)
+                width = share * SHARE_BAR
+                if width <= 0:
+                    continue
+                segments.append(
+                    Segment(
+                        party=row["party"],
+                        share=percent(row[field]),
+                        x=_coordinate(x),
+                        width=_coordinate(width),
+                        colour=colours.get(row["party"], NO_COLOUR),
+                        label_x=_coordinate(x + width / 2) if width >= LABEL_MIN_WIDTH else None,
+                    )
+                )
+                x += width
+            bars.append(
+                Bar(
+                    label=label,
+                    y=str(top + offset),
+                    label_y=str(top + offset + 15),
+                    text_y=str(top + offset + 14),
+                    segments=tuple(segments),
+                )
+            )
+        units.append(UnitBars(unit=unit, label_y=str(top + 22), bars=tuple(bars)))
+    return ShareChart(
+        width=str(CHART_WIDTH),
+        height=str(30 + SHARE_ROW * len(units)),
+        left=str(SHARE_LEFT),
+        bar_width=str(SHARE_BAR),
+        label_x=str(SHARE_LEFT - 6),
+        units=tuple(units),
+    )
+
+
+def _delivery_chart(data: dict[str, Any]) -> DeliveryChart:
+    """Deliveries by party along the ledger's own order.
+
+    The horizontal axis is the seq, labelled with the claimed times of the first and last
+    entries: claimed times may bunch up or even go backwards, seqs do not.
+    """
+    parties = [p["handle"] for p in data["parties"]]
+    first, last = data["timeline"][0], data["timeline"][-1]
+    span = max(last["seq"] - 1, 1)
+    plot = CHART_WIDTH - DELIVERY_LEFT - DELIVERY_RIGHT
+    axis = 20 + DELIVERY_LANE * len(parties)
+    points = []
+    for pledge in data["pledges"]:
+        for item in pledge["deliverables"]:
+            points.append(
+                Point(
+                    x=_coordinate(DELIVERY_LEFT + plot * (item["seq"] - 1) / span),
+                    y=str(20 + DELIVERY_LANE * parties.index(pledge["party"])),
+                    colour=STATUS_COLOURS.get(item["status"], NO_COLOUR),
+                    seq=str(item["seq"]),
+                    party=pledge["party"],
+                    quantity=item["quantity"],
+                    unit=pledge["unit"],
+                    pledge=str(pledge["seq"]),
+                    status=item["status"],
+                )
+            )
+    return DeliveryChart(
+        width=str(CHART_WIDTH),
+        height=str(50 + DELIVERY_LANE * len(parties)),
+        left=str(DELIVERY_LEFT),
+        right=str(DELIVERY_LEFT + plot),
+        label_x=str(DELIVERY_LEFT - 8),
+        lanes=tuple(
+            Lane(party=p, y=str(20 + DELIVERY_LANE * i), label_y=str(24 + DELIVERY_LANE * i))
+            for i, p in enumerate(parties)
+        ),
+        axis_y=str(axis),
+        axis_label_y=str(axis + 16),
+        first=_label(first["at"]),
+        last_seq=str(last["seq"]),
+        last=_label(last["at"]),
+        points=tuple(points),
+    )

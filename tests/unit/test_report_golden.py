@@ -1,0 +1,287 @@
+"""The whole close report, byte for byte, against the golden files in tests/golden/.
+
+The log is fixed: fixed-seed keys (the same seeds as tests/conftest.py), a clock that claims
+2026-11-22T10:01:00Z and one minute more per entry, and the entries below. Ed25519
+signatures are deterministic, so the log, and therefore the report, is the same in every run.
+
+When a change to the report is intended, regenerate the files and review the diff:
+
+    ACCORD_UPDATE_GOLDEN=1 .venv/bin/python -m pytest tests/unit/test_report_golden.py
+
+Besides the byte comparison, explicit assertions pin the figures that are easiest to get
+subtly wrong: delivered versus approved, the guest-star flag, and pledged versus approved
+shares in the chart. The log is chosen so that each of them differs from its twin.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import os
+import re
+import xml.etree.ElementTree as ET
+from datetime import UTC, datetime, timedelta
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from commands.reporting import FILES, render_html, render_json, render_markdown, write_report
+from ledger import storage
+from ledger.application import Evidence, Ledger
+from ledger.keys import Signer
+from projections.replay import Replay
+from projections.report import report_data
+
+GOLDEN = Path(__file__).resolve().parent.parent / "golden"
+UPDATE = os.environ.get("ACCORD_UPDATE_GOLDEN") == "1"
+SLUG = "golden-fair"
+SEEDS = {"acme": 1, "burgerco": 2, "veggie": 3}  # as tests/conftest.py: bytes([i]) * 32
+RENDERERS = {"md": render_markdown, "html": render_html, "json": render_json}
+
+
+class Clock:
+    """Claims 2026-11-22T10:01:00Z for the first entry, one minute later for each next one."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        self.now += timedelta(minutes=1)
+        return self.now
+
+
+def signer(handle: str) -> Signer:
+    key = Ed25519PrivateKey.from_private_bytes(bytes([SEEDS[handle]]) * 32)
+    return Signer(handle=handle, key_name=handle, private_key=key)
+
+
+def evidence(name: str, size: int) -> Evidence:
+    return Evidence(name=name, sha256=hashlib.sha256(name.encode()).hexdigest(), size=size)
+
+
+def build_golden_log(ledger: Ledger) -> None:
+    """26 entries. In hours, acme pledged 40, delivered 40, had 30 approved (83.3% of the
+    pledges, 96.8% of the approvals); veggie pledged 8 (after an amendment) and had 1 approved
+    (16.7% pledged, 3.2% approved): veggie is the guest star. Titles and the statement hold
+    Markdown and HTML metacharacters, so the golden files pin their escaping too."""
+    acme, burgerco, veggie = signer("acme"), signer("burgerco"), signer("veggie")
+    ledger.propose_project(
+        SLUG, title="Summer fair *2026*", purpose="A stand & a stage, <b>together</b>",
+        members={"burgerco": None, "veggie": veggie.fingerprint}, approval="any", close="all",
+        signer=acme,
+    )  # fmt: skip
+    ledger.join_project(SLUG, signer=burgerco)  # 2
+    ledger.join_project(SLUG, signer=veggie)  # 3
+    add = ledger.add_pledge
+    add(SLUG, title="Stand design | build", weight="40", unit="hours", due="2026-11-21",
+        beneficiaries=["burgerco"], signer=acme)  # fmt: skip  # 4
+    add(SLUG, title="Stand rent", weight="500", unit="eur", due="2026-11-30",
+        beneficiaries=None, signer=burgerco)  # fmt: skip  # 5
+    add(SLUG, title="Recipe posts", weight="10", unit="hours", due="2026-12-05",
+        beneficiaries=["acme"], signer=veggie)  # fmt: skip  # 6
+    ledger.deliver(SLUG, 4, summary="Stand drawings", quantity="30",
+                   evidence=[evidence("stand.pdf", 4096)], signer=acme)  # fmt: skip  # 7
+    ledger.approve(SLUG, 7, comment="Great", signer=burgerco)  # 8
+    ledger.deliver(SLUG, 4, summary="Final touches", quantity="10", evidence=[],
+                   signer=acme)  # fmt: skip  # 9
+    ledger.deliver(SLUG, 5, summary="Rent paid", quantity=None,
+                   evidence=[evidence("invoice.pdf", 100), evidence("receipt.pdf", 200)],
+                   signer=burgerco)  # fmt: skip  # 10
+    ledger.approve(SLUG, 10, comment="", signer=acme)  # 11
+    ledger.deliver(SLUG, 6, summary="Two posts", quantity="2", evidence=[], signer=veggie)  # 12
+    ledger.reject(SLUG, 12, reason="Off-brand", signer=acme)  # 13
+    ledger.amend_pledge(SLUG, 6, title=None, weight="8", due=None, reason="Smaller fair",
+                        signer=veggie)  # fmt: skip  # 14
+    ledger.approve(SLUG, 14, comment="", signer=acme)  # 15
+    ledger.deliver(SLUG, 6, summary="One post", quantity="1", evidence=[], signer=veggie)  # 16
+    ledger.approve(SLUG, 16, comment="", signer=acme)  # 17
+    add(SLUG, title="Flyers", weight="100", unit="posts", due="2026-12-01",
+        beneficiaries=["veggie"], signer=acme)  # fmt: skip  # 18
+    ledger.withdraw_pledge(SLUG, 18, reason="Not needed", signer=acme)  # 19
+    ledger.propose_statement(
+        SLUG, title="Joint statement",
+        text="We ran the stand together.\n# Not a heading\n- not a list", signer=acme,
+    )  # fmt: skip  # 20
+    for party in (acme, burgerco, veggie):  # 21-23
+        ledger.sign_statement(SLUG, 20, signer=party)
+    for party in (acme, burgerco, veggie):  # 24-26
+        ledger.sign_close(SLUG, signer=party)
+
+
+@pytest.fixture(scope="module")
+def golden_data(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    path = tmp_path_factory.mktemp("golden") / "accord.db"
+    ledger = Ledger(storage.settings(str(path)), clock=Clock())
+    try:
+        build_golden_log(ledger)
+        return report_data(Replay.build(ledger, SLUG))
+    finally:
+        ledger.close()
+
+
+def golden(kind: str, rendered: str) -> str:
+    """The golden text of ``kind``; with ACCORD_UPDATE_GOLDEN=1, ``rendered`` becomes it."""
+    path = GOLDEN / FILES[kind]
+    if UPDATE:
+        path.write_bytes(rendered.encode("utf-8"))
+    return path.read_bytes().decode("utf-8")
+
+
+@pytest.mark.parametrize("kind", ["md", "html", "json"])
+def test_the_close_report_is_byte_for_byte_its_golden_file(
+    golden_data: dict[str, Any], kind: str
+) -> None:
+    rendered = RENDERERS[kind](golden_data)
+    assert rendered == golden(kind, rendered), (
+        f"close-report.{kind} differs from tests/golden/{FILES[kind]}; if the change is "
+        "intended, regenerate with ACCORD_UPDATE_GOLDEN=1 and review the diff"
+    )
+
+
+def test_the_files_written_are_the_golden_files(
+    golden_data: dict[str, Any], tmp_path: Path
+) -> None:
+    paths = write_report(golden_data, tmp_path / "out", tuple(FILES))
+    assert [p.name for p in paths] == list(FILES.values())
+    for path in paths:
+        assert path.read_bytes() == (GOLDEN / path.name).read_bytes(), path.name
+
+
+def test_the_golden_log_is_rebuilt_identically(golden_data: dict[str, Any], tmp_path: Path) -> None:
+    ledger = Ledger(storage.settings(str(tmp_path / "again.db")), clock=Clock())
+    try:
+        build_golden_log(ledger)
+        assert report_data(Replay.build(ledger, SLUG)) == golden_data
+    finally:
+        ledger.close()
+
+
+# --- delivered is not approved ---------------------------------------------------------------
+
+
+def markdown_table_after(text: str, heading: str) -> list[dict[str, str]]:
+    """The rows of the first pipe table after ``heading``, as dicts by header."""
+    after = text.split(f"\n{heading}\n", 1)[1].splitlines()
+    start = next(i for i, line in enumerate(after) if line.startswith("|"))
+    block = itertools.takewhile(lambda line: line.startswith("|"), after[start:])
+    rows = [[c.strip() for c in re.split(r"(?<!\\)\|", line)[1:-1]] for line in block]
+    return [dict(zip(rows[0], row, strict=True)) for row in rows[2:]]
+
+
+def test_the_markdown_shows_delivered_and_approved_each_in_its_place(
+    golden_data: dict[str, Any],
+) -> None:
+    text = render_markdown(golden_data)
+    rows = markdown_table_after(text, "## Contributions")
+    acme = next(r for r in rows if (r["party"], r["unit"]) == ("acme", "hours"))
+    assert (acme["pledged"], acme["delivered"], acme["approved"]) == ("40", "40", "30")
+    veggie = next(r for r in rows if (r["party"], r["unit"]) == ("veggie", "hours"))
+    assert (veggie["pledged"], veggie["delivered"], veggie["approved"]) == ("8", "1", "1")
+    assert "Delivered 40, approved 30. Status: **overdue** (1 days late)." in text
+    opened = markdown_table_after(text, "## Obligations open at close")
+    assert opened[0]["approved / weight"] == "30 / 40 hours"
+
+
+# --- the guest star ------------------------------------------------------------------------
+
+
+def test_the_html_flags_the_guest_star_and_nobody_else(golden_data: dict[str, Any]) -> None:
+    page = render_html(golden_data)
+    flagged = re.findall(r"<tr><td>([a-z]+)</td><td>([a-z-]+)</td>[^\n]*guest star</td></tr>", page)
+    assert flagged == [("veggie", "hours")]
+    assert page.count('<td class="flag">guest star</td>') == 1
+    stars = [
+        (r["party"], r["unit"]) for r in golden_data["contributions"]["rows"] if r["guest_star"]
+    ]
+    assert stars == [("veggie", "hours")]
+
+
+def test_the_markdown_flags_the_guest_star_and_nobody_else(golden_data: dict[str, Any]) -> None:
+    rows = markdown_table_after(render_markdown(golden_data), "## Contributions")
+    assert [(r["party"], r["unit"]) for r in rows if r["guest star"] == "yes"] == [
+        ("veggie", "hours")
+    ]
+
+
+# --- the share chart draws each share where it belongs ---------------------------------------
+
+
+def share_bars(page: str) -> dict[tuple[str, str], dict[str, str]]:
+    """{(unit, "pledged" | "approved"): {party: width}} from the share chart's SVG."""
+    svg = re.search(r'<svg [^>]*aria-label="Contribution shares per unit">.*?</svg>', page, re.S)
+    assert svg is not None
+    root = ET.fromstring(svg.group())
+    ns = "{http://www.w3.org/2000/svg}"
+    bars: dict[tuple[str, str], dict[str, str]] = {}
+    unit = ""
+    for child in root:
+        if child.tag == f"{ns}text" and child.get("font-weight") == "bold":
+            unit = child.text or ""
+        if child.tag == f"{ns}g":
+            label = (child.get("class") or "").removeprefix("bar-")
+            segments = {}
+            for rect in child.findall(f"{ns}rect"):
+                title = rect.find(f"{ns}title")
+                if title is not None:
+                    party, rest = (title.text or "").split(": ")
+                    assert rest.endswith(f" {label}")
+                    segments[party] = rect.get("width", "")
+            bars[(unit, label)] = segments
+    return bars
+
+
+def test_the_chart_draws_pledged_and_approved_shares_in_their_own_bars(
+    golden_data: dict[str, Any],
+) -> None:
+    bars = share_bars(render_html(golden_data))
+    rows = [r for r in golden_data["contributions"]["rows"] if r["unit"] != "-"]
+    for field, label in (("pledged_share", "pledged"), ("approved_share", "approved")):
+        for row in rows:
+            share = Fraction(row[field] or 0)
+            drawn = bars[(row["unit"], label)].get(row["party"])
+            assert drawn == (f"{float(share * 600):.2f}" if share else None), (row, label)
+    # In hours the two differ, so drawing one as the other cannot pass.
+    assert bars[("hours", "pledged")] == {"acme": "499.98", "veggie": "100.02"}
+    assert bars[("hours", "approved")] == {"acme": "580.62", "veggie": "19.38"}
+
+
+# --- the interim report of the same log --------------------------------------------------------
+
+
+def test_an_interim_report_has_the_same_sections_and_says_it_is_interim(
+    tmp_path: Path,
+) -> None:
+    from markdown_it import MarkdownIt
+
+    from projections.replay import AsOf
+
+    ledger = Ledger(storage.settings(str(tmp_path / "interim.db")), clock=Clock())
+    try:
+        build_golden_log(ledger)
+        data = report_data(Replay.build(ledger, SLUG, AsOf(seq=19)))
+    finally:
+        ledger.close()
+    text = render_markdown(data)
+    blocks = MarkdownIt("commonmark").enable("table").parse(text)
+    headings = [
+        "".join(c.content for c in blocks[i + 1].children or [])
+        for i, t in enumerate(blocks)
+        if t.type == "heading_open" and t.tag in ("h1", "h2")
+    ]
+    assert headings == [
+        "Interim report: Summer fair *2026* (golden-fair)", "Terms", "Parties", "Contributions",
+        "Pledges", "Open obligations", "Statements", "Timeline", "Close",
+    ]  # fmt: skip
+    assert text.count("\n\n\n") == 0
+    assert (
+        "> **Interim**: the project is active; this report shows the ledger as of seq 19 " in text
+    )
+    assert "\nNo statements.\n\nNo" not in text
+    assert "\nNo statements.\n" in text
+    assert text.endswith("\nNo close signatures on the final head yet.\n")
+    page = render_html(data)
+    assert '<p class="interim"><strong>Interim report.</strong>' in page
+    assert "<p>No statements.</p>" in page
