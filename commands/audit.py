@@ -20,6 +20,7 @@ from ledger.entry import load
 from ledger.errors import UsageError, VerificationError
 from ledger.format import normalise_slug
 from ledger.rows import Row
+from ledger.summaries import log_entry
 from ledger.verified import DamagedStateError, LogEntry, VerifiedStore
 from ledger.verify import Problem, VerifyReport, default_workers, verify_stream
 
@@ -68,9 +69,7 @@ def _check(
             remember_positions=positions,
             state=state,
             pool=pool,
-            on_applied=(lambda e: collect(LogEntry(e.seq, e.type, str(e.data["at"]), e.hash)))
-            if collect is not None
-            else None,
+            on_applied=(lambda e: collect(log_entry(e, state))) if collect is not None else None,
         )
     if known is not None:
         trust.compare(report, trust.Remembered(known.seq, known.head, known.verified_at))

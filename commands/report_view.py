@@ -24,6 +24,16 @@ SHARE_BARS = ((0, "pledged_share", "pledged"), (26, "approved_share", "approved"
 DELIVERY_LEFT, DELIVERY_RIGHT, DELIVERY_LANE = 110, 30, 34
 
 
+TIMELINE_SHOWN = 500  # the most recent entries the Markdown and HTML reports list
+DELIVERABLES_SHOWN = 50  # the most recent deliverables listed under each pledge
+CHART_POINTS = 1000  # the most recent deliveries the chart draws
+
+
+def _hidden(total: int, shown: int) -> str:
+    """How many items are left out of a list cut to its ``shown`` most recent ('' if none)."""
+    return f"{total - shown:,}" if total > shown else ""
+
+
 def percent(value: str | None) -> str:
     """Show a ratio string ("0.3333") as a percentage ("33.3%"), or n/a."""
     if value is None:
@@ -151,6 +161,7 @@ class DeliveryChart:
     last_seq: str
     last: str
     points: tuple[Point, ...]
+    hidden: str
 
 
 @dataclass(frozen=True)
@@ -204,6 +215,7 @@ class Pledge:
     late: str
     deliverables: tuple[Deliverable, ...]
     amendments: tuple[Amendment, ...]
+    deliverables_hidden: str
 
 
 @dataclass(frozen=True)
@@ -287,6 +299,7 @@ class ReportView:
     open_obligations: tuple[OpenObligation, ...]
     statements: tuple[Statement, ...]
     timeline: tuple[TimelineEntry, ...]
+    timeline_hidden: str
     signatures: tuple[CloseSignature, ...]
 
 
@@ -353,8 +366,9 @@ def report_view(data: dict[str, Any]) -> ReportView:
                 type=t["type"],
                 summary=t["summary"],
             )
-            for t in data["timeline"]
+            for t in data["timeline"][-TIMELINE_SHOWN:]
         ),
+        timeline_hidden=_hidden(len(data["timeline"]), TIMELINE_SHOWN),
         signatures=tuple(
             CloseSignature(
                 party=c["party"],
@@ -424,7 +438,8 @@ def _pledge(pledge: dict[str, Any]) -> Pledge:
         approved=pledge["approved"],
         status=pledge["status"],
         late=f"{pledge['days_late']} days late" if pledge["days_late"] else "",
-        deliverables=tuple(_deliverable(d) for d in pledge["deliverables"]),
+        deliverables=tuple(_deliverable(d) for d in pledge["deliverables"][-DELIVERABLES_SHOWN:]),
+        deliverables_hidden=_hidden(len(pledge["deliverables"]), DELIVERABLES_SHOWN),
         amendments=tuple(
             Amendment(
                 seq=str(a["seq"]),
@@ -508,22 +523,24 @@ def _delivery_chart(data: dict[str, Any]) -> DeliveryChart:
     span = max(last["seq"] - 1, 1)
     plot = CHART_WIDTH - DELIVERY_LEFT - DELIVERY_RIGHT
     axis = 20 + DELIVERY_LANE * len(parties)
-    points = []
-    for pledge in data["pledges"]:
-        for item in pledge["deliverables"]:
-            points.append(
-                Point(
-                    x=_coordinate(DELIVERY_LEFT + plot * (item["seq"] - 1) / span),
-                    y=str(20 + DELIVERY_LANE * parties.index(pledge["party"])),
-                    colour=STATUS_COLOURS.get(item["status"], NO_COLOUR),
-                    seq=str(item["seq"]),
-                    party=pledge["party"],
-                    quantity=item["quantity"],
-                    unit=pledge["unit"],
-                    pledge=str(pledge["seq"]),
-                    status=item["status"],
-                )
-            )
+    every = sorted(
+        ((item, pledge) for pledge in data["pledges"] for item in pledge["deliverables"]),
+        key=lambda pair: int(pair[0]["seq"]),
+    )
+    points = tuple(
+        Point(
+            x=_coordinate(DELIVERY_LEFT + plot * (item["seq"] - 1) / span),
+            y=str(20 + DELIVERY_LANE * parties.index(pledge["party"])),
+            colour=STATUS_COLOURS.get(item["status"], NO_COLOUR),
+            seq=str(item["seq"]),
+            party=pledge["party"],
+            quantity=item["quantity"],
+            unit=pledge["unit"],
+            pledge=str(pledge["seq"]),
+            status=item["status"],
+        )
+        for item, pledge in every[-CHART_POINTS:]
+    )
     return DeliveryChart(
         width=str(CHART_WIDTH),
         height=str(50 + DELIVERY_LANE * len(parties)),
@@ -539,5 +556,6 @@ def _delivery_chart(data: dict[str, Any]) -> DeliveryChart:
         first=_label(first["at"]),
         last_seq=str(last["seq"]),
         last=_label(last["at"]),
-        points=tuple(points),
+        points=points,
+        hidden=_hidden(len(every), CHART_POINTS),
     )

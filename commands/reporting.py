@@ -151,8 +151,12 @@ def render_html(data: dict[str, Any]) -> str:
 
 
 def render_json(data: dict[str, Any]) -> str:
-    """The report as JSON: sorted keys, two-space indent, trailing newline."""
-    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    """The report as compact JSON (sorted keys, no spaces) and a trailing newline.
+
+    Compact, so the standard library's C encoder writes it: at 100,000 entries an indented
+    rendering took seconds. ``python -m json.tool close-report.json`` pretty-prints it.
+    """
+    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
 def write_report(data: dict[str, Any], directory: Path, formats: tuple[str, ...]) -> list[Path]:

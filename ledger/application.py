@@ -38,6 +38,7 @@ from ledger.project import SNAPSHOT_INTERVAL, Project, project_id
 from ledger.queries import VerifiedReads
 from ledger.records import ProjectSummary, RawEntry, Receipt, StoredEntry
 from ledger.rows import RowReader, SafeMapper, unavailable
+from ledger.summaries import log_entry
 from ledger.verified import LogEntry, VerifiedStore
 
 if TYPE_CHECKING:
@@ -203,9 +204,7 @@ class Ledger(VerifiedReads, Application[Any]):
                 continue  # someone else took this seq: re-read, re-check, re-sign
             except PersistenceError as exc:
                 raise unavailable(exc) from None
-            self.record_verified(
-                state, base_seq=base, log=[LogEntry(signed.seq, kind, str(data["at"]), signed.hash)]
-            )
+            self.record_verified(state, base_seq=base, log=[log_entry(signed, state)])
             return Receipt(
                 project=slug,
                 seq=signed.seq,
@@ -291,7 +290,7 @@ class Ledger(VerifiedReads, Application[Any]):
         self.record_verified(
             state,
             base_seq=base,
-            log=[LogEntry(e.seq, e.type, str(e.data["at"]), e.hash) for e in entries],
+            log=[log_entry(e, state) for e in entries],
         )
         return AppendOutcome(stored=True, duplicate=False, state=state)
 

@@ -11,10 +11,14 @@ state file is rebuilt by a full verification, never trusted and never silently r
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from eventsourcing.persistence import PersistenceError
 
 from ledger import entry as entry_mod
 from ledger import rules, trust
@@ -26,7 +30,8 @@ from ledger.errors import (
 )
 from ledger.project import project_id
 from ledger.records import ProjectSummary, RawEntry, StoredEntry
-from ledger.rows import Row, entry_slug
+from ledger.rows import RELAY_TOPICS, Row, entry_slug, relay_stream_id, unavailable
+from ledger.summaries import log_entry as summarised
 from ledger.verified import DamagedStateError, LogEntry
 from ledger.verify import STOP, Problem, VerifyReport, verify_stream
 
@@ -151,7 +156,7 @@ class VerifiedReads:
             state=state,
             policy=STOP,
             workers=1 if new < SMALL_CATCH_UP else None,
-            on_applied=lambda e: log.append(_log_entry(e)),
+            on_applied=lambda e: log.append(summarised(e, state)),
             progress=self._progress(slug, new),
         )
         _raise_first(slug, report)
@@ -169,7 +174,7 @@ class VerifiedReads:
             state=state,
             policy=STOP,
             workers=1 if (last.position or 0) < SMALL_CATCH_UP else None,
-            on_applied=lambda e: log.append(_log_entry(e)),
+            on_applied=lambda e: log.append(summarised(e, state)),
             progress=self._progress(slug, last.position or 0),
             remember_positions=positions,
         )
@@ -277,6 +282,10 @@ class VerifiedReads:
         """The verified claimed time (``at``) of entries 1..``upto``, by seq, in one read."""
         return self.verified.claimed_times(slug, upto=upto)
 
+    def timeline(self, slug: str, *, upto: int) -> Iterator[LogEntry]:
+        """The verified log index of entries 1..``upto`` (no store read), in seq order."""
+        return self.verified.timeline(slug, upto=upto)
+
     def log_entry(self, slug: str, seq: int) -> LogEntry:
         """The verified index entry at ``seq`` (type, claimed time, hash).
 
@@ -333,9 +342,30 @@ class VerifiedReads:
         """
         slugs: set[str] = set()
         problems: list[ProjectProblem] = []
+
+        def relay_stream(stream: UUID) -> bool:
+            """A relay's own stream: its first row has a relay topic AND the id it names."""
+            try:
+                found = list(self.rows._recorder.select_events(stream, limit=1))
+            except PersistenceError as exc:
+                raise unavailable(exc) from None
+            if not found or found[0].topic not in RELAY_TOPICS:
+                return False
+            try:
+                data = json.loads(found[0].state)
+            except (ValueError, RecursionError, TypeError):
+                return False
+            named = data.get("slug") if isinstance(data, dict) else None
+            handle = data.get("handle") if isinstance(data, dict) else None
+            if not isinstance(named, str) or not isinstance(handle, str | None):
+                return False
+            return relay_stream_id(named, handle) == stream
+
         for stream in self.rows.stream_ids():
             first = self.rows.stream_slug(stream)
             slug = entry_slug(first) if first is not None else None
+            if (slug is None or project_id(slug) != stream) and relay_stream(stream):
+                continue
             if slug is None or project_id(slug) != stream:
                 problems.append(
                     ProjectProblem(
@@ -426,10 +456,6 @@ def _row_hash(row: Row) -> str | None:
         return entry_mod.load(row.text, row.sig).hash
     except LedgerError:
         return None
-
-
-def _log_entry(item: entry_mod.SignedEntry) -> LogEntry:
-    return LogEntry(item.seq, item.type, str(item.data["at"]), item.hash)
 
 
 def _raise_first(slug: str, report: VerifyReport) -> None:

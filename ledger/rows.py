@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
-from uuid import UUID
+from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.persistence import Mapper, PersistenceError
 
@@ -28,11 +28,43 @@ if TYPE_CHECKING:
 PAGE = 1000
 UNREADABLE = "\x00unreadable stored event"
 
-KNOWN_TOPICS: dict[str, type[Any]] = {
+# The relay's own aggregates (``relay/store.py``) live in the same event table: per project
+# its checkpoints, and per (project, member) that member's latest cosignature. Their classes
+# are registered with the library when the relay is imported (``ledger`` never imports
+# ``relay``); here they are only named, so that decoding them never imports anything and
+# ``decode`` still reports them as non-entry rows.
+RELAY_TOPICS = frozenset(
+    {
+        "accord:RelayLog",
+        "accord:RelayLog.Started",
+        "accord:RelayLog.Signed",
+        "accord:RelayLog.Snapshot",
+        "accord:RelayCosigner",
+        "accord:RelayCosigner.Started",
+        "accord:RelayCosigner.Cosigned",
+        "accord:RelayCosigner.Snapshot",
+    }
+)
+
+KNOWN_TOPICS: dict[str, type[Any] | None] = {
     Project.Proposed.TOPIC: Project.Proposed,
     Project.EntryRecorded.TOPIC: Project.EntryRecorded,
     Project.Snapshot.TOPIC: Project.Snapshot,
+    **dict.fromkeys(RELAY_TOPICS),  # classes registered by relay/store.py
 }
+
+
+def relay_stream_id(slug: str, handle: str | None = None) -> UUID:
+    """The id of the relay's checkpoint stream of ``slug`` (or of ``handle``'s cosignatures).
+
+    ``uuid5(NAMESPACE_URL, "accord:relay-log:" + slug)``, and for a member's cosignatures
+    ``uuid5(NAMESPACE_URL, "accord:relay-cosigner:" + slug + "/" + handle)``: never a project id.
+    """
+    if handle is None:
+        return uuid5(NAMESPACE_URL, f"accord:relay-log:{slug}")
+    return uuid5(NAMESPACE_URL, f"accord:relay-cosigner:{slug}/{handle}")
+
+
 ENTRY_TOPICS = frozenset({Project.Proposed.TOPIC, Project.EntryRecorded.TOPIC})
 
 

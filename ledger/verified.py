@@ -31,7 +31,7 @@ from ledger import rules
 from ledger.errors import LedgerError, StorageUnavailableError
 from ledger.keys import accord_home
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 AUTOLOAD_AFTER = 4096  # point misses after which a lazy map loads everything at once
 V = TypeVar("V")
 
@@ -53,12 +53,14 @@ class VerifiedHead:
 
 @dataclass(frozen=True)
 class LogEntry:
-    """One verified entry in the index: its type, claimed time and hash."""
+    """One verified entry in the index: type, claimed time, hash, signer and summary."""
 
     seq: int
     type: str
     at: str
     hash: str
+    by: str = ""
+    summary: str = ""
 
 
 # --- lazy maps --------------------------------------------------------------------------------
@@ -355,8 +357,8 @@ _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS projects (slug TEXT PRIMARY KEY, seq INTEGER NOT NULL, "
     "head TEXT NOT NULL, core TEXT, verified_at TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS log (slug TEXT NOT NULL, seq INTEGER NOT NULL, "
-    "type TEXT NOT NULL, at TEXT NOT NULL, hash TEXT NOT NULL, PRIMARY KEY (slug, seq)) "
-    "WITHOUT ROWID",
+    "type TEXT NOT NULL, at TEXT NOT NULL, hash TEXT NOT NULL, by TEXT NOT NULL, "
+    "summary TEXT NOT NULL, PRIMARY KEY (slug, seq)) WITHOUT ROWID",
     "CREATE TABLE IF NOT EXISTS items (slug TEXT NOT NULL, kind TEXT NOT NULL, "
     "seq INTEGER NOT NULL, data TEXT NOT NULL, PRIMARY KEY (slug, kind, seq)) WITHOUT ROWID",
 )
@@ -548,8 +550,25 @@ class VerifiedStore:
 
     def log_entry(self, slug: str, seq: int) -> LogEntry | None:
         """The verified index entry at ``seq`` (None when not verified)."""
-        rows = self._read("SELECT type, at, hash FROM log WHERE slug=? AND seq=?", (slug, seq))
+        rows = self._read(
+            "SELECT type, at, hash, by, summary FROM log WHERE slug=? AND seq=?", (slug, seq)
+        )
         return LogEntry(seq, *rows[0]) if rows else None
+
+    def timeline(self, slug: str, *, upto: int) -> Iterator[LogEntry]:
+        """The verified log index 1..``upto`` in seq order, a page at a time."""
+        last = 0
+        while True:
+            rows = self._read(
+                "SELECT seq, type, at, hash, by, summary FROM log WHERE slug=? AND seq>? "
+                "AND seq<=? ORDER BY seq LIMIT 5000",
+                (slug, last, upto),
+            )
+            for row in rows:
+                yield LogEntry(*row)
+            if len(rows) < 5000:
+                return
+            last = rows[-1][0]
 
     def log_hashes(self, slug: str, *, upto: int) -> Iterator[tuple[int, str]]:
         """The verified hashes of seqs 1..``upto`` in order, a page at a time."""
@@ -617,8 +636,8 @@ class VerifiedStore:
                     db.execute("DELETE FROM items WHERE slug=?", (slug,))
                     db.execute("DELETE FROM log WHERE slug=?", (slug,))
                 db.executemany(
-                    "INSERT OR REPLACE INTO log VALUES (?, ?, ?, ?, ?)",
-                    ((slug, e.seq, e.type, e.at, e.hash) for e in log),
+                    "INSERT OR REPLACE INTO log VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    ((slug, e.seq, e.type, e.at, e.hash, e.by, e.summary) for e in log),
                 )
                 for kind, items in (
                     ("pledge", state.pledges),

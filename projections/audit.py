@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ledger import entry as entry_mod
 from ledger.errors import LedgerError
+from ledger.summaries import summary
 
 if TYPE_CHECKING:
     from ledger.application import Ledger
@@ -49,68 +49,6 @@ class TrailRow:
             "hash": self.hash,
             "verdict": self.verdict,
         }
-
-
-def _names(handles: list[str]) -> str:
-    return ", ".join(handles) if handles else "nobody"
-
-
-def summary(data: dict[str, Any], state: ProjectState | None = None) -> str:
-    """A one-line human summary of an entry (``state``: the project just before it)."""
-    body: dict[str, Any] = data.get("body", {})
-    kind = data.get("type")
-    if kind == "project.proposed":
-        others = [m["handle"] for m in body["members"] if m["handle"] != data["by"]]
-        return (
-            f'proposed "{body["title"]}" to {_names(others)} '
-            f"(approval {body['approval']}, close {body['close']})"
-        )
-    if kind == "member.joined":
-        return "joined, accepting the terms"
-    if kind == "member.declined":
-        return f"declined: {body['reason']}"
-    if kind == "key.rotated":
-        new = entry_mod.fingerprint(entry_mod.parse_public_key_line(body["public_key"]))
-        return f"rotated to key {new}"
-    if kind == "key.revoked":
-        text = f"revoked key {body['fingerprint']}: {body['reason']}"
-        if body["replacement"]:
-            new = entry_mod.fingerprint(entry_mod.parse_public_key_line(body["replacement"]))
-            text += f"; now signs with {new}"
-        return text
-    if kind == "pledge.made":
-        return (
-            f'pledged "{body["title"]}": {body["weight"]} {body["unit"]} '
-            f"to {_names(body['beneficiaries'])}, due {body['due']}"
-        )
-    if kind == "pledge.amended":
-        changes = ", ".join(f"{k} {v}" for k, v in sorted(body["changes"].items()))
-        return f"asked to amend pledge {body['pledge']} ({changes}): {body['reason']}"
-    if kind == "pledge.withdrawn":
-        return f"withdrew pledge {body['pledge']}: {body['reason']}"
-    if kind == "deliverable.submitted":
-        pledge = state.pledges.get(body["pledge"]) if state else None
-        unit = f" {pledge.unit}" if pledge else ""
-        files = len(body["evidence"])
-        evidence = f", {files} evidence file{'s' if files != 1 else ''}" if files else ""
-        return (
-            f"delivered {body['quantity']}{unit} on pledge {body['pledge']}: "
-            f'"{body["summary"]}"{evidence}'
-        )
-    if kind == "approval.given":
-        comment = f": {body['comment']}" if body["comment"] else ""
-        return f"approved seq {body['target']}{comment}"
-    if kind == "approval.refused":
-        return f"rejected seq {body['target']}: {body['reason']}"
-    if kind == "statement.proposed":
-        return f'proposed statement "{body["title"]}"'
-    if kind == "statement.signed":
-        return f"signed statement {body['statement']} version {body['version']}"
-    if kind == "statement.revised":
-        return f"revised statement {body['statement']}: {body['reason']}"
-    if kind == "close.signed":
-        return f"signed the close at head seq {body['head_seq']}"
-    return "(unknown entry type)"
 
 
 def trail(

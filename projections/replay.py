@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from ledger import rules
 from ledger.errors import NotFoundError, UsageError
+from ledger.summaries import summary
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
@@ -166,6 +167,26 @@ class Replay:
         if self.ledger is not None:
             return self.ledger.claimed_times(self.slug, upto=self.position)
         return {s.entry.seq: str(s.entry.data["at"]) for s in self.entries[: self.position]}
+
+    def timeline(self) -> list[dict[str, Any]]:
+        """Every entry up to the position: seq, claimed time, party, type, summary, hash.
+
+        Built from a ledger, it is read from the verified log index (each entry was
+        summarised when it was verified), never from the store.
+        """
+        if self.ledger is not None:
+            rows = self.ledger.timeline(self.slug, upto=self.position)
+            return [
+                {"seq": r.seq, "at": r.at, "party": r.by, "type": r.type,
+                 "summary": r.summary, "hash": r.hash}
+                for r in rows
+            ]  # fmt: skip
+        return [
+            {"seq": s.entry.seq, "at": s.entry.data["at"], "party": s.entry.by,
+             "type": s.entry.type, "summary": summary(s.entry.data, self.state),
+             "hash": s.entry.hash}
+            for s in self.entries[: self.position]
+        ]  # fmt: skip
 
     def entry(self, seq: int) -> SignedEntry:
         """The verified entry ``seq``."""

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 
 from ledger import rules
 from ledger.format import decimal_text
-from projections.audit import summary
 from projections.contributions import DEFAULT_THRESHOLD, contributions, ratio_text
 from projections.obligations import obligation
 from projections.statements import statement_detail
@@ -137,20 +136,7 @@ def _pledges(replay: Replay, today: date) -> list[dict[str, Any]]:
 
 
 def _timeline(replay: Replay) -> list[dict[str, Any]]:
-    rows = []
-    for stored in replay.iter_entries():  # pledges never change unit: the final state serves
-        data = stored.entry.data
-        rows.append(
-            {
-                "seq": stored.entry.seq,
-                "at": data["at"],
-                "party": data["by"],
-                "type": data["type"],
-                "summary": summary(data, replay.state),
-                "hash": stored.entry.hash,
-            }
-        )
-    return rows
+    return replay.timeline()
 
 
 def _close(replay: Replay) -> dict[str, Any]:
