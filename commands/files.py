@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, TextIO
 
@@ -54,11 +54,16 @@ def replace_atomically(path: Path) -> Iterator[TextIO]:
         raise
 
 
-def write_atomically(path: Path, text: str) -> None:
+def write_atomically(path: Path, text: str | Iterable[str]) -> None:
     """Replace ``path`` with ``text`` (UTF-8, newlines as given) via :func:`replace_atomically`.
+
+    ``text`` may be a string or pieces of one, written as they come.
 
     Raises:
         OSError: the file cannot be written.
     """
     with replace_atomically(path) as handle:
-        handle.write(text)
+        if isinstance(text, str):
+            handle.write(text)
+        else:
+            handle.writelines(text)

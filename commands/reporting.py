@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from commands.files import write_atomically
@@ -156,7 +157,27 @@ def render_json(data: dict[str, Any]) -> str:
     Compact, so the standard library's C encoder writes it: at 100,000 entries an indented
     rendering took seconds. ``python -m json.tool close-report.json`` pretty-prints it.
     """
-    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")) + "\n"
+    return "".join(json_chunks(data))
+
+
+def json_chunks(data: dict[str, Any]) -> Iterator[str]:
+    """The compact JSON of ``data`` in pieces, streaming its timeline a row at a time.
+
+    The text is exactly ``json.dumps(data, sort_keys=True, ...)`` with the timeline as a
+    list: ``timeline`` sorts last among the report's keys, so it is written after the rest,
+    and a long timeline is never held in memory whole.
+    """
+    options: dict[str, Any] = {"sort_keys": True, "ensure_ascii": False, "separators": (",", ":")}
+    rest = {k: v for k, v in data.items() if k != "timeline"}
+    if "timeline" not in data or (rest and max(rest) > "timeline"):
+        whole = {**rest, "timeline": list(data["timeline"])} if "timeline" in data else rest
+        yield json.dumps(whole, **options) + "\n"
+        return
+    yield (json.dumps(rest, **options)[:-1] + ",") if rest else "{"
+    yield '"timeline":['
+    for index, row in enumerate(data["timeline"]):
+        yield ("," if index else "") + json.dumps(row, **options)
+    yield "]}\n"
 
 
 def write_report(data: dict[str, Any], directory: Path, formats: tuple[str, ...]) -> list[Path]:
@@ -170,10 +191,10 @@ def write_report(data: dict[str, Any], directory: Path, formats: tuple[str, ...]
         StorageUnavailableError: the directory cannot be created or written.
     """
     view = report_view(data)
-    renderers: dict[str, Callable[[], str]] = {
+    renderers: dict[str, Callable[[], str | Iterator[str]]] = {
         "md": lambda: _render("md", view),
         "html": lambda: _render("html", view),
-        "json": lambda: render_json(data),
+        "json": lambda: json_chunks(data),
     }
     written = []
     try:

@@ -209,7 +209,7 @@ def write_close_report(
     """Write the report of ``slug`` (default: every format); return the paths written."""
     replay = Replay.build(ledger, slug)
     target = directory if directory is not None else Path(DEFAULT_REPORT_DIR) / slug
-    return write_report(report_data(replay), target, formats)
+    return write_report(report_data(replay, stream_timeline=True), target, formats)
 
 
 @click.command(name="report")

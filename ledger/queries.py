@@ -282,9 +282,9 @@ class VerifiedReads:
         """The verified claimed time (``at``) of entries 1..``upto``, by seq, in one read."""
         return self.verified.claimed_times(slug, upto=upto)
 
-    def timeline(self, slug: str, *, upto: int) -> Iterator[LogEntry]:
-        """The verified log index of entries 1..``upto`` (no store read), in seq order."""
-        return self.verified.timeline(slug, upto=upto)
+    def timeline(self, slug: str, *, upto: int, after: int = 0) -> Iterator[LogEntry]:
+        """The verified log index of entries ``after``+1..``upto`` (no store read), in order."""
+        return self.verified.timeline(slug, upto=upto, after=after)
 
     def log_entry(self, slug: str, seq: int) -> LogEntry:
         """The verified index entry at ``seq`` (type, claimed time, hash).

@@ -377,12 +377,15 @@ class VerifiedStore:
         self.source = source
         self.path = None if memory else source_path(source, home)
         self._conn: sqlite3.Connection | None = None
+        self._closed = False
 
     # connection ---------------------------------------------------------------------------
 
     def _db(self) -> sqlite3.Connection:
         if self._conn is not None:
             return self._conn
+        if self._closed and self.path is None:
+            raise StorageUnavailableError("the in-memory verified state was closed with its ledger")
         try:
             if self.path is None:
                 conn = sqlite3.connect(":memory:", isolation_level=None)
@@ -423,14 +426,16 @@ class VerifiedStore:
         return conn
 
     def close(self) -> None:
-        """Close the file."""
+        """Close the file (an in-memory state is then gone)."""
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+        self._closed = True
 
     def reset_file(self) -> None:
         """Remove a damaged file so that it can be rebuilt (after a full verification)."""
         self.close()
+        self._closed = False
         if self.path is not None:
             for suffix in ("", "-wal", "-shm"):
                 with contextlib.suppress(FileNotFoundError):
@@ -555,9 +560,9 @@ class VerifiedStore:
         )
         return LogEntry(seq, *rows[0]) if rows else None
 
-    def timeline(self, slug: str, *, upto: int) -> Iterator[LogEntry]:
-        """The verified log index 1..``upto`` in seq order, a page at a time."""
-        last = 0
+    def timeline(self, slug: str, *, upto: int, after: int = 0) -> Iterator[LogEntry]:
+        """The verified log index ``after``+1..``upto`` in seq order, a page at a time."""
+        last = after
         while True:
             rows = self._read(
                 "SELECT seq, type, at, hash, by, summary FROM log WHERE slug=? AND seq>? "

@@ -11,16 +11,17 @@ memory (``empty`` + ``apply``), it keeps the entries it was given; both give the
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 from ledger import rules
 from ledger.errors import NotFoundError, UsageError
 from ledger.summaries import summary
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator
+    from collections.abc import Iterable
 
     from ledger.application import Ledger, StoredEntry
     from ledger.entry import SignedEntry
@@ -73,6 +74,58 @@ class AsOf:
 def claimed_day(stored: StoredEntry) -> date:
     """The UTC date of the entry's claimed time (``at``)."""
     return date.fromisoformat(str(stored.entry.data["at"])[:10])
+
+
+def _timeline_row(
+    seq: int, at: str, party: str, kind: str, text: str, digest: str
+) -> dict[str, Any]:
+    return {"seq": seq, "at": at, "party": party, "type": kind, "summary": text, "hash": digest}
+
+
+class Timeline(Sequence[dict[str, Any]]):
+    """The rows of a project's timeline, read a page at a time (never all in memory).
+
+    A sequence: ``len``, indexing and slicing read only the rows asked for; iteration reads
+    pages of :data:`TIMELINE_PAGE` rows.
+    """
+
+    def __init__(self, size: int, read: Callable[[int, int], list[dict[str, Any]]]) -> None:
+        self._size = size
+        self._read = read
+
+    def __len__(self) -> int:
+        return self._size
+
+    @overload
+    def __getitem__(self, index: int) -> dict[str, Any]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[dict[str, Any]]: ...
+
+    def __getitem__(self, index: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
+        if isinstance(index, slice):
+            start, stop, step = index.indices(self._size)
+            if step != 1:
+                return [self[i] for i in range(start, stop, step)]
+            return self._read(start + 1, stop) if stop > start else []
+        position = index + self._size if index < 0 else index
+        if not 0 <= position < self._size:
+            raise IndexError(index)
+        return self._read(position + 1, position + 1)[0]
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        for first in range(1, self._size + 1, TIMELINE_PAGE):
+            yield from self._read(first, min(first + TIMELINE_PAGE - 1, self._size))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence) and not isinstance(other, str):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+TIMELINE_PAGE = 5000
 
 
 @dataclass
@@ -168,25 +221,29 @@ class Replay:
             return self.ledger.claimed_times(self.slug, upto=self.position)
         return {s.entry.seq: str(s.entry.data["at"]) for s in self.entries[: self.position]}
 
-    def timeline(self) -> list[dict[str, Any]]:
+    def timeline(self) -> Timeline:
         """Every entry up to the position: seq, claimed time, party, type, summary, hash.
 
-        Built from a ledger, it is read from the verified log index (each entry was
-        summarised when it was verified), never from the store.
+        Built from a ledger, it is read lazily, a page at a time, from the verified log index
+        (each entry was summarised when it was verified), never from the store.
         """
         if self.ledger is not None:
-            rows = self.ledger.timeline(self.slug, upto=self.position)
-            return [
-                {"seq": r.seq, "at": r.at, "party": r.by, "type": r.type,
-                 "summary": r.summary, "hash": r.hash}
-                for r in rows
-            ]  # fmt: skip
-        return [
-            {"seq": s.entry.seq, "at": s.entry.data["at"], "party": s.entry.by,
-             "type": s.entry.type, "summary": summary(s.entry.data, self.state),
-             "hash": s.entry.hash}
+            ledger, slug = self.ledger, self.slug
+            return Timeline(
+                self.position,
+                lambda first, last: [
+                    _timeline_row(r.seq, r.at, r.by, r.type, r.summary, r.hash)
+                    for r in ledger.timeline(slug, upto=last, after=first - 1)
+                ],
+            )
+        rows = [
+            _timeline_row(
+                s.entry.seq, str(s.entry.data["at"]), s.entry.by, s.entry.type,
+                summary(s.entry.data, self.state), s.entry.hash,
+            )
             for s in self.entries[: self.position]
         ]  # fmt: skip
+        return Timeline(len(rows), lambda first, last: rows[first - 1 : last])
 
     def entry(self, seq: int) -> SignedEntry:
         """The verified entry ``seq``."""

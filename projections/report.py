@@ -8,6 +8,7 @@ report: "today" is the claimed date of the head entry.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -30,8 +31,15 @@ def report_today(replay: Replay) -> date:
     return replay.at(replay.position).date()
 
 
-def report_data(replay: Replay, *, threshold: Fraction = DEFAULT_THRESHOLD) -> dict[str, Any]:
-    """Everything the close report holds, as JSON-ready data."""
+def report_data(
+    replay: Replay, *, threshold: Fraction = DEFAULT_THRESHOLD, stream_timeline: bool = False
+) -> dict[str, Any]:
+    """Everything the close report holds, as JSON-ready data.
+
+    With ``stream_timeline`` the timeline is a :class:`~projections.replay.Timeline` read
+    from the ledger a page at a time (for writing a long report while the ledger is open);
+    otherwise it is a list.
+    """
     state = replay.state
     today = report_today(replay)
     head = replay.entry(replay.position)
@@ -61,7 +69,7 @@ def report_data(replay: Replay, *, threshold: Fraction = DEFAULT_THRESHOLD) -> d
             "rows": [c.as_row() for c in contributions(replay, today, threshold=threshold)],
         },
         "statements": [statement_detail(state, seq) for seq in state.statements],
-        "timeline": _timeline(replay),
+        "timeline": _timeline(replay) if stream_timeline else list(_timeline(replay)),
         "close": _close(replay),
     }
 
@@ -135,7 +143,7 @@ def _pledges(replay: Replay, today: date) -> list[dict[str, Any]]:
     return result
 
 
-def _timeline(replay: Replay) -> list[dict[str, Any]]:
+def _timeline(replay: Replay) -> Sequence[dict[str, Any]]:
     return replay.timeline()
 
 
