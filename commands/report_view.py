@@ -25,7 +25,7 @@ DELIVERY_LEFT, DELIVERY_RIGHT, DELIVERY_LANE = 110, 30, 34
 
 
 TIMELINE_SHOWN = 500  # the most recent entries the Markdown and HTML reports list
-DELIVERABLES_SHOWN = 50  # the most recent deliverables listed under each pledge
+DELIVERABLES_SHOWN = 20  # the most recent deliverables listed under each pledge
 CHART_POINTS = 1000  # the most recent deliveries the chart draws
 
 

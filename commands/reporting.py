@@ -160,6 +160,9 @@ def render_json(data: dict[str, Any]) -> str:
     return "".join(json_chunks(data))
 
 
+JSON_PAGE = 2000  # timeline rows encoded per call
+
+
 def json_chunks(data: dict[str, Any]) -> Iterator[str]:
     """The compact JSON of ``data`` in pieces, streaming its timeline a row at a time.
 
@@ -175,8 +178,15 @@ def json_chunks(data: dict[str, Any]) -> Iterator[str]:
         return
     yield (json.dumps(rest, **options)[:-1] + ",") if rest else "{"
     yield '"timeline":['
-    for index, row in enumerate(data["timeline"]):
-        yield ("," if index else "") + json.dumps(row, **options)
+    page: list[Any] = []
+    first = True
+    for row in data["timeline"]:
+        page.append(row)
+        if len(page) == JSON_PAGE:
+            yield ("" if first else ",") + json.dumps(page, **options)[1:-1]
+            page, first = [], False
+    if page:
+        yield ("" if first else ",") + json.dumps(page, **options)[1:-1]
     yield "]}\n"
 
 
