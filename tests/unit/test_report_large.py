@@ -6,9 +6,9 @@ import copy
 import json
 from typing import Any
 
+import test_report_golden
 from hypothesis import given
 from hypothesis import strategies as st
-import test_report_golden
 
 from commands.report_view import CHART_POINTS, DELIVERABLES_SHOWN, TIMELINE_SHOWN, report_view
 from commands.reporting import JSON_PAGE, json_chunks, render_html, render_markdown
@@ -49,7 +49,7 @@ def long_report(base: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_markdown_and_html_list_the_most_recent_entries_and_say_how_many_are_left_out(
-    golden_data: dict[str, Any],  # noqa: F811 - the fixture
+    golden_data: dict[str, Any],
 ) -> None:
     data = long_report(golden_data)
     view = report_view(data)
