@@ -1,6 +1,7 @@
 """Obligations: who owes what to whom, and whether it is open, due, overdue or fulfilled.
 
-One row per pledge. Status, in order of precedence:
+One row per pledge; quantities are added exactly (never rounded, however many digits they
+have). Status, in order of precedence:
 
 * ``withdrawn``: the promisor withdrew it;
 * ``fulfilled``: approved deliveries reach the (current) weight;
@@ -21,7 +22,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from ledger import rules
-from ledger.format import decimal_text
+from ledger.format import decimal_text, exact_sum
 
 if TYPE_CHECKING:
     from ledger.rules import Pledge
@@ -77,7 +78,7 @@ def fulfilled_on(replay: Replay, pledge: Pledge) -> date | None:
     )
     total = Decimal(0)
     for item in accepted:
-        total += item.quantity
+        total = exact_sum((total, item.quantity))
         if total >= pledge.weight and item.decided_seq is not None:
             return replay.at(item.decided_seq).date()
     return None
@@ -86,8 +87,8 @@ def fulfilled_on(replay: Replay, pledge: Pledge) -> date | None:
 def obligation(replay: Replay, pledge: Pledge, today: date) -> Obligation:
     """Compute the obligation row of one pledge as of ``today``."""
     items = _deliverables(replay, pledge)
-    approved = sum((d.quantity for d in items if d.status == rules.ACCEPTED), Decimal(0))
-    pending = sum((d.quantity for d in items if d.status == rules.PENDING), Decimal(0))
+    approved = exact_sum(d.quantity for d in items if d.status == rules.ACCEPTED)
+    pending = exact_sum(d.quantity for d in items if d.status == rules.PENDING)
     due = date.fromisoformat(pledge.due)
     done_on = fulfilled_on(replay, pledge)
     days_late = 0
@@ -112,7 +113,7 @@ def obligation(replay: Replay, pledge: Pledge, today: date) -> Obligation:
         title=pledge.title,
         weight=pledge.weight,
         unit=pledge.unit,
-        delivered=approved + pending,
+        delivered=exact_sum((approved, pending)),
         approved=approved,
         due=due,
         status=status,
@@ -145,6 +146,9 @@ def obligations(
     if status is not None:
         rows = [r for r in rows if r.status == status]
     if within is not None:
-        horizon = today + timedelta(days=within)
+        try:
+            horizon = today + timedelta(days=within)
+        except OverflowError:  # past the end of the calendar: everything is within
+            horizon = date.max
         rows = [r for r in rows if r.status not in ("fulfilled", "withdrawn") and r.due <= horizon]
     return rows
