@@ -15,7 +15,7 @@ from commands.errors import ExitCode
 from commands.files import replace_atomically
 from commands.options import AppContext, ledger_option
 from commands.output import echo, render
-from ledger import bundle, rules, trust
+from ledger import bundle, rules, storage, trust
 from ledger.entry import load
 from ledger.errors import UsageError, VerificationError
 from ledger.format import normalise_slug
@@ -162,7 +162,7 @@ def verify_command(
     reports: list[VerifyReport] = []
     if bundle_path is not None:
         store = _open_store(BUNDLE_SOURCE)
-        with bundle_path.open(encoding="utf-8") as handle:
+        with bundle.open_bundle(bundle_path) as handle:
             header = bundle.read_header(handle)
             report, _state = _check(
                 store, header.project, bundle.read_rows(handle), header.entries, workers
@@ -247,6 +247,11 @@ def export_command(app: AppContext, slug: str, output: Path) -> None:
     if str(output) == "-":
         bundle.write(sys.stdout, header, rows)
         return
+    if output.exists() and not output.is_file():
+        raise UsageError(
+            f"cannot write the bundle to {output}: it is not a regular file",
+            hint="give the path of a new or regular file, or - for standard output",
+        )
     try:
         with replace_atomically(output) as handle:
             count = bundle.write(handle, header, rows)
@@ -275,7 +280,7 @@ def import_command(app: AppContext, path: Path, workers: int | None) -> None:
     """
     store = _open_store(BUNDLE_SOURCE)
     log: list[LogEntry] = []
-    with path.open(encoding="utf-8") as handle:
+    with bundle.open_bundle(path) as handle:
         header = bundle.read_header(handle)
         report, state = _check(
             store, header.project, bundle.read_rows(handle), header.entries, workers, log=log
@@ -289,12 +294,33 @@ def import_command(app: AppContext, path: Path, workers: int | None) -> None:
         )
     store.save_head(report.project, report.entries, report.head)
     store.close()
-    ledger = app.ledger(create=True)
-    with path.open(encoding="utf-8") as handle:
-        bundle.read_header(handle)
-        entries = (load(r.text, r.sig, r.hash) for r in bundle.read_rows(handle))
-        added = ledger.import_entries(header.project, entries, state=state, log=log)
+    created = _new_sqlite_file(app.url or storage.default_url())
+    try:
+        ledger = app.ledger(create=True)
+        with bundle.open_bundle(path) as handle:
+            bundle.read_header(handle)
+            entries = (load(r.text, r.sig, r.hash) for r in bundle.read_rows(handle))
+            added = ledger.import_entries(header.project, entries, state=state, log=log)
+    except BaseException:
+        if created is not None:
+            app.close()
+            _remove_created(created)
+        raise
     echo(
         f"imported {added} new entries of {header.project} ({state.seq} in all, {state.status}, "
         f"head {state.head})"
     )
+
+
+def _new_sqlite_file(url: str) -> Path | None:
+    """The SQLite file ``url`` names if it does not exist yet (an import would create it)."""
+    if storage.is_postgres(url):
+        return None
+    path = Path(storage.settings(url)["SQLITE_DBNAME"])
+    return None if path.exists() else path
+
+
+def _remove_created(path: Path) -> None:
+    """Remove a ledger file (and its SQLite side files) that a failed import created."""
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)

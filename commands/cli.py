@@ -78,7 +78,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 
 def _register() -> None:
-    from commands import audit, demo, keys, pledges, projects, reports, state, statements
+    from commands import audit, demo, keys, pledges, projects, relay, reports, state, statements
 
     cli.add_command(projects.init)
     cli.add_command(keys.keys)
@@ -98,6 +98,7 @@ def _register() -> None:
     cli.add_command(audit.import_command)
     cli.add_command(state.state)
     cli.add_command(demo.demo)
+    cli.add_command(relay.relay)
 
 
 _register()

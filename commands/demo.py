@@ -89,11 +89,12 @@ def demo(directory: Path | None) -> None:
         _run(["init"])
         for org in ("acme", "burgerco", "veggie"):
             _run(["key", "new", org])
+        burgerco = key_store.info("burgerco").fingerprint
         veggie = key_store.info("veggie").fingerprint
         _run([
             "project", "propose", PROJECT, "--title", "No Whopper Day",
             "--purpose", "A joint campaign: one day, three brands, one message.",
-            "--member", "burgerco", "--member", f"veggie={veggie}",
+            "--member", f"burgerco={burgerco}", "--member", f"veggie={veggie}",
             "--approval", "all", "--close", "all", "--as", "acme",
         ])  # fmt: skip
         _run(["project", "join", PROJECT, "--as", "burgerco"])

@@ -81,16 +81,37 @@ def keys_import(name: str, path: Path, output_format: str) -> None:
 def keys_list(output_format: str) -> None:
     """List your keys with their fingerprints.
 
+    A key whose public key file is missing or damaged is listed as DAMAGED (with a
+    warning on stderr) and the others as usual.
+
     \b
         accord key list --format json
     """
-    rows = [_info_row(info) for info in key_store.list_keys()]
+    listed = key_store.list_keys()
+    rows = [_info_row(info) if info.problem is None else _damaged_row(info) for info in listed]
+    if output_format == "table":
+        for row in rows:
+            if row.get("problem"):
+                row["fingerprint"] = "DAMAGED (see the warning)"
     render(
         rows,
         output_format=output_format,
         headers=["name", "fingerprint", "public_key", "path"],
         empty=f"(no keys in {key_store.keys_dir()}; create one with `accord key new NAME`)",
     )
+    for info in listed:
+        if info.problem is not None:
+            click.echo(f"Warning: key {info.name!r} cannot be used: {info.problem}", err=True)
+
+
+def _damaged_row(info: key_store.KeyInfo) -> dict[str, str | None]:
+    return {
+        "name": info.name,
+        "fingerprint": None,
+        "public_key": None,
+        "path": info.path,
+        "problem": info.problem,
+    }
 
 
 @keys.command(name="show")

@@ -33,8 +33,15 @@ def pledges() -> None:
 @pledges.command(name="add")
 @click.argument("slug")
 @click.argument("title")
-@click.option("--weight", required=True, help="How much is promised (a positive number).")
-@click.option("--unit", required=True, help="The unit of the weight: hours, eur, posts...")
+@click.option(
+    "--weight", required=True, help="How much is promised (a positive number such as 1500)."
+)
+@click.option(
+    "--unit",
+    required=True,
+    help="The unit of the weight, kept as typed: hours, EUR, €, person-days... "
+    "(one spelling per project).",
+)
 @click.option("--due", required=True, metavar="YYYY-MM-DD", help="When it is due.")
 @click.option(
     "--to",
@@ -58,6 +65,8 @@ def pledges_add(
     output_format: str,
 ) -> None:
     """Pledge TITLE in project SLUG to the other members (or to --to HANDLE only).
+
+    A due date in the past is recorded with a warning.
 
     \b
         accord pledge add spring-campaign "Design the posters" --weight 30 --unit hours \\
@@ -174,6 +183,9 @@ def deliver(
     output_format: str,
 ) -> None:
     """Submit a deliverable against your pledge PLEDGE; partial deliveries add up.
+
+    Without --quantity it delivers exactly what remains of the weight. A quantity beyond
+    the weight is recorded with a warning. Evidence must be regular files.
 
     \b
         accord deliver spring-campaign 4 --summary "Poster drafts" --quantity 12 \\

@@ -15,6 +15,7 @@ from commands.receipts import render_receipt
 from commands.reports import DEFAULT_REPORT_DIR, as_of_options, write_close_report
 from ledger import keys as key_store
 from ledger import storage
+from ledger.errors import UsageError
 from ledger.format import normalise_slug
 from projections import views
 from projections.replay import AsOf, Replay
@@ -48,9 +49,46 @@ def projects() -> None:
     """
 
 
-def _parse_member(value: str) -> tuple[str, str | None]:
-    handle, _, pinned = value.partition("=")
-    return handle.strip(), (pinned.strip() or None)
+def _parse_members(values: tuple[str, ...]) -> dict[str, str | None]:
+    """``--member HANDLE[=FINGERPRINT]`` values as a dict; identical repeats are merged.
+
+    Raises:
+        UsageError: an empty fingerprint after ``=``, or one handle given twice with
+            different pins (``bob=SHA256:...`` and ``bob``), which would silently drop one.
+    """
+    invited: dict[str, str | None] = {}
+    for value in values:
+        handle, equals, pinned = value.partition("=")
+        handle, pinned = handle.strip(), pinned.strip()
+        if equals and not pinned:
+            raise UsageError(
+                f"--member {value!r} has an empty fingerprint after '='",
+                hint=f"write --member {handle} (unpinned) or --member {handle}=SHA256:... "
+                f"(from `accord key show {handle}`)",
+            )
+        pin = pinned or None
+        if handle in invited and invited[handle] != pin:
+            shown = [f"{handle}={p}" if p else handle for p in (invited[handle], pin)]
+            raise UsageError(
+                f"member {handle!r} is given twice with different pins "
+                f"(--member {shown[0]} and --member {shown[1]})",
+                hint=f"give --member {handle} once, pinned with its fingerprint",
+            )
+        invited[handle] = pin
+    return invited
+
+
+def _warn_unpinned(invited: dict[str, str | None], proposer: str) -> None:
+    """Warn on stderr about every seat whose key is not pinned (first come, first served)."""
+    for handle, pinned in sorted(invited.items()):
+        if pinned is None and handle != proposer:
+            click.echo(
+                f"Warning: the seat of {handle!r} is not pinned: whoever first joins as "
+                f"{handle!r} with write access to this ledger takes it; pin it with "
+                f"--member {handle}=SHA256:... (the fingerprint `accord key show {handle}` "
+                "prints)",
+                err=True,
+            )
 
 
 @projects.command(name="propose")
@@ -96,11 +134,16 @@ def projects_propose(
 ) -> None:
     """Propose project SLUG with its terms; the proposer is a member.
 
+    Pin each member's key with HANDLE=FINGERPRINT (from `accord key show HANDLE` on the
+    member's machine): an unpinned seat goes to whoever first joins under that handle, so
+    every unpinned seat gets a warning. A numeric --approval may not exceed the invited
+    members other than the proposer, nor --close the members.
+
     \b
         accord project propose spring-campaign --title "Spring campaign" \\
             --member burgerco --member veggie=SHA256:... --approval all --as acme
     """
-    invited = dict(_parse_member(m) for m in members)
+    invited = _parse_members(members)
     receipt = ledger.propose_project(
         normalise_slug(slug),
         title=title,
@@ -111,6 +154,7 @@ def projects_propose(
         signer=signer,
     )
     render_receipt(receipt, output_format=output_format)
+    _warn_unpinned(invited, signer.handle)
 
 
 @projects.command(name="join")

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import unicodedata
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -11,9 +12,15 @@ from commands.output import echo, render, safe_json
 if TYPE_CHECKING:
     from ledger.application import Receipt
 
+MAX_SHOWN_TITLE = 60
+
 
 def render_receipt(receipt: Receipt, *, output_format: str) -> None:
-    """Print the seq, type and hash of a recorded entry (and a project status change)."""
+    """Print the seq, type and hash of a recorded entry (and a project status change).
+
+    A decision or signature also names what it was about (``subject``): the pledge's title,
+    the party, the quantity, the statement's title, and where the decision stands.
+    """
     data = receipt.as_dict()
     if output_format == "json":
         click.echo(safe_json(data))
@@ -23,8 +30,66 @@ def render_receipt(receipt: Receipt, *, output_format: str) -> None:
         return
     echo(f"recorded {receipt.project} seq {receipt.seq} {receipt.type}")
     echo(f"hash {receipt.hash}")
+    if receipt.subject is not None:
+        line = subject_line(receipt.type, receipt.subject)
+        if line:
+            echo(line)
     if receipt.type == "close.signed" or receipt.status != "active":
         echo(f"project {receipt.project} is {receipt.status}")
     if receipt.closes is not None and receipt.status == "active":
         signed, needed = receipt.closes
         echo(f"close signatures on the final head: {signed} of {needed} needed")
+
+
+def _title(text: Any) -> str:
+    """A title as one safe, short, quoted line (no control characters, at most 60 shown)."""
+    plain = "".join(
+        "?" if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp", "Cs") else c for c in str(text)
+    )
+    if len(plain) > MAX_SHOWN_TITLE:
+        plain = plain[: MAX_SHOWN_TITLE - 3] + "..."
+    return f'"{plain}"'
+
+
+def _decided(subject: dict[str, Any]) -> str:
+    what = f"{subject['target_type']} seq {subject['target']} by {subject['party']}"
+    pledge = f"pledge {subject['pledge']} {_title(subject['pledge_title'])}"
+    if "quantity" in subject:
+        about = f"{what}: {subject['quantity']} {subject['unit']} on {pledge}"
+    else:
+        changes = ", ".join(
+            f"{name} {_title(value) if name == 'title' else value}"
+            for name, value in subject.get("changes", {}).items()
+        )
+        about = f"{what} to {pledge}: {changes}"
+    if subject["status"] == "pending":
+        return f"{about} ({subject['approvals']} of {subject['approvals_needed']} approvals)"
+    return f"{about} ({subject['status']})"
+
+
+def subject_line(kind: str, subject: dict[str, Any]) -> str | None:
+    """One line saying what a decision or signature was about, or None."""
+    if kind == "deliverable.submitted":
+        to = ", ".join(subject["to"])
+        return (
+            f"delivered {subject['quantity']} {subject['unit']} on pledge {subject['pledge']} "
+            f"{_title(subject['pledge_title'])} to {to}"
+        )
+    if kind == "approval.given":
+        return f"approved {_decided(subject)}"
+    if kind == "approval.refused":
+        return f"rejected {_decided(subject)}"
+    if kind == "statement.signed":
+        standing = (
+            "in force: every member signed"
+            if subject["status"] == "in force"
+            else f"{subject['signatures']} of {subject['signatures_needed']} signatures"
+        )
+        return (
+            f"signed version {subject['version']} of statement {subject['statement']} "
+            f"{_title(subject['statement_title'])} ({standing})"
+        )
+    if kind == "close.signed":
+        title = _title(subject["project_title"])
+        return f"signed the close of {title} at head seq {subject['head_seq']}"
+    return None

@@ -61,7 +61,7 @@ def today_utc() -> Any:
 
 
 def _days(value: str) -> int:
-    match = re.fullmatch(r"([0-9]+)\s*([dw]?)", value.strip())
+    match = re.fullmatch(r"([0-9]{1,9})\s*([dw]?)", value.strip())
     if not match:
         raise UsageError(f"--within {value!r} is not a number of days", hint="write 14d or 2w")
     days = int(match.group(1)) * (7 if match.group(2) == "w" else 1)
@@ -150,12 +150,15 @@ def contributions_command(
     \b
         accord contributions spring-campaign --threshold 0.3
     """
+    number = r"(?:[0-9]{1,20}(?:\.[0-9]{0,20})?|\.[0-9]{1,20})"
     try:
-        limit = Fraction(threshold)
+        if not re.fullmatch(rf"\s*-?{number}(?:/{number})?\s*", threshold):
+            raise ValueError(threshold)
+        limit = Fraction(threshold.strip())
     except (ValueError, ZeroDivisionError):
         raise UsageError(f"--threshold {threshold!r} is not a number", hint="e.g. 0.5") from None
     if not 0 <= limit <= 1:
-        raise UsageError("--threshold must be between 0 and 1")
+        raise UsageError("--threshold must be between 0 and 1", hint="e.g. 0.5")
     replay = Replay.build(ledger, slug, as_of)
     rows = contributions(replay, replay.today(as_of, today_utc()), threshold=limit)
     data = [r.as_row() for r in rows]

@@ -12,6 +12,7 @@ from commands.output import output_options, render, render_object, safe_text
 from commands.receipts import render_receipt
 from commands.reports import as_of_options
 from ledger.errors import UsageError
+from ledger.inputs import read_text_file
 from projections.replay import AsOf, Replay
 from projections.statements import statement_detail, statement_rows
 
@@ -31,12 +32,12 @@ def statements() -> None:
 
 def _text(text: str | None, text_file: Path | None) -> str:
     if (text is None) == (text_file is None):
-        raise UsageError("give exactly one of --text and --text-file")
+        raise UsageError(
+            "give exactly one of --text and --text-file",
+            hint="--text TEXT for a short text, --text-file FILE for a long one",
+        )
     if text_file is not None:
-        try:
-            return text_file.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise UsageError(f"cannot read {text_file}: {exc}") from None
+        return read_text_file(text_file, "text file")
     return str(text)
 
 
@@ -47,7 +48,11 @@ TEXT_FILE = click.Path(exists=True, dir_okay=False, readable=True, path_type=Pat
 @click.argument("slug")
 @click.option("--title", required=True, help="The statement's title.")
 @click.option("--text", help="The statement's text.")
-@click.option("--text-file", type=TEXT_FILE, help="Read the text from a UTF-8 file.")
+@click.option(
+    "--text-file",
+    type=TEXT_FILE,
+    help="Read the text from a UTF-8 file (at most 100,000 characters).",
+)
 @signer_option
 @output_options
 @pass_ledger
@@ -94,7 +99,11 @@ def statements_sign(
 @click.argument("slug")
 @click.argument("statement", type=click.IntRange(min=1))
 @click.option("--text", help="The new text.")
-@click.option("--text-file", type=TEXT_FILE, help="Read the new text from a UTF-8 file.")
+@click.option(
+    "--text-file",
+    type=TEXT_FILE,
+    help="Read the new text from a UTF-8 file (at most 100,000 characters).",
+)
 @click.option("--reason", required=True, help="Why the text changes.")
 @signer_option
 @output_options

@@ -38,6 +38,7 @@ from ledger.project import SNAPSHOT_INTERVAL, Project, project_id
 from ledger.queries import VerifiedReads
 from ledger.records import ProjectSummary, RawEntry, Receipt, StoredEntry
 from ledger.rows import RowReader, SafeMapper, unavailable
+from ledger.subjects import subject_of
 from ledger.summaries import log_entry
 from ledger.verified import LogEntry, VerifiedStore
 
@@ -218,6 +219,7 @@ class Ledger(VerifiedReads, Application[Any]):
                 closes=(len(state.close_signatures), state.closes_needed())
                 if kind == "close.signed"
                 else None,
+                subject=subject_of(state, signed),
             )
         raise ConflictError(
             f"gave up after {MAX_ATTEMPTS} attempts: other writers kept appending to {slug!r}",
@@ -387,8 +389,14 @@ class Ledger(VerifiedReads, Application[Any]):
     ) -> Receipt:
         """Propose a new project; the proposer is a member whether or not listed.
 
+        A numeric approval policy above the number of invited members other than the
+        proposer, or a numeric close policy above the number of members, is refused here
+        (no pledge could ever need that many); the rules cap an approval policy for pledges
+        with fewer beneficiaries.
+
         Raises:
-            UsageError: a handle, policy or pinned fingerprint is malformed.
+            UsageError: a handle, policy, pinned fingerprint or text is malformed, or a
+                policy asks for more members than are invited.
             RuleViolationError: the project exists or the terms break a rule.
         """
         invited = dict(members)
@@ -405,9 +413,10 @@ class Ledger(VerifiedReads, Application[Any]):
         invited[signer.handle] = signer.fingerprint
         fmt.check_policy(approval, "approval", allow_any=True)
         fmt.check_policy(close, "close", allow_any=False)
+        _check_policy_sizes(approval, close, others=len(invited) - 1)
         body = {
             "title": fmt.required_text(title, "title"),
-            "purpose": purpose,
+            "purpose": fmt.optional_text(purpose, "purpose"),
             "members": [{"handle": h, "key": invited[h]} for h in sorted(invited)],
             "approval": approval,
             "close": close,
@@ -497,8 +506,13 @@ class Ledger(VerifiedReads, Application[Any]):
     ) -> Receipt:
         """Pledge work to the other members (or to ``beneficiaries`` only).
 
+        The unit is kept as typed; a spelling of a unit already used in the project that
+        differs only in case (``EUR`` after ``eur``) is refused, so contributions never
+        split. A due date in the past is recorded with a warning (in :attr:`notices`).
+
         Raises:
-            UsageError: a malformed weight, unit, date or handle.
+            UsageError: a malformed weight, unit, date or handle, or another spelling of a
+                unit the project uses.
             NotFoundError: a beneficiary is not a member.
             RuleViolationError: not a member, or the project is not active or is closed.
         """
@@ -511,10 +525,21 @@ class Ledger(VerifiedReads, Application[Any]):
         chosen = sorted({fmt.normalise_handle(h, "beneficiary") for h in beneficiaries or []})
 
         def build(state: ProjectState) -> dict[str, Any]:
+            first = state.units.get(fmt.unit_key(unit))
+            if first is not None and first != unit:
+                error = rules.unit_spelling_error(slug, unit, first)
+                raise UsageError(error.message, hint=error.hint)
             others = [h for h in state.joined() if h != signer.handle]
             return {**body_base, "beneficiaries": chosen or others}
 
-        return self._append(slug, "pledge.made", build, signer)
+        receipt = self._append(slug, "pledge.made", build, signer)
+        self._warn_if_past(body_base["due"], receipt, "the pledge is recorded as overdue")
+        return receipt
+
+    def _warn_if_past(self, due: str, receipt: Receipt, consequence: str) -> None:
+        """Warn (in :attr:`notices`) when ``due`` is before the day the entry claims."""
+        if due < receipt.at[:10]:
+            self.notices.append(f"due date {due} is in the past: {consequence}")
 
     def amend_pledge(
         self,
@@ -550,7 +575,12 @@ class Ledger(VerifiedReads, Application[Any]):
             "changes": changes,
             "reason": fmt.required_text(reason, "reason"),
         }
-        return self._append(slug, "pledge.amended", lambda _state: body, signer)
+        receipt = self._append(slug, "pledge.amended", lambda _state: body, signer)
+        if "due" in changes:
+            self._warn_if_past(
+                changes["due"], receipt, "the pledge is overdue once this is approved"
+            )
+        return receipt
 
     def withdraw_pledge(self, slug: str, pledge: int, *, reason: str, signer: Signer) -> Receipt:
         """Withdraw one's own pledge, giving a reason.
@@ -578,7 +608,9 @@ class Ledger(VerifiedReads, Application[Any]):
         """Submit a deliverable against one's own pledge.
 
         Without ``quantity`` the deliverable claims what remains of the pledge's weight
-        (the weight less what was accepted or is awaiting a decision).
+        (the weight less what was accepted or is awaiting a decision), computed exactly.
+        A quantity that takes the pledge beyond its weight is recorded with a warning (in
+        :attr:`notices`).
 
         Raises:
             UsageError: a malformed quantity, or nothing remains to deliver.
@@ -588,21 +620,32 @@ class Ledger(VerifiedReads, Application[Any]):
         summary = fmt.required_text(summary, "summary")
         fmt.check_seq(pledge, "pledge")
         given = fmt.normalise_decimal(quantity, "quantity") if quantity is not None else None
+        warnings: list[str] = []
 
         def build(state: ProjectState) -> dict[str, Any]:
+            warnings.clear()
             amount = given
+            item = state.pledges.get(pledge)
+            own = item is not None and item.by == signer.handle
             if amount is None:
-                item = state.pledges.get(pledge)
-                if item is None or item.by != signer.handle:  # let the rules name the problem
+                if item is None or not own:  # let the rules name the problem
                     amount = "1"
                 else:
-                    remaining = item.weight - _claimed(state, item)
+                    remaining = fmt.exact_difference(item.weight, _claimed(state, item))
                     if remaining <= 0:
                         raise UsageError(
                             f"pledge {pledge} has no undelivered weight left",
                             hint="give --quantity for additional work",
                         )
                     amount = fmt.decimal_text(remaining)
+            elif item is not None and own:
+                total = fmt.exact_sum((_claimed(state, item), Decimal(amount)))
+                if total > item.weight:
+                    warnings.append(
+                        f"pledge {pledge} is now delivered beyond its weight: "
+                        f"{fmt.decimal_text(total)} of {fmt.decimal_text(item.weight)} "
+                        f"{item.unit} delivered or awaiting a decision"
+                    )
             return {
                 "pledge": pledge,
                 "summary": summary,
@@ -610,15 +653,19 @@ class Ledger(VerifiedReads, Application[Any]):
                 "evidence": [e.as_dict() for e in evidence],
             }
 
-        return self._append(slug, "deliverable.submitted", build, signer)
+        receipt = self._append(slug, "deliverable.submitted", build, signer)
+        self.notices.extend(warnings)
+        return receipt
 
     def approve(self, slug: str, target: int, *, comment: str, signer: Signer) -> Receipt:
         """Approve a deliverable or amendment (signing the target's hash).
 
         Raises:
+            UsageError: the comment is too long or not UTF-8.
             NotFoundError: no entry at ``target``.
             RuleViolationError: own work, not a beneficiary, already decided or approved.
         """
+        comment = fmt.optional_text(comment, "comment")
         fmt.check_seq(target, "target")
         return self._append(
             slug,
@@ -712,8 +759,29 @@ class Ledger(VerifiedReads, Application[Any]):
 def _claimed(state: ProjectState, pledge: rules.Pledge) -> Decimal:
     """What was delivered on ``pledge`` and not rejected (accepted or awaiting a decision)."""
     del state
-    total: Decimal = pledge.pending + pledge.approved
-    return total
+    return fmt.exact_sum((pledge.pending, pledge.approved))
+
+
+def _check_policy_sizes(approval: str, close: str, *, others: int) -> None:
+    """Refuse numeric policies that ask for more members than the proposal invites.
+
+    Raises:
+        UsageError: approval N above the invited members other than the proposer, or close
+            N above all the members.
+    """
+    if others < 1:
+        return  # the rules say why: a collaboration needs at least two members
+    if approval not in ("all", "any") and int(approval) > others:
+        raise UsageError(
+            f"approval policy {approval} is more than the {others} invited member"
+            f"{'s' if others != 1 else ''} other than the proposer",
+            hint=f"use all, any or a number up to {others}",
+        )
+    if close != "all" and int(close) > others + 1:
+        raise UsageError(
+            f"close policy {close} is more than the {others + 1} members",
+            hint=f"use all or a number up to {others + 1}",
+        )
 
 
 def _target_hash(state: ProjectState, target: int) -> str:

@@ -4,10 +4,33 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ledger.errors import NotFoundError
+from ledger.errors import UsageError
+from ledger.format import optional_text
+from ledger.inputs import open_file
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+
+def check_evidence_name(name: str) -> str:
+    """Return ``name`` if it can be recorded as an evidence file name.
+
+    Raises:
+        UsageError: it is blank, too long or not UTF-8 (rename the file).
+    """
+    if not name.strip():
+        raise UsageError(
+            f"evidence file name {name!r} is blank",
+            hint="rename the file: its name is recorded with the deliverable",
+        )
+    try:
+        return optional_text(name, "evidence file name")
+    except UsageError as exc:
+        raise UsageError(
+            exc.message, hint="rename the file: its name is recorded with the deliverable"
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -20,24 +43,30 @@ class Evidence:
 
     @classmethod
     def of_file(cls, path: Path) -> Evidence:
-        """Hash the file at ``path`` (streaming, so large files are fine).
+        """Hash the regular file at ``path`` (streaming, so large files are fine).
+
+        A pipe, a device or a directory is refused (it may never end, or block), and the
+        file is opened without blocking.
 
         Raises:
-            NotFoundError: the file does not exist or cannot be read.
+            NotFoundError: the file does not exist.
+            UsageError: it is not a regular file, cannot be read, or its name cannot be
+                recorded.
         """
+        name = check_evidence_name(path.name)
         digest = hashlib.sha256()
         size = 0
-        try:
-            with path.open("rb") as handle:
+        with open_file(path, "evidence file", regular=True) as handle:
+            try:
                 for chunk in iter(lambda: handle.read(1 << 20), b""):
                     digest.update(chunk)
                     size += len(chunk)
-        except OSError as exc:
-            raise NotFoundError(
-                f"cannot read evidence file {path}: {exc.strerror}",
-                hint="check the path; evidence must be a readable file",
-            ) from None
-        return cls(name=path.name, sha256=digest.hexdigest(), size=size)
+            except OSError as exc:
+                raise UsageError(
+                    f"cannot read evidence file {path}: {exc.strerror}",
+                    hint="check the path; evidence must be a readable file",
+                ) from None
+        return cls(name=name, sha256=digest.hexdigest(), size=size)
 
     def as_dict(self) -> dict[str, Any]:
         """Return the evidence as it is recorded in an entry body."""

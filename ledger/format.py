@@ -9,9 +9,18 @@ missing key, an extra key or a value of the wrong shape is refused.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+import unicodedata
+from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import (
+    ROUND_HALF_EVEN,
+    Context,
+    Decimal,
+    DivisionByZero,
+    Inexact,
+    InvalidOperation,
+    Overflow,
+)
 from typing import Any
 
 from ledger.entry import parse_public_key_line
@@ -26,14 +35,60 @@ PUBLIC_KEY_RE = re.compile(r"^ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI[A-Za-z0-9+/]
 DECIMAL_RE = re.compile(r"^(?:0|[1-9][0-9]*)(?:\.[0-9]*[1-9])?$")
 DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 TIME_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$")
-UNIT_RE = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
+POLICY_RE = re.compile(r"^[1-9][0-9]{0,3}$")
+MAX_UNIT = 32
+UNIT_PUNCTUATION = frozenset("-_%/")
 MAX_TEXT = 100_000
+MAX_NUMBER = 40  # characters of a weight or quantity typed by the user
 MAX_INT = 2**53 - 1
+# Exact decimal arithmetic: a stored number has at most MAX_TEXT characters, so a sum of any
+# number of them has fewer than 2 * MAX_TEXT significant digits (integer part and fraction)
+# plus its carries. Nothing computed from the log is ever rounded; Inexact traps if it were.
+EXACT = Context(
+    prec=2 * MAX_TEXT + 64,
+    rounding=ROUND_HALF_EVEN,
+    traps=[InvalidOperation, DivisionByZero, Overflow, Inexact],
+)
+
+# An English noun, with its article, for each entry type (for messages).
+ENTRY_NOUNS = {
+    "project.proposed": "the project proposal",
+    "member.joined": "a join",
+    "member.declined": "a declined invitation",
+    "key.rotated": "a key rotation",
+    "key.revoked": "a key revocation",
+    "pledge.made": "a pledge",
+    "pledge.amended": "an amendment",
+    "pledge.withdrawn": "a withdrawal",
+    "deliverable.submitted": "a deliverable",
+    "approval.given": "an approval",
+    "approval.refused": "a rejection",
+    "statement.proposed": "a statement",
+    "statement.signed": "a statement signature",
+    "statement.revised": "a statement revision",
+    "close.signed": "a close signature",
+}
 
 ENVELOPE_KEYS = frozenset({"v", "project", "seq", "prev", "type", "by", "key", "at", "body"})
 
 
 # --- user-facing normalisation (raises UsageError: exit code "usage") -------------------
+
+
+def entry_noun(kind: str) -> str:
+    """An English noun with its article for an entry type, for messages ("an approval").
+
+    Also names the verifier's placeholders for rows it could not apply ("a damaged entry",
+    "a refused deliverable").
+    """
+    if kind in ENTRY_NOUNS:
+        return ENTRY_NOUNS[kind]
+    if kind.startswith("refused "):
+        noun = ENTRY_NOUNS.get(kind.removeprefix("refused "))
+        return f"a refused {noun.split(' ', 1)[1]}" if noun else "a refused entry"
+    if kind == "damaged":
+        return "a damaged entry"
+    return "an entry of an unknown type"
 
 
 def normalise_handle(value: str, what: str = "handle") -> str:
@@ -42,7 +97,7 @@ def normalise_handle(value: str, what: str = "handle") -> str:
     Raises:
         UsageError: the handle has characters other than a-z, 0-9 and inner hyphens.
     """
-    if not HANDLE_RE.match(value):
+    if not HANDLE_RE.fullmatch(value):
         raise UsageError(
             f"{what} {value!r} is not valid",
             hint="use 1-32 characters: lower-case letters, digits and inner hyphens (acme-corp)",
@@ -50,36 +105,86 @@ def normalise_handle(value: str, what: str = "handle") -> str:
     return value
 
 
+def _slug_suggestion(value: str) -> str | None:
+    plain = "".join(c for c in unicodedata.normalize("NFKD", value) if not unicodedata.combining(c))
+    suggestion = re.sub(r"[^a-z0-9]+", "-", plain.lower()).strip("-")
+    return suggestion if SLUG_RE.fullmatch(suggestion) and suggestion != value else None
+
+
 def normalise_slug(value: str) -> str:
     """Return ``value`` if it is a valid project slug.
 
     Raises:
-        UsageError: the slug is not 1-64 lower-case letters, digits and inner hyphens.
+        UsageError: the slug is not 1-64 lower-case letters, digits and inner hyphens (the
+            hint shows the slug it would be, such as ``river-cleanup`` for ``River Cleanup``).
     """
-    if not SLUG_RE.match(value):
+    if not SLUG_RE.fullmatch(value):
+        rule = "1-64 characters: lower-case letters, digits and inner hyphens"
+        suggestion = _slug_suggestion(value)
         raise UsageError(
             f"project slug {value!r} is not valid",
-            hint="use 1-64 characters: lower-case letters, digits and inner hyphens "
-            "(no-whopper-day)",
+            hint=f"write it as {suggestion} ({rule})"
+            if suggestion
+            else f"use {rule} (no-whopper-day)",
         )
     return value
+
+
+_NUMBER_RE = re.compile(r"[0-9]+(?:\.[0-9]+)?|\.[0-9]+")
+
+
+def _number_hint(text: str, what: str) -> str:
+    """A hint that shows the accepted form of a number written another way, if it can."""
+    plain = f"give {what} as a plain decimal number such as 12 or 2.5"
+    grouped = re.fullmatch(r"([0-9]{1,3}(?:[,' _\u00a0\u202f][0-9]{3})+)(\.[0-9]+)?", text)
+    if grouped:
+        whole = re.sub(r"[^0-9]", "", grouped.group(1))
+        suggestion = whole + (grouped.group(2) or "")
+        single_comma = grouped.group(2) is None and grouped.group(1).count(",") == 1
+        if single_comma and "," in grouped.group(1):
+            decimal = grouped.group(1).replace(",", ".").rstrip("0").rstrip(".")
+            return (
+                f"write it as {suggestion} without thousands separators "
+                f"(or {decimal} if the comma is a decimal comma)"
+            )
+        return f"write it as {suggestion}: numbers take no thousands separators"
+    european = re.fullmatch(r"([0-9]{1,3}(?:\.[0-9]{3})*),([0-9]+)", text)
+    if european:
+        suggestion = european.group(1).replace(".", "") + "." + european.group(2)
+        return f"write it as {suggestion}: decimals take a point, not a comma"
+    if re.fullmatch(r"[0-9]+(?:\.[0-9]+)?[eE][+-]?[0-9]{1,3}", text):
+        suggestion = decimal_text(Decimal(text))
+        if len(suggestion) <= MAX_NUMBER and Decimal(text) > 0:
+            return f"write it as {suggestion}: numbers take no exponent"
+    with_unit = re.fullmatch(r"([0-9]+(?:\.[0-9]+)?)\s*[^\W\d_][\w/%-]*", text)
+    if with_unit:
+        return f"give the number alone, {with_unit.group(1)}; the unit is given separately"
+    return plain
 
 
 def normalise_decimal(value: str, what: str) -> str:
     """Return the canonical decimal string of a positive number given by the user.
 
+    At most :data:`MAX_NUMBER` characters; every digit given is kept (arithmetic on them is
+    exact, see :data:`EXACT`).
+
     Raises:
-        UsageError: the value is not a plain positive decimal number.
+        UsageError: the value is not a plain positive decimal number (the hint shows the
+            accepted form of ``1,500`` or ``2,5``), or it is too long.
     """
     text = value.strip()
     if re.fullmatch(r"-[0-9.]+", text) and re.search(r"[1-9]", text):
         raise UsageError(
             f"{what} must be greater than zero, not {value!r}", hint=f"give a positive {what}"
         )
-    if len(text) > 40 or not re.fullmatch(r"[0-9]+(?:\.[0-9]+)?|\.[0-9]+", text):
+    if not _NUMBER_RE.fullmatch(text):
+        shown = value if len(value) <= 60 else value[:57] + "..."
+        raise UsageError(f"{what} {shown!r} is not a number", hint=_number_hint(text, what))
+    if len(text) > MAX_NUMBER:
         raise UsageError(
-            f"{what} {value!r} is not a number",
-            hint=f"give {what} as a plain decimal number such as 12 or 2.5",
+            f"{what} has {len(text)} characters; accord records numbers of at most "
+            f"{MAX_NUMBER} characters",
+            hint=f"give a shorter {what}",
         )
     try:
         number = Decimal(text)
@@ -101,44 +206,116 @@ def decimal_text(number: Decimal) -> str:
     return text or "0"
 
 
+def exact_sum(values: Iterable[Decimal]) -> Decimal:
+    """The exact sum of ``values`` (never rounded, whatever their number of digits)."""
+    total = Decimal(0)
+    for value in values:
+        total = EXACT.add(total, value)
+    return total
+
+
+def exact_difference(minuend: Decimal, subtrahend: Decimal) -> Decimal:
+    """The exact difference ``minuend - subtrahend`` (never rounded)."""
+    return EXACT.subtract(minuend, subtrahend)
+
+
+def _date_suggestions(text: str) -> list[str]:
+    readings: list[tuple[str, str, str]] = []
+    year_first = re.fullmatch(r"([0-9]{4})[-/.]([0-9]{1,2})[-/.]([0-9]{1,2})", text)
+    if year_first:
+        readings.append(year_first.groups())  # type: ignore[arg-type]
+    year_last = re.fullmatch(r"([0-9]{1,2})[-/.]([0-9]{1,2})[-/.]([0-9]{4})", text)
+    if year_last:
+        first, second, year = year_last.groups()
+        readings += [(year, second, first), (year, first, second)]  # day first, month first
+    found: list[str] = []
+    for year, month, day in readings:
+        try:
+            iso = date(int(year), int(month), int(day)).isoformat()
+        except ValueError:
+            continue
+        if iso not in found:
+            found.append(iso)
+    return found
+
+
 def normalise_date(value: str, what: str = "date") -> str:
     """Return ``value`` if it is a real calendar date written ``YYYY-MM-DD``.
 
     Raises:
-        UsageError: the value is not such a date.
+        UsageError: the value is not such a date (the hint shows ``01/06/2026`` as
+            ``2026-06-01``, and the month-first reading too when both are dates).
     """
-    if DATE_RE.match(value):
+    if DATE_RE.fullmatch(value):
         try:
             date.fromisoformat(value)
         except ValueError:
             pass
         else:
             return value
-    raise UsageError(f"{what} {value!r} is not a date", hint="write dates as YYYY-MM-DD")
+    hint = "write dates as YYYY-MM-DD"
+    found = _date_suggestions(value.strip())
+    if len(found) == 1:
+        hint += f": {found[0]}"
+    elif len(found) == 2:
+        hint += f": {found[0]} (day first) or {found[1]} (month first)"
+    raise UsageError(f"{what} {value!r} is not a date", hint=hint)
+
+
+def is_unit(value: Any) -> bool:
+    """True when ``value`` is a unit name as format v1 allows it.
+
+    1-32 characters, no spaces or controls: letters of any script, digits, currency symbols
+    (Unicode category Sc) and ``%``, then also combining marks, ``-``, ``_`` and ``/``
+    (``hours``, ``EUR``, ``€``, ``person-days``, ``km/h``, ``m²``).
+    """
+    if not isinstance(value, str) or not 1 <= len(value) <= MAX_UNIT:
+        return False
+    for index, char in enumerate(value):
+        category = unicodedata.category(char)
+        if category[0] == "L" or category in ("Nd", "No", "Sc") or char == "%":
+            continue
+        if index > 0 and (category[0] == "M" or char in UNIT_PUNCTUATION):
+            continue
+        return False
+    return True
+
+
+def unit_key(unit: str) -> str:
+    """The spelling-insensitive form of a unit: ``EUR``, ``Eur`` and ``eur`` are one unit."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", unit).casefold())
 
 
 def normalise_unit(value: str) -> str:
-    """Return ``value`` if it is a valid unit name.
+    """Return ``value``, as typed, if it is a valid unit name (see :func:`is_unit`).
 
     Raises:
-        UsageError: the unit is not a short lower-case word.
+        UsageError: it is not.
     """
-    if not UNIT_RE.match(value):
+    if not is_unit(value):
+        rule = "1-32 letters, digits, currency symbols, -, _, % or /, without spaces"
+        suggestion = re.sub(r"\s+", "-", value.strip())
         raise UsageError(
             f"unit {value!r} is not valid",
-            hint="use a short lower-case word such as hours, eur, posts or videos",
+            hint=f"write it as {suggestion} ({rule})"
+            if suggestion != value and is_unit(suggestion)
+            else f"use {rule} (hours, EUR, €, person-days)",
         )
     return value
 
 
 def check_seq(value: int, what: str) -> int:
-    """Return ``value`` if it is a seq (a whole number from 1).
+    """Return ``value`` if it is a seq (a whole number from 1 to 2^53 - 1).
 
     Raises:
         UsageError: it is not.
     """
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise UsageError(f"{what} {value!r} is not a seq", hint="seqs are whole numbers from 1")
+    if value > MAX_INT:
+        raise UsageError(
+            f"{what} {value!r} is not a seq", hint=f"seqs are whole numbers from 1 to {MAX_INT}"
+        )
     return value
 
 
@@ -155,29 +332,50 @@ def check_public_key(line: str) -> str:
     return line
 
 
-def required_text(value: str, what: str) -> str:
-    """Return ``value`` if it is non-blank text within the length limit.
+def optional_text(value: str, what: str) -> str:
+    """Return ``value`` if it is UTF-8 text within the length limit (it may be empty).
 
     Raises:
-        UsageError: it is blank or too long.
+        UsageError: it is too long, or holds bytes that are not UTF-8 (passed through as
+            lone surrogates).
+    """
+    if len(value) > MAX_TEXT:
+        raise UsageError(
+            f"the {what} has {len(value)} characters, more than the {MAX_TEXT} accord records",
+            hint=f"shorten the {what}",
+        )
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise UsageError(
+            f"the {what} is not valid UTF-8 text",
+            hint="check the encoding of your terminal or file: accord records UTF-8 text",
+        ) from None
+    return value
+
+
+def required_text(value: str, what: str) -> str:
+    """Return ``value`` if it is non-blank UTF-8 text within the length limit.
+
+    Raises:
+        UsageError: it is blank, too long or not UTF-8.
     """
     if not value or not value.strip():
         raise UsageError(f"the {what} must not be empty", hint=f"give a {what}")
-    if len(value) > MAX_TEXT:
-        raise UsageError(f"the {what} is longer than {MAX_TEXT} characters")
-    return value
+    return optional_text(value, what)
 
 
 def check_policy(value: str, what: str, *, allow_any: bool) -> None:
     """Check an approval or close policy given by the user.
 
     Raises:
-        UsageError: it is not all, any (approval only) or a number from 1.
+        UsageError: it is not all, any (approval only) or a number from 1 to 9999 written
+            in ASCII digits.
     """
+    if value == "all" or (allow_any and value == "any") or POLICY_RE.fullmatch(value):
+        return
     allowed = "all, any or a number" if allow_any else "all or a number"
-    ok = value == "all" or (allow_any and value == "any") or (value.isdigit() and int(value) >= 1)
-    if not ok or (value.isdigit() and str(int(value)) != value):
-        raise UsageError(f"{what} policy {value!r} is not valid", hint=f"use {allowed}")
+    raise UsageError(f"{what} policy {value!r} is not valid", hint=f"use {allowed} from 1 to 9999")
 
 
 def format_time(moment: datetime) -> str:
@@ -309,7 +507,7 @@ BODY_SCHEMAS: dict[str, dict[str, Callable[[Any], bool]]] = {
     "pledge.made": {
         "title": _text(),
         "weight": _decimal,
-        "unit": lambda v: isinstance(v, str) and bool(UNIT_RE.match(v)),
+        "unit": is_unit,
         "due": _date,
         "beneficiaries": lambda v: _handles(v) and bool(v),
     },

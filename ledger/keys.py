@@ -4,11 +4,19 @@ Keys live under ``ACCORD_HOME/keys`` (default: the platform's user config dir), 
 ``NAME.key`` (PKCS#8 PEM, encrypted with a passphrase) and one ``NAME.pub`` (the OpenSSH
 public key line) per key. Key files are written with mode 0600. Private key bytes never appear
 in an event, a log line, a ``repr`` or JSON output.
+
+After the PEM block, a key file accord writes carries one line ``accord-key-sha256: HEX``,
+the SHA-256 of the encrypted key's DER bytes (text after the PEM block is ignored by PEM
+readers such as OpenSSL). Without it a damaged file and a wrong passphrase look the same to
+the decryption; with it a damaged file is named as such before any passphrase is tried.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import contextlib
+import hashlib
 import os
 import re
 from dataclasses import dataclass, field
@@ -22,12 +30,20 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ledger import entry as entry_mod
 from ledger.errors import KeyFileError, NotFoundError, UsageError, VerificationError
+from ledger.inputs import open_file
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 KEY_NAME_RE = re.compile(r"^[a-z0-9](?:[a-z0-9._-]{0,62}[a-z0-9])?$")
 MIN_PASSPHRASE = 8
+MAX_KEY_FILE = 1 << 16  # bytes; an Ed25519 private key file takes well under 1 KiB
+CHECKSUM_LABEL = b"accord-key-sha256: "
+_CHECKSUM_RE = re.compile(rb"^accord-key-sha256: ([0-9a-f]{64})[ \t\r]*$", re.MULTILINE)
+_PEM_RE = re.compile(
+    rb"-----BEGIN ([A-Z0-9 ]+)-----\r?\n([A-Za-z0-9+/=\s]*?)-----END \1-----", re.DOTALL
+)
+DAMAGED_HINT = "restore the key file from a backup, or import the key again under a new name"
 
 
 def accord_home() -> Path:
@@ -49,6 +65,7 @@ class KeyInfo:
     public_key: str
     fingerprint: str
     path: str
+    problem: str | None = None  # why the key cannot be used (list_keys only)
 
 
 @dataclass(frozen=True)
@@ -144,10 +161,12 @@ def save_key(
     check_name_free(name, home)
     check_passphrase(passphrase)
     key_path, pub_path = _paths(name, home)
-    pem = private_key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.BestAvailableEncryption(passphrase.encode("utf-8")),
+    pem = _with_checksum(
+        private_key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.BestAvailableEncryption(passphrase.encode("utf-8")),
+        )
     )
     try:
         _write_private(key_path, pem)
@@ -220,22 +239,67 @@ def _is_bad_password(exc: ValueError) -> bool:
 
 
 def _read(source: Path) -> bytes:
+    """Read a key file, at most :data:`MAX_KEY_FILE` bytes (``/dev/zero`` never ends)."""
     try:
-        return source.read_bytes()
-    except FileNotFoundError:
+        with open_file(source, "key file", regular=False) as handle:
+            data = handle.read(MAX_KEY_FILE + 1)
+    except NotFoundError:
         raise NotFoundError(f"no key file at {source}", hint="check the path") from None
+    except UsageError as exc:
+        raise KeyFileError(exc.message, hint=exc.hint) from None
     except OSError as exc:
         raise KeyFileError(f"cannot read key file {source}: {exc.strerror}") from None
+    if len(data) > MAX_KEY_FILE:
+        raise KeyFileError(
+            f"key file {source} is larger than any private key file ({MAX_KEY_FILE} bytes)",
+            hint="accord reads OpenSSH (id_ed25519) and PKCS#8 PEM Ed25519 keys",
+        )
+    return data
+
+
+def _pem_der(data: bytes) -> bytes | None:
+    """The DER bytes of the first PEM block in ``data``, or None when there is none."""
+    match = _PEM_RE.search(data)
+    if match is None:
+        return None
+    try:
+        return base64.b64decode(b"".join(match.group(2).split()), validate=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _with_checksum(pem: bytes) -> bytes:
+    der = _pem_der(pem)
+    if der is None:  # pragma: no cover - cryptography always writes a PEM block
+        return pem
+    return pem + CHECKSUM_LABEL + hashlib.sha256(der).hexdigest().encode("ascii") + b"\n"
+
+
+def _is_damaged(data: bytes) -> bool:
+    """True when ``data`` carries accord's checksum line and no longer matches it."""
+    match = _CHECKSUM_RE.search(data)
+    if match is None:
+        return False  # a key file from elsewhere (or from before the checksum): cannot tell
+    der = _pem_der(data)
+    return der is None or hashlib.sha256(der).hexdigest().encode("ascii") != match.group(1)
 
 
 def read_private_key(source: Path, passphrase: str | None) -> Ed25519PrivateKey:
     """Read an Ed25519 private key from an OpenSSH or PKCS#8 PEM file.
 
+    A file whose checksum line (see the module) no longer matches is reported as damaged
+    before decryption, so damage is never called a wrong passphrase.
+
     Raises:
         NotFoundError: the file does not exist.
-        KeyFileError: not an Ed25519 private key, corrupt, or the passphrase is wrong.
+        KeyFileError: not an Ed25519 private key, damaged, or the passphrase is wrong.
     """
     data = _read(source)
+    if _is_damaged(data):
+        raise KeyFileError(
+            f"key file {source} is damaged: it no longer matches the checksum written with it",
+            hint=DAMAGED_HINT,
+        )
     secret = passphrase.encode("utf-8") if passphrase else None
     key: object
     try:
@@ -307,14 +371,25 @@ def info(name: str, home: Path | None = None) -> KeyInfo:
 def list_keys(home: Path | None = None) -> list[KeyInfo]:
     """Return every stored key, sorted by name.
 
-    Raises:
-        KeyFileError: a public key file is corrupt.
+    A key whose public key file is missing or damaged is listed too, with empty public facts
+    and its ``problem``, so one damaged file never hides the other keys.
     """
     directory = keys_dir(home)
     if not directory.is_dir():
         return []
     names = sorted(p.stem for p in directory.glob("*.key"))
-    return [info(name, home) for name in names if KEY_NAME_RE.match(name)]
+    listed = []
+    for name in names:
+        if not KEY_NAME_RE.match(name):
+            continue
+        try:
+            listed.append(info(name, home))
+        except (KeyFileError, NotFoundError) as exc:
+            path = str(keys_dir(home) / f"{name}.key")
+            listed.append(
+                KeyInfo(name, public_key="", fingerprint="", path=path, problem=exc.message)
+            )
+    return listed
 
 
 def load_signer(handle: str, name: str, passphrase: str, home: Path | None = None) -> Signer:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +24,8 @@ class Receipt:
     status: str
     attempts: int = 1
     closes: tuple[int, int] | None = None  # close.signed: (signatures on the head, needed)
+    # What a decision or signature was about (see ledger/subjects.py), or None.
+    subject: dict[str, Any] | None = field(default=None, compare=False)
 
     def as_dict(self) -> dict[str, Any]:
         """Return the receipt as JSON-ready data."""
@@ -41,6 +43,7 @@ class Receipt:
                 if self.closes
                 else {}
             ),
+            **({"subject": dict(self.subject)} if self.subject is not None else {}),
         }
 
 

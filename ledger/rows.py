@@ -110,6 +110,7 @@ class Row:
     hash: str
     received_at: datetime | None = None
     damage: str | None = None
+    damage_kind: str = "store"  # the problem kind a damaged row is reported as
 
 
 def decode(mapper: Mapper[UUID], stored: StoredEvent) -> Row:

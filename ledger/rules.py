@@ -24,7 +24,7 @@ from ledger.errors import (
     RuleViolationError,
     VerificationError,
 )
-from ledger.format import check_entry
+from ledger.format import check_entry, entry_noun, exact_difference, exact_sum, unit_key
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -149,6 +149,7 @@ class ProjectState:
     final_head_seq: int = 0
     close_signatures: dict[str, int] = field(default_factory=dict)
     closed_seq: int | None = None
+    units: dict[str, str] = field(default_factory=dict)  # unit_key -> the first spelling
 
     def joined(self) -> list[str]:
         """Handles of members who have joined, sorted."""
@@ -386,10 +387,19 @@ def _pledge(state: ProjectState, seq: int) -> Pledge:
     pledge = state.pledges.get(seq)
     if pledge is None:
         raise _rule(
-            f"seq {seq} is a {kind} entry, not a pledge",
+            f"seq {seq} is {entry_noun(kind)}, not a pledge",
             hint=f"`accord pledge list {state.slug}` lists pledges by seq",
         )
     return pledge
+
+
+def unit_spelling_error(slug: str, unit: str, first: str) -> RuleViolationError:
+    """The error for a unit spelled differently from the same unit earlier in the project."""
+    return _rule(
+        f"unit {unit!r} is spelled {first!r} in project {slug!r}; two spellings would split "
+        "its contributions",
+        hint=f"write the unit as {first}",
+    )
 
 
 def _require_active(state: ProjectState, item: SignedEntry) -> None:
@@ -500,8 +510,13 @@ def _pledge_made(state: ProjectState, item: SignedEntry) -> Callable[[], None]:
                 f"beneficiary {handle!r} is not a member of project {state.slug!r}",
                 hint=f"`accord project show {state.slug}` lists the members",
             )
+    unit = body["unit"]
+    first = state.units.get(unit_key(unit))
+    if first is not None and first != unit:
+        raise unit_spelling_error(state.slug, unit, first)
 
     def commit() -> None:
+        state.units.setdefault(unit_key(unit), unit)
         state.pledges[item.seq] = Pledge(
             seq=item.seq,
             by=item.by,
@@ -588,7 +603,7 @@ def _deliverable_submitted(state: ProjectState, item: SignedEntry) -> Callable[[
             evidence=tuple((e["name"], e["sha256"], e["size"]) for e in body["evidence"]),
         )
         pledge.deliverables.append(item.seq)
-        pledge.pending += Decimal(body["quantity"])
+        pledge.pending = exact_sum((pledge.pending, Decimal(body["quantity"])))
 
     return commit
 
@@ -600,7 +615,9 @@ def _decision_for(state: ProjectState, item: SignedEntry) -> tuple[Decision, Ple
     decision = state.decisions.get(target)
     if decision is None:
         raise _rule(
-            f"seq {target} is a {kind} entry; only deliverables and amendments are approved",
+            f"seq {target} is {entry_noun(kind)}, not a deliverable or an amendment",
+            hint="only deliverables and amendments are approved or rejected; "
+            f"`accord trail {state.slug}` lists every seq",
         )
     if item.body["target_hash"] != decision.hash:
         raise _rule(f"the target hash does not match the hash of seq {target}")
@@ -638,8 +655,8 @@ def _approval_given(state: ProjectState, item: SignedEntry) -> Callable[[], None
             if isinstance(decision, Amendment):
                 _apply_amendment(pledge, decision)
             elif isinstance(decision, Deliverable):
-                pledge.pending -= decision.quantity
-                pledge.approved += decision.quantity
+                pledge.pending = exact_difference(pledge.pending, decision.quantity)
+                pledge.approved = exact_sum((pledge.approved, decision.quantity))
                 pledge.accepted.append((item.seq, decision.quantity))
 
     return commit
@@ -659,7 +676,7 @@ def _approval_refused(state: ProjectState, item: SignedEntry) -> Callable[[], No
 
     def commit() -> None:
         if isinstance(decision, Deliverable):
-            pledge.pending -= decision.quantity
+            pledge.pending = exact_difference(pledge.pending, decision.quantity)
         decision.status, decision.decided_seq = REJECTED, item.seq
         decision.refusal = (item.by, item.seq, item.body["reason"])
         if pledge.pending_amendment == decision.seq:
@@ -673,7 +690,7 @@ def _statement(state: ProjectState, seq: int) -> Statement:
     statement = state.statements.get(seq)
     if statement is None:
         raise _rule(
-            f"seq {seq} is a {kind} entry, not a statement",
+            f"seq {seq} is {entry_noun(kind)}, not a statement",
             hint=f"`accord statement list {state.slug}` lists statements by seq",
         )
     return statement

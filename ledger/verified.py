@@ -29,10 +29,12 @@ from typing import Any, Generic, TypeVar
 
 from ledger import rules
 from ledger.errors import LedgerError, StorageUnavailableError
+from ledger.format import unit_key
 from ledger.keys import accord_home
 
 SCHEMA_VERSION = 2
 AUTOLOAD_AFTER = 4096  # point misses after which a lazy map loads everything at once
+MAX_SEQ = 2**53 - 1  # the largest seq format v1 allows
 V = TypeVar("V")
 
 
@@ -100,6 +102,8 @@ class LazyMap(MutableMapping[int, V], Generic[V]):
             self._touched.add(key)
             return self._cache[key]
         if self._complete or key in self._absent or not isinstance(key, int):
+            raise KeyError(key)
+        if not 0 < key <= MAX_SEQ:  # no such seq, and SQLite could not even bind it
             raise KeyError(key)
         self._misses += 1
         if self._misses > AUTOLOAD_AFTER:
@@ -295,6 +299,7 @@ def core_out(state: rules.ProjectState) -> dict[str, Any]:
     data["members"] = [_member_out(m) for m in state.members.values()]
     data["revoked"] = dict(state.revoked)
     data["close_signatures"] = dict(state.close_signatures)
+    data["units"] = dict(state.units)
     return data
 
 
@@ -310,6 +315,8 @@ def core_in(slug: str, d: dict[str, Any], state: rules.ProjectState) -> None:
     state.members = {m.handle: m for m in (_member_in(x) for x in _list(d["members"]))}
     state.revoked = {_s(k): _i(v) for k, v in _dict(d["revoked"]).items()}
     state.close_signatures = {_s(k): _i(v) for k, v in _dict(d["close_signatures"]).items()}
+    # Written since units may be spelled freely; an older file derives them from its pledges.
+    state.units = {_s(k): _s(v) for k, v in _dict(d["units"]).items()} if "units" in d else {}
 
 
 def _s(v: Any) -> str:
@@ -495,12 +502,16 @@ class VerifiedStore:
             if row[2] is None:
                 raise DamagedStateError(f"only the head of {slug!r} is verified here")
             state = rules.new_state(slug)
-            core_in(slug, json.loads(row[2]), state)
+            core = json.loads(row[2])
+            core_in(slug, core, state)
             if state.seq != row[0] or state.head != row[1]:
                 raise DamagedStateError(f"the verified state of {slug!r} contradicts its head")
         except (sqlite3.DatabaseError, ValueError, KeyError, TypeError) as exc:
             raise DamagedStateError(f"the verified state of {slug!r} is damaged: {exc}") from None
         state.pledges = self._lazy(slug, "pledge")
+        if "units" not in core:
+            for pledge in state.pledges.values():  # a file from before units were kept
+                state.units.setdefault(unit_key(pledge.unit), pledge.unit)
         state.decisions = self._lazy(slug, "decision")
         state.statements = self._lazy(slug, "statement")
         state.types = LazyMap(

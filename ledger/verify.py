@@ -308,7 +308,7 @@ def _well_formed(data: dict[str, Any]) -> bool:
 def _learn_text_keys(text: str, keys: dict[str, str]) -> None:
     try:
         data = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return
     if isinstance(data, dict):
         _learn_keys(data, keys)
@@ -331,7 +331,7 @@ def _fold(
     kind, cause = verdict
     if row.damage is not None:
         seq = row.position if row.position is not None else expected
-        report.add(Problem(seq=seq, kind="store", cause=row.damage))
+        report.add(Problem(seq=seq, kind=row.damage_kind, cause=row.damage))
         unsafe_advance(state, max(seq, expected), "", "damaged")
         return None
     try:

@@ -1,6 +1,7 @@
 """Contributions: who carried the collaboration, per party and per unit, exactly.
 
-Quantities in different units are never added together. All ratios are exact
+Quantities in different units are never added together, and quantities are added exactly
+(never rounded, however many digits they have). All ratios are exact
 :class:`~fractions.Fraction` values, rounded only for display.
 
 Per party and unit:
@@ -30,7 +31,7 @@ from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
-from ledger.format import decimal_text
+from ledger.format import decimal_text, exact_sum
 from projections.obligations import fulfilled_on
 
 if TYPE_CHECKING:
@@ -111,9 +112,9 @@ def contributions(
         due_count.setdefault(key, 0)
         on_time_count.setdefault(key, 0)
         if pledge.status != "withdrawn":
-            pledged[key] += pledge.weight
-        delivered[key] += pledge.approved + pledge.pending
-        approved[key] += pledge.approved
+            pledged[key] = exact_sum((pledged[key], pledge.weight))
+        delivered[key] = exact_sum((delivered[key], pledge.approved, pledge.pending))
+        approved[key] = exact_sum((approved[key], pledge.approved))
         if pledge.status == "withdrawn":
             continue
         done = fulfilled_on(replay, pledge)
@@ -124,12 +125,8 @@ def contributions(
                 on_time_count[key] += 1
 
     units = sorted({unit for _, unit in pledged})
-    totals_pledged = {
-        u: sum((v for (_, x), v in pledged.items() if x == u), Decimal(0)) for u in units
-    }
-    totals_approved = {
-        u: sum((v for (_, x), v in approved.items() if x == u), Decimal(0)) for u in units
-    }
+    totals_pledged = {u: exact_sum(v for (_, x), v in pledged.items() if x == u) for u in units}
+    totals_approved = {u: exact_sum(v for (_, x), v in approved.items() if x == u) for u in units}
     members = state.joined()
     fair = Fraction(1, len(members)) if members else Fraction(0)
     guest = {

@@ -1,6 +1,7 @@
 """Obligations: who owes what to whom, and whether it is open, due, overdue or fulfilled.
 
-One row per pledge. Status, in order of precedence:
+One row per pledge; quantities are added exactly (never rounded, however many digits they
+have). Status, in order of precedence:
 
 * ``withdrawn``: the promisor withdrew it;
 * ``fulfilled``: approved deliveries reach the (current) weight;
@@ -21,7 +22,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from ledger import rules
-from ledger.format import decimal_text
+from ledger.format import decimal_text, exact_sum
 
 if TYPE_CHECKING:
     from ledger.rules import Pledge
@@ -73,7 +74,7 @@ def fulfilled_on(replay: Replay, pledge: Pledge) -> date | None:
     """The claimed day on which approved deliveries first reached the pledge's weight."""
     total = Decimal(0)
     for decided_seq, quantity in pledge.accepted:  # in the order they were accepted
-        total += quantity
+        total = exact_sum((total, quantity))
         if total >= pledge.weight:
             return replay.at(decided_seq).date()
     return None
@@ -106,7 +107,7 @@ def obligation(replay: Replay, pledge: Pledge, today: date) -> Obligation:
         title=pledge.title,
         weight=pledge.weight,
         unit=pledge.unit,
-        delivered=approved + pending,
+        delivered=exact_sum((approved, pending)),
         approved=approved,
         due=due,
         status=status,
@@ -139,6 +140,9 @@ def obligations(
     if status is not None:
         rows = [r for r in rows if r.status == status]
     if within is not None:
-        horizon = today + timedelta(days=within)
+        try:
+            horizon = today + timedelta(days=within)
+        except OverflowError:  # past the end of the calendar: everything is within
+            horizon = date.max
         rows = [r for r in rows if r.status not in ("fulfilled", "withdrawn") and r.due <= horizon]
     return rows

@@ -49,12 +49,31 @@ def assert_matches(actual: str, template: str) -> None:
     )
 
 
-def receipt(slug: str, seq: int, kind: str, status: str | None = None) -> str:
-    """The table receipt of a recorded entry, as a template."""
+def receipt(
+    slug: str, seq: int, kind: str, status: str | None = None, about: str | None = None
+) -> str:
+    """The table receipt of a recorded entry, as a template (``about``: its subject line)."""
     text = f"recorded {slug} seq {seq} {kind}\nhash <hash>\n"
+    if about:
+        text += f"{about}\n"
     if status:
         text += f"project {slug} is {status}\n"
     return text
+
+
+def unpinned(*handles: str) -> str:
+    """The warnings ``project propose`` prints for seats proposed without a pinned key."""
+    return "".join(
+        f"Warning: the seat of {h!r} is not pinned: whoever first joins as {h!r} with write "
+        f"access to this ledger takes it; pin it with --member {h}=SHA256:... (the "
+        f"fingerprint `accord key show {h}` prints)\n"
+        for h in handles
+    )
+
+
+def past_due(due: str) -> str:
+    """The warning of a pledge recorded with a due date in the past."""
+    return f"Warning: due date {due} is in the past: the pledge is recorded as overdue\n"
 
 
 def fingerprint(name: str) -> str:
@@ -79,14 +98,14 @@ class Accord:
     ) -> Result:
         return self.runner.invoke(cli, list(args), input=input, env=env, prog_name="accord")
 
-    def ok(self, *args: str, **kwargs: Any) -> Result:
-        """Run a command that must succeed quietly on stderr."""
+    def ok(self, *args: str, stderr: str = "", **kwargs: Any) -> Result:
+        """Run a command that must succeed, printing exactly ``stderr`` (default: nothing)."""
         result = self(*args, **kwargs)
         assert result.exit_code == 0, (
             f"accord {' '.join(args)} exited {result.exit_code}\n{result.output}"
             f"{result.exception!r}"
         )
-        assert result.stderr == ""
+        assert result.stderr == stderr
         return result
 
     def json(self, *args: str, **kwargs: Any) -> Any:

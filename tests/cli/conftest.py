@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from cli_helpers import Accord, fingerprint
+from cli_helpers import Accord, fingerprint, unpinned
 from click.testing import CliRunner
 
 SLUG = "spring-campaign"
@@ -30,6 +30,7 @@ def start_project(accord: Accord, slug: str = SLUG) -> str:
     accord.ok(
         "project", "propose", slug, "--title", "Spring campaign",
         "--member", "burgerco", "--member", f"veggie={fingerprint('veggie')}", "--as", "acme",
+        stderr=unpinned("burgerco"),
     )  # fmt: skip
     accord.ok("project", "join", slug, "--as", "burgerco")
     accord.ok("project", "join", slug, "--as", "veggie")

@@ -11,12 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_helpers import FP, HASH, TIME, Accord, assert_matches, receipt
+from cli_helpers import FP, HASH, TIME, Accord, assert_matches, receipt, unpinned
 
 S = "spring-campaign"
 JOINT_TEXT = "Acme, BurgerCo and Veggie answer together\nfor the whole campaign.\n"
 FAQ_TEXT = "Q: Who pays?\nA: BurgerCo.\n"
 RECEIPT_KEYS = ["project", "seq", "type", "hash", "by", "key", "at", "project_status"]
+CLOSING = 'signed the close of "Spring campaign" at head seq {}'
 
 
 class Story:
@@ -26,14 +27,22 @@ class Story:
         self.accord = accord
         self.check = check
 
-    def __call__(self, *args: str, expect: str | None = None) -> str:
-        output = self.accord.ok(*args).output
+    def __call__(self, *args: str, expect: str | None = None, stderr: str = "") -> str:
+        output = self.accord.ok(*args, stderr=stderr).stdout
         if self.check and expect is not None:
             assert_matches(output, expect)
         return output
 
-    def wrote(self, *args: str, seq: int, kind: str, status: str | None = None) -> str:
-        return self(*args, expect=receipt(S, seq, kind, status))
+    def wrote(
+        self,
+        *args: str,
+        seq: int,
+        kind: str,
+        status: str | None = None,
+        about: str | None = None,
+        stderr: str = "",
+    ) -> str:
+        return self(*args, expect=receipt(S, seq, kind, status, about), stderr=stderr)
 
 
 def tell_story(accord: Accord, tmp_path: Path, *, check: bool, close: bool = True) -> None:
@@ -49,6 +58,7 @@ def tell_story(accord: Accord, tmp_path: Path, *, check: bool, close: bool = Tru
         "project", "propose", S, "--title", "Spring campaign", "--purpose",
         "One day, three brands.", "--member", "burgerco", "--member", f"veggie={FP['veggie']}",
         "--as", "acme", seq=1, kind="project.proposed", status="proposed",
+        stderr=unpinned("burgerco"),
     )  # fmt: skip
     step(
         "project", "list",
@@ -89,26 +99,36 @@ def tell_story(accord: Accord, tmp_path: Path, *, check: bool, close: bool = Tru
     )  # fmt: skip
     if check:
         data = json.loads(delivered)
-        assert list(data) == RECEIPT_KEYS
+        assert list(data) == [*RECEIPT_KEYS, "subject"]
         assert re.fullmatch(HASH, data.pop("hash"))
         assert re.fullmatch(TIME, data.pop("at"))
         assert data == {
             "project": S, "seq": 7, "type": "deliverable.submitted", "by": "acme",
             "key": FP["acme"], "project_status": "active",
+            "subject": {"pledge": 4, "pledge_title": "Design the posters", "party": "acme",
+                        "quantity": "12", "unit": "hours", "to": ["burgerco"]},
         }  # fmt: skip
     step.wrote("approve", S, "7", "--comment", "Looks great", "--as", "burgerco", seq=8,
-               kind="approval.given")  # fmt: skip
+               kind="approval.given", about='approved deliverable seq 7 by acme: 12 hours on '
+               'pledge 4 "Design the posters" (accepted)')  # fmt: skip
 
     # A delivery refused with a reason, then delivered again and approved by both.
+    posts = 'pledge 6 "Social posts"'
     step.wrote("deliver", S, "6", "--summary", "First posts", "--quantity", "6", "--as", "veggie",
-               seq=9, kind="deliverable.submitted")  # fmt: skip
+               seq=9, kind="deliverable.submitted",
+               about=f"delivered 6 posts on {posts} to acme, burgerco")  # fmt: skip
     step.wrote("reject", S, "9", "--reason", "Two posts use the old logo", "--as", "acme",
-               seq=10, kind="approval.refused")  # fmt: skip
+               seq=10, kind="approval.refused",
+               about=f"rejected deliverable seq 9 by veggie: 6 posts on {posts} "
+               "(rejected)")  # fmt: skip
     step.wrote(
         "deliver", S, "6", "--summary", "First posts, logo fixed", "--quantity", "6",
         "--evidence", "posts.csv", "--as", "veggie", seq=11, kind="deliverable.submitted",
+        about=f"delivered 6 posts on {posts} to acme, burgerco",
     )  # fmt: skip
-    step.wrote("approve", S, "11", "--as", "acme", seq=12, kind="approval.given")
+    step.wrote("approve", S, "11", "--as", "acme", seq=12, kind="approval.given",
+               about=f"approved deliverable seq 11 by veggie: 6 posts on {posts} "
+               "(1 of 2 approvals)")  # fmt: skip
     step(
         "pledge", "list", S,
         expect=pledge_table(
@@ -120,7 +140,9 @@ def tell_story(accord: Accord, tmp_path: Path, *, check: bool, close: bool = Tru
              "0", "submitted"),
         ),
     )  # fmt: skip
-    step.wrote("approve", S, "11", "--as", "burgerco", seq=13, kind="approval.given")
+    step.wrote("approve", S, "11", "--as", "burgerco", seq=13, kind="approval.given",
+               about=f"approved deliverable seq 11 by veggie: 6 posts on {posts} "
+               "(accepted)")  # fmt: skip
 
     # An amendment takes effect once both beneficiaries approve it.
     step.wrote(
@@ -138,8 +160,11 @@ def tell_story(accord: Accord, tmp_path: Path, *, check: bool, close: bool = Tru
              "6", "open"),
         ),
     )  # fmt: skip
-    step.wrote("approve", S, "14", "--as", "acme", seq=15, kind="approval.given")
-    step.wrote("approve", S, "14", "--as", "veggie", seq=16, kind="approval.given")
+    budget = 'amendment seq 14 by burgerco to pledge 5 "Media budget": weight 15000'
+    step.wrote("approve", S, "14", "--as", "acme", seq=15, kind="approval.given",
+               about=f"approved {budget} (1 of 2 approvals)")  # fmt: skip
+    step.wrote("approve", S, "14", "--as", "veggie", seq=16, kind="approval.given",
+               about=f"approved {budget} (accepted)")  # fmt: skip
 
     # A pledge made and withdrawn stays in the record.
     step.wrote(
@@ -155,8 +180,11 @@ def tell_story(accord: Accord, tmp_path: Path, *, check: bool, close: bool = Tru
                "We stand together.", "--as", "acme", seq=19, kind="statement.proposed")  # fmt: skip
     step.wrote("statement", "propose", S, "--title", "FAQ", "--text-file", "faq.md",
                "--as", "burgerco", seq=20, kind="statement.proposed")  # fmt: skip
-    step.wrote("statement", "sign", S, "19", "--as", "acme", seq=21, kind="statement.signed")
-    step.wrote("statement", "sign", S, "19", "--as", "burgerco", seq=22, kind="statement.signed")
+    joint = 'statement 19 "Joint statement"'
+    step.wrote("statement", "sign", S, "19", "--as", "acme", seq=21, kind="statement.signed",
+               about=f"signed version 1 of {joint} (1 of 3 signatures)")  # fmt: skip
+    step.wrote("statement", "sign", S, "19", "--as", "burgerco", seq=22, kind="statement.signed",
+               about=f"signed version 1 of {joint} (2 of 3 signatures)")  # fmt: skip
     step(
         "statement", "list", S,
         expect="seq    title            by        version    signed_by       waiting_for"
@@ -181,8 +209,13 @@ def tell_story(accord: Accord, tmp_path: Path, *, check: bool, close: bool = Tru
         "20     FAQ              burgerco  1                       acme, burgerco, veggie"
         "  pending\n",
     )  # fmt: skip
-    for seq, party in ((24, "acme"), (25, "burgerco"), (26, "veggie")):
-        step.wrote("statement", "sign", S, "19", "--as", party, seq=seq, kind="statement.signed")
+    for seq, party, standing in (
+        (24, "acme", "1 of 3 signatures"),
+        (25, "burgerco", "2 of 3 signatures"),
+        (26, "veggie", "in force: every member signed"),
+    ):
+        step.wrote("statement", "sign", S, "19", "--as", party, seq=seq, kind="statement.signed",
+                   about=f"signed version 2 of {joint} ({standing})")  # fmt: skip
     step("statement", "list", S, expect=FINAL_STATEMENTS)
     if not close:
         return
@@ -190,18 +223,18 @@ def tell_story(accord: Accord, tmp_path: Path, *, check: bool, close: bool = Tru
     # The close: each member signs the final head; the third signature closes the project.
     step(
         "close", S, "--as", "acme",
-        expect=receipt(S, 27, "close.signed", "active")
+        expect=receipt(S, 27, "close.signed", "active", CLOSING.format(26))
         + "close signatures on the final head: 1 of 3 needed\n",
     )  # fmt: skip
     step(
         "close", S, "--as", "burgerco",
-        expect=receipt(S, 28, "close.signed", "active")
+        expect=receipt(S, 28, "close.signed", "active", CLOSING.format(26))
         + "close signatures on the final head: 2 of 3 needed\n",
     )  # fmt: skip
     reports = Path("accord-reports") / S
     step(
         "close", S, "--as", "veggie",
-        expect=receipt(S, 29, "close.signed", "closed")
+        expect=receipt(S, 29, "close.signed", "closed", CLOSING.format(26))
         + "".join(f"close report: {reports / f'close-report.{ext}'}\n"
                   for ext in ("md", "html", "json")),
     )  # fmt: skip
@@ -305,7 +338,7 @@ def test_three_parties_take_a_project_from_proposal_to_close(
 def test_a_proposed_project_shows_who_it_is_waiting_for(initialised: Accord) -> None:
     initialised.ok(
         "project", "propose", S, "--title", "Spring campaign", "--member", "burgerco",
-        "--member", f"veggie={FP['veggie']}", "--as", "acme",
+        "--member", f"veggie={FP['veggie']}", "--as", "acme", stderr=unpinned("burgerco"),
     )  # fmt: skip
 
     result = initialised.ok("project", "show", S)
@@ -641,10 +674,16 @@ def test_every_write_receipt_reads_as_json_and_csv(initialised: Accord, project:
         "deliver", project, "4", "--summary", "Half", "--quantity", "1.25", "--as", "acme",
         "--format", "csv",
     )  # fmt: skip
+    subject = (
+        '"{""pledge"":4,""pledge_title"":""Posters"",""party"":""acme"",""quantity"":""1.25"",'
+        '""unit"":""hours"",""to"":[""burgerco"",""veggie""]}"'
+    )
     assert_matches(
         result.output,
-        ",".join(RECEIPT_KEYS) + f"\n{project},5,deliverable.submitted,<hash>,acme,{FP['acme']},"
-        "<time>,active\n",
+        ",".join([*RECEIPT_KEYS, "subject"])
+        + f"\n{project},5,deliverable.submitted,<hash>,acme,{FP['acme']},<time>,active,"
+        + subject
+        + "\n",
     )
     pledges = initialised.json("pledge", "list", project)
     assert (pledges[0]["weight"], pledges[0]["delivered"]) == ("2.5", "1.25")

@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-from cli_helpers import FP, Accord, assert_refused
+from cli_helpers import FP, Accord, assert_refused, past_due
 
 S = "spring-campaign"
 TRAIL_KEYS = ["seq", "at", "received_at", "party", "key", "type", "summary", "hash", "verdict"]
@@ -38,7 +38,8 @@ def reads(initialised: Accord, project: str) -> Accord:
     a.ok("pledge", "add", S, "Design the posters", "--weight", "30", "--unit", "hours",
          "--due", "2099-12-31", "--to", "burgerco", "--as", "acme")  # fmt: skip
     a.ok("pledge", "add", S, "Media budget", "--weight", "1000", "--unit", "eur",
-         "--due", "2020-01-01", "--to", "acme", "--as", "burgerco")  # fmt: skip
+         "--due", "2020-01-01", "--to", "acme", "--as", "burgerco",
+         stderr=past_due("2020-01-01"))  # fmt: skip
     a.ok("pledge", "add", S, "Recipe shoot", "--weight", "10", "--unit", "hours",
          "--due", "2099-12-01", "--to", "acme", "--as", "veggie")  # fmt: skip
     a.ok("deliver", S, "4", "--summary", "Poster drafts", "--quantity", "26", "--as", "acme")
@@ -168,7 +169,7 @@ def test_fail_if_overdue_exits_8_and_names_the_overdue_seqs(reads: Accord) -> No
 
 def test_fail_if_overdue_lists_every_overdue_seq(reads: Accord) -> None:
     reads.ok("pledge", "add", S, "Old promise", "--weight", "1", "--unit", "posts",
-             "--due", "2021-06-30", "--as", "veggie")  # fmt: skip
+             "--due", "2021-06-30", "--as", "veggie", stderr=past_due("2021-06-30"))  # fmt: skip
     result = reads("obligations", S, "--fail-if-overdue", "--format", "json")
     assert result.exit_code == 8
     assert [r["seq"] for r in json.loads(result.stdout)] == [4, 5, 6, 13]
@@ -261,8 +262,8 @@ def test_a_threshold_can_be_a_fraction(reads: Accord) -> None:
         ("abc", "--threshold 'abc' is not a number", "e.g. 0.5"),
         ("", "--threshold '' is not a number", "e.g. 0.5"),
         ("1/0", "--threshold '1/0' is not a number", "e.g. 0.5"),
-        ("1.5", "--threshold must be between 0 and 1", None),
-        ("-0.1", "--threshold must be between 0 and 1", None),
+        ("1.5", "--threshold must be between 0 and 1", "e.g. 0.5"),
+        ("-0.1", "--threshold must be between 0 and 1", "e.g. 0.5"),
     ],
 )
 def test_a_bad_threshold_is_a_usage_error(
@@ -382,6 +383,7 @@ def test_the_last_close_signature_writes_the_close_report(reads: Accord, tmp_pat
     assert lines[0] == "recorded spring-campaign seq 15 close.signed"
     assert re.fullmatch("hash [0-9a-f]{64}", lines[1])
     assert lines[2:] == [
+        'signed the close of "Spring campaign" at head seq 12',
         "project spring-campaign is closed",
         f"close report: {out / 'close-report.md'}",
         f"close report: {out / 'close-report.html'}",

@@ -92,8 +92,9 @@ def test_a_history_replaced_after_a_read_is_a_rewrite_for_every_command(
     a.ok("contributions", S)
     other = tmp_path / "other.db"
     a.ok("init", "--ledger", str(other))
-    a.ok("project", "propose", S, "--title", "Forged", "--member", "burgerco",
-         "--as", "acme", "--ledger", str(other))  # fmt: skip
+    proposed = a("project", "propose", S, "--title", "Forged", "--member", "burgerco",
+                 "--as", "acme", "--ledger", str(other))  # fmt: skip
+    assert proposed.exit_code == 0, proposed.output
     a.ok("project", "join", S, "--as", "burgerco", "--ledger", str(other))
     a.ok("pledge", "add", S, "X", "--weight", "1", "--unit", "hours", "--due", "2026-12-30",
          "--as", "acme", "--ledger", str(other))  # fmt: skip

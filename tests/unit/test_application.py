@@ -309,7 +309,7 @@ def test_the_proposer_cannot_pin_someone_elses_key_for_itself(
         ("weight", "-1", "weight must be greater than zero, not '-1'"),
         ("weight", "0", "weight must be greater than zero, not '0'"),
         ("weight", "1e3", "weight '1e3' is not a number"),
-        ("unit", "Hours", "unit 'Hours' is not valid"),
+        ("unit", "Person Hours", "unit 'Person Hours' is not valid"),
         ("due", "2026-02-30", "due date '2026-02-30' is not a date"),
         ("title", "", "the title must not be empty"),
     ],

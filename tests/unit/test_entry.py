@@ -515,7 +515,7 @@ def test_normalise_decimal_keeps_every_digit_it_is_given(given: str) -> None:
 
 def test_normalise_decimal_refuses_more_than_40_characters() -> None:
     assert fmt.normalise_decimal("1" * 40, "weight") == "1" * 40
-    with pytest.raises(UsageError, match="not a number"):
+    with pytest.raises(UsageError, match="at most 40 characters"):
         fmt.normalise_decimal("1" * 41, "weight")
 
 

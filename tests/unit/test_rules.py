@@ -365,7 +365,7 @@ def test_approval_policy_n_needs_n_of_the_beneficiaries(
 def test_approval_policy_n_is_capped_at_the_number_of_beneficiaries(
     memory_ledger: Ledger, signers: dict[str, Signer]
 ) -> None:
-    start(memory_ledger, signers, approval="5")
+    start(memory_ledger, signers, approval="2")  # two invitees; this pledge has one beneficiary
     pledge(memory_ledger, signers["acme"], beneficiaries=["burgerco"])  # seq 4
     deliver(memory_ledger, signers["acme"], 4, "1")  # seq 5
     approve(memory_ledger, signers["burgerco"], 5)  # seq 6
@@ -738,10 +738,22 @@ def test_a_project_needs_a_partner(memory_ledger: Ledger, signers: dict[str, Sig
     assert memory_ledger.list_slugs() == []
 
 
+def test_an_approval_policy_larger_than_the_invitees_is_refused_at_propose_time(
+    memory_ledger: Ledger, signers: dict[str, Signer]
+) -> None:
+    with pytest.raises(UsageError) as info:
+        propose(memory_ledger, signers, approval="3")
+    assert info.value.message == (
+        "approval policy 3 is more than the 2 invited members other than the proposer"
+    )
+    assert info.value.hint == "use all, any or a number up to 2"
+    assert memory_ledger.list_slugs() == []
+
+
 def test_a_close_policy_larger_than_the_membership_is_refused(
     memory_ledger: Ledger, signers: dict[str, Signer]
 ) -> None:
-    with pytest.raises(RuleViolationError) as info:
+    with pytest.raises(UsageError) as info:
         propose(memory_ledger, signers, close="4")
     assert info.value.message == "close policy 4 is more than the 3 members"
     assert memory_ledger.list_slugs() == []
@@ -840,7 +852,7 @@ def test_delivering_on_a_seq_that_is_not_a_pledge_is_refused(
     refused(
         memory_ledger,
         RuleViolationError,
-        "seq 2 is a member.joined entry, not a pledge",
+        "seq 2 is a join, not a pledge",
         lambda: deliver(memory_ledger, signers["acme"], 2, "1"),
     )
     refused(
@@ -947,7 +959,7 @@ def test_approving_a_pledge_is_refused(delivered: Ledger, signers: dict[str, Sig
     refused(
         delivered,
         RuleViolationError,
-        "seq 4 is a pledge.made entry; only deliverables and amendments are approved",
+        "seq 4 is a pledge, not a deliverable or an amendment",
         lambda: approve(delivered, signers["burgerco"], 4),
     )
 
@@ -1108,7 +1120,7 @@ def test_signing_a_seq_that_is_not_a_statement_is_refused(
     refused(
         memory_ledger,
         RuleViolationError,
-        "seq 3 is a member.joined entry, not a statement",
+        "seq 3 is a join, not a statement",
         lambda: memory_ledger.sign_statement(SLUG, 3, signer=signers["acme"]),
     )
 

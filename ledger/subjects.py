@@ -1,0 +1,74 @@
+"""What a decision or signature was about, so that its receipt names more than a seq.
+
+Approvals, rejections, deliveries, statement signatures and close signatures address their
+subject by seq; a receipt that only echoes the seq lets a mistyped number pass unnoticed.
+:func:`subject_of` describes the subject from the project's state right after the entry:
+the pledge's title, the party whose work was decided, the quantity and unit, the statement's
+title, and where the decision stands.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ledger import rules
+from ledger.format import decimal_text
+
+if TYPE_CHECKING:
+    from ledger.entry import SignedEntry
+    from ledger.rules import ProjectState
+
+
+def subject_of(state: ProjectState, item: SignedEntry) -> dict[str, Any] | None:
+    """Describe what ``item`` decided or signed (``state``: right after it), or None.
+
+    Only for deliveries, approvals, rejections, statement signatures and close signatures.
+    """
+    body = item.body
+    if item.type == "deliverable.submitted":
+        pledge = state.pledges[body["pledge"]]
+        return {
+            "pledge": pledge.seq,
+            "pledge_title": pledge.title,
+            "party": item.by,
+            "quantity": body["quantity"],
+            "unit": pledge.unit,
+            "to": list(pledge.beneficiaries),
+        }
+    if item.type in ("approval.given", "approval.refused"):
+        return _decision(state, state.decisions[body["target"]])
+    if item.type == "statement.signed":
+        statement = state.statements[body["statement"]]
+        members = state.joined()
+        signed = sum(1 for handle in members if handle in statement.signatures)
+        return {
+            "statement": statement.seq,
+            "statement_title": statement.title,
+            "version": body["version"],
+            "signatures": signed,
+            "signatures_needed": len(members),
+            "status": "in force" if signed == len(members) else "pending",
+        }
+    if item.type == "close.signed":
+        return {"project_title": state.title, "head_seq": body["head_seq"]}
+    return None
+
+
+def _decision(state: ProjectState, decision: rules.Decision) -> dict[str, Any]:
+    pledge = state.pledges[decision.pledge]
+    data: dict[str, Any] = {
+        "target": decision.seq,
+        "target_type": decision.kind,
+        "party": decision.by,
+        "pledge": pledge.seq,
+        "pledge_title": pledge.title,
+    }
+    if isinstance(decision, rules.Deliverable):
+        data["quantity"] = decimal_text(decision.quantity)
+        data["unit"] = pledge.unit
+    elif isinstance(decision, rules.Amendment):
+        data["changes"] = dict(sorted(decision.changes.items()))
+    data["status"] = decision.status
+    data["approvals"] = len(decision.approvals)
+    data["approvals_needed"] = state.approvals_needed(pledge)
+    return data
