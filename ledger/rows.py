@@ -198,19 +198,6 @@ class RowReader:
                 return
             last = batch[-1].originator_version
 
-    def count(self, slug: str, *, upto: int) -> int:
-        """How many rows the store holds for ``slug`` at positions up to ``upto`` (indexed).
-
-        Bounded by ``upto`` so that rows appended meanwhile by another writer do not count.
-        """
-        index = getattr(self._recorder, "_stored_events_index", None)
-        if index is not None:  # the in-memory store of the tests
-            return sum(1 for v in index.get(str(project_id(slug)), {}) if v <= upto)
-        table = self._table()
-        bound = f"originator_version <= {int(upto)} AND "
-        statement = f"SELECT COUNT(*) AS n FROM {table} WHERE {bound}originator_id = "  # noqa: S608
-        return int(self._query(statement, project_id(slug))[0][0])
-
     def stream_ids(self) -> list[UUID]:
         """Every stream id the store holds, by a skip scan of the primary key index.
 

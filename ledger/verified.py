@@ -29,10 +29,9 @@ from typing import Any, Generic, TypeVar
 
 from ledger import rules
 from ledger.errors import LedgerError, StorageUnavailableError
-from ledger.format import unit_key
 from ledger.keys import accord_home
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 AUTOLOAD_AFTER = 4096  # point misses after which a lazy map loads everything at once
 MAX_SEQ = 2**53 - 1  # the largest seq format v1 allows
 V = TypeVar("V")
@@ -315,8 +314,7 @@ def core_in(slug: str, d: dict[str, Any], state: rules.ProjectState) -> None:
     state.members = {m.handle: m for m in (_member_in(x) for x in _list(d["members"]))}
     state.revoked = {_s(k): _i(v) for k, v in _dict(d["revoked"]).items()}
     state.close_signatures = {_s(k): _i(v) for k, v in _dict(d["close_signatures"]).items()}
-    # Written since units may be spelled freely; an older file derives them from its pledges.
-    state.units = {_s(k): _s(v) for k, v in _dict(d["units"]).items()} if "units" in d else {}
+    state.units = {_s(k): _s(v) for k, v in _dict(d["units"]).items()}
 
 
 def _s(v: Any) -> str:
@@ -509,9 +507,6 @@ class VerifiedStore:
         except (sqlite3.DatabaseError, ValueError, KeyError, TypeError) as exc:
             raise DamagedStateError(f"the verified state of {slug!r} is damaged: {exc}") from None
         state.pledges = self._lazy(slug, "pledge")
-        if "units" not in core:
-            for pledge in state.pledges.values():  # a file from before units were kept
-                state.units.setdefault(unit_key(pledge.unit), pledge.unit)
         state.decisions = self._lazy(slug, "decision")
         state.statements = self._lazy(slug, "statement")
         state.types = LazyMap(
