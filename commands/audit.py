@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import sys
+from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -22,7 +24,18 @@ from ledger.format import normalise_slug
 from ledger.rows import Row
 from ledger.summaries import log_entry
 from ledger.verified import DamagedStateError, LogEntry, VerifiedStore
-from ledger.verify import Problem, VerifyReport, default_workers, verify_stream
+from ledger.verify import (
+    BATCH,
+    Problem,
+    Verdict,
+    VerifyReport,
+    check_batch,
+    default_workers,
+    verify_stream,
+)
+
+if TYPE_CHECKING:
+    from ledger.application import Ledger
 
 BUNDLE_SOURCE = "bundle"
 
@@ -53,6 +66,7 @@ def _check(
     *,
     pool: ProcessPoolExecutor | None = None,
     log: list[LogEntry] | None = None,
+    checked: Future[list[Verdict]] | None = None,
 ) -> tuple[VerifyReport, rules.ProjectState]:
     """Verify from entry 1 and compare with what this home verified before."""
     known = store.head(slug)
@@ -69,12 +83,43 @@ def _check(
             remember_positions=positions,
             state=state,
             pool=pool,
+            checked=checked,
             on_applied=(lambda e: collect(log_entry(e, state))) if collect is not None else None,
         )
     if known is not None:
         trust.compare(report, trust.Remembered(known.seq, known.head, known.verified_at))
     trust.compare(report, legacy)
     return report, state
+
+
+AHEAD = 32  # small projects whose signatures are being checked while earlier ones are folded
+
+
+Prefetched = tuple[str, int, list[Row], "Future[list[Verdict]] | None"]
+
+
+def _prefetched(
+    ledger: Ledger, slugs: list[str], pool: ProcessPoolExecutor | None
+) -> Iterator[Prefetched]:
+    """Each project with, for a small one, its rows and their checks already under way.
+
+    A project of one batch is read whole and its per-row checks are handed to the pool
+    ahead of time, so that the workers check small projects while this process folds the
+    earlier ones; a larger project is streamed by :func:`verify_stream` itself (no rows
+    given). Each comes with the position of its last stored row (0: none).
+    """
+    waiting: deque[Prefetched] = deque()
+    for name in slugs:
+        last = ledger.count_rows(name)
+        if pool is None or last > BATCH or last == 0:
+            waiting.append((name, last, [], None))
+        else:
+            rows = list(ledger.iter_rows(name))
+            pairs = [(r.text, r.sig) for r in rows]
+            waiting.append((name, last, rows, pool.submit(check_batch, pairs, {})))
+        while len(waiting) > AHEAD:
+            yield waiting.popleft()
+    yield from waiting
 
 
 def _open_store(source: str) -> VerifiedStore:
@@ -180,12 +225,12 @@ def verify_command(
         else:
             slugs, problems = [normalise_slug(str(slug))], []
         count = workers or default_workers()
-        pool = ProcessPoolExecutor(count) if count > 1 and slugs else None
+        pool = ProcessPoolExecutor(count) if count > 1 and slugs else None  # one for the run
         try:
-            for name in slugs:
+            for name, size, rows, checked in _prefetched(ledger, slugs, pool):
                 log: list[LogEntry] = []
                 known = store.head(name)
-                if known is not None and ledger.count_rows(name) == 0:
+                if known is not None and size == 0:
                     gone = VerifyReport(project=name)
                     gone.add(
                         Problem(
@@ -197,9 +242,15 @@ def verify_command(
                     )
                     reports.append(gone)
                     continue
-                rows = ledger.iter_rows(name)
                 report, state = _check(
-                    store, name, rows, ledger.count_rows(name), count, pool=pool, log=log
+                    store,
+                    name,
+                    iter(rows) if checked is not None else ledger.iter_rows(name),
+                    size,
+                    count,
+                    pool=pool,
+                    log=log,
+                    checked=checked,
                 )
                 reports.append(report)
                 if report.sound:

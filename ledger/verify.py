@@ -221,6 +221,7 @@ def verify_stream(
     policy: str = REPORT,
     on_applied: Callable[[SignedEntry], None] | None = None,
     pool: ProcessPoolExecutor | None = None,
+    checked: Future[list[Verdict]] | None = None,
 ) -> VerifyReport:
     """Fold one project's rows through every check and rule, in order: the one fold driver.
 
@@ -241,6 +242,9 @@ def verify_stream(
             fold at the first problem, leaving ``state`` after the last sound entry.
         on_applied: called with each entry the rules accepted, in order.
         pool: a worker pool to use (and leave running) instead of starting one.
+        checked: the per-row verdicts of ``rows``, already asked of a pool with
+            :func:`check_batch` (for a log of one batch, so that many small logs are checked
+            in parallel); ``rows`` must then be that one batch.
     """
     report = VerifyReport(project=slug)
     wanted = set(remember_positions)
@@ -271,7 +275,9 @@ def verify_stream(
     try:
         for batch in _batches(rows):
             pairs = [(r.text, r.sig) for r in batch]
-            if pool is not None and count > 1:
+            if checked is not None:
+                future, checked = checked, None
+            elif pool is not None and count > 1:
                 future = pool.submit(check_batch, pairs, dict(keys))
             else:
                 future = Future()
