@@ -15,6 +15,8 @@ from commands.output import echo, output_options, render_object
 from ledger import storage
 
 if TYPE_CHECKING:
+    from types import FrameType
+
     from relay.keys import RelayKey
 
 HOME_HELP = "The relay's home: its key and verified state [default: ACCORD_HOME]."
@@ -116,7 +118,14 @@ def relay_serve(
     config = uvicorn.Config(
         app, log_level="warning", access_log=False, server_header=False, timeout_keep_alive=5
     )
-    uvicorn.Server(config).run(sockets=[listener])
+
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            super().handle_exit(sig, frame)
+            self._captured_signals.clear()  # stopped gracefully: exit 0, not by the signal
+
+    Server(config).run(sockets=[listener])
+    echo("accord relay stopped", err=True)
 
 
 def _listen(host: str, port: int) -> socket.socket:

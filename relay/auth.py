@@ -1,0 +1,180 @@
+"""Who may read a project, and who may see a conflict's checkpoint.
+
+A read request is signed with Ed25519 (``http-message-signatures``), covering ``"@method"``
+and ``"@target-uri"`` (and ``"content-digest"`` when there is a body), with ``created``
+within :data:`MAX_SKEW` of the relay's clock either way and ``keyid`` = the key's OpenSSH
+SHA256 fingerprint. The keys are the log's own: the current key of every joined member, and
+the key pinned in the proposal for every invited member who has not joined yet (it sends its
+public key line in ``Accord-Public-Key``, since the log holds only the fingerprint). Every
+failure is the same :class:`~relay.wire.NotReadableError` as a project that does not exist.
+A conflict's checkpoint goes only to an entry signed by a key the project knows for its signer
+(:func:`check_signer`).
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from http_message_signatures import HTTPMessageVerifier, HTTPSignatureKeyResolver, algorithms
+from http_message_signatures.exceptions import HTTPMessageSignaturesException
+
+from ledger import entry as entry_mod
+from ledger import rules
+from ledger.errors import KeyNotValidError, LedgerError, VerificationError
+from relay.wire import NotReadableError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+MAX_SKEW = datetime.timedelta(seconds=300)
+PUBLIC_KEY_HEADER = "accord-public-key"
+MAX_SIGNATURE_HEADER = 4096
+
+
+@dataclass(frozen=True)
+class Message:
+    """The parts of a request a signature covers: method, absolute target URI, headers."""
+
+    method: str
+    url: str
+    header_list: tuple[tuple[str, str], ...]
+
+    @property
+    def headers(self) -> _Headers:
+        """The header fields, in wire order (what the library's resolver reads)."""
+        return _Headers(self.header_list)
+
+    def header(self, name: str) -> str | None:
+        """The first value of header ``name`` (case-insensitive), or None."""
+        for key, value in self.header_list:
+            if key.lower() == name:
+                return value
+        return None
+
+
+class _Headers:
+    def __init__(self, items: tuple[tuple[str, str], ...]) -> None:
+        self._items = items
+
+    def items(self) -> Iterator[tuple[str, str]]:
+        return iter(self._items)
+
+    def __iter__(self) -> Iterator[str]:
+        return (k for k, _ in self._items)
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and any(k.lower() == name.lower() for k, _ in self._items)
+
+
+class _Keys(HTTPSignatureKeyResolver):
+    def __init__(self, keys: dict[str, Ed25519PublicKey]) -> None:
+        self._keys = keys
+
+    def resolve_public_key(self, key_id: str) -> Ed25519PublicKey:
+        key = self._keys.get(key_id)
+        if key is None:
+            raise NotReadableError
+        return key
+
+    def resolve_private_key(self, key_id: str) -> Any:  # pragma: no cover - never signs
+        raise NotReadableError
+
+
+class _Verifier(HTTPMessageVerifier):
+    max_clock_skew = MAX_SKEW  # ``created`` may be up to 300 s ahead (and, with max_age 0, behind)
+
+
+def reader_keys(
+    state: rules.ProjectState, message: Message
+) -> tuple[dict[str, Ed25519PublicKey], dict[str, str]]:
+    """The readers' keys by fingerprint, and their handles by fingerprint.
+
+    Joined members read with their current keys. An invited member who has not joined reads
+    with the key pinned in the proposal, when the request carries its public key line in
+    ``Accord-Public-Key`` and that line has the pinned fingerprint.
+    """
+    keys: dict[str, Ed25519PublicKey] = {}
+    handles: dict[str, str] = {}
+    offered = message.header(PUBLIC_KEY_HEADER)
+    for handle, member in sorted(state.members.items()):
+        fingerprint, key = None, None
+        if member.status == rules.JOINED and member.key and member.public_key:
+            fingerprint, key = member.key, _public_key(member.public_key)
+        elif member.status == rules.INVITED and member.pinned and offered and len(offered) < 200:
+            fingerprint, key = member.pinned, _public_key(offered)
+            if key is not None and entry_mod.fingerprint(key) != fingerprint:
+                key = None
+        if fingerprint is not None and key is not None:
+            keys[fingerprint], handles[fingerprint] = key, handle
+    return keys, handles
+
+
+def authenticate(state: rules.ProjectState, message: Message, body: bytes) -> str:
+    """Return the handle of the member whose key signed ``message``.
+
+    Raises:
+        NotReadableError: no signature, a bad or stale one, or not a reader's key.
+    """
+    for name in ("signature", "signature-input"):
+        value = message.header(name)
+        if value is None or len(value) > MAX_SIGNATURE_HEADER:
+            raise NotReadableError
+    keys, handles = reader_keys(state, message)
+    covered = ["@method", "@target-uri"] + (["content-digest"] if body else [])
+    verifier = _Verifier(signature_algorithm=algorithms.ED25519, key_resolver=_Keys(keys))
+    try:
+        results = verifier.verify(
+            message,
+            max_age=datetime.timedelta(0),
+            require_components=covered,
+            body=body or None,
+        )
+    except (HTTPMessageSignaturesException, LedgerError, ValueError, TypeError):
+        raise NotReadableError from None
+    if len(results) != 1:
+        raise NotReadableError
+    key_id = results[0].parameters.get("keyid")
+    if not isinstance(key_id, str) or key_id not in keys:
+        raise NotReadableError
+    return handles[key_id]
+
+
+def _public_key(line: str) -> Ed25519PublicKey | None:
+    try:
+        return entry_mod.parse_public_key_line(line)
+    except LedgerError:
+        return None
+
+
+def check_signer(state: rules.ProjectState, item: entry_mod.SignedEntry) -> None:
+    """Check that ``item`` is signed by a key the project knows for its signer.
+
+    This guards what a conflict reveals (the current checkpoint) from anyone else.
+
+    Raises:
+        KeyNotValidError: the signer is not a member, or the key is not one of its keys.
+        SignatureInvalidError: the signature does not verify.
+    """
+    member = state.members.get(item.by)
+    body = item.data.get("body")
+    offered = body.get("public_key") if isinstance(body, dict) else None
+    if member is None:
+        raise KeyNotValidError(f"{item.by!r} is not a member of {state.slug!r}", seq=item.seq)
+    if member.key == item.key and member.public_key:
+        offered = member.public_key
+    elif item.key not in {member.pinned, *member.keys} and member.pinned is not None:
+        raise KeyNotValidError(f"key {item.key} is not a key of {item.by!r}", seq=item.seq)
+    if not isinstance(offered, str):
+        raise KeyNotValidError(f"key {item.key} is not a current key of {item.by!r}", seq=item.seq)
+    try:
+        public = entry_mod.parse_public_key_line(offered)
+    except VerificationError:
+        raise KeyNotValidError(
+            f"entry {item.seq} carries no valid public key", seq=item.seq
+        ) from None
+    if entry_mod.fingerprint(public) != item.key:
+        raise KeyNotValidError(f"entry names key {item.key} but carries another", seq=item.seq)
+    entry_mod.verify(item, public)

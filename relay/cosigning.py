@@ -1,0 +1,211 @@
+"""Members' cosignatures of the relay's checkpoints: check, hold, serve.
+
+A member posts the checkpoint note as served (the relay's signature, perhaps cosignatures of
+others) plus one ``cosignature/v1`` line of its own, named with its handle and made with its
+current Ed25519 key. The relay holds each member's latest cosignature (``RelayCosigner``, one
+stream per project and member, its version a compare-and-swap) and serves, with the latest
+checkpoint, every cosignature over exactly that checkpoint.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time as clock
+from typing import TYPE_CHECKING, Any
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError, PersistenceError
+
+from ledger import entry as entry_mod
+from ledger import rules
+from ledger.errors import ConflictError, KeyNotValidError, SignatureInvalidError
+from ledger.rows import relay_stream_id, unavailable
+from relay.aggregates import SNAPSHOT_INTERVAL, RelayCosigner
+from relay.note import (
+    COSIGNATURE_V1,
+    MalformedNoteError,
+    Note,
+    NoteError,
+    Signature,
+    VerifierKey,
+    add_signatures,
+    parse_checkpoint,
+    parse_note,
+    verify_cosignatures,
+    verify_note,
+)
+from relay.wire import MalformedRequestError, UnsignedCheckpointError
+
+if TYPE_CHECKING:
+    from relay.store import RelayStore
+
+ATTEMPTS = 8
+MAX_FUTURE = 300  # seconds a cosignature's time may be ahead of the relay's clock
+
+
+class StaleCosignatureError(ConflictError):
+    """The cosignature is older than the member's latest one held (409)."""
+
+
+def load(store: RelayStore, slug: str, handle: str) -> RelayCosigner | None:
+    """The member's latest cosignature of ``slug``, if any."""
+    try:
+        record: RelayCosigner = store.ledger.repository.get(relay_stream_id(slug, handle))
+    except AggregateNotFoundError:
+        return None
+    except PersistenceError as exc:
+        raise unavailable(exc) from None
+    return record
+
+
+def cosigner_keys(state: rules.ProjectState) -> dict[str, tuple[str, VerifierKey]]:
+    """Each joined member's (fingerprint, cosignature/v1 verifier key), by handle."""
+    keys = {}
+    for handle, member in state.members.items():
+        if member.status == rules.JOINED and member.key and member.public_key:
+            public = entry_mod.parse_public_key_line(member.public_key)
+            vkey = VerifierKey.from_public_key(handle, public, type=COSIGNATURE_V1)
+            keys[handle] = (member.key, vkey)
+    return keys
+
+
+def cosign(store: RelayStore, slug: str, body: bytes) -> None:
+    """Hold the member's cosignature in ``body`` (the served note plus one line).
+
+    A resend of a cosignature already held is accepted as it is.
+
+    Raises:
+        MalformedRequestError: not a note, not a checkpoint, no or several new cosignatures,
+            or a time in the future.
+        UnsignedCheckpointError: a checkpoint this relay did not sign for the project.
+        KeyNotValidError: the line is not by a joined member's current key.
+        SignatureInvalidError: the cosignature does not verify.
+        StaleCosignatureError: older than the member's latest cosignature.
+    """
+    state = store.state(slug)
+    try:
+        note = parse_note(body)
+        checkpoint = parse_checkpoint(note.text)
+    except MalformedNoteError as exc:
+        raise MalformedRequestError(f"not a checkpoint note: {exc}") from None
+    log = store.checkpoint(slug)
+    ours = [s for s in note.signatures if s.name == log.origin]
+    try:
+        if checkpoint.origin != log.origin or checkpoint.size > log.size:
+            raise NoteError("another log")
+        verify_note(Note(note.text, tuple(ours)), [store.key.verifier_key(log.origin)])
+    except NoteError:
+        raise UnsignedCheckpointError(
+            f"this relay did not sign that checkpoint of {slug!r}",
+            hint="cosign the checkpoint as served by GET .../checkpoint",
+        ) from None
+    keys = cosigner_keys(state)
+    new: list[Signature] = []
+    for line in note.signatures:
+        if line.name == log.origin:
+            continue
+        held = load(store, slug, line.name) if line.name in keys else None
+        if held is not None and _holds(held, note.text, line):
+            continue
+        new.append(line)
+    if len(new) != 1:
+        if not new and len(note.signatures) > len(ours):
+            return  # every cosignature in it is held already: a resend
+        raise MalformedRequestError("post the served note plus exactly one new cosignature line")
+    _hold(store, slug, note, ours[0], new[0], keys)
+
+
+def _hold(
+    store: RelayStore,
+    slug: str,
+    note: Note,
+    relay_line: Signature,
+    line: Signature,
+    keys: dict[str, tuple[str, VerifierKey]],
+) -> None:
+    if line.name not in keys:
+        raise KeyNotValidError(f"{line.name!r} is not a joined member of {slug!r}")
+    fingerprint, vkey = keys[line.name]
+    if line.key_id != vkey.key_id:
+        raise KeyNotValidError(f"the cosignature is not by the current key of {line.name!r}")
+    try:
+        verified = verify_cosignatures(Note(note.text, (line,)), [vkey], quorum=1)
+    except NoteError:
+        raise SignatureInvalidError(f"the cosignature of {line.name!r} does not verify") from None
+    stamp = verified[0].timestamp or 0
+    if stamp > clock.time() + MAX_FUTURE:
+        raise MalformedRequestError("the cosignature's time is in the future")
+    size = parse_checkpoint(note.text).size
+    whole = Note(note.text, (relay_line, line)).encode().decode("utf-8")
+    for _ in range(ATTEMPTS):
+        record = load(store, slug, line.name)
+        before = record.version if record is not None else 0
+        if record is None:
+            record = RelayCosigner(slug=slug, handle=line.name)
+        if not record.is_newer(size, stamp):
+            if (record.size, record.time, record.note) == (size, stamp, whole):
+                return
+            raise StaleCosignatureError(
+                f"{line.name!r} cosigned a later checkpoint already (size {record.size}, "
+                f"time {record.time})",
+                hint="cosign the latest checkpoint",
+            )
+        record.cosign(key=fingerprint, size=size, time=stamp, note=whole)
+        try:
+            store.ledger.save(record)
+        except IntegrityError:
+            continue  # the member cosigned elsewhere meanwhile: compare again
+        except PersistenceError as exc:
+            raise unavailable(exc) from None
+        if record.version // SNAPSHOT_INTERVAL > before // SNAPSHOT_INTERVAL:
+            snapshots = store.ledger.snapshots
+            if snapshots is not None:
+                with contextlib.suppress(PersistenceError, IntegrityError):  # saves time only
+                    snapshots.put([RelayCosigner.Snapshot.take(record)])
+        return
+    raise StaleCosignatureError(f"{line.name!r} kept cosigning elsewhere; try again")
+
+
+def _holds(record: RelayCosigner, text: str, line: Signature) -> bool:
+    try:
+        held = parse_note(record.note)
+    except NoteError:
+        return False
+    return held.text == text and line in held.signatures
+
+
+def listing(store: RelayStore, slug: str) -> list[dict[str, Any]]:
+    """Every member's latest cosignature: party, key, size, time, and the whole note."""
+    state = store.state(slug)
+    found = []
+    for handle in sorted(state.members):
+        record = load(store, slug, handle)
+        if record is not None and record.size >= 0:
+            found.append(
+                {
+                    "party": handle,
+                    "key": record.key,
+                    "size": record.size,
+                    "time": record.time,
+                    "note": record.note,
+                }
+            )
+    return found
+
+
+def served_note(store: RelayStore, slug: str) -> str:
+    """The latest checkpoint with every held cosignature over exactly it."""
+    state = store.state(slug)
+    log = store.checkpoint(slug)
+    note = parse_note(log.note)
+    lines: list[Signature] = []
+    for handle in sorted(state.members):
+        record = load(store, slug, handle)
+        if record is not None and record.size == log.size:
+            try:
+                held = parse_note(record.note)
+            except NoteError:
+                continue
+            if held.text == note.text:
+                lines.extend(s for s in held.signatures if s.name == handle)
+    return add_signatures(note, lines).encode().decode("utf-8")

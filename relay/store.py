@@ -1,0 +1,396 @@
+"""The relay's store: entries through ``Ledger``, and checkpoints in ``RelayLog``.
+
+One :class:`RelayStore` per worker thread, each with its own ``Ledger`` (the verified state
+lives in the relay's home, the entries in the shared eventsourcing store). Everything a
+request needs passes through here, synchronously:
+
+* **Appends** run the rules through ``Ledger.append_signed`` and save the new checkpoint
+  (``RelayLog``) in the same transaction; the project's ``(project, seq)`` and the relay log's
+  version are both compare-and-swaps, so concurrent relays never store half an append nor
+  sign two different trees of one size. A loser re-reads: if only the relay log moved it
+  tries again, otherwise it answers 409 with the current signed checkpoint.
+* **Checkpoints** are never signed from uncommitted state, never for a smaller tree, and
+  never over a frontier this process has not checked against the verified entries (once per
+  project from scratch, then incrementally: :class:`TrustCache`, shared by the threads of a
+  process, which also caches tiles for ``relay/reads.py``).
+
+Members' reads are in ``relay/reads.py``, cosignatures in ``relay/cosigning.py``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError, PersistenceError
+
+from ledger import entry as entry_mod
+from ledger import storage
+from ledger.errors import (
+    ConflictError,
+    KeyNotValidError,
+    LedgerError,
+    ProjectNotFoundError,
+    VerificationError,
+)
+from ledger.rows import relay_stream_id, unavailable
+from ledger.verified import VerifiedStore
+from relay.aggregates import SNAPSHOT_INTERVAL, RelayLog
+from relay.auth import check_signer
+from relay.merkle import Frontier, ProofError, leaf_hash
+from relay.note import Checkpoint, NoteError, parse_checkpoint, parse_note, sign_note, verify_note
+from relay.note import origin_for as _origin_for
+from relay.wire import (
+    NotReadableError,
+    RelayConflictError,
+    RelayStateError,
+    TreeView,
+    check_slug,
+    receipt,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from pathlib import Path
+
+    from ledger.application import Ledger
+    from ledger.rules import ProjectState
+    from relay.keys import RelayKey
+
+ATTEMPTS = 8
+TILE_CACHE = 2048  # tiles (at most 8 KiB each) kept in memory by relay/reads.py
+
+
+class _RetryError(Exception):
+    """The store moved between two reads: read again."""
+
+
+@dataclass(frozen=True)
+class Trusted:
+    """A relay log frontier this process checked against the verified entries."""
+
+    genesis: str
+    frontier: Frontier
+
+
+class TrustCache:
+    """What this process checked of each project's relay log, and its tiles (thread-safe)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._trees: dict[str, Trusted] = {}
+        self._tiles: OrderedDict[tuple[Any, ...], bytes] = OrderedDict()
+
+    def get(self, slug: str) -> Trusted | None:
+        """The largest checked frontier of ``slug``, if any."""
+        with self._lock:
+            return self._trees.get(slug)
+
+    def put(self, slug: str, trusted: Trusted) -> None:
+        """Remember a checked frontier (a smaller one never replaces a larger one)."""
+        with self._lock:
+            known = self._trees.get(slug)
+            if (
+                known is None
+                or known.genesis != trusted.genesis
+                or known.frontier.size <= (trusted.frontier.size)
+            ):
+                self._trees[slug] = trusted
+
+    def tile(self, key: tuple[Any, ...]) -> bytes | None:
+        """A cached tile."""
+        with self._lock:
+            data = self._tiles.get(key)
+            if data is not None:
+                self._tiles.move_to_end(key)
+            return data
+
+    def put_tile(self, key: tuple[Any, ...], data: bytes) -> None:
+        """Cache a tile, dropping the least recently used beyond :data:`TILE_CACHE`."""
+        with self._lock:
+            self._tiles[key] = data
+            while len(self._tiles) > TILE_CACHE:
+                self._tiles.popitem(last=False)
+
+
+def open_store(
+    url: str | None,
+    *,
+    key: RelayKey,
+    home: Path | None = None,
+    cache: TrustCache | None = None,
+    create: bool = False,
+) -> RelayStore:
+    """Open the relay's store: the ledger at ``url``, its verified state under ``home``.
+
+    Raises:
+        UsageError: the URL is malformed.
+        LedgerNotFoundError: no SQLite file there and ``create`` is false.
+        StorageUnavailableError: the store cannot be opened or reached.
+    """
+    ledger = storage.open_ledger(url, create=create)
+    if home is not None:
+        source = ledger.verified.source
+        ledger.verified.close()
+        ledger.verified = VerifiedStore(source, home=home)
+    return RelayStore(ledger, key, cache)
+
+
+class RelayStore:
+    """The relay's operations on one ``Ledger`` (one per worker thread)."""
+
+    def __init__(self, ledger: Ledger, key: RelayKey, cache: TrustCache | None = None) -> None:
+        self.ledger = ledger
+        self.key = key
+        self.cache = cache or TrustCache()
+
+    def close(self) -> None:
+        """Close the ledger."""
+        self.ledger.close()
+
+    def __enter__(self) -> RelayStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- the verified log ----------------------------------------------------------------
+
+    def state(self, slug: str) -> ProjectState:
+        """The project's verified state (brought up to date).
+
+        Raises:
+            NotReadableError: no such project.
+            RelayStateError: the store contradicts what the relay verified.
+        """
+        check_slug(slug)
+        try:
+            return self.ledger.verified_state(slug)
+        except ProjectNotFoundError:
+            raise NotReadableError from None
+        except VerificationError as exc:
+            raise RelayStateError(
+                f"the store contradicts what the relay verified of {slug!r}: {exc.message}"
+            ) from None
+
+    def hashes(self, slug: str, first: int, last: int) -> list[bytes]:
+        """The verified entry hashes (32 bytes) of seqs ``first..last``.
+
+        Raises:
+            RelayStateError: a seq is not verified.
+        """
+        if last < first:
+            return []
+        found = [e.hash for e in self.ledger.timeline(slug, upto=last, after=first - 1)]
+        if len(found) != last - first + 1:
+            raise RelayStateError(f"seqs {first}..{last} of {slug!r} are not all verified")
+        return [bytes.fromhex(h) for h in found]
+
+    def leaves(self, slug: str, first: int, last: int) -> list[bytes]:
+        """The RFC 6962 leaf hashes of seqs ``first..last``."""
+        return [leaf_hash(h) for h in self.hashes(slug, first, last)]
+
+    def origin(self, slug: str) -> str:
+        """The project's checkpoint origin, from its verified genesis entry."""
+        return _origin_for(self.hashes(slug, 1, 1)[0].hex())
+
+    # --- checkpoints ---------------------------------------------------------------------
+
+    def _load(self, slug: str) -> RelayLog | None:
+        try:
+            log: RelayLog = self.ledger.repository.get(relay_stream_id(slug))
+        except AggregateNotFoundError:
+            return None
+        except PersistenceError as exc:
+            raise unavailable(exc) from None
+        return log
+
+    def _trusted(self, slug: str, log: RelayLog, state: ProjectState) -> Frontier:
+        """The stored frontier of ``log``, checked against the verified entries."""
+        genesis = self.hashes(slug, 1, 1)[0].hex()
+        if log.size > state.seq:
+            raise _RetryError  # signed after the state was read
+        if log.origin != _origin_for(genesis):
+            raise RelayStateError(f"the relay log of {slug!r} names another origin")
+        known = self.cache.get(slug)
+        base = Frontier.empty()
+        if known is not None and known.genesis == genesis:
+            if known.frontier.size > log.size:
+                raise _RetryError  # behind a checkpoint this process saw: read again
+            base = known.frontier
+        frontier = base.extend(self.leaves(slug, base.size + 1, log.size))
+        try:
+            stored = log.tree()
+        except (ProofError, ValueError):
+            stored = None
+        if stored != frontier or frontier.root().hex() != log.root:
+            raise RelayStateError(f"the relay log of {slug!r} does not match its entries")
+        self.cache.put(slug, Trusted(genesis, frontier))
+        return frontier
+
+    def _note_ok(self, log: RelayLog) -> bool:
+        try:
+            note = parse_note(log.note)
+            checkpoint = parse_checkpoint(note.text)
+            verify_note(note, [self.key.verifier_key(log.origin)])
+        except NoteError:
+            return False
+        return (checkpoint.origin, checkpoint.size, checkpoint.root_hash.hex()) == (
+            log.origin,
+            log.size,
+            log.root,
+        )
+
+    def _sign(self, log: RelayLog, frontier: Frontier) -> None:
+        text = Checkpoint(log.origin, frontier.size, frontier.root()).text()
+        note = sign_note(text, name=log.origin, private_key=self.key.private_key)
+        log.sign(frontier=frontier, note=note.encode().decode("utf-8"))
+
+    def _snapshot(self, log: RelayLog, before: int) -> None:
+        if log.version // SNAPSHOT_INTERVAL > before // SNAPSHOT_INTERVAL and self.ledger.snapshots:
+            with contextlib.suppress(PersistenceError, IntegrityError):
+                self.ledger.snapshots.put([RelayLog.Snapshot.take(log)])
+
+    def checkpoint(self, slug: str) -> RelayLog:
+        """The latest signed checkpoint, covering the verified head (signed now if behind).
+
+        Entries stored without the relay (``accord import`` into its store, say) are covered
+        by a new checkpoint the first time anyone asks.
+
+        Raises:
+            NotReadableError: no such project.
+            RelayStateError: the store contradicts the relay, or other relays kept signing.
+        """
+        for _ in range(ATTEMPTS):
+            state = self.state(slug)
+            log = self._load(slug)
+            try:
+                if log is None:
+                    log, frontier = RelayLog(slug=slug, origin=self.origin(slug)), Frontier.empty()
+                else:
+                    frontier = self._trusted(slug, log, state)
+            except _RetryError:
+                continue
+            if log.size == state.seq and self._note_ok(log):
+                return log
+            before = log.version if log.size else 0
+            frontier = frontier.extend(self.leaves(slug, log.size + 1, state.seq))
+            self._sign(log, frontier)
+            try:
+                self.ledger.save(log)
+            except IntegrityError:
+                continue  # another relay signed first: read its checkpoint
+            except PersistenceError as exc:
+                raise unavailable(exc) from None
+            self.cache.put(slug, Trusted(self.hashes(slug, 1, 1)[0].hex(), frontier))
+            self._snapshot(log, before)
+            return log
+        raise RelayStateError(
+            f"the relay log of {slug!r} kept moving (other relays signing, or a log ahead of "
+            "the entries); try again"
+        )
+
+    # --- appends -------------------------------------------------------------------------
+
+    def append(self, slug: str, entries: Sequence[entry_mod.SignedEntry]) -> tuple[int, Any]:
+        """Store ``entries`` (all or none) with a new checkpoint; return (status, receipt).
+
+        201 when stored, 200 when every entry was stored before with the same hash.
+
+        Raises:
+            RelayConflictError: the head moved (carries the current signed checkpoint).
+            LedgerError: an entry breaks a rule or fails verification (nothing is stored).
+        """
+        check_slug(slug)
+        first = entries[0]
+        for _ in range(ATTEMPTS):
+            try:
+                log, before = self._next(slug, entries)
+            except _RetryError:
+                continue
+            if log is None:
+                return 200, self._duplicate(slug, entries)
+            version = log.version if log.size else 0
+            new_leaves = [leaf_hash(bytes.fromhex(e.hash)) for e in entries]
+            after = before.extend(new_leaves)
+            self._sign(log, after)
+            try:
+                outcome = self.ledger.append_signed(slug, list(entries), also=[log])
+            except ConflictError:
+                if self._continues(slug, first):
+                    continue  # only the relay log moved (another relay caught up): again
+                raise self._conflict(slug, first) from None
+            if outcome.duplicate:
+                return 200, self._duplicate(slug, entries)
+            self.cache.put(slug, Trusted(self.hashes(slug, 1, 1)[0].hex(), after))
+            self._snapshot(log, version)
+            view = TreeView.after(before.hashes, before.size, new_leaves)
+            return 201, receipt(slug, entries, note=log.note, root=after.root(), view=view)
+        raise self._conflict(slug, first)
+
+    def _next(
+        self, slug: str, entries: Sequence[entry_mod.SignedEntry]
+    ) -> tuple[RelayLog | None, Frontier]:
+        """The relay log and the checked frontier that the entries would extend.
+
+        Returns ``(None, ...)`` when the entries are all stored already (a retry).
+
+        Raises:
+            KeyNotValidError: an entry is signed by someone the proposal did not name.
+            NotReadableError: a later entry of a project that does not exist.
+        """
+        first = entries[0]
+        if self.ledger.rows.last(slug) is None:
+            if first.seq != 1:
+                raise NotReadableError
+            return RelayLog(slug=slug, origin=_origin_for(first.hash)), Frontier.empty()
+        state = self.state(slug)
+        for item in entries:  # the members are fixed by the proposal: others are not members
+            if item.by not in state.members:
+                raise KeyNotValidError(
+                    f"{item.by!r} is not a member of {slug!r}: its key is not a member's",
+                    seq=item.seq,
+                )
+        if first.seq != state.seq + 1:
+            return None, Frontier.empty()
+        log = self._load(slug)
+        if log is None:
+            log, frontier = RelayLog(slug=slug, origin=self.origin(slug)), Frontier.empty()
+        else:
+            frontier = self._trusted(slug, log, state)
+        return log, frontier.extend(self.leaves(slug, frontier.size + 1, state.seq))
+
+    def _continues(self, slug: str, first: entry_mod.SignedEntry) -> bool:
+        if self.ledger.rows.last(slug) is None:
+            return first.seq == 1
+        return first.seq == self.state(slug).seq + 1
+
+    def _duplicate(self, slug: str, entries: Sequence[entry_mod.SignedEntry]) -> Any:
+        """The receipt of entries stored before, for the current checkpoint (or a conflict)."""
+        state = self.state(slug)
+        for item in entries:
+            if item.seq > state.seq or self.hashes(slug, item.seq, item.seq)[0].hex() != item.hash:
+                raise self._conflict(slug, entries[0])
+        log = self.checkpoint(slug)
+        leaves = self.leaves(slug, 1, log.size)
+        view = TreeView(size=log.size, leaf=leaves.__getitem__)
+        return receipt(slug, entries, note=log.note, root=bytes.fromhex(log.root), view=view)
+
+    def _conflict(self, slug: str, first: entry_mod.SignedEntry) -> LedgerError:
+        """The 409 for ``first``, carrying the current checkpoint, for members' keys only."""
+        state = self.state(slug)
+        check_signer(state, first)
+        message = (
+            f"seq {first.seq} does not continue the head seq {state.seq} of {slug!r}"
+            if first.seq > state.seq
+            else f"seq {first.seq} of {slug!r} is taken by another entry"
+        )
+        return RelayConflictError(
+            message,
+            checkpoint=self.checkpoint(slug).note,
+            hint="pull the new entries, re-check, re-sign and retry",
+        )
