@@ -18,7 +18,6 @@ from commands.files import replace_atomically
 from commands.options import AppContext, ledger_option
 from commands.output import echo, render
 from ledger import bundle, rules, storage, trust
-from ledger.entry import load
 from ledger.errors import UsageError, VerificationError
 from ledger.format import normalise_slug
 from ledger.rows import Row
@@ -350,8 +349,8 @@ def import_command(app: AppContext, path: Path, workers: int | None) -> None:
         ledger = app.ledger(create=True)
         with bundle.open_bundle(path) as handle:
             bundle.read_header(handle)
-            entries = (load(r.text, r.sig, r.hash) for r in bundle.read_rows(handle))
-            added = ledger.import_entries(header.project, entries, state=state, log=log)
+            rows = bundle.read_rows(handle)
+            added = ledger.import_entries(header.project, rows, state=state, log=log)
     except BaseException:
         if created is not None:
             app.close()

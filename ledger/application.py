@@ -37,7 +37,7 @@ from ledger.evidence import Evidence
 from ledger.project import SNAPSHOT_INTERVAL, Project, project_id
 from ledger.queries import VerifiedReads
 from ledger.records import ProjectSummary, RawEntry, Receipt, StoredEntry
-from ledger.rows import RowReader, SafeMapper, unavailable
+from ledger.rows import Row, RowReader, SafeMapper, unavailable
 from ledger.subjects import subject_of
 from ledger.summaries import log_entry
 from ledger.verified import LogEntry, VerifiedStore
@@ -158,9 +158,10 @@ class Ledger(VerifiedReads, Application[Any]):
         Raises:
             IntegrityError: another writer took the seq first.
         """
-        pending = project.collect_events()
-        self.save(*pending)
-        crossed = any(e.originator_version % SNAPSHOT_INTERVAL == 0 for e in pending)
+        count = len(project.pending_events)
+        self.save(project)
+        last = project.version
+        crossed = last // SNAPSHOT_INTERVAL > (last - count) // SNAPSHOT_INTERVAL
         if crossed and self.snapshots is not None:
             # A snapshot only saves time; if it fails, the next interval takes another.
             with contextlib.suppress(PersistenceError, IntegrityError):
@@ -310,14 +311,15 @@ class Ledger(VerifiedReads, Application[Any]):
     def import_entries(
         self,
         slug: str,
-        entries: Iterable[entry_mod.SignedEntry],
+        rows: Iterable[Row],
         *,
         state: ProjectState,
         log: list[LogEntry],
     ) -> int:
-        """Append entries that a full verification of a bundle has just accepted, in order.
+        """Append the rows of a bundle that a full verification has just accepted, in order.
 
-        ``state`` and ``log`` are that verification's result for the whole bundle. The
+        ``state`` and ``log`` are that verification's result for the whole bundle; each row
+        must still hash to the hash verified at its seq (the file may have changed since). The
         local copy (if any) must be verified and be a prefix of it; only the entries after
         it are added, in chunks of :data:`IMPORT_CHUNK` events so no single save grows with
         the bundle. Returns the number of entries added.
@@ -342,14 +344,18 @@ class Ledger(VerifiedReads, Application[Any]):
         if project is not None and mine is not None:
             self._check_aggregate(slug, project, mine)
         added = 0
-        for item in entries:
-            if item.seq <= have:
+        for seq, row in enumerate(rows, start=1):
+            if seq <= have:
                 continue
-            if item.hash != log[item.seq - 1].hash:
+            item = (
+                entry_mod.load_verified(row.text, row.sig, log[seq - 1].hash)
+                if seq <= len(log)
+                else None
+            )
+            if item is None or item.seq != seq:
                 raise VerificationError(
-                    f"seq {item.seq} changed since the bundle was verified; nothing more "
-                    "was imported",
-                    seq=item.seq,
+                    f"seq {seq} changed since the bundle was verified; nothing more was imported",
+                    seq=seq,
                 )
             if project is None:
                 project = Project.propose(item)
