@@ -336,5 +336,6 @@ def create_app(
         exception_handlers={404: _no_route, 405: _no_route},
         lifespan=lifespan,
     )
+    app.router.redirect_slashes = False  # a path with a slash too many is a 404, not a 307
     app.state.close = workers.close
     return app

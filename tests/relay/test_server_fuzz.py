@@ -92,6 +92,12 @@ def test_random_slugs_and_tile_paths_get_404(
     assert answer.status_code in (404, 400), answer.text
 
 
+def test_a_path_with_a_trailing_slash_is_not_redirected(relay: Any, stored: list) -> None:
+    for path in ("/v1/projects/0/tile/", "/healthz/", f"/v1/projects/{SLUG}/checkpoint/"):
+        answer = relay.client.get(path)
+        assert answer.status_code == 404, (path, answer.status_code)
+
+
 def test_huge_lines_deep_json_and_odd_unicode_get_400_and_the_relay_keeps_serving(
     relay: Any, kit: Any, stored: list, signers: dict[str, Signer]
 ) -> None:
