@@ -12,6 +12,7 @@ from commands.options import LEDGER_HELP, AppContext, remember_url
 from commands.output import echo
 from ledger import __version__
 from ledger.errors import LedgerError
+from ledger.verified import DamagedStateError
 
 CONTEXT_SETTINGS = {
     "help_option_names": ["-h", "--help"],
@@ -24,9 +25,34 @@ class AccordGroup(click.Group):
     """A click group that turns ledger errors into one line, a hint and an exit code."""
 
     def invoke(self, ctx: click.Context) -> Any:
-        """Run the command; report ledger errors and unexpected ones briefly."""
+        """Run the command; report ledger errors and unexpected ones briefly.
+
+        A verified-state item found damaged while the command ran (items are read lazily)
+        makes the command start again once on a state rebuilt by a full verification; it
+        failed before anything was recorded, since items are read before a write is saved.
+        """
+        arguments = (list(ctx._protected_args), list(ctx.args))  # consumed by an invocation
+        try:
+            return self._invoke_once(ctx)
+        except DamagedStateError as error:
+            app = ctx.find_object(AppContext)
+            if app is None or app.rebuilt:
+                report(error)
+                ctx.exit(ExitCode.VERIFICATION)
+            app.rebuild_state()
+            echo(f"Warning: {error.message}; rebuilding it by a full verification", err=True)
+            ctx._protected_args, ctx.args = arguments
+            try:
+                return self._invoke_once(ctx)
+            except DamagedStateError as again:
+                report(again)
+                ctx.exit(ExitCode.VERIFICATION)
+
+    def _invoke_once(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except DamagedStateError:
+            raise
         except LedgerError as error:
             if _debug(ctx):
                 traceback.print_exc()

@@ -15,6 +15,7 @@ from commands.output import echo
 from ledger import keys as key_store
 from ledger import storage
 from ledger.format import normalise_handle
+from ledger.verified import VerifiedStore
 
 if TYPE_CHECKING:
     from ledger.application import Ledger
@@ -28,6 +29,7 @@ class AppContext:
 
     debug: bool = False
     url: str | None = None
+    rebuilt: bool = False
     _ledger: Ledger | None = field(default=None, repr=False)
 
     def ledger(self, *, create: bool = False) -> Ledger:
@@ -37,6 +39,15 @@ class AppContext:
             self._ledger.progress = progress_bar
             click.get_current_context().call_on_close(self.close)
         return self._ledger
+
+    def rebuild_state(self) -> None:
+        """Remove this ledger's damaged verified-state file; the next read rebuilds it."""
+        if self._ledger is not None:
+            self._ledger.verified.reset_file()
+        else:
+            VerifiedStore(storage.source_of(self.url or storage.default_url())).reset_file()
+        self.rebuilt = True
+        self.close()
 
     def close(self) -> None:
         """Print the ledger's notices and close its connections."""

@@ -200,3 +200,22 @@ def test_an_entry_appended_by_another_writer_is_verified_before_it_is_shown(
     edit_state(a.ledger_file, 4, {"sig": "A" * 86 + "=="})
     # seq 4 was verified at the write; an edit of the head row is a rewrite
     assert a("obligations", S).exit_code == 5
+
+
+def test_a_damaged_item_of_the_state_file_is_rebuilt_and_the_command_runs_once_more(
+    initialised: Accord, with_pledge: str, home: Path
+) -> None:
+    a = initialised
+    before = a.ok("obligations", S).output
+    (path,) = (home / "verified").glob("*.sqlite3")
+    with closing(sqlite3.connect(path)) as db, db:
+        (data,) = db.execute("SELECT data FROM items WHERE kind = 'pledge'").fetchone()
+        item = json.loads(data)
+        del item["pending"]
+        db.execute("UPDATE items SET data = ? WHERE kind = 'pledge'", (json.dumps(item),))
+    result = a("obligations", S)
+    assert result.exit_code == 0, result.output
+    assert result.stdout == before
+    assert result.stderr.startswith("Warning: an item of the verified state is damaged: ")
+    assert result.stderr.rstrip().endswith("rebuilding it by a full verification")
+    assert a("obligations", S).stderr == ""  # rebuilt for good
