@@ -188,7 +188,7 @@ class RelayClient:
         return rows
 
     def post_entries(self, slug: str, entries: Sequence[entry_mod.SignedEntry]) -> PostOutcome:
-        """Post 1..100 signed entries; a ``project.proposed`` goes to ``POST /v1/projects``.
+        """Post 1..100 signed entries; a lone ``project.proposed`` goes to ``POST /v1/projects``.
 
         Raises:
             RelayConflictError: the head moved (409).
@@ -199,7 +199,7 @@ class RelayClient:
             raise UsageError(f"post 1 to {MAX_ROWS} entries at once")
         lines = [json.dumps({"entry": e.text, "sig": e.sig, "hash": e.hash}) for e in entries]
         content = ("\n".join(lines) + "\n").encode("utf-8")
-        genesis = entries[0].type == "project.proposed"
+        genesis = len(entries) == 1 and entries[0].type == "project.proposed"
         path = "/v1/projects" if genesis else f"/v1/projects/{slug}/entries"
         response = self._send("POST", path, signed=False, content=content, content_type=NDJSON)
         return PostOutcome(stored=response.status_code == 201, receipt=_object(response))

@@ -8,6 +8,8 @@ and their own SQLite replica, and reach one ``accord relay serve`` process throu
 from __future__ import annotations
 
 import json
+import shutil
+import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -164,3 +166,34 @@ def test_sync_without_a_member_key_is_refused_by_the_relay(
     result = outsider("sync", S, "--as", "mallory")
     assert result.exit_code == 3, result.output
     assert "only to its members" in result.stderr
+
+
+def test_a_relay_that_serves_a_shorter_history_after_a_cosign_is_caught_as_a_fork(
+    parties: dict[str, Party], tmp_path: Path, serve: Any
+) -> None:
+    acme, burgerco = parties["acme"], parties["burgerco"]
+    relay_db = tmp_path / "relay.db"
+    acme.act(
+        "project", "propose", S, "--title", "T", "--member", f"burgerco={fingerprint(burgerco)}"
+    )
+    acme.act("sync", S)
+    with sqlite3.connect(relay_db) as live, sqlite3.connect(tmp_path / "old.db") as old:
+        live.backup(old)  # the relay's store as it was at size 1
+    burgerco.act("sync", S)
+    burgerco.act("project", "join", S)
+    acme.act("sync", S)  # acme cosigns size 2
+    old_home = tmp_path / "old-home" / "relay"
+    old_home.mkdir(parents=True)
+    shutil.copy(tmp_path / "home" / "relay" / "relay.key", old_home / "relay.key")
+    rolled_back = serve(str(tmp_path / "old.db"), home=tmp_path / "old-home")
+    key_line = acme.json("remote", "list")[0]["relay_key"]
+    acme.ok("remote", "remove", "hub")
+    acme.ok("remote", "add", "hub", rolled_back.url, "--relay-key", key_line)
+    result = acme("sync", S, "--as", "acme")
+    assert result.exit_code == 5, result.output
+    assert "forked" in result.stderr
+    assert result.stderr.count("\u2014 accord.ledger/") == 2  # both relay-signed notes
+    assert "--- the kept signed note ---" in result.stderr
+    assert acme.json("project", "show", S)["entries"] == 2  # nothing was lost locally
+    again = acme("sync", S, "--as", "acme")
+    assert again.exit_code == 5  # still a fork: the conflicting note is evidence, not trust
