@@ -84,8 +84,14 @@ def _debug(ctx: click.Context) -> bool:
     callback=remember_url,
     help=LEDGER_HELP,
 )
+@click.option(
+    "--remote",
+    metavar="NAME",
+    envvar="ACCORD_REMOTE",
+    help="Write through (and sync with) remote NAME [env ACCORD_REMOTE; default: the only one].",
+)
 @click.pass_context
-def cli(ctx: click.Context, debug: bool) -> None:
+def cli(ctx: click.Context, debug: bool, remote: str | None) -> None:
     """accord: a signed, hash-chained ledger of who promised, delivered and approved what.
 
     \b
@@ -100,11 +106,23 @@ def cli(ctx: click.Context, debug: bool) -> None:
     """
     app = ctx.ensure_object(AppContext)
     app.debug = debug
+    app.remote = remote
     ctx.call_on_close(app.close)
 
 
 def _register() -> None:
-    from commands import audit, demo, keys, pledges, projects, relay, reports, state, statements
+    from commands import (
+        audit,
+        demo,
+        keys,
+        pledges,
+        projects,
+        relay,
+        remote,
+        reports,
+        state,
+        statements,
+    )
 
     cli.add_command(projects.init)
     cli.add_command(keys.keys)
@@ -125,6 +143,9 @@ def _register() -> None:
     cli.add_command(state.state)
     cli.add_command(demo.demo)
     cli.add_command(relay.relay)
+    cli.add_command(remote.remote)
+    cli.add_command(remote.sync_command)
+    cli.add_command(remote.status_command)
 
 
 _register()

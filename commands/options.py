@@ -30,6 +30,7 @@ class AppContext:
     debug: bool = False
     url: str | None = None
     rebuilt: bool = False
+    remote: str | None = None
     _ledger: Ledger | None = field(default=None, repr=False)
 
     def ledger(self, *, create: bool = False) -> Ledger:
@@ -38,6 +39,9 @@ class AppContext:
             self._ledger = storage.open_ledger(self.url, create=create)
             self._ledger.progress = progress_bar
             click.get_current_context().call_on_close(self.close)
+            from commands.remote import attach_upstream
+
+            attach_upstream(self._ledger, self.remote)
         return self._ledger
 
     def rebuild_state(self) -> None:

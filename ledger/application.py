@@ -48,6 +48,7 @@ if TYPE_CHECKING:
 
     from ledger.keys import Signer
     from ledger.rules import ProjectState
+    from ledger.upstream import Upstream
 
 __all__ = ["Evidence", "Ledger", "ProjectSummary", "RawEntry", "Receipt", "StoredEntry"]
 
@@ -80,6 +81,7 @@ class Ledger(VerifiedReads, Application[Any]):
         clock: Callable[[], datetime] | None = None,
         source: str | None = None,
         home: Path | None = None,
+        upstream: Upstream | None = None,
     ):
         """Open the store described by ``env``.
 
@@ -89,6 +91,7 @@ class Ledger(VerifiedReads, Application[Any]):
             source: the ledger's identity for the verified state under the home (a
                 resolved path or a redacted URL); None keeps the verified state in memory.
             home: ACCORD_HOME (default: the environment's).
+            upstream: a relay that orders this ledger's writes first (``ledger/upstream.py``).
 
         Raises:
             StorageUnavailableError: the store cannot be opened.
@@ -105,6 +108,7 @@ class Ledger(VerifiedReads, Application[Any]):
         self.verified = VerifiedStore(source or "memory", home=home, memory=source is None)
         self.notices: list[str] = []
         self.progress: Callable[[str, int], Any] | None = None
+        self.upstream = upstream
 
     def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
         """Use only the settings given (never the process environment)."""
@@ -171,6 +175,8 @@ class Ledger(VerifiedReads, Application[Any]):
         fmt.normalise_slug(slug)
         for attempt in range(1, MAX_ATTEMPTS + 1):
             project: Project | None
+            if self.upstream is not None:
+                self.upstream.pull(self, slug, signer=signer)
             if kind == "project.proposed":
                 project = None
                 self.require_new(slug)
@@ -200,6 +206,11 @@ class Ledger(VerifiedReads, Application[Any]):
                 rules.apply(state, signed)
             else:
                 project.append(signed, state=state)
+            if self.upstream is not None:
+                try:
+                    self.upstream.submit(slug, signed)
+                except ConflictError:
+                    continue  # the relay's head moved: pull, re-check, re-sign
             try:
                 self._save(project)
             except IntegrityError:

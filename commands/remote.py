@@ -1,0 +1,233 @@
+"""``accord remote``, ``accord sync``, ``accord status``: this ledger's relays (docs/relay.md)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from commands.options import AppContext, pass_ledger, signer_option
+from commands.output import echo, output_options, render, render_object
+from ledger import entry as entry_mod
+from ledger import rules
+from ledger.errors import UsageError
+from ledger.remotes import RemoteStore
+
+if TYPE_CHECKING:
+    from ledger.application import Ledger
+    from ledger.keys import Signer
+    from ledger.remotes import Remote
+
+
+def remote_store(ledger: Ledger) -> RemoteStore:
+    """The remotes of ``ledger`` in this home (in memory for an in-memory ledger)."""
+    store = RemoteStore(ledger.verified.source, memory=ledger.verified.path is None)
+    click.get_current_context().call_on_close(store.close)
+    return store
+
+
+def attach_upstream(ledger: Ledger, name: str | None) -> None:
+    """Make a ledger with a remote write through it (the one remote, or the one named)."""
+    from relay.sync import RelayUpstream
+
+    store = RemoteStore(ledger.verified.source, memory=ledger.verified.path is None)
+    if name is None and not store.exists():
+        return
+    click.get_current_context().call_on_close(store.close)
+    try:
+        remote = store.choose(name)
+    except UsageError as error:
+        ledger.upstream = _Refused(error)
+        return
+    if remote is not None:
+        ledger.upstream = RelayUpstream(remote, store)
+
+
+class _Refused:
+    """An upstream that cannot be chosen (several remotes, none named): writes fail."""
+
+    def __init__(self, error: UsageError) -> None:
+        self.error = error
+
+    def pull(self, ledger: Ledger, slug: str, *, signer: Signer) -> None:
+        raise self.error
+
+    def submit(self, slug: str, entry: entry_mod.SignedEntry) -> None:
+        raise self.error
+
+
+@click.group(name="remote")
+def remote() -> None:
+    """The relays this ledger syncs with, and their pinned keys.
+
+    \b
+        accord remote add hub https://relay.example.org
+        accord remote list
+    """
+
+
+@remote.command(name="add")
+@click.argument("name")
+@click.argument("url")
+@click.option(
+    "--relay-key",
+    metavar="LINE",
+    help='The relay\'s public key ("ssh-ed25519 AAAA..."); default: fetched and pinned now.',
+)
+@pass_ledger
+def remote_add(ledger: Ledger, name: str, url: str, relay_key: str | None) -> None:
+    """Add the relay at URL as remote NAME, pinning its key (trust on first use).
+
+    Without --relay-key the key is fetched from the relay and printed with its fingerprint:
+    compare it with the one the relay's operator gives you (`accord relay key`).
+
+    \b
+        accord remote add hub http://127.0.0.1:8470
+    """
+    from relay.client import RelayClient
+
+    if not name or not name.replace("-", "").replace("_", "").isalnum() or len(name) > 40:
+        raise UsageError(f"remote name {name!r} is not valid", hint="use letters, digits, - and _")
+    fetched = relay_key is None
+    if relay_key is None:
+        with RelayClient(url) as client:
+            relay_key = client.relay_key()
+    public = entry_mod.parse_public_key_line(relay_key.strip())
+    line = entry_mod.public_key_line(public)
+    remote_store(ledger).add(name, url.rstrip("/"), line)
+    how = "fetched and pinned (trust on first use)" if fetched else "pinned"
+    echo(f"Added remote {name} {url}: relay key {how}")
+    echo(f"  {line}")
+    echo(f"  {entry_mod.fingerprint(public)}")
+
+
+@remote.command(name="list")
+@output_options
+@pass_ledger
+def remote_list(ledger: Ledger, output_format: str) -> None:
+    """List this ledger's remotes with their pinned relay keys.
+
+    \b
+        accord remote list --format json
+    """
+    rows = [
+        {
+            "name": r.name,
+            "url": r.url,
+            "fingerprint": entry_mod.fingerprint(entry_mod.parse_public_key_line(r.relay_key)),
+            "relay_key": r.relay_key,
+        }
+        for r in remote_store(ledger).list()
+    ]
+    render(rows, output_format=output_format, headers=["name", "url", "fingerprint", "relay_key"])
+
+
+@remote.command(name="remove")
+@click.argument("name")
+@pass_ledger
+def remote_remove(ledger: Ledger, name: str) -> None:
+    """Remove remote NAME (the checkpoints kept from it stay, as evidence).
+
+    \b
+        accord remote remove hub
+    """
+    remote_store(ledger).remove(name)
+    echo(f"Removed remote {name}")
+
+
+def _chosen(ledger: Ledger) -> tuple[RemoteStore, Remote]:
+    store = remote_store(ledger)
+    app = click.get_current_context().find_object(AppContext)
+    found = store.choose(app.remote if app else None)
+    if found is None:
+        raise UsageError("this ledger has no remote", hint="`accord remote add NAME URL` first")
+    return store, found
+
+
+@click.command(name="sync")
+@click.argument("slug", required=False)
+@click.option("--all", "every", is_flag=True, help="Sync every project this ledger holds.")
+@signer_option
+@output_options
+@pass_ledger
+def sync_command(
+    ledger: Ledger, slug: str | None, every: bool, signer: Signer, output_format: str
+) -> None:
+    """Pull SLUG from the remote, verify the relay's checkpoint, and cosign it.
+
+    Only a joined member cosigns (an invitee syncs to read the proposal, then joins).
+    Every new entry is verified (signatures, chain, rules) and appended; a project you were
+    invited to is fetched by its slug. The relay's checkpoint must verify with the pinned
+    key, cover exactly this replica's entries and extend every checkpoint kept before; a
+    relay that shows another history fails with exit 5 and both signed notes.
+
+    \b
+        accord sync no-whopper-day --as burgerco
+        accord sync --all --as burgerco
+    """
+    from relay.client import RelayClient
+    from relay.sync import ForkError, cosign_pulled, pull
+
+    if (slug is None) == (not every):
+        raise UsageError("name a project or give --all")
+    store, remote = _chosen(ledger)
+    slugs = ledger.list_slugs() if every else [str(slug)]
+    rows: list[dict[str, Any]] = []
+    with RelayClient(remote.url, signer) as client:
+        for name in slugs:
+            try:
+                pulled = pull(ledger, client, remote, store, name)
+            except ForkError as fork:
+                for label, text in zip(("kept", "served"), fork.evidence, strict=True):
+                    click.echo(f"--- the {label} signed note ---", err=True)
+                    click.echo(text, err=True, nl=False)
+                raise
+            member = ledger.verified_state(name).members.get(signer.handle)
+            joined = member is not None and member.status == rules.JOINED
+            if joined:
+                cosign_pulled(client, remote, store, pulled, signer=signer)
+            rows.append(
+                {
+                    "project": name,
+                    "appended": pulled.appended,
+                    "size": pulled.checkpoint.size,
+                    "cosigned": joined,
+                }
+            )
+    render(rows, output_format=output_format, headers=["project", "appended", "size", "cosigned"])
+
+
+@click.command(name="status")
+@click.argument("slug")
+@signer_option
+@output_options
+@pass_ledger
+def status_command(ledger: Ledger, slug: str, signer: Signer, output_format: str) -> None:
+    """Show SLUG's local head, the relay's head, and what every joined member confirmed.
+
+    An entry is confirmed when every joined member has cosigned a checkpoint covering it
+    (each cosignature verified with the member's current key).
+
+    \b
+        accord status no-whopper-day --as acme --format json
+    """
+    from relay.client import RelayClient
+    from relay.sync import status
+
+    _, remote = _chosen(ledger)
+    with RelayClient(remote.url, signer) as client:
+        found = status(ledger, client, remote, slug)
+    data = found.as_dict()
+    if output_format == "table":
+        lagging = ", ".join(
+            f"{m['party']} (at {m['cosigned_size']} since {m['since'] or 'never'})"
+            for m in data["not_cosigned"]
+        )
+        data = {
+            "project": slug,
+            "local_head": found.local_head,
+            "relay_head": found.relay_head,
+            "confirmed": found.confirmed,
+            "not_cosigned": lagging or "-",
+        }
+    render_object(data, output_format=output_format)

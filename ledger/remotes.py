@@ -1,0 +1,208 @@
+"""This home's remotes and witness state for one ledger: relays, pinned keys, kept checkpoints.
+
+One SQLite file per ledger source under ``ACCORD_HOME/remotes/`` (mode 0600, directory 0700),
+beside but apart from the verified state (ADR 0005): the verified state may be forgotten and
+rebuilt, while the relay-signed checkpoints kept here are evidence and are never dropped.
+
+* ``remotes``: name, URL and the relay's pinned public key line (trust on first use).
+* ``checkpoints``: every relay-signed checkpoint this party verified (the whole note), per
+  project, with its size and root, whether this party cosigned it, and ``conflict`` for one
+  that contradicted a kept one (kept as evidence of a fork).
+"""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import hashlib
+import os
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from ledger.errors import NotFoundError, StorageUnavailableError, UsageError
+from ledger.keys import accord_home
+
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS remotes (name TEXT PRIMARY KEY, url TEXT NOT NULL, "
+    "relay_key TEXT NOT NULL, added_at TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS checkpoints (remote TEXT NOT NULL, slug TEXT NOT NULL, "
+    "size INTEGER NOT NULL, root TEXT NOT NULL, note TEXT NOT NULL, cosigned INTEGER NOT NULL, "
+    "conflict INTEGER NOT NULL, seen_at TEXT NOT NULL, "
+    "PRIMARY KEY (remote, slug, size, root))",
+)
+
+
+@dataclass(frozen=True)
+class Remote:
+    """A relay this ledger syncs with: its name, URL and pinned key line."""
+
+    name: str
+    url: str
+    relay_key: str
+
+
+@dataclass(frozen=True)
+class KeptCheckpoint:
+    """A relay-signed checkpoint this party verified (``root`` in hex), whole."""
+
+    slug: str
+    size: int
+    root: str
+    note: str
+    cosigned: bool
+    conflict: bool
+    seen_at: str
+
+
+def remotes_path(source: str, home: Path | None = None) -> Path:
+    """The remotes file of the ledger ``source`` under the home."""
+    digest = hashlib.sha256(source.encode("utf-8")).hexdigest()[:24]
+    return (home or accord_home()) / "remotes" / f"{digest}.sqlite3"
+
+
+class RemoteStore:
+    """The remotes and kept checkpoints of one ledger, in this party's home."""
+
+    def __init__(self, source: str, *, home: Path | None = None, memory: bool = False) -> None:
+        self.path = None if memory else remotes_path(source, home)
+        self._conn: sqlite3.Connection | None = None
+
+    def exists(self) -> bool:
+        """Whether anything was ever recorded (no file: no remote)."""
+        return self.path is None or self.path.exists()
+
+    def _db(self) -> sqlite3.Connection:
+        if self._conn is not None:
+            return self._conn
+        try:
+            if self.path is None:
+                conn = sqlite3.connect(":memory:", isolation_level=None)
+            else:
+                self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+                with contextlib.suppress(OSError):
+                    os.chmod(self.path.parent, 0o700)
+                if not self.path.exists():
+                    os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY | os.O_EXCL, 0o600))
+                conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+            for statement in _SCHEMA:
+                conn.execute(statement)
+        except (sqlite3.DatabaseError, OSError) as exc:
+            raise StorageUnavailableError(
+                f"cannot keep the remotes under {self.path}: {exc}",
+                hint="set ACCORD_HOME to a writable directory",
+            ) from None
+        self._conn = conn
+        return conn
+
+    def close(self) -> None:
+        """Close the file."""
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    # remotes ------------------------------------------------------------------------------
+
+    def add(self, name: str, url: str, relay_key: str) -> Remote:
+        """Add a remote.
+
+        Raises:
+            UsageError: a remote of that name exists.
+        """
+        try:
+            self._db().execute(
+                "INSERT INTO remotes VALUES (?, ?, ?, ?)",
+                (name, url, relay_key, _now()),
+            )
+        except sqlite3.IntegrityError:
+            raise UsageError(
+                f"remote {name!r} exists already", hint="`accord remote remove` it first"
+            ) from None
+        return Remote(name, url, relay_key)
+
+    def list(self) -> list[Remote]:
+        """The remotes, by name."""
+        if not self.exists():
+            return []
+        rows = self._db().execute("SELECT name, url, relay_key FROM remotes ORDER BY name")
+        return [Remote(str(a), str(b), str(c)) for a, b, c in rows.fetchall()]
+
+    def get(self, name: str) -> Remote:
+        """The remote ``name``.
+
+        Raises:
+            NotFoundError: there is none.
+        """
+        for remote in self.list():
+            if remote.name == name:
+                return remote
+        raise NotFoundError(
+            f"no remote {name!r} for this ledger", hint="`accord remote list` shows them"
+        )
+
+    def remove(self, name: str) -> None:
+        """Remove a remote (its kept checkpoints stay, as evidence).
+
+        Raises:
+            NotFoundError: there is none.
+        """
+        self.get(name)
+        self._db().execute("DELETE FROM remotes WHERE name=?", (name,))
+
+    def choose(self, name: str | None) -> Remote | None:
+        """The remote named, or the only one; None when there is none.
+
+        Raises:
+            UsageError: several remotes and none named.
+            NotFoundError: the named one does not exist.
+        """
+        if name is not None:
+            return self.get(name)
+        found = self.list()
+        if len(found) > 1:
+            raise UsageError("this ledger has several remotes", hint="name one with --remote NAME")
+        return found[0] if found else None
+
+    # kept checkpoints ---------------------------------------------------------------------
+
+    def keep(
+        self,
+        remote: str,
+        slug: str,
+        *,
+        size: int,
+        root: str,
+        note: str,
+        cosigned: bool = False,
+        conflict: bool = False,
+    ) -> None:
+        """Keep a verified relay-signed checkpoint (whole); mark it cosigned if so."""
+        db = self._db()
+        db.execute(
+            "INSERT OR IGNORE INTO checkpoints VALUES (?, ?, ?, ?, ?, 0, ?, ?)",
+            (remote, slug, size, root, note, int(conflict), _now()),
+        )
+        if cosigned:
+            db.execute(
+                "UPDATE checkpoints SET cosigned=1 WHERE remote=? AND slug=? AND size=? AND root=?",
+                (remote, slug, size, root),
+            )
+
+    def kept(self, remote: str, slug: str) -> builtins.list[KeptCheckpoint]:
+        """The checkpoints kept of ``slug`` from ``remote``, smallest tree first."""
+        if not self.exists():
+            return []
+        rows = self._db().execute(
+            "SELECT slug, size, root, note, cosigned, conflict, seen_at FROM checkpoints "
+            "WHERE remote=? AND slug=? ORDER BY size, seen_at",
+            (remote, slug),
+        )
+        return [
+            KeptCheckpoint(str(s), int(z), str(r), str(n), bool(c), bool(x), str(t))
+            for s, z, r, n, c, x, t in rows.fetchall()
+        ]
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -1,0 +1,36 @@
+"""The seam between the write path and a relay: ``Ledger(..., upstream=...)``.
+
+A ledger with an upstream writes through it (docs/relay.md "Client"): before each attempt it
+pulls the project (every new entry verified by ``append_signed``), builds and signs against
+the verified state, submits the entry, and appends it locally only once the upstream holds
+it, so the local replica holds exactly what the relay holds. ``ledger/`` knows only this
+Protocol; the HTTP side lives in ``relay/sync.py``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from ledger.application import Ledger
+    from ledger.entry import SignedEntry
+    from ledger.keys import Signer
+
+
+class Upstream(Protocol):
+    """Where a ledger's entries are ordered first (a relay)."""
+
+    def pull(self, ledger: Ledger, slug: str, *, signer: Signer) -> None:
+        """Append what the upstream holds beyond the local verified head.
+
+        Raises:
+            LedgerError: the upstream's history fails verification or is unreachable.
+        """
+
+    def submit(self, slug: str, entry: SignedEntry) -> None:
+        """Have the upstream store ``entry`` (already holding it is success).
+
+        Raises:
+            ConflictError: the upstream's head moved: pull, re-check, re-sign, retry.
+            LedgerError: the upstream refused the entry or is unreachable.
+        """

@@ -1,0 +1,354 @@
+"""The client side of a relay: pull, check the relay's checkpoint, cosign, confirm, write through.
+
+A party trusts only what it verified itself (docs/relay.md "Client"):
+
+* **Pull**: fetch the relay's checkpoint, verify its signature with the pinned relay key under
+  the project's origin (``accord.ledger/<genesis hash>``), refuse a tree smaller than, or with
+  another root at a size equal to, a checkpoint kept before (a rollback or a fork: both notes
+  are kept and shown), then fetch the entries after the local head and append them through
+  ``Ledger.append_signed`` (signatures, chain, every rule). The tree size must equal the local
+  head and its RFC 6962 root the root of the local entry hashes; the note is kept, whole.
+* **Cosign**: the member's cosignature/v1 over that checkpoint (key name = its handle), posted.
+* **Status**: each member's latest cosignature from the relay, each verified with the relay
+  key and the member's current key from the local verified state; an entry is confirmed when
+  every joined member has cosigned a checkpoint covering it.
+* **Write through** (:class:`RelayUpstream`, the ``ledger.upstream.Upstream`` of a ledger with
+  a remote): pull, then post each new entry before it is appended locally.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ledger import entry as entry_mod
+from ledger import rules
+from ledger.errors import (
+    ConflictError,
+    LedgerError,
+    NotFoundError,
+    VerificationError,
+)
+from relay.client import RelayClient, RelayConflictError
+from relay.merkle import leaf_hash, root
+from relay.note import (
+    COSIGNATURE_V1,
+    Checkpoint,
+    Note,
+    NoteError,
+    VerifierKey,
+    cosign,
+    origin_for,
+    parse_checkpoint,
+    parse_note,
+    verify_cosignatures,
+    verify_note,
+)
+
+if TYPE_CHECKING:
+    from ledger.application import Ledger
+    from ledger.keys import Signer
+    from ledger.remotes import Remote, RemoteStore
+
+
+class ForkError(VerificationError):
+    """The relay showed a checkpoint inconsistent with one this party kept: both are evidence."""
+
+    def __init__(self, message: str, *, evidence: tuple[str, str]) -> None:
+        super().__init__(
+            message,
+            hint="the relay is misbehaving or was rolled back: keep both signed notes "
+            "(printed above) and compare them with your partners",
+        )
+        self.evidence = evidence
+
+
+@dataclass(frozen=True)
+class Pulled:
+    """What a pull did: the relay's verified checkpoint and the entries appended."""
+
+    slug: str
+    note: str
+    checkpoint: Checkpoint
+    appended: int
+    created: bool
+
+
+@dataclass(frozen=True)
+class MemberStatus:
+    """One member's latest verified cosignature (size 0: none)."""
+
+    party: str
+    size: int
+    time: int | None
+
+
+@dataclass(frozen=True)
+class Status:
+    """A project's heads: local, relay, confirmed by the quorum, and who lags since when."""
+
+    project: str
+    local_head: int
+    relay_head: int
+    confirmed: int
+    members: tuple[MemberStatus, ...] = field(default=())
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready data."""
+        lagging = [m for m in self.members if m.size < self.relay_head]
+        return {
+            "project": self.project,
+            "local_head": self.local_head,
+            "relay_head": self.relay_head,
+            "confirmed": self.confirmed,
+            "cosigned": {m.party: m.size for m in self.members},
+            "not_cosigned": [
+                {"party": m.party, "cosigned_size": m.size, "since": _iso(m.time)} for m in lagging
+            ],
+        }
+
+
+def relay_verifier(remote: Remote, origin: str) -> VerifierKey:
+    """The pinned relay key as the note verifier key of a log of ``origin``.
+
+    Raises:
+        VerificationError: the pinned key line is not an Ed25519 key.
+    """
+    return VerifierKey.from_public_key(origin, entry_mod.parse_public_key_line(remote.relay_key))
+
+
+def local_root(ledger: Ledger, slug: str, size: int) -> bytes:
+    """The RFC 6962 root of the first ``size`` verified entry hashes of ``slug``."""
+    hashes = [h for _, h in ledger.verified.log_hashes(slug, upto=size)]
+    if len(hashes) != size:
+        raise VerificationError(f"this home has verified {len(hashes)} entries of {slug!r}")
+    return root([leaf_hash(bytes.fromhex(h)) for h in hashes])
+
+
+def _has(ledger: Ledger, slug: str) -> bool:
+    return ledger.rows.last(slug) is not None
+
+
+def verified_note(remote: Remote, text: str, *, origin: str | None) -> tuple[Note, Checkpoint]:
+    """Parse a served note and verify the relay's signature (under ``origin`` when known).
+
+    Raises:
+        VerificationError: malformed, another origin, or the pinned key did not sign it.
+    """
+    try:
+        note = parse_note(text)
+        checkpoint = parse_checkpoint(note.text)
+        if origin is not None and checkpoint.origin != origin:
+            raise VerificationError(
+                f"the relay's checkpoint is of log {checkpoint.origin}, not {origin}"
+            )
+        verify_note(note, [relay_verifier(remote, checkpoint.origin)])
+    except NoteError as exc:
+        raise VerificationError(
+            f"the relay's checkpoint does not verify with the pinned relay key: {exc}",
+            hint="`accord remote list` shows the pinned key; compare it with the relay operator",
+        ) from None
+    return note, checkpoint
+
+
+def pull(
+    ledger: Ledger, client: RelayClient, remote: Remote, store: RemoteStore, slug: str
+) -> Pulled:
+    """Bring the local replica of ``slug`` up to the relay's verified checkpoint.
+
+    Raises:
+        ForkError: the checkpoint contradicts one kept before (both kept and shown).
+        VerificationError: a bad relay signature, another history, or a root that differs.
+        LedgerError: an entry breaks a rule or a signature (nothing more is appended).
+    """
+    have = _has(ledger, slug)
+    state = ledger.verified_state(slug) if have else None
+    origin = origin_for(ledger.log_entry(slug, 1).hash) if have else None
+    text = client.checkpoint(slug)
+    note, checkpoint = verified_note(remote, text, origin=origin)
+    _check_kept(store, remote, slug, note, checkpoint)
+    local = state.seq if state is not None else 0
+    if checkpoint.size < local:
+        _keep_conflict(store, remote, slug, note, checkpoint)
+        raise VerificationError(
+            f"the relay's signed tree of {slug!r} has {checkpoint.size} entries, this "
+            f"replica {local}: the relay lost or hides entries",
+            hint="keep the relay's signed note as evidence and tell your partners",
+        )
+    fresh = [e for e in client.entries(slug, after=local) if e.seq <= checkpoint.size]
+    if local + len(fresh) != checkpoint.size:
+        raise VerificationError(
+            f"the relay signed {checkpoint.size} entries of {slug!r} but served "
+            f"{local + len(fresh)}"
+        )
+    if fresh and state is not None and fresh[0].data.get("prev") != state.head:
+        _keep_conflict(store, remote, slug, note, checkpoint)
+        raise VerificationError(
+            f"the relay's seq {fresh[0].seq} of {slug!r} does not follow this replica's "
+            "verified history (another history)",
+            seq=fresh[0].seq,
+        )
+    if fresh and state is None:
+        if fresh[0].type != "project.proposed" or fresh[0].data.get("project") != slug:
+            raise VerificationError(f"the relay's first entry of {slug!r} is not its proposal")
+        if origin_for(fresh[0].hash) != checkpoint.origin:
+            raise VerificationError("the relay's checkpoint is not of this project's log")
+    for start in range(0, len(fresh), 100):
+        ledger.append_signed(slug, fresh[start : start + 100])
+    if checkpoint.size and local_root(ledger, slug, checkpoint.size) != checkpoint.root_hash:
+        _keep_conflict(store, remote, slug, note, checkpoint)
+        raise VerificationError(
+            f"the relay's signed root of {slug!r} at size {checkpoint.size} is not the root "
+            "of this replica's verified entries"
+        )
+    store.keep(remote.name, slug, size=checkpoint.size, root=checkpoint.root_hash.hex(), note=text)
+    return Pulled(slug, text, checkpoint, len(fresh), created=not have and bool(fresh))
+
+
+def _check_kept(
+    store: RemoteStore, remote: Remote, slug: str, note: Note, checkpoint: Checkpoint
+) -> None:
+    """Refuse a checkpoint smaller than, or different at the same size from, one kept."""
+    root_hex = checkpoint.root_hash.hex()
+    for kept in store.kept(remote.name, slug):
+        if kept.conflict:
+            continue
+        smaller = checkpoint.size < kept.size
+        other = checkpoint.size == kept.size and root_hex != kept.root
+        if smaller or other:
+            new = note.encode().decode("utf-8")
+            _keep_conflict(store, remote, slug, note, checkpoint)
+            what = "a smaller tree" if smaller else "another root at the same size"
+            raise ForkError(
+                f"the relay forked {slug!r}: it signed {what} ({checkpoint.size}) than the "
+                f"checkpoint of size {kept.size} kept before",
+                evidence=(kept.note, new),
+            )
+
+
+def _keep_conflict(
+    store: RemoteStore, remote: Remote, slug: str, note: Note, checkpoint: Checkpoint
+) -> None:
+    store.keep(
+        remote.name,
+        slug,
+        size=checkpoint.size,
+        root=checkpoint.root_hash.hex(),
+        note=note.encode().decode("utf-8"),
+        conflict=True,
+    )
+
+
+def cosign_pulled(
+    client: RelayClient, remote: Remote, store: RemoteStore, pulled: Pulled, *, signer: Signer
+) -> None:
+    """Cosign the checkpoint a pull verified (cosignature/v1, key name = the handle); post it."""
+    note = parse_note(pulled.note)
+    signed = cosign(
+        note, name=signer.handle, private_key=signer.private_key, timestamp=int(time.time())
+    )
+    client.post_cosignature(pulled.slug, signed.encode().decode("utf-8"))
+    store.keep(
+        remote.name,
+        pulled.slug,
+        size=pulled.checkpoint.size,
+        root=pulled.checkpoint.root_hash.hex(),
+        note=pulled.note,
+        cosigned=True,
+    )
+
+
+def status(ledger: Ledger, client: RelayClient, remote: Remote, slug: str) -> Status:
+    """Local and relay heads and the seq the quorum (every joined member) has confirmed.
+
+    Each cosignature is verified with the pinned relay key and the member's current key from
+    the local verified state; a cosigned tree is counted only as far as this replica shows the
+    same root. Unverifiable ones are ignored.
+
+    Raises:
+        NotFoundError: the project is not in this ledger (sync it first).
+    """
+    if not _has(ledger, slug):
+        raise NotFoundError(f"no project {slug!r} in this ledger", hint="`accord sync` it first")
+    state = ledger.verified_state(slug)
+    origin = origin_for(ledger.log_entry(slug, 1).hash)
+    _, relay_checkpoint = verified_note(remote, client.checkpoint(slug), origin=origin)
+    best: dict[str, tuple[int, int | None]] = {}
+    for row in client.cosignatures(slug):
+        party = row.get("party")
+        member = state.members.get(party) if isinstance(party, str) else None
+        if member is None or member.status != rules.JOINED or not member.public_key:
+            continue
+        found = _cosigned(ledger, remote, slug, origin, member, row.get("note"), state.seq)
+        if found is not None and found[0] >= best.get(member.handle, (0, None))[0]:
+            best[member.handle] = found
+    joined = sorted(h for h, m in state.members.items() if m.status == rules.JOINED)
+    members = tuple(MemberStatus(h, *best.get(h, (0, None))) for h in joined)
+    confirmed = min((m.size for m in members), default=0)
+    return Status(slug, state.seq, relay_checkpoint.size, confirmed, members)
+
+
+def _cosigned(
+    ledger: Ledger,
+    remote: Remote,
+    slug: str,
+    origin: str,
+    member: rules.Member,
+    text: object,
+    local: int,
+) -> tuple[int, int | None] | None:
+    if not isinstance(text, str) or member.public_key is None:
+        return None
+    try:
+        note, checkpoint = verified_note(remote, text, origin=origin)
+        key = VerifierKey.from_public_key(
+            member.handle,
+            entry_mod.parse_public_key_line(member.public_key),
+            type=COSIGNATURE_V1,
+        )
+        verified = verify_cosignatures(note, [key], quorum=1)
+    except (NoteError, LedgerError):
+        return None
+    if checkpoint.size > local or local_root(ledger, slug, checkpoint.size) != checkpoint.root_hash:
+        return None
+    return checkpoint.size, verified[0].timestamp
+
+
+def _iso(timestamp: int | None) -> str | None:
+    if timestamp is None:
+        return None
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(timestamp))
+
+
+class RelayUpstream:
+    """The ``Upstream`` of a ledger with a remote: pull before a write, post before appending."""
+
+    def __init__(self, remote: Remote, store: RemoteStore, **client_args: Any) -> None:
+        self.remote = remote
+        self.store = store
+        self._client_args = client_args
+
+    def _client(self, signer: Signer | None) -> RelayClient:
+        return RelayClient(self.remote.url, signer, **self._client_args)
+
+    def pull(self, ledger: Ledger, slug: str, *, signer: Signer) -> None:
+        """Bring ``slug`` up to the relay's verified checkpoint (a new slug: nothing to do)."""
+        with self._client(signer) as client:
+            try:
+                pull(ledger, client, self.remote, self.store, slug)
+            except NotFoundError:
+                if _has(ledger, slug):
+                    raise
+
+    def submit(self, slug: str, entry: entry_mod.SignedEntry) -> None:
+        """Post ``entry``; 201 or 200 (already held) is success.
+
+        Raises:
+            ConflictError: the relay's head moved (pull and retry).
+        """
+        with self._client(None) as client:
+            try:
+                client.post_entries(slug, [entry])
+            except RelayConflictError as exc:
+                raise ConflictError(exc.message, hint=exc.hint) from None

@@ -1,0 +1,199 @@
+"""Three organisations, three homes and replicas, one real relay: the client end to end.
+
+acme, burgerco and veggie each keep their own ACCORD_HOME (keys made by ``accord key new``)
+and their own SQLite replica, and reach one ``accord relay serve`` process through
+``accord remote``, ``accord sync`` and writes that go through the relay.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from commands.cli import cli
+
+PASSPHRASE = "correct horse battery"
+S = "no-whopper-day"
+PARTIES = ("acme", "burgerco", "veggie")
+
+pytestmark = pytest.mark.slow
+
+
+@dataclass
+class Party:
+    """One organisation: its home, its replica, and ``accord`` run as it."""
+
+    handle: str
+    home: Path
+    ledger: Path
+
+    def __call__(self, *args: str) -> Result:
+        env = {
+            "ACCORD_HOME": str(self.home),
+            "ACCORD_PASSPHRASE": PASSPHRASE,
+            "ACCORD_LEDGER": str(self.ledger),
+            "ACCORD_PARTY": None,
+            "ACCORD_REMOTE": None,
+        }
+        return CliRunner().invoke(cli, list(args), env=env, prog_name="accord")
+
+    def ok(self, *args: str) -> Result:
+        result = self(*args)
+        assert result.exit_code == 0, f"accord {' '.join(args)}: {result.output}"
+        return result
+
+    def json(self, *args: str) -> Any:
+        return json.loads(self.ok(*args, "--format", "json").stdout)
+
+    def act(self, *args: str) -> Result:
+        return self.ok(*args, "--as", self.handle)
+
+
+@pytest.fixture
+def parties(tmp_path: Path, serve: Any) -> dict[str, Party]:
+    """Three homes with a key each, a replica each, and the relay added as remote ``hub``."""
+    relay = serve(str(tmp_path / "relay.db"))
+    found = {}
+    for handle in PARTIES:
+        (tmp_path / handle).mkdir()
+        party = Party(handle, tmp_path / handle / "home", tmp_path / handle / "accord.db")
+        party.ok("init")
+        party.ok("key", "new", handle)
+        added = party.ok("remote", "add", "hub", relay.url)
+        assert "trust on first use" in added.stdout
+        found[handle] = party
+    found["relay"] = relay  # type: ignore[assignment]
+    return found
+
+
+def fingerprint(party: Party) -> str:
+    return str(party.json("key", "show", party.handle)["fingerprint"])
+
+
+def story(p: dict[str, Party]) -> None:
+    acme, burgerco, veggie = p["acme"], p["burgerco"], p["veggie"]
+    acme.act(
+        "project", "propose", S, "--title", "No Whopper Day",
+        "--member", f"burgerco={fingerprint(burgerco)}",
+        "--member", f"veggie={fingerprint(veggie)}",
+    )  # fmt: skip
+    burgerco.act("sync", S)
+    burgerco.act("project", "join", S)
+    veggie.act("sync", S)
+    veggie.act("project", "join", S)
+    acme.act(
+        "pledge", "add", S, "Design the posters", "--weight", "30", "--unit", "hours",
+        "--due", "2099-12-15",
+    )  # fmt: skip
+    acme.act("deliver", S, "4", "--summary", "Posters")
+    burgerco.act("approve", S, "5")
+    veggie.act("approve", S, "5")
+    for party in (acme, burgerco, veggie):
+        party.act("close", S, "--report-dir", str(party.home.parent / "report"))
+
+
+def test_three_parties_run_a_project_through_one_relay_and_all_see_it_confirmed(
+    parties: dict[str, Party],
+) -> None:
+    story(parties)
+    people = [parties[h] for h in PARTIES]
+    for party in people:
+        party.act("sync", S)
+    heads = {p.handle: p.json("project", "show", S)["head"] for p in people}
+    assert len(set(heads.values())) == 1
+    for party in people:
+        status = party.json("status", S, "--as", party.handle)
+        assert status["local_head"] == status["relay_head"] == status["confirmed"] == 10
+        assert status["not_cosigned"] == []
+        assert status["cosigned"] == {"acme": 10, "burgerco": 10, "veggie": 10}
+    assert parties["acme"].json("project", "show", S)["status"] == "closed"
+
+
+def test_status_names_who_has_not_cosigned_the_relay_head(parties: dict[str, Party]) -> None:
+    acme, burgerco, veggie = (parties[h] for h in PARTIES)
+    acme.act(
+        "project", "propose", S, "--title", "T",
+        "--member", f"burgerco={fingerprint(burgerco)}",
+        "--member", f"veggie={fingerprint(veggie)}",
+    )  # fmt: skip
+    burgerco.act("sync", S)
+    burgerco.act("project", "join", S)
+    burgerco.act("sync", S)
+    status = acme.json("status", S, "--as", "acme")
+    assert (status["local_head"], status["relay_head"], status["confirmed"]) == (1, 2, 0)
+    assert status["not_cosigned"] == [{"party": "acme", "cosigned_size": 0, "since": None}]
+    acme.act("sync", S)
+    status = acme.json("status", S, "--as", "acme")
+    assert (status["local_head"], status["relay_head"], status["confirmed"]) == (2, 2, 2)
+    assert status["cosigned"] == {"acme": 2, "burgerco": 2}
+
+
+def test_a_write_on_a_stale_replica_pulls_and_retries_through_the_relay(
+    parties: dict[str, Party],
+) -> None:
+    acme, burgerco, veggie = (parties[h] for h in PARTIES)
+    acme.act(
+        "project", "propose", S, "--title", "T",
+        "--member", f"burgerco={fingerprint(burgerco)}",
+        "--member", f"veggie={fingerprint(veggie)}",
+    )  # fmt: skip
+    burgerco.act("sync", S)
+    burgerco.act("project", "join", S)
+    veggie.act("sync", S)
+    veggie.act("project", "join", S)  # veggie's replica had seq 1 only: it pulls seq 2 first
+    assert veggie.json("project", "show", S)["entries"] == 3
+    acme.act("sync", S)
+    assert acme.json("project", "show", S)["entries"] == 3
+
+
+def test_sync_without_a_member_key_is_refused_by_the_relay(
+    parties: dict[str, Party], tmp_path: Path
+) -> None:
+    acme = parties["acme"]
+    acme.act("project", "propose", S, "--title", "T", "--member", "burgerco")
+    (tmp_path / "mallory").mkdir()
+    outsider = Party("mallory", tmp_path / "mallory" / "home", tmp_path / "mallory" / "accord.db")
+    outsider.ok("init")
+    outsider.ok("key", "new", "mallory")
+    outsider.ok("remote", "add", "hub", parties["relay"].url)  # type: ignore[attr-defined]
+    result = outsider("sync", S, "--as", "mallory")
+    assert result.exit_code == 3, result.output
+    assert "only to its members" in result.stderr
+
+
+def test_a_relay_that_serves_a_shorter_history_after_a_cosign_is_caught_as_a_fork(
+    parties: dict[str, Party], tmp_path: Path, serve: Any
+) -> None:
+    acme, burgerco = parties["acme"], parties["burgerco"]
+    relay_db = tmp_path / "relay.db"
+    acme.act(
+        "project", "propose", S, "--title", "T", "--member", f"burgerco={fingerprint(burgerco)}"
+    )
+    acme.act("sync", S)
+    with sqlite3.connect(relay_db) as live, sqlite3.connect(tmp_path / "old.db") as old:
+        live.backup(old)  # the relay's store as it was at size 1
+    burgerco.act("sync", S)
+    burgerco.act("project", "join", S)
+    acme.act("sync", S)  # acme cosigns size 2
+    old_home = tmp_path / "old-home" / "relay"
+    old_home.mkdir(parents=True)
+    shutil.copy(tmp_path / "home" / "relay" / "relay.key", old_home / "relay.key")
+    rolled_back = serve(str(tmp_path / "old.db"), home=tmp_path / "old-home")
+    key_line = acme.json("remote", "list")[0]["relay_key"]
+    acme.ok("remote", "remove", "hub")
+    acme.ok("remote", "add", "hub", rolled_back.url, "--relay-key", key_line)
+    result = acme("sync", S, "--as", "acme")
+    assert result.exit_code == 5, result.output
+    assert "forked" in result.stderr
+    assert result.stderr.count("\u2014 accord.ledger/") == 2  # both relay-signed notes
+    assert "--- the kept signed note ---" in result.stderr
+    assert acme.json("project", "show", S)["entries"] == 2  # nothing was lost locally
+    again = acme("sync", S, "--as", "acme")
+    assert again.exit_code == 5  # still a fork: the conflicting note is evidence, not trust
