@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -53,6 +54,7 @@ if TYPE_CHECKING:
 __all__ = ["Evidence", "Ledger", "ProjectSummary", "RawEntry", "Receipt", "StoredEntry"]
 
 MAX_ATTEMPTS = 8
+SUBMIT_ATTEMPTS = 3  # sends of one signed entry when the relay's answer is lost
 
 
 @dataclass(frozen=True)
@@ -171,6 +173,30 @@ class Ledger(VerifiedReads, Application[Any]):
             with contextlib.suppress(PersistenceError, IntegrityError):
                 self.snapshots.put([Project.Snapshot.take(project)])
 
+    def _submit(self, slug: str, signed: entry_mod.SignedEntry) -> None:
+        """Hand ``signed`` to the upstream, resending the same entry if the answer is lost.
+
+        Resending is idempotent (the relay answers 200 for an entry it holds), so a dropped
+        answer never leads to a second, re-signed entry.
+
+        Raises:
+            ConflictError: the upstream's head moved.
+            StorageUnavailableError: the upstream stayed unreachable; the entry may be held.
+        """
+        assert self.upstream is not None  # noqa: S101 - only called with an upstream
+        for attempt in range(SUBMIT_ATTEMPTS):
+            try:
+                self.upstream.submit(slug, signed)
+                return
+            except StorageUnavailableError as exc:
+                if attempt == SUBMIT_ATTEMPTS - 1:
+                    raise StorageUnavailableError(
+                        f"{exc.message}; the relay may hold seq {signed.seq} already",
+                        hint=f"run `accord sync {slug}` to see whether it was recorded before "
+                        "trying again",
+                    ) from None
+                time.sleep(0.2 * (attempt + 1))
+
     def _append(self, slug: str, kind: str, build: BodyBuilder, signer: Signer) -> Receipt:
         fmt.normalise_slug(slug)
         for attempt in range(1, MAX_ATTEMPTS + 1):
@@ -208,16 +234,26 @@ class Ledger(VerifiedReads, Application[Any]):
                 project.append(signed, state=state)
             if self.upstream is not None:
                 try:
-                    self.upstream.submit(slug, signed)
+                    self._submit(slug, signed)
                 except ConflictError:
                     continue  # the relay's head moved: pull, re-check, re-sign
             try:
                 self._save(project)
             except IntegrityError:
-                continue  # someone else took this seq: re-read, re-check, re-sign
+                if self.upstream is None:
+                    continue  # someone else took this seq: re-read, re-check, re-sign
+                # The relay holds this very entry; a pull meanwhile stored it here first.
+                self.upstream.pull(self, slug, signer=signer)
+                if self.log_entry(slug, signed.seq).hash != signed.hash:
+                    raise ConflictError(
+                        f"seq {signed.seq} of {slug!r} here is not the entry the relay took",
+                        hint=f"`accord sync {slug}` shows what the relay holds",
+                    ) from None
+                state = self.verified_state(slug)
             except PersistenceError as exc:
                 raise unavailable(exc) from None
-            self.record_verified(state, base_seq=base, log=[log_entry(signed, state)])
+            else:
+                self.record_verified(state, base_seq=base, log=[log_entry(signed, state)])
             return Receipt(
                 project=slug,
                 seq=signed.seq,
