@@ -39,7 +39,7 @@ class AccordGroup(click.Group):
             if app is None or app.rebuilt:
                 report(error)
                 ctx.exit(ExitCode.VERIFICATION)
-            app.rebuild_state()
+            app.rebuild_state(error.slug)
             echo(f"Warning: {error.message}; rebuilding it by a full verification", err=True)
             ctx._protected_args, ctx.args = arguments
             try:

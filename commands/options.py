@@ -15,7 +15,7 @@ from commands.output import echo
 from ledger import keys as key_store
 from ledger import storage
 from ledger.format import normalise_handle
-from ledger.verified import VerifiedStore
+from ledger.verified import DamagedStateError, VerifiedStore
 
 if TYPE_CHECKING:
     from ledger.application import Ledger
@@ -44,12 +44,23 @@ class AppContext:
             attach_upstream(self._ledger, self.remote)
         return self._ledger
 
-    def rebuild_state(self) -> None:
-        """Remove this ledger's damaged verified-state file; the next read rebuilds it."""
-        if self._ledger is not None:
-            self._ledger.verified.reset_file()
-        else:
-            VerifiedStore(storage.source_of(self.url or storage.default_url())).reset_file()
+    def rebuild_state(self, slug: str | None) -> None:
+        """Set aside a damaged verified state so that the next read rebuilds it.
+
+        With ``slug`` (only that project's state is damaged) its verified head is kept, for
+        the rebuild to agree with; otherwise the file is removed.
+        """
+        store = (
+            self._ledger.verified
+            if self._ledger is not None
+            else VerifiedStore(storage.source_of(self.url or storage.default_url()))
+        )
+        try:
+            if slug is None:
+                raise DamagedStateError("the whole file")
+            store.keep_only_head(slug)
+        except DamagedStateError:
+            store.reset_file()
         self.rebuilt = True
         self.close()
 

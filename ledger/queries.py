@@ -88,24 +88,33 @@ class VerifiedReads:
                 )
             raise ProjectNotFoundError(slug)
         if state is None:
-            return self._rebuild(slug, last)
+            return self._rebuild(slug, last, known)
         self._check_below(slug, state, last)
         if last.position is not None and last.position > state.seq:
             self._catch_up(slug, state, last.position)
         return state
 
     def _recall(self, slug: str) -> tuple[Any, rules.ProjectState | None]:
+        """What this home verified of ``slug``: its head, and its state when it can be read.
+
+        A state file that cannot be opened is removed and rebuilt project by project; a
+        project whose state cannot be read keeps its verified head, which the full
+        verification that rebuilds it must then agree with (a damaged file never resets
+        what was verified).
+        """
         try:
             known = self.verified.head(slug)
-            if known is None:
-                return None, None
-            return known, self.verified.load(slug)
         except DamagedStateError as exc:
-            self.notices.append(
-                f"{exc.message}; rebuilding it by a full verification of each project"
-            )
+            self.notices.append(f"{exc.message}; rebuilding it by a full verification")
             self.verified.reset_file()
             return None, None
+        if known is None:
+            return None, None
+        try:
+            return known, self.verified.load(slug)
+        except DamagedStateError as exc:
+            self.notices.append(f"{exc.message}; rebuilding it by a full verification")
+            return known, None
 
     def _check_below(self, slug: str, state: rules.ProjectState, last: Row) -> None:
         """Check that the store still holds the verified history (O(1) indexed reads).
@@ -159,11 +168,15 @@ class VerifiedReads:
         _raise_first(slug, report)
         self.record_verified(state, base_seq=base, log=log)
 
-    def _rebuild(self, slug: str, last: Row) -> rules.ProjectState:
-        """A full verification from entry 1; the result becomes the verified state."""
+    def _rebuild(self, slug: str, last: Row, known: Any = None) -> rules.ProjectState:
+        """A full verification from entry 1; the result becomes the verified state.
+
+        It must agree with the head this home verified before (``known``, kept when only the
+        state was damaged) and with a head remembered by the previous version.
+        """
         log: list[LogEntry] = []
         legacy = trust.recall(self.verified.source, slug) if self.verified.path else None
-        positions = [legacy.seq] if legacy is not None and legacy.seq > 0 else []
+        positions = [h.seq for h in (legacy, known) if h is not None and h.seq > 0]
         state = rules.new_state(slug)
         report = verify_stream(
             slug,
@@ -177,6 +190,8 @@ class VerifiedReads:
         )
         _raise_first(slug, report)
         trust.compare(report, legacy)
+        if known is not None:
+            trust.compare(report, trust.Remembered(known.seq, known.head, known.verified_at))
         _raise_first(slug, report)
         self.record_verified(state, base_seq=0, log=log, everything=True)
         return state

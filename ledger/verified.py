@@ -38,7 +38,14 @@ V = TypeVar("V")
 
 
 class DamagedStateError(LedgerError):
-    """The verified state file cannot be used (damaged, or written by another version)."""
+    """The verified state file cannot be used (damaged, or written by another version).
+
+    ``slug`` names the project whose state is damaged when the file itself is sound.
+    """
+
+    def __init__(self, message: str, *, slug: str | None = None) -> None:
+        super().__init__(message)
+        self.slug = slug
 
 
 @dataclass(frozen=True)
@@ -522,14 +529,14 @@ class VerifiedStore:
             row = self._read(
                 "SELECT data FROM items WHERE slug=? AND kind=? AND seq=?", (slug, kind, seq)
             )
-            return self._decode(decode, row[0][0]) if row else None
+            return self._decode(decode, row[0][0], slug) if row else None
 
         def everything() -> Iterator[tuple[int, Any]]:
             rows = self._read(
                 "SELECT seq, data FROM items WHERE slug=? AND kind=? ORDER BY seq", (slug, kind)
             )
             for seq, data in rows:
-                yield seq, self._decode(decode, data)
+                yield seq, self._decode(decode, data, slug)
 
         return LazyMap(one, everything)
 
@@ -540,11 +547,29 @@ class VerifiedStore:
             raise DamagedStateError(f"the verified state file is damaged: {exc}") from None
 
     @staticmethod
-    def _decode(decode: Callable[[dict[str, Any]], Any], text: Any) -> Any:
+    def _decode(decode: Callable[[dict[str, Any]], Any], text: Any, slug: str) -> Any:
         try:
             return decode(json.loads(text))
         except (ValueError, KeyError, TypeError, IndexError) as exc:
-            raise DamagedStateError(f"an item of the verified state is damaged: {exc}") from None
+            raise DamagedStateError(
+                f"an item of the verified state is damaged: {exc}", slug=slug
+            ) from None
+
+    def keep_only_head(self, slug: str) -> None:
+        """Drop ``slug``'s damaged state but keep its verified head (to check the rebuild).
+
+        Raises:
+            DamagedStateError: the file itself cannot be written.
+        """
+        db = self._db()
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            db.execute("UPDATE projects SET core = NULL WHERE slug=?", (slug,))
+            db.execute("DELETE FROM items WHERE slug=?", (slug,))
+            db.execute("DELETE FROM log WHERE slug=?", (slug,))
+            db.execute("COMMIT")
+        except sqlite3.DatabaseError as exc:
+            raise DamagedStateError(f"the verified state file is damaged: {exc}") from None
 
     def _log_value(self, slug: str, seq: int, column: str) -> Any:
         rows = self._read(

@@ -219,3 +219,18 @@ def test_a_damaged_item_of_the_state_file_is_rebuilt_and_the_command_runs_once_m
     assert result.stderr.startswith("Warning: an item of the verified state is damaged: ")
     assert result.stderr.rstrip().endswith("rebuilding it by a full verification")
     assert a("obligations", S).stderr == ""  # rebuilt for good
+
+
+def test_a_damaged_item_never_resets_what_was_verified(
+    initialised: Accord, with_pledge: str, home: Path
+) -> None:
+    a = initialised
+    a.ok("obligations", S)  # seq 5 verified
+    (path,) = (home / "verified").glob("*.sqlite3")
+    with closing(sqlite3.connect(path)) as db, db:
+        db.execute("UPDATE projects SET core = '{}'")  # the state, not the head, is damaged
+    delete_row(a.ledger_file, 5)  # and the store is cut short behind our back
+    result = a("obligations", S)
+    assert result.exit_code == 5, result.output
+    assert "history is shorter than before: 4 entries now, 5 verified on" in result.stderr
+    assert a.json("state", "show")[0]["seq"] == 5  # the head verified before is kept
