@@ -179,10 +179,15 @@ class Figures:
     latencies: list[float] = field(default_factory=list)  # seconds per append, retries included
     conflicts: int = 0
     errors: list[str] = field(default_factory=list)
+    relay_cpu: float = 0.0  # CPU seconds of the relay processes during the run
+    client_cpu: float = 0.0  # CPU seconds of this process (the writers) during the run
 
     @property
     def rate(self) -> float:
         return self.appends / self.seconds if self.seconds else 0.0
+
+    def per_append_ms(self, seconds: float) -> float:
+        return seconds / self.appends * 1000 if self.appends else float("nan")
 
     def percentile(self, p: int) -> float:
         if len(self.latencies) < 2:
@@ -327,17 +332,31 @@ class Budget:
         return time.monotonic() > self.deadline
 
 
-def load(label: str, urls: list[str], args: argparse.Namespace) -> Figures:
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of process ``pid`` so far (Linux /proc)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def load(label: str, relays: list[Served], args: argparse.Namespace) -> Figures:
     figures = Figures(label)
+    urls = [relay.url for relay in relays]
     heads = setup_projects(urls[0], args.projects, signers())
     budget = Budget(args.appends, args.timeout)
     writers = [Writer(n, urls, heads, budget) for n in range(args.writers)]
+    relay_cpu = sum(cpu_seconds(relay.process.pid) for relay in relays)
+    client_cpu = time.process_time()
     started = time.perf_counter()
     for writer in writers:
         writer.start()
     for writer in writers:
         writer.join(args.timeout + 60)
     figures.seconds = time.perf_counter() - started
+    figures.client_cpu = time.process_time() - client_cpu
+    figures.relay_cpu = sum(cpu_seconds(relay.process.pid) for relay in relays) - relay_cpu
     for writer in writers:
         figures.latencies.extend(writer.latencies)
         figures.conflicts += writer.conflicts
@@ -381,7 +400,7 @@ def configuration(store: str, processes: int, root: Path, args: argparse.Namespa
     try:
         for _ in range(processes):  # the first creates the key in the home, the others load it
             relays.append(Served(url, directory / "relay-home", args.threads))
-        return load(label, [r.url for r in relays], args)
+        return load(label, relays, args)
     except Exception as exc:  # one configuration failing does not stop the rest
         return Figures(label, errors=[f"{type(exc).__name__}: {exc}"])
     finally:
@@ -453,7 +472,7 @@ def cli_cost(root: Path, runs: int, threads: int) -> CliFigures:
 
 HEADER = (
     f"{'configuration':<30}{'appends':>9}{'seconds':>9}{'appends/s':>11}"
-    f"{'p50 ms':>9}{'p99 ms':>9}{'409s':>7}  goals missed"
+    f"{'p50 ms':>9}{'p99 ms':>9}{'409s':>7}{'relay CPU':>11}{'client CPU':>12}  goals missed"
 )
 
 
@@ -468,7 +487,9 @@ def print_figures(figures: Figures) -> list[str]:
         missed.append(f"p99 >= {GOAL_P99_MS:.0f} ms")
     print(
         f"{figures.label:<30}{figures.appends:>9,}{figures.seconds:>9.1f}{figures.rate:>11,.0f}"
-        f"{figures.percentile(50):>9.1f}{p99:>9.1f}{figures.conflicts:>7,}  "
+        f"{figures.percentile(50):>9.1f}{p99:>9.1f}{figures.conflicts:>7,}"
+        f"{figures.per_append_ms(figures.relay_cpu):>8.1f} ms"
+        f"{figures.per_append_ms(figures.client_cpu):>9.1f} ms  "
         f"{', '.join(missed) or 'none'}"
     )
     for error in figures.errors[:5]:
@@ -501,6 +522,10 @@ def main() -> int:
         f"cores: {os.cpu_count()}; appends per configuration: {args.appends:,}; writers: "
         f"{args.writers}; projects: {args.projects}; relay threads: {args.threads}; "
         f"timeout: {args.timeout:.0f} s; relays on {HOST}, load generator in this process"
+    )
+    print(
+        "per configuration: wall seconds, appends/s, latency of an append (first attempt to its "
+        "201), 409 answers, and CPU per append of the relay processes and of the writers"
     )
     print(
         f"goals: {GOAL_RATE:.0f} appends/s on PostgreSQL, p99 < {GOAL_P99_MS:.0f} ms, "

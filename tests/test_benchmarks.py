@@ -85,13 +85,17 @@ def test_the_relay_benchmark_quick_mode_prints_its_tables() -> None:
     assert re.search(r"^goals: 500 appends/s on PostgreSQL, p99 < 100 ms, ", out, re.M)
     assert re.search(r"^== appends through the relay ==$", out, re.M)
     assert re.search(
-        r"^configuration\s+appends\s+seconds\s+appends/s\s+p50 ms\s+p99 ms\s+409s\s+goals missed$",
+        r"^configuration\s+appends\s+seconds\s+appends/s\s+p50 ms\s+p99 ms\s+409s"
+        r"\s+relay CPU\s+client CPU\s+goals missed$",
         out,
         re.M,
     )
     for label in ("sqlite, 1 relay process", "sqlite, 2 relay processes"):
         assert re.search(
-            rf"^{re.escape(label)}\s+100\s+\d+\.\d\s+[\d,]+\s+[\d.]+\s+[\d.]+", out, re.M
+            rf"^{re.escape(label)}\s+100\s+\d+\.\d\s+[\d,]+\s+[\d.]+\s+[\d.]+\s+\d+"
+            r"\s+[\d.]+ ms\s+[\d.]+ ms ",
+            out,
+            re.M,
         )
     assert "postgres" not in out.split("== appends through the relay ==")[1]
     assert re.search(r"^== a CLI write through a remote, median of 1 ==$", out, re.M)
