@@ -67,3 +67,39 @@ def test_the_command_benchmark_quick_mode_prints_its_tables() -> None:
     assert re.search(r"^== verify --all: 50 projects of 10 entries on sqlite ==$", out, re.M)
     assert re.search(rf"^verify --all, median of 1{cell}", out, re.M)
     assert out.rstrip().endswith("problems: none")
+
+
+@pytest.mark.slow
+def test_the_relay_benchmark_quick_mode_prints_its_tables() -> None:
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "relay_benchmark.py"), "--quick"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        cwd=ROOT / "benchmarks",
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr
+    out = result.stdout
+    assert re.search(r"^load average at start: [\d.]+ [\d.]+ [\d.]+", out, re.M)
+    assert re.search(r"^goals: 500 appends/s on PostgreSQL, p99 < 100 ms, ", out, re.M)
+    assert re.search(r"^== appends through the relay ==$", out, re.M)
+    assert re.search(
+        r"^configuration\s+appends\s+seconds\s+appends/s\s+p50 ms\s+p99 ms\s+409s"
+        r"\s+relay CPU\s+client CPU\s+goals missed$",
+        out,
+        re.M,
+    )
+    for label in ("sqlite, 1 relay process", "sqlite, 2 relay processes"):
+        assert re.search(
+            rf"^{re.escape(label)}\s+100\s+\d+\.\d\s+[\d,]+\s+[\d.]+\s+[\d.]+\s+\d+"
+            r"\s+[\d.]+ ms\s+[\d.]+ ms ",
+            out,
+            re.M,
+        )
+    assert "postgres" not in out.split("== appends through the relay ==")[1]
+    assert re.search(r"^== a CLI write through a remote, median of 1 ==$", out, re.M)
+    assert re.search(r"^statement propose, local SQLite\s+\d+\.\d{3} s$", out, re.M)
+    assert re.search(r"^statement propose, through a relay\s+\d+\.\d{3} s$", out, re.M)
+    assert re.search(r"^difference\s+[+-]\d+\.\d{3} s  \(goal: at most \+0\.15 s: ", out, re.M)
+    assert out.rstrip().endswith("problems: none")
