@@ -14,7 +14,9 @@ import click
 from commands.output import echo
 from ledger import keys as key_store
 from ledger import storage
+from ledger.errors import LedgerError
 from ledger.format import normalise_handle
+from ledger.remotes import RemoteStore
 from ledger.verified import DamagedStateError, VerifiedStore
 
 if TYPE_CHECKING:
@@ -67,10 +69,40 @@ class AppContext:
     def close(self) -> None:
         """Print the ledger's notices and close its connections."""
         if self._ledger is not None:
+            self._note_unconfirmed(self._ledger)
             for notice in self._ledger.notices:
                 echo(f"Warning: {notice}", err=True)
             self._ledger.close()
             self._ledger = None
+
+
+    def _note_unconfirmed(self, ledger: Ledger) -> None:
+        """Say how much of each project used is not yet confirmed by every member (a remote)."""
+        if not ledger.shown or ledger.verified.path is None:
+            return
+        store = RemoteStore(ledger.verified.source)
+        try:
+            if not store.exists():
+                return
+            remote = store.choose(self.remote)
+            if remote is None:
+                return
+            for slug, seq in sorted(ledger.shown.items()):
+                found = store.confirmed(remote.name, slug)
+                confirmed, checked = found if found is not None else (0, None)
+                if confirmed >= seq:
+                    continue
+                when = f"as of {checked}" if checked else "never checked"
+                echo(
+                    f"Note: {seq - confirmed} of the {seq} entries of {slug} are not yet "
+                    f"confirmed by every member ({when}); `accord sync {slug}` cosigns, "
+                    f"`accord status {slug}` checks again",
+                    err=True,
+                )
+        except LedgerError:
+            return
+        finally:
+            store.close()
 
 
 PROGRESS_FROM = 5000

@@ -166,7 +166,7 @@ def sync_command(
         accord sync --all --as burgerco
     """
     from relay.client import RelayClient
-    from relay.sync import ForkError, cosign_pulled, pull
+    from relay.sync import ForkError, cosign_pulled, pull, status
 
     if (slug is None) == (not every):
         raise UsageError("name a project or give --all")
@@ -186,6 +186,9 @@ def sync_command(
             joined = member is not None and member.status == rules.JOINED
             if joined:
                 cosign_pulled(client, remote, store, pulled, signer=signer)
+                store.set_confirmed(
+                    remote.name, name, status(ledger, client, remote, name).confirmed
+                )
             rows.append(
                 {
                     "project": name,
@@ -214,9 +217,10 @@ def status_command(ledger: Ledger, slug: str, signer: Signer, output_format: str
     from relay.client import RelayClient
     from relay.sync import status
 
-    _, remote = _chosen(ledger)
+    store, remote = _chosen(ledger)
     with RelayClient(remote.url, signer) as client:
         found = status(ledger, client, remote, slug)
+    store.set_confirmed(remote.name, slug, found.confirmed)
     data = found.as_dict()
     if output_format == "table":
         lagging = ", ".join(

@@ -109,6 +109,7 @@ class Ledger(VerifiedReads, Application[Any]):
         self.rows = RowReader(self.recorder, self.mapper)
         self.verified = VerifiedStore(source or "memory", home=home, memory=source is None)
         self.notices: list[str] = []
+        self.shown: dict[str, int] = {}
         self.progress: Callable[[str, int], Any] | None = None
         self.upstream = upstream
 

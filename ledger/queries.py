@@ -64,6 +64,7 @@ class VerifiedReads:
     verified: VerifiedStore
     notices: list[str]
     progress: Callable[[str, int], Any] | None
+    shown: dict[str, int]  # the projects this ledger brought up to date, and their heads
 
     # --- the verified state ------------------------------------------------------------------
 
@@ -76,6 +77,11 @@ class VerifiedReads:
                 different history), or a new entry fails verification.
             StorageUnavailableError: the store or the home cannot be read or written.
         """
+        state = self._verified_state(slug)
+        self.shown[slug] = state.seq
+        return state
+
+    def _verified_state(self, slug: str) -> rules.ProjectState:
         known, state = self._recall(slug)
         last = self.rows.last(slug)
         if last is None:

@@ -31,6 +31,8 @@ _SCHEMA = (
     "size INTEGER NOT NULL, root TEXT NOT NULL, note TEXT NOT NULL, cosigned INTEGER NOT NULL, "
     "conflict INTEGER NOT NULL, seen_at TEXT NOT NULL, "
     "PRIMARY KEY (remote, slug, size, root))",
+    "CREATE TABLE IF NOT EXISTS confirmed (remote TEXT NOT NULL, slug TEXT NOT NULL, "
+    "seq INTEGER NOT NULL, checked_at TEXT NOT NULL, PRIMARY KEY (remote, slug))",
 )
 
 
@@ -202,6 +204,22 @@ class RemoteStore:
             KeptCheckpoint(str(s), int(z), str(r), str(n), bool(c), bool(x), str(t))
             for s, z, r, n, c, x, t in rows.fetchall()
         ]
+
+
+    def set_confirmed(self, remote: str, slug: str, seq: int) -> None:
+        """Record the seq the quorum had confirmed when ``accord status``/``sync`` checked."""
+        self._db().execute(
+            "INSERT OR REPLACE INTO confirmed VALUES (?, ?, ?, ?)", (remote, slug, seq, _now())
+        )
+
+    def confirmed(self, remote: str, slug: str) -> tuple[int, str] | None:
+        """The confirmed seq of ``slug`` last checked with ``remote``, and when (or None)."""
+        if not self.exists():
+            return None
+        row = self._db().execute(
+            "SELECT seq, checked_at FROM confirmed WHERE remote=? AND slug=?", (remote, slug)
+        ).fetchone()
+        return (int(row[0]), str(row[1])) if row else None
 
 
 def _now() -> str:

@@ -197,3 +197,24 @@ def test_a_relay_that_serves_a_shorter_history_after_a_cosign_is_caught_as_a_for
     assert acme.json("project", "show", S)["entries"] == 2  # nothing was lost locally
     again = acme("sync", S, "--as", "acme")
     assert again.exit_code == 5  # still a fork: the conflicting note is evidence, not trust
+
+
+def test_reads_say_how_much_is_not_yet_confirmed_by_every_member(
+    parties: dict[str, Party],
+) -> None:
+    acme, burgerco = parties["acme"], parties["burgerco"]
+    acme.act(
+        "project", "propose", S, "--title", "T", "--member", f"burgerco={fingerprint(burgerco)}"
+    )
+    burgerco.act("sync", S)
+    burgerco.act("project", "join", S)
+    shown = burgerco.ok("project", "show", S)
+    assert shown.stderr == (
+        f"Note: 2 of the 2 entries of {S} are not yet confirmed by every member (never "
+        f"checked); `accord sync {S}` cosigns, `accord status {S}` checks again\n"
+    )
+    burgerco.act("sync", S)  # burgerco cosigns seq 2; acme has cosigned nothing yet
+    assert "Note: 2 of the 2 entries" in burgerco.ok("obligations", S).stderr
+    acme.act("sync", S)
+    burgerco.act("status", S)
+    assert burgerco.ok("obligations", S).stderr == ""  # all confirmed, nothing to say
