@@ -114,6 +114,7 @@ def test_the_relay_demo_stops_its_relay_when_interrupted(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from commands import demo as demo_mod
+    from commands.cli import cli
 
     relays: list[demo_mod.RelayProcess] = []
     real = demo_mod.RelayProcess
@@ -130,7 +131,7 @@ def test_the_relay_demo_stops_its_relay_when_interrupted(
     monkeypatch.delenv("ACCORD_HOME", raising=False)
 
     with pytest.raises(click.exceptions.Abort):  # click's answer to Ctrl-C
-        demo_mod.demo.main(["--relay", str(tmp_path / "demo")], standalone_mode=False)
+        cli.main(["demo", "--relay", str(tmp_path / "demo")], standalone_mode=False)
 
     (relay,) = relays
     assert relay.process.returncode == 0  # stopped gracefully, and reaped
