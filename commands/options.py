@@ -77,9 +77,9 @@ class AppContext:
 
 
     def _note_unconfirmed(self, ledger: Ledger) -> None:
-        """Say how much of each project used is not yet confirmed by every member (a remote)."""
-        if not ledger.shown or ledger.verified.path is None:
-            return
+        """After a read, say what it showed that every member has not confirmed (a remote)."""
+        if not ledger.shown or ledger.wrote or ledger.verified.path is None:
+            return  # a write's receipt already says what it recorded
         store = RemoteStore(ledger.verified.source)
         try:
             if not store.exists():
@@ -93,10 +93,14 @@ class AppContext:
                 if confirmed >= seq:
                     continue
                 when = f"as of {checked}" if checked else "never checked"
+                which = (
+                    f"entry {seq} of {slug} is"
+                    if confirmed + 1 == seq
+                    else f"entries {confirmed + 1}-{seq} of {slug} are"
+                )
                 echo(
-                    f"Note: {seq - confirmed} of the {seq} entries of {slug} are not yet "
-                    f"confirmed by every member ({when}); `accord sync {slug}` cosigns, "
-                    f"`accord status {slug}` checks again",
+                    f"Note: {which} not yet confirmed by every member ({when}); "
+                    f"`accord sync {slug}` cosigns, `accord status {slug}` checks again",
                     err=True,
                 )
         except LedgerError:

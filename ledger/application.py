@@ -110,6 +110,7 @@ class Ledger(VerifiedReads, Application[Any]):
         self.verified = VerifiedStore(source or "memory", home=home, memory=source is None)
         self.notices: list[str] = []
         self.shown: dict[str, int] = {}
+        self.wrote = False  # set once this ledger recorded an entry
         self.progress: Callable[[str, int], Any] | None = None
         self.upstream = upstream
 
@@ -255,6 +256,7 @@ class Ledger(VerifiedReads, Application[Any]):
                 raise unavailable(exc) from None
             else:
                 self.record_verified(state, base_seq=base, log=[log_entry(signed, state)])
+            self.wrote = True
             return Receipt(
                 project=slug,
                 seq=signed.seq,

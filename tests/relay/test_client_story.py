@@ -210,11 +210,14 @@ def test_reads_say_how_much_is_not_yet_confirmed_by_every_member(
     burgerco.act("project", "join", S)
     shown = burgerco.ok("project", "show", S)
     assert shown.stderr == (
-        f"Note: 2 of the 2 entries of {S} are not yet confirmed by every member (never "
+        f"Note: entries 1-2 of {S} are not yet confirmed by every member (never "
         f"checked); `accord sync {S}` cosigns, `accord status {S}` checks again\n"
     )
     burgerco.act("sync", S)  # burgerco cosigns seq 2; acme has cosigned nothing yet
-    assert "Note: 2 of the 2 entries" in burgerco.ok("obligations", S).stderr
+    assert "Note: entries 1-2 of" in burgerco.ok("obligations", S).stderr
+    assert burgerco.act("statement", "propose", S, "--title", "T", "--text", "x").stderr == ""
+    acme.act("sync", S)
+    burgerco.act("sync", S)
     acme.act("sync", S)
     burgerco.act("status", S)
     assert burgerco.ok("obligations", S).stderr == ""  # all confirmed, nothing to say
