@@ -221,3 +221,41 @@ def test_reads_say_how_much_is_not_yet_confirmed_by_every_member(
     acme.act("sync", S)
     burgerco.act("status", S)
     assert burgerco.ok("obligations", S).stderr == ""  # all confirmed, nothing to say
+
+
+def test_two_relays_with_one_key_showing_two_histories_get_neither_confirmed(
+    parties: dict[str, Party], tmp_path: Path, serve: Any
+) -> None:
+    """A split view: one relay key, two stores that diverge after seq 2, one party on each."""
+    acme, burgerco = parties["acme"], parties["burgerco"]
+    acme.act(
+        "project", "propose", S, "--title", "T", "--member", f"burgerco={fingerprint(burgerco)}"
+    )
+    burgerco.act("sync", S)
+    burgerco.act("project", "join", S)
+    acme.act("sync", S)
+    burgerco.act("sync", S)  # both cosigned size 2 on the honest relay
+    with sqlite3.connect(tmp_path / "relay.db") as live, sqlite3.connect(tmp_path / "b.db") as b:
+        live.backup(b)
+    b_home = tmp_path / "b-home" / "relay"
+    b_home.mkdir(parents=True)
+    shutil.copy(tmp_path / "home" / "relay" / "relay.key", b_home / "relay.key")
+    other = serve(str(tmp_path / "b.db"), home=tmp_path / "b-home")  # same key, its own store
+    key_line = burgerco.json("remote", "list")[0]["relay_key"]
+    burgerco.ok("remote", "remove", "hub")
+    burgerco.ok("remote", "add", "hub", other.url, "--relay-key", key_line)
+    acme.act("statement", "propose", S, "--title", "A", "--text", "acme's seq 3")
+    burgerco.act("statement", "propose", S, "--title", "B", "--text", "burgerco's seq 3")
+    acme.act("sync", S)
+    burgerco.act("sync", S)
+    for party in (acme, burgerco):  # each sees its own seq 3, cosigned by itself alone
+        status = party.json("status", S, "--as", party.handle)
+        assert (status["local_head"], status["relay_head"], status["confirmed"]) == (3, 3, 2)
+    # the party that is shown the other history sees the contradiction and keeps both notes
+    acme.ok("remote", "remove", "hub")
+    acme.ok("remote", "add", "hub", other.url, "--relay-key", key_line)
+    seen = acme("sync", S, "--as", "acme")
+    assert seen.exit_code == 5, seen.output
+    assert "forked" in seen.stderr
+    assert seen.stderr.count("\u2014 accord.ledger/") == 2
+    assert acme.json("project", "show", S)["entries"] == 3  # its replica is unchanged
