@@ -75,7 +75,6 @@ class AppContext:
             self._ledger.close()
             self._ledger = None
 
-
     def _note_unconfirmed(self, ledger: Ledger) -> None:
         """After a read, say what it showed that every member has not confirmed (a remote)."""
         if not ledger.shown or ledger.wrote or ledger.verified.path is None:

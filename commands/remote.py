@@ -144,6 +144,13 @@ def _chosen(ledger: Ledger) -> tuple[RemoteStore, Remote]:
     return store, found
 
 
+def _print_evidence(fork: Any) -> None:
+    """Print both signed notes of a fork (they were parsed as notes: no control characters)."""
+    for label, text in zip(("kept", "served"), fork.evidence, strict=True):
+        click.echo(f"--- the {label} signed note ---", err=True)
+        click.echo(text, err=True, nl=False)
+
+
 @click.command(name="sync")
 @click.argument("slug", required=False)
 @click.option("--all", "every", is_flag=True, help="Sync every project this ledger holds.")
@@ -178,16 +185,14 @@ def sync_command(
             try:
                 pulled = pull(ledger, client, remote, store, name)
             except ForkError as fork:
-                for label, text in zip(("kept", "served"), fork.evidence, strict=True):
-                    click.echo(f"--- the {label} signed note ---", err=True)
-                    click.echo(text, err=True, nl=False)
+                _print_evidence(fork)
                 raise
             member = ledger.verified_state(name).members.get(signer.handle)
             joined = member is not None and member.status == rules.JOINED
             if joined:
                 cosign_pulled(client, remote, store, pulled, signer=signer)
                 store.set_confirmed(
-                    remote.name, name, status(ledger, client, remote, name).confirmed
+                    remote.name, name, status(ledger, client, remote, name, store).confirmed
                 )
             rows.append(
                 {
@@ -215,11 +220,15 @@ def status_command(ledger: Ledger, slug: str, signer: Signer, output_format: str
         accord status no-whopper-day --as acme --format json
     """
     from relay.client import RelayClient
-    from relay.sync import status
+    from relay.sync import ForkError, status
 
     store, remote = _chosen(ledger)
     with RelayClient(remote.url, signer) as client:
-        found = status(ledger, client, remote, slug)
+        try:
+            found = status(ledger, client, remote, slug, store)
+        except ForkError as fork:
+            _print_evidence(fork)
+            raise
     store.set_confirmed(remote.name, slug, found.confirmed)
     data = found.as_dict()
     if output_format == "table":

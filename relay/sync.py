@@ -259,21 +259,37 @@ def cosign_pulled(
     )
 
 
-def status(ledger: Ledger, client: RelayClient, remote: Remote, slug: str) -> Status:
+def status(
+    ledger: Ledger, client: RelayClient, remote: Remote, slug: str, store: RemoteStore
+) -> Status:
     """Local and relay heads and the seq the quorum (every joined member) has confirmed.
 
     Each cosignature is verified with the pinned relay key and the member's current key from
     the local verified state; a cosigned tree is counted only as far as this replica shows the
     same root. Unverifiable ones are ignored.
 
+    The relay's checkpoint must agree with the checkpoints kept and with this replica, as
+    for a sync: a contradiction is a fork.
+
     Raises:
         NotFoundError: the project is not in this ledger (sync it first).
+        ForkError: the relay's checkpoint contradicts a kept one or this replica.
     """
     if not _has(ledger, slug):
         raise NotFoundError(f"no project {slug!r} in this ledger", hint="`accord sync` it first")
     state = ledger.verified_state(slug)
     origin = origin_for(ledger.log_entry(slug, 1).hash)
-    _, relay_checkpoint = verified_note(remote, client.checkpoint(slug), origin=origin)
+    note, relay_checkpoint = verified_note(remote, client.checkpoint(slug), origin=origin)
+    _check_kept(store, remote, slug, note, relay_checkpoint)
+    size = relay_checkpoint.size
+    if 0 < size <= state.seq and local_root(ledger, slug, size) != relay_checkpoint.root_hash:
+        _keep_conflict(store, remote, slug, note, relay_checkpoint)
+        kept = [k for k in store.kept(remote.name, slug) if not k.conflict]
+        raise ForkError(
+            f"the relay forked {slug!r}: its checkpoint of size {size} is not the tree of "
+            "this replica's entries",
+            evidence=(kept[-1].note if kept else "", note.encode().decode("utf-8")),
+        )
     best: dict[str, tuple[int, int | None]] = {}
     for row in client.cosignatures(slug):
         party = row.get("party")

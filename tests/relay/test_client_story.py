@@ -259,3 +259,6 @@ def test_two_relays_with_one_key_showing_two_histories_get_neither_confirmed(
     assert "forked" in seen.stderr
     assert seen.stderr.count("\u2014 accord.ledger/") == 2
     assert acme.json("project", "show", S)["entries"] == 3  # its replica is unchanged
+    status = acme("status", S, "--as", "acme")
+    assert status.exit_code == 5, status.output
+    assert "forked" in status.stderr
