@@ -4,6 +4,7 @@ squatter (anyone else with write access, joining under the invited handle) is re
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from cli_helpers import (
     FP,
@@ -15,6 +16,7 @@ from cli_helpers import (
     invite_lines,
     receipt,
 )
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ledger import entry
 
@@ -149,3 +151,52 @@ def test_the_demo_still_runs_with_its_pinned_seats(accord: Accord) -> None:
     result = accord("demo", str(accord.tmp_path / "demo"))
     assert result.exit_code == 0, result.output
     assert "invite for" not in result.output
+
+
+def _forged_bundle(accord: Accord, path: Path) -> Path:
+    """The exported proposal followed by a join of burgerco signed by mallory's key, with no
+    invite proof (a squat written straight into a log, past the command's checks)."""
+    accord.ok("export", S, "-o", str(path))
+    header_line, first_line = path.read_text(encoding="utf-8").splitlines()
+    first = json.loads(first_line)
+    squatter = Ed25519PrivateKey.from_private_bytes(bytes([4]) * 32)  # mallory's seed
+    data = {
+        "v": 1,
+        "project": S,
+        "seq": 2,
+        "prev": first["hash"],
+        "type": "member.joined",
+        "by": "burgerco",
+        "key": entry.fingerprint(squatter.public_key()),
+        "at": "2026-11-22T12:00:00Z",
+        "body": {
+            "terms": first["hash"],
+            "public_key": entry.public_key_line(squatter.public_key()),
+        },
+    }
+    signed = entry.sign(data, squatter)
+    header = {**json.loads(header_line), "entries": 2, "head": signed.hash}
+    line = {"entry": signed.text, "sig": signed.sig, "hash": signed.hash}
+    path.write_text(
+        "\n".join(json.dumps(item, separators=(",", ":")) for item in (header, first, line)) + "\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_a_stored_squat_without_an_invite_proof_fails_verification_and_import(
+    initialised: Accord, tmp_path: Path
+) -> None:
+    token = _propose(initialised)
+    bundle = _forged_bundle(initialised, tmp_path / "squat.accord")
+    result = initialised("verify", "--bundle", str(bundle), "--format", "json")
+    assert result.exit_code == 5, result.output
+    (report,) = json.loads(result.stdout)["projects"]
+    causes = [(p["seq"], p["cause"]) for p in report["problems"]]
+    assert (
+        2,
+        f"the seat of 'burgerco' is protected by an invite ({entry.invite_fingerprint(token)}); "
+        "the entry carries no invite proof",
+    ) in causes
+    copy = tmp_path / "copy.db"
+    assert initialised("import", str(bundle), "--ledger", str(copy)).exit_code == 5

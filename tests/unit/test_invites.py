@@ -468,3 +468,21 @@ def test_the_worked_example_of_format_md_recomputes_byte_for_byte() -> None:
     )
     assert proof["signature"] == value("invite signature (base64)")
     assert proof["public_key"] == value("invite public key")
+
+
+def test_the_relay_reveals_nothing_to_a_join_without_the_seats_invite(
+    invited: tuple[rules.ProjectState, str], signers: dict[str, Signer]
+) -> None:
+    from relay.auth import check_signer
+
+    state, token = invited
+    squatter = make_signer("burgerco", "mallory")
+    with pytest.raises(KeyNotValidError, match="protected by an invite"):
+        check_signer(
+            state, build(state, squatter, "member.joined", join_body(squatter, state.terms, None))
+        )
+    burgerco = signers["burgerco"]
+    good = proof(token, terms=state.terms, handle="burgerco", key=burgerco.fingerprint)
+    check_signer(
+        state, build(state, burgerco, "member.joined", join_body(burgerco, state.terms, good))
+    )
