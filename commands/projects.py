@@ -10,11 +10,12 @@ import click
 
 from commands.errors import ExitCode
 from commands.options import AppContext, ledger_option, pass_ledger, signer_option
-from commands.output import echo, output_options, render, render_object
+from commands.output import echo, output_options, render, render_object, safe_json
 from commands.receipts import render_receipt
 from commands.reports import DEFAULT_REPORT_DIR, as_of_options, write_close_report
 from ledger import keys as key_store
 from ledger import storage
+from ledger.application import new_invites
 from ledger.errors import UsageError
 from ledger.format import normalise_slug
 from projections import views
@@ -78,17 +79,17 @@ def _parse_members(values: tuple[str, ...]) -> dict[str, str | None]:
     return invited
 
 
-def _warn_unpinned(invited: dict[str, str | None], proposer: str) -> None:
-    """Warn on stderr about every seat whose key is not pinned (first come, first served)."""
-    for handle, pinned in sorted(invited.items()):
-        if pinned is None and handle != proposer:
-            click.echo(
-                f"Warning: the seat of {handle!r} is not pinned: whoever first joins as "
-                f"{handle!r} with write access to this ledger takes it; pin it with "
-                f"--member {handle}=SHA256:... (the fingerprint `accord key show {handle}` "
-                "prints)",
-                err=True,
-            )
+def _print_invites(invites: dict[str, str]) -> None:
+    """Print each invite secret once (stdout), and a note to send them secretly (stderr)."""
+    for handle, token in invites.items():
+        echo(f"invite for {handle}: {token}")
+        echo(f"  send it to {handle} by a channel you trust; it is shown only this once")
+    if invites:
+        click.echo(
+            "Note: each unpinned seat is protected by its invite: send every invite secretly to "
+            "its member only (who joins with --invite TOKEN); accord keeps no copy",
+            err=True,
+        )
 
 
 @projects.command(name="propose")
@@ -135,15 +136,18 @@ def projects_propose(
     """Propose project SLUG with its terms; the proposer is a member.
 
     Pin each member's key with HANDLE=FINGERPRINT (from `accord key show HANDLE` on the
-    member's machine): an unpinned seat goes to whoever first joins under that handle, so
-    every unpinned seat gets a warning. A numeric --approval may not exceed the invited
-    members other than the proposer, nor --close the members.
+    member's machine), or leave it unpinned: an unpinned seat gets an invite, a secret
+    printed once here (`accord-invite-v1:...`) that its member needs to join (--invite);
+    send it by a channel you trust. With --format json the output holds the invites in
+    `invites`: treat it as secret. A numeric --approval may not exceed the invited members
+    other than the proposer, nor --close the members.
 
     \b
         accord project propose spring-campaign --title "Spring campaign" \\
             --member burgerco --member veggie=SHA256:... --approval all --as acme
     """
     invited = _parse_members(members)
+    invites = new_invites(invited, signer.handle)
     receipt = ledger.propose_project(
         normalise_slug(slug),
         title=title,
@@ -152,40 +156,73 @@ def projects_propose(
         approval=approval,
         close=close_policy,
         signer=signer,
+        invites=invites,
     )
-    render_receipt(receipt, output_format=output_format)
-    _warn_unpinned(invited, signer.handle)
+    if output_format == "table":
+        render_receipt(receipt, output_format=output_format)
+        _print_invites(invites)
+        return
+    data = receipt.as_dict()
+    listed = [{"handle": h, "invite": t} for h, t in invites.items()]
+    if output_format == "json":
+        click.echo(safe_json({**data, "invites": listed}))
+    else:
+        render(
+            [{**data, "invites": " ".join(f"{h}={t}" for h, t in invites.items())}],
+            output_format="csv",
+        )
+
+
+_INVITE_OPTION = click.option(
+    "--invite",
+    envvar="ACCORD_INVITE",
+    metavar="TOKEN",
+    default=None,
+    help="The invite the proposer sent for your seat (accord-invite-v1:...) [env ACCORD_INVITE].",
+)
 
 
 @projects.command(name="join")
 @click.argument("slug")
+@_INVITE_OPTION
 @signer_option
 @output_options
 @pass_ledger
-def projects_join(ledger: Ledger, slug: str, signer: Signer, output_format: str) -> None:
+def projects_join(
+    ledger: Ledger, slug: str, invite: str | None, signer: Signer, output_format: str
+) -> None:
     """Join project SLUG as an invited member, accepting its terms.
 
+    An unpinned seat needs the invite the proposer sent you (--invite or ACCORD_INVITE).
+
     \b
-        accord project join spring-campaign --as burgerco
+        accord project join spring-campaign --as burgerco --invite accord-invite-v1:...
     """
-    render_receipt(ledger.join_project(slug, signer=signer), output_format=output_format)
+    receipt = ledger.join_project(slug, signer=signer, invite=invite or None)
+    render_receipt(receipt, output_format=output_format)
 
 
 @projects.command(name="decline")
 @click.argument("slug")
 @click.option("--reason", required=True, help="Why you decline.")
+@_INVITE_OPTION
 @signer_option
 @output_options
 @pass_ledger
 def projects_decline(
-    ledger: Ledger, slug: str, reason: str, signer: Signer, output_format: str
+    ledger: Ledger,
+    slug: str,
+    reason: str,
+    invite: str | None,
+    signer: Signer,
+    output_format: str,
 ) -> None:
-    """Decline the invitation to project SLUG.
+    """Decline the invitation to project SLUG (an unpinned seat needs its invite too).
 
     \b
         accord project decline spring-campaign --reason "No budget this year" --as veggie
     """
-    receipt = ledger.decline_project(slug, reason=reason, signer=signer)
+    receipt = ledger.decline_project(slug, reason=reason, signer=signer, invite=invite or None)
     render_receipt(receipt, output_format=output_format)
 
 

@@ -442,6 +442,7 @@ class Ledger(VerifiedReads, Application[Any]):
         approval: str,
         close: str,
         signer: Signer,
+        invites: dict[str, str] | None = None,
     ) -> Receipt:
         """Propose a new project; the proposer is a member whether or not listed.
 
@@ -450,9 +451,13 @@ class Ledger(VerifiedReads, Application[Any]):
         (no pledge could ever need that many); the rules cap an approval policy for pledges
         with fewer beneficiaries.
 
+        ``invites`` maps unpinned seats to invite tokens (:func:`new_invites`); the proposal
+        records each one's public fingerprint, never the token.
+
         Raises:
-            UsageError: a handle, policy, pinned fingerprint or text is malformed, or a
-                policy asks for more members than are invited.
+            UsageError: a handle, policy, pinned fingerprint, invite or text is malformed,
+                a policy asks for more members than are invited, or an invite is for a seat
+                that is pinned, the proposer's or not invited.
             RuleViolationError: the project exists or the terms break a rule.
         """
         invited = dict(members)
@@ -470,49 +475,63 @@ class Ledger(VerifiedReads, Application[Any]):
         fmt.check_policy(approval, "approval", allow_any=True)
         fmt.check_policy(close, "close", allow_any=False)
         _check_policy_sizes(approval, close, others=len(invited) - 1)
+        seats: dict[str, str] = {}
+        for handle, token in (invites or {}).items():
+            if invited.get(handle, "") is not None or handle == signer.handle:
+                raise UsageError(f"an invite is only for an unpinned seat, not for {handle!r}")
+            seats[handle] = _invite_key(token)
         body = {
             "title": fmt.required_text(title, "title"),
             "purpose": fmt.optional_text(purpose, "purpose"),
-            "members": [{"handle": h, "key": invited[h]} for h in sorted(invited)],
+            "members": [_seat(h, invited[h], seats) for h in sorted(invited)],
             "approval": approval,
             "close": close,
             "public_key": signer.public_key_line,
         }
         return self._append(slug, "project.proposed", lambda _state: body, signer)
 
-    def join_project(self, slug: str, *, signer: Signer) -> Receipt:
+    def join_project(self, slug: str, *, signer: Signer, invite: str | None = None) -> Receipt:
         """Join ``slug`` as an invited member, accepting its terms.
 
+        A seat protected by an invite needs its token (``invite``); it is checked before
+        anything is signed, and the join carries a proof signed by the invite key.
+
         Raises:
             ProjectNotFoundError: no such project.
-            RuleViolationError: not invited, or already joined or declined.
+            UsageError: the seat needs an invite and none was given, or the token is
+                malformed, or an invite was given for a seat without one.
+            RuleViolationError: not invited, already joined or declined, or the invite is
+                not the one of this seat.
             KeyNotValidError: the key does not match the pinned fingerprint.
         """
-        return self._append(
-            slug,
-            "member.joined",
-            lambda state: {"terms": state.terms, "public_key": signer.public_key_line},
-            signer,
-        )
 
-    def decline_project(self, slug: str, *, reason: str, signer: Signer) -> Receipt:
-        """Decline an invitation to ``slug``.
+        def build(state: ProjectState) -> dict[str, Any]:
+            body: dict[str, Any] = {"terms": state.terms, "public_key": signer.public_key_line}
+            return _with_invite_proof(state, body, signer, invite)
+
+        return self._append(slug, "member.joined", build, signer)
+
+    def decline_project(
+        self, slug: str, *, reason: str, signer: Signer, invite: str | None = None
+    ) -> Receipt:
+        """Decline an invitation to ``slug`` (a seat with an invite needs its token too).
 
         Raises:
             ProjectNotFoundError: no such project.
-            RuleViolationError: not invited, or already joined or declined.
+            UsageError: as for :meth:`join_project`.
+            RuleViolationError: not invited, already joined or declined, or a wrong invite.
         """
         reason = fmt.required_text(reason, "reason")
-        return self._append(
-            slug,
-            "member.declined",
-            lambda state: {
+
+        def build(state: ProjectState) -> dict[str, Any]:
+            body: dict[str, Any] = {
                 "terms": state.terms,
                 "public_key": signer.public_key_line,
                 "reason": reason,
-            },
-            signer,
-        )
+            }
+            return _with_invite_proof(state, body, signer, invite)
+
+        return self._append(slug, "member.declined", build, signer)
 
     def rotate_key(self, slug: str, *, new_public_key: str, signer: Signer) -> Receipt:
         """Replace the signer's key in ``slug`` with ``new_public_key`` (signed by the old key).
@@ -816,6 +835,63 @@ def _claimed(state: ProjectState, pledge: rules.Pledge) -> Decimal:
     """What was delivered on ``pledge`` and not rejected (accepted or awaiting a decision)."""
     del state
     return fmt.exact_sum((pledge.pending, pledge.approved))
+
+
+def _seat(handle: str, pinned: str | None, seats: dict[str, str]) -> dict[str, Any]:
+    """A ``members`` item; ``invite`` appears (null or not) when the proposal has invites."""
+    if not seats:
+        return {"handle": handle, "key": pinned}  # the shape of proposals before invites
+    return {"handle": handle, "key": pinned, "invite": seats.get(handle)}
+
+
+def new_invites(members: dict[str, str | None], proposer: str) -> dict[str, str]:
+    """A fresh invite token for every unpinned seat other than the proposer's."""
+    return {
+        handle: entry_mod.new_invite()[0]
+        for handle, pinned in sorted(members.items())
+        if pinned is None and handle != proposer
+    }
+
+
+def _invite_key(token: str) -> str:
+    try:
+        return entry_mod.invite_fingerprint(token)
+    except VerificationError as exc:
+        raise UsageError(
+            f"the invite is malformed: {exc.message}", hint=rules.INVITE_HINT
+        ) from None
+
+
+def _with_invite_proof(
+    state: ProjectState, body: dict[str, Any], signer: Signer, invite: str | None
+) -> dict[str, Any]:
+    """Add the invite proof a join or decline of ``signer``'s seat needs (checked first)."""
+    member = state.members.get(signer.handle)
+    if member is None or member.status != rules.INVITED:
+        return body  # the rules say why it is refused
+    handle, slug = signer.handle, state.slug
+    if member.invite is None:
+        if invite is not None:
+            raise UsageError(
+                f"the seat of {handle!r} in {slug!r} has no invite",
+                hint="leave out --invite (and ACCORD_INVITE)",
+            )
+        return body
+    if invite is None:
+        raise UsageError(
+            f"the seat of {handle!r} in {slug!r} is protected by an invite",
+            hint=rules.INVITE_HINT,
+        )
+    if _invite_key(invite) != member.invite:
+        raise RuleViolationError(
+            f"this invite is not the one for the seat of {handle!r} in {slug!r} "
+            f"(the seat's invite is {member.invite})",
+            hint=rules.INVITE_HINT,
+        )
+    proof = entry_mod.invite_proof(
+        invite, project=slug, terms=state.terms, handle=handle, key=signer.fingerprint
+    )
+    return {**body, "invite_proof": proof}
 
 
 def _check_policy_sizes(approval: str, close: str, *, others: int) -> None:

@@ -455,16 +455,36 @@ def _members(value: Any) -> bool:
     if not isinstance(value, list) or not value:
         return False
     for item in value:
-        if not isinstance(item, dict) or set(item) != {"handle", "key"}:
+        if not isinstance(item, dict) or set(item) not in ({"handle", "key"}, MEMBER_KEYS):
             return False
         if not _handle(item["handle"]):
             return False
-        if item["key"] is not None and not (
-            isinstance(item["key"], str) and FINGERPRINT_RE.match(item["key"])
-        ):
+        if item["key"] is not None and not _fingerprint(item["key"]):
+            return False
+        # An invite protects an unpinned seat: a fingerprint only where the key is null.
+        invite = item.get("invite")
+        if invite is not None and (item["key"] is not None or not _fingerprint(invite)):
             return False
     handles = [item["handle"] for item in value]
     return handles == sorted(set(handles))
+
+
+MEMBER_KEYS = frozenset({"handle", "key", "invite"})
+SIGNATURE_RE = re.compile(r"^[A-Za-z0-9+/]{86}==$")
+
+
+def _fingerprint(value: Any) -> bool:
+    return isinstance(value, str) and bool(FINGERPRINT_RE.match(value))
+
+
+def _invite_proof(value: Any) -> bool:
+    return (
+        isinstance(value, dict)
+        and set(value) == {"public_key", "signature"}
+        and _public_key(value["public_key"])
+        and isinstance(value["signature"], str)
+        and bool(SIGNATURE_RE.match(value["signature"]))
+    )
 
 
 def _evidence(value: Any) -> bool:
@@ -529,6 +549,12 @@ BODY_SCHEMAS: dict[str, dict[str, Callable[[Any], bool]]] = {
 
 ENTRY_TYPES = tuple(BODY_SCHEMAS)
 
+# Keys a body may carry or leave out; an entry without them keeps its earlier meaning.
+OPTIONAL_BODY_KEYS: dict[str, dict[str, Callable[[Any], bool]]] = {
+    "member.joined": {"invite_proof": _invite_proof},
+    "member.declined": {"invite_proof": _invite_proof},
+}
+
 
 def check_entry(data: dict[str, Any]) -> None:
     """Check the envelope and the body of a parsed entry against format v1.
@@ -556,13 +582,14 @@ def check_entry(data: dict[str, Any]) -> None:
         if not check(data[name]):
             raise _fail(f"entry field {name!r} is malformed", seq)
     schema = BODY_SCHEMAS[data["type"]]
+    optional = OPTIONAL_BODY_KEYS.get(data["type"], {})
     body = data["body"]
-    if set(body) != set(schema):
+    if not set(schema) <= set(body) <= set(schema) | set(optional):
         missing = sorted(set(schema) - set(body))
-        extra = sorted(set(body) - set(schema))
+        extra = sorted(set(body) - set(schema) - set(optional))
         raise _fail(f"{data['type']} body is malformed (missing {missing}, extra {extra})", seq)
-    for name, check in schema.items():
-        if not check(body[name]):
+    for name, check in (*schema.items(), *optional.items()):
+        if name in body and not check(body[name]):
             raise _fail(f"{data['type']} body field {name!r} is malformed", seq)
 
 

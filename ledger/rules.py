@@ -22,6 +22,7 @@ from ledger.errors import (
     LedgerError,
     NotFoundError,
     RuleViolationError,
+    SignatureInvalidError,
     VerificationError,
 )
 from ledger.format import check_entry, entry_noun, exact_difference, exact_sum, unit_key
@@ -47,6 +48,7 @@ class Member:
     public_key: str | None = None
     joined_seq: int | None = None
     keys: list[str] = field(default_factory=list)
+    invite: str | None = None  # fingerprint of the invite key of an unpinned seat
 
 
 @dataclass(slots=True)
@@ -321,6 +323,7 @@ def _signing_key(state: ProjectState, item: SignedEntry) -> str:
                 seq=seq,
                 hint="join with the key the proposer pinned, or ask for a new proposal",
             )
+        check_invite(state, item, member)
         if _key_in_use(state, key):
             raise KeyNotValidError(f"key {key} is already used in this project", seq=seq)
         return line
@@ -348,6 +351,56 @@ def _signing_key(state: ProjectState, item: SignedEntry) -> str:
     if member.public_key is None:  # pragma: no cover - a current key always has its line
         raise KeyNotValidError(f"{by!r} has no valid key", seq=seq)
     return member.public_key
+
+
+INVITE_HINT = "ask the proposer for your invite, then --invite TOKEN"
+
+
+def check_invite(state: ProjectState, item: SignedEntry, member: Member) -> None:
+    """Check the invite proof of a join or decline against the seat's invite fingerprint.
+
+    Raises:
+        KeyNotValidError: the seat has an invite and the entry carries no valid proof of it,
+            or the entry carries a proof the seat has no invite for.
+    """
+    seq, by = item.seq, item.by
+    proof = item.body.get("invite_proof")
+    if member.invite is None:
+        if proof is not None:
+            raise KeyNotValidError(
+                f"the seat of {by!r} has no invite, but the entry carries an invite proof",
+                seq=seq,
+            )
+        return
+    if proof is None:
+        raise KeyNotValidError(
+            f"the seat of {by!r} is protected by an invite ({member.invite}); the entry "
+            "carries no invite proof",
+            seq=seq,
+            hint=INVITE_HINT,
+        )
+    try:
+        signer = entry_mod.fingerprint(_parse_key(str(proof["public_key"])))
+    except (VerificationError, KeyError, TypeError):
+        signer = "(none: the proof is malformed)"
+    if signer != member.invite:
+        raise KeyNotValidError(
+            f"the invite proof of {by!r} is signed by invite key {signer}, not by the seat's "
+            f"invite {member.invite}",
+            seq=seq,
+            hint=INVITE_HINT,
+        )
+    try:
+        entry_mod.verify_invite_proof(
+            proof, project=state.slug, terms=state.terms, handle=by, key=item.key
+        )
+    except (VerificationError, SignatureInvalidError):
+        raise KeyNotValidError(
+            f"the invite proof of {by!r} does not verify for project {state.slug!r}, "
+            f"its terms, handle {by!r} and key {item.key}",
+            seq=seq,
+            hint=INVITE_HINT,
+        ) from None
 
 
 def _check_fingerprint(line: str, key: str, seq: int) -> None:
@@ -420,8 +473,11 @@ Handler = Callable[[ProjectState, "SignedEntry"], Callable[[], None]]
 def _project_proposed(state: ProjectState, item: SignedEntry) -> Callable[[], None]:
     body = item.body
     members = {m["handle"]: m["key"] for m in body["members"]}
+    invites = {m["handle"]: m.get("invite") for m in body["members"]}
     if members.get(item.by) != item.key:
         raise _rule("the proposer must be listed as a member with its own key")
+    if invites.get(item.by) is not None:
+        raise _rule("the proposer's own seat has no invite")
     if len(members) < 2:
         raise _rule("a collaboration needs at least two members", hint="invite a partner")
     if body["close"] != "all" and int(body["close"]) > len(members):
@@ -432,7 +488,7 @@ def _project_proposed(state: ProjectState, item: SignedEntry) -> Callable[[], No
         state.proposer, state.terms = item.by, item.hash
         state.approval, state.close_policy = body["approval"], body["close"]
         for handle, pinned in members.items():
-            state.members[handle] = Member(handle=handle, pinned=pinned)
+            state.members[handle] = Member(handle=handle, pinned=pinned, invite=invites[handle])
         proposer = state.members[item.by]
         proposer.status, proposer.joined_seq = JOINED, 1
         proposer.key, proposer.public_key = item.key, body["public_key"]

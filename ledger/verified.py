@@ -31,7 +31,7 @@ from ledger import rules
 from ledger.errors import LedgerError, StorageUnavailableError
 from ledger.keys import accord_home
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 AUTOLOAD_AFTER = 4096  # point misses after which a lazy map loads everything at once
 MAX_SEQ = 2**53 - 1  # the largest seq format v1 allows
 V = TypeVar("V")
@@ -157,6 +157,7 @@ def _member_out(m: rules.Member) -> dict[str, Any]:
         "public_key": m.public_key,
         "joined_seq": m.joined_seq,
         "keys": list(m.keys),
+        "invite": m.invite,
     }
 
 
@@ -169,6 +170,7 @@ def _member_in(d: dict[str, Any]) -> rules.Member:
         public_key=_opt_s(d["public_key"]),
         joined_seq=_opt_i(d["joined_seq"]),
         keys=[_s(k) for k in _list(d["keys"])],
+        invite=_opt_s(d["invite"]),
     )
 
 

@@ -163,6 +163,9 @@ def check_signer(state: rules.ProjectState, item: entry_mod.SignedEntry) -> None
     offered = body.get("public_key") if isinstance(body, dict) else None
     if member is None:
         raise KeyNotValidError(f"{item.by!r} is not a member of {state.slug!r}", seq=item.seq)
+    joining = item.type in ("member.joined", "member.declined")
+    if joining and member.status == rules.INVITED and isinstance(body, dict):
+        rules.check_invite(state, item, member)  # a seat with an invite: only its holder
     if member.key == item.key and member.public_key:
         offered = member.public_key
     elif item.key not in {member.pinned, *member.keys} and member.pinned is not None:

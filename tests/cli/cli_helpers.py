@@ -10,7 +10,7 @@ import json
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,13 @@ FP = {
     "veggie": "SHA256:zbv/nU7iZdO0fB0DalMI70dP6/yFD8sctXvvW4+OokY",
     "mallory": "SHA256:vxu9sT7+WkqIPG3kOwohja2DmYBjKw903FLEcS+Xb6o",
 }
-_TOKENS = {"<hash>": HASH, "<time>": TIME, "<fingerprint>": FINGERPRINT, "<pubkey>": PUBLIC_KEY}
+_TOKENS = {
+    "<hash>": HASH,
+    "<time>": TIME,
+    "<fingerprint>": FINGERPRINT,
+    "<pubkey>": PUBLIC_KEY,
+    "<invite>": "accord-invite-v1:[A-Za-z0-9_-]{43}",
+}
 
 
 def pattern(template: str) -> re.Pattern[str]:
@@ -61,12 +67,24 @@ def receipt(
     return text
 
 
+INVITE_NOTE = (
+    "Note: each unpinned seat is protected by its invite: send every invite secretly to its "
+    "member only (who joins with --invite TOKEN); accord keeps no copy\n"
+)
+INVITE_RE = re.compile(r"^invite for ([a-z0-9-]+): (accord-invite-v1:[A-Za-z0-9_-]{43})$", re.M)
+TOKEN = "accord-invite-v1:[A-Za-z0-9_-]{43}"
+
+
 def unpinned(*handles: str) -> str:
-    """The warnings ``project propose`` prints for seats proposed without a pinned key."""
+    """The note ``project propose`` prints (stderr) when it made invites for unpinned seats."""
+    return INVITE_NOTE if handles else ""
+
+
+def invite_lines(*handles: str) -> str:
+    """The stdout lines of the invites ``project propose`` prints, as a template."""
     return "".join(
-        f"Warning: the seat of {h!r} is not pinned: whoever first joins as {h!r} with write "
-        f"access to this ledger takes it; pin it with --member {h}=SHA256:... (the "
-        f"fingerprint `accord key show {h}` prints)\n"
+        f"invite for {h}: <invite>\n  send it to {h} by a channel you trust; it is shown only "
+        "this once\n"
         for h in handles
     )
 
@@ -92,11 +110,35 @@ class Accord:
 
     runner: CliRunner
     tmp_path: Path
+    # The invites ``project propose`` printed, by (slug, handle): a join or decline as that
+    # handle gets its invite (ACCORD_INVITE) unless the test gives --invite or ACCORD_INVITE.
+    invites: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def __call__(
         self, *args: str, input: str | None = None, env: dict[str, str | None] | None = None
     ) -> Result:
-        return self.runner.invoke(cli, list(args), input=input, env=env, prog_name="accord")
+        command = args[:2]
+        if (
+            command in (("project", "join"), ("project", "decline"))
+            and len(args) > 2
+            and "--invite" not in args
+            and "ACCORD_INVITE" not in (env or {})
+        ):
+            handle = args[args.index("--as") + 1] if "--as" in args else None
+            token = self.invites.get((args[2], handle or ""))
+            if token is not None:
+                env = {**(env or {}), "ACCORD_INVITE": token}
+        result = self.runner.invoke(cli, list(args), input=input, env=env, prog_name="accord")
+        if command == ("project", "propose") and result.exit_code == 0:
+            self._remember_invites(args[2], result.stdout)
+        return result
+
+    def _remember_invites(self, slug: str, stdout: str) -> None:
+        for handle, token in INVITE_RE.findall(stdout):
+            self.invites[(slug, handle)] = token
+        if stdout.lstrip().startswith("{"):
+            for item in json.loads(stdout).get("invites", []):
+                self.invites[(slug, item["handle"])] = item["invite"]
 
     def ok(self, *args: str, stderr: str = "", **kwargs: Any) -> Result:
         """Run a command that must succeed, printing exactly ``stderr`` (default: nothing)."""

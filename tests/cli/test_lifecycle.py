@@ -11,7 +11,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_helpers import FP, HASH, TIME, Accord, assert_matches, receipt, unpinned
+from cli_helpers import (
+    FP,
+    HASH,
+    TIME,
+    Accord,
+    assert_matches,
+    invite_lines,
+    receipt,
+    unpinned,
+)
 
 S = "spring-campaign"
 JOINT_TEXT = "Acme, BurgerCo and Veggie answer together\nfor the whole campaign.\n"
@@ -54,11 +63,11 @@ def tell_story(accord: Accord, tmp_path: Path, *, check: bool, close: bool = Tru
     (tmp_path / "faq.md").write_text(FAQ_TEXT)
 
     step("init", expect=f"ledger ready at {tmp_path / 'accord.db'} (0 projects)\n")
-    step.wrote(
+    step(
         "project", "propose", S, "--title", "Spring campaign", "--purpose",
         "One day, three brands.", "--member", "burgerco", "--member", f"veggie={FP['veggie']}",
-        "--as", "acme", seq=1, kind="project.proposed", status="proposed",
-        stderr=unpinned("burgerco"),
+        "--as", "acme", expect=receipt(S, 1, "project.proposed", "proposed")
+        + invite_lines("burgerco"), stderr=unpinned("burgerco"),
     )  # fmt: skip
     step(
         "project", "list",

@@ -69,14 +69,18 @@ def test_the_console_script_runs_init_and_a_propose_and_join_flow(
         cwd=tmp_path,
     )  # fmt: skip
     assert (proposed.returncode, proposed.stderr) == (0, unpinned("burgerco"))
-    assert re.fullmatch(
+    invite = re.fullmatch(
         f"recorded spring-campaign seq 1 project.proposed\nhash {HASH}\n"
-        "project spring-campaign is proposed\n",
+        "project spring-campaign is proposed\n"
+        "invite for burgerco: (accord-invite-v1:[A-Za-z0-9_-]{43})\n"
+        "  send it to burgerco by a channel you trust; it is shown only this once\n",
         proposed.stdout,
     )
+    assert invite
 
     for seq, party in ((2, "burgerco"), (3, "veggie")):
-        joined = accord("project", "join", "spring-campaign", "--as", party, cwd=tmp_path)
+        given = ("--invite", invite.group(1)) if party == "burgerco" else ()
+        joined = accord("project", "join", "spring-campaign", "--as", party, *given, cwd=tmp_path)
         assert (joined.returncode, joined.stderr) == (0, "")
         assert re.match(
             f"recorded spring-campaign seq {seq} member.joined\nhash {HASH}\n", joined.stdout

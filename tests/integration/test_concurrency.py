@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import subprocess
 import sys
@@ -36,11 +37,14 @@ def _start_project(runner, cli, ledger_url: str) -> None:
     for args in (
         ["--ledger", ledger_url, "init"],
         ["--ledger", ledger_url, "project", "propose", "race", "--title", "Race",
-         "--member", "burgerco", "--as", "acme"],
-        ["--ledger", ledger_url, "project", "join", "race", "--as", "burgerco"],
+         "--member", "burgerco", "--as", "acme", "--format", "json"],
     ):  # fmt: skip
         result = runner.invoke(cli, args)
         assert result.exit_code == 0, result.output
+    invite = json.loads(result.stdout)["invites"][0]["invite"]
+    join = ["--ledger", ledger_url, "project", "join", "race", "--as", "burgerco"]
+    result = runner.invoke(cli, [*join, "--invite", invite])
+    assert result.exit_code == 0, result.output
 
 
 def _race(ledger_url: str) -> list[subprocess.CompletedProcess[str]]:

@@ -115,3 +115,43 @@ def test_one_changed_letter_in_a_still_canonical_text_fails_verification(
     loaded = entry.load(tampered.decode("utf-8"), signed.sig)
     with pytest.raises(SignatureInvalidError):
         entry.verify(loaded, key.public_key())
+
+
+_claims = st.fixed_dictionaries(
+    {
+        "project": st.from_regex(r"[a-z0-9](?:[a-z0-9-]{0,10}[a-z0-9])?", fullmatch=True),
+        "terms": st.from_regex(r"[0-9a-f]{64}", fullmatch=True),
+        "handle": st.from_regex(r"[a-z0-9](?:[a-z0-9-]{0,6}[a-z0-9])?", fullmatch=True),
+        "key": st.from_regex(r"SHA256:[A-Za-z0-9+/]{43}", fullmatch=True),
+    }
+)
+
+
+@given(st.binary(min_size=32, max_size=32), _claims, _claims)
+def test_an_invite_proof_for_one_claim_never_verifies_for_another(
+    seed: bytes, claim: dict[str, str], other: dict[str, str]
+) -> None:
+    token = "accord-invite-v1:" + base64.urlsafe_b64encode(seed).decode().rstrip("=")
+    proof = entry.invite_proof(token, **claim)
+    assert entry.verify_invite_proof(proof, **claim) == entry.invite_fingerprint(token)
+    assume(other != claim)
+    event(", ".join(sorted(k for k in claim if claim[k] != other[k])))
+    with pytest.raises(SignatureInvalidError):
+        entry.verify_invite_proof(proof, **other)
+
+
+@given(
+    st.binary(min_size=32, max_size=32),
+    _claims,
+    st.sampled_from(["project", "terms", "handle", "key"]),
+    st.data(),
+)
+def test_an_invite_proof_does_not_verify_when_one_field_of_the_claim_changes(
+    seed: bytes, claim: dict[str, str], field: str, data: st.DataObject
+) -> None:
+    token = "accord-invite-v1:" + base64.urlsafe_b64encode(seed).decode().rstrip("=")
+    proof = entry.invite_proof(token, **claim)
+    changed = data.draw(_claims)[field]
+    assume(changed != claim[field])
+    with pytest.raises(SignatureInvalidError):
+        entry.verify_invite_proof(proof, **{**claim, field: changed})
