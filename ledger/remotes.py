@@ -205,7 +205,6 @@ class RemoteStore:
             for s, z, r, n, c, x, t in rows.fetchall()
         ]
 
-
     def set_confirmed(self, remote: str, slug: str, seq: int) -> None:
         """Record the seq the quorum had confirmed when ``accord status``/``sync`` checked."""
         self._db().execute(
@@ -216,9 +215,13 @@ class RemoteStore:
         """The confirmed seq of ``slug`` last checked with ``remote``, and when (or None)."""
         if not self.exists():
             return None
-        row = self._db().execute(
-            "SELECT seq, checked_at FROM confirmed WHERE remote=? AND slug=?", (remote, slug)
-        ).fetchone()
+        row = (
+            self._db()
+            .execute(
+                "SELECT seq, checked_at FROM confirmed WHERE remote=? AND slug=?", (remote, slug)
+            )
+            .fetchone()
+        )
         return (int(row[0]), str(row[1])) if row else None
 
 
