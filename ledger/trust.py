@@ -1,9 +1,11 @@
-"""Remembered heads: what a verifier has seen before, like a client's trusted state.
+"""Comparing a verification with a head verified before (a client's trusted state).
 
-After a sound verification accord remembers, under ``ACCORD_HOME/trust``, the head it
-verified for each ledger and project: its seq and hash. A later verification of the same
-project must find the same hash at that seq: a shorter history is a truncation, a different
-hash is a rewrite or a fork, even when every remaining signature is valid.
+A verification of a project must find, at a seq verified before, the same hash: a shorter
+history is a truncation, a different hash a rewrite or a fork, even when every remaining
+signature is valid. The heads come from the verified state (``ledger/verified.py``) and, for
+ledgers verified by the previous version, from its ``ACCORD_HOME/trust`` files, which
+:func:`recall` still reads; :func:`remember` writes that legacy format (kept for the tests
+that prove such files are honoured).
 """
 
 from __future__ import annotations
