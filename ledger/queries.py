@@ -95,7 +95,7 @@ class VerifiedReads:
             raise ProjectNotFoundError(slug)
         if state is None:
             return self._rebuild(slug, last, known)
-        self._check_below(slug, state, last)
+        self._check_below(slug, state, last, known.verified_at)
         if last.position is not None and last.position > state.seq:
             self._catch_up(slug, state, last.position)
         return state
@@ -122,14 +122,15 @@ class VerifiedReads:
             self.notices.append(f"{exc.message}; rebuilding it by a full verification")
             return known, None
 
-    def _check_below(self, slug: str, state: rules.ProjectState, last: Row) -> None:
+    def _check_below(
+        self, slug: str, state: rules.ProjectState, last: Row, verified_at: str
+    ) -> None:
         """Check that the store still holds the verified history (O(1) indexed reads).
 
         The head and the genesis entry are read; rows in between are checked by every read
         that shows them (``verified_entries``) and by ``verify`` (ADR 0005): counting them
         would make every command cost the history again.
         """
-        verified_at = self._verified_at(slug)
         hint = FORGET_HINT.format(slug=slug)
         position = last.position or 0
         if position < state.seq:
@@ -149,10 +150,6 @@ class VerifiedReads:
                     seq=seq,
                     hint=hint,
                 )
-
-    def _verified_at(self, slug: str) -> str:
-        head = self.verified.head(slug)
-        return head.verified_at if head is not None else "an earlier run"
 
     def _log_hash(self, slug: str, seq: int) -> str | None:
         item = self.verified.log_entry(slug, seq)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import json
 import os
 from collections import deque
@@ -356,7 +355,7 @@ def _fold(
     except (ValueError, binascii.Error):
         digest = row.hash  # no signature bytes to hash; the worker reports the signature
     else:
-        digest = hashlib.sha256(PREFIX + row.text.encode("utf-8") + raw_sig).hexdigest()
+        digest = entry_mod.entry_hash(row.text.encode("utf-8"), raw_sig)
     seq = data["seq"] if isinstance(data.get("seq"), int) and data["seq"] > 0 else expected
     if row.position is not None and row.position != seq:
         report.add(
