@@ -9,6 +9,8 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, TextIO
 
+REPORT_FILES = {"md": "close-report.md", "html": "close-report.html", "json": "close-report.json"}
+
 if TYPE_CHECKING:
     from pathlib import Path
 

@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from commands.files import write_atomically
+from commands.files import REPORT_FILES, write_atomically
 from commands.output import safe_text
 from commands.report_view import percent, report_view
 from ledger.errors import StorageUnavailableError
@@ -40,7 +40,7 @@ __all__ = [
     "write_report",
 ]
 
-FILES = {"md": "close-report.md", "html": "close-report.html", "json": "close-report.json"}
+FILES = REPORT_FILES
 TEMPLATES = {"md": "close-report.md.j2", "html": "close-report.html.j2"}
 
 # Line breaks of every kind, which would end the inline context a value is written in.

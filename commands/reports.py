@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from commands.errors import ExitCode
+from commands.files import REPORT_FILES
 from commands.options import pass_ledger
 from commands.output import echo, output_options, render
-from commands.reporting import FILES, percent, write_report
 from ledger.errors import UsageError
 from ledger.format import ENTRY_TYPES
 from projections import audit
@@ -163,6 +163,8 @@ def contributions_command(
     rows = contributions(replay, replay.today(as_of, today_utc()), threshold=limit)
     data = [r.as_row() for r in rows]
     if output_format == "table":
+        from commands.report_view import percent  # the report's modules load only when used
+
         for row in data:
             for name in ("pledged_share", "approved_share", "fulfilment", "on_time"):
                 row[name] = percent(row[name])
@@ -207,11 +209,16 @@ def trail_command(
 
 
 def write_close_report(
-    ledger: Ledger, slug: str, directory: Path | None, formats: tuple[str, ...] = tuple(FILES)
+    ledger: Ledger,
+    slug: str,
+    directory: Path | None,
+    formats: tuple[str, ...] = tuple(REPORT_FILES),
 ) -> list[Path]:
     """Write the report of ``slug`` (default: every format); return the paths written."""
     replay = Replay.build(ledger, slug)
     target = directory if directory is not None else Path(DEFAULT_REPORT_DIR) / slug
+    from commands.reporting import write_report  # templates and views load only when used
+
     return write_report(report_data(replay, stream_timeline=True), target, formats)
 
 
@@ -220,7 +227,7 @@ def write_close_report(
 @click.option(
     "--format",
     "formats",
-    type=click.Choice(tuple(FILES)),
+    type=click.Choice(tuple(REPORT_FILES)),
     multiple=True,
     help="md, html or json (repeatable) [default: all three].",
 )
@@ -242,5 +249,5 @@ def report_command(
     \b
         accord report spring-campaign --format html -o ./out
     """
-    for path in write_close_report(ledger, slug, directory, formats or tuple(FILES)):
+    for path in write_close_report(ledger, slug, directory, formats or tuple(REPORT_FILES)):
         click.echo(f"wrote {path}")
