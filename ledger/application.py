@@ -278,14 +278,22 @@ class Ledger(VerifiedReads, Application[Any]):
         )
 
     def append_signed(
-        self, slug: str, entries: list[entry_mod.SignedEntry], *, also: Iterable[Any] = ()
+        self,
+        slug: str,
+        entries: list[entry_mod.SignedEntry],
+        *,
+        also: Iterable[Any] = (),
+        state: ProjectState | None = None,
     ) -> AppendOutcome:
         """Append entries signed elsewhere (a relay receiving them), all or none.
 
         The entries must continue the project's verified head in order; each is checked by
         the rules (signature, key, chain, every rule) against the verified state. The save is
         the store's compare-and-swap on ``(project, seq)``; ``also`` holds further
-        aggregates saved in the same transaction (a relay's checkpoint).
+        aggregates saved in the same transaction (a relay's checkpoint). ``state`` is the
+        verified state the caller has just read from this ledger (the relay checks it against
+        the store before it builds the checkpoint): it is not read again, and the entries are
+        applied to it.
 
         Returns:
             ``AppendOutcome`` with ``stored`` False and ``duplicate`` True when every entry is
@@ -306,7 +314,8 @@ class Ledger(VerifiedReads, Application[Any]):
             state = rules.new_state(slug)
             project: Project | None = None
         else:
-            state = self.verified_state(slug)
+            if state is None:
+                state = self.verified_state(slug)
             if entries[0].seq <= state.seq:
                 return self._duplicate_or_conflict(slug, entries, state)
             if entries[0].seq != state.seq + 1:

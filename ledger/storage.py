@@ -93,13 +93,19 @@ def source_of(url: str) -> str:
     return str(Path(url).resolve())
 
 
-def open_ledger(url: str | None = None, *, create: bool = False) -> Ledger:
+def open_ledger(
+    url: str | None = None, *, create: bool = False, cached: int | None = None
+) -> Ledger:
     """Open the ledger at ``url`` (default: ``ACCORD_LEDGER`` or ``./accord.db``).
 
     Args:
         url: a file path (SQLite) or a ``postgresql://`` URL.
         create: create a missing SQLite file (``accord init``); otherwise a missing file is
             an error, so a typo never silently starts an empty ledger.
+        cached: keep up to this many aggregates in memory between reads (a long-running
+            process: the relay). A cached aggregate is brought forward with the events stored
+            after it on every read, so other writers' appends are never missed; the write
+            path still checks it against the verified head.
 
     Raises:
         UsageError: the URL is malformed.
@@ -108,6 +114,8 @@ def open_ledger(url: str | None = None, *, create: bool = False) -> Ledger:
     """
     url = url or default_url()
     env = settings(url, create=create)
+    if cached:
+        env["AGGREGATE_CACHE_MAXSIZE"] = str(cached)
     if not is_postgres(url):
         path = Path(env["SQLITE_DBNAME"])
         if not path.exists() and not create:

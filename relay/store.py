@@ -62,6 +62,7 @@ if TYPE_CHECKING:
     from relay.keys import RelayKey
 
 ATTEMPTS = 8
+AGGREGATES = 4096  # project and relay-log aggregates kept in memory per worker thread
 TILE_CACHE = 2048  # tiles (at most 8 KiB each) kept in memory by relay/reads.py
 
 
@@ -132,7 +133,7 @@ def open_store(
         LedgerNotFoundError: no SQLite file there and ``create`` is false.
         StorageUnavailableError: the store cannot be opened or reached.
     """
-    ledger = storage.open_ledger(url, create=create)
+    ledger = storage.open_ledger(url, create=create, cached=AGGREGATES)
     if home is not None:
         source = ledger.verified.source
         ledger.verified.close()
@@ -314,7 +315,7 @@ class RelayStore:
         first = entries[0]
         for _ in range(ATTEMPTS):
             try:
-                log, before = self._next(slug, entries)
+                log, before, state = self._next(slug, entries)
             except _RetryError:
                 continue
             if log is None:
@@ -324,7 +325,7 @@ class RelayStore:
             after = before.extend(new_leaves)
             self._sign(log, after)
             try:
-                outcome = self.ledger.append_signed(slug, list(entries), also=[log])
+                outcome = self.ledger.append_signed(slug, list(entries), also=[log], state=state)
             except ConflictError:
                 if self._continues(slug, first):
                     continue  # only the relay log moved (another relay caught up): again
@@ -339,21 +340,24 @@ class RelayStore:
 
     def _next(
         self, slug: str, entries: Sequence[entry_mod.SignedEntry]
-    ) -> tuple[RelayLog | None, Frontier]:
+    ) -> tuple[RelayLog | None, Frontier, ProjectState | None]:
         """The relay log and the checked frontier that the entries would extend.
 
-        Returns ``(None, ...)`` when the entries are all stored already (a retry).
+        Also the verified state read for it (None for a new project), which the append
+        then uses without reading the store again. Returns ``(None, ...)`` when the entries
+        are all stored already (a retry).
 
         Raises:
             KeyNotValidError: an entry is signed by someone the proposal did not name.
             NotReadableError: a later entry of a project that does not exist.
         """
         first = entries[0]
-        if self.ledger.rows.last(slug) is None:
+        try:
+            state = self.state(slug)
+        except NotReadableError:
             if first.seq != 1:
-                raise NotReadableError
-            return RelayLog(slug=slug, origin=_origin_for(first.hash)), Frontier.empty()
-        state = self.state(slug)
+                raise
+            return RelayLog(slug=slug, origin=_origin_for(first.hash)), Frontier.empty(), None
         for item in entries:  # the members are fixed by the proposal: others are not members
             if item.by not in state.members:
                 raise KeyNotValidError(
@@ -361,13 +365,13 @@ class RelayStore:
                     seq=item.seq,
                 )
         if first.seq != state.seq + 1:
-            return None, Frontier.empty()
+            return None, Frontier.empty(), state
         log = self._load(slug)
         if log is None:
             log, frontier = RelayLog(slug=slug, origin=self.origin(slug)), Frontier.empty()
         else:
             frontier = self._trusted(slug, log, state)
-        return log, frontier.extend(self.leaves(slug, frontier.size + 1, state.seq))
+        return log, frontier.extend(self.leaves(slug, frontier.size + 1, state.seq)), state
 
     def _continues(self, slug: str, first: entry_mod.SignedEntry) -> bool:
         if self.ledger.rows.last(slug) is None:

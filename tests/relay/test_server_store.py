@@ -193,3 +193,27 @@ def test_the_relay_log_is_snapshotted_and_loads_from_its_latest_snapshot(
     assert [s.originator_version for s in snapshots] == [100]
     assert (loaded.version, loaded.size, checked.size) == (len(log) + 1, len(log), len(log))
     assert kit.checkpoint_of(checked.note, relay.key) == (len(log), kit.rfc6962_root(log))
+
+
+def test_two_stores_with_cached_aggregates_see_each_others_appends(
+    relay: Any, kit: Any, partner: Ledger, signers: dict[str, Signer]
+) -> None:
+    stored = kit.started(partner, signers, statements=5)
+    relay.post(stored[:1])
+    relay.post(stored[1:4])
+    # Each worker thread (or relay process) keeps its aggregates in memory between requests;
+    # a cached aggregate is brought forward from the store, so alternating writers never
+    # sign a tree that misses the other's entries.
+    with relay.store() as first, relay.store() as second:
+        assert first.ledger.repository.cache is not None
+        first.checkpoint(SLUG)
+        second.checkpoint(SLUG)  # both now hold the project and relay log in memory
+        status, answer = first.append(SLUG, [stored[4]])
+        assert status == 201
+        status, answer = second.append(SLUG, [stored[5]])
+        assert status == 201
+        assert answer["receipt"]["checkpoint"].split("\n")[1] == "6"
+        status, _ = first.append(SLUG, [stored[6]])
+        assert status == 201
+        assert second.checkpoint(SLUG).size == first.checkpoint(SLUG).size == 7
+        assert first.ledger.count_rows(SLUG) == 7
