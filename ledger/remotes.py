@@ -33,7 +33,10 @@ _SCHEMA = (
     "PRIMARY KEY (remote, slug, size, root))",
     "CREATE TABLE IF NOT EXISTS confirmed (remote TEXT NOT NULL, slug TEXT NOT NULL, "
     "seq INTEGER NOT NULL, checked_at TEXT NOT NULL, PRIMARY KEY (remote, slug))",
+    "CREATE TABLE IF NOT EXISTS frontiers (slug TEXT NOT NULL, size INTEGER NOT NULL, "
+    "head TEXT NOT NULL, hashes TEXT NOT NULL, PRIMARY KEY (slug, size))",
 )
+FRONTIERS_KEPT = 16  # per project: the latest sizes whose Merkle frontier was computed
 
 
 @dataclass(frozen=True)
@@ -223,6 +226,36 @@ class RemoteStore:
             .fetchone()
         )
         return (int(row[0]), str(row[1])) if row else None
+
+    # Merkle frontiers of the verified log ----------------------------------------------------
+
+    def frontiers(self, slug: str, *, upto: int) -> builtins.list[tuple[int, str, str]]:
+        """Kept frontiers of ``slug`` no larger than ``upto``, largest first.
+
+        Each is ``(size, head, hashes)``: the verified entry hash at ``size`` when it was
+        computed (the caller reuses it only while its verified log still has that hash
+        there: the entries are hash-chained, so the head fixes the whole prefix) and the
+        subtree roots, hex, comma-separated.
+        """
+        if not self.exists():
+            return []
+        rows = self._db().execute(
+            "SELECT size, head, hashes FROM frontiers WHERE slug=? AND size<=? ORDER BY size DESC",
+            (slug, upto),
+        )
+        return [(int(z), str(h), str(x)) for z, h, x in rows.fetchall()]
+
+    def keep_frontier(self, slug: str, size: int, head: str, hashes: str) -> None:
+        """Keep the frontier at ``size`` (only the latest :data:`FRONTIERS_KEPT` stay)."""
+        db = self._db()
+        db.execute(
+            "INSERT OR REPLACE INTO frontiers VALUES (?, ?, ?, ?)", (slug, size, head, hashes)
+        )
+        db.execute(
+            "DELETE FROM frontiers WHERE slug=? AND size NOT IN "
+            "(SELECT size FROM frontiers WHERE slug=? ORDER BY size DESC LIMIT ?)",
+            (slug, slug, FRONTIERS_KEPT),
+        )
 
 
 def _now() -> str:

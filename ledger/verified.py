@@ -608,9 +608,9 @@ class VerifiedStore:
                 return
             last = rows[-1][0]
 
-    def log_hashes(self, slug: str, *, upto: int) -> Iterator[tuple[int, str]]:
-        """The verified hashes of seqs 1..``upto`` in order, a page at a time."""
-        last = 0
+    def log_hashes(self, slug: str, *, upto: int, after: int = 0) -> Iterator[tuple[int, str]]:
+        """The verified hashes of seqs ``after``+1..``upto`` in order, a page at a time."""
+        last = after
         while True:
             rows = self._read(
                 "SELECT seq, hash FROM log WHERE slug=? AND seq>? AND seq<=? ORDER BY seq "

@@ -31,7 +31,7 @@ from ledger.errors import (
     VerificationError,
 )
 from relay.client import RelayClient, RelayConflictError
-from relay.merkle import leaf_hash, root
+from relay.merkle import Frontier, ProofError, leaf_hash
 from relay.note import (
     COSIGNATURE_V1,
     Checkpoint,
@@ -118,12 +118,34 @@ def relay_verifier(remote: Remote, origin: str) -> VerifierKey:
     return VerifierKey.from_public_key(origin, entry_mod.parse_public_key_line(remote.relay_key))
 
 
-def local_root(ledger: Ledger, slug: str, size: int) -> bytes:
-    """The RFC 6962 root of the first ``size`` verified entry hashes of ``slug``."""
-    hashes = [h for _, h in ledger.verified.log_hashes(slug, upto=size)]
-    if len(hashes) != size:
-        raise VerificationError(f"this home has verified {len(hashes)} entries of {slug!r}")
-    return root([leaf_hash(bytes.fromhex(h)) for h in hashes])
+def local_root(ledger: Ledger, slug: str, size: int, store: RemoteStore | None = None) -> bytes:
+    """The RFC 6962 root of the first ``size`` verified entry hashes of ``slug``.
+
+    With ``store``, the Merkle frontier kept at the largest size up to ``size`` whose head
+    still matches this home's verified log is extended with the entries after it, and the
+    new frontier is kept: a sync or status costs the new entries, not the whole history.
+    """
+    base = Frontier.empty()
+    if store is not None:
+        for kept_size, head, subtrees in store.frontiers(slug, upto=size):
+            item = ledger.verified.log_entry(slug, kept_size)
+            if item is None or item.hash != head:
+                continue  # this home's verified log changed since: not this frontier
+            try:
+                parts = tuple(bytes.fromhex(h) for h in subtrees.split(",") if h)
+                base = Frontier(kept_size, parts)
+            except (ProofError, ValueError):
+                continue
+            break
+    hashes = [h for _, h in ledger.verified.log_hashes(slug, upto=size, after=base.size)]
+    if base.size + len(hashes) != size:
+        raise VerificationError(
+            f"this home has verified {base.size + len(hashes)} entries of {slug!r}"
+        )
+    frontier = base.extend(leaf_hash(bytes.fromhex(h)) for h in hashes)
+    if store is not None and hashes:
+        store.keep_frontier(slug, size, hashes[-1], ",".join(h.hex() for h in frontier.hashes))
+    return frontier.root()
 
 
 def _has(ledger: Ledger, slug: str) -> bool:
@@ -196,7 +218,9 @@ def pull(
             raise VerificationError("the relay's checkpoint is not of this project's log")
     for start in range(0, len(fresh), 100):
         ledger.append_signed(slug, fresh[start : start + 100])
-    if checkpoint.size and local_root(ledger, slug, checkpoint.size) != checkpoint.root_hash:
+    if checkpoint.size and local_root(ledger, slug, checkpoint.size, store) != (
+        checkpoint.root_hash
+    ):
         _keep_conflict(store, remote, slug, note, checkpoint)
         raise VerificationError(
             f"the relay's signed root of {slug!r} at size {checkpoint.size} is not the root "
@@ -282,7 +306,9 @@ def status(
     note, relay_checkpoint = verified_note(remote, client.checkpoint(slug), origin=origin)
     _check_kept(store, remote, slug, note, relay_checkpoint)
     size = relay_checkpoint.size
-    if 0 < size <= state.seq and local_root(ledger, slug, size) != relay_checkpoint.root_hash:
+    if 0 < size <= state.seq and local_root(ledger, slug, size, store) != (
+        relay_checkpoint.root_hash
+    ):
         _keep_conflict(store, remote, slug, note, relay_checkpoint)
         kept = [k for k in store.kept(remote.name, slug) if not k.conflict]
         raise ForkError(
@@ -296,7 +322,7 @@ def status(
         member = state.members.get(party) if isinstance(party, str) else None
         if member is None or member.status != rules.JOINED or not member.public_key:
             continue
-        found = _cosigned(ledger, remote, slug, origin, member, row.get("note"), state.seq)
+        found = _cosigned(ledger, remote, store, slug, origin, member, row.get("note"), state.seq)
         if found is not None and found[0] >= best.get(member.handle, (0, None))[0]:
             best[member.handle] = found
     joined = sorted(h for h, m in state.members.items() if m.status == rules.JOINED)
@@ -308,6 +334,7 @@ def status(
 def _cosigned(
     ledger: Ledger,
     remote: Remote,
+    store: RemoteStore,
     slug: str,
     origin: str,
     member: rules.Member,
@@ -326,7 +353,9 @@ def _cosigned(
         verified = verify_cosignatures(note, [key], quorum=1)
     except (NoteError, LedgerError):
         return None
-    if checkpoint.size > local or local_root(ledger, slug, checkpoint.size) != checkpoint.root_hash:
+    if checkpoint.size > local or local_root(ledger, slug, checkpoint.size, store) != (
+        checkpoint.root_hash
+    ):
         return None
     return checkpoint.size, verified[0].timestamp
 
