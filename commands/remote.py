@@ -173,7 +173,7 @@ def sync_command(
         accord sync --all --as burgerco
     """
     from relay.client import RelayClient
-    from relay.sync import ForkError, cosign_pulled, pull, status
+    from relay.sync import ForkError, cosign_pulled, own_cosignature, pull, status
 
     if (slug is None) == (not every):
         raise UsageError("name a project or give --all")
@@ -190,6 +190,11 @@ def sync_command(
             member = ledger.verified_state(name).members.get(signer.handle)
             joined = member is not None and member.status == rules.JOINED
             if joined:
+                try:
+                    own_cosignature(ledger, client, remote, store, pulled, signer=signer)
+                except ForkError as fork:
+                    _print_evidence(fork)
+                    raise
                 cosign_pulled(client, remote, store, pulled, signer=signer)
                 store.set_confirmed(
                     remote.name, name, status(ledger, client, remote, name, store).confirmed

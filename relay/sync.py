@@ -264,6 +264,69 @@ def _keep_conflict(
     )
 
 
+def own_cosignature(
+    ledger: Ledger,
+    client: RelayClient,
+    remote: Remote,
+    store: RemoteStore,
+    pulled: Pulled,
+    *,
+    signer: Signer,
+) -> int:
+    """Check the relay's copy of this party's latest cosignature against the pulled tree.
+
+    A home restored from a backup (or a new machine of the same party) no longer keeps the
+    checkpoints it cosigned; the relay holds the latest one. It is used only when it
+    verifies with the pinned relay key and this party's own key. A cosigned tree larger than
+    the pulled one, or one whose root is not the root of this replica's verified entries at
+    its size, means the relay showed two histories: a fork, with both notes. A consistent one
+    is kept (as cosigned), so later syncs check against it as against any kept checkpoint.
+
+    Returns:
+        The size of this party's latest cosigned tree the relay holds (0 if none verifies).
+
+    Raises:
+        ForkError: the relay's checkpoint does not extend what this party cosigned.
+    """
+    origin = pulled.checkpoint.origin
+    key = VerifierKey.from_public_key(signer.handle, signer.public, type=COSIGNATURE_V1)
+    best: tuple[int, Note, Checkpoint] | None = None
+    for row in client.cosignatures(pulled.slug):
+        text = row.get("note")
+        if row.get("party") != signer.handle or not isinstance(text, str):
+            continue
+        try:
+            note, checkpoint = verified_note(remote, text, origin=origin)
+            verify_cosignatures(note, [key], quorum=1)
+        except (NoteError, LedgerError):
+            continue  # not ours, or not signed by the pinned relay key: proves nothing
+        if best is None or checkpoint.size > best[0]:
+            best = (checkpoint.size, note, checkpoint)
+    if best is None:
+        return 0
+    size, note, checkpoint = best
+    text = note.encode().decode("utf-8")
+    if size > pulled.checkpoint.size or (
+        size and local_root(ledger, pulled.slug, size, store) != checkpoint.root_hash
+    ):
+        _keep_conflict(store, remote, pulled.slug, note, checkpoint)
+        what = "a larger tree" if size > pulled.checkpoint.size else "another tree"
+        raise ForkError(
+            f"the relay forked {pulled.slug!r}: this party cosigned {what} of size {size} "
+            f"than the relay's checkpoint of size {pulled.checkpoint.size} now shows",
+            evidence=(text, pulled.note),
+        )
+    store.keep(
+        remote.name,
+        pulled.slug,
+        size=size,
+        root=checkpoint.root_hash.hex(),
+        note=text,
+        cosigned=True,
+    )
+    return size
+
+
 def cosign_pulled(
     client: RelayClient, remote: Remote, store: RemoteStore, pulled: Pulled, *, signer: Signer
 ) -> None:

@@ -262,3 +262,30 @@ def test_two_relays_with_one_key_showing_two_histories_get_neither_confirmed(
     status = acme("status", S, "--as", "acme")
     assert status.exit_code == 5, status.output
     assert "forked" in status.stderr
+
+
+def test_a_restored_home_checks_the_relays_copy_of_its_latest_cosignature(
+    parties: dict[str, Party],
+) -> None:
+    acme, burgerco = parties["acme"], parties["burgerco"]
+    acme.act(
+        "project", "propose", S, "--title", "T", "--member", f"burgerco={fingerprint(burgerco)}"
+    )
+    burgerco.act("sync", S)
+    burgerco.act("project", "join", S)
+    acme.act("sync", S)  # acme cosigns size 2
+    key_line = acme.json("remote", "list")[0]["relay_key"]
+    shutil.rmtree(acme.home / "remotes")  # the kept checkpoints are lost with the home
+    acme.ok("remote", "add", "hub", parties["relay"].url, "--relay-key", key_line)
+    acme.act("statement", "propose", S, "--title", "S", "--text", "We agree.")
+
+    acme.act("sync", S)
+
+    from ledger.remotes import RemoteStore
+    from ledger.storage import source_of
+
+    store = RemoteStore(source_of(str(acme.ledger)), home=acme.home)
+    kept = [(k.size, k.cosigned) for k in store.kept("hub", S)]
+    store.close()
+    assert (2, True) in kept  # the relay's copy of acme's cosignature, verified and kept
+    assert (3, True) in kept
