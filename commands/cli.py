@@ -122,6 +122,7 @@ def _register() -> None:
         reports,
         state,
         statements,
+        todo,
     )
 
     cli.add_command(projects.init)
@@ -137,6 +138,7 @@ def _register() -> None:
     cli.add_command(reports.contributions_command)
     cli.add_command(reports.trail_command)
     cli.add_command(reports.report_command)
+    cli.add_command(todo.todo_command)
     cli.add_command(audit.verify_command)
     cli.add_command(audit.export_command)
     cli.add_command(audit.import_command)

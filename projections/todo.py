@@ -1,0 +1,172 @@
+"""What waits for one party: decisions to take, statements and closes to sign, work due.
+
+A read over the verified state of each project (the same state the rules use), so a row
+appears exactly when the rules would accept the action it names. Every row carries the
+command to run next; the texts in it are a slug and a handle (both validated formats) and
+seqs, never free text from the log.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any
+
+from ledger import rules
+from ledger.format import decimal_text
+from projections.obligations import obligations
+
+if TYPE_CHECKING:
+    from projections.replay import Replay
+
+# The order rows of one project are listed in: what others wait for first.
+_ORDER = ("join", "decide", "sign statement", "sign close", "deliver")
+
+
+@dataclass(frozen=True)
+class Todo:
+    """One thing that waits for the party."""
+
+    project: str
+    seq: int
+    waiting: str  # one of _ORDER
+    about: str
+    due: date | None
+    overdue: bool
+    next: str
+
+    def as_row(self) -> dict[str, Any]:
+        """JSON-ready row."""
+        return {
+            "project": self.project,
+            "seq": self.seq,
+            "waiting": self.waiting,
+            "about": self.about,
+            "due": self.due.isoformat() if self.due else None,
+            "overdue": self.overdue,
+            "next": self.next,
+        }
+
+
+def todo(replay: Replay, handle: str, today: date, within: int) -> list[Todo]:
+    """What waits for ``handle`` in one project, in a fixed order.
+
+    Args:
+        replay: the folded project (its verified state).
+        handle: the party asking.
+        today: the day due dates are judged against.
+        within: own pledges due within this many days (and overdue ones) are listed.
+    """
+    state = replay.state
+    member = state.members.get(handle)
+    if member is None or state.status in (rules.CLOSED, rules.ABANDONED):
+        return []
+    slug = state.slug
+    rows: list[Todo] = []
+    if member.status == rules.INVITED:
+        invite = " --invite TOKEN" if member.pinned is None and member.invite else ""
+        rows.append(
+            Todo(
+                slug,
+                1,
+                "join",
+                f"the invitation to {state.title!r} from {state.proposer}",
+                None,
+                False,
+                f"accord project join {slug}{invite} --as {handle}",
+            )
+        )
+        return rows
+    if member.status != rules.JOINED:
+        return []
+    rows.extend(_decisions(state, handle))
+    rows.extend(_statements(state, handle))
+    if state.close_signatures and handle not in state.close_signatures:
+        signed = ", ".join(sorted(state.close_signatures))
+        rows.append(
+            Todo(
+                slug,
+                state.final_head_seq,
+                "sign close",
+                f"the close at head seq {state.final_head_seq}, signed by {signed}",
+                None,
+                False,
+                f"accord close {slug} --as {handle}",
+            )
+        )
+    rows.extend(_own_pledges(replay, handle, today, within))
+    return sorted(rows, key=lambda r: (_ORDER.index(r.waiting), r.seq))
+
+
+def _decisions(state: rules.ProjectState, handle: str) -> list[Todo]:
+    rows = []
+    for decision in state.decisions.values():
+        if decision.status != rules.PENDING or decision.by == handle:
+            continue
+        pledge = state.pledges[decision.pledge]
+        if handle not in pledge.beneficiaries or handle in decision.approvals:
+            continue
+        what = (
+            f"deliverable by {decision.by} on pledge {pledge.seq} {pledge.title!r}"
+            if isinstance(decision, rules.Deliverable)
+            else f"amendment by {decision.by} of pledge {pledge.seq} {pledge.title!r}"
+        )
+        rows.append(
+            Todo(
+                state.slug,
+                decision.seq,
+                "decide",
+                what,
+                None,
+                False,
+                f"accord approve {state.slug} {decision.seq} --as {handle}  "
+                f"(or: accord reject {state.slug} {decision.seq} --reason R --as {handle})",
+            )
+        )
+    return rows
+
+
+def _statements(state: rules.ProjectState, handle: str) -> list[Todo]:
+    return [
+        Todo(
+            state.slug,
+            statement.seq,
+            "sign statement",
+            f"statement {statement.title!r} version {statement.version} by {statement.by}",
+            None,
+            False,
+            f"accord statement sign {state.slug} {statement.seq} --as {handle}",
+        )
+        for statement in state.statements.values()
+        if handle not in statement.signatures
+    ]
+
+
+def _own_pledges(replay: Replay, handle: str, today: date, within: int) -> list[Todo]:
+    try:
+        horizon = today + timedelta(days=within)
+    except OverflowError:
+        horizon = date.max
+    slug = replay.state.slug
+    rows = []
+    for item in obligations(replay, today, party=handle):
+        owed = item.status in ("open", "overdue", "amended-pending") or (
+            item.status == "submitted" and item.delivered < item.weight
+        )  # submitted in full: it waits for the beneficiaries, not for the promisor
+        if item.party != handle or not owed:
+            continue
+        if item.due > horizon:
+            continue
+        rows.append(
+            Todo(
+                slug,
+                item.seq,
+                "deliver",
+                f"pledge {item.title!r}: {decimal_text(item.approved)} of "
+                f"{decimal_text(item.weight)} {item.unit} approved ({item.status})",
+                item.due,
+                item.status == "overdue",
+                f"accord deliver {slug} {item.seq} --summary TEXT --as {handle}",
+            )
+        )
+    return rows

@@ -1,0 +1,147 @@
+"""``accord todo``: what waits for one party, with the command to run next."""
+
+from __future__ import annotations
+
+import json
+
+from cli_helpers import Accord, assert_refused, csv_header, past_due, unpinned
+from conftest import SLUG, start_project
+
+
+def _rows(accord: Accord, *args: str) -> list[dict]:
+    return list(accord.json("todo", *args))
+
+
+def test_each_kind_of_waiting_item_with_the_command_to_run(initialised: Accord) -> None:
+    accord = initialised
+    start_project(accord)
+    accord.ok(
+        "pledge", "add", SLUG, "Posters", "--weight", "30", "--unit", "hours",
+        "--due", "2099-12-15", "--to", "burgerco", "--as", "acme",
+    )  # fmt: skip
+    accord.ok("deliver", SLUG, "4", "--summary", "Drafts", "--quantity", "10", "--as", "acme")
+    accord.ok(
+        "pledge", "add", SLUG, "Rent", "--weight", "500", "--unit", "eur",
+        "--due", "2020-01-31", "--to", "acme", "--as", "burgerco", stderr=past_due("2020-01-31"),
+    )  # fmt: skip
+    accord.ok("statement", "propose", SLUG, "--title", "Joint", "--text", "Yes.", "--as", "acme")
+
+    rows = _rows(accord, "--as", "burgerco")
+
+    assert [(r["waiting"], r["seq"]) for r in rows] == [
+        ("decide", 5),
+        ("sign statement", 7),
+        ("deliver", 6),
+    ]
+    assert rows[0]["about"] == "deliverable by acme on pledge 4 'Posters'"
+    assert rows[0]["next"] == (
+        f"accord approve {SLUG} 5 --as burgerco  "
+        f"(or: accord reject {SLUG} 5 --reason R --as burgerco)"
+    )
+    assert rows[1]["next"] == f"accord statement sign {SLUG} 7 --as burgerco"
+    assert rows[2] == {
+        "project": SLUG,
+        "seq": 6,
+        "waiting": "deliver",
+        "about": "pledge 'Rent': 0 of 500 eur approved (overdue)",
+        "due": "2020-01-31",
+        "overdue": True,
+        "next": f"accord deliver {SLUG} 6 --summary TEXT --as burgerco",
+    }
+    # acme proposed the statement (it still has to sign it) and owes posters not due soon
+    assert [(r["waiting"], r["seq"]) for r in _rows(accord, "--as", "acme")] == [
+        ("sign statement", 7),
+    ]
+    assert [(r["waiting"], r["seq"]) for r in _rows(accord, "--as", "acme", "--within", "4000w")][
+        -1
+    ] == ("deliver", 4)
+
+    accord.ok("close", SLUG, "--as", "acme")
+    veggie = _rows(accord, "--as", "veggie")
+    assert [(r["waiting"], r["seq"]) for r in veggie] == [("sign statement", 7), ("sign close", 7)]
+    assert veggie[1]["about"] == "the close at head seq 7, signed by acme"
+
+
+def test_an_invitation_waits_until_joined_and_a_closed_project_has_nothing(
+    initialised: Accord,
+) -> None:
+    accord = initialised
+    accord.ok(
+        "project", "propose", SLUG, "--title", "Spring", "--member", "burgerco", "--as", "acme",
+        stderr=unpinned("burgerco"),
+    )  # fmt: skip
+
+    rows = _rows(accord, SLUG, "--as", "burgerco")
+
+    assert rows == [
+        {
+            "project": SLUG,
+            "seq": 1,
+            "waiting": "join",
+            "about": "the invitation to 'Spring' from acme",
+            "due": None,
+            "overdue": False,
+            "next": f"accord project join {SLUG} --invite TOKEN --as burgerco",
+        }
+    ]
+    assert _rows(accord, SLUG, "--as", "veggie") == []  # not a member
+
+
+def test_every_project_when_no_slug_is_given_and_the_table_and_csv(initialised: Accord) -> None:
+    accord = initialised
+    start_project(accord, "alpha")
+    start_project(accord, "beta")
+    for slug in ("alpha", "beta"):
+        accord.ok("statement", "propose", slug, "--title", "J", "--text", "Y.", "--as", "acme")
+
+    assert [(r["project"], r["seq"]) for r in _rows(accord, "--as", "veggie")] == [
+        ("alpha", 4),
+        ("beta", 4),
+    ]
+    table = accord.ok("todo", "--as", "veggie").stdout
+    assert table.splitlines()[0].split() == [
+        "project", "seq", "waiting", "about", "due", "overdue", "next"
+    ]  # fmt: skip
+    assert "accord statement sign beta 4 --as veggie" in table
+    assert csv_header(accord.ok("todo", "--as", "veggie", "--format", "csv").stdout) == [
+        "project", "seq", "waiting", "about", "due", "overdue", "next"
+    ]  # fmt: skip
+    assert accord.ok("todo", "--as", "nobody").stdout == "(nothing waits for nobody)\n"
+
+
+def test_fail_if_overdue_exits_8_naming_the_late_pledges(initialised: Accord) -> None:
+    accord = initialised
+    start_project(accord)
+    assert accord.ok("todo", "--as", "veggie", "--fail-if-overdue").stdout
+    accord.ok(
+        "pledge", "add", SLUG, "Rent", "--weight", "5", "--unit", "eur",
+        "--due", "2020-01-31", "--as", "veggie", stderr=past_due("2020-01-31"),
+    )  # fmt: skip
+
+    result = accord("todo", "--as", "veggie", "--fail-if-overdue", "--format", "json")
+
+    assert result.exit_code == 8
+    assert json.loads(result.stdout)[0]["overdue"] is True
+    assert result.stderr == f"Error: 1 overdue pledge of veggie: {SLUG} seq 4\n"
+
+
+def test_bad_input_is_refused_with_one_error_line(initialised: Accord) -> None:
+    accord = initialised
+    start_project(accord)
+    assert_refused(
+        accord("todo", "nope", "--as", "acme"),
+        3,
+        "no project 'nope' in this ledger",
+        "`accord project list` shows the projects this ledger holds",
+    )
+    bad = accord("todo", "--as", "Bad Handle!")
+    assert bad.exit_code == 2
+    assert bad.stderr.startswith("Error: party 'Bad Handle!'")
+    assert_refused(
+        accord("todo", "--as", "acme", "--within", "soon"),
+        2,
+        "--within 'soon' is not a number of days",
+        "write 14d or 2w",
+    )
+    result = accord("todo", env={"ACCORD_PARTY": None})
+    assert result.exit_code == 2
