@@ -880,11 +880,12 @@ def reference_unit(state: ProjectState) -> str | None:
 
 
 def value_approvers(state: ProjectState, proposal: ValueProposal) -> list[str]:
-    """The members whose approval a value proposal needs: every other joined member that
-    can still sign (a member whose key was revoked without a replacement cannot)."""
-    return [
-        h for h in state.joined() if h != proposal.by and state.members[h].key is not None
-    ]
+    """The members whose approval ``proposal`` needs: every other joined member with a key.
+
+    A member whose key was revoked without a replacement can no longer sign, so it is not
+    waited for.
+    """
+    return [h for h in state.joined() if h != proposal.by and state.members[h].key is not None]
 
 
 def _check_unit_spelling(state: ProjectState, unit: str) -> None:
@@ -917,7 +918,9 @@ def _value_proposed(state: ProjectState, item: SignedEntry) -> Callable[[], None
             hint="propose a different worth to replace it",
         )
     pending = [
-        v for v in state.values.values() if v.status == PENDING and unit_key(v.unit) == unit_key(unit)
+        v
+        for v in state.values.values()
+        if v.status == PENDING and unit_key(v.unit) == unit_key(unit)
     ]
 
     def commit() -> None:
