@@ -25,7 +25,14 @@ from ledger.errors import (
     SignatureInvalidError,
     VerificationError,
 )
-from ledger.format import check_entry, entry_noun, exact_difference, exact_sum, unit_key
+from ledger.format import (
+    check_entry,
+    decimal_text,
+    entry_noun,
+    exact_difference,
+    exact_sum,
+    unit_key,
+)
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -914,7 +921,8 @@ def _value_proposed(state: ProjectState, item: SignedEntry) -> Callable[[], None
     agreed = agreed_values(state).get(unit_key(unit))
     if agreed is not None and agreed.worth == worth:
         raise _rule(
-            f"{unit} is already agreed at {body['worth']} {reference} (seq {agreed.seq})",
+            f"{unit} is already agreed at {decimal_text(agreed.worth)} {agreed.reference} "
+            f"(seq {agreed.seq})",
             hint="propose a different worth to replace it",
         )
     pending = [
