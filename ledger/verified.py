@@ -29,6 +29,7 @@ from typing import Any, Generic, TypeVar
 
 from ledger import rules
 from ledger.errors import LedgerError, StorageUnavailableError
+from ledger.format import DECIMAL_RE
 from ledger.keys import accord_home
 
 SCHEMA_VERSION = 5
@@ -354,7 +355,7 @@ def value_in(d: dict[str, Any]) -> rules.ValueProposal:
         by=_s(d["by"]),
         hash=_s(d["hash"]),
         unit=_s(d["unit"]),
-        worth=Decimal(_s(d["worth"])),
+        worth=_decimal(d["worth"]),
         reference=_s(d["reference"]),
         reason=_s(d["reason"]),
         status=_s(d["status"]),
@@ -369,6 +370,13 @@ def _s(v: Any) -> str:
     if not isinstance(v, str):
         raise TypeError("expected text")
     return v
+
+
+def _decimal(v: Any) -> Decimal:
+    """A canonical decimal string as a Decimal (ValueError for anything else)."""
+    if not (isinstance(v, str) and DECIMAL_RE.fullmatch(v)):
+        raise ValueError("expected a decimal")
+    return Decimal(v)
 
 
 def _opt_s(v: Any) -> str | None:

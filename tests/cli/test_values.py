@@ -3,6 +3,11 @@
 
 from __future__ import annotations
 
+import json
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+
 import pytest
 from cli_helpers import Accord, assert_matches, assert_refused, assert_usage_error, receipt
 
@@ -310,3 +315,22 @@ def test_a_value_in_a_closed_project_exits_4(initialised: Accord, closed_project
         )  # fmt: skip
         assert result.exit_code == 4
         assert result.stderr.startswith(f"Error: project {closed_project!r} is closed")
+
+
+@pytest.mark.parametrize("worth", ["abc", 80, None, "1e3"])
+def test_a_damaged_value_in_the_verified_state_is_rebuilt(
+    agreed: Accord, home: Path, worth: object
+) -> None:
+    before = agreed.ok("contributions", S).output
+    (path,) = (home / "verified").glob("*.sqlite3")
+    with closing(sqlite3.connect(path)) as db, db:
+        (core,) = db.execute("SELECT core FROM projects").fetchone()
+        data = json.loads(core)
+        data["values"][0]["worth"] = worth
+        db.execute("UPDATE projects SET core = ?", (json.dumps(data),))
+    result = agreed("contributions", S)
+    assert result.exit_code == 0, result.output
+    assert result.stdout == before
+    assert result.stderr.startswith("Warning: the verified state of 'spring-campaign' is damaged")
+    assert "Traceback" not in result.output
+    assert agreed("contributions", S).stderr == ""  # rebuilt for good
