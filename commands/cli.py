@@ -123,11 +123,14 @@ def _register() -> None:
         state,
         statements,
         todo,
+        values,
     )
 
     cli.add_command(projects.init)
     cli.add_command(keys.keys)
     cli.add_command(projects.projects)
+    projects.projects.add_command(values.project_value)
+    projects.projects.add_command(values.project_values)
     cli.add_command(pledges.pledges)
     cli.add_command(pledges.deliver)
     cli.add_command(pledges.approve)

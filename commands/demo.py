@@ -124,6 +124,13 @@ def _story(
     for org in ORGS:
         run(["statement", "sign", PROJECT, "25", "--as", org])
     run(["statement", "list", PROJECT])
+    # An agreed value: an hour of work counts as 150 eur, so contributions and the close
+    # report also show each party's overall share in eur.
+    run(["project", "value", PROJECT, "--unit", "hours", "--worth", "150", "--in", "eur",
+         "--reason", "Agency rate for design work", "--as", "burgerco"])  # fmt: skip
+    run(["approve", PROJECT, "29", "--as", "acme"])
+    run(["approve", PROJECT, "29", "--as", "veggie"])
+    run(["project", "values", PROJECT])
     for org in ORGS:
         run(["close", PROJECT, "--report-dir", str(reports), "--as", org])
     run(["obligations", PROJECT])
@@ -155,7 +162,8 @@ def demo(directory: Path | None, through_relay: bool) -> None:
 
     Three organisations run a joint campaign: a proposal, joins, pledges in hours, euros
     and posts, deliveries with evidence, approvals, a rejection and a redelivery, an
-    amendment, a statement everyone signs, and the close. Every step is a real accord
+    amendment, a statement everyone signs, an agreed value (an hour is worth 150 eur, so
+    contributions show overall shares in eur), and the close. Every step is a real accord
     command; the directory keeps the ledger and keys so you can explore afterwards.
 
     With --relay each organisation keeps its own ACCORD_HOME and SQLite replica, and they

@@ -208,7 +208,7 @@ def deliver(
 def approve(
     ledger: Ledger, slug: str, seq: int, comment: str, signer: Signer, output_format: str
 ) -> None:
-    """Approve deliverable or amendment SEQ (your signature covers its hash).
+    """Approve deliverable, amendment or value proposal SEQ (your signature covers its hash).
 
     \b
         accord approve spring-campaign 7 --comment "Looks great" --as burgerco
@@ -227,7 +227,7 @@ def approve(
 def reject(
     ledger: Ledger, slug: str, seq: int, reason: str, signer: Signer, output_format: str
 ) -> None:
-    """Refuse deliverable or amendment SEQ, giving a reason.
+    """Refuse deliverable, amendment or value proposal SEQ, giving a reason.
 
     \b
         accord reject spring-campaign 7 --reason "Wrong logo colours" --as burgerco

@@ -51,7 +51,21 @@ def _title(text: Any) -> str:
     return f'"{plain}"'
 
 
+def _value(subject: dict[str, Any]) -> str:
+    about = (
+        f"value seq {subject['target']} by {subject['party']}: "
+        f"1 {subject['unit']} = {subject['worth']} {subject['in']}"
+    )
+    if subject["status"] == "pending":
+        return f"{about} ({subject['approvals']} of {subject['approvals_needed']} approvals)"
+    if subject["status"] == "accepted":
+        return f"{about} (agreed)"
+    return f"{about} ({subject['status']})"
+
+
 def _decided(subject: dict[str, Any]) -> str:
+    if subject["target_type"] == "value":
+        return _value(subject)
     what = f"{subject['target_type']} seq {subject['target']} by {subject['party']}"
     pledge = f"pledge {subject['pledge']} {_title(subject['pledge_title'])}"
     if "quantity" in subject:
@@ -89,6 +103,8 @@ def subject_line(kind: str, subject: dict[str, Any]) -> str | None:
             f"signed version {subject['version']} of statement {subject['statement']} "
             f"{_title(subject['statement_title'])} ({standing})"
         )
+    if kind == "value.proposed":
+        return f"proposed {_value(subject)}"
     if kind == "close.signed":
         title = _title(subject["project_title"])
         return f"signed the close of {title} at head seq {subject['head_seq']}"

@@ -78,6 +78,21 @@ class Contribution:
 
 
 @dataclass(frozen=True)
+class AgreedValue:
+    """A value proposal: what one unit is worth in the reference unit, and who agreed."""
+
+    seq: str
+    at: str
+    unit: str
+    worth: str
+    reference: str
+    by: str
+    reason: str
+    status: str
+    decided_by: str
+
+
+@dataclass(frozen=True)
 class Segment:
     """One party's part of a share bar, with its label when the part is wide enough."""
 
@@ -291,6 +306,8 @@ class ReportView:
     parties: tuple[Party, ...]
     threshold: str
     contributions: tuple[Contribution, ...]
+    overall: str
+    values: tuple[AgreedValue, ...]
     share_chart: ShareChart
     status_colours: tuple[tuple[str, str], ...]
     delivery_chart: DeliveryChart
@@ -340,6 +357,8 @@ def report_view(data: dict[str, Any]) -> ReportView:
         ),
         threshold=percent(data["contributions"]["threshold"]),
         contributions=tuple(_contribution(r) for r in data["contributions"]["rows"]),
+        overall=_overall(data),
+        values=tuple(_value(v) for v in data["values"]),
         share_chart=_share_chart(data["contributions"]["rows"], colours),
         status_colours=tuple(STATUS_COLOURS.items()),
         delivery_chart=_delivery_chart(data),
@@ -394,6 +413,42 @@ def _contribution(row: dict[str, Any]) -> Contribution:
         fulfilment=percent(row["fulfilment"]),
         on_time=percent(row["on_time"]),
         guest_star=bool(row["guest_star"]),
+    )
+
+
+def _overall(data: dict[str, Any]) -> str:
+    """The sentence on the overall rows ('' while no value is agreed)."""
+    reference = data["contributions"]["reference"]
+    if reference is None:
+        return ""
+    agreed = [v for v in data["values"] if v["status"] == "agreed"]
+    worths = "; ".join(f"1 {v['unit']} = {v['worth']} {v['in']}" for v in agreed)
+    return (
+        f"The rows of unit overall {reference} add up every party's work in {reference}, "
+        f"at the values the members agreed ({worths}; units without an agreed value are "
+        "left out). Their shares are rounded to a tenth of a percent so that they add up "
+        f"to 100%; the guest-star rule applies to the overall approved share alone."
+    )
+
+
+def _value(item: dict[str, Any]) -> AgreedValue:
+    decided = _decided_by(item)
+    if item["status"] == "replaced":
+        decided += f"; replaced at seq {item['replaced_seq']}"
+    elif item["status"] == "superseded":
+        decided = f"superseded by the proposal at seq {item['decided_seq']}"
+    elif item["status"] == "pending":
+        decided += ("; " if decided else "") + "waiting for " + ", ".join(item["waiting_for"])
+    return AgreedValue(
+        seq=str(item["seq"]),
+        at=item["at"],
+        unit=item["unit"],
+        worth=item["worth"],
+        reference=item["in"],
+        by=item["by"],
+        reason=item["reason"],
+        status=item["status"],
+        decided_by=decided,
     )
 
 

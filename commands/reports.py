@@ -147,6 +147,10 @@ def contributions_command(
 ) -> None:
     """Show who carried the collaboration: shares per party and unit, guest stars.
 
+    Once the members agreed what units are worth (`accord project value`), one more row
+    per party, unit `overall REF`, adds up its work in the reference unit REF over the
+    units with an agreed value; its shares are rounded so that they add up to 100%.
+
     \b
         accord contributions spring-campaign --threshold 0.3
     """

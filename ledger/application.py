@@ -742,7 +742,7 @@ class Ledger(VerifiedReads, Application[Any]):
         return receipt
 
     def approve(self, slug: str, target: int, *, comment: str, signer: Signer) -> Receipt:
-        """Approve a deliverable or amendment (signing the target's hash).
+        """Approve a deliverable, an amendment or a value proposal (signing the target's hash).
 
         Raises:
             UsageError: the comment is too long or not UTF-8.
@@ -763,7 +763,7 @@ class Ledger(VerifiedReads, Application[Any]):
         )
 
     def reject(self, slug: str, target: int, *, reason: str, signer: Signer) -> Receipt:
-        """Refuse a deliverable or amendment, giving a reason.
+        """Refuse a deliverable, an amendment or a value proposal, giving a reason.
 
         Raises:
             UsageError: the reason is empty.
@@ -782,6 +782,45 @@ class Ledger(VerifiedReads, Application[Any]):
             },
             signer,
         )
+
+    def propose_value(
+        self, slug: str, *, unit: str, worth: str, reference: str, reason: str, signer: Signer
+    ) -> Receipt:
+        """Propose what one ``unit`` is worth in the project's reference unit.
+
+        It takes effect when every other joined member approves it (``approve`` on its
+        seq); a later agreed value for the same unit replaces it, and a newer proposal for
+        the same unit voids one still pending. Every value of a project is agreed in one
+        reference unit (``reference``), which is worth 1.
+
+        Raises:
+            UsageError: a malformed unit or worth (zero, negative, not a number, more than
+                40 characters), an empty reason, a unit valued in itself, or another
+                spelling of a unit the project uses.
+            RuleViolationError: not a member, not active, another reference unit than the
+                project's, or the same worth as the value in force.
+        """
+        body = {
+            "unit": fmt.normalise_unit(unit),
+            "worth": fmt.normalise_decimal(worth, "worth"),
+            "in": fmt.normalise_unit(reference),
+            "reason": fmt.required_text(reason, "reason"),
+        }
+        if fmt.unit_key(unit) == fmt.unit_key(reference):
+            raise UsageError(
+                f"a unit is worth 1 of itself: {unit!r} cannot be valued in {reference!r}",
+                hint="give with --in the unit every value of the project is agreed in",
+            )
+
+        def build(state: ProjectState) -> dict[str, Any]:
+            for given in (unit, reference):
+                first = state.units.get(fmt.unit_key(given))
+                if first is not None and first != given:
+                    error = rules.unit_spelling_error(slug, given, first)
+                    raise UsageError(error.message, hint=error.hint)
+            return body
+
+        return self._append(slug, "value.proposed", build, signer)
 
     def propose_statement(self, slug: str, *, title: str, text: str, signer: Signer) -> Receipt:
         """Propose a shared-responsibility statement for every member to sign.
@@ -929,4 +968,6 @@ def _target_hash(state: ProjectState, target: int) -> str:
     decision = state.decisions.get(target)
     if decision is not None:
         return decision.hash
+    if target in state.values:
+        return state.values[target].hash
     return entry_mod.ZERO_HASH  # the rules name the problem (not found / wrong type)

@@ -67,6 +67,7 @@ ENTRY_NOUNS = {
     "statement.signed": "a statement signature",
     "statement.revised": "a statement revision",
     "close.signed": "a close signature",
+    "value.proposed": "a value proposal",
 }
 
 ENVELOPE_KEYS = frozenset({"v", "project", "seq", "prev", "type", "by", "key", "at", "body"})
@@ -217,6 +218,11 @@ def exact_sum(values: Iterable[Decimal]) -> Decimal:
 def exact_difference(minuend: Decimal, subtrahend: Decimal) -> Decimal:
     """The exact difference ``minuend - subtrahend`` (never rounded)."""
     return EXACT.subtract(minuend, subtrahend)
+
+
+def exact_product(first: Decimal, second: Decimal) -> Decimal:
+    """The exact product ``first * second`` (never rounded; :data:`EXACT` traps if it were)."""
+    return EXACT.multiply(first, second)
 
 
 def _date_suggestions(text: str) -> list[str]:
@@ -411,6 +417,11 @@ def _decimal(value: Any) -> bool:
     return isinstance(value, str) and bool(DECIMAL_RE.match(value)) and Decimal(value) > 0
 
 
+def _worth(value: Any) -> bool:
+    """A positive decimal of at most :data:`MAX_NUMBER` characters (an agreed value)."""
+    return _decimal(value) and len(value) <= MAX_NUMBER
+
+
 def _date(value: Any) -> bool:
     try:
         return isinstance(value, str) and normalise_date(value) == value
@@ -545,6 +556,7 @@ BODY_SCHEMAS: dict[str, dict[str, Callable[[Any], bool]]] = {
     "statement.signed": {"statement": _seq_ref, "version": _seq_ref, "text_hash": _hash},
     "statement.revised": {"statement": _seq_ref, "text": _text(), "reason": _text()},
     "close.signed": {"head": _hash, "head_seq": _seq_ref},
+    "value.proposed": {"unit": is_unit, "worth": _worth, "in": is_unit, "reason": _text()},
 }
 
 ENTRY_TYPES = tuple(BODY_SCHEMAS)

@@ -25,7 +25,14 @@ from ledger.errors import (
     SignatureInvalidError,
     VerificationError,
 )
-from ledger.format import check_entry, entry_noun, exact_difference, exact_sum, unit_key
+from ledger.format import (
+    check_entry,
+    decimal_text,
+    entry_noun,
+    exact_difference,
+    exact_sum,
+    unit_key,
+)
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -128,6 +135,30 @@ class Statement:
 
 
 @dataclass(slots=True)
+class ValueProposal:
+    """A proposed worth of one unit in the project's reference unit (``value.proposed``).
+
+    It takes effect (``accepted``) when every other joined member that can still sign has
+    approved it; proposing counts as the proposer's agreement. A refusal rejects it, a
+    later proposal for the same unit voids it while pending, and a later agreed value for
+    the same unit replaces it (``replaced_seq``).
+    """
+
+    seq: int
+    by: str
+    hash: str
+    unit: str
+    worth: Decimal
+    reference: str
+    reason: str
+    status: str = PENDING
+    approvals: dict[str, int] = field(default_factory=dict)
+    refusal: tuple[str, int, str] | None = None
+    decided_seq: int | None = None
+    replaced_seq: int | None = None
+
+
+@dataclass(slots=True)
 class ProjectState:
     """Everything the rules need to know about a project after some prefix of its stream."""
 
@@ -152,6 +183,7 @@ class ProjectState:
     close_signatures: dict[str, int] = field(default_factory=dict)
     closed_seq: int | None = None
     units: dict[str, str] = field(default_factory=dict)  # unit_key -> the first spelling
+    values: dict[int, ValueProposal] = field(default_factory=dict)  # value.proposed by seq
 
     def joined(self) -> list[str]:
         """Handles of members who have joined, sorted."""
@@ -701,6 +733,8 @@ def _decision_for(state: ProjectState, item: SignedEntry) -> tuple[Decision, Ple
 
 
 def _approval_given(state: ProjectState, item: SignedEntry) -> Callable[[], None]:
+    if item.body["target"] in state.values:
+        return _value_approved(state, item)
     decision, pledge = _decision_for(state, item)
     needed = state.approvals_needed(pledge)
 
@@ -728,6 +762,8 @@ def _apply_amendment(pledge: Pledge, amendment: Amendment) -> None:
 
 
 def _approval_refused(state: ProjectState, item: SignedEntry) -> Callable[[], None]:
+    if item.body["target"] in state.values:
+        return _value_refused(state, item)
     decision, pledge = _decision_for(state, item)
 
     def commit() -> None:
@@ -825,6 +861,144 @@ def _close_signed(state: ProjectState, item: SignedEntry) -> Callable[[], None]:
     return commit
 
 
+# --- agreed values (value.proposed; approved and refused like amendments) --------------------
+
+
+def agreed_values(state: ProjectState) -> dict[str, ValueProposal]:
+    """The values in force, by the unit's spelling-insensitive key (:func:`unit_key`)."""
+    return {
+        unit_key(v.unit): v
+        for v in state.values.values()
+        if v.status == ACCEPTED and v.replaced_seq is None
+    }
+
+
+def reference_unit(state: ProjectState) -> str | None:
+    """The unit every value is agreed in: that of the values in force or pending (or None).
+
+    While no value is in force or pending, the next proposal may name any reference unit.
+    """
+    for proposal in state.values.values():
+        if proposal.status == PENDING or (
+            proposal.status == ACCEPTED and proposal.replaced_seq is None
+        ):
+            return proposal.reference
+    return None
+
+
+def value_approvers(state: ProjectState, proposal: ValueProposal) -> list[str]:
+    """The members whose approval ``proposal`` needs: every other joined member with a key.
+
+    A member whose key was revoked without a replacement can no longer sign, so it is not
+    waited for.
+    """
+    return [h for h in state.joined() if h != proposal.by and state.members[h].key is not None]
+
+
+def _check_unit_spelling(state: ProjectState, unit: str) -> None:
+    first = state.units.get(unit_key(unit))
+    if first is not None and first != unit:
+        raise unit_spelling_error(state.slug, unit, first)
+
+
+def _value_proposed(state: ProjectState, item: SignedEntry) -> Callable[[], None]:
+    _require_active(state, item)
+    body = item.body
+    unit, worth, reference = body["unit"], Decimal(body["worth"]), body["in"]
+    _check_unit_spelling(state, unit)
+    _check_unit_spelling(state, reference)
+    if unit_key(unit) == unit_key(reference):
+        raise _rule(
+            f"a unit is worth 1 of itself: {unit!r} cannot be valued in {reference!r}",
+            hint="value another unit in the reference unit",
+        )
+    current = reference_unit(state)
+    if current is not None and unit_key(reference) != unit_key(current):
+        raise _rule(
+            f"values in project {state.slug!r} are agreed in {current}, not in {reference}",
+            hint=f"give the value in {current} (one reference unit per project)",
+        )
+    agreed = agreed_values(state).get(unit_key(unit))
+    if agreed is not None and agreed.worth == worth:
+        raise _rule(
+            f"{unit} is already agreed at {decimal_text(agreed.worth)} {agreed.reference} "
+            f"(seq {agreed.seq})",
+            hint="propose a different worth to replace it",
+        )
+    pending = [
+        v
+        for v in state.values.values()
+        if v.status == PENDING and unit_key(v.unit) == unit_key(unit)
+    ]
+
+    def commit() -> None:
+        state.units.setdefault(unit_key(unit), unit)
+        state.units.setdefault(unit_key(reference), reference)
+        for earlier in pending:  # a newer proposal for the unit supersedes a pending one
+            earlier.status, earlier.decided_seq = VOID, item.seq
+        state.values[item.seq] = ValueProposal(
+            seq=item.seq,
+            by=item.by,
+            hash=item.hash,
+            unit=unit,
+            worth=worth,
+            reference=reference,
+            reason=body["reason"],
+        )
+
+    return commit
+
+
+def _value_for(state: ProjectState, item: SignedEntry) -> ValueProposal:
+    _require_active(state, item)
+    target = item.body["target"]
+    proposal = state.values[target]
+    if item.body["target_hash"] != proposal.hash:
+        raise _rule(f"the target hash does not match the hash of seq {target}")
+    if proposal.by == item.by:
+        raise _rule(
+            f"{item.by!r} cannot approve or reject its own value proposal (seq {target})",
+            hint="proposing a value counts as agreeing to it; the other members decide",
+        )
+    if item.by in proposal.approvals:
+        raise _rule(
+            f"{item.by!r} already approved seq {target} (at seq {proposal.approvals[item.by]})"
+        )
+    if proposal.status != PENDING:
+        what = "superseded by a newer proposal for its unit" if proposal.status == VOID else ""
+        raise _rule(
+            f"value proposal seq {target} is already {what or proposal.status} "
+            f"(seq {proposal.decided_seq})",
+            hint=f"`accord project values {state.slug}` lists the values and proposals",
+        )
+    return proposal
+
+
+def _value_approved(state: ProjectState, item: SignedEntry) -> Callable[[], None]:
+    proposal = _value_for(state, item)
+    needed = value_approvers(state, proposal)
+    earlier = agreed_values(state).get(unit_key(proposal.unit))
+
+    def commit() -> None:
+        proposal.approvals[item.by] = item.seq
+        if all(h in proposal.approvals for h in needed):
+            proposal.status, proposal.decided_seq = ACCEPTED, item.seq
+            if earlier is not None:
+                earlier.replaced_seq = item.seq
+
+    return commit
+
+
+def _value_refused(state: ProjectState, item: SignedEntry) -> Callable[[], None]:
+    proposal = _value_for(state, item)
+
+    def commit() -> None:
+        proposal.status, proposal.decided_seq = REJECTED, item.seq
+        proposal.refusal = (item.by, item.seq, item.body["reason"])
+
+    return commit
+
+
 _HANDLERS: dict[str, Handler] = {
     "project.proposed": _project_proposed,
     "member.joined": _member_joined,
@@ -841,4 +1015,5 @@ _HANDLERS: dict[str, Handler] = {
     "statement.signed": _statement_signed,
     "statement.revised": _statement_revised,
     "close.signed": _close_signed,
+    "value.proposed": _value_proposed,
 }

@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 def subject_of(state: ProjectState, item: SignedEntry) -> dict[str, Any] | None:
     """Describe what ``item`` decided or signed (``state``: right after it), or None.
 
-    Only for deliveries, approvals, rejections, statement signatures and close signatures.
+    Only for deliveries, approvals, rejections, statement signatures, close signatures and
+    value proposals.
     """
     body = item.body
     if item.type == "deliverable.submitted":
@@ -36,7 +37,11 @@ def subject_of(state: ProjectState, item: SignedEntry) -> dict[str, Any] | None:
             "to": list(pledge.beneficiaries),
         }
     if item.type in ("approval.given", "approval.refused"):
+        if body["target"] in state.values:
+            return value_subject(state, state.values[body["target"]])
         return _decision(state, state.decisions[body["target"]])
+    if item.type == "value.proposed":
+        return value_subject(state, state.values[item.seq])
     if item.type == "statement.signed":
         statement = state.statements[body["statement"]]
         members = state.joined()
@@ -52,6 +57,22 @@ def subject_of(state: ProjectState, item: SignedEntry) -> dict[str, Any] | None:
     if item.type == "close.signed":
         return {"project_title": state.title, "head_seq": body["head_seq"]}
     return None
+
+
+def value_subject(state: ProjectState, proposal: rules.ValueProposal) -> dict[str, Any]:
+    """What a value proposal says and where it stands (``target_type`` ``value``)."""
+    needed = rules.value_approvers(state, proposal)
+    return {
+        "target": proposal.seq,
+        "target_type": "value",
+        "party": proposal.by,
+        "unit": proposal.unit,
+        "worth": decimal_text(proposal.worth),
+        "in": proposal.reference,
+        "status": proposal.status,
+        "approvals": sum(1 for h in needed if h in proposal.approvals),
+        "approvals_needed": len(needed),
+    }
 
 
 def _decision(state: ProjectState, decision: rules.Decision) -> dict[str, Any]:

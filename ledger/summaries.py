@@ -88,4 +88,6 @@ def summary(data: dict[str, Any], state: ProjectState | None = None) -> str:
         return f"revised statement {body['statement']}: {body['reason']}"
     if kind == "close.signed":
         return f"signed the close at head seq {body['head_seq']}"
+    if kind == "value.proposed":
+        return f"proposed 1 {body['unit']} = {body['worth']} {body['in']}: {body['reason']}"
     return "(unknown entry type)"

@@ -29,9 +29,10 @@ from typing import Any, Generic, TypeVar
 
 from ledger import rules
 from ledger.errors import LedgerError, StorageUnavailableError
+from ledger.format import DECIMAL_RE
 from ledger.keys import accord_home
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 AUTOLOAD_AFTER = 4096  # point misses after which a lazy map loads everything at once
 MAX_SEQ = 2**53 - 1  # the largest seq format v1 allows
 V = TypeVar("V")
@@ -308,6 +309,7 @@ def core_out(state: rules.ProjectState) -> dict[str, Any]:
     data["revoked"] = dict(state.revoked)
     data["close_signatures"] = dict(state.close_signatures)
     data["units"] = dict(state.units)
+    data["values"] = [value_out(v) for v in state.values.values()]
     return data
 
 
@@ -324,12 +326,57 @@ def core_in(slug: str, d: dict[str, Any], state: rules.ProjectState) -> None:
     state.revoked = {_s(k): _i(v) for k, v in _dict(d["revoked"]).items()}
     state.close_signatures = {_s(k): _i(v) for k, v in _dict(d["close_signatures"]).items()}
     state.units = {_s(k): _s(v) for k, v in _dict(d["units"]).items()}
+    state.values = {v.seq: v for v in (value_in(x) for x in _list(d["values"]))}
+
+
+def value_out(v: rules.ValueProposal) -> dict[str, Any]:
+    """JSON-ready form of a value proposal."""
+    return {
+        "seq": v.seq,
+        "by": v.by,
+        "hash": v.hash,
+        "unit": v.unit,
+        "worth": str(v.worth),
+        "reference": v.reference,
+        "reason": v.reason,
+        "status": v.status,
+        "approvals": dict(v.approvals),
+        "refusal": list(v.refusal) if v.refusal else None,
+        "decided_seq": v.decided_seq,
+        "replaced_seq": v.replaced_seq,
+    }
+
+
+def value_in(d: dict[str, Any]) -> rules.ValueProposal:
+    """A value proposal from its JSON form."""
+    refusal = d["refusal"]
+    return rules.ValueProposal(
+        seq=_i(d["seq"]),
+        by=_s(d["by"]),
+        hash=_s(d["hash"]),
+        unit=_s(d["unit"]),
+        worth=_decimal(d["worth"]),
+        reference=_s(d["reference"]),
+        reason=_s(d["reason"]),
+        status=_s(d["status"]),
+        approvals={_s(k): _i(v) for k, v in _dict(d["approvals"]).items()},
+        refusal=(_s(refusal[0]), _i(refusal[1]), _s(refusal[2])) if refusal else None,
+        decided_seq=_opt_i(d["decided_seq"]),
+        replaced_seq=_opt_i(d["replaced_seq"]),
+    )
 
 
 def _s(v: Any) -> str:
     if not isinstance(v, str):
         raise TypeError("expected text")
     return v
+
+
+def _decimal(v: Any) -> Decimal:
+    """A canonical decimal string as a Decimal (ValueError for anything else)."""
+    if not (isinstance(v, str) and DECIMAL_RE.fullmatch(v)):
+        raise ValueError("expected a decimal")
+    return Decimal(v)
 
 
 def _opt_s(v: Any) -> str | None:

@@ -21,6 +21,17 @@ star when, in every unit where anything was approved, its approved share is belo
 ``threshold`` times the fair share (default threshold 0.5: less than half of a fair share
 everywhere). Nobody is flagged before anything is approved. Members without any pledge get a
 row with unit ``-`` so they are not silently left out.
+
+**Overall, in the reference unit.** Once the members have agreed what units are worth
+(``value.proposed``, docs/adr/0010-agreed-values.md), one more row per party follows the
+per-unit rows, with unit ``overall REF`` (REF: the reference unit; the space keeps it apart
+from every real unit). Its pledged, delivered and approved figures are the sums, over the
+reference unit and every unit with a value in force, of the per-unit figures times the
+unit's worth (the reference unit is worth 1; units without an agreed value are left out),
+computed exactly. Its shares are exact fractions of everyone's overall totals; for display
+(:meth:`Contribution.as_row`) they are rounded to a tenth of a percent by the largest
+remainder method, so that the shown shares add up to exactly 1 (100.0%). The guest-star rule
+applies to the overall approved share alone: below ``threshold`` times the fair share.
 """
 
 from __future__ import annotations
@@ -31,7 +42,8 @@ from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
-from ledger.format import decimal_text, exact_sum
+from ledger import rules
+from ledger.format import decimal_text, exact_sum, unit_key
 from projections.obligations import fulfilled_on
 
 if TYPE_CHECKING:
@@ -55,17 +67,23 @@ class Contribution:
     fulfilment: Fraction | None
     on_time: Fraction | None
     guest_star: bool
+    # Overall rows only: the shares as shown, apportioned so that they add up to 1.
+    shown_pledged_share: Fraction | None = None
+    shown_approved_share: Fraction | None = None
 
     def as_row(self, places: int = 4) -> dict[str, Any]:
         """JSON-ready row: quantities and ratios as decimal strings, ratios rounded."""
+        shown = self.shown_pledged_share, self.shown_approved_share
+        pledged_share = self.pledged_share if shown[0] is None else shown[0]
+        approved_share = self.approved_share if shown[1] is None else shown[1]
         return {
             "party": self.party,
             "unit": self.unit,
             "pledged": decimal_text(self.pledged),
             "delivered": decimal_text(self.delivered),
             "approved": decimal_text(self.approved),
-            "pledged_share": ratio_text(self.pledged_share, places),
-            "approved_share": ratio_text(self.approved_share, places),
+            "pledged_share": ratio_text(pledged_share, places),
+            "approved_share": ratio_text(approved_share, places),
             "fulfilment": ratio_text(self.fulfilment, places),
             "on_time": ratio_text(self.on_time, places),
             "guest_star": self.guest_star,
@@ -171,7 +189,126 @@ def contributions(
                     guest_star=guest[party],
                 )
             )
-    return rows
+    return rows + overall_rows(state, rows, threshold=threshold)
+
+
+OVERALL_PLACES = 3  # overall shares are shown to a tenth of a percent
+
+
+def overall_unit(reference: str) -> str:
+    """The unit column of the overall rows (with a space: never a real unit)."""
+    return f"overall {reference}"
+
+
+def valued_units(state: rules.ProjectState) -> dict[str, Decimal]:
+    """The worth of each unit counted overall, by unit key (the reference unit is worth 1).
+
+    Empty while no value is in force.
+    """
+    agreed = rules.agreed_values(state)
+    if not agreed:
+        return {}
+    reference = next(iter(agreed.values())).reference
+    return {unit_key(reference): Decimal(1), **{k: v.worth for k, v in agreed.items()}}
+
+
+def overall_rows(
+    state: rules.ProjectState,
+    rows: list[Contribution],
+    *,
+    threshold: Fraction = DEFAULT_THRESHOLD,
+) -> list[Contribution]:
+    """Each party's overall contribution in the reference unit (see the module docstring).
+
+    ``rows`` are the per-unit rows. Empty while no value is in force.
+    """
+    worth = valued_units(state)
+    if not worth:
+        return []
+    reference = next(iter(rules.agreed_values(state).values())).reference
+    parties = sorted({r.party for r in rows})
+    sums: dict[str, list[Fraction]] = {p: [Fraction(0)] * 3 for p in parties}
+    for row in rows:
+        factor = worth.get(unit_key(row.unit)) if row.unit != NO_UNIT else None
+        if factor is None:
+            continue
+        figures = sums[row.party]
+        for index, amount in enumerate((row.pledged, row.delivered, row.approved)):
+            figures[index] += Fraction(amount) * Fraction(factor)
+    total_pledged = sum((f[0] for f in sums.values()), Fraction(0))
+    total_approved = sum((f[2] for f in sums.values()), Fraction(0))
+    pledged_shares = {p: _fraction_share(f[0], total_pledged) for p, f in sums.items()}
+    approved_shares = {p: _fraction_share(f[2], total_approved) for p, f in sums.items()}
+    shown_pledged = apportion(pledged_shares, OVERALL_PLACES)
+    shown_approved = apportion(approved_shares, OVERALL_PLACES)
+    members = state.joined()
+    bar = threshold * Fraction(1, len(members)) if members else Fraction(0)
+    result = []
+    for party in parties:
+        pledged, delivered, approved = sums[party]
+        share = approved_shares[party]
+        result.append(
+            Contribution(
+                party=party,
+                unit=overall_unit(reference),
+                pledged=fraction_decimal(pledged),
+                delivered=fraction_decimal(delivered),
+                approved=fraction_decimal(approved),
+                pledged_share=pledged_shares[party],
+                approved_share=share,
+                fulfilment=_fraction_share(approved, pledged),
+                on_time=None,
+                guest_star=share is not None and party in members and share < bar,
+                shown_pledged_share=shown_pledged[party],
+                shown_approved_share=shown_approved[party],
+            )
+        )
+    return result
+
+
+def _fraction_share(part: Fraction, total: Fraction) -> Fraction | None:
+    return part / total if total > 0 else None
+
+
+def fraction_decimal(value: Fraction) -> Decimal:
+    """The exact decimal of a fraction whose denominator divides a power of ten.
+
+    Sums of products of decimals are such fractions, so nothing is rounded.
+
+    Raises:
+        ValueError: the fraction has no finite decimal expansion.
+    """
+    denominator, twos, fives = value.denominator, 0, 0
+    while denominator % 2 == 0:
+        denominator //= 2
+        twos += 1
+    while denominator % 5 == 0:
+        denominator //= 5
+        fives += 1
+    if denominator != 1:
+        raise ValueError(f"{value} has no finite decimal expansion")
+    places = max(twos, fives)
+    scaled = value.numerator * 10**places // value.denominator
+    return Decimal(scaled).scaleb(-places)
+
+
+def apportion(shares: dict[str, Fraction | None], places: int) -> dict[str, Fraction | None]:
+    """Round shares that add up to 1 to ``places`` decimals so that they still add up to 1.
+
+    The largest remainder (Hamilton) method: every share is first rounded down, then the
+    units of the last place still missing go one each to the largest remainders, ties to
+    the handle first in alphabetical order. None (no total) stays None.
+    """
+    known = {p: s for p, s in shares.items() if s is not None}
+    if not known:
+        return dict(shares)
+    scale = 10**places
+    floors = {p: (s * scale).numerator // (s * scale).denominator for p, s in known.items()}
+    missing = scale - sum(floors.values())
+    by_remainder = sorted(known, key=lambda p: (-(known[p] * scale - floors[p]), p))
+    for party in by_remainder[: max(missing, 0)]:
+        floors[party] += 1
+    return {p: Fraction(floors[p], scale) if p in floors else None for p in shares}
 
 
 def _is_guest_star(

@@ -17,6 +17,7 @@ from ledger.format import decimal_text
 from projections.contributions import DEFAULT_THRESHOLD, contributions, ratio_text
 from projections.obligations import obligation
 from projections.statements import statement_detail
+from projections.values import value_rows
 
 if TYPE_CHECKING:
     from fractions import Fraction
@@ -67,7 +68,9 @@ def report_data(
         "contributions": {
             "threshold": ratio_text(threshold, 4),
             "rows": [c.as_row() for c in contributions(replay, today, threshold=threshold)],
+            "reference": rules.reference_unit(state) if rules.agreed_values(state) else None,
         },
+        "values": _values(replay),
         "statements": [statement_detail(state, seq) for seq in state.statements],
         "timeline": _timeline(replay) if stream_timeline else list(_timeline(replay)),
         "close": _close(replay),
@@ -141,6 +144,11 @@ def _pledges(replay: Replay, today: date) -> list[dict[str, Any]]:
         row["withdrawn_seq"] = pledge.withdrawn_seq
         result.append(row)
     return result
+
+
+def _values(replay: Replay) -> list[dict[str, Any]]:
+    times = replay.claimed_times() if replay.state.values else {}
+    return [{**row, "at": times[row["seq"]]} for row in value_rows(replay.state)]
 
 
 def _timeline(replay: Replay) -> Sequence[dict[str, Any]]:

@@ -80,6 +80,7 @@ def todo(replay: Replay, handle: str, today: date, within: int) -> list[Todo]:
     if member.status != rules.JOINED:
         return []
     rows.extend(_decisions(state, handle))
+    rows.extend(_values(state, handle))
     rows.extend(_statements(state, handle))
     if state.close_signatures and handle not in state.close_signatures:
         signed = ", ".join(sorted(state.close_signatures))
@@ -121,6 +122,29 @@ def _decisions(state: rules.ProjectState, handle: str) -> list[Todo]:
                 False,
                 f"accord approve {state.slug} {decision.seq} --as {handle}  "
                 f"(or: accord reject {state.slug} {decision.seq} --reason R --as {handle})",
+            )
+        )
+    return rows
+
+
+def _values(state: rules.ProjectState, handle: str) -> list[Todo]:
+    rows = []
+    for proposal in state.values.values():
+        if proposal.status != rules.PENDING or handle in proposal.approvals:
+            continue
+        if handle not in rules.value_approvers(state, proposal):
+            continue
+        rows.append(
+            Todo(
+                state.slug,
+                proposal.seq,
+                "decide",
+                f"value by {proposal.by}: 1 {proposal.unit} = "
+                f"{decimal_text(proposal.worth)} {proposal.reference}",
+                None,
+                False,
+                f"accord approve {state.slug} {proposal.seq} --as {handle}  "
+                f"(or: accord reject {state.slug} {proposal.seq} --reason R --as {handle})",
             )
         )
     return rows

@@ -69,11 +69,12 @@ def test_the_tutorial_runs_from_start_to_close(tmp_path: Path) -> None:
     assert result.stdout.count("refused, exit code 4") == 2
     assert "project no-whopper-day is closed" in result.stdout
     assert "Error: 'acme' cannot approve or reject its own deliverable (seq 7)" in result.stderr
-    assert "Error: project 'no-whopper-day' is closed (seq 27)" in result.stderr
+    assert "Error: project 'no-whopper-day' is closed (seq 30)" in result.stderr
     assert "close-report.html" in result.stdout
-    assert "no-whopper-day: sound, 27 entries, closed" in result.stdout
-    assert "imported 27 new entries of no-whopper-day" in result.stdout
+    assert "no-whopper-day: sound, 30 entries, closed" in result.stdout
+    assert "imported 30 new entries of no-whopper-day" in result.stdout
     assert "identical report" in result.stdout
+    assert "approved value seq 25 by burgerco: 1 hours = 150 eur (agreed)" in result.stdout
 
 
 def test_ci_runs_the_test_command_the_readme_gives() -> None:

@@ -145,3 +145,31 @@ def test_bad_input_is_refused_with_one_error_line(initialised: Accord) -> None:
     )
     result = accord("todo", env={"ACCORD_PARTY": None})
     assert result.exit_code == 2
+
+
+def test_a_value_to_approve_waits_for_every_other_joined_member(initialised: Accord) -> None:
+    accord = initialised
+    start_project(accord)
+    accord.ok(
+        "project", "value", SLUG, "--unit", "hours", "--worth", "80", "--in", "EUR",
+        "--reason", "Day rate / 8", "--as", "acme",
+    )  # fmt: skip
+
+    rows = _rows(accord, "--as", "burgerco")
+
+    assert rows == [
+        {
+            "project": SLUG,
+            "seq": 4,
+            "waiting": "decide",
+            "about": "value by acme: 1 hours = 80 EUR",
+            "due": None,
+            "overdue": False,
+            "next": f"accord approve {SLUG} 4 --as burgerco  "
+            f"(or: accord reject {SLUG} 4 --reason R --as burgerco)",
+        }
+    ]
+    assert _rows(accord, "--as", "acme") == []  # proposing is the proposer's agreement
+    accord.ok("approve", SLUG, "4", "--as", "burgerco")
+    assert _rows(accord, "--as", "burgerco") == []
+    assert [r["seq"] for r in _rows(accord, "--as", "veggie")] == [4]

@@ -63,10 +63,13 @@ def evidence(name: str, size: int) -> Evidence:
 
 
 def build_golden_log(ledger: Ledger) -> None:
-    """26 entries. In hours, acme pledged 40, delivered 40, had 30 approved (83.3% of the
+    """32 entries. In hours, acme pledged 40, delivered 40, had 30 approved (83.3% of the
     pledges, 96.8% of the approvals); veggie pledged 8 (after an amendment) and had 1 approved
-    (16.7% pledged, 3.2% approved): veggie is the guest star. Titles and the statement hold
-    Markdown and HTML metacharacters, so the golden files pin their escaping too."""
+    (16.7% pledged, 3.2% approved): veggie is the guest star. The members agree that an hour
+    is worth 50 eur (seq 20), then 60 eur (seq 23, replacing it): overall, in eur, acme had
+    1800 approved, burgerco 500 and veggie 60 (76.3%, 21.2%, 2.5%), so veggie is the guest
+    star overall too. Titles, reasons and the statement hold Markdown and HTML
+    metacharacters, so the golden files pin their escaping too."""
     acme, burgerco, veggie = signer("acme"), signer("burgerco"), signer("veggie")
     ledger.propose_project(
         SLUG, title="Summer fair *2026*", purpose="A stand & a stage, <b>together</b>",
@@ -101,13 +104,22 @@ def build_golden_log(ledger: Ledger) -> None:
     add(SLUG, title="Flyers", weight="100", unit="posts", due="2026-12-01",
         beneficiaries=["veggie"], signer=acme)  # fmt: skip  # 18
     ledger.withdraw_pledge(SLUG, 18, reason="Not needed", signer=acme)  # 19
+    value = ledger.propose_value
+    value(SLUG, unit="hours", worth="50", reference="eur", reason="Our | agency rate",
+          signer=burgerco)  # fmt: skip  # 20
+    ledger.approve(SLUG, 20, comment="", signer=acme)  # 21
+    ledger.approve(SLUG, 20, comment="", signer=veggie)  # 22: agreed
+    value(SLUG, unit="hours", worth="60", reference="eur", reason="Senior *designers*",
+          signer=acme)  # fmt: skip  # 23
+    ledger.approve(SLUG, 23, comment="", signer=burgerco)  # 24
+    ledger.approve(SLUG, 23, comment="", signer=veggie)  # 25: agreed, replaces seq 20
     ledger.propose_statement(
         SLUG, title="Joint statement",
         text="We ran the stand together.\n# Not a heading\n- not a list", signer=acme,
-    )  # fmt: skip  # 20
-    for party in (acme, burgerco, veggie):  # 21-23
-        ledger.sign_statement(SLUG, 20, signer=party)
-    for party in (acme, burgerco, veggie):  # 24-26
+    )  # fmt: skip  # 26
+    for party in (acme, burgerco, veggie):  # 27-29
+        ledger.sign_statement(SLUG, 26, signer=party)
+    for party in (acme, burgerco, veggie):  # 30-32
         ledger.sign_close(SLUG, signer=party)
 
 
@@ -190,20 +202,68 @@ def test_the_markdown_shows_delivered_and_approved_each_in_its_place(
 
 def test_the_html_flags_the_guest_star_and_nobody_else(golden_data: dict[str, Any]) -> None:
     page = render_html(golden_data)
-    flagged = re.findall(r"<tr><td>([a-z]+)</td><td>([a-z-]+)</td>[^\n]*guest star</td></tr>", page)
-    assert flagged == [("veggie", "hours")]
-    assert page.count('<td class="flag">guest star</td>') == 1
+    flagged = re.findall(
+        r"<tr><td>([a-z]+)</td><td>([a-z -]+)</td>[^\n]*guest star</td></tr>", page
+    )
+    assert flagged == [("veggie", "hours"), ("veggie", "overall eur")]
+    assert page.count('<td class="flag">guest star</td>') == 2
     stars = [
         (r["party"], r["unit"]) for r in golden_data["contributions"]["rows"] if r["guest_star"]
     ]
-    assert stars == [("veggie", "hours")]
+    assert stars == [("veggie", "hours"), ("veggie", "overall eur")]
 
 
 def test_the_markdown_flags_the_guest_star_and_nobody_else(golden_data: dict[str, Any]) -> None:
     rows = markdown_table_after(render_markdown(golden_data), "## Contributions")
     assert [(r["party"], r["unit"]) for r in rows if r["guest star"] == "yes"] == [
-        ("veggie", "hours")
+        ("veggie", "hours"),
+        ("veggie", "overall eur"),
     ]
+
+
+# --- agreed values and the overall shares ----------------------------------------------------
+
+
+def test_the_markdown_shows_the_overall_shares_in_the_reference_unit(
+    golden_data: dict[str, Any],
+) -> None:
+    """In eur at 60 eur an hour: acme 30 h = 1800, burgerco 500 eur, veggie 1 h = 60; total
+    2360. 1800/2360 = 76.27%, 500/2360 = 21.19%, 60/2360 = 2.54%: rounded down to tenths
+    76.2 + 21.1 + 2.5 = 99.8, the two largest remainders (burgerco .86, acme .71) get the
+    missing tenths. Pledged: 40 h = 2400, 500, 8 h = 480 of 3380 (posts have no value)."""
+    rows = markdown_table_after(render_markdown(golden_data), "## Contributions")
+    overall = [
+        (r["party"], r["pledged"], r["delivered"], r["approved"], r["pledged share"],
+         r["approved share"], r["fulfilment"], r["on time"])
+        for r in rows
+        if r["unit"] == "overall eur"
+    ]  # fmt: skip
+    assert overall == [
+        ("acme", "2400", "2400", "1800", "71.0%", "76.3%", "75.0%", "n/a"),
+        ("burgerco", "500", "500", "500", "14.8%", "21.2%", "100.0%", "n/a"),
+        ("veggie", "480", "60", "60", "14.2%", "2.5%", "12.5%", "n/a"),
+    ]
+    assert golden_data["contributions"]["reference"] == "eur"
+
+
+def test_the_report_lists_the_values_agreed_with_who_approved_them_and_when(
+    golden_data: dict[str, Any],
+) -> None:
+    text = render_markdown(golden_data)
+    rows = markdown_table_after(text, "## Agreed values")
+    shown = [(r["seq"], r["unit"], r["worth"], r["by"], r["status"], r["decided by"]) for r in rows]
+    assert shown == [
+        ("20", "hours", "50 eur", "burgerco", "replaced",
+         "approved by acme (seq 21), veggie (seq 22); replaced at seq 25"),
+        ("23", "hours", "60 eur", "acme", "agreed",
+         "approved by burgerco (seq 24), veggie (seq 25)"),
+    ]  # fmt: skip
+    assert rows[0]["reason"] == "Our \\| agency rate"
+    assert "at the values the members agreed (1 hours = 60 eur;" in text
+    page = render_html(golden_data)
+    assert "<h2>Agreed values</h2>" in page
+    assert "<td>Senior *designers*</td>" in page
+    assert [v["status"] for v in golden_data["values"]] == ["replaced", "agreed"]
 
 
 # --- the share chart draws each share where it belongs ---------------------------------------
