@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from commands.reporting import render_html, render_markdown
 from ledger import entry, rules
 from ledger.application import Ledger, Receipt
 from ledger.errors import (
@@ -29,6 +31,8 @@ from ledger.format import check_entry
 from ledger.keys import Signer
 from ledger.verified import core_in, core_out
 from projections import audit
+from projections.replay import Replay
+from projections.report import report_data
 from relay.auth import Message, check_signer, reader_keys
 from relay.cosigning import cosigner_keys
 
@@ -548,3 +552,42 @@ def test_a_forged_signer_added_signed_by_its_own_key_learns_nothing_from_the_rel
     with pytest.raises(VerificationError):
         rules.apply(state, forged)  # seq 3 is taken
     assert state == before
+
+
+# --- the close report -------------------------------------------------------------------------
+
+
+def test_the_close_report_names_each_person_and_the_removed_signers(
+    ledger: Ledger, signers: dict[str, Signer]
+) -> None:
+    add(ledger, "alice", ALICE, signers["acme"])  # seq 4
+    pledge(ledger, ALICE)  # seq 5
+    add(ledger, "carol", person("acme", 19), ALICE)  # seq 6
+    remove(ledger, "alice", signers["acme"])  # seq 7
+    ledger.sign_close(SLUG, signer=person("acme", 19))  # seq 8: carol closes for acme
+    ledger.sign_close(SLUG, signer=signers["burgerco"])
+    ledger.sign_close(SLUG, signer=signers["veggie"])
+    data = report_data(Replay.build(ledger, SLUG))
+    [acme] = [p for p in data["parties"] if p["handle"] == "acme"]
+    assert acme["signers"] == [
+        {"label": "acme", "key": signers["acme"].fingerprint, "since_seq": 1},
+        {"label": "carol", "key": person("acme", 19).fingerprint, "since_seq": 6},
+    ]
+    assert acme["removed_signers"] == [
+        {"label": "alice", "key": ALICE.fingerprint, "removed_seq": 7}
+    ]
+    assert [(t["seq"], t["party"], t["signer"]) for t in data["timeline"][3:8]] == [
+        (4, "acme", "acme"),
+        (5, "acme", "alice"),
+        (6, "acme", "alice"),
+        (7, "acme", "acme"),
+        (8, "acme", "carol"),
+    ]
+    assert data["close"]["signatures"][0]["signer"] == "carol"
+    markdown = render_markdown(data)
+    assert re.search(r"\| 5 +\| [^|]+\| acme \(alice\) +\| pledge\.made ", markdown)
+    assert "| removed signer alice: left the company" in markdown
+    assert re.search(
+        r"\| acme +\| joined \| acme: SHA256:\S+, carol: SHA256:\S+ +\| alice \(seq 7\)", markdown
+    )
+    assert "<td>acme (carol)</td>" in render_html(data)
