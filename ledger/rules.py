@@ -433,11 +433,26 @@ def _key_in_use(state: ProjectState, key: str) -> bool:
     return any(key in m.keys for m in state.members.values())
 
 
+def _pinned_elsewhere(state: ProjectState, key: str, handle: str) -> str | None:
+    """The invitee (not yet joined) whose seat is pinned to ``key``, other than ``handle``."""
+    return next(
+        (
+            m.handle
+            for m in state.members.values()
+            if m.pinned == key and m.handle != handle and m.status == INVITED
+        ),
+        None,
+    )
+
+
 def _member_key(state: ProjectState, item: SignedEntry, line: str) -> Callable[[], None]:
     """Check a new key for the signer of ``item``; the commit puts it in that signer's seat."""
     key = entry_mod.fingerprint(_parse_key(line))
     if _key_in_use(state, key) or key in state.revoked:
         raise KeyNotValidError(f"key {key} was used in this project before", seq=item.seq)
+    seat = _pinned_elsewhere(state, key, item.by)
+    if seat is not None:
+        raise KeyNotValidError(f"key {key} is pinned to the seat of {seat!r}", seq=item.seq)
     member = state.members[item.by]
     old = member.signer_for(item.key)
     if old is None:  # pragma: no cover - _signing_key admitted only a current signer's key
@@ -603,6 +618,12 @@ def _signer_added(state: ProjectState, item: SignedEntry) -> Callable[[], None]:
         whose = f" (by {owner!r})" if owner is not None else ""
         raise _rule(
             f"key {key} was used in this project before{whose}; a key serves one signer only",
+            hint="each person signs with a key of their own: `accord key new NAME`",
+        )
+    seat = _pinned_elsewhere(state, key, item.by)
+    if seat is not None:
+        raise _rule(
+            f"key {key} is pinned to the seat of {seat!r}, who has not joined yet",
             hint="each person signs with a key of their own: `accord key new NAME`",
         )
 

@@ -591,3 +591,33 @@ def test_the_close_report_names_each_person_and_the_removed_signers(
         r"\| acme +\| joined \| acme: SHA256:\S+, carol: SHA256:\S+ +\| alice \(seq 7\)", markdown
     )
     assert "<td>acme (carol)</td>" in render_html(data)
+
+
+def test_a_key_pinned_to_an_invitees_seat_cannot_be_taken_before_it_joins(
+    memory_ledger: Ledger, signers: dict[str, Signer]
+) -> None:
+    memory_ledger.propose_project(
+        SLUG,
+        title="No Whopper Day",
+        purpose="",
+        members={"burgerco": None, "veggie": signers["veggie"].fingerprint},
+        approval="all",
+        close="all",
+        signer=signers["acme"],
+    )
+    refused(
+        memory_ledger,
+        RuleViolationError,
+        f"key {signers['veggie'].fingerprint} is pinned to the seat of 'veggie', who has not "
+        "joined yet",
+        lambda: add(memory_ledger, "val", signers["veggie"], signers["acme"]),
+    )
+    refused(
+        memory_ledger,
+        KeyNotValidError,
+        f"key {signers['veggie'].fingerprint} is pinned to the seat of 'veggie'",
+        lambda: memory_ledger.rotate_key(
+            SLUG, new_public_key=signers["veggie"].public_key_line, signer=signers["acme"]
+        ),
+    )
+    assert memory_ledger.join_project(SLUG, signer=signers["veggie"]).seq == 2
