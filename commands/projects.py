@@ -286,6 +286,7 @@ def projects_revoke_key(
 @click.option(
     "--label",
     required=True,
+    metavar="LABEL",
     help="Who the new signer is, e.g. alice (1-32 lower-case letters, digits, inner hyphens).",
 )
 @click.option(
@@ -317,7 +318,12 @@ def projects_add_signer(
 
 @projects.command(name="remove-signer")
 @click.argument("slug")
-@click.option("--label", required=True, help="The signer to remove (see `accord project show`).")
+@click.option(
+    "--label",
+    required=True,
+    metavar="LABEL",
+    help="The signer to remove (`accord project show SLUG` lists them).",
+)
 @click.option("--reason", required=True, help="Why the signer no longer acts for the party.")
 @signer_option
 @output_options
@@ -325,7 +331,7 @@ def projects_add_signer(
 def projects_remove_signer(
     ledger: Ledger, slug: str, label: str, reason: str, signer: Signer, output_format: str
 ) -> None:
-    """Remove signer LABEL of your party from SLUG; what it signed before stays valid.
+    """Remove the signer LABEL of your party from SLUG; what it signed stays valid.
 
     Any current signer of the party may remove another (or itself), but never the last
     one. Its key cannot sign for the party again. A leaked key is revoked instead
