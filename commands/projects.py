@@ -237,6 +237,9 @@ def projects_rotate_key(
 ) -> None:
     """Replace your key in SLUG with key NEW_KEY (signed with your current key).
 
+    With several signers in your party, only the seat of the key that signs changes; it
+    keeps its label.
+
     \b
         accord project rotate-key spring-campaign --new-key acme-2027 --as acme
     """
@@ -264,8 +267,8 @@ def projects_revoke_key(
 ) -> None:
     """Revoke your key FINGERPRINT in SLUG; entries after this may not use it.
 
-    Sign with the key being revoked. Without --new-key you cannot sign in this project
-    any more.
+    Sign with the key being revoked. Without --new-key that signer leaves the party's
+    signers (and with no other signer, the party cannot sign in this project any more).
 
     \b
         accord project revoke-key spring-campaign SHA256:... --reason leaked \\
@@ -275,6 +278,70 @@ def projects_revoke_key(
     receipt = ledger.revoke_key(
         slug, fingerprint, reason=reason, replacement=replacement, signer=signer
     )
+    render_receipt(receipt, output_format=output_format)
+
+
+@projects.command(name="add-signer")
+@click.argument("slug")
+@click.option(
+    "--label",
+    required=True,
+    metavar="LABEL",
+    help="Who the new signer is, e.g. alice (1-32 lower-case letters, digits, inner hyphens).",
+)
+@click.option(
+    "--public-key",
+    "public_key",
+    required=True,
+    metavar="LINE",
+    help="The new signer's OpenSSH public key line (`accord key show NAME` on their machine).",
+)
+@signer_option
+@output_options
+@pass_ledger
+def projects_add_signer(
+    ledger: Ledger, slug: str, label: str, public_key: str, signer: Signer, output_format: str
+) -> None:
+    """Add a person who signs for your party in SLUG, with their own key.
+
+    Sign with a current key of your party. The new signer then acts for the party with
+    `--as PARTY` and their own key (named like the party in their ACCORD_HOME, or picked
+    with --key). Policies count parties, not people: one approval, one close per party.
+
+    \b
+        accord project add-signer spring-campaign --label alice \\
+            --public-key "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA..." --as acme
+    """
+    receipt = ledger.add_signer(slug, label=label, public_key=public_key, signer=signer)
+    render_receipt(receipt, output_format=output_format)
+
+
+@projects.command(name="remove-signer")
+@click.argument("slug")
+@click.option(
+    "--label",
+    required=True,
+    metavar="LABEL",
+    help="The signer to remove (`accord project show SLUG` lists them).",
+)
+@click.option("--reason", required=True, help="Why the signer no longer acts for the party.")
+@signer_option
+@output_options
+@pass_ledger
+def projects_remove_signer(
+    ledger: Ledger, slug: str, label: str, reason: str, signer: Signer, output_format: str
+) -> None:
+    """Remove the signer LABEL of your party from SLUG; what it signed stays valid.
+
+    Any current signer of the party may remove another (or itself), but never the last
+    one. Its key cannot sign for the party again. A leaked key is revoked instead
+    (`accord project revoke-key`, signed with that key).
+
+    \b
+        accord project remove-signer spring-campaign --label alice \\
+            --reason "left the company" --as acme
+    """
+    receipt = ledger.remove_signer(slug, label=label, reason=reason, signer=signer)
     render_receipt(receipt, output_format=output_format)
 
 
@@ -326,7 +393,11 @@ def projects_show(ledger: Ledger, slug: str, as_of: AsOf, output_format: str) ->
         return
     render_object({k: v for k, v in detail.items() if k != "members"}, output_format="table")
     click.echo("")
-    render(detail["members"], output_format="table")
+    members = [
+        {**m, "signers": [f"{s['label']}: {s['key']}" for s in m["signers"]]}
+        for m in detail["members"]
+    ]
+    render(members, output_format="table")
 
 
 @click.command(name="close")

@@ -108,4 +108,11 @@ def subject_line(kind: str, subject: dict[str, Any]) -> str | None:
     if kind == "close.signed":
         title = _title(subject["project_title"])
         return f"signed the close of {title} at head seq {subject['head_seq']}"
+    if kind in ("signer.added", "signer.removed"):
+        done = "added signer" if kind == "signer.added" else "removed signer"
+        signers = ", ".join(subject["signers"])
+        return (
+            f"{done} {subject['label']} ({subject['key']}) of {subject['party']}; "
+            f"its signers now: {signers}"
+        )
     return None

@@ -188,8 +188,12 @@ def sync_command(
                 _print_evidence(fork)
                 raise
             member = ledger.verified_state(name).members.get(signer.handle)
-            joined = member is not None and member.status == rules.JOINED
-            if joined:
+            signs = (  # a joined member, and this key one of its current signers
+                member is not None
+                and member.status == rules.JOINED
+                and signer.fingerprint in member.current_keys()
+            )
+            if signs:
                 try:
                     own_cosignature(ledger, client, remote, store, pulled, signer=signer)
                 except ForkError as fork:
@@ -204,7 +208,7 @@ def sync_command(
                     "project": name,
                     "appended": pulled.appended,
                     "size": pulled.checkpoint.size,
-                    "cosigned": joined,
+                    "cosigned": signs,
                 }
             )
     render(rows, output_format=output_format, headers=["project", "appended", "size", "cosigned"])

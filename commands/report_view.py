@@ -14,6 +14,8 @@ from datetime import datetime
 from fractions import Fraction
 from typing import Any
 
+from projections.views import signed_by
+
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f")
 STATUS_COLOURS = {"accepted": "#2ca02c", "rejected": "#d62728", "pending": "#9e9e9e"}
 NO_COLOUR = "#999"
@@ -52,11 +54,12 @@ def _label(text: str) -> str:
 
 @dataclass(frozen=True)
 class Party:
-    """A member: its handle, status, keys and chart colour."""
+    """A member: its handle, status, signers (current and removed), keys and chart colour."""
 
     handle: str
     status: str
-    key: str
+    signers: str
+    removed: str
     keys: str
     colour: str
 
@@ -349,7 +352,11 @@ def report_view(data: dict[str, Any]) -> ReportView:
             Party(
                 handle=p["handle"],
                 status=p["status"],
-                key=p["key"] or "(none)",
+                signers=", ".join(f"{x['label']}: {x['key']}" for x in p["signers"]) or "(none)",
+                removed=", ".join(
+                    f"{x['label']} (seq {x['removed_seq']})" for x in p["removed_signers"]
+                )
+                or "-",
                 keys=", ".join(p["keys"]) or "-",
                 colour=colours[p["handle"]],
             )
@@ -381,7 +388,7 @@ def report_view(data: dict[str, Any]) -> ReportView:
             TimelineEntry(
                 seq=str(t["seq"]),
                 at=t["at"],
-                party=t["party"],
+                party=signed_by(t["party"], t["signer"]),
                 type=t["type"],
                 summary=t["summary"],
             )
@@ -390,7 +397,7 @@ def report_view(data: dict[str, Any]) -> ReportView:
         timeline_hidden=_hidden(len(data["timeline"]), TIMELINE_SHOWN),
         signatures=tuple(
             CloseSignature(
-                party=c["party"],
+                party=signed_by(c["party"], c["signer"]),
                 seq=str(c["seq"]),
                 key=c["key"],
                 hash=c["hash"],

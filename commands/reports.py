@@ -198,15 +198,19 @@ def trail_command(
     """Show the audit trail: every entry, who signed it, when, and whether it verifies.
 
     `at` is the time the signer claims; `received_at` is when this store received it.
+    The party column names the person too when a party has several signers: `acme (alice)`.
 
     \b
         accord trail spring-campaign --party acme --type approval.given
     """
     rows = [r.as_row() for r in audit.trail(ledger, slug, as_of=as_of, party=party, kind=kind)]
-    headers = ["seq", "at", "received_at", "party", "key", "type", "summary", "hash", "verdict"]
+    headers = [
+        "seq", "at", "received_at", "party", "signer", "key", "type", "summary", "hash", "verdict",
+    ]  # fmt: skip
     if output_format == "table":
         headers = ["seq", "at", "received_at", "party", "type", "summary", "hash", "verdict"]
         for row in rows:
+            row["party"] = audit.signed_by(row["party"], row["signer"])
             row["hash"] = row["hash"][:12]
             row["received_at"] = row["received_at"][:19] + "Z"
     render(rows, output_format=output_format, headers=headers, empty="(no matching entries)")

@@ -29,6 +29,7 @@ from ledger import format as fmt
 from ledger import rules
 from ledger.errors import (
     ConflictError,
+    LedgerError,
     RuleViolationError,
     StorageUnavailableError,
     UsageError,
@@ -576,6 +577,43 @@ class Ledger(VerifiedReads, Application[Any]):
             )
         body = {"fingerprint": fingerprint, "reason": reason, "replacement": replacement}
         return self._append(slug, "key.revoked", lambda _state: body, signer)
+
+    def add_signer(self, slug: str, *, label: str, public_key: str, signer: Signer) -> Receipt:
+        """Add a person (or device) who signs for the signer's party, with their own key.
+
+        Signed by a current signer of the party. The label names the person in the trail and
+        the report (``acme (alice)``); it is unique among the party's current signers.
+
+        Raises:
+            UsageError: the label is not 1-32 lower-case letters, digits and inner hyphens,
+                or the public key is not an OpenSSH Ed25519 line.
+            RuleViolationError: not a member, the label is taken, or the key was used in the
+                project before (a key serves one signer only).
+        """
+        label = fmt.normalise_handle(label, "signer label")
+        try:
+            line = entry_mod.public_key_line(entry_mod.parse_public_key_line(public_key))
+        except LedgerError as exc:
+            raise UsageError(
+                f"the signer's public key is not usable: {exc.message}",
+                hint="give the whole line `accord key show NAME` prints (ssh-ed25519 AAAA...)",
+            ) from None
+        body = {"label": label, "public_key": line}
+        return self._append(slug, "signer.added", lambda _state: body, signer)
+
+    def remove_signer(self, slug: str, *, label: str, reason: str, signer: Signer) -> Receipt:
+        """Remove the signer ``label`` of the signer's party; entries it signed stay valid.
+
+        Raises:
+            UsageError: a malformed label or an empty reason.
+            NotFoundError: the party has no current signer ``label``.
+            RuleViolationError: not a member, or ``label`` is the party's last signer.
+        """
+        body = {
+            "label": fmt.normalise_handle(label, "signer label"),
+            "reason": fmt.required_text(reason, "reason"),
+        }
+        return self._append(slug, "signer.removed", lambda _state: body, signer)
 
     def add_pledge(
         self,

@@ -57,6 +57,8 @@ ENTRY_NOUNS = {
     "member.declined": "a declined invitation",
     "key.rotated": "a key rotation",
     "key.revoked": "a key revocation",
+    "signer.added": "an added signer",
+    "signer.removed": "a removed signer",
     "pledge.made": "a pledge",
     "pledge.amended": "an amendment",
     "pledge.withdrawn": "a withdrawal",
@@ -535,6 +537,8 @@ BODY_SCHEMAS: dict[str, dict[str, Callable[[Any], bool]]] = {
         "reason": _text(),
         "replacement": _public_key_or_null,
     },
+    "signer.added": {"label": _handle, "public_key": _public_key},
+    "signer.removed": {"label": _handle, "reason": _text()},
     "pledge.made": {
         "title": _text(),
         "weight": _decimal,

@@ -45,17 +45,34 @@ PENDING, ACCEPTED, REJECTED, VOID = "pending", "accepted", "rejected", "void"
 
 
 @dataclass(slots=True)
+class SignerSeat:
+    """One person (or device) signing for a party: a label and the key it signs with now."""
+
+    label: str
+    key: str
+    public_key: str
+    since_seq: int
+
+
+@dataclass(slots=True)
 class Member:
-    """A party invited to the project, and the key it currently signs with."""
+    """A party invited to the project, and the signers (keys) that act for it now."""
 
     handle: str
     pinned: str | None
     status: str = INVITED
-    key: str | None = None
-    public_key: str | None = None
     joined_seq: int | None = None
-    keys: list[str] = field(default_factory=list)
+    keys: list[str] = field(default_factory=list)  # every key the party ever signed with
     invite: str | None = None  # fingerprint of the invite key of an unpinned seat
+    signers: dict[str, SignerSeat] = field(default_factory=dict)  # label -> current signer
+
+    def signer_for(self, key: str) -> SignerSeat | None:
+        """The current signer that signs with ``key``, if any."""
+        return next((s for s in self.signers.values() if s.key == key), None)
+
+    def current_keys(self) -> dict[str, str]:
+        """The public key line of every current signer, by fingerprint."""
+        return {s.key: s.public_key for s in self.signers.values()}
 
 
 @dataclass(slots=True)
@@ -178,6 +195,8 @@ class ProjectState:
     statements: MutableMapping[int, Statement] = field(default_factory=dict)
     types: MutableMapping[int, str] = field(default_factory=dict)
     revoked: dict[str, int] = field(default_factory=dict)
+    removed: dict[str, int] = field(default_factory=dict)  # key of a removed signer -> seq
+    labels: dict[str, str] = field(default_factory=dict)  # every key ever admitted -> label
     final_head: str = entry_mod.ZERO_HASH
     final_head_seq: int = 0
     close_signatures: dict[str, int] = field(default_factory=dict)
@@ -204,7 +223,7 @@ class ProjectState:
 
     def closes_needed(self) -> int:
         """How many close signatures on the final head close the project."""
-        signers = [h for h in self.joined() if self.members[h].key is not None]
+        signers = [h for h in self.joined() if self.members[h].signers]
         if self.close_policy == "all":
             return len(signers)
         return min(int(self.close_policy), len(signers))
@@ -368,21 +387,23 @@ def _signing_key(state: ProjectState, item: SignedEntry) -> str:
             seq,
             hint="`accord project show SLUG` lists the members",
         )
-    if member.key != key:
+    signer = member.signer_for(key)
+    if signer is None:
+        label = state.labels.get(key) if key in member.keys else None
         if key in state.revoked:
             reason = f"was revoked at seq {state.revoked[key]}"
+        elif key in state.removed:
+            reason = f"belongs to signer {label!r}, removed from {by!r} at seq {state.removed[key]}"
         elif key in member.keys:
             reason = "was replaced by a newer key"
         else:
-            reason = f"is not the current key of {by!r}"
+            reason = f"is not a current key of {by!r}"
         raise KeyNotValidError(
             f"key {key} {reason}",
             seq=seq,
-            hint="`accord project show SLUG` lists each member's current key",
+            hint="`accord project show SLUG` lists each member's current signers and keys",
         )
-    if member.public_key is None:  # pragma: no cover - a current key always has its line
-        raise KeyNotValidError(f"{by!r} has no valid key", seq=seq)
-    return member.public_key
+    return signer.public_key
 
 
 INVITE_HINT = "ask the proposer for your invite, then --invite TOKEN"
@@ -444,17 +465,45 @@ def _key_in_use(state: ProjectState, key: str) -> bool:
     return any(key in m.keys for m in state.members.values())
 
 
-def _member_key(state: ProjectState, handle: str, line: str, seq: int) -> Callable[[], None]:
+def _pinned_elsewhere(state: ProjectState, key: str, handle: str) -> str | None:
+    """The invitee (not yet joined) whose seat is pinned to ``key``, other than ``handle``."""
+    return next(
+        (
+            m.handle
+            for m in state.members.values()
+            if m.pinned == key and m.handle != handle and m.status == INVITED
+        ),
+        None,
+    )
+
+
+def _member_key(state: ProjectState, item: SignedEntry, line: str) -> Callable[[], None]:
+    """Check a new key for the signer of ``item``; the commit puts it in that signer's seat."""
     key = entry_mod.fingerprint(_parse_key(line))
     if _key_in_use(state, key) or key in state.revoked:
-        raise KeyNotValidError(f"key {key} was used in this project before", seq=seq)
-    member = state.members[handle]
+        raise KeyNotValidError(f"key {key} was used in this project before", seq=item.seq)
+    seat = _pinned_elsewhere(state, key, item.by)
+    if seat is not None:
+        raise KeyNotValidError(f"key {key} is pinned to the seat of {seat!r}", seq=item.seq)
+    member = state.members[item.by]
+    old = member.signer_for(item.key)
+    if old is None:  # pragma: no cover - _signing_key admitted only a current signer's key
+        raise KeyNotValidError(f"key {item.key} is not a current key of {item.by!r}")
+    label = old.label
 
     def commit() -> None:
-        member.key, member.public_key = key, line
+        member.signers[label] = SignerSeat(label, key, line, item.seq)
         member.keys.append(key)
+        state.labels[key] = label
 
     return commit
+
+
+def _first_signer(state: ProjectState, member: Member, key: str, line: str, seq: int) -> None:
+    """Give ``member`` its first signer (labelled with its handle), at a join or proposal."""
+    member.signers = {member.handle: SignerSeat(member.handle, key, line, seq)}
+    member.keys.append(key)
+    state.labels[key] = member.handle
 
 
 def _find(state: ProjectState, seq: int) -> str:
@@ -523,8 +572,7 @@ def _project_proposed(state: ProjectState, item: SignedEntry) -> Callable[[], No
             state.members[handle] = Member(handle=handle, pinned=pinned, invite=invites[handle])
         proposer = state.members[item.by]
         proposer.status, proposer.joined_seq = JOINED, 1
-        proposer.key, proposer.public_key = item.key, body["public_key"]
-        proposer.keys.append(item.key)
+        _first_signer(state, proposer, item.key, body["public_key"], 1)
 
     return commit
 
@@ -541,8 +589,7 @@ def _member_joined(state: ProjectState, item: SignedEntry) -> Callable[[], None]
 
     def commit() -> None:
         member.status, member.joined_seq = JOINED, item.seq
-        member.key, member.public_key = item.key, item.body["public_key"]
-        member.keys.append(item.key)
+        _first_signer(state, member, item.key, item.body["public_key"], item.seq)
         _update_status(state)
 
     return commit
@@ -561,7 +608,7 @@ def _member_declined(state: ProjectState, item: SignedEntry) -> Callable[[], Non
 
 
 def _key_rotated(state: ProjectState, item: SignedEntry) -> Callable[[], None]:
-    return _member_key(state, item.by, item.body["public_key"], item.seq)
+    return _member_key(state, item, item.body["public_key"])
 
 
 def _key_revoked(state: ProjectState, item: SignedEntry) -> Callable[[], None]:
@@ -572,17 +619,73 @@ def _key_revoked(state: ProjectState, item: SignedEntry) -> Callable[[], None]:
             hint="sign the revocation with the key being revoked",
         )
     replace = (
-        _member_key(state, item.by, body["replacement"], item.seq)
-        if body["replacement"] is not None
-        else None
+        _member_key(state, item, body["replacement"]) if body["replacement"] is not None else None
     )
     member = state.members[item.by]
+    signer = member.signer_for(item.key)
 
     def commit() -> None:
         state.revoked[item.key] = item.seq
-        member.key, member.public_key = None, None
+        if signer is not None:
+            del member.signers[signer.label]
         if replace is not None:
             replace()
+
+    return commit
+
+
+def _signer_added(state: ProjectState, item: SignedEntry) -> Callable[[], None]:
+    body = item.body
+    label, line = body["label"], body["public_key"]
+    member = state.members[item.by]
+    taken = member.signers.get(label)
+    if taken is not None:
+        raise _rule(
+            f"{item.by!r} already has a signer labelled {label!r} (key {taken.key})",
+            hint="choose another label, or remove that signer first",
+        )
+    key = entry_mod.fingerprint(_parse_key(line))
+    if _key_in_use(state, key) or key in state.revoked:
+        owner = next((m.handle for m in state.members.values() if key in m.keys), None)
+        whose = f" (by {owner!r})" if owner is not None else ""
+        raise _rule(
+            f"key {key} was used in this project before{whose}; a key serves one signer only",
+            hint="each person signs with a key of their own: `accord key new NAME`",
+        )
+    seat = _pinned_elsewhere(state, key, item.by)
+    if seat is not None:
+        raise _rule(
+            f"key {key} is pinned to the seat of {seat!r}, who has not joined yet",
+            hint="each person signs with a key of their own: `accord key new NAME`",
+        )
+
+    def commit() -> None:
+        member.signers[label] = SignerSeat(label, key, line, item.seq)
+        member.keys.append(key)
+        state.labels[key] = label
+
+    return commit
+
+
+def _signer_removed(state: ProjectState, item: SignedEntry) -> Callable[[], None]:
+    label = item.body["label"]
+    member = state.members[item.by]
+    signer = member.signers.get(label)
+    if signer is None:
+        current = ", ".join(sorted(member.signers)) or "none"
+        raise NotFoundError(
+            f"{item.by!r} has no current signer labelled {label!r} in project {state.slug!r}",
+            hint=f"its current signers are: {current}",
+        )
+    if len(member.signers) == 1:
+        raise _rule(
+            f"{label!r} is the last signer of {item.by!r}; a party cannot remove its last signer",
+            hint="add another signer first (`accord project add-signer`)",
+        )
+
+    def commit() -> None:
+        del member.signers[label]
+        state.removed[signer.key] = item.seq
 
     return commit
 
@@ -892,7 +995,7 @@ def value_approvers(state: ProjectState, proposal: ValueProposal) -> list[str]:
     A member whose key was revoked without a replacement can no longer sign, so it is not
     waited for.
     """
-    return [h for h in state.joined() if h != proposal.by and state.members[h].key is not None]
+    return [h for h in state.joined() if h != proposal.by and state.members[h].signers]
 
 
 def _check_unit_spelling(state: ProjectState, unit: str) -> None:
@@ -1005,6 +1108,8 @@ _HANDLERS: dict[str, Handler] = {
     "member.declined": _member_declined,
     "key.rotated": _key_rotated,
     "key.revoked": _key_revoked,
+    "signer.added": _signer_added,
+    "signer.removed": _signer_removed,
     "pledge.made": _pledge_made,
     "pledge.amended": _pledge_amended,
     "pledge.withdrawn": _pledge_withdrawn,

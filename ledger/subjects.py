@@ -22,8 +22,8 @@ if TYPE_CHECKING:
 def subject_of(state: ProjectState, item: SignedEntry) -> dict[str, Any] | None:
     """Describe what ``item`` decided or signed (``state``: right after it), or None.
 
-    Only for deliveries, approvals, rejections, statement signatures, close signatures and
-    value proposals.
+    Only for deliveries, approvals, rejections, statement signatures, close signatures,
+    value proposals and added or removed signers.
     """
     body = item.body
     if item.type == "deliverable.submitted":
@@ -56,6 +56,18 @@ def subject_of(state: ProjectState, item: SignedEntry) -> dict[str, Any] | None:
         }
     if item.type == "close.signed":
         return {"project_title": state.title, "head_seq": body["head_seq"]}
+    if item.type in ("signer.added", "signer.removed"):
+        member = state.members[item.by]
+        if item.type == "signer.added":
+            key = member.signers[body["label"]].key
+        else:
+            key = next(k for k, seq in state.removed.items() if seq == item.seq)
+        return {
+            "party": item.by,
+            "label": body["label"],
+            "key": key,
+            "signers": sorted(member.signers),
+        }
     return None
 
 

@@ -26,6 +26,7 @@ def log_entry(item: SignedEntry, state: ProjectState | None) -> LogEntry:
         hash=item.hash,
         by=item.by,
         summary=summary(item.data, state),
+        signer=state.labels.get(item.key, "") if state is not None else "",
     )
 
 
@@ -56,6 +57,11 @@ def summary(data: dict[str, Any], state: ProjectState | None = None) -> str:
             new = entry_mod.fingerprint(entry_mod.parse_public_key_line(body["replacement"]))
             text += f"; now signs with {new}"
         return text
+    if kind == "signer.added":
+        new = entry_mod.fingerprint(entry_mod.parse_public_key_line(body["public_key"]))
+        return f"added signer {body['label']} (key {new})"
+    if kind == "signer.removed":
+        return f"removed signer {body['label']}: {body['reason']}"
     if kind == "pledge.made":
         return (
             f'pledged "{body["title"]}": {body["weight"]} {body["unit"]} '

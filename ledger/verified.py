@@ -70,6 +70,7 @@ class LogEntry:
     hash: str
     by: str = ""
     summary: str = ""
+    signer: str = ""  # the label of the signer (person) of the party that signed it
 
 
 # --- lazy maps --------------------------------------------------------------------------------
@@ -154,24 +155,26 @@ def _member_out(m: rules.Member) -> dict[str, Any]:
         "handle": m.handle,
         "pinned": m.pinned,
         "status": m.status,
-        "key": m.key,
-        "public_key": m.public_key,
         "joined_seq": m.joined_seq,
         "keys": list(m.keys),
         "invite": m.invite,
+        "signers": [[s.label, s.key, s.public_key, s.since_seq] for s in m.signers.values()],
     }
 
 
 def _member_in(d: dict[str, Any]) -> rules.Member:
+    signers = [
+        rules.SignerSeat(_s(label), _s(key), _s(line), _i(since))
+        for label, key, line, since in _list(d["signers"])
+    ]
     return rules.Member(
         handle=_s(d["handle"]),
         pinned=_opt_s(d["pinned"]),
         status=_s(d["status"]),
-        key=_opt_s(d["key"]),
-        public_key=_opt_s(d["public_key"]),
         joined_seq=_opt_i(d["joined_seq"]),
         keys=[_s(k) for k in _list(d["keys"])],
         invite=_opt_s(d["invite"]),
+        signers={s.label: s for s in signers},
     )
 
 
@@ -307,6 +310,8 @@ def core_out(state: rules.ProjectState) -> dict[str, Any]:
     data = {name: getattr(state, name) for name in CORE_FIELDS}
     data["members"] = [_member_out(m) for m in state.members.values()]
     data["revoked"] = dict(state.revoked)
+    data["removed"] = dict(state.removed)
+    data["labels"] = dict(state.labels)
     data["close_signatures"] = dict(state.close_signatures)
     data["units"] = dict(state.units)
     data["values"] = [value_out(v) for v in state.values.values()]
@@ -324,6 +329,8 @@ def core_in(slug: str, d: dict[str, Any], state: rules.ProjectState) -> None:
     state.closed_seq = _opt_i(d["closed_seq"])
     state.members = {m.handle: m for m in (_member_in(x) for x in _list(d["members"]))}
     state.revoked = {_s(k): _i(v) for k, v in _dict(d["revoked"]).items()}
+    state.removed = {_s(k): _i(v) for k, v in _dict(d["removed"]).items()}
+    state.labels = {_s(k): _s(v) for k, v in _dict(d["labels"]).items()}
     state.close_signatures = {_s(k): _i(v) for k, v in _dict(d["close_signatures"]).items()}
     state.units = {_s(k): _s(v) for k, v in _dict(d["units"]).items()}
     state.values = {v.seq: v for v in (value_in(x) for x in _list(d["values"]))}
@@ -419,7 +426,7 @@ _SCHEMA = (
     "head TEXT NOT NULL, core TEXT, verified_at TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS log (slug TEXT NOT NULL, seq INTEGER NOT NULL, "
     "type TEXT NOT NULL, at TEXT NOT NULL, hash TEXT NOT NULL, by TEXT NOT NULL, "
-    "summary TEXT NOT NULL, PRIMARY KEY (slug, seq)) WITHOUT ROWID",
+    "summary TEXT NOT NULL, signer TEXT NOT NULL, PRIMARY KEY (slug, seq)) WITHOUT ROWID",
     "CREATE TABLE IF NOT EXISTS items (slug TEXT NOT NULL, kind TEXT NOT NULL, "
     "seq INTEGER NOT NULL, data TEXT NOT NULL, PRIMARY KEY (slug, kind, seq)) WITHOUT ROWID",
 )
@@ -636,7 +643,8 @@ class VerifiedStore:
     def log_entry(self, slug: str, seq: int) -> LogEntry | None:
         """The verified index entry at ``seq`` (None when not verified)."""
         rows = self._read(
-            "SELECT type, at, hash, by, summary FROM log WHERE slug=? AND seq=?", (slug, seq)
+            "SELECT type, at, hash, by, summary, signer FROM log WHERE slug=? AND seq=?",
+            (slug, seq),
         )
         return LogEntry(seq, *rows[0]) if rows else None
 
@@ -645,7 +653,7 @@ class VerifiedStore:
         last = after
         while True:
             rows = self._read(
-                "SELECT seq, type, at, hash, by, summary FROM log WHERE slug=? AND seq>? "
+                "SELECT seq, type, at, hash, by, summary, signer FROM log WHERE slug=? AND seq>? "
                 "AND seq<=? ORDER BY seq LIMIT 5000",
                 (slug, last, upto),
             )
@@ -721,8 +729,8 @@ class VerifiedStore:
                     db.execute("DELETE FROM items WHERE slug=?", (slug,))
                     db.execute("DELETE FROM log WHERE slug=?", (slug,))
                 db.executemany(
-                    "INSERT OR REPLACE INTO log VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    ((slug, e.seq, e.type, e.at, e.hash, e.by, e.summary) for e in log),
+                    "INSERT OR REPLACE INTO log VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    ((slug, e.seq, e.type, e.at, e.hash, e.by, e.summary, e.signer) for e in log),
                 )
                 for kind, items in (
                     ("pledge", state.pledges),

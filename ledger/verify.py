@@ -202,11 +202,7 @@ class StopFold(Exception):
 
 def seed_keys(state: rules.ProjectState) -> dict[str, str]:
     """The public key lines a state knows, by fingerprint (to check rows after it)."""
-    return {
-        m.key: m.public_key
-        for m in state.members.values()
-        if m.key is not None and m.public_key is not None
-    }
+    return {key: line for m in state.members.values() for key, line in m.current_keys().items()}
 
 
 def verify_stream(

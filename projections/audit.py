@@ -8,11 +8,14 @@ problem of a damaged log.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from ledger.errors import LedgerError
 from ledger.summaries import summary
+from projections.views import signed_by
+
+__all__ = ["OK", "TrailRow", "signed_by", "trail"]
 
 if TYPE_CHECKING:
     from ledger.application import Ledger
@@ -30,6 +33,7 @@ class TrailRow:
     at: str
     received_at: str
     party: str
+    signer: str
     key: str
     type: str
     summary: str
@@ -43,6 +47,7 @@ class TrailRow:
             "at": self.at,
             "received_at": self.received_at,
             "party": self.party,
+            "signer": self.signer,
             "key": self.key,
             "type": self.type,
             "summary": self.summary,
@@ -75,6 +80,7 @@ def trail(
         item = stored.entry
         received = stored.received_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         row = _trail_row(item.data, received, _summary(item.data, state), item.hash, OK)
+        row = replace(row, signer=state.labels.get(row.key, ""))
         if as_of is not None and not _included(row, as_of):
             break
         if party is not None and row.party != party:
@@ -102,6 +108,7 @@ def _trail_row(
         at=str(data.get("at", "")),
         received_at=received,
         party=str(data.get("by", "")),
+        signer="",
         key=str(data.get("key", "")),
         type=str(data.get("type", "")),
         summary=text,

@@ -77,9 +77,12 @@ def claimed_day(stored: StoredEntry) -> date:
 
 
 def _timeline_row(
-    seq: int, at: str, party: str, kind: str, text: str, digest: str
+    seq: int, at: str, party: str, signer: str, kind: str, text: str, digest: str
 ) -> dict[str, Any]:
-    return {"seq": seq, "at": at, "party": party, "type": kind, "summary": text, "hash": digest}
+    return {
+        "seq": seq, "at": at, "party": party, "signer": signer, "type": kind, "summary": text,
+        "hash": digest,
+    }  # fmt: skip
 
 
 class Timeline(Sequence[dict[str, Any]]):
@@ -232,13 +235,14 @@ class Replay:
             return Timeline(
                 self.position,
                 lambda first, last: [
-                    _timeline_row(r.seq, r.at, r.by, r.type, r.summary, r.hash)
+                    _timeline_row(r.seq, r.at, r.by, r.signer, r.type, r.summary, r.hash)
                     for r in ledger.timeline(slug, upto=last, after=first - 1)
                 ],
             )
         rows = [
             _timeline_row(
-                s.entry.seq, str(s.entry.data["at"]), s.entry.by, s.entry.type,
+                s.entry.seq, str(s.entry.data["at"]), s.entry.by,
+                self.state.labels.get(s.entry.key, ""), s.entry.type,
                 summary(s.entry.data, self.state), s.entry.hash,
             )
             for s in self.entries[: self.position]

@@ -18,6 +18,7 @@ from projections.contributions import DEFAULT_THRESHOLD, contributions, ratio_te
 from projections.obligations import obligation
 from projections.statements import statement_detail
 from projections.values import value_rows
+from projections.views import removed_signer_rows, signer_rows
 
 if TYPE_CHECKING:
     from fractions import Fraction
@@ -83,7 +84,8 @@ def _parties(replay: Replay) -> list[dict[str, Any]]:
         {
             "handle": m.handle,
             "status": m.status,
-            "key": m.key,
+            "signers": signer_rows(m),
+            "removed_signers": removed_signer_rows(state, m),
             "keys": list(m.keys),
             "revoked": sorted(k for k in m.keys if k in state.revoked),
             "pinned": m.pinned,
@@ -163,6 +165,7 @@ def _close(replay: Replay) -> dict[str, Any]:
         signatures.append(
             {
                 "party": party,
+                "signer": state.labels.get(entry.key, ""),
                 "seq": seq,
                 "key": entry.key,
                 "hash": entry.hash,

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ledger.rules import ProjectState
+    from ledger.rules import Member, ProjectState
 
 
 def project_detail(state: ProjectState) -> dict[str, Any]:
@@ -30,14 +30,40 @@ def project_detail(state: ProjectState) -> dict[str, Any]:
 
 
 def member_rows(state: ProjectState) -> list[dict[str, Any]]:
-    """Return one row per invited member: status, current key, pinned key, join seq."""
+    """Return one row per invited member: status, current signers, pinned key, join seq."""
     return [
         {
             "handle": m.handle,
             "status": m.status,
-            "key": m.key,
+            "signers": signer_rows(m),
             "pinned": m.pinned,
             "joined_seq": m.joined_seq,
         }
         for m in sorted(state.members.values(), key=lambda m: m.handle)
     ]
+
+
+def signer_rows(member: Member) -> list[dict[str, Any]]:
+    """The party's current signers (people or devices): label, key, since which seq."""
+    return [
+        {"label": s.label, "key": s.key, "since_seq": s.since_seq}
+        for s in sorted(member.signers.values(), key=lambda s: s.label)
+    ]
+
+
+def removed_signer_rows(state: ProjectState, member: Member) -> list[dict[str, Any]]:
+    """The signers removed from the party, in order: label, key, seq of the removal."""
+    return [
+        {"label": state.labels.get(key, ""), "key": key, "removed_seq": state.removed[key]}
+        for key in member.keys
+        if key in state.removed
+    ]
+
+
+def signed_by(party: str, signer: str) -> str:
+    """The party and the person who signed for it: ``acme (alice)``.
+
+    A party's first signer is labelled with the party's handle; its entries show the handle
+    alone (``acme``), as they did before parties had several signers.
+    """
+    return party if not signer or signer == party else f"{party} ({signer})"

@@ -3,12 +3,12 @@
 A read request is signed with Ed25519 (``http-message-signatures``), covering ``"@method"``
 and ``"@target-uri"`` (and ``"content-digest"`` when there is a body), with ``created``
 within :data:`MAX_SKEW` of the relay's clock either way and ``keyid`` = the key's OpenSSH
-SHA256 fingerprint. The keys are the log's own: the current key of every joined member, and
-the key pinned in the proposal for every invited member who has not joined yet (it sends its
-public key line in ``Accord-Public-Key``, since the log holds only the fingerprint). Every
-failure is the same :class:`~relay.wire.NotReadableError` as a project that does not exist.
-A conflict's checkpoint goes only to an entry signed by a key the project knows for its signer
-(:func:`check_signer`).
+SHA256 fingerprint. The keys are the log's own: the current key of each signer of every
+joined member, and the key pinned in the proposal for every invited member who has not joined
+yet (it sends its public key line in ``Accord-Public-Key``, since the log holds only the
+fingerprint). Every failure is the same :class:`~relay.wire.NotReadableError` as a project
+that does not exist. A conflict's checkpoint goes only to an entry signed by a key the project
+knows for its signer (:func:`check_signer`).
 """
 
 from __future__ import annotations
@@ -92,7 +92,8 @@ def reader_keys(
 ) -> tuple[dict[str, Ed25519PublicKey], dict[str, str]]:
     """The readers' keys by fingerprint, and their handles by fingerprint.
 
-    Joined members read with their current keys. An invited member who has not joined reads
+    Joined members read with the current key of each of their signers (a removed signer's
+    or a revoked key reads nothing). An invited member who has not joined reads
     with the key pinned in the proposal, when the request carries its public key line in
     ``Accord-Public-Key`` and that line has the pinned fingerprint.
     """
@@ -101,8 +102,11 @@ def reader_keys(
     offered = message.header(PUBLIC_KEY_HEADER)
     for handle, member in sorted(state.members.items()):
         fingerprint, key = None, None
-        if member.status == rules.JOINED and member.key and member.public_key:
-            fingerprint, key = member.key, _public_key(member.public_key)
+        if member.status == rules.JOINED:
+            for signer_key, line in member.current_keys().items():
+                public = _public_key(line)
+                if public is not None:
+                    keys[signer_key], handles[signer_key] = public, handle
         elif member.status == rules.INVITED and member.pinned and offered and len(offered) < 200:
             fingerprint, key = member.pinned, _public_key(offered)
             if key is not None and entry_mod.fingerprint(key) != fingerprint:
@@ -160,14 +164,18 @@ def check_signer(state: rules.ProjectState, item: entry_mod.SignedEntry) -> None
     """
     member = state.members.get(item.by)
     body = item.data.get("body")
-    offered = body.get("public_key") if isinstance(body, dict) else None
+    # Only the entries that introduce their own signing key carry it: a signer.added or a
+    # key.rotated carries another key, never the one that signs it.
+    own_key = item.type in ("project.proposed", "member.joined", "member.declined")
+    offered = body.get("public_key") if own_key and isinstance(body, dict) else None
     if member is None:
         raise KeyNotValidError(f"{item.by!r} is not a member of {state.slug!r}", seq=item.seq)
     joining = item.type in ("member.joined", "member.declined")
     if joining and member.status == rules.INVITED and isinstance(body, dict):
         rules.check_invite(state, item, member)  # a seat with an invite: only its holder
-    if member.key == item.key and member.public_key:
-        offered = member.public_key
+    current = member.current_keys().get(item.key)
+    if current is not None:
+        offered = current
     elif item.key not in {member.pinned, *member.keys} and member.pinned is not None:
         raise KeyNotValidError(f"key {item.key} is not a key of {item.by!r}", seq=item.seq)
     if not isinstance(offered, str):

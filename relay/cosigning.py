@@ -58,14 +58,20 @@ def load(store: RelayStore, slug: str, handle: str) -> RelayCosigner | None:
     return record
 
 
-def cosigner_keys(state: rules.ProjectState) -> dict[str, tuple[str, VerifierKey]]:
-    """Each joined member's (fingerprint, cosignature/v1 verifier key), by handle."""
-    keys = {}
+def cosigner_keys(state: rules.ProjectState) -> dict[str, dict[int, tuple[str, VerifierKey]]]:
+    """Each joined member's signers as (fingerprint, cosignature/v1 verifier key), by handle.
+
+    Any current signer of a party may cosign for it (the key name is the party's handle);
+    the relay holds one cosignature per party, the latest.
+    """
+    keys: dict[str, dict[int, tuple[str, VerifierKey]]] = {}
     for handle, member in state.members.items():
-        if member.status == rules.JOINED and member.key and member.public_key:
-            public = entry_mod.parse_public_key_line(member.public_key)
+        if member.status != rules.JOINED:
+            continue
+        for fingerprint, line in member.current_keys().items():
+            public = entry_mod.parse_public_key_line(line)
             vkey = VerifierKey.from_public_key(handle, public, type=COSIGNATURE_V1)
-            keys[handle] = (member.key, vkey)
+            keys.setdefault(handle, {})[vkey.key_id] = (fingerprint, vkey)
     return keys
 
 
@@ -121,13 +127,13 @@ def _hold(
     note: Note,
     relay_line: Signature,
     line: Signature,
-    keys: dict[str, tuple[str, VerifierKey]],
+    keys: dict[str, dict[int, tuple[str, VerifierKey]]],
 ) -> None:
     if line.name not in keys:
         raise KeyNotValidError(f"{line.name!r} is not a joined member of {slug!r}")
-    fingerprint, vkey = keys[line.name]
-    if line.key_id != vkey.key_id:
-        raise KeyNotValidError(f"the cosignature is not by the current key of {line.name!r}")
+    if line.key_id not in keys[line.name]:
+        raise KeyNotValidError(f"the cosignature is not by a current key of {line.name!r}")
+    fingerprint, vkey = keys[line.name][line.key_id]
     try:
         verified = verify_cosignatures(Note(note.text, (line,)), [vkey], quorum=1)
     except NoteError:

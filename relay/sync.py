@@ -383,7 +383,7 @@ def status(
     for row in client.cosignatures(slug):
         party = row.get("party")
         member = state.members.get(party) if isinstance(party, str) else None
-        if member is None or member.status != rules.JOINED or not member.public_key:
+        if member is None or member.status != rules.JOINED or not member.signers:
             continue
         found = _cosigned(ledger, remote, store, slug, origin, member, row.get("note"), state.seq)
         if found is not None and found[0] >= best.get(member.handle, (0, None))[0]:
@@ -404,16 +404,17 @@ def _cosigned(
     text: object,
     local: int,
 ) -> tuple[int, int | None] | None:
-    if not isinstance(text, str) or member.public_key is None:
+    if not isinstance(text, str) or not member.signers:
         return None
     try:
         note, checkpoint = verified_note(remote, text, origin=origin)
-        key = VerifierKey.from_public_key(
-            member.handle,
-            entry_mod.parse_public_key_line(member.public_key),
-            type=COSIGNATURE_V1,
-        )
-        verified = verify_cosignatures(note, [key], quorum=1)
+        keys = [
+            VerifierKey.from_public_key(
+                member.handle, entry_mod.parse_public_key_line(line), type=COSIGNATURE_V1
+            )
+            for line in member.current_keys().values()
+        ]
+        verified = verify_cosignatures(note, keys, quorum=1)
     except (NoteError, LedgerError):
         return None
     if checkpoint.size > local or local_root(ledger, slug, checkpoint.size, store) != (

@@ -75,6 +75,15 @@ def test_the_tutorial_runs_from_start_to_close(tmp_path: Path) -> None:
     assert "imported 30 new entries of no-whopper-day" in result.stdout
     assert "identical report" in result.stdout
     assert "approved value seq 25 by burgerco: 1 hours = 150 eur (agreed)" in result.stdout
+    # 10. Several people for one organisation: alice signs for acme, then is removed.
+    assert re.search(r"acme \(alice\)\s+pledge\.made", result.stdout)
+    assert "added signer alice (SHA256:" in result.stdout
+    assert "refused, exit code 5" in result.stdout
+    assert re.search(
+        r"Error: key SHA256:\S+ belongs to signer 'alice', removed from 'acme' at seq 5\n",
+        result.stderr,
+    )
+    assert "spring-fair: sound, 5 entries, active" in result.stdout
 
 
 def test_ci_runs_the_test_command_the_readme_gives() -> None:

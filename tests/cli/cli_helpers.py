@@ -201,3 +201,18 @@ def lines(text: str) -> list[str]:
 
 def csv_header(text: str) -> Sequence[str]:
     return text.splitlines()[0].split(",")
+
+
+SLUG = "spring-campaign"
+
+
+def start_project(accord: Accord, slug: str = SLUG) -> str:
+    """Propose ``slug`` as acme with burgerco and veggie (pinned), and let both join."""
+    accord.ok(
+        "project", "propose", slug, "--title", "Spring campaign",
+        "--member", "burgerco", "--member", f"veggie={fingerprint('veggie')}", "--as", "acme",
+        stderr=unpinned("burgerco"),
+    )  # fmt: skip
+    accord.ok("project", "join", slug, "--as", "burgerco")
+    accord.ok("project", "join", slug, "--as", "veggie")
+    return slug

@@ -6,10 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from cli_helpers import Accord, fingerprint, unpinned
+from cli_helpers import Accord, start_project
 from click.testing import CliRunner
-
-SLUG = "spring-campaign"
 
 
 @pytest.fixture
@@ -23,18 +21,6 @@ def initialised(accord: Accord) -> Accord:
     """An empty ledger, created with ``accord init``."""
     accord.ok("init")
     return accord
-
-
-def start_project(accord: Accord, slug: str = SLUG) -> str:
-    """Propose ``slug`` as acme with burgerco and veggie (pinned), and let both join."""
-    accord.ok(
-        "project", "propose", slug, "--title", "Spring campaign",
-        "--member", "burgerco", "--member", f"veggie={fingerprint('veggie')}", "--as", "acme",
-        stderr=unpinned("burgerco"),
-    )  # fmt: skip
-    accord.ok("project", "join", slug, "--as", "burgerco")
-    accord.ok("project", "join", slug, "--as", "veggie")
-    return slug
 
 
 @pytest.fixture

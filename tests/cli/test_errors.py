@@ -355,8 +355,8 @@ def test_signing_as_a_member_with_another_members_key_is_refused(
     assert_refused(
         result,
         5,
-        f"key {FP['acme']} is not the current key of 'burgerco' (seq 4)",
-        "`accord project show SLUG` lists each member's current key",
+        f"key {FP['acme']} is not a current key of 'burgerco' (seq 4)",
+        "`accord project show SLUG` lists each member's current signers and keys",
     )
 
 

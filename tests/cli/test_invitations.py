@@ -133,7 +133,7 @@ def test_a_squatter_without_the_invite_is_refused_and_the_ledger_is_unchanged(
     initialised.ok("project", "join", S, "--as", "burgerco", "--invite", token)
     shown = initialised.json("project", "show", S)
     [burgerco] = [m for m in shown["members"] if m["handle"] == "burgerco"]
-    assert burgerco["key"] == FP["burgerco"]
+    assert burgerco["signers"] == [{"label": "burgerco", "key": FP["burgerco"], "since_seq": 2}]
 
 
 def test_a_pinned_seat_refuses_an_invite(initialised: Accord) -> None:

@@ -322,11 +322,11 @@ def project_show_table(status: str, entries: int) -> str:
         "terms        <hash>\n"
         "waiting_for  \n"
         "\n"
-        f"handle    status    key{' ' * 49}pinned{' ' * 46}joined_seq\n"
-        f"--------  --------  {'-' * 50}  {'-' * 50}  {'-' * 12}\n"
-        f"acme      joined    {FP['acme']}  {FP['acme']}  1\n"
-        f"burgerco  joined    {FP['burgerco']}{' ' * 54}2\n"
-        f"veggie    joined    {FP['veggie']}  {FP['veggie']}  3\n"
+        f"handle    status    signers{' ' * 55}pinned{' ' * 46}joined_seq\n"
+        f"--------  --------  {'-' * 60}  {'-' * 50}  {'-' * 12}\n"
+        f"acme      joined    {'acme: ' + FP['acme']:<60}  {FP['acme']}  1\n"
+        f"burgerco  joined    burgerco: {FP['burgerco']}{' ' * 54}2\n"
+        f"veggie    joined    {'veggie: ' + FP['veggie']:<60}  {FP['veggie']}  3\n"
     )
 
 
@@ -366,11 +366,11 @@ def test_a_proposed_project_shows_who_it_is_waiting_for(initialised: Accord) -> 
         "terms        <hash>\n"
         "waiting_for  burgerco, veggie\n"
         "\n"
-        f"handle    status    key{' ' * 49}pinned{' ' * 46}joined_seq\n"
-        f"--------  --------  {'-' * 50}  {'-' * 50}  {'-' * 12}\n"
-        f"acme      joined    {FP['acme']}  {FP['acme']}  1\n"
+        f"handle    status    signers{' ' * 51}pinned{' ' * 46}joined_seq\n"
+        f"--------  --------  {'-' * 56}  {'-' * 50}  {'-' * 12}\n"
+        f"acme      joined    acme: {FP['acme']}  {FP['acme']}  1\n"
         "burgerco  invited\n"
-        f"veggie    invited{' ' * 55}{FP['veggie']}\n",
+        f"veggie    invited{' ' * 61}{FP['veggie']}\n",
     )
     shown = initialised.json("project", "show", S)
     assert shown["waiting_for"] == ["burgerco", "veggie"]
@@ -462,12 +462,15 @@ def test_project_show_reads_as_json(story: Accord) -> None:
         "entries": 26,
         "waiting_for": [],
         "members": [
-            {"handle": "acme", "status": "joined", "key": FP["acme"], "pinned": FP["acme"],
-             "joined_seq": 1},
-            {"handle": "burgerco", "status": "joined", "key": FP["burgerco"], "pinned": None,
-             "joined_seq": 2},
-            {"handle": "veggie", "status": "joined", "key": FP["veggie"], "pinned": FP["veggie"],
-             "joined_seq": 3},
+            {"handle": "acme", "status": "joined",
+             "signers": [{"label": "acme", "key": FP["acme"], "since_seq": 1}],
+             "pinned": FP["acme"], "joined_seq": 1},
+            {"handle": "burgerco", "status": "joined",
+             "signers": [{"label": "burgerco", "key": FP["burgerco"], "since_seq": 2}],
+             "pinned": None, "joined_seq": 2},
+            {"handle": "veggie", "status": "joined",
+             "signers": [{"label": "veggie", "key": FP["veggie"], "since_seq": 3}],
+             "pinned": FP["veggie"], "joined_seq": 3},
         ],
     }  # fmt: skip
 

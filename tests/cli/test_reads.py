@@ -16,7 +16,9 @@ import pytest
 from cli_helpers import FP, Accord, assert_refused, past_due
 
 S = "spring-campaign"
-TRAIL_KEYS = ["seq", "at", "received_at", "party", "key", "type", "summary", "hash", "verdict"]
+TRAIL_KEYS = [
+    "seq", "at", "received_at", "party", "signer", "key", "type", "summary", "hash", "verdict",
+]  # fmt: skip
 
 
 def today() -> date:
@@ -326,6 +328,7 @@ def test_trail_json_has_every_field(reads: Accord) -> None:
         assert re.fullmatch(r"[0-9-]{10}T[0-9:]{8}\.[0-9]{6}Z", row["received_at"])
         assert re.fullmatch("[0-9a-f]{64}", row["hash"])
         assert row["key"] == FP[row["party"]]
+        assert row["signer"] == row["party"]  # each party's first signer has its handle
         assert row["verdict"] == "ok"
     assert rows[6]["type"] == "deliverable.submitted"
     assert rows[6]["summary"] == 'delivered 26 hours on pledge 4: "Poster drafts"'

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 
-from cli_helpers import Accord, assert_refused, csv_header, past_due, unpinned
-from conftest import SLUG, start_project
+from cli_helpers import SLUG, Accord, assert_refused, csv_header, past_due, start_project, unpinned
 
 
 def _rows(accord: Accord, *args: str) -> list[dict]:

@@ -576,7 +576,7 @@ def test_an_inserted_entry_claiming_a_member_but_naming_an_outsiders_key_is_a_ke
         log,
         [
             (9, "key", f"entry names unknown key {mallory.fingerprint}"),
-            (9, "key", f"key {mallory.fingerprint} is not the current key of 'acme'"),
+            (9, "key", f"key {mallory.fingerprint} is not a current key of 'acme'"),
         ],
     )
 

@@ -128,6 +128,8 @@ commands: st.SearchStrategy[Command] = st.builds(
             "decline",
             "rotate",
             "revoke",
+            "add_signer",
+            "remove_signer",
         ]
     ),
     party=st.sampled_from(PARTIES),
@@ -186,6 +188,11 @@ def run_command(ledger: Ledger, signers: dict[str, Signer], command: Command) ->
         return ledger.revoke_key(
             SLUG, fingerprint, reason=text, replacement=replacement, signer=signer
         )
+    if command.kind == "add_signer":
+        return ledger.add_signer(SLUG, label=text, public_key=command.key, signer=signer)
+    if command.kind == "remove_signer":
+        label = PARTIES[n % 4] if n >= 0 else text
+        return ledger.remove_signer(SLUG, label=label, reason=text, signer=signer)
     raise AssertionError(f"unknown command {command.kind}")
 
 

@@ -3,6 +3,8 @@
 * A state machine drives random *valid* commands by acme, burgerco and veggie on an
   in-memory ledger; after every step the stored stream has no gaps, every ``prev`` links,
   and replaying it gives the ledger's state and the state folded entry by entry.
+* Parties add and remove signers (people) and sign with them; every current key is one
+  labelled signer of one party, and no party loses its last signer.
 * Random, mostly invalid, commands are either recorded (one new entry) or refused with a
   ``LedgerError`` that leaves the stored stream exactly as it was.
 """
@@ -352,7 +354,69 @@ class LedgerStory(RuleBasedStateMachine):
         assert info.value.message == f"key {old.fingerprint} was replaced by a newer key"
         assert hashes(self.ledger) == before
 
+    @rule(party=members, switch=st.booleans())
+    def add_signer(self, party: str, switch: bool) -> None:
+        new = signer_for(party, self.next_seed)
+        label = f"person-{self.next_seed}"
+        self.next_seed += 1
+        receipt = self.attempt(
+            lambda: self.ledger.add_signer(
+                SLUG, label=label, public_key=new.public_key_line, signer=self.signers[party]
+            )
+        )
+        if receipt is None:
+            return
+        assert self.folded.members[party].signers[label].key == new.fingerprint
+        if switch:  # from now on the party's entries are signed by the new person
+            self.signers[party] = new
+
+    @rule(party=members, data=st.data())
+    def remove_signer(self, party: str, data: st.DataObject) -> None:
+        member = self.folded.members[party]
+        using = self.signers[party].fingerprint
+        others = sorted(label for label, s in member.signers.items() if s.key != using)
+        if not others:
+            if self.folded.status == rules.CLOSED:
+                return
+            [own] = member.signers
+            before = hashes(self.ledger)
+            with pytest.raises(RuleViolationError) as info:
+                self.ledger.remove_signer(SLUG, label=own, reason="r", signer=self.signers[party])
+            assert info.value.message == (
+                f"{own!r} is the last signer of {party!r}; a party cannot remove its last signer"
+            )
+            assert hashes(self.ledger) == before
+            event("refused removing the last signer")
+            return
+        label = data.draw(st.sampled_from(others))
+        key = member.signers[label].key
+        receipt = self.attempt(
+            lambda: self.ledger.remove_signer(
+                SLUG, label=label, reason="left", signer=self.signers[party]
+            )
+        )
+        if receipt is not None:
+            assert self.folded.removed[key] == receipt.seq
+            assert label not in self.folded.members[party].signers
+
     # --- invariants --------------------------------------------------------------------------
+
+    @invariant()
+    def every_current_key_is_one_labelled_signer_of_one_party(self) -> None:
+        seats = [
+            (handle, s.label, s.key)
+            for handle, m in self.folded.members.items()
+            for s in m.signers.values()
+        ]
+        keys = [key for _, _, key in seats]
+        assert len(keys) == len(set(keys))
+        for handle, label, key in seats:
+            assert self.folded.labels[key] == label
+            assert key in self.folded.members[handle].keys
+            assert key not in self.folded.removed and key not in self.folded.revoked
+        for handle in self.folded.joined():
+            assert self.folded.members[handle].signers  # nobody removes its last signer
+            assert self.signers[handle].fingerprint in self.folded.members[handle].current_keys()
 
     @invariant()
     def the_stream_replays_to_the_ledgers_state_and_the_folded_one(self) -> None:

@@ -289,3 +289,46 @@ def test_a_restored_home_checks_the_relays_copy_of_its_latest_cosignature(
     store.close()
     assert (2, True) in kept  # the relay's copy of acme's cosignature, verified and kept
     assert (3, True) in kept
+
+
+def test_a_second_signer_of_a_party_reads_writes_and_cosigns_through_the_relay(
+    parties: dict[str, Party], tmp_path: Path
+) -> None:
+    acme, burgerco, veggie = (parties[h] for h in PARTIES)
+    relay = parties["relay"]
+    # alice works at acme: her own home and replica, her own key, named like her party.
+    (tmp_path / "alice").mkdir()
+    alice = Party("acme", tmp_path / "alice" / "home", tmp_path / "alice" / "accord.db")
+    alice.ok("init")
+    alice.ok("key", "new", "acme")
+    alice.ok("remote", "add", "hub", relay.url)  # type: ignore[attr-defined]
+    acme.act(
+        "project", "propose", S, "--title", "No Whopper Day",
+        "--member", f"burgerco={fingerprint(burgerco)}",
+        "--member", f"veggie={fingerprint(veggie)}",
+    )  # fmt: skip
+    for party in (burgerco, veggie):
+        party.act("sync", S)
+        party.act("project", "join", S)
+    # Before she is added, the relay lets her read nothing.
+    refused = alice("sync", S, "--as", "acme")
+    assert refused.exit_code == 3, refused.output
+    line = str(alice.json("key", "show", "acme")["public_key"])
+    acme.act("project", "add-signer", S, "--label", "alice", "--public-key", line)  # seq 4
+    alice.act("sync", S)
+    alice.act(
+        "pledge", "add", S, "Posters", "--weight", "10", "--unit", "hours",
+        "--due", "2099-12-15",
+    )  # fmt: skip
+    for party in (alice, burgerco, veggie):  # acme's founder does not sync: alice cosigns
+        party.act("sync", S)
+    rows = veggie.json("trail", S, "--type", "pledge.made")
+    assert [(r["seq"], r["party"], r["signer"]) for r in rows] == [(5, "acme", "alice")]
+    # One cosignature per party: alice's stands for acme as much as the founder's.
+    status = veggie.json("status", S, "--as", "veggie")
+    assert status["cosigned"] == {"acme": 5, "burgerco": 5, "veggie": 5}
+    assert status["confirmed"] == 5
+    acme.act("project", "remove-signer", S, "--label", "alice", "--reason", "left acme")
+    removed = alice("sync", S, "--as", "acme")
+    assert removed.exit_code == 3, removed.output
+    assert alice.json("project", "show", S)["entries"] == 5  # she saw nothing more

@@ -602,11 +602,13 @@ def test_the_trail_can_be_cut_by_seq_or_by_day(campaign: Ledger) -> None:
 def test_a_trail_row_as_json_has_every_field(campaign: Ledger) -> None:
     row = audit.trail(campaign, SLUG)[11].as_row()
     assert list(row) == [
-        "seq", "at", "received_at", "party", "key", "type", "summary", "hash", "verdict",
+        "seq", "at", "received_at", "party", "signer", "key", "type", "summary", "hash",
+        "verdict",
     ]  # fmt: skip
     assert (row["seq"], row["at"], row["type"], row["verdict"]) == (
         12, "2026-11-22T10:12:00Z", "approval.given", "ok",
     )  # fmt: skip
+    assert (row["party"], row["signer"]) == ("burgerco", "burgerco")  # the first signer's label
 
 
 # --- a tampered SQLite row -----------------------------------------------------------------

@@ -123,6 +123,7 @@ def test_the_report_holds_every_members_close_signature(
     assert data["close"]["signatures"] == [
         {
             "party": item.by,
+            "signer": item.by,
             "seq": item.seq,
             "key": signers[item.by].fingerprint,
             "hash": item.hash,
@@ -140,7 +141,8 @@ def test_the_report_lists_the_parties_with_their_fingerprints(
         {
             "handle": "acme",
             "status": "joined",
-            "key": signers["acme"].fingerprint,
+            "signers": [{"label": "acme", "key": signers["acme"].fingerprint, "since_seq": 1}],
+            "removed_signers": [],
             "keys": [signers["acme"].fingerprint],
             "revoked": [],
             "pinned": signers["acme"].fingerprint,
@@ -149,7 +151,10 @@ def test_the_report_lists_the_parties_with_their_fingerprints(
         {
             "handle": "burgerco",
             "status": "joined",
-            "key": signers["burgerco"].fingerprint,
+            "signers": [
+                {"label": "burgerco", "key": signers["burgerco"].fingerprint, "since_seq": 2}
+            ],
+            "removed_signers": [],
             "keys": [signers["burgerco"].fingerprint],
             "revoked": [],
             "pinned": None,
@@ -158,7 +163,8 @@ def test_the_report_lists_the_parties_with_their_fingerprints(
         {
             "handle": "veggie",
             "status": "joined",
-            "key": signers["veggie"].fingerprint,
+            "signers": [{"label": "veggie", "key": signers["veggie"].fingerprint, "since_seq": 3}],
+            "removed_signers": [],
             "keys": [signers["veggie"].fingerprint],
             "revoked": [],
             "pinned": signers["veggie"].fingerprint,

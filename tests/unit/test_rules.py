@@ -173,7 +173,8 @@ def test_a_collaboration_goes_from_proposal_to_close(
     state = ledger.get_state(SLUG)
     assert state.joined() == ["acme", "burgerco", "veggie"]
     assert state.members["veggie"].joined_seq == 3
-    assert state.members["veggie"].key == veggie.fingerprint
+    assert state.members["veggie"].current_keys() == {veggie.fingerprint: veggie.public_key_line}
+    assert state.labels[veggie.fingerprint] == "veggie"
 
     # Pledges in different units; by default the beneficiaries are the other members.
     assert pledge(ledger, acme, weight="30", unit="hours").seq == 4
@@ -1205,7 +1206,8 @@ def test_after_rotation_the_old_key_is_refused_and_the_new_one_signs(
     receipt = memory_ledger.rotate_key(SLUG, new_public_key=new.public_key_line, signer=old)
     assert (receipt.seq, receipt.type, receipt.key) == (4, "key.rotated", old.fingerprint)
     member = memory_ledger.get_state(SLUG).members["acme"]
-    assert (member.key, member.public_key) == (new.fingerprint, new.public_key_line)
+    assert member.current_keys() == {new.fingerprint: new.public_key_line}
+    assert member.signers["acme"].since_seq == 4  # the seat keeps its label
     assert member.keys == [old.fingerprint, new.fingerprint]
     error = refused(
         memory_ledger,
@@ -1250,7 +1252,7 @@ def test_a_revoked_key_is_refused_with_the_seq_of_its_revocation(
     assert receipt.seq == 4
     state = memory_ledger.get_state(SLUG)
     assert state.revoked == {veggie.fingerprint: 4}
-    assert (state.members["veggie"].key, state.members["veggie"].public_key) == (None, None)
+    assert state.members["veggie"].signers == {}
     refused(
         memory_ledger,
         KeyNotValidError,
@@ -1272,7 +1274,8 @@ def test_a_revocation_may_name_the_replacement_key(
         signer=veggie,
     )  # seq 4
     member = memory_ledger.get_state(SLUG).members["veggie"]
-    assert member.key == replacement.fingerprint
+    assert member.current_keys() == {replacement.fingerprint: replacement.public_key_line}
+    assert list(member.signers) == ["veggie"]
     refused(
         memory_ledger,
         KeyNotValidError,
@@ -1491,7 +1494,7 @@ def test_apply_refuses_an_entry_whose_key_is_not_the_members_key(
         active_state,
         item,
         KeyNotValidError,
-        f"key {mallory.fingerprint} is not the current key of 'veggie'",
+        f"key {mallory.fingerprint} is not a current key of 'veggie'",
     )
 
 

@@ -223,12 +223,16 @@ def test_the_problem_list_is_capped_and_the_rest_counted() -> None:
 
 def test_unsafe_advance_moves_only_the_chain_position(rows: list[Row]) -> None:
     state = rules.replay(SLUG, [entry_mod.load(r.text, r.sig, r.hash) for r in rows[:6]])
-    before = (dict(state.pledges), {h: (m.status, m.key) for h, m in state.members.items()})
+    before = (
+        dict(state.pledges),
+        {h: (m.status, m.current_keys()) for h, m in state.members.items()},
+    )
     unsafe_advance(state, 7, rows[6].hash, "pledge.made")
     assert (state.seq, state.head, state.types[7]) == (7, rows[6].hash, "pledge.made")
-    assert (dict(state.pledges), {h: (m.status, m.key) for h, m in state.members.items()}) == (
-        before
-    )
+    assert (
+        dict(state.pledges),
+        {h: (m.status, m.current_keys()) for h, m in state.members.items()},
+    ) == (before)
     # The next row links to the row skipped over, so the rules check it on its own merits.
     rules.apply(state, entry_mod.load(rows[7].text, rows[7].sig, rows[7].hash))
     assert (state.seq, state.head) == (8, rows[7].hash)
