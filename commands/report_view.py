@@ -54,10 +54,11 @@ def _label(text: str) -> str:
 
 @dataclass(frozen=True)
 class Party:
-    """A member: its handle, status, signers (current and removed), keys and chart colour."""
+    """A member: its handle, status, seat, signers (current and removed), keys and colour."""
 
     handle: str
     status: str
+    seat: str
     signers: str
     removed: str
     keys: str
@@ -323,6 +324,15 @@ class ReportView:
     signatures: tuple[CloseSignature, ...]
 
 
+def _seat(party: dict[str, Any]) -> str:
+    """How the seat was offered: pinned to a key, or unpinned with an invite key."""
+    if party.get("pinned"):
+        return f"pinned to {party['pinned']}"
+    if party.get("invite"):
+        return f"invite {party['invite']}"
+    return "unpinned"
+
+
 def report_view(data: dict[str, Any]) -> ReportView:
     """Compute the view model of the report ``data`` (a pure function of it)."""
     project, close, as_of = data["project"], data["close"], data["as_of"]
@@ -352,6 +362,7 @@ def report_view(data: dict[str, Any]) -> ReportView:
             Party(
                 handle=p["handle"],
                 status=p["status"],
+                seat=_seat(p),
                 signers=", ".join(f"{x['label']}: {x['key']}" for x in p["signers"]) or "(none)",
                 removed=", ".join(
                     f"{x['label']} (seq {x['removed_seq']})" for x in p["removed_signers"]

@@ -89,6 +89,7 @@ def _parties(replay: Replay) -> list[dict[str, Any]]:
             "keys": list(m.keys),
             "revoked": sorted(k for k in m.keys if k in state.revoked),
             "pinned": m.pinned,
+            "invite": m.invite,
             "joined_seq": m.joined_seq,
         }
         for m in sorted(state.members.values(), key=lambda m: m.handle)

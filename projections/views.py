@@ -30,13 +30,14 @@ def project_detail(state: ProjectState) -> dict[str, Any]:
 
 
 def member_rows(state: ProjectState) -> list[dict[str, Any]]:
-    """Return one row per invited member: status, current signers, pinned key, join seq."""
+    """One row per invited member: status, signers, pinned key or invite key, join seq."""
     return [
         {
             "handle": m.handle,
             "status": m.status,
             "signers": signer_rows(m),
             "pinned": m.pinned,
+            "invite": m.invite,
             "joined_seq": m.joined_seq,
         }
         for m in sorted(state.members.values(), key=lambda m: m.handle)

@@ -200,3 +200,22 @@ def test_a_stored_squat_without_an_invite_proof_fails_verification_and_import(
     ) in causes
     copy = tmp_path / "copy.db"
     assert initialised("import", str(bundle), "--ledger", str(copy)).exit_code == 5
+
+
+def test_project_show_and_the_report_name_each_seat_by_its_pin_or_invite_key(
+    initialised: Accord, tmp_path: Path
+) -> None:
+    token = _propose(initialised)
+    invite_fp = entry.invite_fingerprint(token)
+
+    shown = {m["handle"]: m for m in initialised.json("project", "show", S)["members"]}
+
+    assert (shown["burgerco"]["pinned"], shown["burgerco"]["invite"]) == (None, invite_fp)
+    assert (shown["veggie"]["pinned"], shown["veggie"]["invite"]) == (FP["veggie"], None)
+    initialised.ok("report", S, "--output", str(tmp_path / "r"))
+    report = json.loads((tmp_path / "r" / "close-report.json").read_text())
+    parties = {p["handle"]: p for p in report["parties"]}
+    assert (parties["burgerco"]["pinned"], parties["burgerco"]["invite"]) == (None, invite_fp)
+    markdown = (tmp_path / "r" / "close-report.md").read_text()
+    assert f"| invite {invite_fp} " in markdown
+    assert f"| pinned to {FP['veggie']} " in markdown

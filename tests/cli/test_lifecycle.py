@@ -22,6 +22,8 @@ from cli_helpers import (
     unpinned,
 )
 
+from ledger import entry
+
 S = "spring-campaign"
 JOINT_TEXT = "Acme, BurgerCo and Veggie answer together\nfor the whole campaign.\n"
 FAQ_TEXT = "Q: Who pays?\nA: BurgerCo.\n"
@@ -322,11 +324,11 @@ def project_show_table(status: str, entries: int) -> str:
         "terms        <hash>\n"
         "waiting_for  \n"
         "\n"
-        f"handle    status    signers{' ' * 55}pinned{' ' * 46}joined_seq\n"
-        f"--------  --------  {'-' * 60}  {'-' * 50}  {'-' * 12}\n"
-        f"acme      joined    {'acme: ' + FP['acme']:<60}  {FP['acme']}  1\n"
-        f"burgerco  joined    burgerco: {FP['burgerco']}{' ' * 54}2\n"
-        f"veggie    joined    {'veggie: ' + FP['veggie']:<60}  {FP['veggie']}  3\n"
+        f"handle    status    signers{' ' * 55}pinned{' ' * 46}invite{' ' * 46}joined_seq\n"
+        f"--------  --------  {'-' * 60}  {'-' * 50}  {'-' * 50}  {'-' * 12}\n"
+        f"acme      joined    {'acme: ' + FP['acme']:<60}  {FP['acme']}{' ' * 54}1\n"
+        f"burgerco  joined    burgerco: {FP['burgerco']}{' ' * 54}<fingerprint>  2\n"
+        f"veggie    joined    {'veggie: ' + FP['veggie']:<60}  {FP['veggie']}{' ' * 54}3\n"
     )
 
 
@@ -366,10 +368,10 @@ def test_a_proposed_project_shows_who_it_is_waiting_for(initialised: Accord) -> 
         "terms        <hash>\n"
         "waiting_for  burgerco, veggie\n"
         "\n"
-        f"handle    status    signers{' ' * 51}pinned{' ' * 46}joined_seq\n"
-        f"--------  --------  {'-' * 56}  {'-' * 50}  {'-' * 12}\n"
-        f"acme      joined    acme: {FP['acme']}  {FP['acme']}  1\n"
-        "burgerco  invited\n"
+        f"handle    status    signers{' ' * 51}pinned{' ' * 46}invite{' ' * 46}joined_seq\n"
+        f"--------  --------  {'-' * 56}  {'-' * 50}  {'-' * 50}  {'-' * 12}\n"
+        f"acme      joined    acme: {FP['acme']}  {FP['acme']}{' ' * 54}1\n"
+        f"burgerco  invited{' ' * 113}<fingerprint>\n"
         f"veggie    invited{' ' * 61}{FP['veggie']}\n",
     )
     shown = initialised.json("project", "show", S)
@@ -451,6 +453,8 @@ def test_project_show_reads_as_json(story: Accord) -> None:
 
     assert re.fullmatch(HASH, shown.pop("head"))
     assert re.fullmatch(HASH, shown.pop("terms"))
+    invite = shown["members"][1]["invite"]
+    assert invite == entry.invite_fingerprint(story.invites[(S, "burgerco")])
     assert shown == {
         "project": S,
         "title": "Spring campaign",
@@ -464,13 +468,13 @@ def test_project_show_reads_as_json(story: Accord) -> None:
         "members": [
             {"handle": "acme", "status": "joined",
              "signers": [{"label": "acme", "key": FP["acme"], "since_seq": 1}],
-             "pinned": FP["acme"], "joined_seq": 1},
+             "pinned": FP["acme"], "invite": None, "joined_seq": 1},
             {"handle": "burgerco", "status": "joined",
              "signers": [{"label": "burgerco", "key": FP["burgerco"], "since_seq": 2}],
-             "pinned": None, "joined_seq": 2},
+             "pinned": None, "invite": invite, "joined_seq": 2},
             {"handle": "veggie", "status": "joined",
              "signers": [{"label": "veggie", "key": FP["veggie"], "since_seq": 3}],
-             "pinned": FP["veggie"], "joined_seq": 3},
+             "pinned": FP["veggie"], "invite": None, "joined_seq": 3},
         ],
     }  # fmt: skip
 

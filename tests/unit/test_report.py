@@ -146,6 +146,7 @@ def test_the_report_lists_the_parties_with_their_fingerprints(
             "keys": [signers["acme"].fingerprint],
             "revoked": [],
             "pinned": signers["acme"].fingerprint,
+            "invite": None,
             "joined_seq": 1,
         },
         {
@@ -158,6 +159,7 @@ def test_the_report_lists_the_parties_with_their_fingerprints(
             "keys": [signers["burgerco"].fingerprint],
             "revoked": [],
             "pinned": None,
+            "invite": None,
             "joined_seq": 2,
         },
         {
@@ -168,6 +170,7 @@ def test_the_report_lists_the_parties_with_their_fingerprints(
             "keys": [signers["veggie"].fingerprint],
             "revoked": [],
             "pinned": signers["veggie"].fingerprint,
+            "invite": None,
             "joined_seq": 3,
         },
     ]
