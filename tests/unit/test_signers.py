@@ -588,7 +588,9 @@ def test_the_close_report_names_each_person_and_the_removed_signers(
     assert re.search(r"\| 5 +\| [^|]+\| acme \(alice\) +\| pledge\.made ", markdown)
     assert "| removed signer alice: left the company" in markdown
     assert re.search(
-        r"\| acme +\| joined \| [^|]+\| acme: SHA256:\S+, carol: SHA256:\S+ +\| alice \(seq 7\)", markdown
+        r"\| acme +\| joined \| [^|]+\| acme: SHA256:\S+, carol: SHA256:\S+ +"
+        r"\| alice \(seq 7\)",
+        markdown,
     )
     assert "<td>acme (carol)</td>" in render_html(data)
 
