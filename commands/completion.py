@@ -133,12 +133,27 @@ def complete_slug(
     return _items(list(ledger_projects(_ledger_url(ctx))), incomplete)
 
 
+def _named_slug(ctx: click.Context) -> object:
+    """The SLUG given on the command line being completed, if any.
+
+    While an option's value is completed, click's parse of the words before it stops at
+    that option, leaving the positional words unassigned in ``ctx.args``: parse them again.
+    """
+    slug = ctx.params.get("slug")
+    if slug is None and ctx.args and ctx.info_name is not None:
+        with ctx.command.make_context(
+            ctx.info_name, list(ctx.args), parent=ctx.parent, resilient_parsing=True
+        ) as again:
+            slug = again.params.get("slug")
+    return slug
+
+
 @_quiet
 def complete_party(
     ctx: click.Context, _param: click.Parameter, incomplete: str
 ) -> list[CompletionItem]:
     """The parties of the project named before (of every project when none is yet)."""
-    slug = ctx.params.get("slug")
+    slug = _named_slug(ctx)
     if isinstance(slug, str) and not SLUG_RE.fullmatch(slug):
         return []
     projects = ledger_projects(_ledger_url(ctx), slug if isinstance(slug, str) else None)
@@ -178,7 +193,7 @@ ARGUMENTS: dict[str, Completer] = {"slug": complete_slug}
 OPTIONS: dict[str, Completer] = {
     "as_": complete_signer,
     "party": complete_party,
-    "to": complete_party,
+    "beneficiaries": complete_party,  # pledge add --to
     "key_name": complete_key,
 }
 
