@@ -14,7 +14,8 @@ in it is a pure function of the log, so the same entries give the same calendar,
   amendments take effect: it changes only when the event does.
 
 A pledge is open while it is unfinished: not fulfilled, not withdrawn, not closed short.
-Overdue pledges stay in the calendar, on the day they were due.
+Overdue pledges stay in the calendar, on the day they were due. A closed (or abandoned)
+project has no open pledges: nothing can be delivered on them any more.
 """
 
 from __future__ import annotations
@@ -98,7 +99,8 @@ def project_calendar(replay: Replay, today: date, *, party: str | None = None) -
         )
     genesis = str(replay.timeline()[0]["hash"])
     events = []
-    for pledge in state.pledges.values():
+    over = state.status in (rules.CLOSED, rules.ABANDONED)
+    for pledge in () if over else state.pledges.values():
         if party is not None and party != pledge.by and party not in pledge.beneficiaries:
             continue
         row = obligation(replay, pledge, today)

@@ -218,3 +218,12 @@ def test_a_new_calendar_replaces_the_old_file(pledged: Accord, tmp_path: Path) -
     (tmp_path / "spring.ics").write_text("old")
     pledged.ok("calendar", S, "-o", "spring.ics")
     assert (tmp_path / "spring.ics").read_bytes().startswith(b"BEGIN:VCALENDAR\r\n")
+
+
+def test_a_closed_project_has_nothing_left_on_the_calendar(
+    initialised: Accord, closed_project: str
+) -> None:
+    assert initialised.json("obligations", S)[0]["status"] == "open"  # still unfulfilled
+    result = initialised.ok("calendar", S, "-o", "closed.ics")
+    assert result.stdout == "wrote closed.ics (0 events)\n"
+    assert icalendar.Calendar.from_ical(Path("closed.ics").read_bytes()).walk("VEVENT") == []
