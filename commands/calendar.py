@@ -124,7 +124,7 @@ def to_ical(calendar: ProjectCalendar) -> bytes:
 )
 @pass_ledger
 def calendar_command(ledger: Ledger, slug: str, party: str | None, target: str) -> None:
-    """Write the open pledges of SLUG as an iCalendar (.ics) file: one event per due date.
+    """Write the open pledges of SLUG as an iCalendar (.ics) file for any calendar client.
 
     Each open pledge (not fulfilled, withdrawn or closed short) is an all-day event on its
     due date. An event keeps its UID when the pledge is amended, and its SEQUENCE counts
