@@ -13,9 +13,9 @@ Completion runs on every press of Tab, so it must be quick, quiet and harmless:
 * only well-formed slugs and handles are offered, so nothing stored can inject text into
   the shell.
 
-:func:`attach` gives every ``SLUG`` argument, every ``--as``, ``--party`` and ``--to``
-option and every ``--key`` option of the command tree its completion, so a new command gets
-it without asking.
+:func:`attach` gives every ``SLUG`` argument (and ``relay key --project``), every ``--as``,
+``--party`` and ``--to`` option and every ``--key`` option of the command tree its
+completion, by the parameter's name, so a new command gets it without asking.
 """
 
 from __future__ import annotations
@@ -188,9 +188,10 @@ def complete_key(
     return _items([n for n in key_names() if KEY_NAME_RE.match(n)], incomplete)
 
 
-# What completes what, by the parameter's name (as the command receives it).
-ARGUMENTS: dict[str, Completer] = {"slug": complete_slug}
-OPTIONS: dict[str, Completer] = {
+# What completes what, by the parameter's name (as the command receives it): a SLUG
+# argument or option (relay key --project), the handle options, the key name option.
+COMPLETERS: dict[str, Completer] = {
+    "slug": complete_slug,
     "as_": complete_signer,
     "party": complete_party,
     "beneficiaries": complete_party,  # pledge add --to
@@ -204,8 +205,7 @@ def attach(command: click.Command) -> None:
     A parameter that already has its own completion keeps it.
     """
     for param in command.params:
-        table = ARGUMENTS if isinstance(param, click.Argument) else OPTIONS
-        completer = table.get(param.name or "")
+        completer = COMPLETERS.get(param.name or "")
         if completer is not None and param._custom_shell_complete is None:
             param._custom_shell_complete = completer
     if isinstance(command, click.Group):

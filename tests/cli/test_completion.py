@@ -193,3 +193,18 @@ def test_the_shell_scripts_name_the_completion_variable(two_projects: Accord) ->
         assert result.exit_code == 0
         assert "_ACCORD_COMPLETE" in result.stdout
         assert f"{shell}_complete" in result.stdout
+
+
+def test_every_slug_and_party_parameter_completes() -> None:
+    from commands.completion import complete_key, complete_party, complete_signer, complete_slug
+    from commands.docgen import all_commands
+
+    expected = {"slug": complete_slug, "as_": complete_signer, "party": complete_party,
+                "beneficiaries": complete_party, "key_name": complete_key}  # fmt: skip
+    seen = set()
+    for name, command in all_commands():
+        for param in command.params:
+            if param.name in expected:
+                assert param._custom_shell_complete is expected[param.name], (name, param.name)
+                seen.add(param.name)
+    assert seen == set(expected)
