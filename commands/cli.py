@@ -113,6 +113,8 @@ def cli(ctx: click.Context, debug: bool, remote: str | None) -> None:
 def _register() -> None:
     from commands import (
         audit,
+        calendar,
+        completion,
         demo,
         keys,
         pledges,
@@ -142,6 +144,7 @@ def _register() -> None:
     cli.add_command(reports.trail_command)
     cli.add_command(reports.report_command)
     cli.add_command(todo.todo_command)
+    cli.add_command(calendar.calendar_command)
     cli.add_command(audit.verify_command)
     cli.add_command(audit.export_command)
     cli.add_command(audit.import_command)
@@ -151,6 +154,7 @@ def _register() -> None:
     cli.add_command(remote.remote)
     cli.add_command(remote.sync_command)
     cli.add_command(remote.status_command)
+    completion.attach(cli)
 
 
 _register()

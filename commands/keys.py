@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from commands.completion import complete_key
 from commands.options import read_passphrase
 from commands.output import output_options, render, render_object
 from ledger import keys as key_store
@@ -115,7 +116,7 @@ def _damaged_row(info: key_store.KeyInfo) -> dict[str, str | None]:
 
 
 @keys.command(name="show")
-@click.argument("name")
+@click.argument("name", shell_complete=complete_key)
 @output_options
 def keys_show(name: str, output_format: str) -> None:
     """Show key NAME: the OpenSSH public key line and its fingerprint.
