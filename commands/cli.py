@@ -114,6 +114,7 @@ def _register() -> None:
     from commands import (
         audit,
         demo,
+        disputes,
         keys,
         pledges,
         projects,
@@ -131,6 +132,8 @@ def _register() -> None:
     cli.add_command(pledges.deliver)
     cli.add_command(pledges.approve)
     cli.add_command(pledges.reject)
+    cli.add_command(disputes.dispute)
+    cli.add_command(disputes.resolve)
     cli.add_command(statements.statements)
     cli.add_command(projects.close)
     cli.add_command(reports.obligations_command)

@@ -67,6 +67,9 @@ ENTRY_NOUNS = {
     "statement.signed": "a statement signature",
     "statement.revised": "a statement revision",
     "close.signed": "a close signature",
+    "pledge.closed-short": "a close-short proposal",
+    "dispute.opened": "a dispute",
+    "resolution.signed": "a dispute resolution",
 }
 
 ENVELOPE_KEYS = frozenset({"v", "project", "seq", "prev", "type", "by", "key", "at", "body"})
@@ -470,6 +473,7 @@ def _members(value: Any) -> bool:
 
 
 MEMBER_KEYS = frozenset({"handle", "key", "invite"})
+OUTCOMES = ("upheld", "dismissed")  # of a dispute resolution
 SIGNATURE_RE = re.compile(r"^[A-Za-z0-9+/]{86}==$")
 
 
@@ -545,6 +549,13 @@ BODY_SCHEMAS: dict[str, dict[str, Callable[[Any], bool]]] = {
     "statement.signed": {"statement": _seq_ref, "version": _seq_ref, "text_hash": _hash},
     "statement.revised": {"statement": _seq_ref, "text": _text(), "reason": _text()},
     "close.signed": {"head": _hash, "head_seq": _seq_ref},
+    "pledge.closed-short": {"pledge": _seq_ref, "reason": _text()},
+    "dispute.opened": {"target": _seq_ref, "deliverable": _seq_ref, "reason": _text()},
+    "resolution.signed": {
+        "dispute": _seq_ref,
+        "outcome": lambda v: v in OUTCOMES,
+        "reason": _text(),
+    },
 }
 
 ENTRY_TYPES = tuple(BODY_SCHEMAS)

@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 def subject_of(state: ProjectState, item: SignedEntry) -> dict[str, Any] | None:
     """Describe what ``item`` decided or signed (``state``: right after it), or None.
 
-    Only for deliveries, approvals, rejections, statement signatures and close signatures.
+    Only for deliveries, approvals, rejections, statement signatures, close signatures,
+    close-short proposals, disputes and dispute resolutions.
     """
     body = item.body
     if item.type == "deliverable.submitted":
@@ -51,7 +52,41 @@ def subject_of(state: ProjectState, item: SignedEntry) -> dict[str, Any] | None:
         }
     if item.type == "close.signed":
         return {"project_title": state.title, "head_seq": body["head_seq"]}
+    if item.type == "pledge.closed-short":
+        pledge = state.pledges[body["pledge"]]
+        return {
+            "pledge": pledge.seq,
+            "pledge_title": pledge.title,
+            "approved": decimal_text(pledge.approved),
+            "weight": decimal_text(pledge.weight),
+            "unit": pledge.unit,
+            "to": list(pledge.beneficiaries),
+        }
+    if item.type in ("dispute.opened", "resolution.signed"):
+        seq = item.seq if item.type == "dispute.opened" else body["dispute"]
+        return _dispute(state, state.disputes[seq])
     return None
+
+
+def _dispute(state: ProjectState, dispute: rules.Dispute) -> dict[str, Any]:
+    deliverable = state.decisions[dispute.deliverable]
+    pledge = state.pledges[dispute.pledge]
+    assert isinstance(deliverable, rules.Deliverable)  # noqa: S101 - a dispute names one
+    return {
+        "dispute": dispute.seq,
+        "about": dispute.about,
+        "target": dispute.target,
+        "deliverable": deliverable.seq,
+        "party": deliverable.by,
+        "quantity": decimal_text(deliverable.quantity),
+        "unit": pledge.unit,
+        "pledge": pledge.seq,
+        "pledge_title": pledge.title,
+        "parties": list(dispute.parties),
+        "signed": {p: outcome for p, (outcome, _) in sorted(dispute.votes.items())},
+        "status": dispute.status,
+        "deliverable_status": deliverable.status,
+    }
 
 
 def _decision(state: ProjectState, decision: rules.Decision) -> dict[str, Any]:
@@ -68,6 +103,10 @@ def _decision(state: ProjectState, decision: rules.Decision) -> dict[str, Any]:
         data["unit"] = pledge.unit
     elif isinstance(decision, rules.Amendment):
         data["changes"] = dict(sorted(decision.changes.items()))
+    elif isinstance(decision, rules.ShortClose):
+        data["approved"] = decimal_text(pledge.approved)
+        data["weight"] = decimal_text(pledge.weight)
+        data["unit"] = pledge.unit
     data["status"] = decision.status
     data["approvals"] = len(decision.approvals)
     data["approvals_needed"] = state.approvals_needed(pledge)
