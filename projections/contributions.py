@@ -6,15 +6,20 @@ Quantities in different units are never added together, and quantities are added
 
 Per party and unit:
 
-* ``pledged``: the current weights of its pledges that are not withdrawn;
-* ``delivered``: quantities delivered and not rejected (accepted or awaiting a decision);
-* ``approved``: quantities accepted;
+* ``pledged``: the current weights of its pledges that are not withdrawn; a pledge closed
+  short counts for what was approved on it (and what is disputed, until the dispute is
+  settled) (ADR 0009);
+* ``delivered``: quantities delivered and not rejected (accepted, awaiting a decision, or
+  accepted and disputed);
+* ``approved``: quantities accepted and not under an open dispute;
+* ``disputed``: quantities accepted but under an open dispute (in neither ``approved`` nor
+  any share until the dispute is settled);
 * ``pledged_share`` / ``approved_share``: its part of everyone's pledged / approved total in
   that unit (None when that total is 0);
 * ``fulfilment``: approved / pledged (None when nothing is pledged; above 1 when it
   delivered more than it promised);
-* ``on_time``: of its pledges that are due by today or fulfilled, the part fulfilled on or
-  before the due date (None when there is none yet).
+* ``on_time``: of its pledges that are due by today, fulfilled or closed short, the part
+  fulfilled (or closed short) on or before the due date (None when there is none yet).
 
 **Guest star.** With n joined members, a fair share of a unit is 1/n. A party is a guest
 star when, in every unit where anything was approved, its approved share is below
@@ -31,6 +36,7 @@ from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
+from ledger import rules
 from ledger.format import decimal_text, exact_sum
 from projections.obligations import fulfilled_on
 
@@ -55,6 +61,7 @@ class Contribution:
     fulfilment: Fraction | None
     on_time: Fraction | None
     guest_star: bool
+    disputed: Decimal = Decimal(0)  # accepted, under an open dispute (ADR 0009)
 
     def as_row(self, places: int = 4) -> dict[str, Any]:
         """JSON-ready row: quantities and ratios as decimal strings, ratios rounded."""
@@ -64,6 +71,7 @@ class Contribution:
             "pledged": decimal_text(self.pledged),
             "delivered": decimal_text(self.delivered),
             "approved": decimal_text(self.approved),
+            "disputed": decimal_text(self.disputed),
             "pledged_share": ratio_text(self.pledged_share, places),
             "approved_share": ratio_text(self.approved_share, places),
             "fulfilment": ratio_text(self.fulfilment, places),
@@ -102,6 +110,7 @@ def contributions(
     pledged: dict[tuple[str, str], Decimal] = {}
     delivered: dict[tuple[str, str], Decimal] = {}
     approved: dict[tuple[str, str], Decimal] = {}
+    disputed: dict[tuple[str, str], Decimal] = {}
     due_count: dict[tuple[str, str], int] = {}
     on_time_count: dict[tuple[str, str], int] = {}
     for pledge in state.pledges.values():
@@ -109,15 +118,25 @@ def contributions(
         pledged.setdefault(key, Decimal(0))
         delivered.setdefault(key, Decimal(0))
         approved.setdefault(key, Decimal(0))
+        disputed.setdefault(key, Decimal(0))
         due_count.setdefault(key, 0)
         on_time_count.setdefault(key, 0)
-        if pledge.status != "withdrawn":
+        short = pledge.status == rules.CLOSED_SHORT
+        if short:
+            pledged[key] = exact_sum((pledged[key], pledge.approved, pledge.disputed))
+        elif pledge.status != "withdrawn":
             pledged[key] = exact_sum((pledged[key], pledge.weight))
-        delivered[key] = exact_sum((delivered[key], pledge.approved, pledge.pending))
+        delivered[key] = exact_sum(
+            (delivered[key], pledge.approved, pledge.pending, pledge.disputed)
+        )
         approved[key] = exact_sum((approved[key], pledge.approved))
+        disputed[key] = exact_sum((disputed[key], pledge.disputed))
         if pledge.status == "withdrawn":
             continue
         done = fulfilled_on(replay, pledge)
+        if short and pledge.closed_short_seq is not None:
+            closed = replay.at(pledge.closed_short_seq).date()
+            done = min(done, closed) if done is not None else closed
         due = date.fromisoformat(pledge.due)
         if done is not None or due <= today:
             due_count[key] += 1
@@ -144,6 +163,7 @@ def contributions(
                     pledged=pledged[key],
                     delivered=delivered[key],
                     approved=approved[key],
+                    disputed=disputed[key],
                     pledged_share=_share(pledged[key], totals_pledged[unit]),
                     approved_share=_share(approved[key], totals_approved[unit]),
                     fulfilment=_share(approved[key], pledged[key]),
@@ -164,6 +184,7 @@ def contributions(
                     pledged=zero,
                     delivered=zero,
                     approved=zero,
+                    disputed=zero,
                     pledged_share=None,
                     approved_share=None,
                     fulfilment=None,

@@ -63,9 +63,11 @@ def evidence(name: str, size: int) -> Evidence:
 
 
 def build_golden_log(ledger: Ledger) -> None:
-    """26 entries. In hours, acme pledged 40, delivered 40, had 30 approved (83.3% of the
+    """35 entries. In hours, acme pledged 40, delivered 40, had 30 approved (83.3% of the
     pledges, 96.8% of the approvals); veggie pledged 8 (after an amendment) and had 1 approved
-    (16.7% pledged, 3.2% approved): veggie is the guest star. Titles and the statement hold
+    (16.7% pledged, 3.2% approved): veggie is the guest star. burgerco's pledge of 4 banners
+    is closed short at the 3 approved (it counts as 3 pledged); veggie disputes acme's
+    rejection of its two posts, changes its mind, and the dispute is dismissed. Titles and the statement hold
     Markdown and HTML metacharacters, so the golden files pin their escaping too."""
     acme, burgerco, veggie = signer("acme"), signer("burgerco"), signer("veggie")
     ledger.propose_project(
@@ -107,7 +109,21 @@ def build_golden_log(ledger: Ledger) -> None:
     )  # fmt: skip  # 20
     for party in (acme, burgerco, veggie):  # 21-23
         ledger.sign_statement(SLUG, 20, signer=party)
-    for party in (acme, burgerco, veggie):  # 24-26
+    add(SLUG, title="Banners", weight="4", unit="banners", due="2026-12-10",
+        beneficiaries=["acme"], signer=burgerco)  # fmt: skip  # 24
+    ledger.deliver(SLUG, 24, summary="Three banners", quantity="3", evidence=[],
+                   signer=burgerco)  # fmt: skip  # 25
+    ledger.approve(SLUG, 25, comment="", signer=acme)  # 26
+    ledger.close_pledge_short(SLUG, 24, reason="A fourth banner is not needed",
+                              signer=burgerco)  # fmt: skip  # 27
+    ledger.approve(SLUG, 27, comment="Agreed", signer=acme)  # 28: pledge 24 is closed short
+    ledger.open_dispute(SLUG, 13, reason="The posts follow the brand guide",
+                        signer=veggie)  # fmt: skip  # 29: veggie disputes acme's rejection
+    resolve = ledger.resolve_dispute
+    resolve(SLUG, 29, outcome="upheld", reason="Page 4 of the guide", signer=veggie)  # 30
+    resolve(SLUG, 29, outcome="dismissed", reason="Old logo on both", signer=acme)  # 31
+    resolve(SLUG, 29, outcome="dismissed", reason="Indeed, old logo", signer=veggie)  # 32
+    for party in (acme, burgerco, veggie):  # 33-35
         ledger.sign_close(SLUG, signer=party)
 
 
