@@ -123,7 +123,6 @@ def _dispute_line(kind: str, subject: dict[str, Any]) -> str:
         )
     signed = ", ".join(f"{p} {o}" for p, o in subject["signed"].items())
     waiting = [p for p in subject["parties"] if p not in subject["signed"]]
-    return (
-        f"dispute {subject['dispute']} on {what} stays open: signed {signed}"
-        + (f"; waiting for {', '.join(waiting)}" if waiting else "; the parties disagree")
+    return f"dispute {subject['dispute']} on {what} stays open: signed {signed}" + (
+        f"; waiting for {', '.join(waiting)}" if waiting else "; the parties disagree"
     )

@@ -406,7 +406,8 @@ def _decided_by(item: dict[str, Any]) -> str:
     parts = []
     if item["approved_by"]:
         parts.append(
-            "approved by " + ", ".join(f"{a['party']} (seq {a['seq']})" for a in item["approved_by"])
+            "approved by "
+            + ", ".join(f"{a['party']} (seq {a['seq']})" for a in item["approved_by"])
         )
     if item["refused_by"]:
         r = item["refused_by"]

@@ -774,9 +774,7 @@ class Ledger(VerifiedReads, Application[Any]):
             signer,
         )
 
-    def close_pledge_short(
-        self, slug: str, pledge: int, *, reason: str, signer: Signer
-    ) -> Receipt:
+    def close_pledge_short(self, slug: str, pledge: int, *, reason: str, signer: Signer) -> Receipt:
         """Propose to end one's own pledge with what was approved (ADR 0009).
 
         It takes effect when the beneficiaries approve it per the approval policy, like an

@@ -922,9 +922,7 @@ def _pledge_closed_short(state: ProjectState, item: SignedEntry) -> Callable[[],
             hint="wait until it is approved or rejected",
         )
     if pledge.pending > 0:
-        waiting = [
-            seq for seq in pledge.deliverables if state.decisions[seq].status == PENDING
-        ]
+        waiting = [seq for seq in pledge.deliverables if state.decisions[seq].status == PENDING]
         raise _rule(
             f"pledge {pledge.seq} has deliverables awaiting a decision "
             f"(seq {', '.join(str(s) for s in waiting)})",
@@ -964,8 +962,11 @@ DISPUTABLE = ("deliverable.submitted", "approval.given", "approval.refused")
 def _disputed_decision(
     state: ProjectState, item: SignedEntry
 ) -> tuple[Deliverable, Pledge, str, str]:
-    """The deliverable whose decision ``item`` disputes, its pledge, the target's author and
-    what is disputed (``acceptance`` or ``refusal``), or the rule it breaks."""
+    """The deliverable whose decision ``item`` disputes, and more, or the rule it breaks.
+
+    Returns the deliverable, its pledge, the target's author and what is disputed
+    (``acceptance`` or ``refusal``).
+    """
     target, number = item.body["target"], item.body["deliverable"]
     kind = _find(state, target)
     if kind not in DISPUTABLE:
@@ -1011,7 +1012,8 @@ def _dispute_opened(state: ProjectState, item: SignedEntry) -> Callable[[], None
         )
     if deliverable.dispute is not None:
         raise _rule(
-            f"deliverable {deliverable.seq} is already disputed (dispute seq {deliverable.dispute})",
+            f"deliverable {deliverable.seq} is already disputed "
+            f"(dispute seq {deliverable.dispute})",
             hint="its parties resolve that dispute first",
         )
     if about == "acceptance" and deliverable.status != ACCEPTED:

@@ -106,7 +106,5 @@ def summary(data: dict[str, Any], state: ProjectState | None = None) -> str:
         dispute = state.disputes.get(body["dispute"]) if state else None
         settled = dispute is not None and dispute.resolved_seq == data.get("seq")
         outcome = f" (dispute {body['dispute']} is {body['outcome']})" if settled else ""
-        return (
-            f"signed {body['outcome']} on dispute {body['dispute']}: {body['reason']}{outcome}"
-        )
+        return f"signed {body['outcome']} on dispute {body['dispute']}: {body['reason']}{outcome}"
     return "(unknown entry type)"

@@ -145,7 +145,9 @@ def _pledges(replay: Replay, today: date) -> list[dict[str, Any]]:
         for seq in pledge.short_closes:
             proposal = state.decisions[seq]
             if isinstance(proposal, rules.ShortClose):
-                row["short_closes"].append({**_decision(times, proposal), "reason": proposal.reason})
+                row["short_closes"].append(
+                    {**_decision(times, proposal), "reason": proposal.reason}
+                )
         row["closed_short_seq"] = pledge.closed_short_seq
         result.append(row)
     return result

@@ -649,8 +649,8 @@ def test_approving_an_entry_that_is_not_a_deliverable_or_amendment_is_a_rule_vio
         result,
         4,
         "seq 4 is a pledge, not a deliverable, an amendment or a close-short proposal",
-        f"only deliverables, amendments and close-short proposals are approved or rejected; `accord trail {S}` lists "
-        "every seq",
+        "only deliverables, amendments and close-short proposals are approved or rejected; "
+        f"`accord trail {S}` lists every seq",
     )
 
 

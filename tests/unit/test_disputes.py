@@ -527,9 +527,7 @@ def test_what_cannot_be_closed_short(accepted: Ledger, signers: dict[str, Signer
     )  # fmt: skip
 
 
-def test_a_closed_project_accepts_no_dispute(
-    accepted: Ledger, signers: dict[str, Signer]
-) -> None:
+def test_a_closed_project_accepts_no_dispute(accepted: Ledger, signers: dict[str, Signer]) -> None:
     for handle in ("acme", "burgerco", "veggie"):  # 13-15
         accepted.sign_close(SLUG, signer=signers[handle])
     refused(

@@ -67,8 +67,9 @@ def build_golden_log(ledger: Ledger) -> None:
     pledges, 96.8% of the approvals); veggie pledged 8 (after an amendment) and had 1 approved
     (16.7% pledged, 3.2% approved): veggie is the guest star. burgerco's pledge of 4 banners
     is closed short at the 3 approved (it counts as 3 pledged); veggie disputes acme's
-    rejection of its two posts, changes its mind, and the dispute is dismissed. Titles and the statement hold
-    Markdown and HTML metacharacters, so the golden files pin their escaping too."""
+    rejection of its two posts, changes its mind, and the dispute is dismissed. Titles and
+    the statement hold Markdown and HTML metacharacters, so the golden files pin their
+    escaping too."""
     acme, burgerco, veggie = signer("acme"), signer("burgerco"), signer("veggie")
     ledger.propose_project(
         SLUG, title="Summer fair *2026*", purpose="A stand & a stage, <b>together</b>",
