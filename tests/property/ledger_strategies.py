@@ -128,6 +128,9 @@ commands: st.SearchStrategy[Command] = st.builds(
             "decline",
             "rotate",
             "revoke",
+            "dispute",
+            "resolve",
+            "close-short",
         ]
     ),
     party=st.sampled_from(PARTIES),
@@ -186,6 +189,13 @@ def run_command(ledger: Ledger, signers: dict[str, Signer], command: Command) ->
         return ledger.revoke_key(
             SLUG, fingerprint, reason=text, replacement=replacement, signer=signer
         )
+    if command.kind == "dispute":
+        return ledger.open_dispute(SLUG, n, reason=text, signer=signer)
+    if command.kind == "resolve":
+        outcome = ("upheld", "dismissed", "withdrawn")[n % 3]
+        return ledger.resolve_dispute(SLUG, n, outcome=outcome, reason=text, signer=signer)
+    if command.kind == "close-short":
+        return ledger.close_pledge_short(SLUG, n, reason=text, signer=signer)
     raise AssertionError(f"unknown command {command.kind}")
 
 
