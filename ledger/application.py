@@ -896,9 +896,9 @@ class Ledger(VerifiedReads, Application[Any]):
 
 
 def _claimed(state: ProjectState, pledge: rules.Pledge) -> Decimal:
-    """What was delivered on ``pledge`` and not rejected (accepted or awaiting a decision)."""
+    """What was delivered on ``pledge``: accepted (disputed or not) or awaiting a decision."""
     del state
-    return fmt.exact_sum((pledge.pending, pledge.approved))
+    return fmt.exact_sum((pledge.pending, pledge.approved, pledge.disputed))
 
 
 def _seat(handle: str, pinned: str | None, seats: dict[str, str]) -> dict[str, Any]:

@@ -567,3 +567,15 @@ def test_summaries_and_subjects_name_what_is_disputed(
         "deliverable_status": "rejected",
     }  # fmt: skip
     assert entry.body == {"target": 7, "deliverable": 5, "reason": "Agreed colours"}
+
+
+def test_a_delivery_without_quantity_leaves_out_what_is_disputed(
+    accepted: Ledger, signers: dict[str, Signer]
+) -> None:
+    dispute(accepted, signers["veggie"], 6)  # 13: 30 of 40 hours disputed
+    seq = accepted.deliver(
+        SLUG, 4, summary="The rest", quantity=None, evidence=[], signer=signers["acme"]
+    ).seq
+    item = accepted.get_state(SLUG).decisions[seq]
+    assert isinstance(item, rules.Deliverable)
+    assert item.quantity == 10  # 40 less the 30 accepted (now disputed)
