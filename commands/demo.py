@@ -124,6 +124,12 @@ def _story(
     for org in ORGS:
         run(["statement", "sign", PROJECT, "25", "--as", org])
     run(["statement", "list", PROJECT])
+    run(["dispute", PROJECT, "11", "--reason", "Only two of the six posts used the old logo",
+         "--as", "veggie"])  # fmt: skip
+    run(["resolve", PROJECT, "29", "--outcome", "dismissed", "--reason",
+         "Every post must be on-brand; the redelivery settled it", "--as", "acme"])  # fmt: skip
+    run(["resolve", PROJECT, "29", "--outcome", "dismissed",
+         "--reason", "Agreed: the redelivery was accepted", "--as", "veggie"])  # fmt: skip
     for org in ORGS:
         run(["close", PROJECT, "--report-dir", str(reports), "--as", org])
     run(["obligations", PROJECT])
@@ -155,7 +161,8 @@ def demo(directory: Path | None, through_relay: bool) -> None:
 
     Three organisations run a joint campaign: a proposal, joins, pledges in hours, euros
     and posts, deliveries with evidence, approvals, a rejection and a redelivery, an
-    amendment, a statement everyone signs, and the close. Every step is a real accord
+    amendment, a statement everyone signs, a dispute of the rejection that its parties
+    settle, and the close. Every step is a real accord
     command; the directory keeps the ledger and keys so you can explore afterwards.
 
     With --relay each organisation keeps its own ACCORD_HOME and SQLite replica, and they

@@ -110,7 +110,7 @@ def subject_line(kind: str, subject: dict[str, Any]) -> str | None:
 
 def _dispute_line(kind: str, subject: dict[str, Any]) -> str:
     what = (
-        f"the {subject['about']} of deliverable {subject['deliverable']} by {subject['party']}: "
+        f"the {subject['about']} of {subject['party']}'s deliverable {subject['deliverable']}: "
         f"{subject['quantity']} {subject['unit']} on pledge {subject['pledge']} "
         f"{_title(subject['pledge_title'])}"
     )

@@ -26,7 +26,7 @@ def test_a_dispute_is_opened_shown_and_settled_through_the_cli(accepted: Accord)
         result.stdout,
         receipt(
             S, 7, "dispute.opened",
-            about=f"disputed the acceptance of deliverable 5 by acme: 10 hours on {POSTERS} "
+            about=f"disputed the acceptance of acme's deliverable 5: 10 hours on {POSTERS} "
             "(settled when acme, burgerco sign one outcome)",
         ),
     )  # fmt: skip
@@ -47,7 +47,7 @@ def test_a_dispute_is_opened_shown_and_settled_through_the_cli(accepted: Accord)
         result.stdout,
         receipt(
             S, 8, "resolution.signed",
-            about=f"dispute 7 on the acceptance of deliverable 5 by acme: 10 hours on {POSTERS} "
+            about=f"dispute 7 on the acceptance of acme's deliverable 5: 10 hours on {POSTERS} "
             "stays open: signed acme dismissed; waiting for burgerco",
         ),
     )  # fmt: skip
