@@ -8,6 +8,7 @@ error class and message and for a stored stream left unchanged.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
@@ -16,9 +17,15 @@ from typing import Any
 
 import pytest
 
-from ledger import rules
+from ledger import entry, rules
 from ledger.application import Ledger
-from ledger.errors import LedgerError, NotFoundError, RuleViolationError, UsageError
+from ledger.errors import (
+    LedgerError,
+    NotFoundError,
+    RuleViolationError,
+    UsageError,
+    VerificationError,
+)
 from ledger.keys import Signer
 from ledger.subjects import subject_of
 from ledger.summaries import summary
@@ -579,3 +586,64 @@ def test_a_delivery_without_quantity_leaves_out_what_is_disputed(
     item = accepted.get_state(SLUG).decisions[seq]
     assert isinstance(item, rules.Deliverable)
     assert item.quantity == 10  # 40 less the 30 accepted (now disputed)
+
+
+# --- hand-built (forged) entries: the rules, not the Ledger, refuse them ------------------------
+
+
+def signed_next(state: rules.ProjectState, signer: Signer, kind: str, body: dict[str, Any]) -> Any:
+    data = {
+        "v": 1, "project": state.slug, "seq": state.seq + 1, "prev": state.head, "type": kind,
+        "by": signer.handle, "key": signer.fingerprint, "at": "2026-11-22T12:00:00Z",
+        "body": body,
+    }  # fmt: skip
+    return entry.sign(data, signer.private_key)
+
+
+def refused_by_rules(
+    state: rules.ProjectState, item: Any, error: type[LedgerError], message: str
+) -> None:
+    before = copy.deepcopy(state)
+    with pytest.raises(error) as info:
+        rules.apply(state, item)
+    assert (type(info.value), info.value.message) == (error, message)
+    assert state == before
+
+
+def test_a_forged_dispute_naming_another_deliverable_is_refused(
+    accepted: Ledger, signers: dict[str, Signer]
+) -> None:
+    state = copy_of(accepted)
+    veggie = signers["veggie"]
+    body = {"target": 7, "deliverable": 11, "reason": "x"}  # 7 approved 6, not 11
+    refused_by_rules(
+        state, signed_next(state, veggie, "dispute.opened", body), RuleViolationError,
+        "seq 7 is not the decision that stands on deliverable 11",
+    )  # fmt: skip
+    body = {"target": 6, "deliverable": 4, "reason": "x"}
+    refused_by_rules(
+        state, signed_next(state, veggie, "dispute.opened", body), RuleViolationError,
+        "seq 4 is a pledge, not a deliverable",
+    )  # fmt: skip
+    body = {"target": 6, "deliverable": 6}
+    refused_by_rules(
+        state, signed_next(state, veggie, "dispute.opened", body), VerificationError,
+        "dispute.opened body is malformed (missing ['reason'], extra [])",
+    )  # fmt: skip
+    rules.apply(state, signed_next(state, veggie, "dispute.opened",
+                                   {"target": 6, "deliverable": 6, "reason": "x"}))  # fmt: skip
+    body = {"dispute": 13, "outcome": "maybe", "reason": "x"}
+    refused_by_rules(
+        state, signed_next(state, veggie, "resolution.signed", body), VerificationError,
+        "resolution.signed body field 'outcome' is malformed",
+    )  # fmt: skip
+    body = {"pledge": 4, "reason": ""}
+    refused_by_rules(
+        state, signed_next(state, signers["acme"], "pledge.closed-short", body),
+        VerificationError, "pledge.closed-short body field 'reason' is malformed",
+    )  # fmt: skip
+
+
+def copy_of(ledger: Ledger) -> rules.ProjectState:
+    """The project's state folded in memory from its entries (free to change)."""
+    return rules.replay(SLUG, [s.entry for s in ledger.read_entries(SLUG)])
