@@ -647,3 +647,17 @@ def test_a_forged_dispute_naming_another_deliverable_is_refused(
 def copy_of(ledger: Ledger) -> rules.ProjectState:
     """The project's state folded in memory from its entries (free to change)."""
     return rules.replay(SLUG, [s.entry for s in ledger.read_entries(SLUG)])
+
+
+def test_a_party_without_a_key_is_not_waited_for(
+    accepted: Ledger, signers: dict[str, Signer]
+) -> None:
+    acme, veggie = signers["acme"], signers["veggie"]
+    dispute(accepted, veggie, 6)  # 13: parties acme and veggie
+    accepted.revoke_key(
+        SLUG, acme.fingerprint, reason="Laptop stolen", replacement=None, signer=acme
+    )  # 14: acme can sign nothing more
+    resolve(accepted, veggie, 13, "upheld")  # 15
+    state = accepted.get_state(SLUG)
+    assert (state.disputes[13].status, state.decisions[6].status) == ("upheld", rules.REJECTED)
+    assert state.pledges[4].approved == 0
