@@ -116,6 +116,7 @@ def _register() -> None:
         calendar,
         completion,
         demo,
+        disputes,
         keys,
         pledges,
         projects,
@@ -137,6 +138,8 @@ def _register() -> None:
     cli.add_command(pledges.deliver)
     cli.add_command(pledges.approve)
     cli.add_command(pledges.reject)
+    cli.add_command(disputes.dispute)
+    cli.add_command(disputes.resolve)
     cli.add_command(statements.statements)
     cli.add_command(projects.close)
     cli.add_command(reports.obligations_command)

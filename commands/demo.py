@@ -131,6 +131,13 @@ def _story(
     run(["approve", PROJECT, "29", "--as", "acme"])
     run(["approve", PROJECT, "29", "--as", "veggie"])
     run(["project", "values", PROJECT])
+    # veggie disputes acme's refusal of its posts; both sign that the refusal stands.
+    run(["dispute", PROJECT, "11", "--reason", "Only two of the six posts used the old logo",
+         "--as", "veggie"])  # fmt: skip
+    run(["resolve", PROJECT, "32", "--outcome", "dismissed", "--reason",
+         "Every post must be on-brand; the redelivery settled it", "--as", "acme"])  # fmt: skip
+    run(["resolve", PROJECT, "32", "--outcome", "dismissed",
+         "--reason", "Agreed: the redelivery was accepted", "--as", "veggie"])  # fmt: skip
     for org in ORGS:
         run(["close", PROJECT, "--report-dir", str(reports), "--as", org])
     run(["obligations", PROJECT])
@@ -163,7 +170,8 @@ def demo(directory: Path | None, through_relay: bool) -> None:
     Three organisations run a joint campaign: a proposal, joins, pledges in hours, euros
     and posts, deliveries with evidence, approvals, a rejection and a redelivery, an
     amendment, a statement everyone signs, an agreed value (an hour is worth 150 eur, so
-    contributions show overall shares in eur), and the close. Every step is a real accord
+    contributions show overall shares in eur), a dispute of the rejection that its parties
+    settle, and the close. Every step is a real accord
     command; the directory keeps the ledger and keys so you can explore afterwards.
 
     With --relay each organisation keeps its own ACCORD_HOME and SQLite replica, and they

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 @click.group(name="pledge")
 def pledges() -> None:
-    """Make, amend, withdraw and list pledges.
+    """Make, amend, withdraw, close short and list pledges.
 
     \b
         accord pledge add spring-campaign "Design the posters" --weight 30 --unit hours \\
@@ -137,6 +137,29 @@ def pledges_withdraw(
     render_receipt(receipt, output_format=output_format)
 
 
+@pledges.command(name="close-short")
+@click.argument("slug")
+@click.argument("pledge", type=click.IntRange(min=1))
+@click.option("--reason", required=True, help="Why the pledge ends with what was approved.")
+@signer_option
+@output_options
+@pass_ledger
+def pledges_close_short(
+    ledger: Ledger, slug: str, pledge: int, reason: str, signer: Signer, output_format: str
+) -> None:
+    """Propose to end your pledge PLEDGE with what was approved so far.
+
+    It takes effect when the beneficiaries approve it by its seq (`accord approve`), like an
+    amendment. The pledge is then closed-short: nothing more is owed or delivered, and
+    contributions count only what was approved.
+
+    \b
+        accord pledge close-short spring-campaign 4 --reason "Print run cancelled" --as acme
+    """
+    receipt = ledger.close_pledge_short(slug, pledge, reason=reason, signer=signer)
+    render_receipt(receipt, output_format=output_format)
+
+
 @pledges.command(name="list")
 @click.argument("slug")
 @as_of_options
@@ -208,7 +231,7 @@ def deliver(
 def approve(
     ledger: Ledger, slug: str, seq: int, comment: str, signer: Signer, output_format: str
 ) -> None:
-    """Approve deliverable, amendment or value proposal SEQ (your signature covers its hash).
+    """Approve deliverable, amendment, close-short or value proposal SEQ (signing its hash).
 
     \b
         accord approve spring-campaign 7 --comment "Looks great" --as burgerco
@@ -227,7 +250,7 @@ def approve(
 def reject(
     ledger: Ledger, slug: str, seq: int, reason: str, signer: Signer, output_format: str
 ) -> None:
-    """Refuse deliverable, amendment or value proposal SEQ, giving a reason.
+    """Refuse deliverable, amendment, close-short or value proposal SEQ, giving a reason.
 
     \b
         accord reject spring-campaign 7 --reason "Wrong logo colours" --as burgerco

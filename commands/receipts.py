@@ -70,6 +70,11 @@ def _decided(subject: dict[str, Any]) -> str:
     pledge = f"pledge {subject['pledge']} {_title(subject['pledge_title'])}"
     if "quantity" in subject:
         about = f"{what}: {subject['quantity']} {subject['unit']} on {pledge}"
+    elif subject["target_type"] == "close-short":
+        about = (
+            f"{what} of {pledge} at {subject['approved']} of {subject['weight']} "
+            f"{subject['unit']} approved"
+        )
     else:
         changes = ", ".join(
             f"{name} {_title(value) if name == 'title' else value}"
@@ -115,4 +120,32 @@ def subject_line(kind: str, subject: dict[str, Any]) -> str | None:
             f"{done} {subject['label']} ({subject['key']}) of {subject['party']}; "
             f"its signers now: {signers}"
         )
+    if kind == "pledge.closed-short":
+        return (
+            f"asked to close pledge {subject['pledge']} {_title(subject['pledge_title'])} short "
+            f"at {subject['approved']} of {subject['weight']} {subject['unit']} approved; "
+            f"{', '.join(subject['to'])} decide"
+        )
+    if kind in ("dispute.opened", "resolution.signed"):
+        return _dispute_line(kind, subject)
     return None
+
+
+def _dispute_line(kind: str, subject: dict[str, Any]) -> str:
+    what = (
+        f"the {subject['about']} of {subject['party']}'s deliverable {subject['deliverable']}: "
+        f"{subject['quantity']} {subject['unit']} on pledge {subject['pledge']} "
+        f"{_title(subject['pledge_title'])}"
+    )
+    if kind == "dispute.opened":
+        return f"disputed {what} (settled when {', '.join(subject['parties'])} sign one outcome)"
+    if subject["status"] != "open":
+        return (
+            f"dispute {subject['dispute']} is {subject['status']}: deliverable "
+            f"{subject['deliverable']} is {subject['deliverable_status']}"
+        )
+    signed = ", ".join(f"{p} {o}" for p, o in subject["signed"].items())
+    waiting = [p for p in subject["parties"] if p not in subject["signed"]]
+    return f"dispute {subject['dispute']} on {what} stays open: signed {signed}" + (
+        f"; waiting for {', '.join(waiting)}" if waiting else "; the parties disagree"
+    )

@@ -17,7 +17,9 @@ from typing import Any
 from projections.views import signed_by
 
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f")
-STATUS_COLOURS = {"accepted": "#2ca02c", "rejected": "#d62728", "pending": "#9e9e9e"}
+STATUS_COLOURS = {
+    "accepted": "#2ca02c", "rejected": "#d62728", "pending": "#9e9e9e", "disputed": "#ff7f0e",
+}  # fmt: skip
 NO_COLOUR = "#999"
 CHART_WIDTH = 760
 SHARE_LEFT, SHARE_BAR, SHARE_ROW = 110, 600, 62
@@ -74,6 +76,7 @@ class Contribution:
     pledged: str
     delivered: str
     approved: str
+    disputed: str
     pledged_share: str
     approved_share: str
     fulfilment: str
@@ -208,8 +211,9 @@ class Deliverable:
 
 @dataclass(frozen=True)
 class Amendment:
-    """A requested change of a pledge, with the decision on it."""
+    """A requested change of a pledge (or a close-short proposal), with the decision on it."""
 
+    label: str
     seq: str
     changes: str
     reason: str
@@ -426,6 +430,7 @@ def _contribution(row: dict[str, Any]) -> Contribution:
         pledged=row["pledged"],
         delivered=row["delivered"],
         approved=row["approved"],
+        disputed=row["disputed"],
         pledged_share=percent(row["pledged_share"]),
         approved_share=percent(row["approved_share"]),
         fulfilment=percent(row["fulfilment"]),
@@ -471,14 +476,35 @@ def _value(item: dict[str, Any]) -> AgreedValue:
 
 
 def _decided_by(item: dict[str, Any]) -> str:
+    parts = []
+    if item["approved_by"]:
+        parts.append(
+            "approved by "
+            + ", ".join(f"{a['party']} (seq {a['seq']})" for a in item["approved_by"])
+        )
     if item["refused_by"]:
         r = item["refused_by"]
-        return f"refused by {r['party']} (seq {r['seq']}): {r['reason']}"
-    if item["approved_by"]:
-        return "approved by " + ", ".join(
-            f"{a['party']} (seq {a['seq']})" for a in item["approved_by"]
+        parts.append(f"refused by {r['party']} (seq {r['seq']}): {r['reason']}")
+    parts.extend(_dispute_text(d) for d in item.get("disputes", ()))
+    return "; ".join(parts)
+
+
+def _dispute_text(dispute: dict[str, Any]) -> str:
+    """``disputed by veggie (seq 27): reason; upheld at seq 30 (acme, veggie)``."""
+    text = f"disputed by {dispute['by']} (seq {dispute['seq']}): {dispute['reason']}"
+    if dispute["status"] != "open":
+        return (
+            f"{text}; {dispute['status']} at seq {dispute['resolved_seq']} "
+            f"({', '.join(dispute['parties'])})"
         )
-    return ""
+    signed = ", ".join(f"{v['party']} {v['outcome']}" for v in dispute["signed"])
+    return f"{text}; open" + (f" (signed: {signed})" if signed else "")
+
+
+def _shown_status(item: dict[str, Any]) -> str:
+    """A deliverable's status, ``disputed`` while a dispute on its decision is open."""
+    disputes = item.get("disputes", ())
+    return "disputed" if disputes and disputes[-1]["status"] == "open" else item["status"]
 
 
 def _deliverable(item: dict[str, Any]) -> Deliverable:
@@ -490,7 +516,7 @@ def _deliverable(item: dict[str, Any]) -> Deliverable:
         at=item["at"],
         quantity=item["quantity"],
         summary=item["summary"],
-        status=item["status"],
+        status=_shown_status(item),
         decided_by=_decided_by(item),
         evidence=evidence,
         evidence_text="; ".join(f"{e.name} ({e.size} B, sha256 {e.sha256})" for e in evidence)
@@ -515,6 +541,7 @@ def _pledge(pledge: dict[str, Any]) -> Pledge:
         deliverables_hidden=_hidden(len(pledge["deliverables"]), DELIVERABLES_SHOWN),
         amendments=tuple(
             Amendment(
+                label="Amendment",
                 seq=str(a["seq"]),
                 changes=", ".join(f"{k} {v}" for k, v in a["changes"].items()),
                 reason=a["reason"],
@@ -522,6 +549,17 @@ def _pledge(pledge: dict[str, Any]) -> Pledge:
                 decided_by=_decided_by(a),
             )
             for a in pledge["amendments"]
+        )
+        + tuple(
+            Amendment(
+                label="Close-short proposal",
+                seq=str(c["seq"]),
+                changes="end with what was approved",
+                reason=c["reason"],
+                status=c["status"],
+                decided_by=_decided_by(c),
+            )
+            for c in pledge["short_closes"]
         ),
     )
 
@@ -604,13 +642,13 @@ def _delivery_chart(data: dict[str, Any]) -> DeliveryChart:
         Point(
             x=_coordinate(DELIVERY_LEFT + plot * (item["seq"] - 1) / span),
             y=str(20 + DELIVERY_LANE * parties.index(pledge["party"])),
-            colour=STATUS_COLOURS.get(item["status"], NO_COLOUR),
+            colour=STATUS_COLOURS.get(_shown_status(item), NO_COLOUR),
             seq=str(item["seq"]),
             party=pledge["party"],
             quantity=item["quantity"],
             unit=pledge["unit"],
             pledge=str(pledge["seq"]),
-            status=item["status"],
+            status=_shown_status(item),
         )
         for item, pledge in every[-CHART_POINTS:]
     )

@@ -102,7 +102,7 @@ def obligations_command(
     as_of: AsOf,
     output_format: str,
 ) -> None:
-    """Show who owes what to whom: open, submitted, fulfilled, overdue, withdrawn.
+    """Show who owes what to whom: open, overdue, fulfilled, disputed, closed short, withdrawn.
 
     \b
         accord obligations spring-campaign --within 14d
@@ -174,8 +174,8 @@ def contributions_command(
                 row[name] = percent(row[name])
             row["guest_star"] = "GUEST STAR" if row["guest_star"] else ""
     headers = [
-        "party", "unit", "pledged", "delivered", "approved", "pledged_share", "approved_share",
-        "fulfilment", "on_time", "guest_star",
+        "party", "unit", "pledged", "delivered", "approved", "disputed", "pledged_share",
+        "approved_share", "fulfilment", "on_time", "guest_star",
     ]  # fmt: skip
     render(data, output_format=output_format, headers=headers, empty="(no pledges yet)")
 

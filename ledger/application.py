@@ -860,6 +860,70 @@ class Ledger(VerifiedReads, Application[Any]):
 
         return self._append(slug, "value.proposed", build, signer)
 
+    def close_pledge_short(self, slug: str, pledge: int, *, reason: str, signer: Signer) -> Receipt:
+        """Propose to end one's own pledge with what was approved (ADR 0009).
+
+        It takes effect when the beneficiaries approve it per the approval policy, like an
+        amendment: ``accord approve SLUG SEQ`` on the proposal's seq.
+
+        Raises:
+            UsageError: the reason is empty.
+            NotFoundError: no entry at ``pledge``.
+            RuleViolationError: not the promisor; the pledge is withdrawn, closed short,
+                fulfilled, has a pending amendment, close-short proposal, deliverable or an
+                open dispute.
+        """
+        body = {
+            "pledge": fmt.check_seq(pledge, "pledge"),
+            "reason": fmt.required_text(reason, "reason"),
+        }
+        return self._append(slug, "pledge.closed-short", lambda _state: body, signer)
+
+    def open_dispute(self, slug: str, target: int, *, reason: str, signer: Signer) -> Receipt:
+        """Dispute the decision on a deliverable (ADR 0009).
+
+        ``target`` is the seq of an accepted deliverable, of an approval of it, or of the
+        rejection that refused it; the body also names the deliverable decided.
+
+        Raises:
+            UsageError: the reason is empty.
+            NotFoundError: no entry at ``target``.
+            RuleViolationError: not a decision on a deliverable, not a party concerned, one's
+                own entry, already disputed, or the deliverable is not decided that way.
+        """
+        reason = fmt.required_text(reason, "reason")
+        fmt.check_seq(target, "target")
+
+        def build(state: ProjectState) -> dict[str, Any]:
+            deliverable = target
+            if state.types.get(target) in ("approval.given", "approval.refused"):
+                deliverable = int(self.verified_entry(slug, target).body["target"])
+            return {"target": target, "deliverable": deliverable, "reason": reason}
+
+        return self._append(slug, "dispute.opened", build, signer)
+
+    def resolve_dispute(
+        self, slug: str, dispute: int, *, outcome: str, reason: str, signer: Signer
+    ) -> Receipt:
+        """Sign an outcome of a dispute; it takes effect when every party to it signs the same.
+
+        Raises:
+            UsageError: an outcome other than upheld or dismissed, or an empty reason.
+            NotFoundError: no entry at ``dispute``.
+            RuleViolationError: not a dispute, resolved already, not a party to it, or this
+                party signed this outcome already.
+        """
+        if outcome not in fmt.OUTCOMES:
+            raise UsageError(
+                f"outcome {outcome!r} is not valid", hint="use --outcome upheld or dismissed"
+            )
+        body = {
+            "dispute": fmt.check_seq(dispute, "dispute"),
+            "outcome": outcome,
+            "reason": fmt.required_text(reason, "reason"),
+        }
+        return self._append(slug, "resolution.signed", lambda _state: body, signer)
+
     def propose_statement(self, slug: str, *, title: str, text: str, signer: Signer) -> Receipt:
         """Propose a shared-responsibility statement for every member to sign.
 
@@ -918,9 +982,9 @@ class Ledger(VerifiedReads, Application[Any]):
 
 
 def _claimed(state: ProjectState, pledge: rules.Pledge) -> Decimal:
-    """What was delivered on ``pledge`` and not rejected (accepted or awaiting a decision)."""
+    """What was delivered on ``pledge``: accepted (disputed or not) or awaiting a decision."""
     del state
-    return fmt.exact_sum((pledge.pending, pledge.approved))
+    return fmt.exact_sum((pledge.pending, pledge.approved, pledge.disputed))
 
 
 def _seat(handle: str, pinned: str | None, seats: dict[str, str]) -> dict[str, Any]:

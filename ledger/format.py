@@ -70,6 +70,9 @@ ENTRY_NOUNS = {
     "statement.revised": "a statement revision",
     "close.signed": "a close signature",
     "value.proposed": "a value proposal",
+    "pledge.closed-short": "a close-short proposal",
+    "dispute.opened": "a dispute",
+    "resolution.signed": "a dispute resolution",
 }
 
 ENVELOPE_KEYS = frozenset({"v", "project", "seq", "prev", "type", "by", "key", "at", "body"})
@@ -483,6 +486,7 @@ def _members(value: Any) -> bool:
 
 
 MEMBER_KEYS = frozenset({"handle", "key", "invite"})
+OUTCOMES = ("upheld", "dismissed")  # of a dispute resolution
 SIGNATURE_RE = re.compile(r"^[A-Za-z0-9+/]{86}==$")
 
 
@@ -561,6 +565,13 @@ BODY_SCHEMAS: dict[str, dict[str, Callable[[Any], bool]]] = {
     "statement.revised": {"statement": _seq_ref, "text": _text(), "reason": _text()},
     "close.signed": {"head": _hash, "head_seq": _seq_ref},
     "value.proposed": {"unit": is_unit, "worth": _worth, "in": is_unit, "reason": _text()},
+    "pledge.closed-short": {"pledge": _seq_ref, "reason": _text()},
+    "dispute.opened": {"target": _seq_ref, "deliverable": _seq_ref, "reason": _text()},
+    "resolution.signed": {
+        "dispute": _seq_ref,
+        "outcome": lambda v: v in OUTCOMES,
+        "reason": _text(),
+    },
 }
 
 ENTRY_TYPES = tuple(BODY_SCHEMAS)

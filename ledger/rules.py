@@ -42,6 +42,8 @@ if TYPE_CHECKING:
 PROPOSED, ACTIVE, CLOSED, ABANDONED = "proposed", "active", "closed", "abandoned"
 INVITED, JOINED, DECLINED = "invited", "joined", "declined"
 PENDING, ACCEPTED, REJECTED, VOID = "pending", "accepted", "rejected", "void"
+OPEN, UPHELD, DISMISSED = "open", "upheld", "dismissed"  # a dispute
+CLOSED_SHORT = "closed-short"  # a pledge ended, by agreement, with what was approved
 
 
 @dataclass(slots=True)
@@ -95,6 +97,10 @@ class Pledge:
     pending: Decimal = Decimal(0)
     approved: Decimal = Decimal(0)
     accepted: list[tuple[int, Decimal]] = field(default_factory=list)
+    disputed: Decimal = Decimal(0)  # accepted, but under an open dispute: not in approved
+    pending_close: int | None = None  # a close-short proposal awaiting a decision
+    short_closes: list[int] = field(default_factory=list)
+    closed_short_seq: int | None = None  # the approval that closed it short
 
 
 @dataclass(slots=True)
@@ -119,6 +125,8 @@ class Deliverable(Decision):
     summary: str = ""
     quantity: Decimal = Decimal(0)
     evidence: tuple[tuple[str, str, int], ...] = ()
+    dispute: int | None = None  # the open dispute on its decision
+    disputes: list[int] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -127,6 +135,35 @@ class Amendment(Decision):
 
     changes: dict[str, str] = field(default_factory=dict)
     reason: str = ""
+
+
+@dataclass(slots=True)
+class ShortClose(Decision):
+    """A proposal to end a pledge with what was approved; it takes effect when approved."""
+
+    reason: str = ""
+
+
+@dataclass(slots=True)
+class Dispute:
+    """A dispute of the decision on a deliverable: its acceptance or its refusal.
+
+    ``about`` is ``acceptance`` (the target is the deliverable or an approval of it) or
+    ``refusal``. ``parties`` must all sign the same outcome for it to take effect; each
+    party's current choice is in ``votes`` (outcome, seq).
+    """
+
+    seq: int
+    by: str
+    target: int
+    deliverable: int
+    pledge: int
+    about: str
+    reason: str
+    parties: tuple[str, ...]
+    votes: dict[str, tuple[str, int]] = field(default_factory=dict)
+    status: str = OPEN
+    resolved_seq: int | None = None
 
 
 @dataclass(slots=True)
@@ -203,6 +240,8 @@ class ProjectState:
     closed_seq: int | None = None
     units: dict[str, str] = field(default_factory=dict)  # unit_key -> the first spelling
     values: dict[int, ValueProposal] = field(default_factory=dict)  # value.proposed by seq
+    disputes: MutableMapping[int, Dispute] = field(default_factory=dict)
+    open_disputes: dict[int, int] = field(default_factory=dict)  # dispute seq -> pledge seq
 
     def joined(self) -> list[str]:
         """Handles of members who have joined, sorted."""
@@ -731,11 +770,27 @@ def _own_open_pledge(state: ProjectState, item: SignedEntry, verb: str) -> Pledg
         )
     if pledge.status == "withdrawn":
         raise _rule(f"pledge {pledge.seq} was withdrawn at seq {pledge.withdrawn_seq}")
+    if pledge.status == CLOSED_SHORT:
+        raise _rule(
+            f"pledge {pledge.seq} was closed short at seq {pledge.closed_short_seq}; "
+            "nothing more is owed or delivered on it",
+            hint="make a new pledge for further work",
+        )
     return pledge
+
+
+def _no_pending_close(pledge: Pledge, verb: str) -> None:
+    if pledge.pending_close is not None:
+        raise _rule(
+            f"pledge {pledge.seq} has a pending close-short proposal (seq {pledge.pending_close})"
+            f"; it cannot be {verb} meanwhile",
+            hint="wait until the beneficiaries approve or reject it",
+        )
 
 
 def _pledge_amended(state: ProjectState, item: SignedEntry) -> Callable[[], None]:
     pledge = _own_open_pledge(state, item, "amend")
+    _no_pending_close(pledge, "amended")
     if pledge.pending_amendment is not None:
         raise _rule(
             f"pledge {pledge.seq} already has a pending amendment (seq {pledge.pending_amendment})",
@@ -774,12 +829,17 @@ def _pledge_withdrawn(state: ProjectState, item: SignedEntry) -> Callable[[], No
             amendment = state.decisions[pledge.pending_amendment]
             amendment.status, amendment.decided_seq = VOID, item.seq
             pledge.pending_amendment = None
+        if pledge.pending_close is not None:
+            proposal = state.decisions[pledge.pending_close]
+            proposal.status, proposal.decided_seq = VOID, item.seq
+            pledge.pending_close = None
 
     return commit
 
 
 def _deliverable_submitted(state: ProjectState, item: SignedEntry) -> Callable[[], None]:
     pledge = _own_open_pledge(state, item, "deliver on")
+    _no_pending_close(pledge, "delivered on")
     body = item.body
 
     def commit() -> None:
@@ -806,9 +866,10 @@ def _decision_for(state: ProjectState, item: SignedEntry) -> tuple[Decision, Ple
     decision = state.decisions.get(target)
     if decision is None:
         raise _rule(
-            f"seq {target} is {entry_noun(kind)}, not a deliverable or an amendment",
-            hint="only deliverables and amendments are approved or rejected; "
-            f"`accord trail {state.slug}` lists every seq",
+            f"seq {target} is {entry_noun(kind)}, not a deliverable, an amendment or a "
+            "close-short proposal",
+            hint="only deliverables, amendments and close-short proposals are approved or "
+            f"rejected; `accord trail {state.slug}` lists every seq",
         )
     if item.body["target_hash"] != decision.hash:
         raise _rule(f"the target hash does not match the hash of seq {target}")
@@ -847,6 +908,9 @@ def _approval_given(state: ProjectState, item: SignedEntry) -> Callable[[], None
             decision.status, decision.decided_seq = ACCEPTED, item.seq
             if isinstance(decision, Amendment):
                 _apply_amendment(pledge, decision)
+            elif isinstance(decision, ShortClose):
+                pledge.status, pledge.closed_short_seq = CLOSED_SHORT, item.seq
+                pledge.pending_close = None
             elif isinstance(decision, Deliverable):
                 pledge.pending = exact_difference(pledge.pending, decision.quantity)
                 pledge.approved = exact_sum((pledge.approved, decision.quantity))
@@ -876,6 +940,8 @@ def _approval_refused(state: ProjectState, item: SignedEntry) -> Callable[[], No
         decision.refusal = (item.by, item.seq, item.body["reason"])
         if pledge.pending_amendment == decision.seq:
             pledge.pending_amendment = None
+        if pledge.pending_close == decision.seq:
+            pledge.pending_close = None
 
     return commit
 
@@ -954,6 +1020,13 @@ def _close_signed(state: ProjectState, item: SignedEntry) -> Callable[[], None]:
         )
     if item.by in state.close_signatures:
         raise _rule(f"{item.by!r} already signed the close of this head")
+    if state.open_disputes:
+        first = min(state.open_disputes)
+        raise _rule(
+            f"dispute {first} is open; a project with an open dispute cannot close",
+            hint=f"its parties settle it first: `accord resolve {state.slug} {first} "
+            "--outcome upheld|dismissed --reason R --as HANDLE`",
+        )
     needed = state.closes_needed()
 
     def commit() -> None:
@@ -1052,6 +1125,57 @@ def _value_proposed(state: ProjectState, item: SignedEntry) -> Callable[[], None
     return commit
 
 
+# --- closing a pledge short, and disputes (ADR 0009) -----------------------------------------
+
+
+def _pledge_closed_short(state: ProjectState, item: SignedEntry) -> Callable[[], None]:
+    pledge = _own_open_pledge(state, item, "close")
+    if pledge.pending_close is not None:
+        raise _rule(
+            f"pledge {pledge.seq} already has a pending close-short proposal "
+            f"(seq {pledge.pending_close})",
+            hint="wait until it is approved or rejected",
+        )
+    if pledge.pending_amendment is not None:
+        raise _rule(
+            f"pledge {pledge.seq} has a pending amendment (seq {pledge.pending_amendment})",
+            hint="wait until it is approved or rejected",
+        )
+    if pledge.pending > 0:
+        waiting = [seq for seq in pledge.deliverables if state.decisions[seq].status == PENDING]
+        raise _rule(
+            f"pledge {pledge.seq} has deliverables awaiting a decision "
+            f"(seq {', '.join(str(s) for s in waiting)})",
+            hint="the beneficiaries decide them first, so that what was approved is settled",
+        )
+    if pledge.seq in state.open_disputes.values():
+        open_ = sorted(d for d, p in state.open_disputes.items() if p == pledge.seq)
+        raise _rule(
+            f"pledge {pledge.seq} has an open dispute (seq {open_[0]})",
+            hint="its parties resolve it first",
+        )
+    if pledge.approved >= pledge.weight:
+        raise _rule(
+            f"pledge {pledge.seq} is fulfilled ({decimal_text(pledge.approved)} of "
+            f"{decimal_text(pledge.weight)} {pledge.unit} approved); there is nothing to close "
+            "short",
+        )
+
+    def commit() -> None:
+        state.decisions[item.seq] = ShortClose(
+            seq=item.seq,
+            kind="close-short",
+            pledge=pledge.seq,
+            by=item.by,
+            hash=item.hash,
+            reason=item.body["reason"],
+        )
+        pledge.pending_close = item.seq
+        pledge.short_closes.append(item.seq)
+
+    return commit
+
+
 def _value_for(state: ProjectState, item: SignedEntry) -> ValueProposal:
     _require_active(state, item)
     target = item.body["target"]
@@ -1092,12 +1216,174 @@ def _value_approved(state: ProjectState, item: SignedEntry) -> Callable[[], None
     return commit
 
 
+DISPUTABLE = ("deliverable.submitted", "approval.given", "approval.refused")
+
+
+def _disputed_decision(
+    state: ProjectState, item: SignedEntry
+) -> tuple[Deliverable, Pledge, str, str]:
+    """The deliverable whose decision ``item`` disputes, and more, or the rule it breaks.
+
+    Returns the deliverable, its pledge, the target's author and what is disputed
+    (``acceptance`` or ``refusal``).
+    """
+    target, number = item.body["target"], item.body["deliverable"]
+    kind = _find(state, target)
+    if kind not in DISPUTABLE:
+        raise _rule(
+            f"seq {target} is {entry_noun(kind)}, not a deliverable, an approval or a rejection",
+            hint="only the decision on a deliverable is disputed (an accepted amendment is "
+            f"changed by another amendment); `accord trail {state.slug}` lists every seq",
+        )
+    found = _find(state, number)
+    deliverable = state.decisions.get(number)
+    if not isinstance(deliverable, Deliverable):
+        raise _rule(f"seq {number} is {entry_noun(found)}, not a deliverable")
+    if kind == "deliverable.submitted":
+        author = deliverable.by if target == number else None
+    elif kind == "approval.given":
+        author = next((p for p, s in deliverable.approvals.items() if s == target), None)
+    else:
+        refusal = deliverable.refusal
+        author = refusal[0] if refusal is not None and refusal[1] == target else None
+    if author is None:
+        raise _rule(
+            f"seq {target} is not the decision that stands on deliverable {number}",
+            hint=f"`accord trail {state.slug}` shows which entries decided it",
+        )
+    about = "refusal" if kind == "approval.refused" else "acceptance"
+    return deliverable, state.pledges[deliverable.pledge], author, about
+
+
+def _dispute_opened(state: ProjectState, item: SignedEntry) -> Callable[[], None]:
+    _require_active(state, item)
+    target = item.body["target"]
+    deliverable, pledge, author, about = _disputed_decision(state, item)
+    if item.by != pledge.by and item.by not in pledge.beneficiaries:
+        raise _rule(
+            f"{item.by!r} is neither the promisor nor a beneficiary of pledge {pledge.seq}; "
+            "only they dispute the decisions on it",
+        )
+    if item.by == author:
+        raise _rule(
+            f"{item.by!r} cannot dispute its own {entry_noun(state.types[target]).split(' ', 1)[1]}"
+            f" (seq {target})",
+            hint="a decision is disputed by another party concerned",
+        )
+    if deliverable.dispute is not None:
+        raise _rule(
+            f"deliverable {deliverable.seq} is already disputed "
+            f"(dispute seq {deliverable.dispute})",
+            hint="its parties resolve that dispute first",
+        )
+    if about == "acceptance" and deliverable.status != ACCEPTED:
+        raise _rule(
+            f"deliverable {deliverable.seq} is {deliverable.status}, not accepted; only an "
+            "accepted deliverable (or an approval of it) is disputed",
+            hint="a pending deliverable is rejected, not disputed"
+            if deliverable.status == PENDING
+            else "dispute the rejection instead",
+        )
+    if about == "refusal" and pledge.status == CLOSED_SHORT:
+        raise _rule(
+            f"pledge {pledge.seq} was closed short at seq {pledge.closed_short_seq}; the "
+            "refusals on it stand",
+        )
+    if about == "refusal" and pledge.pending_close is not None:
+        raise _rule(
+            f"pledge {pledge.seq} has a pending close-short proposal (seq {pledge.pending_close})"
+            "; the refusals on it stand meanwhile",
+            hint="reject the close-short proposal first if the refusal is wrong",
+        )
+    parties = tuple(sorted({item.by, author, pledge.by}))
+
+    def commit() -> None:
+        state.disputes[item.seq] = Dispute(
+            seq=item.seq,
+            by=item.by,
+            target=target,
+            deliverable=deliverable.seq,
+            pledge=pledge.seq,
+            about=about,
+            reason=item.body["reason"],
+            parties=parties,
+        )
+        state.open_disputes[item.seq] = pledge.seq
+        deliverable.dispute = item.seq
+        deliverable.disputes.append(item.seq)
+        if about == "acceptance":
+            quantity = deliverable.quantity
+            pledge.approved = exact_difference(pledge.approved, quantity)
+            pledge.disputed = exact_sum((pledge.disputed, quantity))
+            pledge.accepted = [a for a in pledge.accepted if a[0] != deliverable.decided_seq]
+
+    return commit
+
+
 def _value_refused(state: ProjectState, item: SignedEntry) -> Callable[[], None]:
     proposal = _value_for(state, item)
 
     def commit() -> None:
         proposal.status, proposal.decided_seq = REJECTED, item.seq
         proposal.refusal = (item.by, item.seq, item.body["reason"])
+
+    return commit
+
+
+def _resolution_signed(state: ProjectState, item: SignedEntry) -> Callable[[], None]:
+    _require_active(state, item)
+    body = item.body
+    number, outcome = body["dispute"], body["outcome"]
+    kind = _find(state, number)
+    dispute = state.disputes.get(number)
+    if dispute is None:
+        raise _rule(
+            f"seq {number} is {entry_noun(kind)}, not a dispute",
+            hint=f"`accord trail {state.slug} --type dispute.opened` lists the disputes",
+        )
+    if dispute.status != OPEN:
+        raise _rule(
+            f"dispute {number} was resolved already ({dispute.status} at seq "
+            f"{dispute.resolved_seq})"
+        )
+    if item.by not in dispute.parties:
+        raise _rule(
+            f"{item.by!r} is not a party to dispute {number}; its parties "
+            f"({', '.join(dispute.parties)}) resolve it",
+        )
+    prior = dispute.votes.get(item.by)
+    if prior is not None and prior[0] == outcome:
+        raise _rule(
+            f"{item.by!r} already signed {outcome} on dispute {number} (seq {prior[1]})",
+            hint="the other parties concerned sign too; the dispute is settled when they agree",
+        )
+    signers = [p for p in dispute.parties if state.members[p].signers or p == item.by]
+    votes = {**dispute.votes, item.by: (outcome, item.seq)}
+    settled = all(votes.get(p, ("", 0))[0] == outcome for p in signers)
+    deliverable = state.decisions[dispute.deliverable]
+    pledge = state.pledges[dispute.pledge]
+    assert isinstance(deliverable, Deliverable)  # noqa: S101 - a dispute names a deliverable
+
+    def commit() -> None:
+        dispute.votes[item.by] = (outcome, item.seq)
+        if not settled:
+            return
+        dispute.status, dispute.resolved_seq = outcome, item.seq
+        del state.open_disputes[dispute.seq]
+        deliverable.dispute = None
+        quantity = deliverable.quantity
+        if dispute.about == "acceptance":
+            pledge.disputed = exact_difference(pledge.disputed, quantity)
+            if outcome == UPHELD:  # the acceptance is reversed: it counts for nothing
+                deliverable.status, deliverable.decided_seq = REJECTED, item.seq
+            else:  # restored, in the place it was accepted
+                pledge.approved = exact_sum((pledge.approved, quantity))
+                assert deliverable.decided_seq is not None  # noqa: S101 - it was accepted
+                pledge.accepted = sorted([*pledge.accepted, (deliverable.decided_seq, quantity)])
+        elif outcome == UPHELD:  # the refusal is reversed: the beneficiaries decide again
+            deliverable.status, deliverable.decided_seq = PENDING, None
+            deliverable.refusal = None
+            pledge.pending = exact_sum((pledge.pending, quantity))
 
     return commit
 
@@ -1121,4 +1407,7 @@ _HANDLERS: dict[str, Handler] = {
     "statement.revised": _statement_revised,
     "close.signed": _close_signed,
     "value.proposed": _value_proposed,
+    "pledge.closed-short": _pledge_closed_short,
+    "dispute.opened": _dispute_opened,
+    "resolution.signed": _resolution_signed,
 }

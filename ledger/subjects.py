@@ -23,7 +23,8 @@ def subject_of(state: ProjectState, item: SignedEntry) -> dict[str, Any] | None:
     """Describe what ``item`` decided or signed (``state``: right after it), or None.
 
     Only for deliveries, approvals, rejections, statement signatures, close signatures,
-    value proposals and added or removed signers.
+    value proposals, added or removed signers, close-short proposals, disputes and dispute
+    resolutions.
     """
     body = item.body
     if item.type == "deliverable.submitted":
@@ -68,6 +69,19 @@ def subject_of(state: ProjectState, item: SignedEntry) -> dict[str, Any] | None:
             "key": key,
             "signers": sorted(member.signers),
         }
+    if item.type == "pledge.closed-short":
+        pledge = state.pledges[body["pledge"]]
+        return {
+            "pledge": pledge.seq,
+            "pledge_title": pledge.title,
+            "approved": decimal_text(pledge.approved),
+            "weight": decimal_text(pledge.weight),
+            "unit": pledge.unit,
+            "to": list(pledge.beneficiaries),
+        }
+    if item.type in ("dispute.opened", "resolution.signed"):
+        seq = item.seq if item.type == "dispute.opened" else body["dispute"]
+        return _dispute(state, state.disputes[seq])
     return None
 
 
@@ -87,6 +101,27 @@ def value_subject(state: ProjectState, proposal: rules.ValueProposal) -> dict[st
     }
 
 
+def _dispute(state: ProjectState, dispute: rules.Dispute) -> dict[str, Any]:
+    deliverable = state.decisions[dispute.deliverable]
+    pledge = state.pledges[dispute.pledge]
+    assert isinstance(deliverable, rules.Deliverable)  # noqa: S101 - a dispute names one
+    return {
+        "dispute": dispute.seq,
+        "about": dispute.about,
+        "target": dispute.target,
+        "deliverable": deliverable.seq,
+        "party": deliverable.by,
+        "quantity": decimal_text(deliverable.quantity),
+        "unit": pledge.unit,
+        "pledge": pledge.seq,
+        "pledge_title": pledge.title,
+        "parties": list(dispute.parties),
+        "signed": {p: outcome for p, (outcome, _) in sorted(dispute.votes.items())},
+        "status": dispute.status,
+        "deliverable_status": deliverable.status,
+    }
+
+
 def _decision(state: ProjectState, decision: rules.Decision) -> dict[str, Any]:
     pledge = state.pledges[decision.pledge]
     data: dict[str, Any] = {
@@ -101,6 +136,10 @@ def _decision(state: ProjectState, decision: rules.Decision) -> dict[str, Any]:
         data["unit"] = pledge.unit
     elif isinstance(decision, rules.Amendment):
         data["changes"] = dict(sorted(decision.changes.items()))
+    elif isinstance(decision, rules.ShortClose):
+        data["approved"] = decimal_text(pledge.approved)
+        data["weight"] = decimal_text(pledge.weight)
+        data["unit"] = pledge.unit
     data["status"] = decision.status
     data["approvals"] = len(decision.approvals)
     data["approvals_needed"] = state.approvals_needed(pledge)

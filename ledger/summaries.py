@@ -34,6 +34,16 @@ def _names(handles: list[str]) -> str:
     return ", ".join(handles) if handles else "nobody"
 
 
+def _disputed(body: dict[str, Any], state: ProjectState | None) -> str:
+    """What a dispute is about: "the acceptance of deliverable 7", "rejection seq 13 of ..."."""
+    target, deliverable = body["target"], body["deliverable"]
+    if target == deliverable:
+        return f"the acceptance of deliverable {deliverable}"
+    kind = state.types.get(target) if state else None
+    noun = {"approval.given": "approval", "approval.refused": "rejection"}.get(kind or "", "seq")
+    return f"{noun} seq {target} of deliverable {deliverable}"
+
+
 def summary(data: dict[str, Any], state: ProjectState | None = None) -> str:
     """A one-line human summary of an entry (``state``: the project just before it)."""
     body: dict[str, Any] = data.get("body", {})
@@ -96,4 +106,13 @@ def summary(data: dict[str, Any], state: ProjectState | None = None) -> str:
         return f"signed the close at head seq {body['head_seq']}"
     if kind == "value.proposed":
         return f"proposed 1 {body['unit']} = {body['worth']} {body['in']}: {body['reason']}"
+    if kind == "pledge.closed-short":
+        return f"asked to close pledge {body['pledge']} short: {body['reason']}"
+    if kind == "dispute.opened":
+        return f"disputed {_disputed(body, state)}: {body['reason']}"
+    if kind == "resolution.signed":
+        dispute = state.disputes.get(body["dispute"]) if state else None
+        settled = dispute is not None and dispute.resolved_seq == data.get("seq")
+        outcome = f" (dispute {body['dispute']} is {body['outcome']})" if settled else ""
+        return f"signed {body['outcome']} on dispute {body['dispute']}: {body['reason']}{outcome}"
     return "(unknown entry type)"

@@ -7,10 +7,10 @@ It is never kept in the shared store, where anyone with write access could forge
 it is plain data (JSON per item, a schema version), never pickle.
 
 The rules state is loaded lazily: the small part (terms, members, policies, close
-signatures) at once, pledges, decisions and statements on first use, so a command costs its
-own work plus the entries appended since, whatever the length of the history. A missing,
-damaged or outdated file is rebuilt by a full verification by the caller; this module only
-says that it is unusable (:class:`DamagedStateError`).
+signatures, open disputes) at once, pledges, decisions, statements and disputes on first
+use, so a command costs its own work plus the entries appended since, whatever the length
+of the history. A missing, damaged or outdated file is rebuilt by a full verification
+by the caller; this module only says that it is unusable (:class:`DamagedStateError`).
 """
 
 from __future__ import annotations
@@ -197,6 +197,10 @@ def pledge_out(p: rules.Pledge) -> dict[str, Any]:
         "pending": str(p.pending),
         "approved": str(p.approved),
         "accepted": [[seq, str(q)] for seq, q in p.accepted],
+        "disputed": str(p.disputed),
+        "pending_close": p.pending_close,
+        "short_closes": list(p.short_closes),
+        "closed_short_seq": p.closed_short_seq,
     }
 
 
@@ -219,6 +223,10 @@ def pledge_in(d: dict[str, Any]) -> rules.Pledge:
         pending=Decimal(_s(d["pending"])),
         approved=Decimal(_s(d["approved"])),
         accepted=[(_i(seq), Decimal(_s(q))) for seq, q in _list(d["accepted"])],
+        disputed=Decimal(_s(d["disputed"])),
+        pending_close=_opt_i(d["pending_close"]),
+        short_closes=[_i(x) for x in _list(d["short_closes"])],
+        closed_short_seq=_opt_i(d["closed_short_seq"]),
     )
 
 
@@ -239,8 +247,12 @@ def decision_out(x: rules.Decision) -> dict[str, Any]:
         data["summary"] = x.summary
         data["quantity"] = str(x.quantity)
         data["evidence"] = [list(e) for e in x.evidence]
+        data["dispute"] = x.dispute
+        data["disputes"] = list(x.disputes)
     elif isinstance(x, rules.Amendment):
         data["changes"] = dict(x.changes)
+        data["reason"] = x.reason
+    elif isinstance(x, rules.ShortClose):
         data["reason"] = x.reason
     return data
 
@@ -265,6 +277,8 @@ def decision_in(d: dict[str, Any]) -> rules.Decision:
             summary=_s(d["summary"]),
             quantity=Decimal(_s(d["quantity"])),
             evidence=tuple((_s(n), _s(h), _i(z)) for n, h, z in _list(d["evidence"])),
+            dispute=_opt_i(d["dispute"]),
+            disputes=[_i(x) for x in _list(d["disputes"])],
         )
     if common["kind"] == "amendment":
         return rules.Amendment(
@@ -272,7 +286,43 @@ def decision_in(d: dict[str, Any]) -> rules.Decision:
             changes={_s(k): _s(v) for k, v in _dict(d["changes"]).items()},
             reason=_s(d["reason"]),
         )
+    if common["kind"] == "close-short":
+        return rules.ShortClose(**common, reason=_s(d["reason"]))
     raise ValueError(f"unknown decision kind {common['kind']!r}")
+
+
+def dispute_out(x: rules.Dispute) -> dict[str, Any]:
+    """JSON-ready form of a dispute."""
+    return {
+        "seq": x.seq,
+        "by": x.by,
+        "target": x.target,
+        "deliverable": x.deliverable,
+        "pledge": x.pledge,
+        "about": x.about,
+        "reason": x.reason,
+        "parties": list(x.parties),
+        "votes": {party: [outcome, seq] for party, (outcome, seq) in x.votes.items()},
+        "status": x.status,
+        "resolved_seq": x.resolved_seq,
+    }
+
+
+def dispute_in(d: dict[str, Any]) -> rules.Dispute:
+    """A dispute from its JSON form."""
+    return rules.Dispute(
+        seq=_i(d["seq"]),
+        by=_s(d["by"]),
+        target=_i(d["target"]),
+        deliverable=_i(d["deliverable"]),
+        pledge=_i(d["pledge"]),
+        about=_s(d["about"]),
+        reason=_s(d["reason"]),
+        parties=tuple(_s(p) for p in _list(d["parties"])),
+        votes={_s(k): (_s(v[0]), _i(v[1])) for k, v in _dict(d["votes"]).items()},
+        status=_s(d["status"]),
+        resolved_seq=_opt_i(d["resolved_seq"]),
+    )
 
 
 def statement_out(s: rules.Statement) -> dict[str, Any]:
@@ -315,6 +365,7 @@ def core_out(state: rules.ProjectState) -> dict[str, Any]:
     data["close_signatures"] = dict(state.close_signatures)
     data["units"] = dict(state.units)
     data["values"] = [value_out(v) for v in state.values.values()]
+    data["open_disputes"] = {str(k): v for k, v in state.open_disputes.items()}
     return data
 
 
@@ -334,6 +385,7 @@ def core_in(slug: str, d: dict[str, Any], state: rules.ProjectState) -> None:
     state.close_signatures = {_s(k): _i(v) for k, v in _dict(d["close_signatures"]).items()}
     state.units = {_s(k): _s(v) for k, v in _dict(d["units"]).items()}
     state.values = {v.seq: v for v in (value_in(x) for x in _list(d["values"]))}
+    state.open_disputes = {int(_s(k)): _i(v) for k, v in _dict(d["open_disputes"]).items()}
 
 
 def value_out(v: rules.ValueProposal) -> dict[str, Any]:
@@ -418,6 +470,7 @@ ITEM_KINDS: dict[str, tuple[Callable[[Any], dict[str, Any]], Callable[[dict[str,
     "pledge": (pledge_out, pledge_in),
     "decision": (decision_out, decision_in),
     "statement": (statement_out, statement_in),
+    "dispute": (dispute_out, dispute_in),
 }
 
 _SCHEMA = (
@@ -572,6 +625,7 @@ class VerifiedStore:
         state.pledges = self._lazy(slug, "pledge")
         state.decisions = self._lazy(slug, "decision")
         state.statements = self._lazy(slug, "statement")
+        state.disputes = self._lazy(slug, "dispute")
         state.types = LazyMap(
             lambda seq: self._log_value(slug, seq, "type"),
             lambda: self._log_all(slug, "type"),
@@ -736,6 +790,7 @@ class VerifiedStore:
                     ("pledge", state.pledges),
                     ("decision", state.decisions),
                     ("statement", state.statements),
+                    ("dispute", state.disputes),
                 ):
                     encode = ITEM_KINDS[kind][0]
                     values = items.touched() if isinstance(items, LazyMap) else items

@@ -6,15 +6,20 @@ Quantities in different units are never added together, and quantities are added
 
 Per party and unit:
 
-* ``pledged``: the current weights of its pledges that are not withdrawn;
-* ``delivered``: quantities delivered and not rejected (accepted or awaiting a decision);
-* ``approved``: quantities accepted;
+* ``pledged``: the current weights of its pledges that are not withdrawn; a pledge closed
+  short counts for what was approved on it (and what is disputed, until the dispute is
+  settled) (ADR 0009);
+* ``delivered``: quantities delivered and not rejected (accepted, awaiting a decision, or
+  accepted and disputed);
+* ``approved``: quantities accepted and not under an open dispute;
+* ``disputed``: quantities accepted but under an open dispute (in neither ``approved`` nor
+  any share until the dispute is settled);
 * ``pledged_share`` / ``approved_share``: its part of everyone's pledged / approved total in
   that unit (None when that total is 0);
 * ``fulfilment``: approved / pledged (None when nothing is pledged; above 1 when it
   delivered more than it promised);
-* ``on_time``: of its pledges that are due by today or fulfilled, the part fulfilled on or
-  before the due date (None when there is none yet).
+* ``on_time``: of its pledges that are due by today, fulfilled or closed short, the part
+  fulfilled (or closed short) on or before the due date (None when there is none yet).
 
 **Guest star.** With n joined members, a fair share of a unit is 1/n. A party is a guest
 star when, in every unit where anything was approved, its approved share is below
@@ -67,6 +72,7 @@ class Contribution:
     fulfilment: Fraction | None
     on_time: Fraction | None
     guest_star: bool
+    disputed: Decimal = Decimal(0)  # accepted, under an open dispute (ADR 0009)
     # Overall rows only: the shares as shown, apportioned so that they add up to 1.
     shown_pledged_share: Fraction | None = None
     shown_approved_share: Fraction | None = None
@@ -82,6 +88,7 @@ class Contribution:
             "pledged": decimal_text(self.pledged),
             "delivered": decimal_text(self.delivered),
             "approved": decimal_text(self.approved),
+            "disputed": decimal_text(self.disputed),
             "pledged_share": ratio_text(pledged_share, places),
             "approved_share": ratio_text(approved_share, places),
             "fulfilment": ratio_text(self.fulfilment, places),
@@ -120,6 +127,7 @@ def contributions(
     pledged: dict[tuple[str, str], Decimal] = {}
     delivered: dict[tuple[str, str], Decimal] = {}
     approved: dict[tuple[str, str], Decimal] = {}
+    disputed: dict[tuple[str, str], Decimal] = {}
     due_count: dict[tuple[str, str], int] = {}
     on_time_count: dict[tuple[str, str], int] = {}
     for pledge in state.pledges.values():
@@ -127,15 +135,25 @@ def contributions(
         pledged.setdefault(key, Decimal(0))
         delivered.setdefault(key, Decimal(0))
         approved.setdefault(key, Decimal(0))
+        disputed.setdefault(key, Decimal(0))
         due_count.setdefault(key, 0)
         on_time_count.setdefault(key, 0)
-        if pledge.status != "withdrawn":
+        short = pledge.status == rules.CLOSED_SHORT
+        if short:
+            pledged[key] = exact_sum((pledged[key], pledge.approved, pledge.disputed))
+        elif pledge.status != "withdrawn":
             pledged[key] = exact_sum((pledged[key], pledge.weight))
-        delivered[key] = exact_sum((delivered[key], pledge.approved, pledge.pending))
+        delivered[key] = exact_sum(
+            (delivered[key], pledge.approved, pledge.pending, pledge.disputed)
+        )
         approved[key] = exact_sum((approved[key], pledge.approved))
+        disputed[key] = exact_sum((disputed[key], pledge.disputed))
         if pledge.status == "withdrawn":
             continue
         done = fulfilled_on(replay, pledge)
+        if short and pledge.closed_short_seq is not None:
+            closed = replay.at(pledge.closed_short_seq).date()
+            done = min(done, closed) if done is not None else closed
         due = date.fromisoformat(pledge.due)
         if done is not None or due <= today:
             due_count[key] += 1
@@ -162,6 +180,7 @@ def contributions(
                     pledged=pledged[key],
                     delivered=delivered[key],
                     approved=approved[key],
+                    disputed=disputed[key],
                     pledged_share=_share(pledged[key], totals_pledged[unit]),
                     approved_share=_share(approved[key], totals_approved[unit]),
                     fulfilment=_share(approved[key], pledged[key]),
@@ -182,6 +201,7 @@ def contributions(
                     pledged=zero,
                     delivered=zero,
                     approved=zero,
+                    disputed=zero,
                     pledged_share=None,
                     approved_share=None,
                     fulfilment=None,
@@ -227,13 +247,14 @@ def overall_rows(
         return []
     reference = next(iter(rules.agreed_values(state).values())).reference
     parties = sorted({r.party for r in rows})
-    sums: dict[str, list[Fraction]] = {p: [Fraction(0)] * 3 for p in parties}
+    sums: dict[str, list[Fraction]] = {p: [Fraction(0)] * 4 for p in parties}
     for row in rows:
         factor = worth.get(unit_key(row.unit)) if row.unit != NO_UNIT else None
         if factor is None:
             continue
         figures = sums[row.party]
-        for index, amount in enumerate((row.pledged, row.delivered, row.approved)):
+        amounts = (row.pledged, row.delivered, row.approved, row.disputed)
+        for index, amount in enumerate(amounts):
             figures[index] += Fraction(amount) * Fraction(factor)
     total_pledged = sum((f[0] for f in sums.values()), Fraction(0))
     total_approved = sum((f[2] for f in sums.values()), Fraction(0))
@@ -245,7 +266,7 @@ def overall_rows(
     bar = threshold * Fraction(1, len(members)) if members else Fraction(0)
     result = []
     for party in parties:
-        pledged, delivered, approved = sums[party]
+        pledged, delivered, approved, disputed = sums[party]
         share = approved_shares[party]
         result.append(
             Contribution(
@@ -254,6 +275,7 @@ def overall_rows(
                 pledged=fraction_decimal(pledged),
                 delivered=fraction_decimal(delivered),
                 approved=fraction_decimal(approved),
+                disputed=fraction_decimal(disputed),
                 pledged_share=pledged_shares[party],
                 approved_share=share,
                 fulfilment=_fraction_share(approved, pledged),

@@ -4,7 +4,11 @@ One row per pledge; quantities are added exactly (never rounded, however many di
 have). Status, in order of precedence:
 
 * ``withdrawn``: the promisor withdrew it;
+* ``closed-short``: the beneficiaries accepted to end it with what was approved: nothing more
+  is owed (ADR 0009);
 * ``fulfilled``: approved deliveries reach the (current) weight;
+* ``disputed``: a decision on one of its deliverables is under an open dispute (a disputed
+  acceptance counts for nothing in ``approved`` meanwhile);
 * ``overdue``: the due date has passed ("today" is before it no more) and it is not fulfilled;
 * ``amended-pending``: an amendment awaits the beneficiaries' decision;
 * ``submitted``: a delivery awaits a decision;
@@ -28,7 +32,11 @@ if TYPE_CHECKING:
     from ledger.rules import Pledge
     from projections.replay import Replay
 
-STATUSES = ("open", "submitted", "fulfilled", "overdue", "withdrawn", "amended-pending")
+STATUSES = (
+    "open", "submitted", "fulfilled", "overdue", "withdrawn", "amended-pending", "closed-short",
+    "disputed",
+)  # fmt: skip
+FINISHED = ("fulfilled", "withdrawn", "closed-short")  # nothing more is owed
 
 
 @dataclass(frozen=True)
@@ -88,9 +96,13 @@ def obligation(replay: Replay, pledge: Pledge, today: date) -> Obligation:
     days_late = 0
     if pledge.status == "withdrawn":
         status = "withdrawn"
+    elif pledge.status == rules.CLOSED_SHORT:
+        status = "closed-short"
     elif done_on is not None:
         status = "fulfilled"
         days_late = max(0, (done_on - due).days)
+    elif pledge.seq in replay.state.open_disputes.values():
+        status = "disputed"
     elif today > due:
         status = "overdue"
         days_late = (today - due).days
@@ -107,7 +119,7 @@ def obligation(replay: Replay, pledge: Pledge, today: date) -> Obligation:
         title=pledge.title,
         weight=pledge.weight,
         unit=pledge.unit,
-        delivered=exact_sum((approved, pending)),
+        delivered=exact_sum((approved, pending, pledge.disputed)),
         approved=approved,
         due=due,
         status=status,
@@ -144,5 +156,5 @@ def obligations(
             horizon = today + timedelta(days=within)
         except OverflowError:  # past the end of the calendar: everything is within
             horizon = date.max
-        rows = [r for r in rows if r.status not in ("fulfilled", "withdrawn") and r.due <= horizon]
+        rows = [r for r in rows if r.status not in FINISHED and r.due <= horizon]
     return rows

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from ledger import rules
 from ledger.format import decimal_text
 from projections.contributions import DEFAULT_THRESHOLD, contributions, ratio_text
-from projections.obligations import obligation
+from projections.obligations import FINISHED, obligation
 from projections.statements import statement_detail
 from projections.values import value_rows
 from projections.views import removed_signer_rows, signer_rows
@@ -64,7 +64,7 @@ def report_data(
         "open_obligations": [
             obligation(replay, p, today).as_row()
             for p in state.pledges.values()
-            if obligation(replay, p, today).status not in ("fulfilled", "withdrawn")
+            if obligation(replay, p, today).status not in FINISHED
         ],
         "contributions": {
             "threshold": ratio_text(threshold, 4),
@@ -130,6 +130,7 @@ def _pledges(replay: Replay, today: date) -> list[dict[str, Any]]:
                     "evidence": [
                         {"name": n, "sha256": h, "size": size} for n, h, size in item.evidence
                     ],
+                    "disputes": [_dispute(state, d) for d in item.disputes],
                 }
             )
         row["amendments"] = []
@@ -145,6 +146,15 @@ def _pledges(replay: Replay, today: date) -> list[dict[str, Any]]:
                 }
             )
         row["withdrawn_seq"] = pledge.withdrawn_seq
+        row["disputed"] = decimal_text(pledge.disputed)
+        row["short_closes"] = []
+        for seq in pledge.short_closes:
+            proposal = state.decisions[seq]
+            if isinstance(proposal, rules.ShortClose):
+                row["short_closes"].append(
+                    {**_decision(times, proposal), "reason": proposal.reason}
+                )
+        row["closed_short_seq"] = pledge.closed_short_seq
         result.append(row)
     return result
 
@@ -152,6 +162,24 @@ def _pledges(replay: Replay, today: date) -> list[dict[str, Any]]:
 def _values(replay: Replay) -> list[dict[str, Any]]:
     times = replay.claimed_times() if replay.state.values else {}
     return [{**row, "at": times[row["seq"]]} for row in value_rows(replay.state)]
+
+
+def _dispute(state: rules.ProjectState, seq: int) -> dict[str, Any]:
+    dispute = state.disputes[seq]
+    return {
+        "seq": dispute.seq,
+        "by": dispute.by,
+        "target": dispute.target,
+        "about": dispute.about,
+        "reason": dispute.reason,
+        "parties": list(dispute.parties),
+        "signed": [
+            {"party": party, "outcome": outcome, "seq": at}
+            for party, (outcome, at) in sorted(dispute.votes.items())
+        ],
+        "status": dispute.status,
+        "resolved_seq": dispute.resolved_seq,
+    }
 
 
 def _timeline(replay: Replay) -> Sequence[dict[str, Any]]:

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from projections.replay import Replay
 
 # The order rows of one project are listed in: what others wait for first.
-_ORDER = ("join", "decide", "sign statement", "sign close", "deliver")
+_ORDER = ("join", "decide", "resolve", "sign statement", "sign close", "deliver")
 
 
 @dataclass(frozen=True)
@@ -81,6 +81,7 @@ def todo(replay: Replay, handle: str, today: date, within: int) -> list[Todo]:
         return []
     rows.extend(_decisions(state, handle))
     rows.extend(_values(state, handle))
+    rows.extend(_disputes(state, handle))
     rows.extend(_statements(state, handle))
     if state.close_signatures and handle not in state.close_signatures:
         signed = ", ".join(sorted(state.close_signatures))
@@ -107,11 +108,12 @@ def _decisions(state: rules.ProjectState, handle: str) -> list[Todo]:
         pledge = state.pledges[decision.pledge]
         if handle not in pledge.beneficiaries or handle in decision.approvals:
             continue
-        what = (
-            f"deliverable by {decision.by} on pledge {pledge.seq} {pledge.title!r}"
-            if isinstance(decision, rules.Deliverable)
-            else f"amendment by {decision.by} of pledge {pledge.seq} {pledge.title!r}"
-        )
+        if isinstance(decision, rules.Deliverable):
+            what = f"deliverable by {decision.by} on pledge {pledge.seq} {pledge.title!r}"
+        elif isinstance(decision, rules.ShortClose):
+            what = f"close-short by {decision.by} of pledge {pledge.seq} {pledge.title!r}"
+        else:
+            what = f"amendment by {decision.by} of pledge {pledge.seq} {pledge.title!r}"
         rows.append(
             Todo(
                 state.slug,
@@ -150,6 +152,35 @@ def _values(state: rules.ProjectState, handle: str) -> list[Todo]:
     return rows
 
 
+def _disputes(state: rules.ProjectState, handle: str) -> list[Todo]:
+    """Open disputes ``handle`` is a party to and has not yet agreed on with the others."""
+    rows = []
+    for seq in sorted(state.open_disputes):
+        dispute = state.disputes[seq]
+        if handle not in dispute.parties:
+            continue
+        outcomes = {outcome for outcome, _ in dispute.votes.values()}
+        if handle in dispute.votes and len(outcomes) == 1:
+            continue  # signed; the others have not signed a different outcome
+        pledge = state.pledges[dispute.pledge]
+        signed = ", ".join(f"{p} {o}" for p, (o, _) in sorted(dispute.votes.items()))
+        rows.append(
+            Todo(
+                state.slug,
+                dispute.seq,
+                "resolve",
+                f"dispute by {dispute.by} of the {dispute.about} of deliverable "
+                f"{dispute.deliverable} on pledge {pledge.seq} {pledge.title!r}"
+                + (f" (signed: {signed})" if signed else ""),
+                None,
+                False,
+                f"accord resolve {state.slug} {dispute.seq} --outcome upheld|dismissed "
+                f"--reason R --as {handle}",
+            )
+        )
+    return rows
+
+
 def _statements(state: rules.ProjectState, handle: str) -> list[Todo]:
     return [
         Todo(
@@ -175,7 +206,7 @@ def _own_pledges(replay: Replay, handle: str, today: date, within: int) -> list[
     rows = []
     for item in obligations(replay, today, party=handle):
         owed = item.status in ("open", "overdue", "amended-pending") or (
-            item.status == "submitted" and item.delivered < item.weight
+            item.status in ("submitted", "disputed") and item.delivered < item.weight
         )  # submitted in full: it waits for the beneficiaries, not for the promisor
         if item.party != handle or not owed:
             continue

@@ -648,9 +648,9 @@ def test_approving_an_entry_that_is_not_a_deliverable_or_amendment_is_a_rule_vio
     assert_refused(
         result,
         4,
-        "seq 4 is a pledge, not a deliverable or an amendment",
-        f"only deliverables and amendments are approved or rejected; `accord trail {S}` lists "
-        "every seq",
+        "seq 4 is a pledge, not a deliverable, an amendment or a close-short proposal",
+        "only deliverables, amendments and close-short proposals are approved or rejected; "
+        f"`accord trail {S}` lists every seq",
     )
 
 

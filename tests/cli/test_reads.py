@@ -209,20 +209,20 @@ def test_obligations_of_an_unknown_project_are_not_found(reads: Accord) -> None:
 # --- contributions -------------------------------------------------------------------------
 
 CONTRIBUTIONS_HEADER = (
-    "party     unit    pledged    delivered    approved    pledged_share    approved_share"
-    "    fulfilment    on_time    guest_star\n"
-    "--------  ------  ---------  -----------  ----------  ---------------  ----------------"
-    "  ------------  ---------  ------------\n"
+    "party     unit    pledged    delivered    approved    disputed    pledged_share"
+    "    approved_share    fulfilment    on_time    guest_star\n"
+    "--------  ------  ---------  -----------  ----------  ----------  ---------------"
+    "  ----------------  ------------  ---------  ------------\n"
 )
 
 
 def test_contributions_read_as_a_table_with_percentages_and_guest_stars(reads: Accord) -> None:
     assert reads.ok("contributions", S).output == CONTRIBUTIONS_HEADER + (
-        "burgerco  eur     1000       0            0           100.0%           n/a"
+        "burgerco  eur     1000       0            0           0           100.0%           n/a"
         "               0.0%          0.0%       GUEST STAR\n"
-        "acme      hours   30         26           26          75.0%            86.7%"
+        "acme      hours   30         26           26          0           75.0%            86.7%"
         "             86.7%         n/a\n"
-        "veggie    hours   10         4            4           25.0%            13.3%"
+        "veggie    hours   10         4            4           0           25.0%            13.3%"
         "             40.0%         n/a        GUEST STAR\n"
     )
 
@@ -230,13 +230,13 @@ def test_contributions_read_as_a_table_with_percentages_and_guest_stars(reads: A
 def test_contributions_read_as_json_with_exact_ratio_strings(reads: Accord) -> None:
     assert reads.json("contributions", S) == [
         {"party": "burgerco", "unit": "eur", "pledged": "1000", "delivered": "0",
-         "approved": "0", "pledged_share": "1.0000", "approved_share": None,
+         "approved": "0", "disputed": "0", "pledged_share": "1.0000", "approved_share": None,
          "fulfilment": "0.0000", "on_time": "0.0000", "guest_star": True},
         {"party": "acme", "unit": "hours", "pledged": "30", "delivered": "26",
-         "approved": "26", "pledged_share": "0.7500", "approved_share": "0.8667",
+         "approved": "26", "disputed": "0", "pledged_share": "0.7500", "approved_share": "0.8667",
          "fulfilment": "0.8667", "on_time": None, "guest_star": False},
         {"party": "veggie", "unit": "hours", "pledged": "10", "delivered": "4",
-         "approved": "4", "pledged_share": "0.2500", "approved_share": "0.1333",
+         "approved": "4", "disputed": "0", "pledged_share": "0.2500", "approved_share": "0.1333",
          "fulfilment": "0.4000", "on_time": None, "guest_star": True},
     ]  # fmt: skip
 
@@ -245,11 +245,11 @@ def test_a_lower_threshold_clears_a_small_contributor(reads: Accord) -> None:
     # veggie has 4/30 of the approved hours: below half (1/6) but above 0.3 (1/10) of a
     # fair share of 1/3.
     assert reads.ok("contributions", S, "--threshold", "0.3", "--format", "csv").output == (
-        "party,unit,pledged,delivered,approved,pledged_share,approved_share,fulfilment,"
-        "on_time,guest_star\n"
-        "burgerco,eur,1000,0,0,1.0000,,0.0000,0.0000,True\n"
-        "acme,hours,30,26,26,0.7500,0.8667,0.8667,,False\n"
-        "veggie,hours,10,4,4,0.2500,0.1333,0.4000,,False\n"
+        "party,unit,pledged,delivered,approved,disputed,pledged_share,approved_share,"
+        "fulfilment,on_time,guest_star\n"
+        "burgerco,eur,1000,0,0,0,1.0000,,0.0000,0.0000,True\n"
+        "acme,hours,30,26,26,0,0.7500,0.8667,0.8667,,False\n"
+        "veggie,hours,10,4,4,0,0.2500,0.1333,0.4000,,False\n"
     )
 
 

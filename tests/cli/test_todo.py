@@ -172,3 +172,37 @@ def test_a_value_to_approve_waits_for_every_other_joined_member(initialised: Acc
     accord.ok("approve", SLUG, "4", "--as", "burgerco")
     assert _rows(accord, "--as", "burgerco") == []
     assert [r["seq"] for r in _rows(accord, "--as", "veggie")] == [4]
+
+
+def test_a_close_short_to_decide_and_a_dispute_to_resolve(initialised: Accord) -> None:
+    accord = initialised
+    start_project(accord)
+    accord.ok(
+        "pledge", "add", SLUG, "Posters", "--weight", "30", "--unit", "hours",
+        "--due", "2099-12-15", "--to", "burgerco", "--as", "acme",
+    )  # fmt: skip
+    accord.ok("deliver", SLUG, "4", "--summary", "Drafts", "--quantity", "10", "--as", "acme")
+    accord.ok("reject", SLUG, "5", "--reason", "Old logo", "--as", "burgerco")  # 6
+    accord.ok("pledge", "close-short", SLUG, "4", "--reason", "Enough", "--as", "acme")  # 7
+
+    assert [(r["waiting"], r["seq"], r["about"]) for r in _rows(accord, "--as", "burgerco")] == [
+        ("decide", 7, "close-short by acme of pledge 4 'Posters'"),
+    ]
+    accord.ok("reject", SLUG, "7", "--reason", "Not yet", "--as", "burgerco")  # 8
+    accord.ok("dispute", SLUG, "6", "--reason", "The logo is new", "--as", "acme")  # 9
+
+    row = _rows(accord, "--as", "burgerco")[0]
+    assert (row["waiting"], row["seq"]) == ("resolve", 9)
+    assert row["about"] == "dispute by acme of the refusal of deliverable 5 on pledge 4 'Posters'"
+    assert row["next"] == (
+        f"accord resolve {SLUG} 9 --outcome upheld|dismissed --reason R --as burgerco"
+    )
+    accord.ok("resolve", SLUG, "9", "--outcome", "dismissed", "--reason", "Old", "--as", "burgerco")
+    assert [r["waiting"] for r in _rows(accord, "--as", "burgerco")] == []
+    [mine] = [r for r in _rows(accord, "--as", "acme") if r["waiting"] == "resolve"]
+    assert mine["about"].endswith("(signed: burgerco dismissed)")
+    accord.ok("resolve", SLUG, "9", "--outcome", "upheld", "--reason", "New", "--as", "acme")
+    # they disagree: the dispute waits for both until they sign the same outcome
+    assert [r["waiting"] for r in _rows(accord, "--as", "burgerco")] == ["resolve"]
+    assert "resolve" in [r["waiting"] for r in _rows(accord, "--as", "acme")]
+    assert _rows(accord, "--as", "veggie") == []  # not a party to the dispute

@@ -732,7 +732,12 @@ def test_a_topic_naming_an_installed_module_is_reported_and_never_imported(
         db_log,
         [
             (5, "store", "stored record names unknown topic 'accord_tamper_probe:Thing'"),
-            (6, "rule", "seq 5 is a damaged entry, not a deliverable or an amendment"),
+            (
+                6,
+                "rule",
+                "seq 5 is a damaged entry, not a deliverable, an amendment or a close-short "
+                "proposal",
+            ),
         ],
     )
     # the head this home verified is intact: reads of the verified state go on ...

@@ -130,6 +130,9 @@ commands: st.SearchStrategy[Command] = st.builds(
             "revoke",
             "add_signer",
             "remove_signer",
+            "dispute",
+            "resolve",
+            "close-short",
         ]
     ),
     party=st.sampled_from(PARTIES),
@@ -193,6 +196,13 @@ def run_command(ledger: Ledger, signers: dict[str, Signer], command: Command) ->
     if command.kind == "remove_signer":
         label = PARTIES[n % 4] if n >= 0 else text
         return ledger.remove_signer(SLUG, label=label, reason=text, signer=signer)
+    if command.kind == "dispute":
+        return ledger.open_dispute(SLUG, n, reason=text, signer=signer)
+    if command.kind == "resolve":
+        outcome = ("upheld", "dismissed", "withdrawn")[n % 3]
+        return ledger.resolve_dispute(SLUG, n, outcome=outcome, reason=text, signer=signer)
+    if command.kind == "close-short":
+        return ledger.close_pledge_short(SLUG, n, reason=text, signer=signer)
     raise AssertionError(f"unknown command {command.kind}")
 
 

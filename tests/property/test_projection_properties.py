@@ -2,7 +2,8 @@
 
 A history is three members (acme proposes, burgerco and veggie join) followed by random
 pledges (units from a small set), partial deliveries of random positive quantities,
-approvals, rejections and withdrawals, each made valid against the current state. Then:
+approvals, rejections, withdrawals, disputes of decisions, resolutions and proposals to close
+a pledge short (ADR 0009), each made valid against the current state. Then:
 
 * per unit, pledged and approved shares each sum to exactly 1 whenever the unit's total is
   positive, and every ratio lies in [0, 1];
@@ -17,7 +18,7 @@ from datetime import UTC, date, datetime, timedelta
 from fractions import Fraction
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from hypothesis import given
+from hypothesis import event, given
 from hypothesis import strategies as st
 
 from ledger import rules
@@ -76,7 +77,21 @@ quantities = st.one_of(
 actions = st.builds(
     Action,
     kind=st.sampled_from(
-        ["pledge", "pledge", "deliver", "deliver", "decide", "decide", "withdraw"]
+        [
+            "pledge",
+            "pledge",
+            "deliver",
+            "deliver",
+            "decide",
+            "decide",
+            "withdraw",
+            "dispute",
+            "dispute",
+            "resolve",
+            "resolve",
+            "resolve",
+            "close-short",
+        ]
     ),
     party=st.integers(0, 2),
     pick=st.integers(0, 50),
@@ -87,6 +102,55 @@ actions = st.builds(
     approve=st.sampled_from([True, True, True, False]),
 )
 histories = st.tuples(st.sampled_from(["all", "any"]), st.lists(actions, min_size=6, max_size=24))
+# Histories that dispute and close short often: each starts with accepted work to dispute
+# (see ``seed_disputes``) and draws mostly deliveries, decisions, disputes and resolutions.
+dispute_actions = st.builds(
+    Action,
+    kind=st.sampled_from(
+        [
+            "deliver",
+            "decide",
+            "decide",
+            "dispute",
+            "dispute",
+            "resolve",
+            "resolve",
+            "resolve",
+            "resolve",
+            "close-short",
+            "pledge",
+            "withdraw",
+        ]
+    ),
+    party=st.integers(0, 2),
+    pick=st.integers(0, 50),
+    unit=st.sampled_from(UNITS),
+    amount=st.none() | quantities,
+    due=st.sampled_from(DUES),
+    to_all=st.booleans(),
+    approve=st.booleans(),
+)
+dispute_histories = st.tuples(
+    st.sampled_from(["all", "any"]), st.lists(dispute_actions, min_size=4, max_size=20)
+)
+
+
+def seed_disputes(ledger: Ledger) -> None:
+    """Accepted and rejected work to dispute: acme pledges 10 hours to burgerco (seq 4),
+    delivers 4 (5), burgerco approves (6); delivers 3 (7), burgerco rejects (8); veggie
+    pledges 5 eur to acme and burgerco (9), delivers 5 (10), acme approves (11)."""
+    acme, burgerco, veggie = SIGNERS["acme"], SIGNERS["burgerco"], SIGNERS["veggie"]
+    add = ledger.add_pledge
+    add(SLUG, title="Work", weight="10", unit="hours", due="2026-12-01",
+        beneficiaries=["burgerco"], signer=acme)  # fmt: skip
+    ledger.deliver(SLUG, 4, summary="Part", quantity="4", evidence=[], signer=acme)
+    ledger.approve(SLUG, 5, comment="", signer=burgerco)
+    ledger.deliver(SLUG, 4, summary="More", quantity="3", evidence=[], signer=acme)
+    ledger.reject(SLUG, 7, reason="Not yet", signer=burgerco)
+    add(SLUG, title="Cash", weight="5", unit="eur", due="2026-11-22", beneficiaries=None,
+        signer=veggie)  # fmt: skip
+    ledger.deliver(SLUG, 9, summary="Paid", quantity="5", evidence=[], signer=veggie)
+    ledger.approve(SLUG, 10, comment="", signer=acme)
 
 
 def start(approval: str) -> Ledger:
@@ -103,7 +167,7 @@ def start(approval: str) -> Ledger:
 def perform(ledger: Ledger, action: Action) -> bool:
     """Carry out ``action`` as a valid command; return False when nothing fits it."""
     state = ledger.get_state(SLUG)
-    live = [p for p in state.pledges.values() if p.status != "withdrawn"]
+    live = [p for p in state.pledges.values() if p.status == "open" and p.pending_close is None]
     if action.kind == "pledge":
         party = MEMBERS[action.party]
         others = [h for h in MEMBERS if h != party]
@@ -147,6 +211,67 @@ def perform(ledger: Ledger, action: Action) -> bool:
             ledger.approve(SLUG, decision.seq, comment="", signer=decider)
         else:
             ledger.reject(SLUG, decision.seq, reason="Not yet", signer=decider)
+        return True
+    return perform_dispute(ledger, state, action)
+
+
+def perform_dispute(ledger: Ledger, state: rules.ProjectState, action: Action) -> bool:
+    """The actions of ADR 0009: dispute, resolve, close-short (made valid, or False)."""
+    if action.kind == "dispute":
+        options = []
+        for d in state.decisions.values():
+            if not isinstance(d, rules.Deliverable) or d.dispute is not None:
+                continue
+            pledge = state.pledges[d.pledge]
+            concerned = (pledge.by, *pledge.beneficiaries)
+            if d.status == rules.ACCEPTED:
+                options += [(d.seq, h) for h in concerned if h != d.by]
+                options += [(s, h) for a, s in d.approvals.items() for h in concerned if h != a]
+            elif (
+                d.refusal is not None
+                and pledge.status != rules.CLOSED_SHORT
+                and pledge.pending_close is None
+            ):
+                options += [(d.refusal[1], h) for h in concerned if h != d.refusal[0]]
+        if not options:
+            return False
+        target, handle = sorted(options)[action.pick % len(options)]
+        ledger.open_dispute(SLUG, target, reason="Not right", signer=SIGNERS[handle])
+        event("opened a dispute")
+        return True
+    if action.kind == "resolve" and state.open_disputes:
+        numbers = sorted(state.open_disputes)
+        dispute = state.disputes[numbers[action.pick % len(numbers)]]
+        outcome = "dismissed" if action.approve else "upheld"
+        # Mostly a party that has not signed follows the first signature, so that disputes
+        # get settled; a party that signed this outcome already signs the other.
+        waiting = [p for p in dispute.parties if p not in dispute.votes]
+        party = (waiting or list(dispute.parties))[action.party % len(waiting or dispute.parties)]
+        if dispute.votes and waiting and action.pick % 4:
+            outcome = next(iter(dispute.votes.values()))[0]
+        if dispute.votes.get(party, ("", 0))[0] == outcome:
+            outcome = "upheld" if outcome == "dismissed" else "dismissed"
+        ledger.resolve_dispute(
+            SLUG, dispute.seq, outcome=outcome, reason="Settled", signer=SIGNERS[party]
+        )
+        event(f"dispute {ledger.get_state(SLUG).disputes[dispute.seq].status}")
+        return True
+    if action.kind == "close-short":
+        fits = [
+            p
+            for p in state.pledges.values()
+            if p.status == "open"
+            and p.pending_close is None
+            and p.pending_amendment is None
+            and p.pending == 0
+            and p.seq not in state.open_disputes.values()
+            and p.approved < p.weight
+        ]
+        if not fits:
+            return False
+        pledge = fits[action.pick % len(fits)]
+        ledger.close_pledge_short(SLUG, pledge.seq, reason="Enough", signer=SIGNERS[pledge.by])
+        event("proposed to close a pledge short")
         return True
     return False
 
@@ -250,5 +375,31 @@ def test_as_of_seq_n_equals_the_fold_of_the_first_n_entries_for_every_n(history)
             assert cut.position == n
             assert cut.state == prefix.state == rules.replay(SLUG, [s.entry for s in stored[:n]])
             assert rows_of(cut) == rows_of(prefix)
+    finally:
+        ledger.close()
+
+
+@given(dispute_histories)
+def test_random_disputes_and_close_shorts_replay_to_the_same_state_and_views(history) -> None:
+    approval, steps = history
+    ledger = start(approval)
+    try:
+        seed_disputes(ledger)
+        for action in steps:
+            if perform(ledger, action):
+                for today in TODAYS:
+                    check_shares(Replay.build(ledger, SLUG), today)
+        stored = list(ledger.read_entries(SLUG))
+        folded = Replay.empty(SLUG)
+        folded.extend(stored)
+        assert rules.replay(SLUG, [s.entry for s in stored]) == folded.state
+        assert folded.state == ledger.get_state(SLUG)
+        assert rows_of(folded) == rows_of(Replay.build(ledger, SLUG))
+        for pledge in folded.state.pledges.values():
+            row = next(o for o in obligations(folded, TODAYS[-1]) if o.seq == pledge.seq)
+            if pledge.status == rules.CLOSED_SHORT:
+                assert row.status == "closed-short"
+            elif pledge.seq in folded.state.open_disputes.values():
+                assert row.status in ("withdrawn", "fulfilled", "disputed")
     finally:
         ledger.close()

@@ -159,7 +159,7 @@ class LedgerStory(RuleBasedStateMachine):
 
     @rule(quantity=st.none() | positive_decimals, data=st.data())
     def deliver(self, quantity: str | None, data: st.DataObject) -> None:
-        options = sorted(p.seq for p in self.open_pledges())
+        options = sorted(p.seq for p in self.open_pledges() if p.pending_close is None)
         if not options:
             return
         item = self.folded.pledges[data.draw(st.sampled_from(options))]
@@ -238,7 +238,11 @@ class LedgerStory(RuleBasedStateMachine):
 
     @rule(weight=positive_decimals, data=st.data())
     def amend(self, weight: str, data: st.DataObject) -> None:
-        options = sorted(p.seq for p in self.open_pledges() if p.pending_amendment is None)
+        options = sorted(
+            p.seq
+            for p in self.open_pledges()
+            if p.pending_amendment is None and p.pending_close is None
+        )
         if not options:
             return
         item = self.folded.pledges[data.draw(st.sampled_from(options))]
@@ -280,6 +284,83 @@ class LedgerStory(RuleBasedStateMachine):
             )
             if pending is not None:
                 assert self.folded.decisions[pending].status == rules.VOID
+
+    @rule(data=st.data())
+    def dispute(self, data: st.DataObject) -> None:
+        options = []
+        for decision in self.folded.decisions.values():
+            if not isinstance(decision, rules.Deliverable) or decision.dispute is not None:
+                continue
+            pledge = self.folded.pledges[decision.pledge]
+            concerned = (pledge.by, *pledge.beneficiaries)
+            if decision.status == rules.ACCEPTED:
+                options += [(decision.seq, h) for h in concerned if h != decision.by]
+                options += [
+                    (seq, h) for a, seq in decision.approvals.items() for h in concerned if h != a
+                ]
+            if (
+                decision.status == rules.REJECTED
+                and decision.refusal is not None
+                and pledge.status != rules.CLOSED_SHORT
+                and pledge.pending_close is None
+            ):
+                options += [(decision.refusal[1], h) for h in concerned if h != decision.refusal[0]]
+        if not options:
+            return
+        target, handle = data.draw(st.sampled_from(sorted(options)))
+        receipt = self.attempt(
+            lambda: self.ledger.open_dispute(
+                SLUG, target, reason="wrong", signer=self.signers[handle]
+            )
+        )
+        if receipt is not None:
+            opened = self.folded.disputes[receipt.seq]
+            assert (opened.status, opened.target, opened.by) == (rules.OPEN, target, handle)
+            assert self.folded.open_disputes[receipt.seq] == opened.pledge
+
+    @rule(data=st.data(), outcome=st.sampled_from(["upheld", "dismissed"]))
+    def resolve(self, data: st.DataObject, outcome: str) -> None:
+        options = sorted(
+            (number, handle)
+            for number in self.folded.open_disputes
+            for handle in self.folded.disputes[number].parties
+            if self.folded.disputes[number].votes.get(handle, ("", 0))[0] != outcome
+        )
+        if not options:
+            return
+        number, handle = data.draw(st.sampled_from(options))
+        receipt = self.attempt(
+            lambda: self.ledger.resolve_dispute(
+                SLUG, number, outcome=outcome, reason="settled", signer=self.signers[handle]
+            )
+        )
+        if receipt is not None:
+            settled = self.folded.disputes[number]
+            assert settled.votes[handle] == (outcome, receipt.seq)
+            agreed = all(settled.votes.get(p, ("", 0))[0] == outcome for p in settled.parties)
+            assert (settled.status == outcome) == agreed
+
+    @rule(data=st.data())
+    def close_short(self, data: st.DataObject) -> None:
+        options = sorted(
+            p.seq
+            for p in self.open_pledges()
+            if p.pending_close is None
+            and p.pending_amendment is None
+            and p.pending == 0
+            and p.seq not in self.folded.open_disputes.values()
+            and p.approved < p.weight
+        )
+        if not options:
+            return
+        item = self.folded.pledges[data.draw(st.sampled_from(options))]
+        receipt = self.attempt(
+            lambda: self.ledger.close_pledge_short(
+                SLUG, item.seq, reason="enough", signer=self.signers[item.by]
+            )
+        )
+        if receipt is not None:
+            assert item.pending_close == receipt.seq
 
     @rule(party=members, text=texts)
     def propose_statement(self, party: str, text: str) -> None:
@@ -332,6 +413,17 @@ class LedgerStory(RuleBasedStateMachine):
         options = [h for h in self.folded.joined() if h not in self.folded.close_signatures]
         handle = data.draw(st.sampled_from(options or self.folded.joined()))
         head_seq = self.folded.final_head_seq
+        if self.folded.open_disputes and self.folded.status != rules.CLOSED:
+            before = hashes(self.ledger)
+            with pytest.raises(RuleViolationError) as info:
+                self.ledger.sign_close(SLUG, signer=self.signers[handle])
+            first = min(self.folded.open_disputes)
+            assert info.value.message == (
+                f"dispute {first} is open; a project with an open dispute cannot close"
+            )
+            assert hashes(self.ledger) == before
+            event("close refused: a dispute is open")
+            return
         receipt = self.attempt(lambda: self.ledger.sign_close(SLUG, signer=self.signers[handle]))
         if receipt is not None:
             assert self.folded.final_head_seq == head_seq
@@ -431,19 +523,39 @@ class LedgerStory(RuleBasedStateMachine):
             pledge = self.folded.pledges[decision.pledge]
             needed = self.folded.approvals_needed(pledge)
             assert set(decision.approvals) <= set(pledge.beneficiaries) - {decision.by}
+            upheld = isinstance(decision, rules.Deliverable) and any(
+                self.folded.disputes[d].status == rules.UPHELD for d in decision.disputes
+            )
             if decision.status == rules.ACCEPTED:
                 assert len(decision.approvals) >= needed
             elif decision.status == rules.PENDING:
                 assert len(decision.approvals) < needed
                 assert decision.refusal is None
             elif decision.status == rules.REJECTED:
-                assert decision.refusal is not None
+                assert decision.refusal is not None or upheld
             else:
                 assert decision.status == rules.VOID
-                assert decision.kind == "amendment"
+                assert decision.kind in ("amendment", "close-short")
         for pledge in self.folded.pledges.values():
-            pending = pledge.pending_amendment
-            assert pending is None or self.folded.decisions[pending].status == rules.PENDING
+            for pending in (pledge.pending_amendment, pledge.pending_close):
+                assert pending is None or self.folded.decisions[pending].status == rules.PENDING
+            if pledge.status == rules.CLOSED_SHORT:
+                assert pledge.pending_close is None and pledge.closed_short_seq is not None
+
+    @invariant()
+    def disputes_hold_back_exactly_the_disputed_acceptances(self) -> None:
+        for pledge in self.folded.pledges.values():
+            items = [self.folded.decisions[s] for s in pledge.deliverables]
+            accepted = [d for d in items if isinstance(d, rules.Deliverable)]
+            held = [d.quantity for d in accepted if d.status == rules.ACCEPTED and d.dispute]
+            free = [d.quantity for d in accepted if d.status == rules.ACCEPTED and not d.dispute]
+            assert pledge.disputed == sum(held, Decimal(0))
+            assert pledge.approved == sum(free, Decimal(0))
+            assert sorted(q for _, q in pledge.accepted) == sorted(free)
+        for number, pledge_seq in self.folded.open_disputes.items():
+            dispute = self.folded.disputes[number]
+            assert (dispute.status, dispute.pledge) == (rules.OPEN, pledge_seq)
+            assert self.folded.decisions[dispute.deliverable].dispute == number
 
     @invariant()
     def close_signatures_sign_the_final_head(self) -> None:

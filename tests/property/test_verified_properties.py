@@ -17,7 +17,15 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_projection_properties import SIGNERS, SLUG, Clock, histories, perform
+from test_projection_properties import (
+    SIGNERS,
+    SLUG,
+    Clock,
+    dispute_histories,
+    histories,
+    perform,
+    seed_disputes,
+)
 
 from ledger import rules, storage
 from ledger.application import Ledger
@@ -120,3 +128,26 @@ def test_a_damaged_state_file_is_rebuilt_and_equals_a_full_replay(history, garba
             assert fresh.get_state(SLUG) == full_replay(fresh)
         finally:
             fresh.close()
+
+
+@settings(max_examples=25, deadline=None)
+@given(dispute_histories)
+def test_disputes_and_close_shorts_load_back_from_the_home_as_a_full_replay(history) -> None:
+    approval, steps = history
+    with tempfile.TemporaryDirectory() as tmp:
+        directory = Path(tmp)
+        writer = begin(directory, approval)
+        try:
+            seed_disputes(writer)
+            for action in steps:
+                if not perform(writer, action):
+                    continue
+                fresh = open_at(directory)
+                try:
+                    loaded = fresh.get_state(SLUG)  # lazily, from the home's state file
+                    assert loaded == full_replay(fresh)
+                    assert dict(loaded.disputes) == dict(full_replay(fresh).disputes)
+                finally:
+                    fresh.close()
+        finally:
+            writer.close()

@@ -201,6 +201,7 @@ def test_every_pledge_carries_its_deliverables_evidence_and_decisions(
                     "size": 4096,
                 },
             ],
+            "disputes": [],
         }
     ]
     rent = pledges[5]["deliverables"][0]

@@ -63,13 +63,15 @@ def evidence(name: str, size: int) -> Evidence:
 
 
 def build_golden_log(ledger: Ledger) -> None:
-    """32 entries. In hours, acme pledged 40, delivered 40, had 30 approved (83.3% of the
+    """41 entries. In hours, acme pledged 40, delivered 40, had 30 approved (83.3% of the
     pledges, 96.8% of the approvals); veggie pledged 8 (after an amendment) and had 1 approved
     (16.7% pledged, 3.2% approved): veggie is the guest star. The members agree that an hour
     is worth 50 eur (seq 20), then 60 eur (seq 23, replacing it): overall, in eur, acme had
     1800 approved, burgerco 500 and veggie 60 (76.3%, 21.2%, 2.5%), so veggie is the guest
-    star overall too. Titles, reasons and the statement hold Markdown and HTML
-    metacharacters, so the golden files pin their escaping too."""
+    star overall too. burgerco's pledge of 4 banners is closed short at the 3 approved (it
+    counts as 3 pledged); veggie disputes acme's rejection of its two posts, changes its
+    mind, and the dispute is dismissed. Titles, reasons and the statement hold Markdown and
+    HTML metacharacters, so the golden files pin their escaping too."""
     acme, burgerco, veggie = signer("acme"), signer("burgerco"), signer("veggie")
     ledger.propose_project(
         SLUG, title="Summer fair *2026*", purpose="A stand & a stage, <b>together</b>",
@@ -119,7 +121,21 @@ def build_golden_log(ledger: Ledger) -> None:
     )  # fmt: skip  # 26
     for party in (acme, burgerco, veggie):  # 27-29
         ledger.sign_statement(SLUG, 26, signer=party)
-    for party in (acme, burgerco, veggie):  # 30-32
+    add(SLUG, title="Banners", weight="4", unit="banners", due="2026-12-10",
+        beneficiaries=["acme"], signer=burgerco)  # fmt: skip  # 30
+    ledger.deliver(SLUG, 30, summary="Three banners", quantity="3", evidence=[],
+                   signer=burgerco)  # fmt: skip  # 31
+    ledger.approve(SLUG, 31, comment="", signer=acme)  # 32
+    ledger.close_pledge_short(SLUG, 30, reason="A fourth banner is not needed",
+                              signer=burgerco)  # fmt: skip  # 33
+    ledger.approve(SLUG, 33, comment="Agreed", signer=acme)  # 34: pledge 30 is closed short
+    ledger.open_dispute(SLUG, 13, reason="The posts follow the brand guide",
+                        signer=veggie)  # fmt: skip  # 35: veggie disputes acme's rejection
+    resolve = ledger.resolve_dispute
+    resolve(SLUG, 35, outcome="upheld", reason="Page 4 of the guide", signer=veggie)  # 36
+    resolve(SLUG, 35, outcome="dismissed", reason="Old logo on both", signer=acme)  # 37
+    resolve(SLUG, 35, outcome="dismissed", reason="Indeed, old logo", signer=veggie)  # 38
+    for party in (acme, burgerco, veggie):  # 39-41
         ledger.sign_close(SLUG, signer=party)
 
 

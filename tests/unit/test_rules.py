@@ -960,7 +960,7 @@ def test_approving_a_pledge_is_refused(delivered: Ledger, signers: dict[str, Sig
     refused(
         delivered,
         RuleViolationError,
-        "seq 4 is a pledge, not a deliverable or an amendment",
+        "seq 4 is a pledge, not a deliverable, an amendment or a close-short proposal",
         lambda: approve(delivered, signers["burgerco"], 4),
     )
 

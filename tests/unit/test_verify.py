@@ -307,7 +307,12 @@ def test_a_row_damaged_beyond_reading_is_reported_with_accurate_causes_for_what_
     assert problems(tampered) == [
         (4, "canonical", NOT_JSON),
         (5, "rule", "seq 4 is a damaged entry, not a pledge"),
-        (6, "rule", "seq 5 is a refused deliverable, not a deliverable or an amendment"),
+        (
+            6,
+            "rule",
+            "seq 5 is a refused deliverable, not a deliverable, an amendment or a close-short "
+            "proposal",
+        ),
     ]
 
 
