@@ -337,3 +337,23 @@ def test_a_damaged_value_in_the_verified_state_is_rebuilt(
     assert result.stderr.startswith("Warning: the verified state of 'spring-campaign' is damaged")
     assert "Traceback" not in result.output
     assert agreed("contributions", S).stderr == ""  # rebuilt for good
+
+
+def test_an_open_dispute_moves_valued_work_from_approved_to_disputed_overall(
+    agreed: Accord,
+) -> None:
+    """burgerco disputes the acceptance of acme's 10 hours (seq 5): overall acme keeps only
+    its 500 EUR approved and shows 10 x 80 = 800 EUR disputed; approved shares are then
+    500 / 800 = 62.5% for acme and 300 / 800 = 37.5% for burgerco."""
+    agreed.ok("dispute", S, "5", "--reason", "Not the hours we agreed", "--as", "burgerco")  # 16
+
+    overall = {r["party"]: r for r in agreed.json("contributions", S) if r["unit"] == "overall EUR"}
+
+    assert (overall["acme"]["approved"], overall["acme"]["disputed"]) == ("500", "800")
+    assert (overall["burgerco"]["approved"], overall["burgerco"]["disputed"]) == ("300", "0")
+    assert overall["acme"]["approved_share"] == "0.6250"
+    assert overall["burgerco"]["approved_share"] == "0.3750"
+    agreed.ok("resolve", S, "16", "--outcome", "dismissed", "--reason", "Fine", "--as", "acme")
+    agreed.ok("resolve", S, "16", "--outcome", "dismissed", "--reason", "Fine", "--as", "burgerco")
+    overall = {r["party"]: r for r in agreed.json("contributions", S) if r["unit"] == "overall EUR"}
+    assert (overall["acme"]["approved"], overall["acme"]["disputed"]) == ("1300", "0")
