@@ -78,7 +78,7 @@ def test_two_organisations_dispute_close_short_and_plan_through_a_relay(
     burgerco.ok("calendar", SLUG, "--party", "burgerco", "-o", str(ics))
     assert Calendar.from_ical(ics.read_bytes()).walk("VEVENT") == []
     for party in (acme, burgerco):
-        party.act("close", SLUG)
+        party.act("close", SLUG, "--report-dir", str(tmp_path / party.handle))
     acme.act("sync", SLUG)
     assert acme.json("project", "show", SLUG)["status"] == "closed"
     assert _todo(acme) == _todo(burgerco) == []
