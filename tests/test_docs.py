@@ -69,12 +69,18 @@ def test_the_tutorial_runs_from_start_to_close(tmp_path: Path) -> None:
     assert result.stdout.count("refused, exit code 4") == 2
     assert "project no-whopper-day is closed" in result.stdout
     assert "Error: 'acme' cannot approve or reject its own deliverable (seq 7)" in result.stderr
-    assert "Error: project 'no-whopper-day' is closed (seq 30)" in result.stderr
+    assert "Error: project 'no-whopper-day' is closed (seq 33)" in result.stderr
     assert "close-report.html" in result.stdout
-    assert "no-whopper-day: sound, 30 entries, closed" in result.stdout
-    assert "imported 30 new entries of no-whopper-day" in result.stdout
+    assert "no-whopper-day: sound, 33 entries, closed" in result.stdout
+    assert "imported 33 new entries of no-whopper-day" in result.stdout
     assert "identical report" in result.stdout
     assert "approved value seq 25 by burgerco: 1 hours = 150 eur (agreed)" in result.stdout
+    # 8. The to-do list and a dispute settled by its two parties.
+    assert "accord deliver no-whopper-day 6 --summary TEXT --as veggie" in result.stdout
+    assert "accord resolve no-whopper-day 28 --outcome upheld|dismissed --reason R --as acme" in (
+        result.stdout
+    )
+    assert "dispute 28 is dismissed" in result.stdout
     # 10. Several people for one organisation: alice signs for acme, then is removed.
     assert re.search(r"acme \(alice\)\s+pledge\.made", result.stdout)
     assert "added signer alice (SHA256:" in result.stdout
