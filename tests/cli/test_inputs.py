@@ -814,8 +814,12 @@ def test_a_damaged_key_file_is_not_called_a_wrong_passphrase(
 ) -> None:
     path = home / "keys" / "acme.key"
     lines = path.read_bytes().split(b"\n")
-    last = lines.index(b"-----END ENCRYPTED PRIVATE KEY-----") - 1
-    lines[last] = lines[last][:4] + (b"A" if lines[last][4:5] != b"A" else b"B") + lines[last][5:]
+    # A character of the first base64 line: all its bits count (in the last line, before
+    # padding, a changed character may only touch unused bits and decode to the same bytes).
+    first = lines.index(b"-----BEGIN ENCRYPTED PRIVATE KEY-----") + 1
+    lines[first] = (
+        lines[first][:4] + (b"A" if lines[first][4:5] != b"A" else b"B") + lines[first][5:]
+    )
     path.write_bytes(b"\n".join(lines))
 
     with initialised.unchanged():
