@@ -122,11 +122,17 @@ def _decisions(state: rules.ProjectState, handle: str) -> list[Todo]:
                 what,
                 None,
                 False,
-                f"accord approve {state.slug} {decision.seq} --as {handle}  "
-                f"(or: accord reject {state.slug} {decision.seq} --reason R --as {handle})",
+                _decide(state.slug, decision.seq, handle),
             )
         )
     return rows
+
+
+def _decide(slug: str, seq: int, handle: str) -> str:
+    return (
+        f"accord approve {slug} {seq} --as {handle}  "
+        f"(or: accord reject {slug} {seq} --reason R --as {handle})"
+    )
 
 
 def _values(state: rules.ProjectState, handle: str) -> list[Todo]:
@@ -145,8 +151,7 @@ def _values(state: rules.ProjectState, handle: str) -> list[Todo]:
                 f"{decimal_text(proposal.worth)} {proposal.reference}",
                 None,
                 False,
-                f"accord approve {state.slug} {proposal.seq} --as {handle}  "
-                f"(or: accord reject {state.slug} {proposal.seq} --reason R --as {handle})",
+                _decide(state.slug, proposal.seq, handle),
             )
         )
     return rows
