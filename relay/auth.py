@@ -176,8 +176,14 @@ def check_signer(state: rules.ProjectState, item: entry_mod.SignedEntry) -> None
     current = member.current_keys().get(item.key)
     if current is not None:
         offered = current
-    elif item.key not in {member.pinned, *member.keys} and member.pinned is not None:
-        raise KeyNotValidError(f"key {item.key} is not a key of {item.by!r}", seq=item.seq)
+    elif not (
+        joining
+        and member.status == rules.INVITED
+        and (member.pinned is None or item.key == member.pinned)
+    ):
+        # A key carried in the body counts only for the invitee taking (or declining) its
+        # seat; a removed, rotated-away or revoked key, or a stranger's, reads nothing.
+        raise KeyNotValidError(f"key {item.key} is not a current key of {item.by!r}", seq=item.seq)
     if not isinstance(offered, str):
         raise KeyNotValidError(f"key {item.key} is not a current key of {item.by!r}", seq=item.seq)
     try:

@@ -623,3 +623,30 @@ def test_a_key_pinned_to_an_invitees_seat_cannot_be_taken_before_it_joins(
         ),
     )
     assert memory_ledger.join_project(SLUG, signer=signers["veggie"]).seq == 2
+
+
+@pytest.mark.parametrize("handle", ["acme", "burgerco"])
+def test_a_forged_join_carrying_a_non_current_key_learns_nothing_from_the_relay(
+    ledger: Ledger, signers: dict[str, Signer], handle: str
+) -> None:
+    # The key in a join's body counts only for an invitee taking its seat: a stranger's key
+    # (or a removed or rotated-away one) on a joined member's seat gets no checkpoint.
+    state = ledger.get_state(SLUG)
+    stranger = person(handle, 19)
+    forged = entry.sign(
+        {
+            "v": 1,
+            "project": SLUG,
+            "seq": 3,
+            "prev": state.head,
+            "type": "member.joined",
+            "by": handle,
+            "key": stranger.fingerprint,
+            "at": "2026-11-22T11:00:00Z",
+            "body": {"terms": state.terms, "public_key": stranger.public_key_line},
+        },
+        stranger.private_key,
+    )
+    assert state.members[handle].status == rules.JOINED
+    with pytest.raises(KeyNotValidError, match="is not a current key of"):
+        check_signer(state, forged)
