@@ -210,7 +210,7 @@ def pledge_in(d: dict[str, Any]) -> rules.Pledge:
         seq=_i(d["seq"]),
         by=_s(d["by"]),
         title=_s(d["title"]),
-        weight=Decimal(_s(d["weight"])),
+        weight=_quantity(d["weight"]),
         unit=_s(d["unit"]),
         due=_s(d["due"]),
         beneficiaries=tuple(_s(h) for h in _list(d["beneficiaries"])),
@@ -220,10 +220,10 @@ def pledge_in(d: dict[str, Any]) -> rules.Pledge:
         amendments=[_i(x) for x in _list(d["amendments"])],
         deliverables=[_i(x) for x in _list(d["deliverables"])],
         withdrawn_seq=_opt_i(d["withdrawn_seq"]),
-        pending=Decimal(_s(d["pending"])),
-        approved=Decimal(_s(d["approved"])),
-        accepted=[(_i(seq), Decimal(_s(q))) for seq, q in _list(d["accepted"])],
-        disputed=Decimal(_s(d["disputed"])),
+        pending=_quantity(d["pending"]),
+        approved=_quantity(d["approved"]),
+        accepted=[(_i(seq), _quantity(q)) for seq, q in _list(d["accepted"])],
+        disputed=_quantity(d["disputed"]),
         pending_close=_opt_i(d["pending_close"]),
         short_closes=[_i(x) for x in _list(d["short_closes"])],
         closed_short_seq=_opt_i(d["closed_short_seq"]),
@@ -268,14 +268,14 @@ def decision_in(d: dict[str, Any]) -> rules.Decision:
         "hash": _s(d["hash"]),
         "status": _s(d["status"]),
         "approvals": {_s(k): _i(v) for k, v in _dict(d["approvals"]).items()},
-        "refusal": (_s(refusal[0]), _i(refusal[1]), _s(refusal[2])) if refusal else None,
+        "refusal": _refusal(refusal),
         "decided_seq": _opt_i(d["decided_seq"]),
     }
     if common["kind"] == "deliverable":
         return rules.Deliverable(
             **common,
             summary=_s(d["summary"]),
-            quantity=Decimal(_s(d["quantity"])),
+            quantity=_quantity(d["quantity"]),
             evidence=tuple((_s(n), _s(h), _i(z)) for n, h, z in _list(d["evidence"])),
             dispute=_opt_i(d["dispute"]),
             disputes=[_i(x) for x in _list(d["disputes"])],
@@ -419,7 +419,7 @@ def value_in(d: dict[str, Any]) -> rules.ValueProposal:
         reason=_s(d["reason"]),
         status=_s(d["status"]),
         approvals={_s(k): _i(v) for k, v in _dict(d["approvals"]).items()},
-        refusal=(_s(refusal[0]), _i(refusal[1]), _s(refusal[2])) if refusal else None,
+        refusal=_refusal(refusal),
         decided_seq=_opt_i(d["decided_seq"]),
         replaced_seq=_opt_i(d["replaced_seq"]),
     )
@@ -436,6 +436,30 @@ def _decimal(v: Any) -> Decimal:
     if not (isinstance(v, str) and DECIMAL_RE.fullmatch(v)):
         raise ValueError("expected a decimal")
     return Decimal(v)
+
+
+def _quantity(v: Any) -> Decimal:
+    """A stored quantity: the text of a finite decimal >= 0 (ValueError for anything else).
+
+    Computed totals are stored as ``str(Decimal)``, so this accepts exponents and trailing
+    zeros, unlike :func:`_decimal`; NaN, infinities and negatives are damage.
+    """
+    try:
+        number = Decimal(_s(v))
+    except ArithmeticError:
+        raise ValueError("expected a number") from None
+    if not number.is_finite() or number < 0:
+        raise ValueError("expected a finite number >= 0")
+    return number
+
+
+def _refusal(v: Any) -> tuple[str, int, str] | None:
+    """A stored refusal (party, seq, reason), or None; anything else is damage."""
+    if not v:
+        return None
+    if not isinstance(v, list) or len(v) != 3:
+        raise ValueError("expected a refusal of three items")
+    return _s(v[0]), _i(v[1]), _s(v[2])
 
 
 def _opt_s(v: Any) -> str | None:
@@ -620,7 +644,7 @@ class VerifiedStore:
             core_in(slug, core, state)
             if state.seq != row[0] or state.head != row[1]:
                 raise DamagedStateError(f"the verified state of {slug!r} contradicts its head")
-        except (sqlite3.DatabaseError, ValueError, KeyError, TypeError) as exc:
+        except (sqlite3.DatabaseError, ValueError, KeyError, TypeError, IndexError) as exc:
             raise DamagedStateError(f"the verified state of {slug!r} is damaged: {exc}") from None
         state.pledges = self._lazy(slug, "pledge")
         state.decisions = self._lazy(slug, "decision")

@@ -11,6 +11,7 @@ import sqlite3
 from contextlib import closing
 from pathlib import Path
 
+import pytest
 from cli_helpers import Accord
 
 from ledger.project import project_id
@@ -235,3 +236,70 @@ def test_a_damaged_item_never_resets_what_was_verified(
     assert result.exit_code == 5, result.output
     assert "history is shorter than before: 4 entries now, 5 verified on" in result.stderr
     assert a.json("state", "show")[0]["seq"] == 5  # the head verified before is kept
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("pending", "oops"),
+        ("pending", "NaN"),
+        ("approved", "-7"),
+        ("weight", "Infinity"),
+        ("accepted", [[8, "x"]]),
+    ],
+)
+def test_a_damaged_number_in_an_item_is_damage_not_a_crash(
+    initialised: Accord, with_pledge: str, home: Path, field: str, value: object
+) -> None:
+    a = initialised
+    before = a.ok("obligations", S).output
+    (path,) = (home / "verified").glob("*.sqlite3")
+    with closing(sqlite3.connect(path)) as db, db:
+        (data,) = db.execute("SELECT data FROM items WHERE kind = 'pledge'").fetchone()
+        item = json.loads(data)
+        item[field] = value
+        db.execute("UPDATE items SET data = ? WHERE kind = 'pledge'", (json.dumps(item),))
+    result = a("obligations", S)
+    assert result.exit_code == 0, result.output
+    assert result.stdout == before
+    assert result.stderr.startswith("Warning: an item of the verified state is damaged: ")
+
+
+def test_a_short_refusal_in_the_state_file_is_damage_not_a_crash(
+    initialised: Accord, with_pledge: str, home: Path
+) -> None:
+    a = initialised
+    a.ok("reject", S, "5", "--reason", "No", "--as", "burgerco")
+    before = a.ok("todo", S, "--as", "burgerco", "--format", "json").output
+    (path,) = (home / "verified").glob("*.sqlite3")
+    with closing(sqlite3.connect(path)) as db, db:
+        (data,) = db.execute("SELECT data FROM items WHERE kind = 'decision'").fetchone()
+        item = json.loads(data)
+        item["refusal"] = ["burgerco"]
+        db.execute("UPDATE items SET data = ? WHERE kind = 'decision'", (json.dumps(item),))
+    result = a("todo", S, "--as", "burgerco", "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == before
+    assert "damaged" in result.stderr
+
+
+def test_a_short_refusal_of_a_value_in_the_state_file_is_damage_not_a_crash(
+    initialised: Accord, with_pledge: str, home: Path
+) -> None:
+    a = initialised
+    a.ok(
+        "project", "value", S, "--unit", "hours", "--worth", "80", "--in", "EUR",
+        "--reason", "Rate", "--as", "acme",
+    )  # fmt: skip
+    a.ok("reject", S, "6", "--reason", "Too high", "--as", "burgerco")
+    before = a.ok("project", "values", S, "--format", "json").output
+    (path,) = (home / "verified").glob("*.sqlite3")
+    with closing(sqlite3.connect(path)) as db, db:
+        (core,) = db.execute("SELECT core FROM projects WHERE slug = ?", (S,)).fetchone()
+        data = json.loads(core)
+        data["values"][0]["refusal"] = ["burgerco"]
+        db.execute("UPDATE projects SET core = ? WHERE slug = ?", (json.dumps(data), S))
+    result = a("project", "values", S, "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == before
+    assert "damaged" in result.stderr
