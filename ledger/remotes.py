@@ -245,6 +245,11 @@ class RemoteStore:
         )
         return [(int(z), str(h), str(x)) for z, h, x in rows.fetchall()]
 
+    def forget_frontiers(self, slug: str) -> None:
+        """Drop every kept frontier of ``slug`` (they are recomputed when needed)."""
+        if self.exists():
+            self._db().execute("DELETE FROM frontiers WHERE slug=?", (slug,))
+
     def keep_frontier(self, slug: str, size: int, head: str, hashes: str) -> None:
         """Keep the frontier at ``size`` (only the latest :data:`FRONTIERS_KEPT` stay)."""
         db = self._db()

@@ -31,6 +31,7 @@ from ledger.errors import (
     VerificationError,
 )
 from relay.client import RelayClient, RelayConflictError
+from relay.cosigning import cosigner_keys
 from relay.merkle import Frontier, ProofError, leaf_hash
 from relay.note import (
     COSIGNATURE_V1,
@@ -148,6 +149,19 @@ def local_root(ledger: Ledger, slug: str, size: int, store: RemoteStore | None =
     return frontier.root()
 
 
+def differs(ledger: Ledger, slug: str, size: int, store: RemoteStore, root_hash: bytes) -> bool:
+    """Whether this replica's root at ``size`` is not ``root_hash``, before saying so.
+
+    A root from a kept frontier that disagrees is computed again from the verified hashes
+    alone (the kept frontiers of ``slug`` are dropped first): a damaged frontier in this home
+    must never turn an honest relay into a fork.
+    """
+    if local_root(ledger, slug, size, store) == root_hash:
+        return False
+    store.forget_frontiers(slug)
+    return local_root(ledger, slug, size) != root_hash
+
+
 def _has(ledger: Ledger, slug: str) -> bool:
     return ledger.rows.last(slug) is not None
 
@@ -218,9 +232,7 @@ def pull(
             raise VerificationError("the relay's checkpoint is not of this project's log")
     for start in range(0, len(fresh), 100):
         ledger.append_signed(slug, fresh[start : start + 100])
-    if checkpoint.size and local_root(ledger, slug, checkpoint.size, store) != (
-        checkpoint.root_hash
-    ):
+    if checkpoint.size and differs(ledger, slug, checkpoint.size, store, checkpoint.root_hash):
         _keep_conflict(store, remote, slug, note, checkpoint)
         raise VerificationError(
             f"the relay's signed root of {slug!r} at size {checkpoint.size} is not the root "
@@ -289,7 +301,11 @@ def own_cosignature(
         ForkError: the relay's checkpoint does not extend what this party cosigned.
     """
     origin = pulled.checkpoint.origin
-    key = VerifierKey.from_public_key(signer.handle, signer.public, type=COSIGNATURE_V1)
+    # Any current signer of the party may have made its latest cosignature (ADR 0011).
+    party = cosigner_keys(ledger.verified_state(pulled.slug)).get(signer.handle, {})
+    keys = [vkey for _, vkey in party.values()] or [
+        VerifierKey.from_public_key(signer.handle, signer.public, type=COSIGNATURE_V1)
+    ]
     best: tuple[int, Note, Checkpoint] | None = None
     for row in client.cosignatures(pulled.slug):
         text = row.get("note")
@@ -297,7 +313,7 @@ def own_cosignature(
             continue
         try:
             note, checkpoint = verified_note(remote, text, origin=origin)
-            verify_cosignatures(note, [key], quorum=1)
+            verify_cosignatures(note, keys, quorum=1)
         except (NoteError, LedgerError):
             continue  # not ours, or not signed by the pinned relay key: proves nothing
         if best is None or checkpoint.size > best[0]:
@@ -307,7 +323,7 @@ def own_cosignature(
     size, note, checkpoint = best
     text = note.encode().decode("utf-8")
     if size > pulled.checkpoint.size or (
-        size and local_root(ledger, pulled.slug, size, store) != checkpoint.root_hash
+        size and differs(ledger, pulled.slug, size, store, checkpoint.root_hash)
     ):
         _keep_conflict(store, remote, pulled.slug, note, checkpoint)
         what = "a larger tree" if size > pulled.checkpoint.size else "another tree"
@@ -369,9 +385,7 @@ def status(
     note, relay_checkpoint = verified_note(remote, client.checkpoint(slug), origin=origin)
     _check_kept(store, remote, slug, note, relay_checkpoint)
     size = relay_checkpoint.size
-    if 0 < size <= state.seq and local_root(ledger, slug, size, store) != (
-        relay_checkpoint.root_hash
-    ):
+    if 0 < size <= state.seq and differs(ledger, slug, size, store, relay_checkpoint.root_hash):
         _keep_conflict(store, remote, slug, note, relay_checkpoint)
         kept = [k for k in store.kept(remote.name, slug) if not k.conflict]
         raise ForkError(
@@ -417,8 +431,8 @@ def _cosigned(
         verified = verify_cosignatures(note, keys, quorum=1)
     except (NoteError, LedgerError):
         return None
-    if checkpoint.size > local or local_root(ledger, slug, checkpoint.size, store) != (
-        checkpoint.root_hash
+    if checkpoint.size > local or differs(
+        ledger, slug, checkpoint.size, store, checkpoint.root_hash
     ):
         return None
     return checkpoint.size, verified[0].timestamp

@@ -101,3 +101,21 @@ def test_any_sequence_of_sizes_gives_the_root_of_each_prefix(n: int, sizes: list
     for size in sizes:
         size = min(size, n)
         assert local_root(ledger, SLUG, size, store) == _expected(ledger.verified.hashes, size)
+
+
+def test_a_damaged_frontier_whose_head_still_matches_never_makes_a_fork() -> None:
+    from relay.sync import differs
+
+    ledger: Any = _Ledger(_hashes(60))
+    store = RemoteStore("x", memory=True)
+    local_root(ledger, SLUG, 40, store)
+    [(size, head, subtrees)] = store.frontiers(SLUG, upto=40)
+    damaged = ("0" if subtrees[0] != "0" else "1") + subtrees[1:]  # one hex digit changed
+    store.keep_frontier(SLUG, size, head, damaged)
+    honest = _expected(ledger.verified.hashes, 50)
+    assert local_root(ledger, SLUG, 50, store) != honest  # the damage alone would mislead
+
+    assert differs(ledger, SLUG, 50, store, honest) is False
+    assert store.frontiers(SLUG, upto=60) == []  # dropped, recomputed when needed
+    assert local_root(ledger, SLUG, 60, store) == _expected(ledger.verified.hashes, 60)
+    assert differs(ledger, SLUG, 50, store, b"\x00" * 32) is True

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from ledger import rules
 from ledger.remotes import Remote, RemoteStore
 from relay.merkle import leaf_hash, root
 from relay.note import Checkpoint, cosign, origin_for, parse_checkpoint, parse_note, sign_note
@@ -55,10 +56,27 @@ def _pulled(size: int) -> Pulled:
     return Pulled(SLUG, note, parse_checkpoint(parse_note(note).text), 0, created=False)
 
 
+ALICE = make_signer("acme", "veggie")  # a colleague at acme, with a key of her own
+
+
+class _Replica(_Ledger):
+    """The fake verified log, and a verified state where acme has two current signers."""
+
+    def verified_state(self, slug: str) -> rules.ProjectState:
+        state = rules.new_state(slug)
+        member = rules.Member("acme", None, status=rules.JOINED)
+        for label, person in (("acme", ACME), ("alice", ALICE)):
+            member.signers[label] = rules.SignerSeat(
+                label, person.fingerprint, person.public_key_line, 1
+            )
+        state.members["acme"] = member
+        return state
+
+
 def _check(rows: list[dict[str, Any]], pulled_size: int, local: int = 10) -> tuple[int, Any]:
     store = RemoteStore("x", memory=True)
     remote = Remote("hub", "http://127.0.0.1:1", _key_line(RELAY))
-    ledger: Any = _Ledger(HASHES[:local])
+    ledger: Any = _Replica(HASHES[:local])
     size = own_cosignature(ledger, _Client(rows), remote, store, _pulled(pulled_size), signer=ACME)
     return size, store
 
@@ -118,3 +136,9 @@ def test_the_largest_of_the_partys_cosignatures_counts() -> None:
     size, _ = _check(rows, pulled_size=9)
 
     assert size == 7
+
+
+def test_a_cosignature_a_colleague_made_for_the_party_counts_too() -> None:
+    rows = [{"party": "acme", "note": _cosigned(_note(8), signer=ALICE)}]
+    with pytest.raises(ForkError, match="cosigned a larger tree of size 8"):
+        _check(rows, pulled_size=6)
