@@ -866,10 +866,10 @@ def _decision_for(state: ProjectState, item: SignedEntry) -> tuple[Decision, Ple
     decision = state.decisions.get(target)
     if decision is None:
         raise _rule(
-            f"seq {target} is {entry_noun(kind)}, not a deliverable, an amendment or a "
-            "close-short proposal",
-            hint="only deliverables, amendments and close-short proposals are approved or "
-            f"rejected; `accord trail {state.slug}` lists every seq",
+            f"seq {target} is {entry_noun(kind)}, not a deliverable, an amendment, a "
+            "close-short or a value proposal",
+            hint="only deliverables, amendments, close-short and value proposals are approved "
+            f"or rejected; `accord trail {state.slug}` lists every seq",
         )
     if item.body["target_hash"] != decision.hash:
         raise _rule(f"the target hash does not match the hash of seq {target}")

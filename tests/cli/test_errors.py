@@ -648,8 +648,8 @@ def test_approving_an_entry_that_is_not_a_deliverable_or_amendment_is_a_rule_vio
     assert_refused(
         result,
         4,
-        "seq 4 is a pledge, not a deliverable, an amendment or a close-short proposal",
-        "only deliverables, amendments and close-short proposals are approved or rejected; "
+        "seq 4 is a pledge, not a deliverable, an amendment, a close-short or a value proposal",
+        "only deliverables, amendments, close-short and value proposals are approved or rejected; "
         f"`accord trail {S}` lists every seq",
     )
 

@@ -788,7 +788,8 @@ def test_a_title_with_control_characters_is_shown_safely_in_a_receipt(
     ("command", "error"),
     [
         (["approve", S, "6", "--as", "veggie"],
-         "seq 6 is an approval, not a deliverable, an amendment or a close-short proposal"),
+         "seq 6 is an approval, not a deliverable, an amendment, a close-short or a value "
+         "proposal"),
         (["deliver", S, "2", "--summary", "x", "--as", "acme"], "seq 2 is a join, not a pledge"),
         (["statement", "sign", S, "4", "--as", "acme"], "seq 4 is a pledge, not a statement"),
     ],

@@ -735,8 +735,8 @@ def test_a_topic_naming_an_installed_module_is_reported_and_never_imported(
             (
                 6,
                 "rule",
-                "seq 5 is a damaged entry, not a deliverable, an amendment or a close-short "
-                "proposal",
+                "seq 5 is a damaged entry, not a deliverable, an amendment, a close-short or "
+                "a value proposal",
             ),
         ],
     )

@@ -960,7 +960,7 @@ def test_approving_a_pledge_is_refused(delivered: Ledger, signers: dict[str, Sig
     refused(
         delivered,
         RuleViolationError,
-        "seq 4 is a pledge, not a deliverable, an amendment or a close-short proposal",
+        "seq 4 is a pledge, not a deliverable, an amendment, a close-short or a value proposal",
         lambda: approve(delivered, signers["burgerco"], 4),
     )
 

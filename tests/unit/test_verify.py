@@ -310,8 +310,8 @@ def test_a_row_damaged_beyond_reading_is_reported_with_accurate_causes_for_what_
         (
             6,
             "rule",
-            "seq 5 is a refused deliverable, not a deliverable, an amendment or a close-short "
-            "proposal",
+            "seq 5 is a refused deliverable, not a deliverable, an amendment, a close-short "
+            "or a value proposal",
         ),
     ]
 
