@@ -167,16 +167,17 @@ def json_chunks(data: dict[str, Any]) -> Iterator[str]:
     """The compact JSON of ``data`` in pieces, streaming its timeline a row at a time.
 
     The text is exactly ``json.dumps(data, sort_keys=True, ...)`` with the timeline as a
-    list: ``timeline`` sorts last among the report's keys, so it is written after the rest,
-    and a long timeline is never held in memory whole.
+    list: the keys that sort before ``timeline`` are written first, then the timeline a page
+    of rows at a time, then the keys after it (``values``), so a long timeline is never held
+    in memory whole.
     """
     options: dict[str, Any] = {"sort_keys": True, "ensure_ascii": False, "separators": (",", ":")}
-    rest = {k: v for k, v in data.items() if k != "timeline"}
-    if "timeline" not in data or (rest and max(rest) > "timeline"):
-        whole = {**rest, "timeline": list(data["timeline"])} if "timeline" in data else rest
-        yield json.dumps(whole, **options) + "\n"
+    if "timeline" not in data:
+        yield json.dumps(data, **options) + "\n"
         return
-    yield (json.dumps(rest, **options)[:-1] + ",") if rest else "{"
+    before = {k: v for k, v in data.items() if k < "timeline"}
+    after = {k: v for k, v in data.items() if k > "timeline"}
+    yield (json.dumps(before, **options)[:-1] + ",") if before else "{"
     yield '"timeline":['
     page: list[Any] = []
     first = True
@@ -187,7 +188,7 @@ def json_chunks(data: dict[str, Any]) -> Iterator[str]:
             page, first = [], False
     if page:
         yield ("" if first else ",") + json.dumps(page, **options)[1:-1]
-    yield "]}\n"
+    yield "]" + ("," + json.dumps(after, **options)[1:] if after else "}") + "\n"
 
 
 def write_report(data: dict[str, Any], directory: Path, formats: tuple[str, ...]) -> list[Path]:

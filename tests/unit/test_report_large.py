@@ -19,15 +19,38 @@ rows = st.lists(
 )
 
 
-@given(st.integers(0, 2 * JSON_PAGE + 3), rows)
-def test_the_streamed_json_is_exactly_the_json_of_the_whole_report(size: int, extra) -> None:
+@given(st.integers(0, 2 * JSON_PAGE + 3), rows, st.booleans(), st.booleans())
+def test_the_streamed_json_is_exactly_the_json_of_the_whole_report(
+    size: int, extra, before: bool, after: bool
+) -> None:
     data: dict[str, Any] = {
-        "as_of": {"seq": size},
-        "pledges": extra,
         "timeline": [{"seq": i, "summary": f"entry «{i}»"} for i in range(size)],
     }
+    if before:
+        data.update({"as_of": {"seq": size}, "pledges": extra})
+    if after:
+        data["values"] = extra  # sorts after "timeline"
     whole = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")) + "\n"
     assert "".join(json_chunks(data)) == whole
+
+
+def test_the_timeline_is_streamed_even_with_keys_after_it() -> None:
+    class OneShot:
+        """A timeline that may be iterated once only, never turned into a list first."""
+
+        def __init__(self) -> None:
+            self.used = False
+
+        def __iter__(self):
+            assert not self.used
+            self.used = True
+            return iter([{"seq": 1}])
+
+        def __len__(self) -> int:
+            raise AssertionError("the timeline was materialised")
+
+    data = {"as_of": {}, "timeline": OneShot(), "values": []}
+    assert "".join(json_chunks(data)) == '{"as_of":{},"timeline":[{"seq":1}],"values":[]}\n'
 
 
 golden_data = test_report_golden.golden_data  # the fixed log of the golden files (fixture)
