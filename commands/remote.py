@@ -10,8 +10,8 @@ from commands.options import AppContext, pass_ledger, signer_option
 from commands.output import echo, output_options, render, render_object
 from ledger import entry as entry_mod
 from ledger import rules
-from ledger.errors import UsageError
-from ledger.remotes import RemoteStore
+from ledger.errors import StorageUnavailableError, UsageError
+from ledger.remotes import RemoteStore, check_relay_url
 
 if TYPE_CHECKING:
     from ledger.application import Ledger
@@ -36,7 +36,8 @@ def attach_upstream(ledger: Ledger, name: str | None) -> None:
     click.get_current_context().call_on_close(store.close)
     try:
         remote = store.choose(name)
-    except UsageError as error:
+    except (UsageError, StorageUnavailableError) as error:
+        # Reads still answer from the verified replica; writes fail with the error.
         ledger.upstream = _Refused(error)
         return
     if remote is not None:
@@ -46,7 +47,7 @@ def attach_upstream(ledger: Ledger, name: str | None) -> None:
 class _Refused:
     """An upstream that cannot be chosen (several remotes, none named): writes fail."""
 
-    def __init__(self, error: UsageError) -> None:
+    def __init__(self, error: UsageError | StorageUnavailableError) -> None:
         self.error = error
 
     def pull(self, ledger: Ledger, slug: str, *, signer: Signer) -> None:
@@ -88,13 +89,14 @@ def remote_add(ledger: Ledger, name: str, url: str, relay_key: str | None) -> No
 
     if not name or not name.replace("-", "").replace("_", "").isalnum() or len(name) > 40:
         raise UsageError(f"remote name {name!r} is not valid", hint="use letters, digits, - and _")
+    url = check_relay_url(url)
     fetched = relay_key is None
     if relay_key is None:
         with RelayClient(url) as client:
             relay_key = client.relay_key()
     public = entry_mod.parse_public_key_line(relay_key.strip())
     line = entry_mod.public_key_line(public)
-    remote_store(ledger).add(name, url.rstrip("/"), line)
+    remote_store(ledger).add(name, url, line)
     how = "fetched and pinned (trust on first use)" if fetched else "pinned"
     echo(f"Added remote {name} {url}: relay key {how}")
     echo(f"  {line}")

@@ -15,13 +15,18 @@ from __future__ import annotations
 import builtins
 import contextlib
 import hashlib
+import ipaddress
 import os
 import sqlite3
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
-from ledger.errors import NotFoundError, StorageUnavailableError, UsageError
+from ledger.entry import parse_public_key_line
+from ledger.errors import LedgerError, NotFoundError, StorageUnavailableError, UsageError
 from ledger.keys import accord_home
 
 _SCHEMA = (
@@ -37,6 +42,62 @@ _SCHEMA = (
     "head TEXT NOT NULL, hashes TEXT NOT NULL, PRIMARY KEY (slug, size))",
 )
 FRONTIERS_KEPT = 16  # per project: the latest sizes whose Merkle frontier was computed
+MAX_URL = 2000  # characters of a relay URL
+_DAMAGED_HINT = (
+    "move it away and `accord remote add` the relay again (it holds the checkpoints you "
+    "verified: keep the copy as evidence of what the relay showed you)"
+)
+_URL_HINT = "give the relay's base URL, e.g. https://relay.example.org or http://127.0.0.1:8470"
+
+
+def check_relay_url(url: str, *, hint: str = _URL_HINT) -> str:
+    """The relay base URL ``url`` without a trailing slash, if it is one accord can use.
+
+    An ``http://`` or ``https://`` URL with a host name (letters, digits, ``.``, ``-``) or an
+    IP address (IPv6 in brackets), an optional port from 1 to 65535 and an optional path; no
+    user name, password, query, fragment, spaces or control characters.
+
+    Args:
+        url: the URL as given (or as stored).
+        hint: the hint of the error (the accepted form by default).
+
+    Raises:
+        UsageError: it is not (exit 2, with the accepted form).
+    """
+    shown = url if len(url) <= 80 else url[:80] + "..."
+    if len(url) > MAX_URL or not url.isascii() or not url.isprintable() or " " in url:
+        raise UsageError(f"relay URL {shown!r} is not a valid URL", hint=hint)
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # ValueError: not a number or out of range
+        host = parts.hostname
+    except ValueError:
+        raise UsageError(f"relay URL {shown!r} is not a valid URL", hint=hint) from None
+    if parts.scheme not in ("http", "https"):
+        raise UsageError(f"relay URL {shown!r} is not http:// or https://", hint=hint)
+    if not host or not _valid_host(host, bracketed="[" in parts.netloc):
+        raise UsageError(f"relay URL {shown!r} has no valid host", hint=hint)
+    if port == 0:
+        raise UsageError(f"relay URL {shown!r} has port 0", hint=hint)
+    if "@" in parts.netloc or parts.query or parts.fragment or url.endswith(("?", "#")):
+        raise UsageError(f"relay URL {shown!r} carries a user, query or fragment", hint=hint)
+    return url.rstrip("/")
+
+
+def _valid_host(host: str, *, bracketed: bool) -> bool:
+    if bracketed:
+        try:
+            return ipaddress.ip_address(host).version == 6
+        except ValueError:
+            return False
+    labels = host.split(".")
+    return len(host) <= 253 and all(
+        0 < len(label) <= 63
+        and label.replace("-", "").isalnum()
+        and not label.startswith("-")
+        and not label.endswith("-")
+        for label in labels
+    )
 
 
 @dataclass(frozen=True)
@@ -93,13 +154,36 @@ class RemoteStore:
                 conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
             for statement in _SCHEMA:
                 conn.execute(statement)
-        except (sqlite3.DatabaseError, OSError) as exc:
+        except sqlite3.DatabaseError as exc:
+            raise StorageUnavailableError(
+                f"the remotes file {self.path} is damaged: {exc}", hint=_DAMAGED_HINT
+            ) from None
+        except OSError as exc:
             raise StorageUnavailableError(
                 f"cannot keep the remotes under {self.path}: {exc}",
                 hint="set ACCORD_HOME to a writable directory",
             ) from None
         self._conn = conn
         return conn
+
+    @contextlib.contextmanager
+    def _guard(self) -> Iterator[sqlite3.Connection]:
+        """The connection; a database error or a stored value of the wrong type is damage."""
+        db = self._db()
+        try:
+            yield db
+        except (sqlite3.Error, ValueError, TypeError) as exc:
+            raise StorageUnavailableError(
+                f"the remotes file {self.path} is damaged: {exc}", hint=_DAMAGED_HINT
+            ) from None
+
+    def _rows(self, sql: str, params: tuple[Any, ...] = ()) -> builtins.list[tuple[Any, ...]]:
+        with self._guard() as db:
+            return db.execute(sql, params).fetchall()
+
+    def _run(self, sql: str, params: tuple[Any, ...] = ()) -> None:
+        with self._guard() as db:
+            db.execute(sql, params)
 
     def close(self) -> None:
         """Close the file."""
@@ -113,8 +197,9 @@ class RemoteStore:
         """Add a remote.
 
         Raises:
-            UsageError: a remote of that name exists.
+            UsageError: a remote of that name exists, or ``url`` is not a relay URL.
         """
+        url = check_relay_url(url)
         try:
             self._db().execute(
                 "INSERT INTO remotes VALUES (?, ?, ?, ?)",
@@ -127,11 +212,16 @@ class RemoteStore:
         return Remote(name, url, relay_key)
 
     def list(self) -> list[Remote]:
-        """The remotes, by name."""
+        """The remotes, by name.
+
+        Raises:
+            StorageUnavailableError: the file is damaged (a name, URL or key that is not text).
+        """
         if not self.exists():
             return []
-        rows = self._db().execute("SELECT name, url, relay_key FROM remotes ORDER BY name")
-        return [Remote(str(a), str(b), str(c)) for a, b, c in rows.fetchall()]
+        rows = self._rows("SELECT name, url, relay_key FROM remotes ORDER BY name")
+        with self._guard():
+            return [Remote(_text(a), _text(b), _key_line(c)) for a, b, c in rows]
 
     def get(self, name: str) -> Remote:
         """The remote ``name``.
@@ -153,7 +243,7 @@ class RemoteStore:
             NotFoundError: there is none.
         """
         self.get(name)
-        self._db().execute("DELETE FROM remotes WHERE name=?", (name,))
+        self._run("DELETE FROM remotes WHERE name=?", (name,))
 
     def choose(self, name: str | None) -> Remote | None:
         """The remote named, or the only one; None when there is none.
@@ -183,13 +273,12 @@ class RemoteStore:
         conflict: bool = False,
     ) -> None:
         """Keep a verified relay-signed checkpoint (whole); mark it cosigned if so."""
-        db = self._db()
-        db.execute(
+        self._run(
             "INSERT OR IGNORE INTO checkpoints VALUES (?, ?, ?, ?, ?, 0, ?, ?)",
             (remote, slug, size, root, note, int(conflict), _now()),
         )
         if cosigned:
-            db.execute(
+            self._run(
                 "UPDATE checkpoints SET cosigned=1 WHERE remote=? AND slug=? AND size=? AND root=?",
                 (remote, slug, size, root),
             )
@@ -198,19 +287,20 @@ class RemoteStore:
         """The checkpoints kept of ``slug`` from ``remote``, smallest tree first."""
         if not self.exists():
             return []
-        rows = self._db().execute(
+        rows = self._rows(
             "SELECT slug, size, root, note, cosigned, conflict, seen_at FROM checkpoints "
             "WHERE remote=? AND slug=? ORDER BY size, seen_at",
             (remote, slug),
         )
-        return [
-            KeptCheckpoint(str(s), int(z), str(r), str(n), bool(c), bool(x), str(t))
-            for s, z, r, n, c, x, t in rows.fetchall()
-        ]
+        with self._guard():
+            return [
+                KeptCheckpoint(_text(s), _int(z), _text(r), _text(n), bool(c), bool(x), _text(t))
+                for s, z, r, n, c, x, t in rows
+            ]
 
     def set_confirmed(self, remote: str, slug: str, seq: int) -> None:
         """Record the seq the quorum had confirmed when ``accord status``/``sync`` checked."""
-        self._db().execute(
+        self._run(
             "INSERT OR REPLACE INTO confirmed VALUES (?, ?, ?, ?)", (remote, slug, seq, _now())
         )
 
@@ -218,14 +308,11 @@ class RemoteStore:
         """The confirmed seq of ``slug`` last checked with ``remote``, and when (or None)."""
         if not self.exists():
             return None
-        row = (
-            self._db()
-            .execute(
-                "SELECT seq, checked_at FROM confirmed WHERE remote=? AND slug=?", (remote, slug)
-            )
-            .fetchone()
+        rows = self._rows(
+            "SELECT seq, checked_at FROM confirmed WHERE remote=? AND slug=?", (remote, slug)
         )
-        return (int(row[0]), str(row[1])) if row else None
+        with self._guard():
+            return (_int(rows[0][0]), _text(rows[0][1])) if rows else None
 
     # Merkle frontiers of the verified log ----------------------------------------------------
 
@@ -239,28 +326,48 @@ class RemoteStore:
         """
         if not self.exists():
             return []
-        rows = self._db().execute(
+        rows = self._rows(
             "SELECT size, head, hashes FROM frontiers WHERE slug=? AND size<=? ORDER BY size DESC",
             (slug, upto),
         )
-        return [(int(z), str(h), str(x)) for z, h, x in rows.fetchall()]
+        with self._guard():
+            return [(_int(z), _text(h), _text(x)) for z, h, x in rows]
 
     def forget_frontiers(self, slug: str) -> None:
         """Drop every kept frontier of ``slug`` (they are recomputed when needed)."""
         if self.exists():
-            self._db().execute("DELETE FROM frontiers WHERE slug=?", (slug,))
+            self._run("DELETE FROM frontiers WHERE slug=?", (slug,))
 
     def keep_frontier(self, slug: str, size: int, head: str, hashes: str) -> None:
         """Keep the frontier at ``size`` (only the latest :data:`FRONTIERS_KEPT` stay)."""
-        db = self._db()
-        db.execute(
+        self._run(
             "INSERT OR REPLACE INTO frontiers VALUES (?, ?, ?, ?)", (slug, size, head, hashes)
         )
-        db.execute(
+        self._run(
             "DELETE FROM frontiers WHERE slug=? AND size NOT IN "
             "(SELECT size FROM frontiers WHERE slug=? ORDER BY size DESC LIMIT ?)",
             (slug, slug, FRONTIERS_KEPT),
         )
+
+
+def _text(value: object) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"a stored {type(value).__name__} where text belongs")
+    return value
+
+
+def _key_line(value: object) -> str:
+    try:
+        parse_public_key_line(_text(value))
+    except LedgerError as error:
+        raise ValueError(f"a pinned relay key that is not a key: {error}") from None
+    return _text(value)
+
+
+def _int(value: object) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"a stored {type(value).__name__} where a whole number belongs")
+    return value
 
 
 def _now() -> str:

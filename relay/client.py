@@ -32,6 +32,7 @@ from ledger.errors import (
     UsageError,
     VerificationError,
 )
+from ledger.remotes import check_relay_url
 from relay.wire import MAX_ROWS, MalformedRequestError, parse_rows
 
 if TYPE_CHECKING:
@@ -43,6 +44,10 @@ MAX_RESPONSE = 32 << 20  # bytes of one answer (a page of PAGE entries)
 PAGE = 100
 NDJSON = "application/x-ndjson"
 TIMEOUT = 15.0
+_STORED_URL_HINT = (
+    "give the relay's base URL, e.g. https://relay.example.org; for a remote already added: "
+    "`accord remote remove NAME`, then add it again with a valid URL"
+)
 
 
 class RelayConflictError(ConflictError):
@@ -121,9 +126,7 @@ class RelayClient:
         timeout: float = TIMEOUT,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        if not url.startswith(("http://", "https://")):
-            raise UsageError(f"relay URL {url!r} is not http:// or https://")
-        self.url = url.rstrip("/")
+        self.url = check_relay_url(url, hint=_STORED_URL_HINT)
         self.signer = signer
         self._http = httpx.Client(
             base_url=self.url, timeout=timeout, transport=transport, follow_redirects=False
