@@ -14,7 +14,7 @@ import click
 from commands.output import echo
 from ledger import keys as key_store
 from ledger import storage
-from ledger.errors import LedgerError
+from ledger.errors import LedgerError, UsageError
 from ledger.format import normalise_handle
 from ledger.remotes import RemoteStore
 from ledger.verified import DamagedStateError, VerifiedStore
@@ -163,12 +163,53 @@ def pass_ledger(func: F) -> F:
 
 
 def read_passphrase(prompt: str, *, env: str = "ACCORD_PASSPHRASE", confirm: bool = False) -> str:
-    """Return the passphrase from ``env`` or prompt for it (hidden input)."""
+    """Return the passphrase from ``env`` or prompt for it (hidden input).
+
+    A new passphrase (``confirm``) is checked as it is typed: one shorter than the minimum is
+    refused at the prompt, which asks again, as ``ACCORD_PASSPHRASE`` would be refused. An
+    ended prompt (end of input, Ctrl-C, Ctrl-D) is a usage error, never exit 1.
+    """
     value = os.environ.get(env)
     if value is not None:
         return value
-    result: str = click.prompt(prompt, hide_input=True, confirmation_prompt=confirm)
+
+    def long_enough(typed: str) -> str:
+        try:
+            return key_store.check_passphrase(typed)
+        except LedgerError as error:
+            raise click.UsageError(error.message) from None
+
+    try:
+        result: str = click.prompt(
+            prompt,
+            hide_input=True,
+            confirmation_prompt=confirm,
+            value_proc=long_enough if confirm else None,
+        )
+    except click.Abort:
+        click.echo(err=True)  # end the prompt's line
+        raise UsageError(
+            "no passphrase was given (the prompt was ended)",
+            hint=f"type it at the prompt, or set {env} for automation",
+        ) from None
     return result
+
+
+def default_party() -> str:
+    """The party to act as when ``--as`` is not given: the home's one key, by name.
+
+    Raises:
+        UsageError: the home holds no usable key, or several.
+    """
+    names = [info.name for info in key_store.list_keys() if info.problem is None]
+    if len(names) == 1:
+        return names[0]
+    if not names:
+        hint = "this home holds no key: `accord key new NAME` creates one"
+    else:
+        shown = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
+        hint = f"this home holds {len(names)} keys ({shown}): name the one to act as"
+    raise UsageError("name the party with --as HANDLE (or ACCORD_PARTY)", hint=hint)
 
 
 def signer_option(func: F) -> F:
@@ -176,8 +217,10 @@ def signer_option(func: F) -> F:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        handle = normalise_handle(kwargs.pop("as_"), "party")
-        key_name = kwargs.pop("key_name") or handle
+        given = kwargs.pop("as_")
+        key_name = kwargs.pop("key_name")
+        handle = normalise_handle(given or key_name or default_party(), "party")
+        key_name = key_name or handle
         key_store.info(key_name)  # a missing key is reported before any prompt
         passphrase = read_passphrase(f"Passphrase for key {key_name!r}")
         kwargs["signer"] = key_store.load_signer(handle, key_name, passphrase)
@@ -194,7 +237,6 @@ def signer_option(func: F) -> F:
         "as_",
         metavar="HANDLE",
         envvar="ACCORD_PARTY",
-        required=True,
-        help="The party that signs [env ACCORD_PARTY].",
+        help="The party that signs [env ACCORD_PARTY; default: the home's one key].",
     )(wrapper)
     return wrapper  # type: ignore[return-value]

@@ -86,7 +86,7 @@ def _print_invites(invites: dict[str, str]) -> None:
         echo(f"  send it to {handle} by a channel you trust; it is shown only this once")
     if invites:
         click.echo(
-            "Note: each unpinned seat is protected by its invite: send every invite secretly to "
+            "\nNote: each unpinned seat is protected by its invite: send every invite secretly to "
             "its member only (who joins with --invite TOKEN); accord keeps no copy",
             err=True,
         )

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import click
 
 from commands.errors import ExitCode
-from commands.options import pass_ledger
+from commands.options import default_party, pass_ledger
 from commands.output import echo, output_options, render
 from commands.reports import _days, today_utc
 from ledger.errors import ProjectNotFoundError
@@ -28,8 +28,8 @@ HEADERS = ["project", "seq", "waiting", "about", "due", "overdue", "next"]
     "as_",
     metavar="HANDLE",
     envvar="ACCORD_PARTY",
-    required=True,
-    help="The party whose to-do list this is [env ACCORD_PARTY]; no key is needed.",
+    help="The party whose to-do list this is [env ACCORD_PARTY; default: the home's one key]; "
+    "no key is needed.",
 )
 @click.option(
     "--within",
@@ -48,7 +48,7 @@ HEADERS = ["project", "seq", "waiting", "about", "due", "overdue", "next"]
 def todo_command(
     ledger: Ledger,
     slug: str | None,
-    as_: str,
+    as_: str | None,
     within: str,
     fail_if_overdue: bool,
     output_format: str,
@@ -65,7 +65,7 @@ def todo_command(
         accord todo spring-campaign --as acme --within 2w --format json
         accord todo --as acme --fail-if-overdue   # in a cron line: exit 8 when late
     """
-    handle = normalise_handle(as_, "party")
+    handle = normalise_handle(as_ or default_party(), "party")
     days = _days(within)
     today = today_utc()
     slugs = [slug] if slug is not None else ledger.list_slugs()

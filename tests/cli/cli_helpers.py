@@ -68,7 +68,7 @@ def receipt(
 
 
 INVITE_NOTE = (
-    "Note: each unpinned seat is protected by its invite: send every invite secretly to its "
+    "\nNote: each unpinned seat is protected by its invite: send every invite secretly to its "
     "member only (who joins with --invite TOKEN); accord keeps no copy\n"
 )
 INVITE_RE = re.compile(r"^invite for ([a-z0-9-]+): (accord-invite-v1:[A-Za-z0-9_-]{43})$", re.M)

@@ -145,8 +145,11 @@ def test_key_new_gives_up_without_a_key_when_the_confirmation_never_matches(
         "key", "new", "carol", input="pass phrase\nother phrase\n", env={"ACCORD_PASSPHRASE": None}
     )
 
-    assert result.exit_code == 1
-    assert result.stderr == "Aborted!\n"
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "\nError: no passphrase was given (the prompt was ended)\n"
+        "Hint: type it at the prompt, or set ACCORD_PASSPHRASE for automation\n"
+    )
     assert "Error: The two entered values do not match." in result.stdout
     assert not (home / "keys" / "carol.key").exists()
     assert not (home / "keys" / "carol.pub").exists()
@@ -159,18 +162,61 @@ def test_key_new_refuses_a_passphrase_shorter_than_eight_characters(
     if via == "env":
         result = accord("key", "new", "carol", env={"ACCORD_PASSPHRASE": "short"})
         assert result.stdout == ""
+        assert result.stderr == (
+            "Error: the passphrase must have at least 8 characters\n"
+            "Hint: choose a longer passphrase (ACCORD_PASSPHRASE for automation)\n"
+        )
     else:
+        # Refused as it is typed (before the confirmation), asked again; the input ends.
         result = accord(
             "key", "new", "carol", input="short\nshort\n", env={"ACCORD_PASSPHRASE": None}
         )
-        assert result.stdout == "Passphrase for the new key 'carol': \nRepeat for confirmation: \n"
+        assert result.stdout == (
+            "Passphrase for the new key 'carol': \n"
+            "Error: the passphrase must have at least 8 characters\n"
+            "Passphrase for the new key 'carol': \n"
+            "Error: the passphrase must have at least 8 characters\n"
+            "Passphrase for the new key 'carol': \n\n"
+        )
+        assert result.stderr == (
+            "\nError: no passphrase was given (the prompt was ended)\n"
+            "Hint: type it at the prompt, or set ACCORD_PASSPHRASE for automation\n"
+        )
+    assert result.exit_code == 2
+    assert not (home / "keys" / "carol.key").exists()
 
+
+def test_key_new_asks_again_after_a_short_passphrase_and_takes_a_long_one(
+    accord: Accord, home: Path
+) -> None:
+    result = accord(
+        "key", "new", "carol", input="short\nlong enough\nlong enough\n",
+        env={"ACCORD_PASSPHRASE": None},
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith(
+        "Passphrase for the new key 'carol': \n"
+        "Error: the passphrase must have at least 8 characters\n"
+        "Passphrase for the new key 'carol': \n"
+        "Repeat for confirmation: \n"
+    )
+    assert stored_private_bytes(home, "carol", "long enough")
+
+
+def test_a_signing_prompt_ended_without_a_passphrase_is_a_usage_error(
+    accord: Accord, home: Path
+) -> None:
+    accord.ok("init")
+    result = accord(
+        "project", "propose", "spring", "--title", "Spring", "--member", "burgerco",
+        "--as", "acme", input="", env={"ACCORD_PASSPHRASE": None},
+    )  # fmt: skip
     assert result.exit_code == 2
     assert result.stderr == (
-        "Error: the passphrase must have at least 8 characters\n"
-        "Hint: choose a longer passphrase (ACCORD_PASSPHRASE for automation)\n"
+        "\nError: no passphrase was given (the prompt was ended)\n"
+        "Hint: type it at the prompt, or set ACCORD_PASSPHRASE for automation\n"
     )
-    assert not (home / "keys" / "carol.key").exists()
+    assert accord.ok("project", "list").stdout == "(no projects yet)\n"
 
 
 def test_key_new_refuses_an_invalid_key_name(accord: Accord, home: Path) -> None:
@@ -617,3 +663,42 @@ def test_the_fixed_seed_keys_have_the_fingerprints_the_cli_tests_expect(accord: 
     for name in PARTIES:
         line = public_line(Ed25519PrivateKey.from_private_bytes(bytes([SEEDS[name]]) * 32))
         assert key_store.info(name).fingerprint == openssh_fingerprint(line) == FP[name]
+
+
+def test_without_as_a_home_with_one_key_acts_as_that_key(accord: Accord, tmp_path: Path) -> None:
+    solo = {"ACCORD_HOME": str(tmp_path / "solo"), "ACCORD_PARTY": None}
+    accord.ok("key", "new", "acme", env=solo)
+    accord.ok("init")
+    proposed = accord.json(
+        "project", "propose", "spring", "--title", "Spring", "--member", "burgerco", env=solo
+    )
+    assert (proposed["seq"], proposed["by"]) == (1, "acme")
+    assert accord.ok("todo", env=solo).stdout == "(nothing waits for acme)\n"
+
+
+def test_without_as_a_home_with_several_keys_asks_which(accord: Accord) -> None:
+    accord.ok("init")
+    for args in (
+        ("project", "propose", "spring", "--title", "Spring", "--member", "burgerco"),
+        ("todo",),
+    ):
+        result = accord(*args, env={"ACCORD_PARTY": None})
+        assert_refused(
+            result,
+            2,
+            "name the party with --as HANDLE (or ACCORD_PARTY)",
+            "this home holds 4 keys (acme, burgerco, mallory, veggie): name the one to act as",
+        )
+
+
+def test_without_as_a_home_without_keys_says_how_to_make_one(
+    accord: Accord, tmp_path: Path
+) -> None:
+    accord.ok("init")
+    result = accord("todo", env={"ACCORD_HOME": str(tmp_path / "empty"), "ACCORD_PARTY": None})
+    assert_refused(
+        result,
+        2,
+        "name the party with --as HANDLE (or ACCORD_PARTY)",
+        "this home holds no key: `accord key new NAME` creates one",
+    )
