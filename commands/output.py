@@ -112,7 +112,9 @@ def _cell(value: Any) -> Any:
 
 
 def _shown(value: Any) -> Any:
-    """A table cell as shown on a terminal."""
+    """A table cell as shown on a terminal (a yes/no flag in words, not True/False)."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
     cell = _cell(value)
     return safe_text(cell) if isinstance(cell, str) else cell
 

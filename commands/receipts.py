@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from commands.output import echo, render, safe_json
+from ledger.format import amount_text
 
 if TYPE_CHECKING:
     from ledger.application import Receipt
@@ -91,7 +92,8 @@ def subject_line(kind: str, subject: dict[str, Any]) -> str | None:
     if kind == "deliverable.submitted":
         to = ", ".join(subject["to"])
         return (
-            f"delivered {subject['quantity']} {subject['unit']} on pledge {subject['pledge']} "
+            f"delivered {amount_text(subject['quantity'], subject['unit'])} "
+            f"on pledge {subject['pledge']} "
             f"{_title(subject['pledge_title'])} to {to}"
         )
     if kind == "approval.given":

@@ -212,6 +212,32 @@ def decimal_text(number: Decimal) -> str:
     return text or "0"
 
 
+def amount_text(amount: str, unit: str) -> str:
+    """``amount`` and ``unit`` as a phrase: ``1 hour``, ``2 hours``, ``1 EUR``.
+
+    When the amount is exactly one, an English plural unit (lower-case ASCII letters, as
+    people write ``hours``, ``days``, ``posts``, ``copies``) is said in the singular; any other
+    unit (``EUR``, ``€``, ``m²``, ``person-days``) is left as written. Only the phrase
+    changes: the signed unit is never rewritten.
+    """
+    return f"{amount} {_singular(unit) if _is_one(amount) else unit}"
+
+
+def _is_one(amount: str) -> bool:
+    whole, _, fraction = amount.partition(".")
+    return whole.lstrip("0") == "1" and not fraction.strip("0")
+
+
+def _singular(unit: str) -> str:
+    if not (unit.isascii() and unit.isalpha() and unit.islower() and len(unit) > 3):
+        return unit
+    if unit.endswith("ies"):
+        return unit[:-3] + "y"
+    if unit.endswith("s") and not unit.endswith(("ss", "us", "is")):
+        return unit[:-1]
+    return unit
+
+
 def exact_sum(values: Iterable[Decimal]) -> Decimal:
     """The exact sum of ``values`` (never rounded, whatever their number of digits)."""
     total = Decimal(0)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ledger import entry as entry_mod
+from ledger.format import amount_text
 from ledger.verified import LogEntry
 
 if TYPE_CHECKING:
@@ -74,7 +75,7 @@ def summary(data: dict[str, Any], state: ProjectState | None = None) -> str:
         return f"removed signer {body['label']}: {body['reason']}"
     if kind == "pledge.made":
         return (
-            f'pledged "{body["title"]}": {body["weight"]} {body["unit"]} '
+            f'pledged "{body["title"]}": {amount_text(body["weight"], body["unit"])} '
             f"to {_names(body['beneficiaries'])}, due {body['due']}"
         )
     if kind == "pledge.amended":
@@ -84,13 +85,10 @@ def summary(data: dict[str, Any], state: ProjectState | None = None) -> str:
         return f"withdrew pledge {body['pledge']}: {body['reason']}"
     if kind == "deliverable.submitted":
         pledge = state.pledges.get(body["pledge"]) if state else None
-        unit = f" {pledge.unit}" if pledge else ""
+        amount = amount_text(body["quantity"], pledge.unit) if pledge else body["quantity"]
         files = len(body["evidence"])
         evidence = f", {files} evidence file{'s' if files != 1 else ''}" if files else ""
-        return (
-            f"delivered {body['quantity']}{unit} on pledge {body['pledge']}: "
-            f'"{body["summary"]}"{evidence}'
-        )
+        return f'delivered {amount} on pledge {body["pledge"]}: "{body["summary"]}"{evidence}'
     if kind == "approval.given":
         comment = f": {body['comment']}" if body["comment"] else ""
         return f"approved seq {body['target']}{comment}"

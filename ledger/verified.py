@@ -32,7 +32,7 @@ from ledger.errors import LedgerError, StorageUnavailableError
 from ledger.format import DECIMAL_RE
 from ledger.keys import accord_home
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6  # 6: summaries say '1 hour' (the index keeps summaries)
 AUTOLOAD_AFTER = 4096  # point misses after which a lazy map loads everything at once
 MAX_SEQ = 2**53 - 1  # the largest seq format v1 allows
 V = TypeVar("V")

@@ -206,3 +206,25 @@ def test_a_close_short_to_decide_and_a_dispute_to_resolve(initialised: Accord) -
     assert [r["waiting"] for r in _rows(accord, "--as", "burgerco")] == ["resolve"]
     assert "resolve" in [r["waiting"] for r in _rows(accord, "--as", "acme")]
     assert _rows(accord, "--as", "veggie") == []  # not a party to the dispute
+
+
+def test_the_todo_table_says_yes_or_no_for_overdue_never_true_or_false(
+    initialised: Accord, project: str
+) -> None:
+    initialised.ok(
+        "pledge", "add", project, "One hour", "--weight", "1", "--unit", "hours",
+        "--due", "2020-01-01", "--as", "acme", stderr=past_due("2020-01-01"),
+    )  # fmt: skip
+    initialised.ok(
+        "pledge", "add", project, "Later", "--weight", "2", "--unit", "hours",
+        "--due", "2099-01-01", "--as", "acme", "--to", "burgerco",
+    )  # fmt: skip
+    table = initialised.ok("todo", project, "--as", "acme", "--within", "36500d").stdout
+    start = table.splitlines()[0].index("overdue")
+    overdue = [line[start:].split()[0] for line in table.splitlines()[2:]]
+    assert "True" not in table and "False" not in table
+    assert overdue == ["yes", "no"], table
+    delivered = initialised.ok(
+        "deliver", project, "4", "--summary", "Done", "--quantity", "1", "--as", "acme"
+    ).stdout
+    assert "delivered 1 hour on pledge 4" in delivered
