@@ -52,7 +52,8 @@ def _to(event: PledgeEvent) -> str:
 
 def _summary(event: PledgeEvent) -> str:
     amount = f"{decimal_text(event.weight)} {clean(event.unit)}"
-    return f"{clean(event.title)} ({event.promisor} to {_to(event)}: {amount})"
+    late = "OVERDUE: " if event.overdue else ""
+    return f"{late}{clean(event.title)} ({event.promisor} to {_to(event)}: {amount})"
 
 
 def _description(slug: str, event: PledgeEvent) -> str:
@@ -63,7 +64,12 @@ def _description(slug: str, event: PledgeEvent) -> str:
             f"Promisor: {event.promisor}",
             f"Beneficiaries: {_to(event)}",
             f"Weight: {decimal_text(event.weight)} {clean(event.unit)}",
-            f"Due: {event.due.isoformat()}",
+            f"Due: {event.due.isoformat()}"
+            + (
+                f" (overdue since {(event.due + timedelta(days=1)).isoformat()})"
+                if event.overdue
+                else ""
+            ),
             f"Status: run accord obligations {slug} --party {event.promisor}",
         ]
     )

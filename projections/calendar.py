@@ -12,6 +12,10 @@ in it is a pure function of the log, so the same entries give the same calendar,
 * ``created`` is the claimed time of the pledge; ``stamp`` (``DTSTAMP`` and
   ``LAST-MODIFIED``) the latest claimed time among the pledge and the approvals that made its
   amendments take effect: it changes only when the event does.
+* An overdue pledge says so in its summary and description: its ``sequence`` is one more and
+  its ``stamp`` is the start of the day after its due date (the day the event changed), so
+  the same log gives the same bytes on any day after that, and a calendar client that
+  imports the file again updates the event.
 
 A pledge is open while it is unfinished: not fulfilled, not withdrawn, not closed short.
 Overdue pledges stay in the calendar, on the day they were due. A closed (or abandoned)
@@ -21,7 +25,7 @@ project has no open pledges: nothing can be delivered on them any more.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 from ledger import rules
@@ -53,6 +57,8 @@ class PledgeEvent:
     beneficiaries: tuple[str, ...]
     weight: Decimal
     unit: str
+    overdue: bool = False
+    days_late: int = 0
 
 
 @dataclass(frozen=True)
@@ -108,12 +114,17 @@ def project_calendar(replay: Replay, today: date, *, party: str | None = None) -
             continue
         changes = _effective_amendments(replay, pledge)
         created = replay.at(pledge.seq)
+        stamp = max([created, *(replay.at(seq) for seq in changes)])
+        overdue = row.status == "overdue"
+        if overdue:  # the event changed when the pledge fell due: a new revision, that day
+            late = datetime.combine(row.due, time(), UTC) + timedelta(days=1)
+            stamp = max(stamp, late) if row.due < date.max else stamp
         events.append(
             PledgeEvent(
                 uid=pledge_uid(genesis, pledge.seq),
-                sequence=len(changes),
+                sequence=len(changes) + overdue,
                 created=created,
-                stamp=max([created, *(replay.at(seq) for seq in changes)]),
+                stamp=stamp,
                 due=row.due,
                 seq=pledge.seq,
                 title=pledge.title,
@@ -121,6 +132,8 @@ def project_calendar(replay: Replay, today: date, *, party: str | None = None) -
                 beneficiaries=pledge.beneficiaries,
                 weight=pledge.weight,
                 unit=pledge.unit,
+                overdue=overdue,
+                days_late=row.days_late,
             )
         )
     events.sort(key=lambda e: (e.due, e.seq))

@@ -116,11 +116,11 @@ def expected_lines(genesis: str) -> list[str]:
         "X-WR-CALNAME:accord: Cal\\; demo\\, campaign",
         *event(
             15,
-            "Brand review (burgerco to acme: 5 hours)",
+            "OVERDUE: Brand review (burgerco to acme: 5 hours)",
             "20261120",
             "20261121",
             "20261122T101500Z",
-            0,
+            1,
             "20261122T101500Z",
             [
                 "Pledge 15 of project cal-demo",
@@ -128,7 +128,7 @@ def expected_lines(genesis: str) -> list[str]:
                 "Promisor: burgerco",
                 "Beneficiaries: acme",
                 "Weight: 5 hours",
-                "Due: 2026-11-20",
+                "Due: 2026-11-20 (overdue since 2026-11-21)",
                 "Status: run accord obligations cal-demo --party burgerco",
             ],
         ),
@@ -199,10 +199,13 @@ def test_a_parser_reads_the_events_back_as_a_calendar_client_would(
     assert parsed["X-WR-CALNAME"].to_ical() == b"accord: Cal\\; demo\\, campaign"
 
 
-def test_the_calendar_is_a_pure_function_of_the_log(memory_ledger: Ledger, genesis: str) -> None:
-    first = to_ical(project_calendar(Replay.build(memory_ledger, SLUG), TODAY))
-    later = to_ical(project_calendar(Replay.build(memory_ledger, SLUG), date(2030, 1, 1)))
+def test_the_calendar_is_a_pure_function_of_the_log_and_of_what_is_overdue(
+    memory_ledger: Ledger, genesis: str
+) -> None:
+    first = to_ical(project_calendar(Replay.build(memory_ledger, SLUG), date(2030, 1, 1)))
+    later = to_ical(project_calendar(Replay.build(memory_ledger, SLUG), date(2031, 6, 1)))
     assert first == later
+    assert first != to_ical(project_calendar(Replay.build(memory_ledger, SLUG), TODAY))
 
 
 def test_a_party_sees_the_pledges_it_made_or_is_owed(memory_ledger: Ledger, genesis: str) -> None:
@@ -238,3 +241,18 @@ def test_a_party_that_is_not_a_member_is_not_found(memory_ledger: Ledger, genesi
 )
 def test_text_is_cleaned_of_what_a_calendar_cannot_carry(text: str, cleaned: str) -> None:
     assert clean(text) == cleaned
+
+
+def test_an_event_says_overdue_from_the_day_after_its_due_date_as_a_new_revision(
+    memory_ledger: Ledger, genesis: str
+) -> None:
+    replay = Replay.build(memory_ledger, SLUG)
+    before = {e.seq: e for e in project_calendar(replay, date(2026, 11, 24)).events}
+    after = {e.seq: e for e in project_calendar(replay, date(2026, 11, 26)).events}
+    assert (before[13].overdue, after[13].overdue) == (False, True)
+    assert after[13].sequence == before[13].sequence + 1
+    assert after[13].stamp == datetime(2026, 11, 26, tzinfo=UTC)
+    later = project_calendar(replay, date(2027, 1, 1))
+    assert to_ical(later) == to_ical(project_calendar(replay, date(2027, 6, 1)))
+    lines = unfolded(to_ical(project_calendar(replay, date(2026, 11, 26))))
+    assert "SUMMARY:OVERDUE: Press copy (acme to veggie: 8.5 hours)" in lines
