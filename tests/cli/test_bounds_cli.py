@@ -92,9 +92,7 @@ def test_a_deliverable_of_101_evidence_files_is_refused(
         files += ["--evidence", str(path)]
 
     with initialised.unchanged():
-        refused = initialised(
-            "deliver", project, "4", "--summary", "Scans", *files, "--as", "acme"
-        )
+        refused = initialised("deliver", project, "4", "--summary", "Scans", *files, "--as", "acme")
 
     assert_refused(
         refused,
@@ -114,7 +112,9 @@ def test_a_stored_proposal_with_too_many_members_fails_verify_with_exit_5(
         unchecked.setattr(fmt, "check_member_count", lambda count: None)
         unchecked.setattr(fmt, "check_bounds", lambda data, size: None)
         unchecked.setattr(rules, "check_bounds", lambda data, size: None)
-        forged = initialised("project", "propose", "big", "--title", "Big", *members, "--as", "acme")
+        forged = initialised(
+            "project", "propose", "big", "--title", "Big", *members, "--as", "acme"
+        )
         assert forged.exit_code == 0, forged.output
 
     result = initialised("verify", "big", "--format", "json")

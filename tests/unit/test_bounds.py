@@ -143,8 +143,7 @@ def test_the_rules_refuse_a_signed_entry_over_the_size_bound_and_change_nothing(
         rules.apply(state, big)
 
     assert info.value.message == (
-        f"the statement takes {size_of(big):,} bytes, more than the 524,288 bytes an entry "
-        "may hold"
+        f"the statement takes {size_of(big):,} bytes, more than the 524,288 bytes an entry may hold"
     )
     assert (info.value.seq, state.seq) == (3, 2)
     with pytest.raises(RuleViolationError):
