@@ -19,7 +19,7 @@ from ledger.entry import SignedEntry
 from ledger.keys import Signer
 from relay import auth, cosigning, reads
 from relay.client import MAX_RESPONSE, RelayClient
-from relay.note import Signature, add_signatures, cosign, parse_note
+from relay.note import MAX_SIGNATURES, Signature, add_signatures, cosign, parse_note
 from relay.server import RelayConfig
 from relay.wire import MAX_PAGE_BYTES, MAX_ROW_BYTES, bundle_line
 
@@ -143,6 +143,7 @@ def test_the_limits_admit_the_largest_entry_and_the_client_the_largest_page() ->
     assert RelayConfig().entries_limit >= MAX_ROW_BYTES == 3 * fmt.MAX_ENTRY_BYTES + 184
     assert MAX_PAGE_BYTES >= MAX_ROW_BYTES  # so no page is larger than MAX_PAGE_BYTES
     assert MAX_RESPONSE > MAX_PAGE_BYTES
+    assert fmt.MAX_MEMBERS + 1 <= MAX_SIGNATURES  # a served note: the relay's line and all
 
 
 # --- the largest entry, and one beyond -----------------------------------------------------
