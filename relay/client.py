@@ -32,14 +32,14 @@ from ledger.errors import (
     UsageError,
     VerificationError,
 )
-from relay.wire import MAX_ROWS, MalformedRequestError, bundle_line, parse_rows
+from relay.wire import MAX_ROWS, MalformedRequestError, parse_rows
 
 if TYPE_CHECKING:
     from collections.abc import Generator, Iterator, Sequence
 
     from ledger.keys import Signer
 
-MAX_RESPONSE = 32 << 20  # bytes of one answer (a page is at most relay.wire.MAX_PAGE_BYTES)
+MAX_RESPONSE = 32 << 20  # bytes of one answer (a page of PAGE entries)
 PAGE = 100
 NDJSON = "application/x-ndjson"
 TIMEOUT = 15.0
@@ -197,9 +197,13 @@ class RelayClient:
         """
         if not 1 <= len(entries) <= MAX_ROWS:
             raise UsageError(f"post 1 to {MAX_ROWS} entries at once")
-        # UTF-8 as signed, never \u escapes (12 bytes for a 4-byte character): a row of the
-        # largest entry stays within the relay's body limit (relay.wire.MAX_ROW_BYTES).
-        content = "".join(bundle_line(e.text, e.sig, e.hash) for e in entries).encode("utf-8")
+        # UTF-8 as signed, never \u escapes (12 bytes for a 4-byte character), as the relay
+        # serves rows (relay.wire.bundle_line): the largest entry's row stays small.
+        lines = [
+            json.dumps({"entry": e.text, "sig": e.sig, "hash": e.hash}, ensure_ascii=False)
+            for e in entries
+        ]
+        content = ("\n".join(lines) + "\n").encode("utf-8")
         genesis = len(entries) == 1 and entries[0].type == "project.proposed"
         path = "/v1/projects" if genesis else f"/v1/projects/{slug}/entries"
         response = self._send("POST", path, signed=False, content=content, content_type=NDJSON)
