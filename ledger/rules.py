@@ -323,7 +323,8 @@ def apply(
             check_entry(data)
         except VerificationError as exc:
             raise VerificationError(exc.message, seq=data.get("seq")) from None
-    check_bounds(data, text_size(item.text))  # never skipped: the worker checks format only
+    check_bounds(data, text_size(item.text))  # not skipped with the format: verify's workers
+    # check the format of each row, never its bounds
     seq = item.seq
     if data["project"] != state.slug:
         raise VerificationError(

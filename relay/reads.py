@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from relay.store import RelayStore
 
 
-READ_BATCH = 32  # stored rows read at a time for a page (an entry is at most 512 KiB)
+READ_BATCH = 16  # stored rows read at a time for a page (an entry is at most 512 KiB)
 
 
 class NoSuchTileError(LedgerError):

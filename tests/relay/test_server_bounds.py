@@ -14,6 +14,7 @@ from test_client import PortalTransport
 
 from ledger import entry as entry_mod
 from ledger import format as fmt
+from ledger import rows as rows_mod
 from ledger.application import Ledger
 from ledger.entry import SignedEntry
 from ledger.keys import Signer
@@ -99,20 +100,32 @@ def test_a_page_ends_before_the_row_that_would_take_it_over_the_byte_budget(
     assert [r["hash"] for p in pages for r in p] == [e.hash for e in log]
 
 
-def test_a_row_larger_than_the_budget_is_served_alone(
-    relay: Any, partner: Ledger, signers: dict[str, Signer], kit: Any
-) -> None:
-    log = kit.started(partner, signers, statements=2)
+def test_a_row_larger_than_the_budget_is_served_alone_and_few_rows_are_read(
+    relay: Any, partner: Ledger, signers: dict[str, Signer], kit: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    log = kit.started(partner, signers, statements=40)
     relay.post(log[:1])
     relay.post(log[1:])
     with relay.store() as store:
+        fetched: list[int] = []
+        select = rows_mod.RowReader._select
+
+        def counted(self: Any, slug: str, **kwargs: Any) -> Any:
+            found = select(self, slug, **kwargs)
+            fetched.append(len(found))
+            return found
+
+        monkeypatch.setattr(rows_mod.RowReader, "_select", counted)
         one = reads.entries(store, SLUG, after=1, limit=1000, budget=1)
+        read_for_one = max(fetched)  # the largest read of stored rows
         two = reads.entries(store, SLUG, after=1, limit=1000, budget=2 * len(one.encode()))
         every = reads.entries(store, SLUG, after=0, limit=1000)
 
     assert one == bundle_line(log[1].text, log[1].sig, log[1].hash)
     assert two == one + bundle_line(log[2].text, log[2].sig, log[2].hash)
-    assert every.count("\n") == 4
+    assert every.count("\n") == 42
+    assert read_for_one == reads.READ_BATCH < 41  # not the 41 rows after seq 1 at once
 
 
 def test_the_client_reads_every_entry_through_pages_shorter_than_asked(
