@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from cli_helpers import Accord, assert_refused
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ledger import entry as entry_mod
 from ledger import format as fmt
@@ -128,3 +129,30 @@ def test_a_stored_proposal_with_too_many_members_fails_verify_with_exit_5(
             "cause": "the project proposal lists 65 members, more than the 64 it may list",
         }
     ]
+
+
+def test_a_seventeenth_signer_of_a_party_is_a_rule_violation(
+    initialised: Accord, project: str
+) -> None:
+    def line(n: int) -> str:
+        key = Ed25519PrivateKey.from_private_bytes(bytes([100 + n]) * 32)
+        return entry_mod.public_key_line(key.public_key())
+
+    for n in range(1, fmt.MAX_SIGNERS):
+        initialised.ok(
+            "project", "add-signer", project, "--label", f"s{n}", "--public-key", line(n),
+            "--as", "acme",
+        )  # fmt: skip
+
+    with initialised.unchanged():
+        refused = initialised(
+            "project", "add-signer", project, "--label", "extra", "--public-key", line(99),
+            "--as", "acme",
+        )  # fmt: skip
+
+    assert_refused(
+        refused,
+        4,
+        "'acme' has 16 signers already, the most a party may have (seq 19)",
+        "remove a signer first (`accord project remove-signer`)",
+    )
