@@ -229,6 +229,7 @@ class Ledger(VerifiedReads, Application[Any]):
                 "at": fmt.format_time(self._clock()),
                 "body": build(state),
             }
+            _check_bounds(data)
             signed = entry_mod.sign(data, signer.private_key)
             if project is None:
                 project = Project.propose(signed)
@@ -482,6 +483,7 @@ class Ledger(VerifiedReads, Application[Any]):
         if invited.get(signer.handle) not in (None, signer.fingerprint):
             raise UsageError(f"the pinned fingerprint of {signer.handle!r} is not its own key")
         invited[signer.handle] = signer.fingerprint
+        fmt.check_member_count(len(invited))
         fmt.check_policy(approval, "approval", allow_any=True)
         fmt.check_policy(close, "close", allow_any=False)
         _check_policy_sizes(approval, close, others=len(invited) - 1)
@@ -987,6 +989,18 @@ def _claimed(state: ProjectState, pledge: rules.Pledge) -> Decimal:
     return fmt.exact_sum((pledge.pending, pledge.approved, pledge.disputed))
 
 
+def _check_bounds(data: dict[str, Any]) -> None:
+    """Refuse, before it is signed, an entry beyond the bounds of the format (exit 2).
+
+    Raises:
+        UsageError: the entry would be larger than an entry may be, or list too many items.
+    """
+    try:
+        fmt.check_bounds(data, len(entry_mod.canonical_bytes(data)))
+    except RuleViolationError as exc:
+        raise UsageError(exc.message, hint=exc.hint) from None
+
+
 def _seat(handle: str, pinned: str | None, seats: dict[str, str]) -> dict[str, Any]:
     """A ``members`` item; ``invite`` appears (null or not) when the proposal has invites."""
     if not seats:
@@ -995,7 +1009,12 @@ def _seat(handle: str, pinned: str | None, seats: dict[str, str]) -> dict[str, A
 
 
 def new_invites(members: dict[str, str | None], proposer: str) -> dict[str, str]:
-    """A fresh invite token for every unpinned seat other than the proposer's."""
+    """A fresh invite token for every unpinned seat other than the proposer's.
+
+    Raises:
+        UsageError: more members than a project may have (no token is made).
+    """
+    fmt.check_member_count(len({*members, proposer}))
     return {
         handle: entry_mod.new_invite()[0]
         for handle, pinned in sorted(members.items())

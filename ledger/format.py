@@ -24,7 +24,7 @@ from decimal import (
 from typing import Any
 
 from ledger.entry import parse_public_key_line
-from ledger.errors import LedgerError, UsageError, VerificationError
+from ledger.errors import LedgerError, RuleViolationError, UsageError, VerificationError
 
 VERSION = 1
 HANDLE_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$")
@@ -41,6 +41,12 @@ UNIT_PUNCTUATION = frozenset("-_%/")
 MAX_TEXT = 100_000
 MAX_NUMBER = 40  # characters of a weight or quantity typed by the user
 MAX_INT = 2**53 - 1
+# Bounds of one entry (docs/format.md "Bounds"): what a member can make every party store,
+# serve and fold. A statement of MAX_TEXT 4-byte characters (400,000 bytes) fits one entry.
+MAX_ENTRY_BYTES = 512 << 10  # bytes of an entry's canonical JSON (the signed text)
+MAX_MEMBERS = 64  # members of a project: the seats of its proposal, proposer included
+MAX_SIGNERS = 16  # current signers of one party (signer.added beyond it is refused)
+MAX_EVIDENCE = 100  # evidence files of one deliverable
 # Exact decimal arithmetic: a stored number has at most MAX_TEXT characters, so a sum of any
 # number of them has fewer than 2 * MAX_TEXT significant digits (integer part and fraction)
 # plus its carries. Nothing computed from the log is ever rounded; Inexact traps if it were.
@@ -652,3 +658,89 @@ def _valid_time(value: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+# --- bounds (raise RuleViolationError: an entry within them is what any party can hold) -----
+
+# The list in each body that grows with what its signer chose: its key, how long it may be,
+# what its items are called, and the hint of a refusal.
+LIST_BOUNDS: dict[str, tuple[str, int, str, str]] = {
+    "project.proposed": (
+        "members",
+        MAX_MEMBERS,
+        "members",
+        f"a project has at most {MAX_MEMBERS} members, the proposer included: "
+        "propose a smaller collaboration",
+    ),
+    "pledge.made": (
+        "beneficiaries",
+        MAX_MEMBERS - 1,
+        "beneficiaries",
+        f"a pledge's beneficiaries are the other members, at most {MAX_MEMBERS - 1}",
+    ),
+    "deliverable.submitted": (
+        "evidence",
+        MAX_EVIDENCE,
+        "evidence files",
+        f"a deliverable records at most {MAX_EVIDENCE} evidence files: put the files in "
+        "an archive and give that",
+    ),
+}
+ENTRY_SIZE_HINT = (
+    f"shorten its texts: an entry holds at most {MAX_ENTRY_BYTES >> 10} KiB of canonical JSON "
+    "(UTF-8, where a character outside ASCII takes 2 to 4 bytes)"
+)
+
+
+def text_size(text: str) -> int:
+    """The length in bytes of ``text`` in UTF-8 (the size of an entry's canonical JSON)."""
+    if text.isascii():
+        return len(text)
+    return len(text.encode("utf-8", "surrogatepass"))
+
+
+def check_bounds(data: dict[str, Any], size: int) -> None:
+    """Check an entry against the bounds of format v1: its size and its lists.
+
+    ``size`` is the length in bytes of the entry's canonical JSON, the text that is signed
+    (:func:`text_size`). The bounds are :data:`MAX_ENTRY_BYTES` and :data:`LIST_BOUNDS`.
+
+    Raises:
+        RuleViolationError: the entry is larger than :data:`MAX_ENTRY_BYTES`, or a list in
+            its body is longer than its bound.
+    """
+    kind = data.get("type")
+    noun = entry_noun(kind).split(" ", 1)[1] if isinstance(kind, str) else "entry"
+    seq = data.get("seq") if _is_int(data.get("seq")) else None
+    if size > MAX_ENTRY_BYTES:
+        raise RuleViolationError(
+            f"the {noun} takes {size:,} bytes, more than the {MAX_ENTRY_BYTES:,} bytes an "
+            "entry may hold",
+            seq=seq,
+            hint=ENTRY_SIZE_HINT,
+        )
+    bound = LIST_BOUNDS.get(kind) if isinstance(kind, str) else None
+    body = data.get("body")
+    if bound is not None and isinstance(body, dict):
+        name, most, word, hint = bound
+        items = body.get(name)
+        if isinstance(items, list) and len(items) > most:
+            raise RuleViolationError(
+                f"the {noun} lists {len(items)} {word}, more than the {most} it may list",
+                seq=seq,
+                hint=hint,
+            )
+
+
+def check_member_count(count: int) -> None:
+    """Check the number of members a proposal would list, the proposer included.
+
+    Raises:
+        UsageError: more than :data:`MAX_MEMBERS`.
+    """
+    if count > MAX_MEMBERS:
+        raise UsageError(
+            f"the project proposal would list {count} members, more than the {MAX_MEMBERS} "
+            "a project may have",
+            hint=LIST_BOUNDS["project.proposed"][3],
+        )

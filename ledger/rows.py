@@ -187,16 +187,22 @@ class RowReader:
         found = self._select(slug, gt=position - 1, lte=position, limit=1)
         return decode(self._mapper, found[0]) if found else None
 
-    def pages(self, slug: str, *, after: int = 0, upto: int | None = None) -> Iterator[Row]:
-        """Yield the rows after position ``after`` (up to ``upto``), a page at a time."""
+    def pages(
+        self, slug: str, *, after: int = 0, upto: int | None = None, batch: int = PAGE
+    ) -> Iterator[Row]:
+        """Yield the rows after position ``after`` (up to ``upto``), ``batch`` rows a read.
+
+        A reader that may stop early (the relay's pages, bounded in bytes) reads small
+        batches, so that it never holds many rows it does not use.
+        """
         last = after
         while True:
-            batch = self._select(slug, gt=last, lte=upto, limit=PAGE)
-            for stored in batch:
+            found = self._select(slug, gt=last, lte=upto, limit=batch)
+            for stored in found:
                 yield decode(self._mapper, stored)
-            if len(batch) < PAGE:
+            if len(found) < batch:
                 return
-            last = batch[-1].originator_version
+            last = found[-1].originator_version
 
     def stream_ids(self) -> list[UUID]:
         """Every stream id the store holds, by a skip scan of the primary key index.

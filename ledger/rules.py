@@ -26,11 +26,14 @@ from ledger.errors import (
     VerificationError,
 )
 from ledger.format import (
+    MAX_SIGNERS,
+    check_bounds,
     check_entry,
     decimal_text,
     entry_noun,
     exact_difference,
     exact_sum,
+    text_size,
     unit_key,
 )
 
@@ -311,7 +314,8 @@ def apply(
         SignatureInvalidError: the signature does not verify.
         KeyNotValidError: the key is unknown, revoked, superseded or not the pinned one.
         NotFoundError: the entry refers to a seq or party that does not exist.
-        RuleViolationError: the entry breaks a rule of the collaboration.
+        RuleViolationError: the entry breaks a rule of the collaboration, or is beyond the
+            bounds of the format (its size, the length of a list: ``format.check_bounds``).
     """
     data = item.data
     if not unsafe_skip_format:
@@ -319,6 +323,8 @@ def apply(
             check_entry(data)
         except VerificationError as exc:
             raise VerificationError(exc.message, seq=data.get("seq")) from None
+    check_bounds(data, text_size(item.text))  # not skipped with the format: verify's workers
+    # check the format of each row, never its bounds
     seq = item.seq
     if data["project"] != state.slug:
         raise VerificationError(
@@ -682,6 +688,11 @@ def _signer_added(state: ProjectState, item: SignedEntry) -> Callable[[], None]:
         raise _rule(
             f"{item.by!r} already has a signer labelled {label!r} (key {taken.key})",
             hint="choose another label, or remove that signer first",
+        )
+    if len(member.signers) >= MAX_SIGNERS:
+        raise _rule(
+            f"{item.by!r} has {len(member.signers)} signers already, the most a party may have",
+            hint="remove a signer first (`accord project remove-signer`)",
         )
     key = entry_mod.fingerprint(_parse_key(line))
     if _key_in_use(state, key) or key in state.revoked:

@@ -14,6 +14,7 @@ knows for its signer (:func:`check_signer`).
 from __future__ import annotations
 
 import datetime
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -70,7 +71,7 @@ class _Headers:
 
 
 class _Keys(HTTPSignatureKeyResolver):
-    def __init__(self, keys: dict[str, Ed25519PublicKey]) -> None:
+    def __init__(self, keys: Mapping[str, Ed25519PublicKey]) -> None:
         self._keys = keys
 
     def resolve_public_key(self, key_id: str) -> Ed25519PublicKey:
@@ -87,33 +88,56 @@ class _Verifier(HTTPMessageVerifier):
     max_clock_skew = MAX_SKEW  # ``created`` may be up to 300 s ahead (and, with max_age 0, behind)
 
 
-def reader_keys(
-    state: rules.ProjectState, message: Message
-) -> tuple[dict[str, Ed25519PublicKey], dict[str, str]]:
+class ReaderKeys(Mapping[str, Ed25519PublicKey]):
+    """The readers' keys by fingerprint, each parsed only when looked up.
+
+    A request names one key (its ``keyid``): verifying it parses that key alone, whatever
+    the number of members and signers of the project.
+    """
+
+    def __init__(self, lines: dict[str, str]) -> None:
+        self._lines = lines
+
+    def __getitem__(self, fingerprint: str) -> Ed25519PublicKey:
+        key = _public_key(self._lines[fingerprint])
+        if key is None:
+            raise KeyError(fingerprint)
+        return key
+
+    def __contains__(self, fingerprint: object) -> bool:
+        return fingerprint in self._lines
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._lines)
+
+    def __len__(self) -> int:
+        return len(self._lines)
+
+
+def reader_keys(state: rules.ProjectState, message: Message) -> tuple[ReaderKeys, dict[str, str]]:
     """The readers' keys by fingerprint, and their handles by fingerprint.
 
     Joined members read with the current key of each of their signers (a removed signer's
     or a revoked key reads nothing). An invited member who has not joined reads
     with the key pinned in the proposal, when the request carries its public key line in
-    ``Accord-Public-Key`` and that line has the pinned fingerprint.
+    ``Accord-Public-Key`` and that line has the pinned fingerprint. No key is parsed here
+    but the offered one, once (see :class:`ReaderKeys`).
     """
-    keys: dict[str, Ed25519PublicKey] = {}
+    lines: dict[str, str] = {}
     handles: dict[str, str] = {}
     offered = message.header(PUBLIC_KEY_HEADER)
+    offered_key: str | None = None  # the offered line's fingerprint, once computed
     for handle, member in sorted(state.members.items()):
-        fingerprint, key = None, None
         if member.status == rules.JOINED:
             for signer_key, line in member.current_keys().items():
-                public = _public_key(line)
-                if public is not None:
-                    keys[signer_key], handles[signer_key] = public, handle
+                lines[signer_key], handles[signer_key] = line, handle
         elif member.status == rules.INVITED and member.pinned and offered and len(offered) < 200:
-            fingerprint, key = member.pinned, _public_key(offered)
-            if key is not None and entry_mod.fingerprint(key) != fingerprint:
-                key = None
-        if fingerprint is not None and key is not None:
-            keys[fingerprint], handles[fingerprint] = key, handle
-    return keys, handles
+            if offered_key is None:
+                public = _public_key(offered)
+                offered_key = entry_mod.fingerprint(public) if public is not None else ""
+            if offered_key == member.pinned:
+                lines[member.pinned], handles[member.pinned] = offered, handle
+    return ReaderKeys(lines), handles
 
 
 def authenticate(state: rules.ProjectState, message: Message, body: bytes) -> str:

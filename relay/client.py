@@ -162,7 +162,7 @@ class RelayClient:
         while True:
             page = self._rows(slug, after=after + len(found))
             found.extend(page)
-            if len(page) < PAGE:
+            if not page:  # a page may hold fewer rows than asked (bounded in bytes)
                 return found
 
     def _rows(self, slug: str, *, after: int) -> list[entry_mod.SignedEntry]:
@@ -200,7 +200,12 @@ class RelayClient:
         """
         if not 1 <= len(entries) <= MAX_ROWS:
             raise UsageError(f"post 1 to {MAX_ROWS} entries at once")
-        lines = [json.dumps({"entry": e.text, "sig": e.sig, "hash": e.hash}) for e in entries]
+        # UTF-8 as signed, never \u escapes (12 bytes for a 4-byte character), as the relay
+        # serves rows (relay.wire.bundle_line): the largest entry's row stays small.
+        lines = [
+            json.dumps({"entry": e.text, "sig": e.sig, "hash": e.hash}, ensure_ascii=False)
+            for e in entries
+        ]
         content = ("\n".join(lines) + "\n").encode("utf-8")
         genesis = len(entries) == 1 and entries[0].type == "project.proposed"
         path = "/v1/projects" if genesis else f"/v1/projects/{slug}/entries"

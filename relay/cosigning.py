@@ -58,21 +58,30 @@ def load(store: RelayStore, slug: str, handle: str) -> RelayCosigner | None:
     return record
 
 
-def cosigner_keys(state: rules.ProjectState) -> dict[str, dict[int, tuple[str, VerifierKey]]]:
+def cosigner_keys(
+    state: rules.ProjectState, handle: str | None = None
+) -> dict[str, dict[int, tuple[str, VerifierKey]]]:
     """Each joined member's signers as (fingerprint, cosignature/v1 verifier key), by handle.
 
     Any current signer of a party may cosign for it (the key name is the party's handle);
-    the relay holds one cosignature per party, the latest.
+    the relay holds one cosignature per party, the latest. With ``handle``, only that
+    member's keys are parsed (a cosignature names its party: at most ``MAX_SIGNERS`` keys).
     """
     keys: dict[str, dict[int, tuple[str, VerifierKey]]] = {}
-    for handle, member in state.members.items():
+    members = state.members.items() if handle is None else _one(state, handle)
+    for name, member in members:
         if member.status != rules.JOINED:
             continue
         for fingerprint, line in member.current_keys().items():
             public = entry_mod.parse_public_key_line(line)
-            vkey = VerifierKey.from_public_key(handle, public, type=COSIGNATURE_V1)
-            keys.setdefault(handle, {})[vkey.key_id] = (fingerprint, vkey)
+            vkey = VerifierKey.from_public_key(name, public, type=COSIGNATURE_V1)
+            keys.setdefault(name, {})[vkey.key_id] = (fingerprint, vkey)
     return keys
+
+
+def _one(state: rules.ProjectState, handle: str) -> list[tuple[str, rules.Member]]:
+    member = state.members.get(handle)
+    return [(handle, member)] if member is not None else []
 
 
 def cosign(store: RelayStore, slug: str, body: bytes) -> None:
@@ -105,12 +114,15 @@ def cosign(store: RelayStore, slug: str, body: bytes) -> None:
             f"this relay did not sign that checkpoint of {slug!r}",
             hint="cosign the checkpoint as served by GET .../checkpoint",
         ) from None
-    keys = cosigner_keys(state)
+    members = set(state.joined())  # only they cosign
+    records: dict[str, RelayCosigner | None] = {}  # one load per member, however many lines
     new: list[Signature] = []
     for line in note.signatures:
         if line.name == log.origin:
             continue
-        held = load(store, slug, line.name) if line.name in keys else None
+        if line.name in members and line.name not in records:
+            records[line.name] = load(store, slug, line.name)
+        held = records.get(line.name)
         if held is not None and _holds(held, note.text, line):
             continue
         new.append(line)
@@ -118,7 +130,7 @@ def cosign(store: RelayStore, slug: str, body: bytes) -> None:
         if not new and len(note.signatures) > len(ours):
             return  # every cosignature in it is held already: a resend
         raise MalformedRequestError("post the served note plus exactly one new cosignature line")
-    _hold(store, slug, note, ours[0], new[0], keys)
+    _hold(store, slug, note, ours[0], new[0], cosigner_keys(state, new[0].name))
 
 
 def _hold(
@@ -184,7 +196,7 @@ def listing(store: RelayStore, slug: str) -> list[dict[str, Any]]:
     """Every member's latest cosignature: party, key, size, time, and the whole note."""
     state = store.state(slug)
     found = []
-    for handle in sorted(state.members):
+    for handle in state.joined():  # only they cosign: at most MAX_MEMBERS loads
         record = load(store, slug, handle)
         if record is not None and record.size >= 0:
             found.append(
@@ -205,7 +217,7 @@ def served_note(store: RelayStore, slug: str) -> str:
     log = store.checkpoint(slug)
     note = parse_note(log.note)
     lines: list[Signature] = []
-    for handle in sorted(state.members):
+    for handle in state.joined():  # only they cosign: at most MAX_MEMBERS loads
         record = load(store, slug, handle)
         if record is not None and record.size == log.size:
             try:

@@ -11,20 +11,31 @@ from typing import TYPE_CHECKING
 
 from ledger import entry as entry_mod
 from ledger.errors import LedgerError
+from ledger.format import text_size
 from relay import tiles
 from relay.merkle import root
-from relay.wire import RelayStateError, bundle_line
+from relay.wire import MAX_PAGE_BYTES, RelayStateError, bundle_line
 
 if TYPE_CHECKING:
     from relay.store import RelayStore
+
+
+READ_BATCH = 16  # stored rows read at a time for a page (an entry is at most 512 KiB)
 
 
 class NoSuchTileError(LedgerError):
     """The tile path is not canonical, or the signed tree does not reach the tile (404)."""
 
 
-def entries(store: RelayStore, slug: str, *, after: int, limit: int) -> str:
+def entries(
+    store: RelayStore, slug: str, *, after: int, limit: int, budget: int = MAX_PAGE_BYTES
+) -> str:
     """Bundle rows of seqs ``after+1..after+limit`` (as far as verified), JSON lines.
+
+    The page also ends before the row that would take it over ``budget`` bytes, but it
+    always holds the first row: a page may hold fewer rows than asked although more follow
+    (docs/relay.md). Rows are read a few at a time, so a page never reads many rows it
+    does not serve.
 
     Raises:
         NotReadableError: no such project.
@@ -34,13 +45,19 @@ def entries(store: RelayStore, slug: str, *, after: int, limit: int) -> str:
     upto = min(state.seq, after + limit)
     expected = store.hashes(slug, after + 1, upto)
     lines: list[str] = []
-    stored = store.ledger.rows.pages(slug, after=after, upto=upto)
+    size = 0
+    stored = store.ledger.rows.pages(slug, after=after, upto=upto, batch=READ_BATCH)
     for row, digest in zip(stored, expected, strict=False):  # a short store: checked below
         seq = row.position or 0
         item = None if row.damage else entry_mod.load_verified(row.text, row.sig, digest.hex())
         if item is None or seq != after + len(lines) + 1:
             raise RelayStateError(f"seq {seq} of {slug!r} differs from the verified one")
-        lines.append(bundle_line(item.text, item.sig, item.hash))
+        line = bundle_line(item.text, item.sig, item.hash)
+        length = text_size(line)
+        if lines and size + length > budget:
+            return "".join(lines)  # the next page starts with this row
+        lines.append(line)
+        size += length
     if len(lines) != max(0, upto - after):
         raise RelayStateError(f"the store holds fewer entries of {slug!r} than verified")
     return "".join(lines)

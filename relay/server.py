@@ -75,14 +75,15 @@ class RelayConfig:
         threads: worker threads, each with its own store connection.
         rate: requests per second per client address (0: no limit).
         burst: requests a client may make at once before the rate applies.
-        entries_limit: body limit of the entry endpoints, in bytes.
+        entries_limit: body limit of the entry endpoints, in bytes (by default room for
+            a row of the largest entry the format allows, ``relay.wire.MAX_ROW_BYTES``).
         cosignature_limit: body limit of the cosignature endpoint, in bytes.
     """
 
     threads: int = 4
     rate: float = 20.0
     burst: int = 100
-    entries_limit: int = 1 << 20
+    entries_limit: int = 2 << 20
     cosignature_limit: int = 64 << 10
 
 

@@ -302,7 +302,7 @@ def own_cosignature(
     """
     origin = pulled.checkpoint.origin
     # Any current signer of the party may have made its latest cosignature (ADR 0011).
-    party = cosigner_keys(ledger.verified_state(pulled.slug)).get(signer.handle, {})
+    party = cosigner_keys(ledger.verified_state(pulled.slug), signer.handle).get(signer.handle, {})
     keys = [vkey for _, vkey in party.values()] or [
         VerifierKey.from_public_key(signer.handle, signer.public, type=COSIGNATURE_V1)
     ]

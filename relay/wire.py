@@ -23,13 +23,20 @@ from ledger.errors import (
     RuleViolationError,
     StorageUnavailableError,
 )
-from ledger.format import SLUG_RE
+from ledger.format import MAX_ENTRY_BYTES, SLUG_RE
 from relay.merkle import leaf_hash, node_hash, verify_inclusion
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
 MAX_ROWS = 100
+# A bundle row escapes the entry text once more, beside 184 bytes of keys, signature, hash
+# and newline: in UTF-8 (bundle_line) each byte of the entry takes at most two (a quote or a
+# backslash), with \u escapes at most three (a 4-byte character takes 12, "\ud83d\ude00").
+MAX_ROW_BYTES = 3 * MAX_ENTRY_BYTES + 184
+# One page of GET .../entries holds rows up to this many bytes, and always at least one row:
+# no page is larger than max(MAX_PAGE_BYTES, MAX_ROW_BYTES) = MAX_PAGE_BYTES.
+MAX_PAGE_BYTES = 4 << 20
 _HEX64 = re.compile(r"[0-9a-f]{64}\Z")
 _ROW_KEYS = frozenset({"entry", "sig", "hash"})
 

@@ -11,6 +11,7 @@ from ledger.entry import SignedEntry, sign
 from ledger.keys import Signer
 from relay.merkle import leaf_hash, verify_inclusion
 from relay.note import origin_for
+from relay.server import RelayConfig
 
 SLUG = "no-whopper-day"
 
@@ -187,10 +188,11 @@ def test_a_body_over_the_limit_gets_413_from_its_length_or_while_reading(
     relay: Any, kit: Any
 ) -> None:
     path = f"/v1/projects/{SLUG}/entries"
-    declared = relay.client.post(path, content=b"x" * ((1 << 20) + 1), headers=kit.NDJSON)
+    limit = RelayConfig().entries_limit
+    declared = relay.client.post(path, content=b"x" * (limit + 1), headers=kit.NDJSON)
 
     async def chunks():
-        for _ in range(20):
+        for _ in range(limit // 65536 + 1):
             yield b"y" * 65536
 
     streamed = relay.client.post(path, content=chunks(), headers=kit.NDJSON)
