@@ -73,6 +73,19 @@ class VerificationError(SignatureError):
     """A stored log fails verification (chain, canonical form, rules)."""
 
 
+class WeakKeyError(VerificationError):
+    """A public key is of small order or not canonically encoded: it identifies no one.
+
+    Signatures by a small-order key verify for many messages without any private key, so
+    anyone could sign in the name of whoever registered it (see ``docs/format.md``, Keys).
+    """
+
+    default_hint = (
+        "use a key made by `accord key new` or `ssh-keygen -t ed25519`; a weak key would let "
+        "anyone sign in its holder's name"
+    )
+
+
 class KeyFileError(LedgerError):
     """A key file is missing, corrupt, of the wrong kind, or its passphrase is wrong."""
 
