@@ -10,7 +10,7 @@ from commands.options import AppContext, pass_ledger, signer_option
 from commands.output import echo, output_options, render, render_object
 from ledger import entry as entry_mod
 from ledger import rules
-from ledger.errors import UsageError, VerificationError
+from ledger.errors import UsageError, VerificationError, WeakKeyError
 from ledger.remotes import RemoteStore
 
 if TYPE_CHECKING:
@@ -112,7 +112,7 @@ def _relay_public_key(url: str, line: str, *, fetched: bool) -> Ed25519PublicKey
     """
     try:
         return entry_mod.parse_public_key_line(line.strip())
-    except VerificationError as exc:
+    except (VerificationError, WeakKeyError) as exc:
         if fetched:
             raise VerificationError(
                 f"the relay at {url} sent an unusable key: {exc.message}",

@@ -66,14 +66,10 @@ class SignatureMissingError(SignatureError):
 
 
 class KeyNotValidError(SignatureError):
-    """The key named by an entry is unknown, revoked, superseded or not the one pinned."""
+    """The key named by an entry is unknown, revoked, superseded, not the one pinned, or weak."""
 
 
-class VerificationError(SignatureError):
-    """A stored log fails verification (chain, canonical form, rules)."""
-
-
-class WeakKeyError(VerificationError):
+class WeakKeyError(KeyNotValidError):
     """A public key is of small order or not canonically encoded: it identifies no one.
 
     Signatures by a small-order key verify for many messages without any private key, so
@@ -84,6 +80,10 @@ class WeakKeyError(VerificationError):
         "use a key made by `accord key new` or `ssh-keygen -t ed25519`; a weak key would let "
         "anyone sign in its holder's name"
     )
+
+
+class VerificationError(SignatureError):
+    """A stored log fails verification (chain, canonical form, rules)."""
 
 
 class KeyFileError(LedgerError):

@@ -311,6 +311,7 @@ def apply(
         VerificationError: malformed or out-of-chain entry.
         SignatureInvalidError: the signature does not verify.
         KeyNotValidError: the key is unknown, revoked, superseded or not the pinned one.
+        WeakKeyError: the entry brings in a weak public key (small order, non-canonical).
         NotFoundError: the entry refers to a seq or party that does not exist.
         RuleViolationError: the entry breaks a rule of the collaboration.
     """

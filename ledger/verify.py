@@ -30,7 +30,7 @@ from cryptography.exceptions import InvalidSignature
 from ledger import entry as entry_mod
 from ledger import rules
 from ledger.entry import PREFIX, SignedEntry, is_canonical, parse_text
-from ledger.errors import KeyNotValidError, LedgerError, VerificationError, WeakKeyError
+from ledger.errors import KeyNotValidError, LedgerError, VerificationError
 from ledger.format import check_entry
 from ledger.rows import Row
 
@@ -403,7 +403,7 @@ def _fold(
     try:
         rules.apply(state, item, unsafe_skip_signature=True, unsafe_skip_format=True)
     except LedgerError as exc:
-        if isinstance(exc, KeyNotValidError | WeakKeyError):
+        if isinstance(exc, KeyNotValidError):
             problem_kind = "key"
         elif isinstance(exc, VerificationError):
             problem_kind = "chain"
