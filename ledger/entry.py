@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import rfc8785
@@ -140,30 +141,37 @@ def check_public_key_bytes(raw: bytes) -> None:
     """
     if not isinstance(raw, bytes) or len(raw) != PUBLIC_KEY_SIZE:
         raise WeakKeyError("weak public key (an Ed25519 public key is 32 bytes)")
+    reason = _weakness(raw)
+    if reason is not None:
+        raise WeakKeyError(f"weak public key ({reason})")
+
+
+@lru_cache(maxsize=4096)
+def _weakness(raw: bytes) -> str | None:
+    """Why 32 raw bytes are a weak Ed25519 public key, or None (cached: a pure function)."""
     number = int.from_bytes(raw, "little")
     sign, y = number >> 255, number & ((1 << 255) - 1)
     if y >= _P:
-        raise WeakKeyError("weak public key (not canonically encoded: y is not below 2^255-19)")
+        return "not canonically encoded: y is not below 2^255-19"
     u, v = (y * y - 1) % _P, (_D * y * y + 1) % _P
     x = u * pow(v, 3, _P) * pow(u * pow(v, 7, _P), (_P - 5) // 8, _P) % _P
     if v * x * x % _P == (-u) % _P:
         x = x * _SQRT_M1 % _P
     if v * x * x % _P != u:
-        raise WeakKeyError("weak public key (not a point of the Ed25519 curve)")
+        return "not a point of the Ed25519 curve"
     if x == 0 and sign:
-        raise WeakKeyError(
-            "weak public key (not canonically encoded: x is zero but its sign bit is set)"
-        )
+        return "not canonically encoded: x is zero but its sign bit is set"
     if x & 1 != sign:
         x = _P - x
     point = (x, y)
     for _ in range(3):  # [8]A: the cofactor
         point = _point_add(point, point)
     if point == _IDENTITY:
-        raise WeakKeyError(
-            "weak public key (a point of small order: signatures would verify by it for many "
-            "messages, without any private key)"
+        return (
+            "a point of small order: signatures would verify by it for many messages, "
+            "without any private key"
         )
+    return None
 
 
 def _point_add(a: tuple[int, int], b: tuple[int, int]) -> tuple[int, int]:
