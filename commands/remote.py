@@ -10,10 +10,12 @@ from commands.options import AppContext, pass_ledger, signer_option
 from commands.output import echo, output_options, render, render_object
 from ledger import entry as entry_mod
 from ledger import rules
-from ledger.errors import StorageUnavailableError, UsageError
+from ledger.errors import StorageUnavailableError, UsageError, VerificationError, WeakKeyError
 from ledger.remotes import RemoteStore, check_relay_url
 
 if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
     from ledger.application import Ledger
     from ledger.keys import Signer
     from ledger.remotes import Remote
@@ -94,13 +96,35 @@ def remote_add(ledger: Ledger, name: str, url: str, relay_key: str | None) -> No
     if relay_key is None:
         with RelayClient(url) as client:
             relay_key = client.relay_key()
-    public = entry_mod.parse_public_key_line(relay_key.strip())
+    public = _relay_public_key(url, relay_key, fetched=fetched)
     line = entry_mod.public_key_line(public)
     remote_store(ledger).add(name, url, line)
     how = "fetched and pinned (trust on first use)" if fetched else "pinned"
     echo(f"Added remote {name} {url}: relay key {how}")
     echo(f"  {line}")
     echo(f"  {entry_mod.fingerprint(public)}")
+
+
+def _relay_public_key(url: str, line: str, *, fetched: bool) -> Ed25519PublicKey:
+    """The relay key to pin: a usable OpenSSH Ed25519 line, never a weak key.
+
+    Raises:
+        UsageError: the --relay-key given is malformed or weak.
+        VerificationError: the key the relay sent is malformed or weak (exit 5).
+    """
+    try:
+        return entry_mod.parse_public_key_line(line.strip())
+    except (VerificationError, WeakKeyError) as exc:
+        if fetched:
+            raise VerificationError(
+                f"the relay at {url} sent an unusable key: {exc.message}",
+                hint="do not use this relay; ask its operator for the key "
+                "(`accord relay key`) and give it with --relay-key",
+            ) from None
+        raise UsageError(
+            f"--relay-key is not usable: {exc.message}",
+            hint="give the line `accord relay key` prints on the relay (ssh-ed25519 AAAA...)",
+        ) from None
 
 
 @remote.command(name="list")

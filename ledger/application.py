@@ -549,8 +549,9 @@ class Ledger(VerifiedReads, Application[Any]):
         """Replace the signer's key in ``slug`` with ``new_public_key`` (signed by the old key).
 
         Raises:
-            RuleViolationError: not a member.
-            KeyNotValidError: the new key was used in the project before.
+            UsageError: the new key is not an OpenSSH Ed25519 line, or is a weak key.
+            RuleViolationError: not a member, or the new key was used in the project before
+                (by any party) or is pinned to another invitee's seat.
         """
         body = {"public_key": fmt.check_public_key(new_public_key)}
         return self._append(slug, "key.rotated", lambda _state: body, signer)
@@ -588,7 +589,7 @@ class Ledger(VerifiedReads, Application[Any]):
 
         Raises:
             UsageError: the label is not 1-32 lower-case letters, digits and inner hyphens,
-                or the public key is not an OpenSSH Ed25519 line.
+                or the public key is not an OpenSSH Ed25519 line or is a weak key.
             RuleViolationError: not a member, the label is taken, or the key was used in the
                 project before (a key serves one signer only).
         """
@@ -598,7 +599,8 @@ class Ledger(VerifiedReads, Application[Any]):
         except LedgerError as exc:
             raise UsageError(
                 f"the signer's public key is not usable: {exc.message}",
-                hint="give the whole line `accord key show NAME` prints (ssh-ed25519 AAAA...)",
+                hint=exc.hint
+                or "give the whole line `accord key show NAME` prints (ssh-ed25519 AAAA...)",
             ) from None
         body = {"label": label, "public_key": line}
         return self._append(slug, "signer.added", lambda _state: body, signer)

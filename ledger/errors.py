@@ -66,7 +66,20 @@ class SignatureMissingError(SignatureError):
 
 
 class KeyNotValidError(SignatureError):
-    """The key named by an entry is unknown, revoked, superseded or not the one pinned."""
+    """The key named by an entry is unknown, revoked, superseded, not the one pinned, or weak."""
+
+
+class WeakKeyError(KeyNotValidError):
+    """A public key is of small order or not canonically encoded: it identifies no one.
+
+    Signatures by a small-order key verify for many messages without any private key, so
+    anyone could sign in the name of whoever registered it (see ``docs/format.md``, Keys).
+    """
+
+    default_hint = (
+        "use a key made by `accord key new` or `ssh-keygen -t ed25519`; a weak key would let "
+        "anyone sign in its holder's name"
+    )
 
 
 class VerificationError(SignatureError):

@@ -366,12 +366,15 @@ def check_public_key(line: str) -> str:
     """Return ``line`` if it is a usable OpenSSH Ed25519 public key line.
 
     Raises:
-        UsageError: it is not.
+        UsageError: it is not, or it is a weak key (small order, not canonically encoded).
     """
     try:
         parse_public_key_line(line)
     except LedgerError as exc:
-        raise UsageError(f"the new key is not usable: {exc.message}") from None
+        raise UsageError(
+            f"the new key is not usable: {exc.message}",
+            hint=exc.hint or "give an OpenSSH Ed25519 public key line (ssh-ed25519 AAAA...)",
+        ) from None
     return line
 
 

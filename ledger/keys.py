@@ -29,7 +29,13 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ledger import entry as entry_mod
-from ledger.errors import KeyFileError, NotFoundError, UsageError, VerificationError
+from ledger.errors import (
+    KeyFileError,
+    NotFoundError,
+    UsageError,
+    VerificationError,
+    WeakKeyError,
+)
 from ledger.inputs import open_file
 
 if TYPE_CHECKING:
@@ -355,6 +361,11 @@ def info(name: str, home: Path | None = None) -> KeyInfo:
     try:
         line = " ".join(pub_path.read_text(encoding="ascii").split()[:2])
         public = entry_mod.parse_public_key_line(line)
+    except WeakKeyError as exc:
+        raise KeyFileError(
+            f"public key file {pub_path} holds a {exc.message}",
+            hint="re-import the key under a new name",
+        ) from None
     except (OSError, UnicodeDecodeError, ValueError, VerificationError) as exc:
         raise KeyFileError(
             f"public key file {pub_path} is missing or corrupt ({type(exc).__name__})",

@@ -24,6 +24,7 @@ from ledger.errors import (
     RuleViolationError,
     SignatureInvalidError,
     VerificationError,
+    WeakKeyError,
 )
 from ledger.format import (
     MAX_SIGNERS,
@@ -313,6 +314,7 @@ def apply(
         VerificationError: malformed or out-of-chain entry.
         SignatureInvalidError: the signature does not verify.
         KeyNotValidError: the key is unknown, revoked, superseded or not the pinned one.
+        WeakKeyError: the entry brings in a weak public key (small order, non-canonical).
         NotFoundError: the entry refers to a seq or party that does not exist.
         RuleViolationError: the entry breaks a rule of the collaboration, or is beyond the
             bounds of the format (its size, the length of a list: ``format.check_bounds``).
@@ -479,6 +481,8 @@ def check_invite(state: ProjectState, item: SignedEntry, member: Member) -> None
         )
     try:
         signer = entry_mod.fingerprint(_parse_key(str(proof["public_key"])))
+    except WeakKeyError as exc:
+        raise WeakKeyError(f"the invite proof of {by!r} carries a {exc.message}", seq=seq) from None
     except (VerificationError, KeyError, TypeError):
         signer = "(none: the proof is malformed)"
     if signer != member.invite:
@@ -502,8 +506,43 @@ def check_invite(state: ProjectState, item: SignedEntry, member: Member) -> None
 
 
 def _check_fingerprint(line: str, key: str, seq: int) -> None:
-    if entry_mod.fingerprint(_parse_key(line)) != key:
+    if _new_key(line, seq) != key:
         raise KeyNotValidError(f"entry names key {key} but carries a different public key", seq=seq)
+
+
+def _new_key(line: str, seq: int) -> str:
+    """The fingerprint of a public key an entry brings into the project; a weak one is refused.
+
+    Raises:
+        WeakKeyError: the key is of small order or not canonically encoded.
+    """
+    try:
+        return entry_mod.fingerprint(_parse_key(line))
+    except WeakKeyError as exc:
+        raise WeakKeyError(f"entry {seq} carries a {exc.message}", seq=seq) from None
+
+
+KEY_HINT = "each person signs with a key of their own: `accord key new NAME`"
+
+
+def _check_key_unused(state: ProjectState, key: str, handle: str) -> None:
+    """Refuse a new key that was used in the project before or is pinned to another's seat.
+
+    Raises:
+        RuleViolationError: the key was used before (by any party) or is pinned elsewhere.
+    """
+    if _key_in_use(state, key) or key in state.revoked:
+        owner = next((m.handle for m in state.members.values() if key in m.keys), None)
+        whose = f" (by {owner!r})" if owner is not None else ""
+        raise _rule(
+            f"key {key} was used in this project before{whose}; a key serves one signer only",
+            hint=KEY_HINT,
+        )
+    seat = _pinned_elsewhere(state, key, handle)
+    if seat is not None:
+        raise _rule(
+            f"key {key} is pinned to the seat of {seat!r}, who has not joined yet", hint=KEY_HINT
+        )
 
 
 def _key_in_use(state: ProjectState, key: str) -> bool:
@@ -524,12 +563,8 @@ def _pinned_elsewhere(state: ProjectState, key: str, handle: str) -> str | None:
 
 def _member_key(state: ProjectState, item: SignedEntry, line: str) -> Callable[[], None]:
     """Check a new key for the signer of ``item``; the commit puts it in that signer's seat."""
-    key = entry_mod.fingerprint(_parse_key(line))
-    if _key_in_use(state, key) or key in state.revoked:
-        raise KeyNotValidError(f"key {key} was used in this project before", seq=item.seq)
-    seat = _pinned_elsewhere(state, key, item.by)
-    if seat is not None:
-        raise KeyNotValidError(f"key {key} is pinned to the seat of {seat!r}", seq=item.seq)
+    key = _new_key(line, item.seq)
+    _check_key_unused(state, key, item.by)
     member = state.members[item.by]
     old = member.signer_for(item.key)
     if old is None:  # pragma: no cover - _signing_key admitted only a current signer's key
@@ -694,20 +729,8 @@ def _signer_added(state: ProjectState, item: SignedEntry) -> Callable[[], None]:
             f"{item.by!r} has {len(member.signers)} signers already, the most a party may have",
             hint="remove a signer first (`accord project remove-signer`)",
         )
-    key = entry_mod.fingerprint(_parse_key(line))
-    if _key_in_use(state, key) or key in state.revoked:
-        owner = next((m.handle for m in state.members.values() if key in m.keys), None)
-        whose = f" (by {owner!r})" if owner is not None else ""
-        raise _rule(
-            f"key {key} was used in this project before{whose}; a key serves one signer only",
-            hint="each person signs with a key of their own: `accord key new NAME`",
-        )
-    seat = _pinned_elsewhere(state, key, item.by)
-    if seat is not None:
-        raise _rule(
-            f"key {key} is pinned to the seat of {seat!r}, who has not joined yet",
-            hint="each person signs with a key of their own: `accord key new NAME`",
-        )
+    key = _new_key(line, item.seq)
+    _check_key_unused(state, key, item.by)
 
     def commit() -> None:
         member.signers[label] = SignerSeat(label, key, line, item.seq)

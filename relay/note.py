@@ -27,12 +27,17 @@ from typing import TYPE_CHECKING
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from ledger import entry as entry_mod
+from ledger.errors import WeakKeyError
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+        Ed25519PrivateKey,
+        Ed25519PublicKey,
+    )
 
 ED25519 = 0x01
 COSIGNATURE_V1 = 0x04
@@ -411,7 +416,9 @@ def _cosigned_message(text: str, timestamp: int) -> bytes:
 
 def _public_key(key: VerifierKey) -> Ed25519PublicKey:
     try:
-        return Ed25519PublicKey.from_public_bytes(key.public_key)
+        return entry_mod.public_key_from_bytes(key.public_key)
+    except WeakKeyError as exc:
+        raise MalformedNoteError(f"key {key.name} is a {exc.message}") from None
     except ValueError:
         raise MalformedNoteError(f"key {key.name} is not an Ed25519 public key") from None
 

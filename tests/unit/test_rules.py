@@ -1225,20 +1225,46 @@ def test_a_rotation_cannot_reuse_an_old_key(
     start(memory_ledger, signers)
     old, new = signers["acme"], fresh_signer("acme", 9)
     memory_ledger.rotate_key(SLUG, new_public_key=new.public_key_line, signer=old)  # seq 4
-    refused(
+    # A key used before is a rule violation (exit 4, ADR 0011), with a hint, for the
+    # party's own old key and for another party's key alike.
+    error = refused(
         memory_ledger,
-        KeyNotValidError,
-        f"key {old.fingerprint} was used in this project before",
+        RuleViolationError,
+        f"key {old.fingerprint} was used in this project before (by 'acme'); a key serves "
+        "one signer only",
         lambda: memory_ledger.rotate_key(SLUG, new_public_key=old.public_key_line, signer=new),
     )
-    refused(
+    assert (error.seq, error.hint) == (
+        5,
+        "each person signs with a key of their own: `accord key new NAME`",
+    )
+    error = refused(
         memory_ledger,
-        KeyNotValidError,
-        f"key {signers['veggie'].fingerprint} was used in this project before",
+        RuleViolationError,
+        f"key {signers['veggie'].fingerprint} was used in this project before (by 'veggie'); "
+        "a key serves one signer only",
         lambda: memory_ledger.rotate_key(
             SLUG, new_public_key=signers["veggie"].public_key_line, signer=new
         ),
     )
+    assert (error.seq, error.hint) == (
+        5,
+        "each person signs with a key of their own: `accord key new NAME`",
+    )
+    error = refused(
+        memory_ledger,
+        RuleViolationError,
+        f"key {signers['burgerco'].fingerprint} was used in this project before (by "
+        "'burgerco'); a key serves one signer only",
+        lambda: memory_ledger.revoke_key(
+            SLUG,
+            new.fingerprint,
+            reason="leaked",
+            replacement=signers["burgerco"].public_key_line,
+            signer=new,
+        ),
+    )
+    assert error.hint == "each person signs with a key of their own: `accord key new NAME`"
 
 
 def test_a_revoked_key_is_refused_with_the_seq_of_its_revocation(

@@ -616,8 +616,9 @@ def test_a_key_pinned_to_an_invitees_seat_cannot_be_taken_before_it_joins(
     )
     refused(
         memory_ledger,
-        KeyNotValidError,
-        f"key {signers['veggie'].fingerprint} is pinned to the seat of 'veggie'",
+        RuleViolationError,
+        f"key {signers['veggie'].fingerprint} is pinned to the seat of 'veggie', who has not "
+        "joined yet",
         lambda: memory_ledger.rotate_key(
             SLUG, new_public_key=signers["veggie"].public_key_line, signer=signers["acme"]
         ),
