@@ -27,6 +27,7 @@ from ledger.errors import (
 )
 from ledger.format import (
     check_entry,
+    check_numbers,
     decimal_text,
     entry_noun,
     exact_difference,
@@ -311,7 +312,8 @@ def apply(
         SignatureInvalidError: the signature does not verify.
         KeyNotValidError: the key is unknown, revoked, superseded or not the pinned one.
         NotFoundError: the entry refers to a seq or party that does not exist.
-        RuleViolationError: the entry breaks a rule of the collaboration.
+        RuleViolationError: the entry breaks a rule of the collaboration, or one of its
+            numbers is beyond the bound of the format (:func:`ledger.format.check_numbers`).
     """
     data = item.data
     if not unsafe_skip_format:
@@ -336,6 +338,7 @@ def apply(
         entry_mod.verify(item, _parse_key(public_key))
     handler = _HANDLERS[item.type]
     try:
+        check_numbers(item.type, item.body)  # the bound the arithmetic below relies on
         commit = handler(state, item)
     except LedgerError as exc:
         if exc.seq is None:
