@@ -438,8 +438,11 @@ def _s(v: Any) -> str:
 
 
 def _decimal(v: Any) -> Decimal:
-    """A number of an entry (weight, quantity, worth): canonical text within the bound of
-    format v1 (ValueError for anything else)."""
+    """A number of an entry (weight, quantity, worth), canonical and within the bound.
+
+    Raises:
+        ValueError: anything else (the item is damaged).
+    """
     if not (isinstance(v, str) and DECIMAL_RE.fullmatch(v)) or number_excess(v) is not None:
         raise ValueError("expected a decimal")
     return Decimal(v)

@@ -17,13 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cli_helpers import (
     SLUG,
     Accord,
     assert_refused,
     fingerprint,
 )
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ledger import entry as entry_mod
 from ledger.queries import VerifiedReads
@@ -41,11 +41,15 @@ ENTRY_TOPIC = "accord:Project.EntryRecorded"
 SEEDS = {"acme": 1, "burgerco": 2, "veggie": 3}  # the fixed-seed keys of tests/conftest.py
 
 
-def pledge(accord: Accord, weight: str, *, by: str = "acme", to: str = "burgerco") -> Any:
-    return accord(
+def pledge_args(weight: str, by: str = "acme", to: str = "burgerco") -> tuple[str, ...]:
+    return (
         "pledge", "add", S, "Tiny", "--weight", weight, "--unit", "hours",
         "--due", "2099-12-15", "--to", to, "--as", by,
     )  # fmt: skip
+
+
+def pledge(accord: Accord, weight: str) -> Any:
+    return accord(*pledge_args(weight))
 
 
 # --- beyond the bound at the CLI: exit 2 with the accepted form, nothing recorded -------------
@@ -64,7 +68,7 @@ def pledge(accord: Accord, weight: str, *, by: str = "acme", to: str = "burgerco
          "write it as 0.333333333333 (rounded to 12 decimals), or give weight in a smaller "
          "unit"),
         ("999999999999999999.9999999999999", "weight has 13 digits after the point; accord "
-         f"records at most 12", f"give weight in a smaller unit: numbers take {FORM}"),
+         "records at most 12", f"give weight in a smaller unit: numbers take {FORM}"),
         ("1e-38", "weight '1e-38' is not a number",
          f"give weight without an exponent, with {FORM}"),
         ("1E+20", "weight '1E+20' is not a number",
@@ -115,13 +119,6 @@ def test_the_issues_delivery_of_1e20_and_an_amendment_beyond_the_bound_exit_2(
     )
 
 
-def pledge_args(weight: str, by: str = "acme", to: str = "burgerco") -> tuple[str, ...]:
-    return (
-        "pledge", "add", S, "Tiny", "--weight", weight, "--unit", "hours",
-        "--due", "2099-12-15", "--to", to, "--as", by,
-    )  # fmt: skip
-
-
 # --- at the bound: every read, the report and the close work ----------------------------------
 
 
@@ -139,8 +136,9 @@ def test_the_smallest_weight_with_the_largest_deliveries_reads_reports_and_close
     a.ok(*pledge_args(LARGEST, by="burgerco", to="acme"))  # seq 11
     a.ok("deliver", S, "11", "--summary", "Tiny", "--quantity", SMALLEST, "--as", "burgerco")
     a.ok("approve", S, "12", "--as", "acme")
-    a.ok("project", "value", S, "--unit", "hours", "--worth", LARGEST, "--in", "EUR",
-         "--reason", "Largest", "--as", "acme")  # fmt: skip  (seq 14)
+    value = ("project", "value", S, "--unit", "hours", "--worth", LARGEST, "--in", "EUR",
+             "--reason", "Largest", "--as", "acme")  # fmt: skip
+    a.ok(*value)  # seq 14
     a.ok("approve", S, "14", "--as", "burgerco")
     a.ok("approve", S, "14", "--as", "veggie")
 
@@ -201,9 +199,11 @@ def test_the_smallest_weight_with_the_largest_deliveries_reads_reports_and_close
 
 def _times(seq: int) -> str:
     """What acme delivered or awaits a decision on after the delivery at ``seq``."""
-    return {5: LARGEST, 7: "1999999999999999999.999999999998", 9: "2999999999999999999.999999999997"}[
-        seq
-    ]
+    return {
+        5: LARGEST,
+        7: "1999999999999999999.999999999998",
+        9: "2999999999999999999.999999999997",
+    }[seq]
 
 
 # --- beyond the bound in a stored log: verify and every read exit 5 ---------------------------

@@ -84,9 +84,9 @@ numbers: st.SearchStrategy[str] = st.one_of(
     ),
     st.integers(1, 10**fmt.MAX_WHOLE_DIGITS - 1).map(str),  # integers of up to 18 digits
     st.integers(1, 10**fmt.MAX_FRACTION_DIGITS - 1).map(lambda f: _plain(0, f)),  # tiny
-    st.tuples(
-        st.integers(0, 10**fmt.MAX_WHOLE_DIGITS - 1), st.integers(1, 10**12 - 1)
-    ).map(lambda p: _plain(*p)),  # up to all 30 digits
+    st.tuples(st.integers(0, 10**fmt.MAX_WHOLE_DIGITS - 1), st.integers(1, 10**12 - 1)).map(
+        lambda p: _plain(*p)
+    ),  # up to all 30 digits
 )
 """Canonical positive numbers from the whole range format v1 accepts."""
 
@@ -99,13 +99,14 @@ class Amend:
     weight: str
 
 
+KINDS = [
+    "pledge", "pledge", "deliver", "deliver", "deliver", "decide", "decide", "decide",
+    "withdraw", "dispute", "dispute", "dispute", "resolve", "resolve", "close-short",
+]  # fmt: skip
 actions = st.one_of(
     st.builds(
         Action,
-        kind=st.sampled_from(
-            ["pledge", "pledge", "deliver", "deliver", "deliver", "decide", "decide", "decide",
-             "withdraw", "dispute", "dispute", "dispute", "resolve", "resolve", "close-short"]
-        ),  # fmt: skip
+        kind=st.sampled_from(KINDS),
         party=st.integers(0, 2),
         pick=st.integers(0, 50),
         unit=st.sampled_from(UNITS),
