@@ -208,6 +208,11 @@ def normalise_slug(value: str) -> str:
 _NUMBER_RE = re.compile(r"[0-9]+(?:\.[0-9]+)?|\.[0-9]+")
 
 
+def _fits(text: str) -> bool:
+    """True when the plain decimal ``text`` is within the bound once made canonical."""
+    return number_excess(decimal_text(Decimal(text))) is None
+
+
 def _number_hint(text: str, what: str) -> str:
     """A hint that shows the accepted form of a number written another way, if it can."""
     plain = f"give {what} as a plain decimal number such as 12 or 2.5"
@@ -216,6 +221,8 @@ def _number_hint(text: str, what: str) -> str:
         whole = re.sub(r"[^0-9]", "", grouped.group(1))
         suggestion = whole + (grouped.group(2) or "")
         single_comma = grouped.group(2) is None and grouped.group(1).count(",") == 1
+        if not _fits(suggestion):
+            return f"write {what} without thousands separators, with {NUMBER_FORM}"
         if single_comma and "," in grouped.group(1):
             decimal = grouped.group(1).replace(",", ".").rstrip("0").rstrip(".")
             return (
@@ -226,6 +233,8 @@ def _number_hint(text: str, what: str) -> str:
     european = re.fullmatch(r"([0-9]{1,3}(?:\.[0-9]{3})*),([0-9]+)", text)
     if european:
         suggestion = european.group(1).replace(".", "") + "." + european.group(2)
+        if not _fits(suggestion):
+            return f"write {what} with a decimal point, not a comma, and {NUMBER_FORM}"
         return f"write it as {suggestion}: decimals take a point, not a comma"
     if re.fullmatch(r"[0-9]+(?:\.[0-9]+)?[eE][+-]?[0-9]{1,3}", text):
         suggestion = decimal_text(Decimal(text))
@@ -233,6 +242,8 @@ def _number_hint(text: str, what: str) -> str:
             return f"write it as {suggestion}: numbers take no exponent"
         return f"give {what} without an exponent, with {NUMBER_FORM}"
     with_unit = re.fullmatch(r"([0-9]+(?:\.[0-9]+)?)\s*[^\W\d_][\w/%-]*", text)
+    if with_unit and not _fits(with_unit.group(1)):
+        return f"give the number alone, with {NUMBER_FORM}; the unit is given separately"
     if with_unit:
         return f"give the number alone, {with_unit.group(1)}; the unit is given separately"
     return plain

@@ -82,6 +82,12 @@ def test_normalise_decimal_accepts_the_whole_range_in_canonical_form(
          f"give quantity without an exponent, with {fmt.NUMBER_FORM}"),
         ("1e-12", "quantity '1e-12' is not a number",
          "write it as 0.000000000001: numbers take no exponent"),
+        ("1,000,000,000,000,000,000", "quantity '1,000,000,000,000,000,000' is not a number",
+         f"write quantity without thousands separators, with {fmt.NUMBER_FORM}"),
+        ("0,0000000000001", "quantity '0,0000000000001' is not a number",
+         f"write quantity with a decimal point, not a comma, and {fmt.NUMBER_FORM}"),
+        ("1" + "0" * 20 + " EUR", f"quantity '1{'0' * 20} EUR' is not a number",
+         f"give the number alone, with {fmt.NUMBER_FORM}; the unit is given separately"),
     ],
 )  # fmt: skip
 def test_normalise_decimal_refuses_a_number_beyond_the_bound_with_the_accepted_form(
