@@ -39,7 +39,6 @@ POLICY_RE = re.compile(r"^[1-9][0-9]{0,3}$")
 MAX_UNIT = 32
 UNIT_PUNCTUATION = frozenset("-_%/")
 MAX_TEXT = 100_000
-MAX_NUMBER = 40  # characters of a weight or quantity typed by the user
 MAX_INT = 2**53 - 1
 # Bounds of one entry (docs/format.md "Bounds"): what a member can make every party store,
 # serve and fold. A statement of MAX_TEXT 4-byte characters (400,000 bytes) fits one entry.
@@ -47,14 +46,84 @@ MAX_ENTRY_BYTES = 512 << 10  # bytes of an entry's canonical JSON (the signed te
 MAX_MEMBERS = 64  # members of a project: the seats of its proposal, proposer included
 MAX_SIGNERS = 16  # current signers of one party (signer.added beyond it is refused)
 MAX_EVIDENCE = 100  # evidence files of one deliverable
-# Exact decimal arithmetic: a stored number has at most MAX_TEXT characters, so a sum of any
-# number of them has fewer than 2 * MAX_TEXT significant digits (integer part and fraction)
-# plus its carries. Nothing computed from the log is ever rounded; Inexact traps if it were.
+# --- numbers: the one bound on every weight, quantity and worth (docs/format.md#numbers) ----
+MAX_WHOLE_DIGITS = 18  # digits before the point: every number is below 10^18
+MAX_FRACTION_DIGITS = 12  # digits after the point: the smallest number is 10^-12
+MAX_NUMBER = MAX_WHOLE_DIGITS + 1 + MAX_FRACTION_DIGITS  # characters of the longest one (31)
+SMALLEST_NUMBER = "0." + "0" * (MAX_FRACTION_DIGITS - 1) + "1"
+LARGEST_NUMBER = "9" * MAX_WHOLE_DIGITS + "." + "9" * MAX_FRACTION_DIGITS
+NUMBER_FORM = (
+    f"at most {MAX_WHOLE_DIGITS} digits before the point and {MAX_FRACTION_DIGITS} after it, "
+    f"from {SMALLEST_NUMBER} to {LARGEST_NUMBER}"
+)
+# Exact decimal arithmetic: a bounded number has at most MAX_WHOLE_DIGITS + MAX_FRACTION_DIGITS
+# digits, a product of two has at most twice as many, and a sum of up to 2^53 products (one per
+# entry) adds at most 16 digits of carries. Nothing computed from the log is ever rounded;
+# Inexact traps if it were.
 EXACT = Context(
-    prec=2 * MAX_TEXT + 64,
+    prec=2 * (MAX_WHOLE_DIGITS + MAX_FRACTION_DIGITS) + 32,
     rounding=ROUND_HALF_EVEN,
     traps=[InvalidOperation, DivisionByZero, Overflow, Inexact],
 )
+# Rounding a number typed by the user for a hint (a quantize needs room for all its digits).
+EXACT_ROUND = Context(prec=2 * MAX_NUMBER, rounding=ROUND_HALF_EVEN)
+# The fields of an entry body that hold numbers, by entry type (path of keys to the field).
+NUMBER_FIELDS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "pledge.made": (("weight",),),
+    "pledge.amended": (("changes", "weight"),),
+    "deliverable.submitted": (("quantity",),),
+    "value.proposed": (("worth",),),
+}
+
+
+def number_excess(text: str) -> tuple[str, int] | None:
+    """Where the canonical decimal ``text`` goes beyond the bound of format v1, if it does.
+
+    Returns ``("before", n)`` when it has ``n`` > :data:`MAX_WHOLE_DIGITS` digits before the
+    point, ``("after", n)`` when it has ``n`` > :data:`MAX_FRACTION_DIGITS` digits after it,
+    and None when it is within the bound. Counting characters is enough: a canonical
+    decimal has no sign, no exponent, no leading zero before its first digit and no
+    trailing zero after the point.
+    """
+    whole, _, fraction = text.partition(".")
+    if len(whole) > MAX_WHOLE_DIGITS:
+        return ("before", len(whole))
+    if len(fraction) > MAX_FRACTION_DIGITS:
+        return ("after", len(fraction))
+    return None
+
+
+def _excess_message(what: str, excess: tuple[str, int]) -> str:
+    where, count = excess
+    limit = MAX_WHOLE_DIGITS if where == "before" else MAX_FRACTION_DIGITS
+    return f"{what} has {count} digits {where} the point; accord records at most {limit}"
+
+
+def check_numbers(kind: str, body: dict[str, Any]) -> None:
+    """Check every number of an entry body (already of format v1's shape) against the bound.
+
+    A rule of the format that the rules apply to every entry, appended or replayed; the
+    arithmetic of the rules and of every projection relies on it.
+
+    Raises:
+        RuleViolationError: a weight, quantity or worth has more than
+            :data:`MAX_WHOLE_DIGITS` digits before the point or more than
+            :data:`MAX_FRACTION_DIGITS` after it.
+    """
+    for path in NUMBER_FIELDS.get(kind, ()):
+        value: Any = body
+        for key in path:
+            value = value.get(key) if isinstance(value, dict) else None
+        if not isinstance(value, str):
+            continue
+        excess = number_excess(value)
+        if excess is not None:
+            what = f"the {path[-1]} of {ENTRY_NOUNS.get(kind, 'an entry')}"
+            raise RuleViolationError(
+                _excess_message(what, excess),
+                hint=f"numbers in entries have {NUMBER_FORM} (docs/format.md, Numbers)",
+            )
+
 
 # An English noun, with its article, for each entry type (for messages).
 ENTRY_NOUNS = {
@@ -145,6 +214,11 @@ def normalise_slug(value: str) -> str:
 _NUMBER_RE = re.compile(r"[0-9]+(?:\.[0-9]+)?|\.[0-9]+")
 
 
+def _fits(text: str) -> bool:
+    """True when the plain decimal ``text`` is within the bound once made canonical."""
+    return number_excess(decimal_text(Decimal(text))) is None
+
+
 def _number_hint(text: str, what: str) -> str:
     """A hint that shows the accepted form of a number written another way, if it can."""
     plain = f"give {what} as a plain decimal number such as 12 or 2.5"
@@ -153,6 +227,8 @@ def _number_hint(text: str, what: str) -> str:
         whole = re.sub(r"[^0-9]", "", grouped.group(1))
         suggestion = whole + (grouped.group(2) or "")
         single_comma = grouped.group(2) is None and grouped.group(1).count(",") == 1
+        if not _fits(suggestion):
+            return f"write {what} without thousands separators, with {NUMBER_FORM}"
         if single_comma and "," in grouped.group(1):
             decimal = grouped.group(1).replace(",", ".").rstrip("0").rstrip(".")
             return (
@@ -163,12 +239,17 @@ def _number_hint(text: str, what: str) -> str:
     european = re.fullmatch(r"([0-9]{1,3}(?:\.[0-9]{3})*),([0-9]+)", text)
     if european:
         suggestion = european.group(1).replace(".", "") + "." + european.group(2)
+        if not _fits(suggestion):
+            return f"write {what} with a decimal point, not a comma, and {NUMBER_FORM}"
         return f"write it as {suggestion}: decimals take a point, not a comma"
     if re.fullmatch(r"[0-9]+(?:\.[0-9]+)?[eE][+-]?[0-9]{1,3}", text):
         suggestion = decimal_text(Decimal(text))
-        if len(suggestion) <= MAX_NUMBER and Decimal(text) > 0:
+        if number_excess(suggestion) is None and Decimal(text) > 0:
             return f"write it as {suggestion}: numbers take no exponent"
+        return f"give {what} without an exponent, with {NUMBER_FORM}"
     with_unit = re.fullmatch(r"([0-9]+(?:\.[0-9]+)?)\s*[^\W\d_][\w/%-]*", text)
+    if with_unit and not _fits(with_unit.group(1)):
+        return f"give the number alone, with {NUMBER_FORM}; the unit is given separately"
     if with_unit:
         return f"give the number alone, {with_unit.group(1)}; the unit is given separately"
     return plain
@@ -177,12 +258,13 @@ def _number_hint(text: str, what: str) -> str:
 def normalise_decimal(value: str, what: str) -> str:
     """Return the canonical decimal string of a positive number given by the user.
 
-    At most :data:`MAX_NUMBER` characters; every digit given is kept (arithmetic on them is
-    exact, see :data:`EXACT`).
+    Within the bound of format v1 (:data:`NUMBER_FORM`); every digit given is kept
+    (arithmetic on them is exact, see :data:`EXACT`).
 
     Raises:
         UsageError: the value is not a plain positive decimal number (the hint shows the
-            accepted form of ``1,500`` or ``2,5``), or it is too long.
+            accepted form of ``1,500`` or ``2,5``), or it has more digits before or after
+            the point than the bound (the hint shows the accepted form).
     """
     text = value.strip()
     if re.fullmatch(r"-[0-9.]+", text) and re.search(r"[1-9]", text):
@@ -192,12 +274,6 @@ def normalise_decimal(value: str, what: str) -> str:
     if not _NUMBER_RE.fullmatch(text):
         shown = value if len(value) <= 60 else value[:57] + "..."
         raise UsageError(f"{what} {shown!r} is not a number", hint=_number_hint(text, what))
-    if len(text) > MAX_NUMBER:
-        raise UsageError(
-            f"{what} has {len(text)} characters; accord records numbers of at most "
-            f"{MAX_NUMBER} characters",
-            hint=f"give a shorter {what}",
-        )
     try:
         number = Decimal(text)
     except InvalidOperation:  # pragma: no cover - the pattern above excludes it
@@ -207,7 +283,24 @@ def normalise_decimal(value: str, what: str) -> str:
             f"{what} must be greater than zero, not {value!r}",
             hint=f"give a positive {what}",
         )
-    return decimal_text(number)
+    canonical = decimal_text(number)
+    excess = number_excess(canonical)
+    if excess is not None:
+        raise UsageError(_excess_message(what, excess), hint=_bound_hint(number, what, excess))
+    return canonical
+
+
+def _bound_hint(number: Decimal, what: str, excess: tuple[str, int]) -> str:
+    """The hint for a number beyond the bound: the accepted form, rounded when it can be."""
+    if excess[0] == "after":
+        rounded = number.quantize(Decimal(1).scaleb(-MAX_FRACTION_DIGITS), context=EXACT_ROUND)
+        if rounded > 0 and number_excess(decimal_text(rounded)) is None:
+            return (
+                f"write it as {decimal_text(rounded)} (rounded to {MAX_FRACTION_DIGITS} "
+                f"decimals), or give {what} in a smaller unit"
+            )
+        return f"give {what} in a smaller unit: numbers take {NUMBER_FORM}"
+    return f"give {what} in a larger unit (thousands, millions): numbers take {NUMBER_FORM}"
 
 
 def decimal_text(number: Decimal) -> str:
@@ -457,11 +550,6 @@ def _decimal(value: Any) -> bool:
     return isinstance(value, str) and bool(DECIMAL_RE.match(value)) and Decimal(value) > 0
 
 
-def _worth(value: Any) -> bool:
-    """A positive decimal of at most :data:`MAX_NUMBER` characters (an agreed value)."""
-    return _decimal(value) and len(value) <= MAX_NUMBER
-
-
 def _date(value: Any) -> bool:
     try:
         return isinstance(value, str) and normalise_date(value) == value
@@ -599,7 +687,7 @@ BODY_SCHEMAS: dict[str, dict[str, Callable[[Any], bool]]] = {
     "statement.signed": {"statement": _seq_ref, "version": _seq_ref, "text_hash": _hash},
     "statement.revised": {"statement": _seq_ref, "text": _text(), "reason": _text()},
     "close.signed": {"head": _hash, "head_seq": _seq_ref},
-    "value.proposed": {"unit": is_unit, "worth": _worth, "in": is_unit, "reason": _text()},
+    "value.proposed": {"unit": is_unit, "worth": _decimal, "in": is_unit, "reason": _text()},
     "pledge.closed-short": {"pledge": _seq_ref, "reason": _text()},
     "dispute.opened": {"target": _seq_ref, "deliverable": _seq_ref, "reason": _text()},
     "resolution.signed": {

@@ -30,6 +30,7 @@ from ledger.format import (
     MAX_SIGNERS,
     check_bounds,
     check_entry,
+    check_numbers,
     decimal_text,
     entry_noun,
     exact_difference,
@@ -317,7 +318,8 @@ def apply(
         WeakKeyError: the entry brings in a weak public key (small order, non-canonical).
         NotFoundError: the entry refers to a seq or party that does not exist.
         RuleViolationError: the entry breaks a rule of the collaboration, or is beyond the
-            bounds of the format (its size, the length of a list: ``format.check_bounds``).
+            bounds of the format (its size, the length of a list: ``format.check_bounds``; a
+            number: :func:`ledger.format.check_numbers`).
     """
     data = item.data
     if not unsafe_skip_format:
@@ -344,6 +346,7 @@ def apply(
         entry_mod.verify(item, _parse_key(public_key))
     handler = _HANDLERS[item.type]
     try:
+        check_numbers(item.type, item.body)  # the bound the arithmetic below relies on
         commit = handler(state, item)
     except LedgerError as exc:
         if exc.seq is None:

@@ -29,7 +29,13 @@ from typing import Any, Generic, TypeVar
 
 from ledger import rules
 from ledger.errors import LedgerError, StorageUnavailableError
-from ledger.format import DECIMAL_RE
+from ledger.format import (
+    DECIMAL_RE,
+    MAX_FRACTION_DIGITS,
+    MAX_WHOLE_DIGITS,
+    decimal_text,
+    number_excess,
+)
 from ledger.keys import accord_home
 
 SCHEMA_VERSION = 6  # 6: summaries say '1 hour' (the index keeps summaries)
@@ -184,7 +190,7 @@ def pledge_out(p: rules.Pledge) -> dict[str, Any]:
         "seq": p.seq,
         "by": p.by,
         "title": p.title,
-        "weight": str(p.weight),
+        "weight": decimal_text(p.weight),
         "unit": p.unit,
         "due": p.due,
         "beneficiaries": list(p.beneficiaries),
@@ -194,10 +200,10 @@ def pledge_out(p: rules.Pledge) -> dict[str, Any]:
         "amendments": list(p.amendments),
         "deliverables": list(p.deliverables),
         "withdrawn_seq": p.withdrawn_seq,
-        "pending": str(p.pending),
-        "approved": str(p.approved),
-        "accepted": [[seq, str(q)] for seq, q in p.accepted],
-        "disputed": str(p.disputed),
+        "pending": decimal_text(p.pending),
+        "approved": decimal_text(p.approved),
+        "accepted": [[seq, decimal_text(q)] for seq, q in p.accepted],
+        "disputed": decimal_text(p.disputed),
         "pending_close": p.pending_close,
         "short_closes": list(p.short_closes),
         "closed_short_seq": p.closed_short_seq,
@@ -210,7 +216,7 @@ def pledge_in(d: dict[str, Any]) -> rules.Pledge:
         seq=_i(d["seq"]),
         by=_s(d["by"]),
         title=_s(d["title"]),
-        weight=_quantity(d["weight"]),
+        weight=_decimal(d["weight"]),
         unit=_s(d["unit"]),
         due=_s(d["due"]),
         beneficiaries=tuple(_s(h) for h in _list(d["beneficiaries"])),
@@ -222,7 +228,7 @@ def pledge_in(d: dict[str, Any]) -> rules.Pledge:
         withdrawn_seq=_opt_i(d["withdrawn_seq"]),
         pending=_quantity(d["pending"]),
         approved=_quantity(d["approved"]),
-        accepted=[(_i(seq), _quantity(q)) for seq, q in _list(d["accepted"])],
+        accepted=[(_i(seq), _decimal(q)) for seq, q in _list(d["accepted"])],
         disputed=_quantity(d["disputed"]),
         pending_close=_opt_i(d["pending_close"]),
         short_closes=[_i(x) for x in _list(d["short_closes"])],
@@ -245,7 +251,7 @@ def decision_out(x: rules.Decision) -> dict[str, Any]:
     }
     if isinstance(x, rules.Deliverable):
         data["summary"] = x.summary
-        data["quantity"] = str(x.quantity)
+        data["quantity"] = decimal_text(x.quantity)
         data["evidence"] = [list(e) for e in x.evidence]
         data["dispute"] = x.dispute
         data["disputes"] = list(x.disputes)
@@ -275,7 +281,7 @@ def decision_in(d: dict[str, Any]) -> rules.Decision:
         return rules.Deliverable(
             **common,
             summary=_s(d["summary"]),
-            quantity=_quantity(d["quantity"]),
+            quantity=_decimal(d["quantity"]),
             evidence=tuple((_s(n), _s(h), _i(z)) for n, h, z in _list(d["evidence"])),
             dispute=_opt_i(d["dispute"]),
             disputes=[_i(x) for x in _list(d["disputes"])],
@@ -395,7 +401,7 @@ def value_out(v: rules.ValueProposal) -> dict[str, Any]:
         "by": v.by,
         "hash": v.hash,
         "unit": v.unit,
-        "worth": str(v.worth),
+        "worth": decimal_text(v.worth),
         "reference": v.reference,
         "reason": v.reason,
         "status": v.status,
@@ -432,17 +438,24 @@ def _s(v: Any) -> str:
 
 
 def _decimal(v: Any) -> Decimal:
-    """A canonical decimal string as a Decimal (ValueError for anything else)."""
-    if not (isinstance(v, str) and DECIMAL_RE.fullmatch(v)):
+    """A number of an entry (weight, quantity, worth), canonical and within the bound.
+
+    Raises:
+        ValueError: anything else (the item is damaged).
+    """
+    if not (isinstance(v, str) and DECIMAL_RE.fullmatch(v)) or number_excess(v) is not None:
         raise ValueError("expected a decimal")
     return Decimal(v)
 
 
 def _quantity(v: Any) -> Decimal:
-    """A stored quantity: the text of a finite decimal >= 0 (ValueError for anything else).
+    """A stored total: the text of a finite decimal >= 0 (ValueError for anything else).
 
-    Computed totals are stored as ``str(Decimal)``, so this accepts exponents and trailing
-    zeros, unlike :func:`_decimal`; NaN, infinities and negatives are damage.
+    Totals are written in canonical plain form (:func:`ledger.format.decimal_text`); files
+    of earlier versions wrote ``str(Decimal)``, so exponents and trailing zeros are read
+    too. A total is a sum of at most 2^53 bounded numbers: more than
+    :data:`~ledger.format.MAX_FRACTION_DIGITS` decimals, 16 digits more than a number has
+    before the point, NaN, an infinity or a negative is damage.
     """
     try:
         number = Decimal(_s(v))
@@ -450,6 +463,11 @@ def _quantity(v: Any) -> Decimal:
         raise ValueError("expected a number") from None
     if not number.is_finite() or number < 0:
         raise ValueError("expected a finite number >= 0")
+    exponent = number.as_tuple().exponent
+    if not isinstance(exponent, int) or exponent < -MAX_FRACTION_DIGITS:
+        raise ValueError("expected a total with at most the decimals of format v1")
+    if number.adjusted() >= MAX_WHOLE_DIGITS + 16:
+        raise ValueError("expected a total within the bound of format v1")
     return number
 
 

@@ -43,7 +43,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_EVEN, Decimal, localcontext
+from decimal import Decimal
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
@@ -98,13 +98,19 @@ class Contribution:
 
 
 def ratio_text(value: Fraction | None, places: int = 4) -> str | None:
-    """Round an exact ratio to ``places`` decimals (half to even), as a string."""
+    """Round an exact ratio to ``places`` decimals (half to even), as a string.
+
+    Integer arithmetic on the fraction, so any ratio is shown, however large or small (a
+    delivery of 10^17 on a weight of 10^-12 is a fulfilment of 10^29), never an error of a
+    decimal context's precision.
+    """
     if value is None:
         return None
-    with localcontext() as ctx:
-        ctx.prec = 60
-        number = Decimal(value.numerator) / Decimal(value.denominator)
-        return str(number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN))
+    scaled = round(value * 10**places)  # Fraction.__round__: exact, half to even
+    sign, digits = ("-" if scaled < 0 else ""), str(abs(scaled)).rjust(places + 1, "0")
+    if places <= 0:
+        return f"{sign}{digits}"
+    return f"{sign}{digits[:-places]}.{digits[-places:]}"
 
 
 def percent_text(value: Fraction | None, places: int = 1) -> str:
@@ -311,7 +317,7 @@ def fraction_decimal(value: Fraction) -> Decimal:
         raise ValueError(f"{value} has no finite decimal expansion")
     places = max(twos, fives)
     scaled = value.numerator * 10**places // value.denominator
-    return Decimal(scaled).scaleb(-places)
+    return Decimal(f"{scaled}E-{places}")  # built from text: exact whatever the context
 
 
 def apportion(shares: dict[str, Fraction | None], places: int) -> dict[str, Fraction | None]:

@@ -488,13 +488,13 @@ def test_a_seq_beyond_the_format_is_a_usage_error(initialised: Accord, with_pled
 @pytest.mark.parametrize(
     ("weight", "first", "rest"),
     [
-        ("12345678901234567890123456789", "1", "12345678901234567890123456788"),
-        ("1234567890123456789.0123456789012", "0.0000000000001",
-         "1234567890123456789.0123456789011"),
-        ("99999999999999999999999999999999999999", "0.5",
-         "99999999999999999999999999999999999998.5"),
+        ("123456789012345678", "1", "123456789012345677"),
+        ("123456789012345678.012345678901", "0.000000000001",
+         "123456789012345678.0123456789"),
+        ("999999999999999999.999999999999", "0.5",
+         "999999999999999999.499999999999"),
     ],
-    ids=["29-digits", "decimals", "38-digits"],
+    ids=["18-digits", "decimals", "largest"],
 )  # fmt: skip
 def test_the_rest_of_a_long_weight_is_delivered_exactly(
     initialised: Accord, project: str, weight: str, first: str, rest: str

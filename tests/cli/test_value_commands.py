@@ -186,8 +186,12 @@ def test_the_trail_and_the_report_show_the_values(agreed: Accord, tmp_path) -> N
          "give worth as a plain decimal number such as 12 or 2.5"),
         ("80,5", "worth '80,5' is not a number",
          "write it as 80.5: decimals take a point, not a comma"),
-        ("1" * 41, "worth has 41 characters; accord records numbers of at most 40 characters",
-         "give a shorter worth"),
+        ("1" * 41, "worth has 41 digits before the point; accord records at most 18",
+         "give worth in a larger unit (thousands, millions): numbers take at most 18 digits "
+         "before the point and 12 after it, from 0.000000000001 to "
+         "999999999999999999.999999999999"),
+        ("0.0000001234567891", "worth has 16 digits after the point; accord records at most 12",
+         "write it as 0.000000123457 (rounded to 12 decimals), or give worth in a smaller unit"),
         ("80 EUR", "worth '80 EUR' is not a number",
          "give the number alone, 80; the unit is given separately"),
     ],

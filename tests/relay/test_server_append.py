@@ -128,6 +128,33 @@ def test_an_entry_that_breaks_a_rule_gets_422_and_nothing_of_the_batch_is_stored
         assert store.state(SLUG).seq == 2
 
 
+def test_a_number_beyond_the_bound_of_the_format_gets_422_and_nothing_is_stored(
+    relay: Any, kit: Any, partner: Ledger, signers: dict[str, Signer]
+) -> None:
+    log = kit.started(partner, signers)
+    relay.post(log[:1])
+    relay.post(log[1:2])
+    pledge = {"title": "T", "unit": "hours", "due": "2099-12-15", "beneficiaries": ["burgerco"]}
+    for weight, cause in (
+        ("1" * 19, "the weight of a pledge has 19 digits before the point; accord records "
+         "at most 18"),
+        ("0." + "0" * 37 + "1", "the weight of a pledge has 38 digits after the point; accord "
+         "records at most 12"),
+    ):  # fmt: skip
+        item = kit.next_entry(
+            signers["acme"], seq=3, prev=log[1].hash, kind="pledge.made",
+            body={**pledge, "weight": weight},
+        )  # fmt: skip
+
+        refused = relay.post([item])
+
+        assert refused.status_code == 422, refused.text
+        answer = refused.json()
+        assert (answer["error"], answer["seq"], answer["message"]) == ("rule", 3, cause)
+        with relay.store() as store:
+            assert store.state(SLUG).seq == 2
+
+
 def test_a_bad_signature_or_a_key_that_is_not_a_members_gets_403(
     relay: Any, kit: Any, partner: Ledger, signers: dict[str, Signer]
 ) -> None:

@@ -7,6 +7,7 @@ import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -131,21 +132,27 @@ def test_unit_keys_ignore_case_and_compatibility_forms() -> None:
 
 
 def test_exact_sums_never_round() -> None:
-    values = [Decimal("1" + "0" * 60), Decimal("0." + "0" * 59 + "1"), Decimal("2.5")]
-    assert fmt.decimal_text(fmt.exact_sum(values)) == "1" + "0" * 59 + "2.5" + "0" * 58 + "1"
+    largest, smallest = Decimal(fmt.LARGEST_NUMBER), Decimal(fmt.SMALLEST_NUMBER)
+    values = [largest, smallest, Decimal("2.5")]
+    assert fmt.decimal_text(fmt.exact_sum(values)) == "1000000000000000002.5"
     assert (
-        fmt.decimal_text(
-            fmt.exact_difference(Decimal("12345678901234567890123456789"), Decimal("1"))
-        )
-        == "12345678901234567890123456788"
+        fmt.decimal_text(fmt.exact_difference(largest, smallest))
+        == "999999999999999999.999999999998"
     )
+    # A total of 2^53 - 1 of the largest numbers (one per entry), and a product of two totals.
+    total = fmt.exact_product(largest, Decimal(fmt.MAX_INT))
+    assert Fraction(total) == Fraction(fmt.LARGEST_NUMBER) * fmt.MAX_INT
+    assert fmt.exact_product(total, total) == Fraction(total) ** 2
 
 
-def test_normalise_decimal_names_the_length_limit() -> None:
+def test_normalise_decimal_names_the_bound() -> None:
     with pytest.raises(UsageError) as info:
         fmt.normalise_decimal("1" * 41, "weight")
-    assert info.value.message == (
-        "weight has 41 characters; accord records numbers of at most 40 characters"
+    assert info.value.message == "weight has 41 digits before the point; accord records at most 18"
+    assert info.value.hint == (
+        "give weight in a larger unit (thousands, millions): numbers take at most 18 digits "
+        "before the point and 12 after it, from 0.000000000001 to "
+        "999999999999999999.999999999999"
     )
 
 

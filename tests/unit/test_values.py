@@ -429,7 +429,8 @@ def test_value_units_follow_the_one_spelling_per_unit_rule(
         ("0", "worth must be greater than zero, not '0'"),
         ("-80", "worth must be greater than zero, not '-80'"),
         ("eighty", "worth 'eighty' is not a number"),
-        ("1" * 41, "worth has 41 characters; accord records numbers of at most 40 characters"),
+        ("1" * 41, "worth has 41 digits before the point; accord records at most 18"),
+        ("0.0000000000001", "worth has 13 digits after the point; accord records at most 12"),
         ("8e1", "worth '8e1' is not a number"),
     ],
 )
@@ -508,7 +509,7 @@ def test_apply_refuses_a_value_of_a_unit_in_itself(
 
 @pytest.mark.parametrize(
     ("field", "bad"),
-    [("worth", "0"), ("worth", "-1"), ("worth", "1e3"), ("worth", "1" * 41), ("worth", 80),
+    [("worth", "0"), ("worth", "-1"), ("worth", "1e3"), ("worth", "1.50"), ("worth", 80),
      ("unit", "two words"), ("in", ""), ("reason", " ")],
 )  # fmt: skip
 def test_apply_refuses_a_malformed_value_body(
@@ -523,6 +524,25 @@ def test_apply_refuses_a_malformed_value_body(
     refused_by_apply(
         state, item, VerificationError, f"value.proposed body field {field!r} is malformed"
     )
+
+
+@pytest.mark.parametrize(
+    ("worth", "message"),
+    [
+        ("1" * 41, "the worth of a value proposal has 41 digits before the point; accord "
+         "records at most 18"),
+        ("0." + "0" * 37 + "1", "the worth of a value proposal has 38 digits after the point; "
+         "accord records at most 12"),
+    ],
+)  # fmt: skip
+def test_apply_refuses_a_worth_beyond_the_bound_as_a_rule_violation(
+    trio: Ledger, signers: dict[str, Signer], worth: str, message: str
+) -> None:
+    state = trio.get_state(SLUG)
+    body = {"unit": "hours", "worth": worth, "in": "EUR", "reason": "r"}
+    item = build(state, signers["acme"], "value.proposed", body)
+    check_entry(item.data)  # the shape of format v1; the bound is a rule
+    refused_by_apply(state, item, RuleViolationError, message)
 
 
 def test_apply_refuses_an_approval_of_a_value_with_the_wrong_hash(
