@@ -83,11 +83,13 @@ def test_a_second_member_cosigns_the_note_as_served_with_the_first_ones_line(
     post(relay, cosigned(served(relay, signers["acme"]), signers["burgerco"]))
     note = served(relay, signers["acme"])
 
-    answer = post(relay, cosigned(note, signers["acme"]))
-    resend = post(relay, cosigned(note, signers["acme"], at=int(time.time()) - 5))
+    answer = post(relay, cosigned(note, signers["acme"], at=1_700_000_100))
+    resend = post(relay, cosigned(note, signers["acme"], at=1_700_000_095))
 
     assert answer.status_code == 204, answer.text
-    assert resend.status_code == 409  # the same tree, an earlier time: older than the latest
+    assert resend.status_code == 204  # the same checkpoint, cosigned already: the later one stays
+    listing = relay.get(COSIGNATURES, signers["acme"]).json()["cosignatures"]
+    assert {c["party"]: c["time"] for c in listing}["acme"] == 1_700_000_100
     both = parse_note(served(relay, signers["burgerco"]))
     assert len(verify_cosignatures(both, [vkey(signers["acme"]), vkey(signers["burgerco"])])) == 2
 

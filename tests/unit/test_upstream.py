@@ -29,7 +29,7 @@ class FlakyRelay:
         if len(theirs) > have:
             ledger.append_signed(slug, theirs[have:])
 
-    def submit(self, slug: str, entry: Any) -> None:
+    def submit(self, ledger: Ledger, slug: str, entry: Any) -> None:
         self.sent.append(entry.hash)
         self.store.append_signed(slug, [entry])  # stored (or already held) ...
         if self.drops:
