@@ -155,8 +155,8 @@ def _print_evidence(fork: Any) -> None:
     """
     for label, text in zip(("kept", "served"), fork.evidence, strict=True):
         click.echo(f"--- the {label} signed note ---", err=True)
-        for line in text.split("\n")[:-1] if text.endswith("\n") else text.split("\n"):
-            click.echo(f"  {safe_text(line)}".rstrip(), err=True)
+        for line in text.removesuffix("\n").split("\n") if text else ["(none kept)"]:
+            click.echo(f"  {safe_text(line)}" if line else "", err=True)
 
 
 @click.command(name="sync")
