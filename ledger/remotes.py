@@ -228,6 +228,32 @@ class RemoteStore:
             for s, z, r, n, c, x, t in rows.fetchall()
         ]
 
+    def contradicting(
+        self, remote: str, slug: str, *, size: int, root: str
+    ) -> KeptCheckpoint | None:
+        """The smallest kept checkpoint that a tree of ``size`` with ``root`` contradicts.
+
+        That is a larger tree, or another root at the same size, not itself kept as a
+        conflict (None when there is none). One indexed look-up, however many checkpoints
+        were kept (one per sync and one per write).
+        """
+        if not self.exists():
+            return None
+        row = (
+            self._db()
+            .execute(
+                "SELECT slug, size, root, note, cosigned, conflict, seen_at FROM checkpoints "
+                "WHERE remote=? AND slug=? AND conflict=0 AND (size>? OR (size=? AND root<>?)) "
+                "ORDER BY size, seen_at LIMIT 1",
+                (remote, slug, size, size, root),
+            )
+            .fetchone()
+        )
+        if row is None:
+            return None
+        s, z, r, n, c, x, t = row
+        return KeptCheckpoint(str(s), int(z), str(r), str(n), bool(c), bool(x), str(t))
+
     def set_confirmed(self, remote: str, slug: str, seq: int) -> None:
         """Record the seq the quorum had confirmed when ``accord status``/``sync`` checked."""
         self._db().execute(

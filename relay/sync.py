@@ -275,21 +275,18 @@ def _check_kept(
     store: RemoteStore, remote: Remote, slug: str, note: Note, checkpoint: Checkpoint
 ) -> None:
     """Refuse a checkpoint smaller than, or different at the same size from, one kept."""
-    root_hex = checkpoint.root_hash.hex()
-    for kept in store.kept(remote.name, slug):
-        if kept.conflict:
-            continue
-        smaller = checkpoint.size < kept.size
-        other = checkpoint.size == kept.size and root_hex != kept.root
-        if smaller or other:
-            new = note.encode().decode("utf-8")
-            _keep_conflict(store, remote, slug, note, checkpoint)
-            what = "a smaller tree" if smaller else "another root at the same size"
-            raise ForkError(
-                f"the relay forked {slug!r}: it signed {what} ({checkpoint.size}) than the "
-                f"checkpoint of size {kept.size} kept before",
-                evidence=(kept.note, new),
-            )
+    kept = store.contradicting(
+        remote.name, slug, size=checkpoint.size, root=checkpoint.root_hash.hex()
+    )
+    if kept is not None:
+        new = note.encode().decode("utf-8")
+        _keep_conflict(store, remote, slug, note, checkpoint)
+        what = "a smaller tree" if checkpoint.size < kept.size else "another root at the same size"
+        raise ForkError(
+            f"the relay forked {slug!r}: it signed {what} ({checkpoint.size}) than the "
+            f"checkpoint of size {kept.size} kept before",
+            evidence=(kept.note, new),
+        )
 
 
 def _keep_conflict(
