@@ -10,9 +10,9 @@ for the caller to verify against its own verified state and pinned relay key. Tr
 are :class:`~ledger.errors.StorageUnavailableError`; statuses map to ledger errors by cause.
 Every response body is bounded (:data:`MAX_RESPONSE`, uncompressed: the client asks for no
 content coding and refuses one), and so is the time: every request of a command shares one
-:class:`Deadline` (``ACCORD_RELAY_DEADLINE``, default :data:`DEFAULT_DEADLINE` seconds),
-checked before each request, as each chunk of an answer arrives, and as the cap of httpx's
-own timeouts, so a relay that drips its answers cannot hold a command past it. Entries are
+:class:`Deadline` (``ACCORD_RELAY_DEADLINE``, default :data:`DEFAULT_DEADLINE` seconds): no
+request starts after it, and each is waited for (in a thread of its own) at most what remains,
+so a relay that drips its headers or body cannot hold a command past it. Entries are
 fetched page by page up to a size the caller names (the relay's signed tree size), never
 beyond it.
 """
@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import re
+import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -63,8 +65,7 @@ class Deadline:
     """The overall time a command's relay traffic may take, shared by all its requests.
 
     The clock starts at the first request (never while a passphrase is typed), so one
-    command, whatever it asks of the relay and however many times, ends within the deadline
-    (plus at most one httpx timeout, itself capped by what remained).
+    command, whatever it asks of the relay and however many times, ends at the deadline.
 
     Args:
         seconds: the deadline; None reads ``ACCORD_RELAY_DEADLINE`` (default
@@ -195,6 +196,7 @@ class RelayClient:
         self.signer = signer
         self.deadline = deadline if deadline is not None else Deadline()
         self._timeout = timeout
+        self._abandoned = False  # a request outlived the deadline
         self._http = httpx.Client(
             base_url=self.url,
             timeout=timeout,
@@ -204,8 +206,9 @@ class RelayClient:
         )
 
     def close(self) -> None:
-        """Close the connections."""
-        self._http.close()
+        """Close the connections (one still read by an abandoned request is left to it)."""
+        if not self._abandoned:
+            self._http.close()
 
     def __enter__(self) -> RelayClient:
         return self
@@ -331,8 +334,41 @@ class RelayClient:
             auth = _MemberAuth(self.signer)
         headers = {"Content-Type": content_type} if content_type else {}
         remaining = self.deadline.remaining()
-        if remaining <= 0:
+        if remaining <= 0 or self._abandoned:
             raise self._late()
+        # The exchange runs in a daemon thread and this one waits at most what remains: a
+        # relay that drips its status line or headers (where httpx's timeouts are per read
+        # and nothing here could look at the clock) cannot hold the command either.
+        box: queue.SimpleQueue[tuple[_Answer | None, BaseException | None]] = queue.SimpleQueue()
+
+        def exchange() -> None:
+            try:
+                box.put((self._exchange(method, path, auth, headers, content, remaining), None))
+            except BaseException as exc:  # handed to the waiting thread, raised there
+                box.put((None, exc))
+
+        threading.Thread(target=exchange, name="accord-relay-request", daemon=True).start()
+        try:
+            answered, error = box.get(timeout=remaining)
+        except queue.Empty:
+            self._abandoned = True  # the thread ends with its read timeout, or with the process
+            raise self._late() from None
+        if error is not None:
+            raise error
+        assert answered is not None  # noqa: S101 - one of the two is set
+        if answered.status_code >= 300:
+            raise _error(answered, self.url)
+        return answered
+
+    def _exchange(
+        self,
+        method: str,
+        path: str,
+        auth: httpx.Auth | None,
+        headers: dict[str, str],
+        content: bytes | None,
+        remaining: float,
+    ) -> _Answer:
         try:
             with self._http.stream(
                 method,
@@ -356,10 +392,7 @@ class RelayClient:
                 f"cannot reach the relay at {self.url}: {type(exc).__name__}",
                 hint="check the remote's URL (`accord remote list`) and the network",
             ) from None
-        answered = _Answer(response.status_code, body)
-        if answered.status_code >= 300:
-            raise _error(answered, self.url)
-        return answered
+        return _Answer(response.status_code, body)
 
     def _bounded(self, chunks: Iterator[bytes]) -> bytes:
         """The answer's bytes: at most :data:`MAX_RESPONSE`, all in before the deadline."""

@@ -39,12 +39,16 @@ class Request:
 
 @dataclass
 class Answer:
-    """What the hostile relay sends back; ``drip`` > 0 sends the body a byte at a time."""
+    """What the hostile relay sends back; ``drip`` > 0 sends the body a byte at a time.
+
+    With ``whole``, the status line and headers are dripped too.
+    """
 
     status: int
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
     drip: float = 0.0
+    whole: bool = False
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -60,6 +64,7 @@ class HostileRelay:
         self.hook: Hook | None = None
         self.requests: list[tuple[str, str]] = []
         self.rows_served = 0
+        self.drip_over = threading.Event()  # set when a drip ends (all sent, capped, cut off)
         self._lock = threading.Lock()
         relay = self
 
@@ -89,6 +94,7 @@ class HostileRelay:
         self.hook = hook
         self.requests.clear()
         self.rows_served = 0
+        self.drip_over.clear()
 
     def close(self) -> None:
         self._server.shutdown()
@@ -140,22 +146,27 @@ class HostileRelay:
         self._send(handler, answer)
 
     def _send(self, handler: BaseHTTPRequestHandler, answer: Answer) -> None:
-        handler.send_response(answer.status)
-        for key, value in answer.headers.items():
-            handler.send_header(key, value)
-        handler.send_header("Content-Length", str(len(answer.body)))
-        handler.end_headers()
+        head = [f"HTTP/1.1 {answer.status} {answer.status}"]
+        head += [f"{key}: {value}" for key, value in answer.headers.items()]
+        head.append(f"Content-Length: {len(answer.body)}")
+        raw = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1")
+        dripped = raw + answer.body if answer.whole else answer.body
         try:
+            if not answer.whole:
+                handler.wfile.write(raw)
             if not answer.drip:
-                handler.wfile.write(answer.body)
+                handler.wfile.write(dripped)
                 return
+            handler.close_connection = True
             ends = time.monotonic() + DRIP_CAP
-            for byte in answer.body:
+            for byte in dripped:
                 if time.monotonic() > ends:
                     break  # a client that waits this long is hung: close the connection
                 handler.wfile.write(bytes([byte]))
                 handler.wfile.flush()
                 time.sleep(answer.drip)
-            handler.close_connection = True
         except OSError:
             handler.close_connection = True  # the client gave up
+        finally:
+            if answer.drip:
+                self.drip_over.set()

@@ -7,6 +7,7 @@ moves on: a relay that takes its time is simulated, never waited for.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -285,6 +286,30 @@ def test_a_transport_timeout_after_the_deadline_is_the_deadline(
         client.checkpoint(SLUG)
 
     assert info.value.message == LATE
+
+
+def test_a_relay_that_never_answers_is_given_up_at_the_deadline(
+    signers: dict[str, Signer],
+) -> None:
+    release = threading.Event()
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        release.wait(30)  # no status line, no header: nothing the client could look at
+        return httpx.Response(200)
+
+    try:
+        client = client_of(answer, signers, deadline=Deadline(0.3))
+        with client, pytest.raises(DeadlineExceededError) as info:
+            client.checkpoint(SLUG)
+        with pytest.raises(DeadlineExceededError):
+            client.checkpoint(SLUG)  # and nothing more is sent
+    finally:
+        release.set()
+
+    assert info.value.message == (
+        f"the relay at {URL} did not answer within the deadline of 0.3 s for this command's "
+        "relay traffic"
+    )
 
 
 # --- content codings --------------------------------------------------------------------------

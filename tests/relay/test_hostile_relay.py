@@ -283,6 +283,33 @@ def test_a_checkpoint_dripped_a_byte_at_a_time_fails_at_the_deadline(world: Worl
     assert world.burgerco.replica() == before
 
 
+def test_a_status_line_and_headers_dripped_a_byte_at_a_time_fail_at_the_deadline(
+    world: World,
+) -> None:
+    def drip(request: Request, forward: Callable[[], Answer]) -> Answer | None:
+        if checkpoint_path(request):
+            answer = forward()
+            answer.drip, answer.whole = 0.2, True
+            return answer
+        return None
+
+    world.relay.lie(drip)
+    before = world.burgerco.replica()
+
+    result = world.burgerco.act("sync", S, deadline="1")
+
+    assert not world.relay.drip_over.is_set()  # the relay was still dripping its headers
+    refused(
+        result,
+        6,
+        f"the relay at {world.relay.url} did not answer within the deadline of 1 s for this "
+        "command's relay traffic",
+        "the relay is slow or stalls: give it longer with ACCORD_RELAY_DEADLINE=SECONDS, or "
+        "try again later",
+    )
+    assert world.burgerco.replica() == before
+
+
 def test_a_write_whose_receipt_is_dripped_fails_at_the_deadline_and_records_nothing(
     world: World,
 ) -> None:
