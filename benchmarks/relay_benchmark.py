@@ -305,7 +305,8 @@ class Writer(threading.Thread):
             self.conflicts += 1
             note = answer.json()["checkpoint"]
             size = parse_checkpoint(parse_note(note).text).size
-            last = reader.entries(slug, after=size - 1)[-1]  # the head, member-signed GET
+            # the head, member-signed GET
+            last = reader.entries(slug, after=size - 1, upto=size)[-1]
             seq, prev = last.seq, last.hash
             with head.lock:
                 if seq > head.seq:

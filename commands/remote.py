@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from commands.options import AppContext, pass_ledger, signer_option
-from commands.output import echo, output_options, render, render_object
+from commands.output import echo, output_options, render, render_object, safe_text
 from ledger import entry as entry_mod
 from ledger import rules
 from ledger.errors import StorageUnavailableError, UsageError, VerificationError, WeakKeyError
@@ -55,7 +55,7 @@ class _Refused:
     def pull(self, ledger: Ledger, slug: str, *, signer: Signer) -> None:
         raise self.error
 
-    def submit(self, slug: str, entry: entry_mod.SignedEntry) -> None:
+    def submit(self, ledger: Ledger, slug: str, entry: entry_mod.SignedEntry) -> None:
         raise self.error
 
 
@@ -171,10 +171,18 @@ def _chosen(ledger: Ledger) -> tuple[RemoteStore, Remote]:
 
 
 def _print_evidence(fork: Any) -> None:
-    """Print both signed notes of a fork (they were parsed as notes: no control characters)."""
+    """Print both signed notes of a fork, each line indented and made safe for a terminal.
+
+    The relay signed them, but a note's text may hold any character but C0 controls (DEL,
+    C1, bidi controls, line separators) and any line (``Error: ...``): each line goes
+    through :func:`~commands.output.safe_text` and is indented by two spaces, so that none
+    can drive the terminal or pose as a line of accord's own. The notes are kept whole in
+    the home's remotes file.
+    """
     for label, text in zip(("kept", "served"), fork.evidence, strict=True):
         click.echo(f"--- the {label} signed note ---", err=True)
-        click.echo(text, err=True, nl=False)
+        for line in text.removesuffix("\n").split("\n") if text else ["(none kept)"]:
+            click.echo(f"  {safe_text(line)}" if line else "", err=True)
 
 
 @click.command(name="sync")
@@ -221,11 +229,12 @@ def sync_command(
             )
             if signs:
                 try:
-                    own_cosignature(ledger, client, remote, store, pulled, signer=signer)
+                    cosigned = own_cosignature(ledger, client, remote, store, pulled, signer=signer)
                 except ForkError as fork:
                     _print_evidence(fork)
                     raise
-                cosign_pulled(client, remote, store, pulled, signer=signer)
+                if cosigned < pulled.checkpoint.size:  # else the party cosigned this tree already
+                    cosign_pulled(client, remote, store, pulled, signer=signer)
                 store.set_confirmed(
                     remote.name, name, status(ledger, client, remote, name, store).confirmed
                 )

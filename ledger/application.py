@@ -29,6 +29,7 @@ from ledger import format as fmt
 from ledger import rules
 from ledger.errors import (
     ConflictError,
+    DeadlineExceededError,
     LedgerError,
     RuleViolationError,
     StorageUnavailableError,
@@ -185,18 +186,25 @@ class Ledger(VerifiedReads, Application[Any]):
         Raises:
             ConflictError: the upstream's head moved.
             StorageUnavailableError: the upstream stayed unreachable; the entry may be held.
+            DeadlineExceededError: the deadline for upstream traffic passed (not retried).
+            VerificationError: the upstream's receipt does not prove it holds the entry.
         """
         assert self.upstream is not None  # noqa: S101 - only called with an upstream
         for attempt in range(SUBMIT_ATTEMPTS):
             try:
-                self.upstream.submit(slug, signed)
+                self.upstream.submit(self, slug, signed)
                 return
             except StorageUnavailableError as exc:
-                if attempt == SUBMIT_ATTEMPTS - 1:
-                    raise StorageUnavailableError(
+                final = isinstance(exc, DeadlineExceededError)
+                if final or attempt == SUBMIT_ATTEMPTS - 1:
+                    hint = (
+                        f"run `accord sync {slug}` to see whether it was recorded before "
+                        "trying again"
+                    )
+                    error = DeadlineExceededError if final else StorageUnavailableError
+                    raise error(
                         f"{exc.message}; the relay may hold seq {signed.seq} already",
-                        hint=f"run `accord sync {slug}` to see whether it was recorded before "
-                        "trying again",
+                        hint=f"{hint}; {exc.hint}" if final and exc.hint else hint,
                     ) from None
                 time.sleep(0.2 * (attempt + 1))
 

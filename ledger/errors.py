@@ -92,3 +92,10 @@ class KeyFileError(LedgerError):
 
 class StorageUnavailableError(LedgerError):
     """The event store cannot be opened or reached."""
+
+
+class DeadlineExceededError(StorageUnavailableError):
+    """An upstream (a relay) did not finish answering within the command's overall deadline.
+
+    Never retried: the deadline bounds the whole command, whatever the upstream does.
+    """

@@ -8,6 +8,10 @@ rebuilt, while the relay-signed checkpoints kept here are evidence and are never
 * ``checkpoints``: every relay-signed checkpoint this party verified (the whole note), per
   project, with its size and root, whether this party cosigned it, and ``conflict`` for one
   that contradicted a kept one (kept as evidence of a fork).
+* ``receipts``: the relay's receipt of each entry this party wrote through it, once verified
+  (docs/relay.md "Receipts"): the entry's seq and hash, and the relay-signed checkpoint and
+  RFC 6962 inclusion proof (base64 hashes, JSON) that prove the relay's tree holds it. The
+  checkpoint is also kept with the others, so later checkpoints must extend it.
 """
 
 from __future__ import annotations
@@ -40,6 +44,9 @@ _SCHEMA = (
     "seq INTEGER NOT NULL, checked_at TEXT NOT NULL, PRIMARY KEY (remote, slug))",
     "CREATE TABLE IF NOT EXISTS frontiers (slug TEXT NOT NULL, size INTEGER NOT NULL, "
     "head TEXT NOT NULL, hashes TEXT NOT NULL, PRIMARY KEY (slug, size))",
+    "CREATE TABLE IF NOT EXISTS receipts (remote TEXT NOT NULL, slug TEXT NOT NULL, "
+    "seq INTEGER NOT NULL, hash TEXT NOT NULL, size INTEGER NOT NULL, note TEXT NOT NULL, "
+    "proof TEXT NOT NULL, received_at TEXT NOT NULL, PRIMARY KEY (remote, slug, seq, hash))",
 )
 FRONTIERS_KEPT = 16  # per project: the latest sizes whose Merkle frontier was computed
 MAX_URL = 2000  # characters of a relay URL
@@ -120,6 +127,19 @@ class KeptCheckpoint:
     cosigned: bool
     conflict: bool
     seen_at: str
+
+
+@dataclass(frozen=True)
+class KeptReceipt:
+    """A verified append receipt: the entry, and the signed checkpoint and proof holding it."""
+
+    slug: str
+    seq: int
+    hash: str
+    size: int
+    note: str
+    proof: str
+    received_at: str
 
 
 def remotes_path(source: str, home: Path | None = None) -> Path:
@@ -298,6 +318,32 @@ class RemoteStore:
                 for s, z, r, n, c, x, t in rows
             ]
 
+    def contradicting(
+        self, remote: str, slug: str, *, size: int, root: str
+    ) -> KeptCheckpoint | None:
+        """The smallest kept checkpoint that a tree of ``size`` with ``root`` contradicts.
+
+        That is a larger tree, or another root at the same size, not itself kept as a
+        conflict (None when there is none). One indexed look-up, however many checkpoints
+        were kept (one per sync and one per write).
+        """
+        if not self.exists():
+            return None
+        row = (
+            self._db()
+            .execute(
+                "SELECT slug, size, root, note, cosigned, conflict, seen_at FROM checkpoints "
+                "WHERE remote=? AND slug=? AND conflict=0 AND (size>? OR (size=? AND root<>?)) "
+                "ORDER BY size, seen_at LIMIT 1",
+                (remote, slug, size, size, root),
+            )
+            .fetchone()
+        )
+        if row is None:
+            return None
+        s, z, r, n, c, x, t = row
+        return KeptCheckpoint(str(s), int(z), str(r), str(n), bool(c), bool(x), str(t))
+
     def set_confirmed(self, remote: str, slug: str, seq: int) -> None:
         """Record the seq the quorum had confirmed when ``accord status``/``sync`` checked."""
         self._run(
@@ -313,6 +359,31 @@ class RemoteStore:
         )
         with self._guard():
             return (_int(rows[0][0]), _text(rows[0][1])) if rows else None
+
+    # receipts ------------------------------------------------------------------------------
+
+    def keep_receipt(
+        self, remote: str, slug: str, *, seq: int, digest: str, size: int, note: str, proof: str
+    ) -> None:
+        """Keep the verified receipt of entry ``seq`` (the first one kept for it stays)."""
+        self._db().execute(
+            "INSERT OR IGNORE INTO receipts VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (remote, slug, seq, digest, size, note, proof, _now()),
+        )
+
+    def receipts(self, remote: str, slug: str) -> builtins.list[KeptReceipt]:
+        """The receipts kept of ``slug`` from ``remote``, by seq."""
+        if not self.exists():
+            return []
+        rows = self._db().execute(
+            "SELECT slug, seq, hash, size, note, proof, received_at FROM receipts "
+            "WHERE remote=? AND slug=? ORDER BY seq, received_at",
+            (remote, slug),
+        )
+        return [
+            KeptReceipt(str(s), int(q), str(h), int(z), str(n), str(p), str(t))
+            for s, q, h, z, n, p, t in rows.fetchall()
+        ]
 
     # Merkle frontiers of the verified log ----------------------------------------------------
 

@@ -2,8 +2,10 @@
 
 A ledger with an upstream writes through it (docs/relay.md "Client"): before each attempt it
 pulls the project (every new entry verified by ``append_signed``), builds and signs against
-the verified state, submits the entry, and appends it locally only once the upstream holds
-it, so the local replica holds exactly what the relay holds. ``ledger/`` knows only this
+the verified state, submits the entry, and appends it locally only once the upstream has
+proved it holds it (a relay's receipt: its signed checkpoint and an inclusion proof of exactly
+that entry after this replica's verified history), so the local replica holds exactly what
+the relay holds. ``ledger/`` knows only this
 Protocol; the HTTP side lives in ``relay/sync.py``.
 """
 
@@ -27,10 +29,14 @@ class Upstream(Protocol):
             LedgerError: the upstream's history fails verification or is unreachable.
         """
 
-    def submit(self, slug: str, entry: SignedEntry) -> None:
-        """Have the upstream store ``entry`` (already holding it is success).
+    def submit(self, ledger: Ledger, slug: str, entry: SignedEntry) -> None:
+        """Have the upstream store ``entry`` (already holding it is success) and prove it.
+
+        ``ledger`` is at the verified head ``entry`` follows: the proof is checked against it.
 
         Raises:
             ConflictError: the upstream's head moved: pull, re-check, re-sign, retry.
+            VerificationError: the upstream's proof that it holds the entry does not verify.
+            DeadlineExceededError: the command's deadline for upstream traffic passed.
             LedgerError: the upstream refused the entry or is unreachable.
         """

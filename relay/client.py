@@ -8,12 +8,23 @@ offered in ``Accord-Public-Key`` so that an invitee who has not joined can read.
 back raw: rows parsed only as far as their own bytes go (canonical text, hash), notes as text,
 for the caller to verify against its own verified state and pinned relay key. Transport errors
 are :class:`~ledger.errors.StorageUnavailableError`; statuses map to ledger errors by cause.
-Every response body is bounded (:data:`MAX_RESPONSE`).
+Every response body is bounded (:data:`MAX_RESPONSE`, uncompressed: the client asks for no
+content coding and refuses one), and so is the time: every request of a command shares one
+:class:`Deadline` (``ACCORD_RELAY_DEADLINE``, default :data:`DEFAULT_DEADLINE` seconds): no
+request starts after it, and each is waited for (in a thread of its own) at most what remains,
+so a relay that drips its headers or body cannot hold a command past it. Entries are
+fetched page by page up to a size the caller names (the relay's signed tree size), never
+beyond it.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import queue
+import re
+import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -24,6 +35,7 @@ from http_message_signatures import HTTPMessageSigner, HTTPSignatureKeyResolver,
 from ledger import entry as entry_mod
 from ledger.errors import (
     ConflictError,
+    DeadlineExceededError,
     KeyNotValidError,
     LedgerError,
     NotFoundError,
@@ -43,11 +55,65 @@ if TYPE_CHECKING:
 MAX_RESPONSE = 32 << 20  # bytes of one answer (a page of PAGE entries)
 PAGE = 100
 NDJSON = "application/x-ndjson"
-TIMEOUT = 15.0
+TIMEOUT = 15.0  # seconds of httpx's connect, read, write and pool timeouts (each, per request)
 _STORED_URL_HINT = (
     "give the relay's base URL, e.g. https://relay.example.org; for a remote already added: "
     "`accord remote remove NAME`, then add it again with a valid URL"
 )
+DEADLINE_ENV = "ACCORD_RELAY_DEADLINE"
+DEFAULT_DEADLINE = 60.0  # seconds of relay traffic one command may take in all
+MAX_DEADLINE = 86400.0
+_SECONDS = re.compile(r"[0-9]{1,6}(?:\.[0-9]{1,3})?\Z")
+
+
+class Deadline:
+    """The overall time a command's relay traffic may take, shared by all its requests.
+
+    The clock starts at the first request (never while a passphrase is typed), so one
+    command, whatever it asks of the relay and however many times, ends at the deadline.
+
+    Args:
+        seconds: the deadline; None reads ``ACCORD_RELAY_DEADLINE`` (default
+            :data:`DEFAULT_DEADLINE`) when the clock starts.
+    """
+
+    def __init__(self, seconds: float | None = None) -> None:
+        self.seconds = seconds
+        self._ends: float | None = None
+
+    @staticmethod
+    def from_env() -> float:
+        """The deadline set by ``ACCORD_RELAY_DEADLINE`` (seconds), or the default.
+
+        Raises:
+            UsageError: the variable is not a number of seconds in (0, 86400].
+        """
+        raw = os.environ.get(DEADLINE_ENV, "").strip()
+        if not raw:
+            return DEFAULT_DEADLINE
+        if not _SECONDS.match(raw) or not 0 < float(raw) <= MAX_DEADLINE:
+            raise UsageError(
+                f"{DEADLINE_ENV} must be a number of seconds above 0 and at most "
+                f"{MAX_DEADLINE:g}, not {raw[:40]!r}",
+                hint=f"for example {DEADLINE_ENV}=120, or unset it for {DEFAULT_DEADLINE:g} s",
+            )
+        return float(raw)
+
+    def remaining(self) -> float:
+        """Seconds left (starting the clock at the first call); 0 or less once passed.
+
+        Raises:
+            UsageError: ``ACCORD_RELAY_DEADLINE`` is malformed.
+        """
+        if self._ends is None:
+            if self.seconds is None:
+                self.seconds = self.from_env()
+            self._ends = time.monotonic() + self.seconds
+        return self._ends - time.monotonic()
+
+    def passed(self) -> bool:
+        """Whether the deadline has passed."""
+        return self.remaining() <= 0
 
 
 class RelayConflictError(ConflictError):
@@ -114,8 +180,10 @@ class RelayClient:
     Args:
         url: the relay's base URL (``http://127.0.0.1:8470``).
         signer: the member whose key signs reads; None allows only the public endpoints.
-        timeout: seconds per request.
+        timeout: seconds of each of httpx's timeouts (connect, read, write, pool).
         transport: an httpx transport (tests pass one that serves the app in process).
+        deadline: the command's overall deadline, shared with its other clients (default: a
+            new one from ``ACCORD_RELAY_DEADLINE``).
     """
 
     def __init__(
@@ -125,16 +193,25 @@ class RelayClient:
         *,
         timeout: float = TIMEOUT,
         transport: httpx.BaseTransport | None = None,
+        deadline: Deadline | None = None,
     ) -> None:
         self.url = check_relay_url(url, hint=_STORED_URL_HINT)
         self.signer = signer
+        self.deadline = deadline if deadline is not None else Deadline()
+        self._timeout = timeout
+        self._abandoned = False  # a request outlived the deadline
         self._http = httpx.Client(
-            base_url=self.url, timeout=timeout, transport=transport, follow_redirects=False
+            base_url=self.url,
+            timeout=timeout,
+            transport=transport,
+            follow_redirects=False,
+            headers={"Accept-Encoding": "identity"},
         )
 
     def close(self) -> None:
-        """Close the connections."""
-        self._http.close()
+        """Close the connections (one still read by an abandoned request is left to it)."""
+        if not self._abandoned:
+            self._http.close()
 
     def __enter__(self) -> RelayClient:
         return self
@@ -152,21 +229,43 @@ class RelayClient:
             raise VerificationError(f"the relay at {self.url} sent no public key")
         return line
 
-    def entries(self, slug: str, *, after: int = 0) -> list[entry_mod.SignedEntry]:
-        """Every entry after seq ``after``, page by page, as rows parsed (not verified).
+    def pages(self, slug: str, *, after: int, upto: int) -> Iterator[list[entry_mod.SignedEntry]]:
+        """The entries ``after+1..upto``, page by page, as rows parsed (not verified).
+
+        ``upto`` is the tree size the relay signed: nothing beyond it is asked for or
+        accepted. Each page must start at the seq after the last one, hold consecutive
+        seqs, hold at most what was asked (pages may be shorter: the relay pages by bytes
+        too), and not be empty while ``upto`` is not reached. Only one page is held at a time.
 
         Raises:
-            VerificationError: a row is malformed, of another project, or out of order.
+            VerificationError: a row is malformed, of another project, out of order or beyond
+                ``upto``, or the relay served fewer entries than it signed.
         """
-        found: list[entry_mod.SignedEntry] = []
-        while True:
-            page = self._rows(slug, after=after + len(found))
-            found.extend(page)
-            if not page:  # a page may hold fewer rows than asked (bounded in bytes)
-                return found
+        while after < upto:
+            limit = min(PAGE, upto - after)
+            page = self._rows(slug, after=after, limit=limit)
+            if not page:
+                raise VerificationError(
+                    f"the relay signed {upto} entries of {slug!r} but served {after}"
+                )
+            if len(page) > limit:
+                raise VerificationError(
+                    f"the relay served {len(page)} entries of {slug!r} after seq {after} where "
+                    f"{limit} were asked (its signed tree has {upto})"
+                )
+            yield page
+            after = page[-1].seq
 
-    def _rows(self, slug: str, *, after: int) -> list[entry_mod.SignedEntry]:
-        path = f"/v1/projects/{slug}/entries?after={after}&limit={PAGE}"
+    def entries(self, slug: str, *, after: int, upto: int) -> list[entry_mod.SignedEntry]:
+        """The entries ``after+1..upto`` in one list (a bounded range; see :meth:`pages`).
+
+        Raises:
+            VerificationError: as for :meth:`pages`.
+        """
+        return [item for page in self.pages(slug, after=after, upto=upto) for item in page]
+
+    def _rows(self, slug: str, *, after: int, limit: int) -> list[entry_mod.SignedEntry]:
+        path = f"/v1/projects/{slug}/entries?after={after}&limit={limit}"
         body = self._send("GET", path, signed=True).content
         if not body.strip():
             return []
@@ -242,29 +341,89 @@ class RelayClient:
                 raise UsageError("reading a project from a relay needs a member's key (--as)")
             auth = _MemberAuth(self.signer)
         headers = {"Content-Type": content_type} if content_type else {}
+        remaining = self.deadline.remaining()
+        if remaining <= 0 or self._abandoned:
+            raise self._late()
+        # The exchange runs in a daemon thread and this one waits at most what remains: a
+        # relay that drips its status line or headers (where httpx's timeouts are per read
+        # and nothing here could look at the clock) cannot hold the command either.
+        box: queue.SimpleQueue[tuple[_Answer | None, BaseException | None]] = queue.SimpleQueue()
+
+        def exchange() -> None:
+            try:
+                box.put((self._exchange(method, path, auth, headers, content, remaining), None))
+            except BaseException as exc:  # handed to the waiting thread, raised there
+                box.put((None, exc))
+
+        threading.Thread(target=exchange, name="accord-relay-request", daemon=True).start()
         try:
-            with self._http.stream(
-                method, path, content=content, headers=headers, auth=auth
-            ) as response:
-                body = _bounded(response.iter_bytes())
-        except httpx.HTTPError as exc:
-            raise StorageUnavailableError(
-                f"cannot reach the relay at {self.url}: {type(exc).__name__}",
-                hint="check the remote's URL (`accord remote list`) and the network",
-            ) from None
-        answered = _Answer(response.status_code, body)
+            answered, error = box.get(timeout=remaining)
+        except queue.Empty:
+            self._abandoned = True  # the thread ends with its read timeout, or with the process
+            raise self._late() from None
+        if error is not None:
+            raise error
+        assert answered is not None  # noqa: S101 - one of the two is set
         if answered.status_code >= 300:
             raise _error(answered, self.url)
         return answered
 
+    def _exchange(
+        self,
+        method: str,
+        path: str,
+        auth: httpx.Auth | None,
+        headers: dict[str, str],
+        content: bytes | None,
+        remaining: float,
+    ) -> _Answer:
+        try:
+            with self._http.stream(
+                method,
+                path,
+                content=content,
+                headers=headers,
+                auth=auth,
+                timeout=min(self._timeout, remaining),
+            ) as response:
+                coding = response.headers.get("Content-Encoding", "identity").strip().lower()
+                if coding != "identity":
+                    raise VerificationError(
+                        f"the relay at {self.url} answered with Content-Encoding "
+                        f"{coding[:40]!r}, though the client asks for none"
+                    )
+                body = self._bounded(response.iter_bytes())
+        except httpx.HTTPError as exc:
+            if self.deadline.passed():
+                raise self._late() from None
+            raise StorageUnavailableError(
+                f"cannot reach the relay at {self.url}: {type(exc).__name__}",
+                hint="check the remote's URL (`accord remote list`) and the network",
+            ) from None
+        return _Answer(response.status_code, body)
 
-def _bounded(chunks: Iterator[bytes]) -> bytes:
-    data = bytearray()
-    for chunk in chunks:
-        data.extend(chunk)
-        if len(data) > MAX_RESPONSE:
-            raise StorageUnavailableError(f"the relay's answer is over {MAX_RESPONSE} bytes")
-    return bytes(data)
+    def _bounded(self, chunks: Iterator[bytes]) -> bytes:
+        """The answer's bytes: at most :data:`MAX_RESPONSE`, all in before the deadline."""
+        data = bytearray()
+        for chunk in chunks:
+            data.extend(chunk)
+            if len(data) > MAX_RESPONSE:
+                raise StorageUnavailableError(
+                    f"the relay's answer is over {MAX_RESPONSE} bytes",
+                    hint=f"the relay at {self.url} is misbehaving; tell its operator",
+                )
+            if self.deadline.passed():
+                raise self._late()
+        return bytes(data)
+
+    def _late(self) -> DeadlineExceededError:
+        seconds = self.deadline.seconds or DEFAULT_DEADLINE
+        return DeadlineExceededError(
+            f"the relay at {self.url} did not answer within the deadline of {seconds:g} s "
+            "for this command's relay traffic",
+            hint=f"the relay is slow or stalls: give it longer with {DEADLINE_ENV}=SECONDS, or "
+            "try again later",
+        )
 
 
 def _object(response: _Answer) -> dict[str, Any]:

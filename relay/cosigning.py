@@ -105,10 +105,14 @@ def cosign(store: RelayStore, slug: str, body: bytes) -> None:
         raise MalformedRequestError(f"not a checkpoint note: {exc}") from None
     log = store.checkpoint(slug)
     ours = [s for s in note.signatures if s.name == log.origin]
+    relay_key = store.key.verifier_key(log.origin)
+    # The line held is the one that verified with this relay's key: another line under the
+    # origin's name (another key ID, or garbage) would make the held note prove nothing.
+    signed = [s for s in ours if s.key_id == relay_key.key_id]
     try:
-        if checkpoint.origin != log.origin or checkpoint.size > log.size:
+        if checkpoint.origin != log.origin or checkpoint.size > log.size or not signed:
             raise NoteError("another log")
-        verify_note(Note(note.text, tuple(ours)), [store.key.verifier_key(log.origin)])
+        verify_note(Note(note.text, tuple(signed)), [relay_key])
     except NoteError:
         raise UnsignedCheckpointError(
             f"this relay did not sign that checkpoint of {slug!r}",
@@ -130,7 +134,7 @@ def cosign(store: RelayStore, slug: str, body: bytes) -> None:
         if not new and len(note.signatures) > len(ours):
             return  # every cosignature in it is held already: a resend
         raise MalformedRequestError("post the served note plus exactly one new cosignature line")
-    _hold(store, slug, note, ours[0], new[0], cosigner_keys(state, new[0].name))
+    _hold(store, slug, note, signed[0], new[0], cosigner_keys(state, new[0].name))
 
 
 def _hold(
@@ -163,6 +167,10 @@ def _hold(
         if not record.is_newer(size, stamp):
             if (record.size, record.time, record.note) == (size, stamp, whole):
                 return
+            if record.size == size and _same_checkpoint(record, note.text):
+                # The party cosigned this very checkpoint already, at a later time (another
+                # of its signers, whose clock may be ahead of this one's): held as it is.
+                return
             raise StaleCosignatureError(
                 f"{line.name!r} cosigned a later checkpoint already (size {record.size}, "
                 f"time {record.time})",
@@ -182,6 +190,13 @@ def _hold(
                     snapshots.put([RelayCosigner.Snapshot.take(record)])
         return
     raise StaleCosignatureError(f"{line.name!r} kept cosigning elsewhere; try again")
+
+
+def _same_checkpoint(record: RelayCosigner, text: str) -> bool:
+    try:
+        return parse_note(record.note).text == text
+    except NoteError:
+        return False
 
 
 def _holds(record: RelayCosigner, text: str, line: Signature) -> bool:

@@ -140,6 +140,30 @@ def verify_inclusion(
         raise ProofError(f"inclusion proof for leaf {index} of {size} does not match the root")
 
 
+def verify_inclusion_after(
+    frontier: Frontier, leaf: bytes, size: int, proof: Sequence[bytes], expected_root: bytes
+) -> None:
+    """Check that the tree of ``size`` with this root holds ``frontier``'s leaves, then ``leaf``.
+
+    ``proof`` is the inclusion proof of ``leaf`` at index ``frontier.size``. Its left siblings
+    are the roots of the perfect subtrees covering ``[0, index)``, which is what a frontier of
+    ``index`` leaves holds: when they are equal, the tree's first ``index`` leaves are those
+    the frontier was built from and ``leaf`` comes right after them (an append receipt that
+    proves both the entry and the history before it).
+
+    Raises:
+        ProofError: the proof is malformed, does not lead to ``expected_root``, or the tree's
+            leaves before ``index`` are not the frontier's.
+    """
+    index = frontier.size
+    verify_inclusion(index, size, leaf, proof, expected_root)
+    inner, _ = _decompose(index, size)
+    left = [proof[level] for level in range(inner) if (index >> level) & 1]
+    left.extend(proof[inner:])
+    if left != list(reversed(frontier.hashes)):
+        raise ProofError(f"the tree of size {size} does not hold the {index} leaves before it")
+
+
 def root_from_consistency_proof(
     size1: int, size2: int, proof: Sequence[bytes], root1: bytes
 ) -> bytes:

@@ -5,19 +5,25 @@ A party trusts only what it verified itself (docs/relay.md "Client"):
 * **Pull**: fetch the relay's checkpoint, verify its signature with the pinned relay key under
   the project's origin (``accord.ledger/<genesis hash>``), refuse a tree smaller than, or with
   another root at a size equal to, a checkpoint kept before (a rollback or a fork: both notes
-  are kept and shown), then fetch the entries after the local head and append them through
-  ``Ledger.append_signed`` (signatures, chain, every rule). The tree size must equal the local
-  head and its RFC 6962 root the root of the local entry hashes; the note is kept, whole.
+  are kept and shown), then fetch the entries after the local head up to the signed tree
+  size, never beyond, a page at a time, and append each page through
+  ``Ledger.append_signed`` (signatures, chain, every rule) before asking for the next. The
+  tree size must equal the local head and its RFC 6962 root the root of the local entry
+  hashes; the note is kept, whole.
 * **Cosign**: the member's cosignature/v1 over that checkpoint (key name = its handle), posted.
 * **Status**: each member's latest cosignature from the relay, each verified with the relay
   key and the member's current key from the local verified state; an entry is confirmed when
   every joined member has cosigned a checkpoint covering it.
 * **Write through** (:class:`RelayUpstream`, the ``ledger.upstream.Upstream`` of a ledger with
-  a remote): pull, then post each new entry before it is appended locally.
+  a remote): pull, then post each new entry and verify the relay's receipt (its signed
+  checkpoint and the inclusion proof of exactly that entry, :func:`check_receipt`) before it
+  is appended locally; the receipt is kept as evidence.
 """
 
 from __future__ import annotations
 
+import base64
+import json
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -30,9 +36,9 @@ from ledger.errors import (
     NotFoundError,
     VerificationError,
 )
-from relay.client import RelayClient, RelayConflictError
+from relay.client import Deadline, RelayClient, RelayConflictError
 from relay.cosigning import cosigner_keys
-from relay.merkle import Frontier, ProofError, leaf_hash
+from relay.merkle import Frontier, ProofError, leaf_hash, verify_inclusion_after
 from relay.note import (
     COSIGNATURE_V1,
     Checkpoint,
@@ -126,6 +132,19 @@ def local_root(ledger: Ledger, slug: str, size: int, store: RemoteStore | None =
     still matches this home's verified log is extended with the entries after it, and the
     new frontier is kept: a sync or status costs the new entries, not the whole history.
     """
+    return local_frontier(ledger, slug, size, store).root()
+
+
+def local_frontier(
+    ledger: Ledger, slug: str, size: int, store: RemoteStore | None = None
+) -> Frontier:
+    """The Merkle frontier of the first ``size`` verified entry hashes of ``slug``.
+
+    See :func:`local_root` for ``store``.
+
+    Raises:
+        VerificationError: this home has verified fewer than ``size`` entries.
+    """
     base = Frontier.empty()
     if store is not None:
         for kept_size, head, subtrees in store.frontiers(slug, upto=size):
@@ -146,7 +165,7 @@ def local_root(ledger: Ledger, slug: str, size: int, store: RemoteStore | None =
     frontier = base.extend(leaf_hash(bytes.fromhex(h)) for h in hashes)
     if store is not None and hashes:
         store.keep_frontier(slug, size, hashes[-1], ",".join(h.hex() for h in frontier.hashes))
-    return frontier.root()
+    return frontier
 
 
 def differs(ledger: Ledger, slug: str, size: int, store: RemoteStore, root_hash: bytes) -> bool:
@@ -212,26 +231,12 @@ def pull(
             f"replica {local}: the relay lost or hides entries",
             hint="keep the relay's signed note as evidence and tell your partners",
         )
-    fresh = [e for e in client.entries(slug, after=local) if e.seq <= checkpoint.size]
-    if local + len(fresh) != checkpoint.size:
-        raise VerificationError(
-            f"the relay signed {checkpoint.size} entries of {slug!r} but served "
-            f"{local + len(fresh)}"
-        )
-    if fresh and state is not None and fresh[0].data.get("prev") != state.head:
-        _keep_conflict(store, remote, slug, note, checkpoint)
-        raise VerificationError(
-            f"the relay's seq {fresh[0].seq} of {slug!r} does not follow this replica's "
-            "verified history (another history)",
-            seq=fresh[0].seq,
-        )
-    if fresh and state is None:
-        if fresh[0].type != "project.proposed" or fresh[0].data.get("project") != slug:
-            raise VerificationError(f"the relay's first entry of {slug!r} is not its proposal")
-        if origin_for(fresh[0].hash) != checkpoint.origin:
-            raise VerificationError("the relay's checkpoint is not of this project's log")
-    for start in range(0, len(fresh), 100):
-        ledger.append_signed(slug, fresh[start : start + 100])
+    appended = 0
+    for page in client.pages(slug, after=local, upto=checkpoint.size):
+        if not appended:
+            _check_first(store, remote, slug, note, checkpoint, state, page[0])
+        ledger.append_signed(slug, page)  # verified page by page: one page held at a time
+        appended += len(page)
     if checkpoint.size and differs(ledger, slug, checkpoint.size, store, checkpoint.root_hash):
         _keep_conflict(store, remote, slug, note, checkpoint)
         raise VerificationError(
@@ -239,28 +244,49 @@ def pull(
             "of this replica's verified entries"
         )
     store.keep(remote.name, slug, size=checkpoint.size, root=checkpoint.root_hash.hex(), note=text)
-    return Pulled(slug, text, checkpoint, len(fresh), created=not have and bool(fresh))
+    return Pulled(slug, text, checkpoint, appended, created=not have and bool(appended))
+
+
+def _check_first(
+    store: RemoteStore,
+    remote: Remote,
+    slug: str,
+    note: Note,
+    checkpoint: Checkpoint,
+    state: rules.ProjectState | None,
+    first: entry_mod.SignedEntry,
+) -> None:
+    """The relay's first new entry must follow this replica (or be the project's proposal)."""
+    if state is not None and first.data.get("prev") != state.head:
+        _keep_conflict(store, remote, slug, note, checkpoint)
+        raise VerificationError(
+            f"the relay's seq {first.seq} of {slug!r} does not follow this replica's "
+            "verified history (another history)",
+            seq=first.seq,
+        )
+    if state is None:
+        if first.type != "project.proposed" or first.data.get("project") != slug:
+            raise VerificationError(f"the relay's first entry of {slug!r} is not its proposal")
+        if origin_for(first.hash) != checkpoint.origin:
+            raise VerificationError("the relay's checkpoint is not of this project's log")
 
 
 def _check_kept(
     store: RemoteStore, remote: Remote, slug: str, note: Note, checkpoint: Checkpoint
 ) -> None:
     """Refuse a checkpoint smaller than, or different at the same size from, one kept."""
-    root_hex = checkpoint.root_hash.hex()
-    for kept in store.kept(remote.name, slug):
-        if kept.conflict:
-            continue
-        smaller = checkpoint.size < kept.size
-        other = checkpoint.size == kept.size and root_hex != kept.root
-        if smaller or other:
-            new = note.encode().decode("utf-8")
-            _keep_conflict(store, remote, slug, note, checkpoint)
-            what = "a smaller tree" if smaller else "another root at the same size"
-            raise ForkError(
-                f"the relay forked {slug!r}: it signed {what} ({checkpoint.size}) than the "
-                f"checkpoint of size {kept.size} kept before",
-                evidence=(kept.note, new),
-            )
+    kept = store.contradicting(
+        remote.name, slug, size=checkpoint.size, root=checkpoint.root_hash.hex()
+    )
+    if kept is not None:
+        new = note.encode().decode("utf-8")
+        _keep_conflict(store, remote, slug, note, checkpoint)
+        what = "a smaller tree" if checkpoint.size < kept.size else "another root at the same size"
+        raise ForkError(
+            f"the relay forked {slug!r}: it signed {what} ({checkpoint.size}) than the "
+            f"checkpoint of size {kept.size} kept before",
+            evidence=(kept.note, new),
+        )
 
 
 def _keep_conflict(
@@ -444,16 +470,115 @@ def _iso(timestamp: int | None) -> str | None:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(timestamp))
 
 
+def check_receipt(
+    ledger: Ledger,
+    remote: Remote,
+    store: RemoteStore,
+    slug: str,
+    entry: entry_mod.SignedEntry,
+    answer: dict[str, Any],
+) -> None:
+    """Verify the relay's receipt of ``entry`` and keep it; the ledger is at ``entry.seq - 1``.
+
+    The receipt must name exactly ``entry`` (project, seq, hash); its checkpoint must be
+    signed by the pinned relay key under the project's origin, cover ``entry.seq`` and
+    extend every checkpoint kept before; and its inclusion proof must put the entry's leaf at
+    index ``seq - 1`` of that tree, right after this replica's verified entries (the proof's
+    left siblings are this replica's Merkle frontier). Then the checkpoint is kept with the
+    others and the receipt (note and proof) in the remotes file, as evidence.
+
+    Raises:
+        ForkError: the receipt's checkpoint contradicts a kept one (both kept).
+        VerificationError: anything else does not verify (nothing is kept).
+    """
+    where = f"the relay at {remote.url} sent a receipt for seq {entry.seq} of {slug!r} that"
+    hint = (
+        "nothing was recorded here: the relay may not hold the entry; "
+        f"`accord sync {slug}` shows what it holds (tell your partners if it misbehaves)"
+    )
+    body = answer.get("receipt")
+    if not isinstance(body, dict):
+        raise VerificationError(f"{where} is not a receipt", hint=hint)
+    inclusion = body.get("inclusion")
+    item = inclusion[0] if isinstance(inclusion, list) and len(inclusion) == 1 else None
+    proof_b64 = None
+    if isinstance(item, dict) and type(item.get("seq")) is int and item["seq"] == entry.seq:
+        proof_b64 = item.get("proof")
+    if (
+        body.get("project") != slug
+        or body.get("seq") != [entry.seq, entry.seq]
+        or body.get("hashes") != [entry.hash]
+        or not isinstance(body.get("checkpoint"), str)
+        or not isinstance(proof_b64, list)
+        or len(proof_b64) > 64
+        or not all(isinstance(h, str) for h in proof_b64)
+    ):
+        raise VerificationError(f"{where} does not name exactly the entry sent", hint=hint)
+    try:
+        proof = [_b64_hash(h) for h in proof_b64]
+    except ValueError:
+        raise VerificationError(f"{where} holds a malformed proof", hint=hint) from None
+    genesis = entry.hash if entry.seq == 1 else ledger.log_entry(slug, 1).hash
+    try:
+        note, checkpoint = verified_note(remote, body["checkpoint"], origin=origin_for(genesis))
+    except VerificationError as exc:
+        raise VerificationError(f"{where} does not verify: {exc.message}", hint=hint) from None
+    if checkpoint.size < entry.seq:
+        raise VerificationError(
+            f"{where} holds a checkpoint of size {checkpoint.size}, which does not cover it",
+            hint=hint,
+        )
+    _check_kept(store, remote, slug, note, checkpoint)
+    leaf = leaf_hash(bytes.fromhex(entry.hash))
+    for kept in (store, None):  # a kept frontier that disagrees is computed again first
+        frontier = local_frontier(ledger, slug, entry.seq - 1, kept)
+        try:
+            verify_inclusion_after(frontier, leaf, checkpoint.size, proof, checkpoint.root_hash)
+            break
+        except ProofError:
+            store.forget_frontiers(slug)
+    else:
+        raise VerificationError(
+            f"{where} does not prove it: its inclusion proof does not put this entry right "
+            f"after this replica's {entry.seq - 1} entries in the signed tree of size "
+            f"{checkpoint.size}",
+            hint=hint,
+        )
+    text = note.encode().decode("utf-8")
+    root = checkpoint.root_hash.hex()
+    store.keep(remote.name, slug, size=checkpoint.size, root=root, note=text)
+    store.keep_receipt(
+        remote.name,
+        slug,
+        seq=entry.seq,
+        digest=entry.hash,
+        size=checkpoint.size,
+        note=text,
+        proof=json.dumps(proof_b64),
+    )
+
+
+def _b64_hash(text: str) -> bytes:
+    raw = base64.b64decode(text, validate=True)
+    if len(raw) != 32 or base64.b64encode(raw).decode("ascii") != text:
+        raise ValueError("not the canonical base64 of a 32-byte hash")
+    return raw
+
+
 class RelayUpstream:
-    """The ``Upstream`` of a ledger with a remote: pull before a write, post before appending."""
+    """The ``Upstream`` of a ledger with a remote: pull before a write, post before appending.
+
+    Every request of the command shares one :class:`~relay.client.Deadline`.
+    """
 
     def __init__(self, remote: Remote, store: RemoteStore, **client_args: Any) -> None:
         self.remote = remote
         self.store = store
+        self.deadline = client_args.pop("deadline", None) or Deadline()
         self._client_args = client_args
 
     def _client(self, signer: Signer | None) -> RelayClient:
-        return RelayClient(self.remote.url, signer, **self._client_args)
+        return RelayClient(self.remote.url, signer, deadline=self.deadline, **self._client_args)
 
     def pull(self, ledger: Ledger, slug: str, *, signer: Signer) -> None:
         """Bring ``slug`` up to the relay's verified checkpoint (a new slug: nothing to do)."""
@@ -464,14 +589,16 @@ class RelayUpstream:
                 if _has(ledger, slug):
                     raise
 
-    def submit(self, slug: str, entry: entry_mod.SignedEntry) -> None:
-        """Post ``entry``; 201 or 200 (already held) is success.
+    def submit(self, ledger: Ledger, slug: str, entry: entry_mod.SignedEntry) -> None:
+        """Post ``entry``; 201 or 200 (already held) with a receipt that verifies is success.
 
         Raises:
             ConflictError: the relay's head moved (pull and retry).
+            VerificationError: the receipt does not prove the relay holds the entry.
         """
         with self._client(None) as client:
             try:
-                client.post_entries(slug, [entry])
+                outcome = client.post_entries(slug, [entry])
             except RelayConflictError as exc:
                 raise ConflictError(exc.message, hint=exc.hint) from None
+        check_receipt(ledger, self.remote, self.store, slug, entry, outcome.receipt)

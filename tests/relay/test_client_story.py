@@ -7,6 +7,7 @@ and their own SQLite replica, and reach one ``accord relay serve`` process throu
 
 from __future__ import annotations
 
+import base64
 import json
 import shutil
 import sqlite3
@@ -18,6 +19,11 @@ import pytest
 from click.testing import CliRunner, Result
 
 from commands.cli import cli
+from ledger.entry import parse_public_key_line
+from ledger.remotes import RemoteStore
+from ledger.storage import source_of
+from relay.merkle import leaf_hash, verify_inclusion
+from relay.note import VerifierKey, parse_checkpoint, parse_note, verify_note
 
 PASSPHRASE = "correct horse battery"
 S = "no-whopper-day"
@@ -332,3 +338,32 @@ def test_a_second_signer_of_a_party_reads_writes_and_cosigns_through_the_relay(
     removed = alice("sync", S, "--as", "acme")
     assert removed.exit_code == 3, removed.output
     assert alice.json("project", "show", S)["entries"] == 5  # she saw nothing more
+
+
+def test_every_write_through_the_relay_keeps_its_verified_receipt(
+    parties: dict[str, Party],
+) -> None:
+    acme, burgerco = parties["acme"], parties["burgerco"]
+    acme.act(
+        "project", "propose", S, "--title", "T", "--member", f"burgerco={fingerprint(burgerco)}"
+    )
+    burgerco.act("sync", S)
+    burgerco.act("project", "join", S)
+    acme.act("statement", "propose", S, "--title", "S", "--text", "We agree.")
+    relay_key = acme.json("remote", "list")[0]["relay_key"]
+    lines = acme.ok("export", S, "-o", "-").stdout.splitlines()
+    hashes = [row["hash"] for row in map(json.loads, lines) if "sig" in row]
+
+    store = RemoteStore(source_of(str(acme.ledger)), home=acme.home)
+    receipts, kept = store.receipts("hub", S), store.kept("hub", S)
+    store.close()
+    assert [(r.seq, r.hash, r.size) for r in receipts] == [(1, hashes[0], 1), (3, hashes[2], 3)]
+    public = parse_public_key_line(relay_key)
+    for item in receipts:
+        note = parse_note(item.note)
+        checkpoint = parse_checkpoint(note.text)
+        verify_note(note, [VerifierKey.from_public_key(checkpoint.origin, public)])
+        proof = [base64.b64decode(h) for h in json.loads(item.proof)]
+        leaf = leaf_hash(bytes.fromhex(item.hash))
+        verify_inclusion(item.seq - 1, checkpoint.size, leaf, proof, checkpoint.root_hash)
+        assert (checkpoint.size, checkpoint.root_hash.hex()) in {(k.size, k.root) for k in kept}

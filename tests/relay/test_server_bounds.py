@@ -146,8 +146,8 @@ def test_the_client_reads_every_entry_through_pages_shorter_than_asked(
             with RelayClient("http://relay.test", signers["burgerco"], transport=transport) as c:
                 for item in log:
                     assert c.post_entries(SLUG, [item]).stored
-                assert c.entries(SLUG) == log
-                assert c.entries(SLUG, after=3) == log[3:]
+                assert c.entries(SLUG, after=0, upto=len(log)) == log
+                assert c.entries(SLUG, after=3, upto=len(log)) == log[3:]
         finally:
             app.state.close()
 

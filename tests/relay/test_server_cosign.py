@@ -12,11 +12,14 @@ from ledger.application import Ledger
 from ledger.keys import Signer
 from relay.note import (
     COSIGNATURE_V1,
+    Note,
+    Signature,
     VerifierKey,
     cosign,
     parse_note,
     sign_note,
     verify_cosignatures,
+    verify_note,
 )
 
 SLUG = "no-whopper-day"
@@ -83,11 +86,13 @@ def test_a_second_member_cosigns_the_note_as_served_with_the_first_ones_line(
     post(relay, cosigned(served(relay, signers["acme"]), signers["burgerco"]))
     note = served(relay, signers["acme"])
 
-    answer = post(relay, cosigned(note, signers["acme"]))
-    resend = post(relay, cosigned(note, signers["acme"], at=int(time.time()) - 5))
+    answer = post(relay, cosigned(note, signers["acme"], at=1_700_000_100))
+    resend = post(relay, cosigned(note, signers["acme"], at=1_700_000_095))
 
     assert answer.status_code == 204, answer.text
-    assert resend.status_code == 409  # the same tree, an earlier time: older than the latest
+    assert resend.status_code == 204  # the same checkpoint, cosigned already: the later one stays
+    listing = relay.get(COSIGNATURES, signers["acme"]).json()["cosignatures"]
+    assert {c["party"]: c["time"] for c in listing}["acme"] == 1_700_000_100
     both = parse_note(served(relay, signers["burgerco"]))
     assert len(verify_cosignatures(both, [vkey(signers["acme"]), vkey(signers["burgerco"])])) == 2
 
@@ -162,3 +167,64 @@ def test_a_malformed_cosignature_body_gets_400(
         headers={"Content-Type": "text/html"},
     )
     assert html.status_code == 400
+
+
+def test_the_relay_line_held_is_the_one_that_verified_not_the_first_by_its_name(
+    relay: Any, stored: list, signers: dict[str, Signer]
+) -> None:
+    note = parse_note(served(relay, signers["acme"]))
+    real = note.signatures[0]
+    decoy = Signature(real.name, real.key_id ^ 1, bytes(64))  # the origin's name, another key
+    posted = Note(note.text, (decoy, real))
+
+    answer = post(relay, cosigned(posted.encode().decode(), signers["burgerco"]))
+
+    assert answer.status_code == 204, answer.text
+    [held] = relay.get(COSIGNATURES, signers["acme"]).json()["cosignatures"]
+    kept = parse_note(held["note"])
+    assert kept.signatures[0] == real
+    verify_note(kept, [relay.key.verifier_key(real.name)])  # it proves what it says
+    assert len(verify_cosignatures(kept, [vkey(signers["burgerco"])])) == 1
+
+
+def test_a_second_signer_of_a_party_with_a_clock_behind_cosigns_the_same_checkpoint(
+    relay: Any, kit: Any, partner: Ledger, signers: dict[str, Signer]
+) -> None:
+    log = kit.started(partner, signers, statements=1)
+    alice = Signer("acme", "alice", Ed25519PrivateKey.generate())
+    partner.add_signer(
+        SLUG, label="alice", public_key=alice.public_key_line, signer=signers["acme"]
+    )
+    log = [s.entry for s in partner.read_entries(SLUG)]
+    relay.post(log[:1])
+    relay.post(log[1:])
+    note = served(relay, signers["acme"])
+    now = int(time.time())
+
+    founder = post(relay, cosigned(note, signers["acme"], at=now))
+    behind = post(relay, cosigned(note, alice, at=now - 60))  # the same checkpoint, a minute late
+
+    assert (founder.status_code, behind.status_code) == (204, 204), behind.text
+    listing = relay.get(COSIGNATURES, signers["burgerco"]).json()["cosignatures"]
+    assert [(c["party"], c["key"], c["size"], c["time"]) for c in listing] == [
+        ("acme", signers["acme"].fingerprint, len(log), now)
+    ]
+    later = post(relay, cosigned(note, alice, at=now + 5))  # a later time: it is held instead
+    assert later.status_code == 204
+    listing = relay.get(COSIGNATURES, signers["burgerco"]).json()["cosignatures"]
+    assert [(c["key"], c["time"]) for c in listing] == [(alice.fingerprint, now + 5)]
+
+
+def test_a_cosignature_of_an_older_tree_is_still_409_whatever_its_time(
+    relay: Any, kit: Any, partner: Ledger, signers: dict[str, Signer]
+) -> None:
+    log = kit.started(partner, signers, statements=1)
+    relay.post(log[:1])
+    relay.post(log[1:])
+    old = served(relay, signers["acme"])
+    relay.post([kit.next_entry(signers["acme"], seq=len(log) + 1, prev=log[-1].hash)])
+    assert post(relay, cosigned(served(relay, signers["acme"]), signers["acme"])).status_code == 204
+
+    answer = post(relay, cosigned(old, signers["acme"], at=int(time.time()) + 60))
+
+    assert (answer.status_code, answer.json()["error"]) == (409, "conflict")

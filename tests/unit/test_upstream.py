@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from ledger.application import Ledger
-from ledger.errors import StorageUnavailableError
+from ledger.errors import DeadlineExceededError, StorageUnavailableError
 from ledger.keys import Signer
 
 SLUG = "no-whopper-day"
@@ -29,7 +29,7 @@ class FlakyRelay:
         if len(theirs) > have:
             ledger.append_signed(slug, theirs[have:])
 
-    def submit(self, slug: str, entry: Any) -> None:
+    def submit(self, ledger: Ledger, slug: str, entry: Any) -> None:
         self.sent.append(entry.hash)
         self.store.append_signed(slug, [entry])  # stored (or already held) ...
         if self.drops:
@@ -70,3 +70,32 @@ def test_a_relay_that_never_answers_says_the_entry_may_be_recorded(
         f"run `accord sync {SLUG}` to see whether it was recorded before trying again"
     )
     assert local.rows.last(SLUG) is None  # nothing recorded locally
+
+
+class StallingRelay(FlakyRelay):
+    """An upstream whose answers never come before the command's deadline."""
+
+    def submit(self, ledger: Ledger, slug: str, entry: Any) -> None:
+        self.sent.append(entry.hash)
+        raise DeadlineExceededError("the relay did not answer in time", hint="give it longer")
+
+
+def test_a_passed_deadline_is_not_retried_and_says_the_entry_may_be_recorded(
+    signers: dict[str, Signer],
+) -> None:
+    relay = StallingRelay(drops=0)
+    local = ledger_with(relay)
+    with pytest.raises(DeadlineExceededError) as info:
+        local.propose_project(
+            SLUG, title="T", purpose="", members={"burgerco": None}, approval="all",
+            close="all", signer=signers["acme"],
+        )  # fmt: skip
+    assert len(relay.sent) == 1  # sent once: the deadline bounds the whole command
+    assert info.value.message == (
+        "the relay did not answer in time; the relay may hold seq 1 already"
+    )
+    assert info.value.hint == (
+        f"run `accord sync {SLUG}` to see whether it was recorded before trying again; give it "
+        "longer"
+    )
+    assert local.rows.last(SLUG) is None
