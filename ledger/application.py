@@ -408,7 +408,7 @@ class Ledger(VerifiedReads, Application[Any]):
             if seq <= have:
                 continue
             item = (
-                entry_mod.load_verified(row.text, row.sig, log[seq - 1].hash)
+                entry_mod.load_verified(row.text, row.sig, row.hash, log[seq - 1].hash)
                 if seq <= len(log)
                 else None
             )

@@ -246,7 +246,7 @@ class VerifiedReads:
             row = next(rows, None)
             item = None
             if row is not None and not row.damage and row.position == seq:
-                item = entry_mod.load_verified(row.text, row.sig, digest)
+                item = entry_mod.load_verified(row.text, row.sig, row.hash, digest)
             if item is None or row is None:
                 raise VerificationError(
                     f"seq {seq} of {slug!r} in the store differs from the one this home "
@@ -266,7 +266,9 @@ class VerifiedReads:
         expected = self.log_entry(slug, seq).hash
         row = self.rows.at(slug, seq)
         item = (
-            entry_mod.load_verified(row.text, row.sig, expected) if row and not row.damage else None
+            entry_mod.load_verified(row.text, row.sig, row.hash, expected)
+            if row and not row.damage
+            else None
         )
         if item is None:
             raise VerificationError(
@@ -471,7 +473,7 @@ def _row_hash(row: Row) -> str | None:
     if row.damage is not None:
         return None
     try:
-        return entry_mod.load(row.text, row.sig).hash
+        return entry_mod.load(row.text, row.sig, row.hash).hash
     except LedgerError:
         return None
 

@@ -37,7 +37,11 @@ def entries(store: RelayStore, slug: str, *, after: int, limit: int) -> str:
     stored = store.ledger.rows.pages(slug, after=after, upto=upto)
     for row, digest in zip(stored, expected, strict=False):  # a short store: checked below
         seq = row.position or 0
-        item = None if row.damage else entry_mod.load_verified(row.text, row.sig, digest.hex())
+        item = (
+            None
+            if row.damage
+            else entry_mod.load_verified(row.text, row.sig, row.hash, digest.hex())
+        )
         if item is None or seq != after + len(lines) + 1:
             raise RelayStateError(f"seq {seq} of {slug!r} differs from the verified one")
         lines.append(bundle_line(item.text, item.sig, item.hash))
