@@ -39,7 +39,7 @@ from ledger.errors import (
 from ledger.evidence import Evidence
 from ledger.loader import AggregateLoader
 from ledger.project import SNAPSHOT_INTERVAL, Project, project_id
-from ledger.queries import VerifiedReads
+from ledger.queries import DAMAGE_HINT, VerifiedReads
 from ledger.records import ProjectSummary, RawEntry, Receipt, StoredEntry
 from ledger.rows import Row, RowReader, SafeMapper, unavailable
 from ledger.subjects import subject_of
@@ -164,7 +164,7 @@ class Ledger(VerifiedReads, Application[Any]):
             raise VerificationError(f"the store no longer holds project {slug!r}") from None
         except StoreDamagedError as exc:
             raise StoreDamagedError(
-                exc.message, seq=exc.seq, hint=f"`accord verify {slug}` lists every problem"
+                exc.message, seq=exc.seq, hint=DAMAGE_HINT.format(slug=slug)
             ) from None
 
     def check_snapshot(self, slug: str) -> None:

@@ -190,8 +190,8 @@ class AggregateLoader:
             return self._checked(aggregate_id, cls, found[0], label)
         except SnapshotRejectedError as exc:
             self.report(
-                f"the snapshot of {label} at position {shown_name(found[0].originator_version)}"
-                f" does not check out ({exc}); ignored, loaded from the events"
+                f"ignored the snapshot of {label} at position "
+                f"{shown_name(found[0].originator_version)}: {exc}; loaded from the events"
             )
             return None
 
@@ -203,15 +203,17 @@ class AggregateLoader:
         """
         version = stored.originator_version
         if type(version) is not int or version < 1:
-            raise SnapshotRejectedError(f"position {shown_name(version)}")
+            raise SnapshotRejectedError("it is not at a position of the stream")
         snapshot_topic = cls.Snapshot.TOPIC  # type: ignore[attr-defined]
         if stored.topic != snapshot_topic:
             raise SnapshotRejectedError(f"it names topic {shown_name(stored.topic)}")
         try:
             fields = vars(self._mapper.to_domain_event(stored))
         except StoreDamagedError as exc:
-            raise SnapshotRejectedError(exc.message.split(f"{version} ", 1)[-1]) from None
-        if set(fields) != SNAPSHOT_FIELDS:
+            raise SnapshotRejectedError(
+                "its record " + exc.message.split(f"stored record {version} ", 1)[-1]
+            ) from None
+        if set(fields) != SNAPSHOT_FIELDS or not _fits(fields["timestamp"], datetime):
             raise SnapshotRejectedError("its fields are not a snapshot's")
         if fields["topic"] != cls.TOPIC:  # type: ignore[attr-defined]
             raise SnapshotRejectedError(f"it names aggregate topic {shown_name(fields['topic'])}")

@@ -93,8 +93,12 @@ class UnknownTopicError(StoreDamagedError):
 
 
 def shown_name(value: object) -> str:
-    """A name read from the store, as a message may quote it (bounded, never trusted)."""
-    return repr(value[:80]) if isinstance(value, str) else f"a {type(value).__name__}"
+    """A name (or position) read from the store, as a message may quote it (bounded)."""
+    if isinstance(value, str):
+        return repr(value[:80])
+    if type(value) is int:
+        return str(value)
+    return f"a {type(value).__name__}"
 
 
 class SafeMapper(Mapper[UUID]):
