@@ -264,7 +264,7 @@ def misfit(aggregate: Aggregate, cls: type[Aggregate]) -> str | None:
         if name not in values:
             return f"no {name}"
         if not _fits(values[name], kind):
-            return f"a {name} that is not {getattr(kind, '__name__', kind)}"
+            return f"a {name} that is not {kind.__name__ if isinstance(kind, type) else kind}"
     return None
 
 
