@@ -899,7 +899,7 @@ def test_verify_and_the_next_read_agree_on_every_re_encoding_of_a_stored_row(
         read.output,
     )
     if expected:
-        assert [p[0] for p in json_verdict(verdict)][0] == position
+        assert json_verdict(verdict)[0][0] == position
         assert read.stderr.startswith(f"Error: seq {position} of '{SLUG}' ")
 
 
