@@ -919,3 +919,32 @@ def test_a_signature_with_other_padding_bits_is_refused_by_verify_as_by_the_read
         + remembered(db_log)
         + " (history rewritten or forked)",
     )
+
+
+def test_the_stores_own_json_encoding_of_a_row_is_not_the_entrys_and_changes_nothing(
+    home: Path, tmp_path: Path, signers
+) -> None:
+    """The row's state is JSON holding the entry text: re-encoding that outer JSON (\\u
+    escapes, key order, spaces) keeps the text, while a \\u escape inside the text does not."""
+    path = build_sqlite(tmp_path / "accord.db", signers)
+    app = Ledger(storage.settings(str(path)), clock=Clock())
+    app.propose_statement(SLUG, title="Café", text="Déjà vu", signer=signers["acme"])
+    app.close()
+    stored = SqliteLog(path)
+    assert run("--ledger", str(path), "obligations", SLUG).exit_code == 0
+    record = stored.record(LAST + 1)
+    assert "é" in record["entry"]
+    outer = json.dumps(dict(reversed(record.items())), ensure_ascii=True, indent=1)
+    stored._execute(
+        "UPDATE stored_events SET state = ? WHERE originator_version = ?",
+        (outer.encode("ascii"), LAST + 1),
+    )
+    agree = [run("--ledger", str(path), *args).exit_code for args in (
+        ["verify", SLUG], ["obligations", SLUG], ["trail", SLUG], ["verify", SLUG],
+    )]  # fmt: skip
+    assert agree == [0, 0, 0, 0]
+    stored.put(LAST + 1, {**record, "entry": record["entry"].replace("é", "\\u00e9")})
+    refused = [run("--ledger", str(path), *args).exit_code for args in (
+        ["verify", SLUG], ["obligations", SLUG], ["trail", SLUG], ["verify", SLUG],
+    )]  # fmt: skip
+    assert refused == [5, 5, 5, 5]

@@ -216,6 +216,22 @@ def test_a_relay_log_event_of_the_wrong_type_is_503_never_500(
     assert_unavailable(appended, message)
 
 
+def test_an_unknown_topic_column_in_the_relays_streams_is_503(
+    built: Built, signers: dict[str, Signer], tmp_path: Path
+) -> None:
+    built.execute("DELETE FROM stored_snapshots")
+    query = "UPDATE stored_events SET topic = ? WHERE originator_id = ? AND originator_version = 2"
+    assert built.execute(query, (NAME, LOG_ID)) == 1
+
+    with fresh_relay(built.kit, tmp_path) as relay:
+        checkpoint = relay.get(CHECKPOINT, signers["burgerco"])
+        appended = relay.post([built.next_entry])
+
+    message = f"stored record 2 of the relay log of '{SLUG}' names unknown topic '{NAME}'"
+    assert_unavailable(checkpoint, message)
+    assert_unavailable(appended, message)
+
+
 # --- 3. damaged snapshots of the relay's streams ------------------------------------------------
 
 
