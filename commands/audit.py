@@ -254,6 +254,7 @@ def verify_command(
                 reports.append(report)
                 if report.sound:
                     ledger.record_verified(state, base_seq=0, log=log, everything=True)
+                ledger.check_snapshot(name)  # a cache: one that does not check out is a warning
         finally:
             if pool is not None:
                 pool.shutdown(cancel_futures=True)

@@ -33,12 +33,14 @@ from ledger.errors import (
     LedgerError,
     RuleViolationError,
     StorageUnavailableError,
+    StoreDamagedError,
     UsageError,
     VerificationError,
 )
 from ledger.evidence import Evidence
+from ledger.loader import AggregateLoader
 from ledger.project import SNAPSHOT_INTERVAL, Project, project_id
-from ledger.queries import VerifiedReads
+from ledger.queries import DAMAGE_HINT, VerifiedReads
 from ledger.records import ProjectSummary, RawEntry, Receipt, StoredEntry
 from ledger.rows import Row, RowReader, SafeMapper, unavailable
 from ledger.subjects import subject_of
@@ -86,6 +88,7 @@ class Ledger(VerifiedReads, Application[Any]):
         source: str | None = None,
         home: Path | None = None,
         upstream: Upstream | None = None,
+        cached: int = 0,
     ):
         """Open the store described by ``env``.
 
@@ -96,6 +99,7 @@ class Ledger(VerifiedReads, Application[Any]):
                 resolved path or a redacted URL); None keeps the verified state in memory.
             home: ACCORD_HOME (default: the environment's).
             upstream: a relay that orders this ledger's writes first (``ledger/upstream.py``).
+            cached: aggregates kept in memory between loads (a long-running process).
 
         Raises:
             StorageUnavailableError: the store cannot be opened.
@@ -111,6 +115,13 @@ class Ledger(VerifiedReads, Application[Any]):
         self.rows = RowReader(self.recorder, self.mapper)
         self.verified = VerifiedStore(source or "memory", home=home, memory=source is None)
         self.notices: list[str] = []
+        self.loader = AggregateLoader(
+            self.recorder,
+            self.snapshots.recorder if self.snapshots is not None else None,
+            self.mapper,
+            cache=cached,
+            report=self.notice,
+        )
         self.shown: dict[str, int] = {}
         self.wrote = False  # set once this ledger recorded an entry
         self.progress: Callable[[str, int], Any] | None = None
@@ -126,6 +137,11 @@ class Ledger(VerifiedReads, Application[Any]):
         """Decode stored records through accord's own topics only (never an import)."""
         return SafeMapper(transcoder=self.construct_transcoder())
 
+    def notice(self, message: str) -> None:
+        """Keep a warning for the user (once), printed by the CLI after the command."""
+        if message not in self.notices:
+            self.notices.append(message)
+
     def close(self) -> None:
         """Close the store and the verified state file."""
         self.verified.close()
@@ -134,30 +150,43 @@ class Ledger(VerifiedReads, Application[Any]):
     # --- the write path ----------------------------------------------------------------------
 
     def _get_project(self, slug: str) -> Project:
-        """The project's aggregate as the store has it (from its latest snapshot).
+        """The project's aggregate as the store has it (``ledger/loader.py``).
+
+        Loaded from its latest snapshot when that checks out against the events (otherwise
+        the snapshot is ignored, with a notice), through accord's own topics only.
 
         Raises:
             VerificationError: the store no longer holds the project.
+            StoreDamagedError: a stored record of the project is not one accord wrote.
         """
         try:
-            project: Project = self.repository.get(project_id(slug))
+            return self.loader.get(project_id(slug), Project, label=f"project {slug!r}", seqs=True)
         except AggregateNotFoundError:
             raise VerificationError(f"the store no longer holds project {slug!r}") from None
-        except PersistenceError as exc:
-            raise unavailable(exc) from None
-        return project
+        except StoreDamagedError as exc:
+            raise StoreDamagedError(
+                exc.message, seq=exc.seq, hint=DAMAGE_HINT.format(slug=slug)
+            ) from None
+
+    def check_snapshot(self, slug: str) -> None:
+        """Check the project's latest snapshot as a write would load it (a notice if not).
+
+        Raises:
+            StorageUnavailableError: the store cannot be read.
+        """
+        self.loader.check_snapshot(project_id(slug), Project, label=f"project {slug!r}")
 
     @staticmethod
     def _check_aggregate(slug: str, project: Project, state: ProjectState) -> None:
-        """Refuse an aggregate that is not at the verified head (an altered snapshot or row).
+        """Refuse an aggregate that is not at the verified head (an altered record).
 
         Raises:
-            VerificationError: it is behind, or at the head with another hash.
+            StoreDamagedError: it is behind, or at the head with another hash.
         """
         if project.version < state.seq or getattr(project, "head", None) != state.head:
-            raise VerificationError(
+            raise StoreDamagedError(
                 f"the store's aggregate of {slug!r} is not at the verified head seq "
-                f"{state.seq} (a snapshot or record was altered)",
+                f"{state.seq} (a stored record was altered)",
                 seq=state.seq,
                 hint=f"`accord verify {slug}` checks the whole log",
             )
@@ -417,7 +446,7 @@ class Ledger(VerifiedReads, Application[Any]):
             if seq <= have:
                 continue
             item = (
-                entry_mod.load_verified(row.text, row.sig, log[seq - 1].hash)
+                entry_mod.load_verified(row.text, row.sig, row.hash, log[seq - 1].hash)
                 if seq <= len(log)
                 else None
             )

@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 )
 
 from ledger.errors import (
+    LedgerError,
     SignatureInvalidError,
     SignatureMissingError,
     VerificationError,
@@ -312,25 +313,60 @@ class SignedEntry:
         return body
 
     def signature_bytes(self) -> bytes:
-        """Return the raw 64-byte signature.
+        """Return the raw 64-byte signature (see :func:`decode_signature`).
 
         Raises:
             SignatureMissingError: no signature is stored.
-            SignatureInvalidError: the stored signature is not 64 bytes of standard base64.
+            SignatureInvalidError: the stored signature is not 64 bytes of canonical base64.
         """
-        if not self.sig:
-            raise SignatureMissingError("entry has no signature", seq=_seq_or_none(self.data))
-        try:
-            raw = base64.b64decode(self.sig, validate=True)
-        except (binascii.Error, ValueError):
-            raise SignatureInvalidError(
-                "signature is not standard base64", seq=_seq_or_none(self.data)
-            ) from None
-        if len(raw) != SIGNATURE_SIZE or base64.b64encode(raw).decode("ascii") != self.sig:
-            raise SignatureInvalidError(
-                "signature is not 64 bytes in canonical base64", seq=_seq_or_none(self.data)
-            )
-        return raw
+        return decode_signature(self.sig, seq=_seq_or_none(self.data))
+
+
+def decode_signature(sig: Any, *, seq: int | None = None) -> bytes:
+    """The one decoding of a stored signature: 64 bytes in canonical standard base64.
+
+    The entry hash binds the raw signature, not its encoding, so every encoding but one of
+    the same bytes (another alphabet, missing padding, non-zero padding bits, whitespace)
+    is refused here, by append, reads and ``verify`` alike.
+
+    Raises:
+        SignatureMissingError: the signature is empty.
+        SignatureInvalidError: it is not text, not standard base64, not 64 bytes, or not
+            the canonical encoding of its bytes.
+    """
+    if not isinstance(sig, str):
+        raise SignatureInvalidError("stored signature is not text", seq=seq)
+    if not sig:
+        raise SignatureMissingError("entry has no signature", seq=seq)
+    try:
+        raw = base64.b64decode(sig, validate=True)
+    except (binascii.Error, ValueError):
+        raise SignatureInvalidError("signature is not standard base64", seq=seq) from None
+    if len(raw) != SIGNATURE_SIZE or base64.b64encode(raw).decode("ascii") != sig:
+        raise SignatureInvalidError("signature is not 64 bytes in canonical base64", seq=seq)
+    return raw
+
+
+def row_hash(text: str, sig: Any, *, seq: int | None = None) -> str:
+    """The entry hash of a stored row's text and signature (:func:`decode_signature`).
+
+    Raises:
+        VerificationError: the text is not Unicode text that UTF-8 can encode.
+        SignatureMissingError: the signature is empty.
+        SignatureInvalidError: the signature is not 64 bytes in canonical base64.
+    """
+    return entry_hash(_utf8(text, seq=seq), decode_signature(sig, seq=seq))
+
+
+def _utf8(text: Any, *, seq: int | None = None) -> bytes:
+    if not isinstance(text, str):
+        raise VerificationError("stored entry is not text", seq=seq)
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise VerificationError(
+            "stored entry text is not valid Unicode (a lone surrogate)", seq=seq
+        ) from None
 
 
 def sign(entry: Mapping[str, Any], private_key: Ed25519PrivateKey) -> SignedEntry:
@@ -358,13 +394,15 @@ def parse_text(text: str) -> dict[str, Any]:
     This is the one JSON parse of entry text: append, reads and verify all use it.
 
     Raises:
-        VerificationError: not text, too long, not JSON, a float or NaN, too deeply nested,
-            or not an object.
+        VerificationError: not text, too long, not UTF-8 encodable (a lone surrogate), not
+            JSON, a float or NaN, too deeply nested, or not an object.
     """
     if not isinstance(text, str):
         raise VerificationError("stored entry is not text")
     if len(text) > MAX_ENTRY_TEXT:
         raise VerificationError(f"stored entry is longer than {MAX_ENTRY_TEXT} characters")
+    if not text.isascii():
+        _utf8(text)
     try:
         data = _DECODER.decode(text)
     except (ValueError, _FloatError) as exc:
@@ -405,9 +443,11 @@ def _ascii_keys(value: Any) -> bool:
 def load(text: str, sig: str, stored_hash: str | None = None) -> SignedEntry:
     """Parse a stored entry, insisting that its text is already canonical.
 
-    The one per-row check: JSON (:func:`parse_text`), canonical text (:func:`is_canonical`),
-    the signature's base64 form, and the hash recomputed from the bytes (a ``stored_hash``
-    that differs is an error). The signature itself is checked by :func:`verify`.
+    The one per-row check of append, reads and ``verify`` (ADR 0005): JSON
+    (:func:`parse_text`), canonical text (:func:`is_canonical`), the signature's one encoding
+    (:func:`decode_signature`), and the hash recomputed from the bytes, which must equal
+    ``stored_hash`` exactly (None only for an entry that has no stored hash yet). The
+    signature itself is checked by :func:`verify`.
 
     Raises:
         VerificationError: the text is not JSON, not an object, or not canonical,
@@ -416,36 +456,29 @@ def load(text: str, sig: str, stored_hash: str | None = None) -> SignedEntry:
         SignatureMissingError: the signature is empty.
     """
     data = parse_text(text)
+    seq = _seq_or_none(data)
     if not is_canonical(text, data):
-        raise VerificationError(
-            "stored entry text is not in RFC 8785 canonical form", seq=_seq_or_none(data)
-        )
-    if not isinstance(sig, str):
-        raise SignatureInvalidError("stored signature is not text", seq=_seq_or_none(data))
-    partial = SignedEntry(text=text, sig=sig, hash="", data=data)
-    digest = entry_hash(text.encode("utf-8"), partial.signature_bytes())
+        raise VerificationError("stored entry text is not in RFC 8785 canonical form", seq=seq)
+    digest = row_hash(text, sig, seq=seq)
     if stored_hash is not None and stored_hash != digest:
-        raise VerificationError(
-            "stored hash does not match the entry and its signature", seq=_seq_or_none(data)
-        )
+        raise VerificationError("stored hash does not match the entry and its signature", seq=seq)
     return SignedEntry(text=text, sig=sig, hash=digest, data=data)
 
 
-def load_verified(text: str, sig: str, verified_hash: str) -> SignedEntry | None:
+def load_verified(text: str, sig: str, stored_hash: str, verified_hash: str) -> SignedEntry | None:
     """Parse a stored row that must be the entry verified earlier with ``verified_hash``.
 
-    The hash covers the exact text and signature bytes, so equality with the hash recorded
-    when the entry was fully verified (:func:`load`, the signature and the rules) proves the
-    row is that entry; only the JSON is parsed again. Returns None when it is not.
+    The same row check as :func:`load` (the signature's one encoding, the stored hash equal
+    to the recomputed one), but the text is not canonicalised again: the hash covers the
+    exact text and signature bytes, so equality with the hash recorded when the entry was
+    fully verified proves the text is the canonical text verified then. Returns None when
+    the row is not that entry.
     """
-    if not isinstance(text, str) or not isinstance(sig, str):
-        return None
     try:
-        raw = base64.b64decode(sig, validate=True)
-        digest = entry_hash(text.encode("utf-8"), raw)
-    except (binascii.Error, ValueError, UnicodeEncodeError):
+        digest = row_hash(text, sig)
+    except LedgerError:
         return None
-    if digest != verified_hash:
+    if digest != verified_hash or stored_hash != digest:
         return None
     try:
         data = parse_text(text)

@@ -86,6 +86,13 @@ class VerificationError(SignatureError):
     """A stored log fails verification (chain, canonical form, rules)."""
 
 
+class StoreDamagedError(VerificationError):
+    """A stored record is not one accord wrote: an unknown name, unreadable or mistyped state.
+
+    Damage to the shared store, never the caller's fault: exit 5 at the CLI, 503 at the relay.
+    """
+
+
 class KeyFileError(LedgerError):
     """A key file is missing, corrupt, of the wrong kind, or its passphrase is wrong."""
 

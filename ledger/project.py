@@ -9,13 +9,14 @@ The aggregate holds only its position (seq and head hash), so a snapshot is a fe
 loading the aggregate to append costs the events since the last snapshot, never the history.
 The rules state is not the aggregate's: it lives in each party's verified state
 (``ledger/verified.py``), because nothing the shared store holds outside the signed entries,
-snapshots included, is trusted. An aggregate loaded from the store is used only after its
-version and head are found equal to the verified ones.
+snapshots included, is trusted. An aggregate loaded from the store (``ledger/loader.py``:
+no stored name is ever imported, and a snapshot that does not check out is ignored) is used
+only after its version and head are found equal to the verified ones.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -38,6 +39,10 @@ class Project(Aggregate):
     """A collaboration's stream of signed entries."""
 
     TOPIC = "accord:Project"
+    # What a stored snapshot must hold, and which of it only the created event sets
+    # (``ledger/loader.py``): the head is set again by every later event.
+    SHAPE: ClassVar[dict[str, Any]] = {"slug": str, "head": str}
+    FIXED: ClassVar[tuple[str, ...]] = ("slug",)
 
     class Event(Aggregate.Event):
         """Base of every stored project event; stamps the signing party."""

@@ -26,6 +26,7 @@ from ledger.errors import (
     LedgerError,
     ProjectNotFoundError,
     RuleViolationError,
+    StoreDamagedError,
     VerificationError,
 )
 from ledger.project import project_id
@@ -42,6 +43,10 @@ if TYPE_CHECKING:
     from ledger.verified import VerifiedStore
 
 SMALL_CATCH_UP = 2000  # fewer new rows than this are checked in-process (no worker pool)
+DAMAGE_HINT = (
+    "`accord verify {slug}` lists every problem; the store was changed behind accord's back: "
+    "restore it from a backup or from a partner's export"
+)
 FORGET_HINT = (
     "`accord verify {slug}` lists the problems; if you trust the store's history over what "
     "you verified, `accord state forget {slug}` starts again from scratch"
@@ -143,6 +148,12 @@ class VerifiedReads:
         for seq in sorted({1, state.seq}):
             row = last if seq == position else self.rows.at(slug, seq)
             expected = state.head if seq == state.seq else self._log_hash(slug, seq)
+            if row is not None and row.damage is not None:
+                raise StoreDamagedError(
+                    f"seq {seq} of {slug!r} in the store is damaged: {row.damage}",
+                    seq=seq,
+                    hint=DAMAGE_HINT.format(slug=slug),
+                )
             if row is None or _row_hash(row) != expected:
                 raise VerificationError(
                     f"seq {seq} of {slug!r} differs from the one this home verified on "
@@ -246,7 +257,7 @@ class VerifiedReads:
             row = next(rows, None)
             item = None
             if row is not None and not row.damage and row.position == seq:
-                item = entry_mod.load_verified(row.text, row.sig, digest)
+                item = entry_mod.load_verified(row.text, row.sig, row.hash, digest)
             if item is None or row is None:
                 raise VerificationError(
                     f"seq {seq} of {slug!r} in the store differs from the one this home "
@@ -266,7 +277,9 @@ class VerifiedReads:
         expected = self.log_entry(slug, seq).hash
         row = self.rows.at(slug, seq)
         item = (
-            entry_mod.load_verified(row.text, row.sig, expected) if row and not row.damage else None
+            entry_mod.load_verified(row.text, row.sig, row.hash, expected)
+            if row and not row.damage
+            else None
         )
         if item is None:
             raise VerificationError(
@@ -471,7 +484,7 @@ def _row_hash(row: Row) -> str | None:
     if row.damage is not None:
         return None
     try:
-        return entry_mod.load(row.text, row.sig).hash
+        return entry_mod.load(row.text, row.sig, row.hash).hash
     except LedgerError:
         return None
 

@@ -2,10 +2,13 @@
 
 A row is what the store holds for one position of one project: the entry text, the
 signature and the hash, with the store's receive time. Rows are decoded through accord's own
-list of known topics (:data:`KNOWN_TOPICS`): a row that names any other topic is reported as
-damaged at its position and no module is ever imported because a row names it. Nothing
-else the store says (the slug beside the first event, the party, ids) is taken as true: what
-a project contains is decided by the signed entries alone (``ledger/fold.py``).
+list of known topics (:data:`KNOWN_TOPICS`): a row that names any other topic, in its topic
+column or inside its state (the first event's ``originator_topic``), is reported as damaged
+at its position, and no module is ever imported because a row names it (the library's
+``resolve_topic`` is never called on a stored name: :class:`SafeMapper` builds events from
+this list alone). Nothing else the store says (the slug beside the first event, the party,
+ids) is taken as true: what a project contains is decided by the signed entries alone
+(``ledger/verify.py``).
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.persistence import Mapper, PersistenceError
 
-from ledger.errors import LedgerError, StorageUnavailableError
+from ledger.errors import LedgerError, StorageUnavailableError, StoreDamagedError
 from ledger.project import Project, project_id
 
 if TYPE_CHECKING:
@@ -30,9 +33,9 @@ UNREADABLE = "\x00unreadable stored event"
 
 # The relay's own aggregates (``relay/store.py``) live in the same event table: per project
 # its checkpoints, and per (project, member) that member's latest cosignature. Their classes
-# are registered with the library when the relay is imported (``ledger`` never imports
-# ``relay``); here they are only named, so that decoding them never imports anything and
-# ``decode`` still reports them as non-entry rows.
+# are registered here by ``relay/aggregates.py`` when the relay is imported (``ledger`` never
+# imports ``relay``, see :func:`register_topics`); until then they are only named, so that
+# decoding them never imports anything and ``decode`` still reports them as non-entry rows.
 RELAY_TOPICS = frozenset(
     {
         "accord:RelayLog",
@@ -50,8 +53,25 @@ KNOWN_TOPICS: dict[str, type[Any] | None] = {
     Project.Proposed.TOPIC: Project.Proposed,
     Project.EntryRecorded.TOPIC: Project.EntryRecorded,
     Project.Snapshot.TOPIC: Project.Snapshot,
-    **dict.fromkeys(RELAY_TOPICS),  # classes registered by relay/store.py
+    **dict.fromkeys(RELAY_TOPICS),  # classes registered by relay/aggregates.py
 }
+
+
+def register_topics(*classes: type[Any]) -> None:
+    """Give the relay's named topics their classes (``relay/aggregates.py`` calls this).
+
+    Only the names of :data:`RELAY_TOPICS` can be registered, each to one class: the list of
+    topics a store may name is fixed here.
+
+    Raises:
+        ValueError: a class whose ``TOPIC`` is not one of them, or one registered already
+            for another class.
+    """
+    for cls in classes:
+        topic = getattr(cls, "TOPIC", None)
+        if topic not in RELAY_TOPICS or KNOWN_TOPICS.get(topic) not in (None, cls):
+            raise ValueError(f"cannot register {cls!r} for topic {topic!r}")
+        KNOWN_TOPICS[topic] = cls
 
 
 def relay_stream_id(slug: str, handle: str | None = None) -> UUID:
@@ -68,15 +88,26 @@ def relay_stream_id(slug: str, handle: str | None = None) -> UUID:
 ENTRY_TOPICS = frozenset({Project.Proposed.TOPIC, Project.EntryRecorded.TOPIC})
 
 
-class UnknownTopicError(LedgerError):
+class UnknownTopicError(StoreDamagedError):
     """A stored record names a topic accord does not know (it is never imported)."""
+
+
+def shown_name(value: object) -> str:
+    """A name (or position) read from the store, as a message may quote it (bounded)."""
+    if isinstance(value, str):
+        return repr(value[:80])
+    if type(value) is int:
+        return str(value)
+    return f"a {type(value).__name__}"
 
 
 class SafeMapper(Mapper[UUID]):
     """The library's mapper, restricted to accord's own topics.
 
     ``Mapper.to_domain_event`` resolves a record's topic by importing the module it names;
-    here an unknown topic is refused before the library sees it.
+    here the class comes from :data:`KNOWN_TOPICS` alone (a relay topic counts only once its
+    class is registered in this process), and the library's ``resolve_topic`` is never
+    called. Undecodable state is :class:`~ledger.errors.StoreDamagedError`, never a crash.
     """
 
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
@@ -84,16 +115,42 @@ class SafeMapper(Mapper[UUID]):
 
         Raises:
             UnknownTopicError: the topic is not one of :data:`KNOWN_TOPICS`.
+            StoreDamagedError: the state cannot be decoded as an object of named fields.
         """
-        if stored_event.topic not in KNOWN_TOPICS:
+        version = stored_event.originator_version
+        seq = version if isinstance(version, int) and not isinstance(version, bool) else None
+        topic = stored_event.topic
+        cls = KNOWN_TOPICS.get(topic) if isinstance(topic, str) else None
+        if cls is None:
             raise UnknownTopicError(
-                f"stored record {stored_event.originator_version} names unknown topic "
-                f"{stored_event.topic[:80]!r}",
-                seq=stored_event.originator_version
-                if isinstance(stored_event.originator_version, int)
-                else None,
+                f"stored record {version} names unknown topic {shown_name(topic)}", seq=seq
             )
-        return super().to_domain_event(stored_event)
+        try:
+            state = stored_event.state
+            if self.cipher:
+                state = self.cipher.decrypt(state)
+            if self.compressor:
+                state = self.compressor.decompress(state)
+            fields = self.transcoder.decode(state)
+        except Exception as exc:  # any garbage: damage at its position, never a crash
+            raise StoreDamagedError(
+                f"stored record {version} cannot be decoded ({type(exc).__name__})", seq=seq
+            ) from None
+        if not isinstance(fields, dict) or "class_version" in fields:
+            raise StoreDamagedError(
+                f"stored record {version} is not an object of accord's fields", seq=seq
+            )
+        originator = stored_event.originator_id
+        try:
+            fields["originator_id"] = (
+                originator if isinstance(originator, UUID) else UUID(str(originator))
+            )
+        except ValueError:
+            raise StoreDamagedError(f"stored record {version} has no valid id", seq=seq) from None
+        fields["originator_version"] = version
+        event = object.__new__(cls)
+        object.__setattr__(event, "__dict__", fields)
+        return event
 
 
 @dataclass(frozen=True)
@@ -124,15 +181,20 @@ def decode(mapper: Mapper[UUID], stored: StoredEvent) -> Row:
     try:
         if stored.topic not in ENTRY_TOPICS:
             what = "a snapshot" if stored.topic == Project.Snapshot.TOPIC else "unknown"
-            raise UnknownTopicError(f"stored record names {what} topic {stored.topic[:80]!r}")
+            raise UnknownTopicError(f"stored record names {what} topic {shown_name(stored.topic)}")
         received: Any
         fast = _plain(stored.state)
         if fast is not None:
-            text, sig, digest, received = fast
+            text, sig, digest, received, named = fast
         else:
             event = mapper.to_domain_event(stored)
             text, sig, digest = event.entry, event.sig, event.hash  # type: ignore[attr-defined]
             received = getattr(event, "timestamp", None)
+            named = getattr(event, "originator_topic", None)
+        if stored.topic == Project.Proposed.TOPIC and named != Project.TOPIC:
+            raise UnknownTopicError(
+                f"stored record names unknown aggregate topic {shown_name(named)}"
+            )
         if not all(isinstance(v, str) for v in (text, sig, digest)):
             raise TypeError("stored fields are not strings")
         if not isinstance(received, datetime):
@@ -145,8 +207,12 @@ def decode(mapper: Mapper[UUID], stored: StoredEvent) -> Row:
     return Row(position=position, text=text, sig=sig, hash=digest, received_at=received)
 
 
-def _plain(state: bytes) -> tuple[Any, Any, Any, datetime] | None:
-    """The fields of a record stored as the library's plain JSON, or None for another form."""
+def _plain(state: bytes) -> tuple[Any, Any, Any, datetime, Any] | None:
+    """The fields of a record stored as the library's plain JSON, or None for another form.
+
+    The fields: entry text, signature, hash, receive time and the aggregate topic a created
+    event names (compared with accord's, never resolved).
+    """
     if not state.startswith(b"{"):
         return None
     data = json.loads(state)
@@ -156,7 +222,13 @@ def _plain(state: bytes) -> tuple[Any, Any, Any, datetime] | None:
     when = stamp.get("_data_")
     if not isinstance(when, str):
         return None
-    return data.get("entry"), data.get("sig"), data.get("hash"), datetime.fromisoformat(when)
+    return (
+        data.get("entry"),
+        data.get("sig"),
+        data.get("hash"),
+        datetime.fromisoformat(when),
+        data.get("originator_topic"),
+    )
 
 
 class RowReader:

@@ -114,8 +114,6 @@ def open_ledger(
     """
     url = url or default_url()
     env = settings(url, create=create)
-    if cached:
-        env["AGGREGATE_CACHE_MAXSIZE"] = str(cached)
     if not is_postgres(url):
         path = Path(env["SQLITE_DBNAME"])
         if not path.exists() and not create:
@@ -133,7 +131,7 @@ def open_ledger(
     if is_postgres(url) and create and env.get("POSTGRES_SCHEMA"):
         _create_schema(env)
     try:
-        return Ledger(env, source=source_of(url))
+        return Ledger(env, source=source_of(url), cached=cached or 0)
     except StorageUnavailableError as exc:
         raise StorageUnavailableError(
             f"cannot open the ledger {redact(url)}: {exc.message.split(': ', 1)[-1]}",

@@ -141,11 +141,24 @@ def _check_one(text: str, sig: str, known: dict[str, str]) -> Verdict:
     if line is None:
         return ("key", f"entry names unknown key {data['key']}")
     try:
-        raw = base64.b64decode(sig, validate=True)
+        raw = entry_mod.decode_signature(sig)  # the one encoding that load() accepts too
+    except LedgerError:
+        if _reencoded(sig):
+            return ("signature", f"signature by key {data['key']} is not in canonical base64")
+        return ("signature", f"signature does not verify with key {data['key']}")
+    try:
         _public_key(line).verify(raw, PREFIX + text.encode("utf-8"))
-    except (InvalidSignature, binascii.Error, ValueError, LedgerError):
+    except (InvalidSignature, ValueError, LedgerError):
         return ("signature", f"signature does not verify with key {data['key']}")
     return (None, None)
+
+
+def _reencoded(sig: str) -> bool:
+    """True when ``sig`` decodes to 64 bytes but is not their canonical base64 encoding."""
+    try:
+        return len(base64.b64decode(sig, validate=True)) == entry_mod.SIGNATURE_SIZE
+    except (binascii.Error, ValueError, TypeError):
+        return False
 
 
 def _no_float(text: str) -> Any:
@@ -347,11 +360,9 @@ def _fold(
         unsafe_advance(state, expected, row.hash if intact else "", "damaged")
         return None
     try:
-        raw_sig = base64.b64decode(row.sig, validate=True)
-    except (ValueError, binascii.Error):
+        digest = entry_mod.row_hash(row.text, row.sig)  # as load() computes it
+    except LedgerError:
         digest = row.hash  # no signature bytes to hash; the worker reports the signature
-    else:
-        digest = entry_mod.entry_hash(row.text.encode("utf-8"), raw_sig)
     seq = data["seq"] if isinstance(data.get("seq"), int) and data["seq"] > 0 else expected
     if row.position is not None and row.position != seq:
         report.add(

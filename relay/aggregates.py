@@ -10,17 +10,20 @@
 
 Ids are ``ledger.rows.relay_stream_id`` of the slug (and handle) the first event names, and
 the topics are listed in ``ledger.rows.RELAY_TOPICS``, so ``scan_projects`` skips exactly these
-streams. Events only assign state; every check happens before (in ``relay/store.py``).
+streams. Events only assign state; every check happens before (in ``relay/store.py``). They
+are loaded by ``ledger/loader.py`` (``Ledger.loader``): a stored name is compared, never
+imported, a damaged record is a ``StoreDamagedError`` (503), and a snapshot that does not
+check out against the events is logged and ignored.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from eventsourcing.domain import Aggregate, event
 
 from ledger.errors import ConflictError
-from ledger.rows import RELAY_TOPICS, relay_stream_id
+from ledger.rows import RELAY_TOPICS, register_topics, relay_stream_id
 from relay.merkle import EMPTY_ROOT, Frontier
 
 if TYPE_CHECKING:
@@ -33,6 +36,16 @@ class RelayLog(Aggregate):
     """The checkpoints the relay signed for one project, latest last."""
 
     TOPIC = "accord:RelayLog"
+    # What a stored snapshot must hold (``ledger/loader.py``); every ``Signed`` sets the rest.
+    SHAPE: ClassVar[dict[str, Any]] = {
+        "slug": str,
+        "origin": str,
+        "size": int,
+        "root": str,
+        "note": str,
+        "frontier": list[str],
+    }
+    FIXED: ClassVar[tuple[str, ...]] = ("slug", "origin")
 
     class Event(Aggregate.Event):
         """Base of the relay log's events."""
@@ -107,6 +120,16 @@ class RelayCosigner(Aggregate):
     """One member's latest cosignature of one project's checkpoints."""
 
     TOPIC = "accord:RelayCosigner"
+    # What a stored snapshot must hold; every ``Cosigned`` sets all but slug and handle.
+    SHAPE: ClassVar[dict[str, Any]] = {
+        "slug": str,
+        "handle": str,
+        "key": str,
+        "size": int,
+        "time": int,
+        "note": str,
+    }
+    FIXED: ClassVar[tuple[str, ...]] = ("slug", "handle")
 
     class Event(Aggregate.Event):
         """Base of the cosigner's events."""
@@ -170,18 +193,17 @@ class RelayCosigner(Aggregate):
         self.note = note
 
 
-TOPICS = frozenset(
-    cls.TOPIC
-    for cls in (
-        RelayLog,
-        RelayLog.Started,
-        RelayLog.Signed,
-        RelayLog.Snapshot,
-        RelayCosigner,
-        RelayCosigner.Started,
-        RelayCosigner.Cosigned,
-        RelayCosigner.Snapshot,
-    )
+CLASSES = (
+    RelayLog,
+    RelayLog.Started,
+    RelayLog.Signed,
+    RelayLog.Snapshot,
+    RelayCosigner,
+    RelayCosigner.Started,
+    RelayCosigner.Cosigned,
+    RelayCosigner.Snapshot,
 )
+TOPICS = frozenset(cls.TOPIC for cls in CLASSES)
 if TOPICS != RELAY_TOPICS:  # pragma: no cover - a renamed topic is a migration
     raise RuntimeError("relay topics differ from ledger.rows.RELAY_TOPICS")
+register_topics(*CLASSES)  # stored records name them: decoded from this list, never imported

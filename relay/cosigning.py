@@ -48,14 +48,20 @@ class StaleCosignatureError(ConflictError):
 
 
 def load(store: RelayStore, slug: str, handle: str) -> RelayCosigner | None:
-    """The member's latest cosignature of ``slug``, if any."""
+    """The member's latest cosignature of ``slug``, if any.
+
+    Raises:
+        StoreDamagedError: a stored record of it is not one accord wrote (503).
+        StorageUnavailableError: the store cannot be read.
+    """
     try:
-        record: RelayCosigner = store.ledger.repository.get(relay_stream_id(slug, handle))
+        return store.ledger.loader.get(
+            relay_stream_id(slug, handle),
+            RelayCosigner,
+            label=f"the cosignatures of {handle!r} in {slug!r}",
+        )
     except AggregateNotFoundError:
         return None
-    except PersistenceError as exc:
-        raise unavailable(exc) from None
-    return record
 
 
 def cosigner_keys(

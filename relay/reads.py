@@ -49,7 +49,11 @@ def entries(
     stored = store.ledger.rows.pages(slug, after=after, upto=upto, batch=READ_BATCH)
     for row, digest in zip(stored, expected, strict=False):  # a short store: checked below
         seq = row.position or 0
-        item = None if row.damage else entry_mod.load_verified(row.text, row.sig, digest.hex())
+        item = (
+            None
+            if row.damage
+            else entry_mod.load_verified(row.text, row.sig, row.hash, digest.hex())
+        )
         if item is None or seq != after + len(lines) + 1:
             raise RelayStateError(f"seq {seq} of {slug!r} differs from the verified one")
         line = bundle_line(item.text, item.sig, item.hash)

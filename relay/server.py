@@ -33,6 +33,7 @@ from ledger.errors import (
     RuleViolationError,
     SignatureError,
     StorageUnavailableError,
+    StoreDamagedError,
     UsageError,
     VerificationError,
 )
@@ -96,6 +97,7 @@ _STATUSES: tuple[tuple[type[LedgerError], int, str], ...] = (
     (ProjectNotFoundError, 404, "not_found"),
     (NoSuchTileError, 404, "not_found"),
     (LedgerNotFoundError, 503, "unavailable"),
+    (StoreDamagedError, 503, "unavailable"),  # the store holds records accord did not write
     (ConflictError, 409, "conflict"),
     (UnsignedCheckpointError, 422, "unknown_checkpoint"),
     (VerificationError, 400, "malformed"),

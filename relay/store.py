@@ -20,6 +20,7 @@ Members' reads are in ``relay/reads.py``, cosignatures in ``relay/cosigning.py``
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -60,6 +61,8 @@ if TYPE_CHECKING:
     from ledger.application import Ledger
     from ledger.rules import ProjectState
     from relay.keys import RelayKey
+
+log = logging.getLogger("accord.relay")
 
 ATTEMPTS = 8
 AGGREGATES = 4096  # project and relay-log aggregates kept in memory per worker thread
@@ -134,11 +137,16 @@ def open_store(
         StorageUnavailableError: the store cannot be opened or reached.
     """
     ledger = storage.open_ledger(url, create=create, cached=AGGREGATES)
+    ledger.loader.report = _log_ignored  # a long-running process: logged, not kept
     if home is not None:
         source = ledger.verified.source
         ledger.verified.close()
         ledger.verified = VerifiedStore(source, home=home)
     return RelayStore(ledger, key, cache)
+
+
+def _log_ignored(notice: str) -> None:
+    log.warning("%s", notice)
 
 
 class RelayStore:
@@ -208,12 +216,11 @@ class RelayStore:
 
     def _load(self, slug: str) -> RelayLog | None:
         try:
-            log: RelayLog = self.ledger.repository.get(relay_stream_id(slug))
+            return self.ledger.loader.get(
+                relay_stream_id(slug), RelayLog, label=f"the relay log of {slug!r}"
+            )
         except AggregateNotFoundError:
             return None
-        except PersistenceError as exc:
-            raise unavailable(exc) from None
-        return log
 
     def _trusted(self, slug: str, log: RelayLog, state: ProjectState) -> Frontier:
         """The stored frontier of ``log``, checked against the verified entries."""

@@ -827,3 +827,124 @@ def remembered(log: Log) -> str:
     state = ordinary(log, "state", "show", "--format", "json")
     ((row,),) = [[r for r in json.loads(state.stdout) if r["project"] == SLUG]]
     return str(row["verified_at"])
+
+
+# --- re-encoded rows: verify and the next read run the one row check (issue 20, class 10) ----
+
+B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+
+
+def other_padding_bits(sig: str) -> str:
+    """The same 64 signature bytes, with the 4 unused bits of the last character set."""
+    assert sig.endswith("==") and len(sig) == 88
+    last = B64.index(sig[85])
+    return sig[:85] + B64[last | 0b1111 if last & 0b1111 == 0 else last & ~0b1111] + "=="
+
+
+def at_type(text: str, replacement: str) -> str:
+    """``text`` with the first character of the entry type replaced by ``replacement``."""
+    start = text.index('"type":"') + len('"type":"')
+    return text[:start] + replacement + text[start + 1 :]
+
+
+def escape_type(text: str) -> str:
+    """The same JSON value, with the first letter of the type written as a \\u escape."""
+    start = text.index('"type":"') + len('"type":"')
+    return at_type(text, f"\\u{ord(text[start]):04x}")
+
+
+REENCODINGS: dict[str, Any] = {
+    # the entry text: every other encoding of the same JSON is refused
+    "text with a \\u escape": lambda r: {**r, "entry": escape_type(r["entry"])},
+    "text keys reversed": lambda r: {
+        **r,
+        "entry": json.dumps(dict(reversed(json.loads(r["entry"]).items())), separators=(",", ":")),
+    },
+    "text with spaces": lambda r: {**r, "entry": json.dumps(json.loads(r["entry"]))},
+    "text with a lone surrogate": lambda r: {**r, "entry": at_type(r["entry"], "\ud800")},
+    # the signature: the hash binds its bytes, not their encoding; one encoding is accepted
+    "sig in urlsafe base64": lambda r: {
+        **r,
+        "sig": r["sig"].replace("+", "-").replace("/", "_"),
+    },
+    "sig without padding": lambda r: {**r, "sig": r["sig"].rstrip("=")},
+    "sig with other padding bits": lambda r: {**r, "sig": other_padding_bits(r["sig"])},
+    "sig with a line break": lambda r: {**r, "sig": r["sig"][:44] + "\n" + r["sig"][44:]},
+    # the stored hash: exactly the lower-case hex of the entry hash
+    "hash in upper case": lambda r: {**r, "hash": r["hash"].upper()},
+    "hash missing": lambda r: {k: v for k, v in r.items() if k != "hash"},
+    # outside the signed row: metadata that decides nothing
+    "an extra field beside the row": lambda r: {**r, "note": "added by hand"},
+}
+REFUSED = set(REENCODINGS) - {"an extra field beside the row"}
+
+
+@pytest.mark.parametrize("position", [4, LAST])
+@pytest.mark.parametrize("name", list(REENCODINGS))
+def test_verify_and_the_next_read_agree_on_every_re_encoding_of_a_stored_row(
+    db_log: Log, name: str, position: int
+) -> None:
+    record = db_log.record(position)
+    assert "+" in record["sig"] or "/" in record["sig"]  # so that urlsafe differs
+    changed = REENCODINGS[name](record)
+    assert changed != record
+    db_log.put(position, changed)
+    verdict = db_log.verify("--format", "json", "--workers", "1")
+    # the head is checked by every command, a row below it by every read that shows it
+    read = ordinary(db_log, "obligations" if position == LAST else "trail", SLUG)
+    again = db_log.verify("--format", "json", "--workers", "1")
+    expected = 5 if name in REFUSED else 0
+    assert (verdict.exit_code, read.exit_code, again.exit_code) == (expected,) * 3, (
+        verdict.output,
+        read.output,
+    )
+    if expected:
+        assert json_verdict(verdict)[0][0] == position
+        assert read.stderr.startswith(f"Error: seq {position} of '{SLUG}' ")
+
+
+def test_a_signature_with_other_padding_bits_is_refused_by_verify_as_by_the_reads(
+    db_log: Log, signers
+) -> None:
+    record = db_log.record(LAST)
+    db_log.put(LAST, {**record, "sig": other_padding_bits(record["sig"])})
+    fingerprint = signers["veggie"].fingerprint
+    assert_verdict(
+        db_log,
+        [(LAST, "signature", f"signature by key {fingerprint} is not in canonical base64")],
+    )
+    assert_refused(
+        ordinary(db_log, "obligations", SLUG),
+        f"Error: seq {LAST} of '{SLUG}' differs from the one this home verified on "
+        + remembered(db_log)
+        + " (history rewritten or forked)",
+    )
+
+
+def test_the_stores_own_json_encoding_of_a_row_is_not_the_entrys_and_changes_nothing(
+    home: Path, tmp_path: Path, signers
+) -> None:
+    """The row's state is JSON holding the entry text: re-encoding that outer JSON (\\u
+    escapes, key order, spaces) keeps the text, while a \\u escape inside the text does not."""
+    path = build_sqlite(tmp_path / "accord.db", signers)
+    app = Ledger(storage.settings(str(path)), clock=Clock())
+    app.propose_statement(SLUG, title="Café", text="Déjà vu", signer=signers["acme"])
+    app.close()
+    stored = SqliteLog(path)
+    assert run("--ledger", str(path), "obligations", SLUG).exit_code == 0
+    record = stored.record(LAST + 1)
+    assert "é" in record["entry"]
+    outer = json.dumps(dict(reversed(record.items())), ensure_ascii=True, indent=1)
+    stored._execute(
+        "UPDATE stored_events SET state = ? WHERE originator_version = ?",
+        (outer.encode("ascii"), LAST + 1),
+    )
+    agree = [run("--ledger", str(path), *args).exit_code for args in (
+        ["verify", SLUG], ["obligations", SLUG], ["trail", SLUG], ["verify", SLUG],
+    )]  # fmt: skip
+    assert agree == [0, 0, 0, 0]
+    stored.put(LAST + 1, {**record, "entry": record["entry"].replace("é", "\\u00e9")})
+    refused = [run("--ledger", str(path), *args).exit_code for args in (
+        ["verify", SLUG], ["obligations", SLUG], ["trail", SLUG], ["verify", SLUG],
+    )]  # fmt: skip
+    assert refused == [5, 5, 5, 5]

@@ -285,9 +285,12 @@ def serve(tmp_path: Path) -> Iterator[Any]:
     """Start ``accord relay serve`` processes (on free loopback ports); stop them after."""
     started_ones: list[Served] = []
 
-    def start(ledger: str, *extra: str, home: Path | None = None) -> Served:
+    def start(
+        ledger: str, *extra: str, home: Path | None = None, path: tuple[Path, ...] = ()
+    ) -> Served:
         env = {k: v for k, v in os.environ.items() if not k.startswith("ACCORD_")}
-        env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
+        roots = [*path, Path(__file__).resolve().parents[2]]
+        env["PYTHONPATH"] = os.pathsep.join(str(p) for p in roots)
         args = [
             "relay",
             "serve",

@@ -531,3 +531,37 @@ def test_normalise_date_accepts_a_real_date() -> None:
 def test_normalise_date_refuses_what_is_not_a_calendar_date(given: str) -> None:
     with pytest.raises(UsageError, match="not a date"):
         fmt.normalise_date(given)
+
+
+# --- the one decoding of a stored signature (issue 20, class 10) -----------------------------
+
+
+def test_decode_signature_accepts_only_the_canonical_encoding_of_64_bytes() -> None:
+    raw = base64.b64decode(SIGNATURE_B64)
+    assert entry.decode_signature(SIGNATURE_B64) == raw
+    for loose in (SIGNATURE_B64[:-3] + "R==", SIGNATURE_B64.rstrip("="), " " + SIGNATURE_B64):
+        with pytest.raises(SignatureInvalidError):
+            entry.decode_signature(loose)
+    with pytest.raises(SignatureMissingError):
+        entry.decode_signature("")
+    with pytest.raises(SignatureInvalidError, match="not text"):
+        entry.decode_signature(None)
+
+
+def test_load_verified_runs_the_same_row_check_as_load(signed: entry.SignedEntry) -> None:
+    assert entry.load_verified(signed.text, signed.sig, signed.hash, signed.hash) == signed
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+    loose = signed.sig[:-3] + alphabet[alphabet.index(signed.sig[-3]) ^ 1] + "=="
+    assert base64.b64decode(loose) == base64.b64decode(signed.sig)
+    assert entry.load_verified(signed.text, loose, signed.hash, signed.hash) is None
+    upper = signed.hash.upper()
+    assert entry.load_verified(signed.text, signed.sig, upper, signed.hash) is None
+
+
+def test_text_that_utf8_cannot_encode_is_refused_not_a_crash(signed: entry.SignedEntry) -> None:
+    broken = signed.text.replace("No Whopper Day", "No Whopper \ud800ay")
+    with pytest.raises(VerificationError, match="lone surrogate"):
+        entry.parse_text(broken)
+    with pytest.raises(VerificationError, match="lone surrogate"):
+        entry.load(broken, signed.sig)
+    assert entry.load_verified(broken, signed.sig, signed.hash, signed.hash) is None

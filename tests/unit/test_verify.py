@@ -552,3 +552,63 @@ def test_remembering_into_an_unwritable_home_is_a_storage_error(
     blocked.write_text("a file where the trust directory should go")
     with pytest.raises(StorageUnavailableError, match="cannot remember the verified head"):
         trust.remember(SOURCE, report_of(rows), blocked)
+
+
+# --- one row check: verify refuses what the reads refuse (issue 20, class 10) -------------------
+
+B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+
+
+def other_padding_bits(sig: str) -> str:
+    """The same 64 signature bytes with the 4 unused bits of the last character changed."""
+    last = B64.index(sig[85])
+    return sig[:85] + B64[last ^ 0b0001] + sig[86:]
+
+
+def test_check_batch_refuses_another_encoding_of_the_same_signature_bytes(
+    signers: dict[str, Signer], acme_keys: dict[str, str]
+) -> None:
+    item = signed(signers["acme"])
+    loose = other_padding_bits(item.sig)
+    assert base64.b64decode(loose) == base64.b64decode(item.sig) and loose != item.sig
+    expected = (
+        "signature",
+        f"signature by key {signers['acme'].fingerprint} is not in canonical base64",
+    )
+    assert one_verdict(item.text, loose, acme_keys) == expected
+    with pytest.raises(entry_mod.SignatureInvalidError):
+        entry_mod.load(item.text, loose, item.hash)  # what every read runs on the same row
+
+
+def test_verify_stream_reports_a_re_encoded_signature_where_the_reads_refuse_it(
+    rows: list[Row], signers: dict[str, Signer]
+) -> None:
+    tampered = with_row(rows, 8, sig=other_padding_bits(rows[7].sig))
+    fingerprint = signers["veggie"].fingerprint
+    assert problems(tampered) == [
+        (8, "signature", f"signature by key {fingerprint} is not in canonical base64")
+    ]
+    row = tampered[7]
+    assert entry_mod.load_verified(row.text, row.sig, row.hash, rows[7].hash) is None
+
+
+def test_verify_stream_and_the_reads_both_refuse_an_upper_case_stored_hash(
+    rows: list[Row],
+) -> None:
+    tampered = with_row(rows, 8, hash=rows[7].hash.upper())
+    assert problems(tampered) == [bad_hash(8)]
+    row = tampered[7]
+    assert entry_mod.load_verified(row.text, row.sig, row.hash, rows[7].hash) is None
+    with pytest.raises(entry_mod.VerificationError, match="stored hash"):
+        entry_mod.load(row.text, row.sig, row.hash)
+
+
+def test_verify_stream_reports_a_lone_surrogate_in_the_text_instead_of_crashing(
+    rows: list[Row],
+) -> None:
+    tampered = with_row(rows, 8, text=rows[7].text.replace("Joint", "J\ud800int", 1))
+    assert problems(tampered)[0] == (
+        8,
+        "canonical",
+        "stored entry text is not valid Unicode (a lone surrogate)",
+    )
