@@ -34,6 +34,7 @@ from ledger.errors import (
     ConflictError,
     LedgerError,
     NotFoundError,
+    RuleViolationError,
     VerificationError,
 )
 from relay.client import Deadline, RelayClient, RelayConflictError
@@ -235,7 +236,7 @@ def pull(
     for page in client.pages(slug, after=local, upto=checkpoint.size):
         if not appended:
             _check_first(store, remote, slug, note, checkpoint, state, page[0])
-        ledger.append_signed(slug, page)  # verified page by page: one page held at a time
+        _append_served(ledger, slug, page)  # verified page by page: one page held at a time
         appended += len(page)
     if checkpoint.size and differs(ledger, slug, checkpoint.size, store, checkpoint.root_hash):
         _keep_conflict(store, remote, slug, note, checkpoint)
@@ -245,6 +246,33 @@ def pull(
         )
     store.keep(remote.name, slug, size=checkpoint.size, root=checkpoint.root_hash.hex(), note=text)
     return Pulled(slug, text, checkpoint, appended, created=not have and bool(appended))
+
+
+def _append_served(ledger: Ledger, slug: str, page: list[entry_mod.SignedEntry]) -> None:
+    """Append entries the relay served; one that breaks a rule is a verification failure.
+
+    A rule broken by an entry this party is about to sign is the party's own mistake (exit 4);
+    one broken by an entry a relay served means the relay (or whoever wrote its store) shows
+    a history no replica may hold: a failed verification (exit 5), like the same entry in a
+    stored log or a bundle.
+
+    Raises:
+        VerificationError: an entry breaks a rule or names something that does not exist.
+        ConflictError: this replica's head moved meanwhile (another command wrote).
+        LedgerError: an entry fails its signature or key check (already exit 5).
+    """
+    try:
+        ledger.append_signed(slug, page)
+    except ConflictError:
+        raise
+    except (RuleViolationError, NotFoundError) as error:
+        seq = error.seq if error.seq is not None else page[0].seq
+        raise VerificationError(
+            f"the relay served seq {seq} of {slug!r}, which breaks a rule: {error.message}",
+            hint="no replica may hold it: nothing was appended from it; keep `accord status` "
+            "output as evidence and tell your partners and the relay's operator",
+            seq=seq,
+        ) from None
 
 
 def _check_first(

@@ -567,3 +567,45 @@ def test_a_second_signer_whose_clock_is_behind_syncs_and_cosigns(
     assert synced.exit_code == 0, synced.output
     status = world.burgerco.json("status", S, "--as", "burgerco")
     assert (status["confirmed"], status["cosigned"]) == (3, {"acme": 3, "burgerco": 3})
+
+
+# --- class 9: a served entry that breaks a rule is a verification failure -------------------
+
+
+def test_a_served_entry_by_a_non_member_is_a_verification_failure_not_a_rule_violation(
+    world: World,
+) -> None:
+    head = world.burgerco.json("project", "show", S)["head"]
+    data = {
+        "v": 1, "project": S, "seq": 3, "prev": head, "type": "statement.proposed",
+        "by": "mallory", "key": STRANGER_FP,
+        "at": "2026-11-22T12:00:00Z", "body": {"title": "Mine", "text": "x"},
+    }  # fmt: skip
+    forged = entry_mod.sign(data, STRANGER)
+    row = json.dumps({"entry": forged.text, "sig": forged.sig, "hash": forged.hash}) + "\n"
+
+    def serve(request: Request, forward: Callable[[], Answer]) -> Answer | None:
+        if checkpoint_path(request):
+            real = served_checkpoint(forward)
+            return Answer(
+                200, resigned(world.key, Checkpoint(real.origin, 3, real.root_hash)).encode()
+            )
+        if entries_path(request):
+            return Answer(200, row.encode())
+        return None
+
+    world.relay.lie(serve)
+    before = world.burgerco.replica()
+
+    result = world.burgerco.act("sync", S)
+
+    assert result.exit_code == 5, result.output
+    assert result.stderr.startswith(
+        f"Error: the relay served seq 3 of '{S}', which breaks a rule: "
+    )
+    assert result.stderr.endswith(
+        "Hint: no replica may hold it: nothing was appended from it; keep `accord status` "
+        "output as evidence and tell your partners and the relay's operator\n"
+    )
+    assert "mallory" in result.stderr
+    assert world.burgerco.replica() == before
