@@ -30,6 +30,15 @@ def log_entry(item: SignedEntry, state: ProjectState | None) -> LogEntry:
     )
 
 
+def signed_by(party: str, signer: str) -> str:
+    """The party and the person who signed for it: ``acme (alice)``.
+
+    A party's first signer is labelled with the party's handle; its entries show the handle
+    alone (``acme``), as they did before parties had several signers.
+    """
+    return party if not signer or signer == party else f"{party} ({signer})"
+
+
 def _names(handles: list[str]) -> str:
     return ", ".join(handles) if handles else "nobody"
 

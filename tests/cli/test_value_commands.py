@@ -9,7 +9,15 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
-from cli_helpers import Accord, assert_matches, assert_refused, assert_usage_error, receipt
+from cli_helpers import (
+    Accord,
+    already,
+    assert_matches,
+    assert_refused,
+    assert_refused_like,
+    assert_usage_error,
+    receipt,
+)
 
 S = "spring-campaign"
 
@@ -270,19 +278,22 @@ def test_approving_ones_own_value_exits_4(valued: Accord) -> None:
 
 def test_approving_a_value_twice_or_after_it_was_decided_exits_4(agreed: Accord) -> None:
     with agreed.unchanged():
-        assert_refused(
-            agreed("approve", S, "13", "--as", "veggie"),
-            4,
-            "'veggie' already approved seq 13 (at seq 15)",
-        )
+        tail, hint = already(S, 15, "veggie")
+        assert_refused_like(
+            agreed("approve", S, "13", "--as", "veggie"), 4,
+            f"'veggie' already approved seq 13 {tail}", hint,
+        )  # fmt: skip
     propose(agreed, "--as", "acme", worth="90")  # 16
     propose(agreed, "--as", "burgerco", worth="95")  # 17 supersedes 16
     with agreed.unchanged():
-        assert_refused(
+        tail, hint = already(
+            S, 17, "burgerco", "`accord project values spring-campaign` lists the values and proposals"
+        )
+        assert_refused_like(
             agreed("reject", S, "16", "--reason", "no", "--as", "veggie"),
             4,
-            "value proposal seq 16 is already superseded by a newer proposal for its unit (seq 17)",
-            "`accord project values spring-campaign` lists the values and proposals",
+            f"value proposal seq 16 is already superseded by a newer proposal for its unit {tail}",
+            hint,
         )
 
 
