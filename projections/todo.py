@@ -210,8 +210,9 @@ def _own_pledges(replay: Replay, handle: str, today: date, within: int) -> list[
     slug = replay.state.slug
     rows = []
     for item in obligations(replay, today, party=handle):
-        owed = item.status in ("open", "overdue", "amended-pending") or (
-            item.status in ("submitted", "disputed") and item.delivered < item.weight
+        owed = item.status in ("open", "overdue") or (
+            item.status in ("submitted", "disputed", "amended-pending")
+            and item.delivered < item.weight
         )  # submitted in full: it waits for the beneficiaries, not for the promisor
         if item.party != handle or not owed:
             continue
