@@ -57,7 +57,7 @@ def table_lines(view: EntryView) -> list[str]:
         ("signed by", (f"{view.signed_by}, key {view.key}",)),
         ("claimed at", (view.at,)),
         ("hash", (view.hash,)),
-        *((fact.name.replace("_", " "), fact.words) for fact in view.facts),
+        *((fact.name.replace("_", " "), fact.words) for fact in view.facts if fact.words),
         ("status", (standing.words,)),
     ]
     if standing.waiting:

@@ -44,7 +44,10 @@ AMENDABLE = ("title", "weight", "due")  # what format v1 lets an amendment chang
 
 @dataclass(frozen=True)
 class Fact:
-    """One thing an entry says: a JSON key, its value, and the lines a person reads."""
+    """One thing an entry says: a JSON key, its value, and the lines a person reads.
+
+    A fact without words is for scripts only (the unit beside a quantity already in words).
+    """
 
     name: str
     value: Any
@@ -257,6 +260,11 @@ def evidence_words(count: int) -> str:
     if count == 0:
         return "no evidence"
     return f"{count} evidence file{'s' if count != 1 else ''}"
+
+
+def _and(names: tuple[str, ...] | list[str]) -> str:
+    """``acme``, ``acme and veggie``, ``acme, burgerco and veggie``."""
+    return " and ".join(names) if len(names) < 3 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def _pledge_words(pledge: rules.Pledge) -> str:
@@ -588,6 +596,7 @@ def _pledge_amended(context: _Context, item: SignedEntry) -> Shown:
             changes,
             tuple(changes_words({name: change}, pledge.unit) for name, change in changes.items()),
         ),
+        Fact("unit", pledge.unit, ()),
         _text("reason", item.body["reason"]),
     ]
     return facts, _decision_standing(context, item.seq)
@@ -605,6 +614,7 @@ def _deliverable_submitted(context: _Context, item: SignedEntry) -> Shown:
     facts = [
         _pledge_fact(state, pledge.seq),
         _line("quantity", body["quantity"], f"{body['quantity']} {pledge.unit}"),
+        Fact("unit", pledge.unit, ()),
         _text("summary", body["summary"]),
         Fact(
             "evidence",
@@ -672,7 +682,10 @@ def _statement_proposed(context: _Context, item: SignedEntry) -> Shown:
     ]
     standing = _statement_standing(context, statement)
     if statement.version > 1:
-        standing = _void(standing, f"this text was revised at seq {statement.revisions[1]}")
+        words = (
+            f"{standing.words} (this text, version 1, was revised at seq {statement.revisions[1]})"
+        )
+        standing = Standing(standing.status, words, standing.waiting, standing.decisions)
     return facts, standing
 
 
@@ -755,6 +768,7 @@ def _pledge_closed_short(context: _Context, item: SignedEntry) -> Shown:
             f"{decimal_text(pledge.approved)} of {decimal_text(pledge.weight)} {pledge.unit} "
             "approved",
         ),
+        Fact("unit", pledge.unit, ()),
         _text("reason", item.body["reason"]),
     ]
     return facts, _decision_standing(context, item.seq)
@@ -781,7 +795,7 @@ def _dispute_standing(context: _Context, dispute: rules.Dispute) -> Standing:
         for p in dispute.parties
         if p not in dispute.votes or len(outcomes) > 1
     )
-    words = f"open: settled when {', '.join(dispute.parties)} sign one outcome"
+    words = f"open: settled when {_and(dispute.parties)} sign one outcome"
     return Standing(rules.OPEN, words, waiting, decided)
 
 
