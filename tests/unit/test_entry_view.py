@@ -45,7 +45,8 @@ def person(handle: str, seed: int) -> Signer:
 
 def fair(ledger: Ledger) -> None:
     """Every entry type, each decided (see the seq comments)."""
-    acme, burgerco, veggie, mallory = (make_signer(h) for h in ("acme", "burgerco", "veggie", "mallory"))  # fmt: skip
+    acme, burgerco = make_signer("acme"), make_signer("burgerco")
+    veggie, mallory = make_signer("veggie"), make_signer("mallory")
     alice, burgerco2, veggie2 = person("acme", 11), person("burgerco", 12), person("veggie", 13)
     s = "fair"
     ledger.propose_project(
