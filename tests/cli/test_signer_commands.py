@@ -14,8 +14,8 @@ import pytest
 from cli_helpers import (
     FP,
     Accord,
-    assert_matches,
     already,
+    assert_matches,
     assert_refused,
     assert_refused_like,
     assert_usage_error,

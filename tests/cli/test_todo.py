@@ -32,7 +32,9 @@ def test_each_kind_of_waiting_item_with_the_command_to_run(initialised: Accord) 
         ("sign statement", 7),
         ("deliver", 6),
     ]
-    assert rows[0]["about"] == "deliverable by acme on pledge 4 'Posters': 10 hours, 'Drafts', no evidence"
+    assert rows[0]["about"] == (
+        "deliverable by acme on pledge 4 'Posters': 10 hours, 'Drafts', no evidence"
+    )
     assert rows[0]["next"] == (
         f"accord approve {SLUG} 5 --as burgerco  "
         f"(or: accord reject {SLUG} 5 --reason R --as burgerco)"
@@ -186,8 +188,11 @@ def test_a_close_short_to_decide_and_a_dispute_to_resolve(initialised: Accord) -
     accord.ok("pledge", "close-short", SLUG, "4", "--reason", "Enough", "--as", "acme")  # 7
 
     assert [(r["waiting"], r["seq"], r["about"]) for r in _rows(accord, "--as", "burgerco")] == [
-        ("decide", 7, "close-short by acme of pledge 4 'Posters' at 0 of 30 hours approved; "
-         "reason 'Enough'"),
+        (
+            "decide",
+            7,
+            "close-short by acme of pledge 4 'Posters' at 0 of 30 hours approved; reason 'Enough'",
+        ),
     ]
     accord.ok("reject", SLUG, "7", "--reason", "Not yet", "--as", "burgerco")  # 8
     accord.ok("dispute", SLUG, "6", "--reason", "The logo is new", "--as", "acme")  # 9

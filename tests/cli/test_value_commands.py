@@ -287,7 +287,7 @@ def test_approving_a_value_twice_or_after_it_was_decided_exits_4(agreed: Accord)
     propose(agreed, "--as", "burgerco", worth="95")  # 17 supersedes 16
     with agreed.unchanged():
         tail, hint = already(
-            S, 17, "burgerco", "`accord project values spring-campaign` lists the values and proposals"
+            S, 17, "burgerco", f"`accord project values {S}` lists the values and proposals"
         )
         assert_refused_like(
             agreed("reject", S, "16", "--reason", "no", "--as", "veggie"),

@@ -421,7 +421,9 @@ def test_what_cannot_be_disputed(rejected: Ledger, signers: dict[str, Signer]) -
     )  # fmt: skip
     dispute(rejected, acme, 7)  # 8
     refused(
-        rejected, AlreadyDecidedError, "deliverable 5 is already disputed (seq 8, by acme at 2026-11-22T10:13:00Z)",
+        rejected, AlreadyDecidedError,
+        "deliverable 5 is already disputed "
+        "(seq 8, by acme at 2026-11-22T10:13:00Z)",
         lambda: dispute(rejected, burgerco, 7),
     )  # fmt: skip
     pledge(rejected, acme, "5", ["burgerco"])  # 9: veggie is not concerned
@@ -470,7 +472,9 @@ def test_who_resolves_and_how_often(rejected: Ledger, signers: dict[str, Signer]
     )  # fmt: skip
     resolve(rejected, acme, 8, "upheld")  # 9
     refused(
-        rejected, AlreadyDecidedError, "'acme' already signed upheld on dispute 8 (seq 9, by acme at 2026-11-22T10:10:00Z)",
+        rejected, AlreadyDecidedError,
+        "'acme' already signed upheld on dispute 8 "
+        "(seq 9, by acme at 2026-11-22T10:10:00Z)",
         lambda: resolve(rejected, acme, 8, "upheld"),
     )  # fmt: skip
     refused(

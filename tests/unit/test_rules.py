@@ -602,7 +602,8 @@ def test_a_member_cannot_join_twice(memory_ledger: Ledger, signers: dict[str, Si
     refused(
         memory_ledger,
         AlreadyDecidedError,
-        "'burgerco' has already joined project 'no-whopper-day' (seq 2, by burgerco at 2026-11-22T10:02:00Z)",
+        "'burgerco' has already joined project 'no-whopper-day' "
+        "(seq 2, by burgerco at 2026-11-22T10:02:00Z)",
         lambda: memory_ledger.join_project(SLUG, signer=signers["burgerco"]),
     )
 
@@ -614,7 +615,8 @@ def test_the_proposer_cannot_join_its_own_project(
     refused(
         memory_ledger,
         AlreadyDecidedError,
-        "'acme' has already joined project 'no-whopper-day' (seq 1, by acme at 2026-11-22T10:01:00Z)",
+        "'acme' has already joined project 'no-whopper-day' "
+        "(seq 1, by acme at 2026-11-22T10:01:00Z)",
         lambda: memory_ledger.join_project(SLUG, signer=signers["acme"]),
     )
 
@@ -1067,7 +1069,8 @@ def test_a_member_cannot_sign_a_statement_twice(
     refused(
         memory_ledger,
         AlreadyDecidedError,
-        "'veggie' already signed version 1 of statement 4 (seq 5, by veggie at 2026-11-22T10:05:00Z)",
+        "'veggie' already signed version 1 of statement 4 "
+        "(seq 5, by veggie at 2026-11-22T10:05:00Z)",
         lambda: memory_ledger.sign_statement(SLUG, 4, signer=signers["veggie"]),
     )
 

@@ -400,7 +400,8 @@ def test_one_close_signature_per_party_whoever_signs_it(
     refused(
         ledger,
         AlreadyDecidedError,
-        "'acme' already signed the close of head seq 4 (seq 5, by acme (alice) at 2026-11-22T10:05:00Z)",
+        "'acme' already signed the close of head seq 4 "
+        "(seq 5, by acme (alice) at 2026-11-22T10:05:00Z)",
         lambda: ledger.sign_close(SLUG, signer=signers["acme"]),
     )
     ledger.sign_close(SLUG, signer=signers["burgerco"])
@@ -418,7 +419,8 @@ def test_statement_signatures_count_one_per_party(
     refused(
         ledger,
         AlreadyDecidedError,
-        "'acme' already signed version 1 of statement 5 (seq 6, by acme (alice) at 2026-11-22T10:06:00Z)",
+        "'acme' already signed version 1 of statement 5 "
+        "(seq 6, by acme (alice) at 2026-11-22T10:06:00Z)",
         lambda: ledger.sign_statement(SLUG, 5, signer=signers["acme"]),
     )
 

@@ -303,7 +303,8 @@ def test_a_newer_proposal_for_a_unit_supersedes_a_pending_one(
     refused(
         trio,
         AlreadyDecidedError,
-        "value proposal seq 4 is already superseded by a newer proposal for its unit (seq 6, by burgerco at 2026-11-22T10:06:00Z)",
+        "value proposal seq 4 is already superseded by a newer proposal for its unit "
+        "(seq 6, by burgerco at 2026-11-22T10:06:00Z)",
         lambda: trio.approve(SLUG, 4, comment="", signer=signers["veggie"]),
         hint=f"`accord show {SLUG} 6` shows it in full; "
         f"`accord project values {SLUG}` lists the values and proposals",
