@@ -249,10 +249,15 @@ def changes_words(changes: dict[str, dict[str, str]], unit: str) -> str:
         if name == "title":
             parts.append(f"title {old!r} → {new!r}")
         elif name == "weight":
-            parts.append(f"weight {old} → {new} {unit}")
+            parts.append(f"weight {old} → {amount(new, unit)}")
         else:
             parts.append(f"{name} {old} → {new}")
     return ", ".join(parts)
+
+
+def amount(quantity: str, unit: str) -> str:
+    """A quantity and its unit as words: ``10 hours`` (every such phrase goes through here)."""
+    return f"{quantity} {unit}"
 
 
 def evidence_words(count: int) -> str:
@@ -273,7 +278,17 @@ def _pledge_words(pledge: rules.Pledge) -> str:
 
 
 def _text(name: str, value: str) -> Fact:
-    return Fact(name, value, tuple(value.split("\n")) if value else ("(none)",))
+    """Partner text on one line (a line break in it is shown escaped, like any control)."""
+    return Fact(name, value, (value or "(none)",))
+
+
+def _block(name: str, value: str) -> Fact:
+    """A statement's text: its line breaks are kept (each line is shown safe)."""
+    return Fact(name, value, tuple(value.split("\n")))
+
+
+def _version(version: int, current: int) -> str:
+    return str(version) if version == current else f"{version} (now version {current})"
 
 
 def _line(name: str, value: Any, words: str) -> Fact:
@@ -371,7 +386,7 @@ def _target_words(context: _Context, target: int) -> str:
     if target in state.values:
         value = state.values[target]
         return (
-            f"value proposal seq {target} by {value.by}: 1 {value.unit} = "
+            f"value proposal seq {target} by {value.by}: {amount('1', value.unit)} = "
             f"{decimal_text(value.worth)} {value.reference}"
         )
     decision = state.decisions[target]
@@ -379,7 +394,7 @@ def _target_words(context: _Context, target: int) -> str:
     about = f"{decision.kind} seq {target} by {decision.by}"
     where = f"pledge {pledge.seq} {pledge.title!r}"
     if isinstance(decision, rules.Deliverable):
-        return f"{about}: {decimal_text(decision.quantity)} {pledge.unit} on {where}"
+        return f"{about}: {amount(decimal_text(decision.quantity), pledge.unit)} on {where}"
     if isinstance(decision, rules.Amendment):
         changes = changes_words(amendment_changes(context.replay, decision), pledge.unit)
         return f"{about} of {where}: {changes}"
@@ -529,7 +544,7 @@ def _pledge_made(context: _Context, item: SignedEntry) -> Shown:
     pledge = state.pledges[item.seq]
     facts = [
         _line("title", body["title"], body["title"]),
-        _line("weight", body["weight"], f"{body['weight']} {body['unit']}"),
+        _line("weight", body["weight"], amount(body["weight"], body["unit"])),
         _line("unit", body["unit"], body["unit"]),
         _line("due", body["due"], body["due"]),
         _line("beneficiaries", body["beneficiaries"], ", ".join(body["beneficiaries"])),
@@ -540,7 +555,7 @@ def _pledge_made(context: _Context, item: SignedEntry) -> Shown:
             _line(
                 "now",
                 now,
-                f"{now['title']!r}, {now['weight']} {pledge.unit}, due {now['due']} "
+                f"{now['title']!r}, {amount(now['weight'], pledge.unit)}, due {now['due']} "
                 f"(amended: seq {', '.join(str(s) for s in pledge.amendments)})",
             )
         )
@@ -554,7 +569,7 @@ def _pledge_made(context: _Context, item: SignedEntry) -> Shown:
                 if isinstance(d, rules.Deliverable)
             ],
             tuple(
-                f"seq {d.seq}: {decimal_text(d.quantity)} {pledge.unit}, {d.status}"
+                f"seq {d.seq}: {amount(decimal_text(d.quantity), pledge.unit)}, {d.status}"
                 for d in deliverables
                 if isinstance(d, rules.Deliverable)
             )
@@ -562,9 +577,10 @@ def _pledge_made(context: _Context, item: SignedEntry) -> Shown:
         )
     )
     row = obligation(context.replay, pledge, context.today)
+    weight = amount(decimal_text(row.weight), row.unit)
     words = (
-        f"{row.status}: {decimal_text(row.delivered)} of {decimal_text(row.weight)} {row.unit} "
-        f"delivered, {decimal_text(row.approved)} approved"
+        f"{row.status}: {decimal_text(row.delivered)} of {weight} delivered, "
+        f"{decimal_text(row.approved)} approved"
     )
     if row.days_late:
         words += f", {row.days_late} day{'s' if row.days_late != 1 else ''} late"
@@ -613,7 +629,7 @@ def _deliverable_submitted(context: _Context, item: SignedEntry) -> Shown:
     evidence = body["evidence"]
     facts = [
         _pledge_fact(state, pledge.seq),
-        _line("quantity", body["quantity"], f"{body['quantity']} {pledge.unit}"),
+        _line("quantity", body["quantity"], amount(body["quantity"], pledge.unit)),
         Fact("unit", pledge.unit, ()),
         _text("summary", body["summary"]),
         Fact(
@@ -677,8 +693,8 @@ def _statement_proposed(context: _Context, item: SignedEntry) -> Shown:
     statement = context.state.statements[item.seq]
     facts = [
         _line("title", item.body["title"], item.body["title"]),
-        _line("version", 1, f"1 (now version {statement.version})"),
-        _text("text", item.body["text"]),
+        _line("version", 1, _version(1, statement.version)),
+        _block("text", item.body["text"]),
     ]
     standing = _statement_standing(context, statement)
     if statement.version > 1:
@@ -694,7 +710,7 @@ def _statement_signed(context: _Context, item: SignedEntry) -> Shown:
     version = item.body["version"]
     facts = [
         _line("statement", statement.seq, f"{statement.seq} {statement.title!r}"),
-        _line("version", version, f"{version} (now version {statement.version})"),
+        _line("version", version, _version(version, statement.version)),
         _line("text_hash", item.body["text_hash"], f"SHA-256 {item.body['text_hash']}"),
     ]
     standing = _statement_standing(context, statement)
@@ -710,8 +726,8 @@ def _statement_revised(context: _Context, item: SignedEntry) -> Shown:
     version = statement.revisions.index(item.seq) + 1
     facts = [
         _line("statement", statement.seq, f"{statement.seq} {statement.title!r}"),
-        _line("version", version, f"{version} (now version {statement.version})"),
-        _text("text", item.body["text"]),
+        _line("version", version, _version(version, statement.version)),
+        _block("text", item.body["text"]),
         _text("reason", item.body["reason"]),
     ]
     standing = _statement_standing(context, statement)
@@ -750,7 +766,9 @@ def _value_proposed(context: _Context, item: SignedEntry) -> Shown:
     body = item.body
     facts = [
         _line("unit", body["unit"], body["unit"]),
-        _line("worth", body["worth"], f"1 {body['unit']} = {body['worth']} {body['in']}"),
+        _line(
+            "worth", body["worth"], f"{amount('1', body['unit'])} = {body['worth']} {body['in']}"
+        ),
         _line("in", body["in"], body["in"]),
         _text("reason", body["reason"]),
     ]
@@ -765,8 +783,8 @@ def _pledge_closed_short(context: _Context, item: SignedEntry) -> Shown:
         _line(
             "approved",
             {"approved": decimal_text(pledge.approved), "weight": decimal_text(pledge.weight)},
-            f"{decimal_text(pledge.approved)} of {decimal_text(pledge.weight)} {pledge.unit} "
-            "approved",
+            f"{decimal_text(pledge.approved)} of "
+            f"{amount(decimal_text(pledge.weight), pledge.unit)} approved",
         ),
         Fact("unit", pledge.unit, ()),
         _text("reason", item.body["reason"]),

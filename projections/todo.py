@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from ledger import rules
 from ledger.format import decimal_text
-from projections.entry_view import amendment_changes, changes_words, evidence_words
+from projections.entry_view import amendment_changes, amount, changes_words, evidence_words
 from projections.obligations import obligations
 
 if TYPE_CHECKING:
@@ -117,14 +117,15 @@ def _decisions(replay: Replay, handle: str) -> list[Todo]:
         if isinstance(decision, rules.Deliverable):
             what = (
                 f"deliverable by {decision.by} on pledge {pledge.seq} {pledge.title!r}: "
-                f"{decimal_text(decision.quantity)} {pledge.unit}, {decision.summary!r}, "
+                f"{amount(decimal_text(decision.quantity), pledge.unit)}, {decision.summary!r}, "
                 f"{evidence_words(len(decision.evidence))}"
             )
         elif isinstance(decision, rules.ShortClose):
             what = (
                 f"close-short by {decision.by} of pledge {pledge.seq} {pledge.title!r} at "
-                f"{decimal_text(pledge.approved)} of {decimal_text(pledge.weight)} {pledge.unit} "
-                f"approved; reason {decision.reason!r}"
+                f"{decimal_text(pledge.approved)} of "
+                f"{amount(decimal_text(pledge.weight), pledge.unit)} approved; "
+                f"reason {decision.reason!r}"
             )
         elif isinstance(decision, rules.Amendment):
             changes = changes_words(amendment_changes(replay, decision), pledge.unit)
@@ -167,7 +168,7 @@ def _values(state: rules.ProjectState, handle: str) -> list[Todo]:
                 state.slug,
                 proposal.seq,
                 "decide",
-                f"value by {proposal.by}: 1 {proposal.unit} = "
+                f"value by {proposal.by}: {amount('1', proposal.unit)} = "
                 f"{decimal_text(proposal.worth)} {proposal.reference}; reason {proposal.reason!r}",
                 None,
                 False,
@@ -231,7 +232,7 @@ def _rejections(state: rules.ProjectState, handle: str) -> list[Todo]:
                     refused,
                     "rejected",
                     f"your deliverable {seq} on pledge {pledge.seq} {pledge.title!r} "
-                    f"({decimal_text(deliverable.quantity)} {pledge.unit}) was rejected by "
+                    f"({amount(decimal_text(deliverable.quantity), pledge.unit)}) was rejected by "
                     f"{party}; reason {reason!r}",
                     None,
                     False,

@@ -351,7 +351,7 @@ FAIR: dict[int, list[str]] = {
     23: [
         f"statement.revised by acme at {T}23:00Z",
         "statement: 21 'Joint'",
-        "version: 2 (now version 2)",
+        "version: 2",
         "text: Better",
         "reason: Typo",
         "status pending: pending: 1 of 3 signatures on version 2",
@@ -362,7 +362,7 @@ FAIR: dict[int, list[str]] = {
     24: [
         f"statement.signed by veggie at {T}24:00Z",
         "statement: 21 'Joint'",
-        "version: 2 (now version 2)",
+        "version: 2",
         "text_hash: SHA-256 <v2>",
         "status pending: pending: 1 of 3 signatures on version 2",
         "waiting for acme to sign version 2",
@@ -438,8 +438,7 @@ OPEN: dict[int, list[str]] = {
     1: [
         f"project.proposed by acme at {T}01:00Z",
         "title: Open",
-        "purpose: Try",
-        "purpose: it",
+        "purpose: Try\nit",
         f"members: acme (proposer, key {FP['acme']})",
         "members: burgerco (unpinned)",
         "members: veggie (unpinned)",
