@@ -992,8 +992,7 @@ def _statement_signed(state: ProjectState, item: SignedEntry) -> Callable[[], No
         raise _rule(f"the signed text hash does not match statement {statement.seq}")
     if item.by in statement.signatures:
         raise AlreadyDecidedError(
-            f"{item.by!r} already signed version {statement.version} of statement "
-            f"{statement.seq}",
+            f"{item.by!r} already signed version {statement.version} of statement {statement.seq}",
             decided_seq=statement.signatures[item.by],
         )
 

@@ -376,7 +376,8 @@ def _value_standing(context: _Context, proposal: rules.ValueProposal) -> Standin
     elif status == "superseded":
         words = f"superseded at seq {proposal.decided_seq} by a newer proposal for {proposal.unit}"
     else:
-        words = f"rejected at seq {proposal.decided_seq}"
+        by = f" by {proposal.refusal[0]}" if proposal.refusal is not None else ""
+        words = f"rejected at seq {proposal.decided_seq}{by}"
     return Standing(status, words, waiting, tuple(decided))
 
 
