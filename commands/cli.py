@@ -123,6 +123,7 @@ def _register() -> None:
         relay,
         remote,
         reports,
+        show,
         state,
         statements,
         todo,
@@ -145,6 +146,7 @@ def _register() -> None:
     cli.add_command(reports.obligations_command)
     cli.add_command(reports.contributions_command)
     cli.add_command(reports.trail_command)
+    cli.add_command(show.show_command)
     cli.add_command(reports.report_command)
     cli.add_command(todo.todo_command)
     cli.add_command(calendar.calendar_command)

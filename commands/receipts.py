@@ -55,7 +55,7 @@ def _title(text: Any) -> str:
 def _value(subject: dict[str, Any]) -> str:
     about = (
         f"value seq {subject['target']} by {subject['party']}: "
-        f"1 {subject['unit']} = {subject['worth']} {subject['in']}"
+        f"{amount_text('1', subject['unit'])} = {subject['worth']} {subject['in']}"
     )
     if subject["status"] == "pending":
         return f"{about} ({subject['approvals']} of {subject['approvals_needed']} approvals)"

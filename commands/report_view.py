@@ -14,6 +14,7 @@ from datetime import datetime
 from fractions import Fraction
 from typing import Any
 
+from ledger.format import amount_text
 from projections.views import signed_by
 
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f")
@@ -445,7 +446,7 @@ def _overall(data: dict[str, Any]) -> str:
     if reference is None:
         return ""
     agreed = [v for v in data["values"] if v["status"] == "agreed"]
-    worths = "; ".join(f"1 {v['unit']} = {v['worth']} {v['in']}" for v in agreed)
+    worths = "; ".join(f"{amount_text('1', v['unit'])} = {v['worth']} {v['in']}" for v in agreed)
     return (
         f"The rows of unit overall {reference} add up every party's work in {reference}, "
         f"at the values the members agreed ({worths}; units without an agreed value are "

@@ -28,6 +28,7 @@ from ledger import entry as entry_mod
 from ledger import format as fmt
 from ledger import rules
 from ledger.errors import (
+    AlreadyDecidedError,
     ConflictError,
     DeadlineExceededError,
     LedgerError,
@@ -44,7 +45,7 @@ from ledger.queries import DAMAGE_HINT, VerifiedReads
 from ledger.records import ProjectSummary, RawEntry, Receipt, StoredEntry
 from ledger.rows import Row, RowReader, SafeMapper, unavailable
 from ledger.subjects import subject_of
-from ledger.summaries import log_entry
+from ledger.summaries import log_entry, signed_by
 from ledger.verified import LogEntry, VerifiedStore
 
 if TYPE_CHECKING:
@@ -272,7 +273,11 @@ class Ledger(VerifiedReads, Application[Any]):
                 project = Project.propose(signed)
                 rules.apply(state, signed)
             else:
-                project.append(signed, state=state)
+                try:
+                    project.append(signed, state=state)
+                except AlreadyDecidedError as exc:
+                    self._explain(slug, exc)
+                    raise
             if self.upstream is not None:
                 try:
                     self._submit(slug, signed)
@@ -315,6 +320,12 @@ class Ledger(VerifiedReads, Application[Any]):
             f"gave up after {MAX_ATTEMPTS} attempts: other writers kept appending to {slug!r}",
             hint="try again in a moment",
         )
+
+    def _explain(self, slug: str, error: AlreadyDecidedError) -> None:
+        """Name who signed the entry that took the decision already, and when (verified)."""
+        decided = self.verified.log_entry(slug, error.decided_seq)
+        if decided is not None:
+            error.explain(slug, signed_by=signed_by(decided.by, decided.signer), at=decided.at)
 
     def append_signed(
         self,

@@ -49,6 +49,29 @@ class RuleViolationError(LedgerError):
     """An entry breaks a rule of the state machine."""
 
 
+class AlreadyDecidedError(RuleViolationError):
+    """A decision or signature that was taken already (approved, refused, signed, joined...).
+
+    The message is ``stem`` followed by ``(seq N)``, ``N`` (``decided_seq``) being the entry
+    that took it; a command that knows the verified log names who signed that entry and when
+    (:meth:`explain`), so that every refusal of a decision already taken says by whom and when.
+    """
+
+    def __init__(
+        self, stem: str, *, decided_seq: int, hint: str | None = None, seq: int | None = None
+    ) -> None:
+        super().__init__(f"{stem} (seq {decided_seq})", hint=hint, seq=seq)
+        self.stem = stem
+        self.decided_seq = decided_seq
+
+    def explain(self, slug: str, *, signed_by: str, at: str) -> None:
+        """Name who signed the deciding entry and its claimed time, with a hint to show it."""
+        self.message = f"{self.stem} (seq {self.decided_seq}, by {signed_by} at {at})"
+        show = f"`accord show {slug} {self.decided_seq}` shows it in full"
+        self.hint = f"{show}; {self.hint}" if self.hint else show
+        self.args = (self.message,)
+
+
 class ConflictError(RuleViolationError):
     """Someone else wrote first, and retrying did not help."""
 

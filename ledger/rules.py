@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from ledger import entry as entry_mod
 from ledger.errors import (
+    AlreadyDecidedError,
     KeyNotValidError,
     LedgerError,
     NotFoundError,
@@ -412,6 +413,12 @@ def _signing_key(state: ProjectState, item: SignedEntry) -> str:
                 f"{by!r} was not invited to project {state.slug!r}",
                 seq,
                 hint="only the members named in the proposal can join or decline",
+            )
+        if member.status == JOINED and member.joined_seq is not None:
+            raise AlreadyDecidedError(
+                f"{by!r} has already joined project {state.slug!r}",
+                decided_seq=member.joined_seq,
+                seq=seq,
             )
         if member.status != INVITED:
             raise _rule(f"{by!r} has already {member.status} project {state.slug!r}", seq)
@@ -922,13 +929,13 @@ def _decision_for(state: ProjectState, item: SignedEntry) -> tuple[Decision, Ple
             f"only its beneficiaries ({', '.join(pledge.beneficiaries)}) decide on it",
         )
     if item.by in decision.approvals:
-        raise _rule(
-            f"{item.by!r} already approved seq {target} (at seq {decision.approvals[item.by]})"
+        raise AlreadyDecidedError(
+            f"{item.by!r} already approved seq {target}", decided_seq=decision.approvals[item.by]
         )
     if decision.status != PENDING:
-        raise _rule(
-            f"{decision.kind} seq {target} is already {decision.status}"
-            + (f" (seq {decision.decided_seq})" if decision.decided_seq else "")
+        raise AlreadyDecidedError(
+            f"{decision.kind} seq {target} is already {decision.status}",
+            decided_seq=decision.decided_seq or decision.seq,
         )
     return decision, pledge
 
@@ -1021,9 +1028,9 @@ def _statement_signed(state: ProjectState, item: SignedEntry) -> Callable[[], No
     if item.body["text_hash"] != text_hash(statement.text):
         raise _rule(f"the signed text hash does not match statement {statement.seq}")
     if item.by in statement.signatures:
-        raise _rule(
-            f"{item.by!r} already signed version {statement.version} of statement "
-            f"{statement.seq} (seq {statement.signatures[item.by]})"
+        raise AlreadyDecidedError(
+            f"{item.by!r} already signed version {statement.version} of statement {statement.seq}",
+            decided_seq=statement.signatures[item.by],
         )
 
     def commit() -> None:
@@ -1056,7 +1063,10 @@ def _close_signed(state: ProjectState, item: SignedEntry) -> Callable[[], None]:
             hint="an entry was added since; sign the close again",
         )
     if item.by in state.close_signatures:
-        raise _rule(f"{item.by!r} already signed the close of this head")
+        raise AlreadyDecidedError(
+            f"{item.by!r} already signed the close of head seq {state.final_head_seq}",
+            decided_seq=state.close_signatures[item.by],
+        )
     if state.open_disputes:
         first = min(state.open_disputes)
         raise _rule(
@@ -1225,14 +1235,14 @@ def _value_for(state: ProjectState, item: SignedEntry) -> ValueProposal:
             hint="proposing a value counts as agreeing to it; the other members decide",
         )
     if item.by in proposal.approvals:
-        raise _rule(
-            f"{item.by!r} already approved seq {target} (at seq {proposal.approvals[item.by]})"
+        raise AlreadyDecidedError(
+            f"{item.by!r} already approved seq {target}", decided_seq=proposal.approvals[item.by]
         )
     if proposal.status != PENDING:
         what = "superseded by a newer proposal for its unit" if proposal.status == VOID else ""
-        raise _rule(
-            f"value proposal seq {target} is already {what or proposal.status} "
-            f"(seq {proposal.decided_seq})",
+        raise AlreadyDecidedError(
+            f"value proposal seq {target} is already {what or proposal.status}",
+            decided_seq=proposal.decided_seq or proposal.seq,
             hint=f"`accord project values {state.slug}` lists the values and proposals",
         )
     return proposal
@@ -1308,9 +1318,9 @@ def _dispute_opened(state: ProjectState, item: SignedEntry) -> Callable[[], None
             hint="a decision is disputed by another party concerned",
         )
     if deliverable.dispute is not None:
-        raise _rule(
-            f"deliverable {deliverable.seq} is already disputed "
-            f"(dispute seq {deliverable.dispute})",
+        raise AlreadyDecidedError(
+            f"deliverable {deliverable.seq} is already disputed",
+            decided_seq=deliverable.dispute,
             hint="its parties resolve that dispute first",
         )
     if about == "acceptance" and deliverable.status != ACCEPTED:
@@ -1379,9 +1389,9 @@ def _resolution_signed(state: ProjectState, item: SignedEntry) -> Callable[[], N
             hint=f"`accord trail {state.slug} --type dispute.opened` lists the disputes",
         )
     if dispute.status != OPEN:
-        raise _rule(
-            f"dispute {number} was resolved already ({dispute.status} at seq "
-            f"{dispute.resolved_seq})"
+        raise AlreadyDecidedError(
+            f"dispute {number} was already resolved: {dispute.status}",
+            decided_seq=dispute.resolved_seq or dispute.seq,
         )
     if item.by not in dispute.parties:
         raise _rule(
@@ -1390,8 +1400,9 @@ def _resolution_signed(state: ProjectState, item: SignedEntry) -> Callable[[], N
         )
     prior = dispute.votes.get(item.by)
     if prior is not None and prior[0] == outcome:
-        raise _rule(
-            f"{item.by!r} already signed {outcome} on dispute {number} (seq {prior[1]})",
+        raise AlreadyDecidedError(
+            f"{item.by!r} already signed {outcome} on dispute {number}",
+            decided_seq=prior[1],
             hint="the other parties concerned sign too; the dispute is settled when they agree",
         )
     signers = [p for p in dispute.parties if state.members[p].signers or p == item.by]

@@ -31,6 +31,15 @@ def log_entry(item: SignedEntry, state: ProjectState | None) -> LogEntry:
     )
 
 
+def signed_by(party: str, signer: str) -> str:
+    """The party and the person who signed for it: ``acme (alice)``.
+
+    A party's first signer is labelled with the party's handle; its entries show the handle
+    alone (``acme``), as they did before parties had several signers.
+    """
+    return party if not signer or signer == party else f"{party} ({signer})"
+
+
 def _names(handles: list[str]) -> str:
     return ", ".join(handles) if handles else "nobody"
 
@@ -103,7 +112,8 @@ def summary(data: dict[str, Any], state: ProjectState | None = None) -> str:
     if kind == "close.signed":
         return f"signed the close at head seq {body['head_seq']}"
     if kind == "value.proposed":
-        return f"proposed 1 {body['unit']} = {body['worth']} {body['in']}: {body['reason']}"
+        worth = f"{amount_text('1', body['unit'])} = {body['worth']} {body['in']}"
+        return f"proposed {worth}: {body['reason']}"
     if kind == "pledge.closed-short":
         return f"asked to close pledge {body['pledge']} short: {body['reason']}"
     if kind == "dispute.opened":

@@ -9,9 +9,12 @@ have). Status, in order of precedence:
 * ``fulfilled``: approved deliveries reach the (current) weight;
 * ``disputed``: a decision on one of its deliverables is under an open dispute (a disputed
   acceptance counts for nothing in ``approved`` meanwhile);
-* ``overdue``: the due date has passed ("today" is before it no more) and it is not fulfilled;
+* ``overdue``: the due date has passed ("today" is before it no more) and it is not fulfilled,
+  nor submitted in full (see ``submitted``);
 * ``amended-pending``: an amendment awaits the beneficiaries' decision;
-* ``submitted``: a delivery awaits a decision;
+* ``submitted``: a delivery awaits a decision. A pledge submitted in full (what was approved
+  plus what awaits a decision reaches the weight) is ``submitted`` even past its due date: it
+  waits for its beneficiaries, not for its promisor, so it is never overdue meanwhile;
 * ``open``: nothing of the above.
 
 ``days_late`` is how many days after the due date an overdue pledge is (as of today), or a
@@ -88,6 +91,14 @@ def fulfilled_on(replay: Replay, pledge: Pledge) -> date | None:
     return None
 
 
+def submitted_in_full(pledge: Pledge) -> bool:
+    """True when deliveries awaiting a decision, with what was approved, reach the weight.
+
+    The pledge then waits for its beneficiaries' decision, not for its promisor.
+    """
+    return pledge.pending > 0 and exact_sum((pledge.approved, pledge.pending)) >= pledge.weight
+
+
 def obligation(replay: Replay, pledge: Pledge, today: date) -> Obligation:
     """Compute the obligation row of one pledge as of ``today``."""
     approved, pending = pledge.approved, pledge.pending
@@ -103,7 +114,7 @@ def obligation(replay: Replay, pledge: Pledge, today: date) -> Obligation:
         days_late = max(0, (done_on - due).days)
     elif pledge.seq in replay.state.open_disputes.values():
         status = "disputed"
-    elif today > due:
+    elif today > due and not submitted_in_full(pledge):
         status = "overdue"
         days_late = (today - due).days
     elif pledge.pending_amendment is not None:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, overload
 from ledger import rules
 from ledger.errors import NotFoundError, UsageError
 from ledger.summaries import summary
+from ledger.verified import LogEntry
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -217,6 +218,14 @@ class Replay:
         else:
             text = str(self.entries[seq - 1].entry.data["at"])
         return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+    def log_entry(self, seq: int) -> LogEntry:
+        """Who signed entry ``seq`` (party and signer label), when (claimed) and its type."""
+        if self.ledger is not None:
+            return self.ledger.log_entry(self.slug, seq)
+        item = self.entries[seq - 1].entry
+        label = self.state.labels.get(item.key, "")
+        return LogEntry(seq, item.type, str(item.data["at"]), item.hash, item.by, "", label)
 
     def claimed_times(self) -> dict[int, str]:
         """The claimed time (``at``) of every entry up to the position, by seq (one read)."""

@@ -2,8 +2,11 @@
 
 A read over the verified state of each project (the same state the rules use), so a row
 appears exactly when the rules would accept the action it names. Every row carries the
-command to run next; the texts in it are a slug and a handle (both validated formats) and
-seqs, never free text from the log.
+command to run next, made of a slug and a handle (both validated formats) and seqs, never
+free text from the log. The ``about`` text carries the essentials of what is decided, in one
+line (a deliverable's quantity, summary and evidence count, an amendment's old and new
+values, a dispute's reason and who signed an outcome, a value's worth): titles, summaries
+and reasons in it are partner text, quoted, and made safe by the renderer like any cell.
 """
 
 from __future__ import annotations
@@ -14,13 +17,14 @@ from typing import TYPE_CHECKING, Any
 
 from ledger import rules
 from ledger.format import decimal_text
+from projections.entry_view import amendment_changes, amount, changes_words, evidence_words
 from projections.obligations import obligations
 
 if TYPE_CHECKING:
     from projections.replay import Replay
 
 # The order rows of one project are listed in: what others wait for first.
-_ORDER = ("join", "decide", "resolve", "sign statement", "sign close", "deliver")
+_ORDER = ("join", "decide", "resolve", "rejected", "sign statement", "sign close", "deliver")
 
 
 @dataclass(frozen=True)
@@ -79,9 +83,10 @@ def todo(replay: Replay, handle: str, today: date, within: int) -> list[Todo]:
         return rows
     if member.status != rules.JOINED:
         return []
-    rows.extend(_decisions(state, handle))
+    rows.extend(_decisions(replay, handle))
     rows.extend(_values(state, handle))
     rows.extend(_disputes(state, handle))
+    rows.extend(_rejections(state, handle))
     rows.extend(_statements(state, handle))
     if state.close_signatures and handle not in state.close_signatures:
         signed = ", ".join(sorted(state.close_signatures))
@@ -100,7 +105,8 @@ def todo(replay: Replay, handle: str, today: date, within: int) -> list[Todo]:
     return sorted(rows, key=lambda r: (_ORDER.index(r.waiting), r.seq))
 
 
-def _decisions(state: rules.ProjectState, handle: str) -> list[Todo]:
+def _decisions(replay: Replay, handle: str) -> list[Todo]:
+    state = replay.state
     rows = []
     for decision in state.decisions.values():
         if decision.status != rules.PENDING or decision.by == handle:
@@ -109,11 +115,26 @@ def _decisions(state: rules.ProjectState, handle: str) -> list[Todo]:
         if handle not in pledge.beneficiaries or handle in decision.approvals:
             continue
         if isinstance(decision, rules.Deliverable):
-            what = f"deliverable by {decision.by} on pledge {pledge.seq} {pledge.title!r}"
+            what = (
+                f"deliverable by {decision.by} on pledge {pledge.seq} {pledge.title!r}: "
+                f"{amount(decimal_text(decision.quantity), pledge.unit)}, {decision.summary!r}, "
+                f"{evidence_words(len(decision.evidence))}"
+            )
         elif isinstance(decision, rules.ShortClose):
-            what = f"close-short by {decision.by} of pledge {pledge.seq} {pledge.title!r}"
-        else:
-            what = f"amendment by {decision.by} of pledge {pledge.seq} {pledge.title!r}"
+            what = (
+                f"close-short by {decision.by} of pledge {pledge.seq} {pledge.title!r} at "
+                f"{decimal_text(pledge.approved)} of "
+                f"{amount(decimal_text(pledge.weight), pledge.unit)} approved; "
+                f"reason {decision.reason!r}"
+            )
+        elif isinstance(decision, rules.Amendment):
+            changes = changes_words(amendment_changes(replay, decision), pledge.unit)
+            what = (
+                f"amendment by {decision.by} of pledge {pledge.seq} {pledge.title!r}: {changes}; "
+                f"reason {decision.reason!r}"
+            )
+        else:  # pragma: no cover - the rules know these three kinds only
+            what = f"{decision.kind} by {decision.by} of pledge {pledge.seq} {pledge.title!r}"
         rows.append(
             Todo(
                 state.slug,
@@ -147,8 +168,8 @@ def _values(state: rules.ProjectState, handle: str) -> list[Todo]:
                 state.slug,
                 proposal.seq,
                 "decide",
-                f"value by {proposal.by}: 1 {proposal.unit} = "
-                f"{decimal_text(proposal.worth)} {proposal.reference}",
+                f"value by {proposal.by}: {amount('1', proposal.unit)} = "
+                f"{decimal_text(proposal.worth)} {proposal.reference}; reason {proposal.reason!r}",
                 None,
                 False,
                 _decide(state.slug, proposal.seq, handle),
@@ -175,14 +196,50 @@ def _disputes(state: rules.ProjectState, handle: str) -> list[Todo]:
                 dispute.seq,
                 "resolve",
                 f"dispute by {dispute.by} of the {dispute.about} of deliverable "
-                f"{dispute.deliverable} on pledge {pledge.seq} {pledge.title!r}"
-                + (f" (signed: {signed})" if signed else ""),
+                f"{dispute.deliverable} on pledge {pledge.seq} {pledge.title!r}; reason "
+                f"{dispute.reason!r} (signed: {signed or 'nobody yet'})",
                 None,
                 False,
                 f"accord resolve {state.slug} {dispute.seq} --outcome upheld|dismissed "
                 f"--reason R --as {handle}",
             )
         )
+    return rows
+
+
+def _rejections(state: rules.ProjectState, handle: str) -> list[Todo]:
+    """``handle``'s deliverables refused while their pledge is still owed, until answered.
+
+    A rejection is answered by a new delivery on the pledge or a dispute of the deliverable
+    made after it; a pledge withdrawn, closed short or fulfilled needs no answer.
+    """
+    rows = []
+    for pledge in state.pledges.values():
+        if pledge.by != handle or pledge.status != "open" or pledge.approved >= pledge.weight:
+            continue
+        for seq in pledge.deliverables:
+            deliverable = state.decisions[seq]
+            if not isinstance(deliverable, rules.Deliverable) or deliverable.refusal is None:
+                continue
+            party, refused, reason = deliverable.refusal
+            if deliverable.status != rules.REJECTED or any(
+                later > refused for later in (*pledge.deliverables, *deliverable.disputes)
+            ):
+                continue
+            rows.append(
+                Todo(
+                    state.slug,
+                    refused,
+                    "rejected",
+                    f"your deliverable {seq} on pledge {pledge.seq} {pledge.title!r} "
+                    f"({amount(decimal_text(deliverable.quantity), pledge.unit)}) was rejected by "
+                    f"{party}; reason {reason!r}",
+                    None,
+                    False,
+                    f"accord deliver {state.slug} {pledge.seq} --summary TEXT --as {handle}  "
+                    f"(or: accord dispute {state.slug} {refused} --reason R --as {handle})",
+                )
+            )
     return rows
 
 
@@ -210,8 +267,9 @@ def _own_pledges(replay: Replay, handle: str, today: date, within: int) -> list[
     slug = replay.state.slug
     rows = []
     for item in obligations(replay, today, party=handle):
-        owed = item.status in ("open", "overdue", "amended-pending") or (
-            item.status in ("submitted", "disputed") and item.delivered < item.weight
+        owed = item.status in ("open", "overdue") or (
+            item.status in ("submitted", "disputed", "amended-pending")
+            and item.delivered < item.weight
         )  # submitted in full: it waits for the beneficiaries, not for the promisor
         if item.party != handle or not owed:
             continue

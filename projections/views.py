@@ -7,6 +7,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ledger.summaries import signed_by
+
+__all__ = ["member_rows", "project_detail", "removed_signer_rows", "signed_by", "signer_rows"]
+
 if TYPE_CHECKING:
     from ledger.rules import Member, ProjectState
 
@@ -59,12 +63,3 @@ def removed_signer_rows(state: ProjectState, member: Member) -> list[dict[str, A
         for key in member.keys
         if key in state.removed
     ]
-
-
-def signed_by(party: str, signer: str) -> str:
-    """The party and the person who signed for it: ``acme (alice)``.
-
-    A party's first signer is labelled with the party's handle; its entries show the handle
-    alone (``acme``), as they did before parties had several signers.
-    """
-    return party if not signer or signer == party else f"{party} ({signer})"

@@ -74,7 +74,12 @@ def test_the_tutorial_runs_from_start_to_close(tmp_path: Path) -> None:
     assert "no-whopper-day: sound, 33 entries, closed" in result.stdout
     assert "imported 33 new entries of no-whopper-day" in result.stdout
     assert "identical report" in result.stdout
-    assert "approved value seq 25 by burgerco: 1 hours = 150 eur (agreed)" in result.stdout
+    assert "approved value seq 25 by burgerco: 1 hour = 150 eur (agreed)" in result.stdout
+    # 4-5. What is decided, shown before deciding; a rejection waits for its promisor.
+    assert "no-whopper-day seq 7: a deliverable (deliverable.submitted)" in result.stdout
+    assert re.search(r"evidence +posters\.txt \(20 bytes, SHA-256 [0-9a-f]{64}\)\n", result.stdout)
+    assert "was rejected by acme; reason 'Two posts use the old logo'" in result.stdout
+    assert re.search(r"changes +weight 20000 → 15000 eur\n", result.stdout)
     # 8. The to-do list and a dispute settled by its two parties.
     assert "accord deliver no-whopper-day 6 --summary TEXT --as veggie" in result.stdout
     assert "accord resolve no-whopper-day 28 --outcome upheld|dismissed --reason R --as acme" in (

@@ -187,6 +187,20 @@ def assert_refused(result: Result, code: int, error: str, hint: str | None = Non
     assert "Traceback" not in result.output
 
 
+def assert_refused_like(result: Result, code: int, error: str, hint: str | None = None) -> None:
+    """Like :func:`assert_refused`, with templates: ``<time>``, ``<hash>``... match any."""
+    expected = f"Error: {error}\n" + (f"Hint: {hint}\n" if hint else "")
+    assert result.exit_code == code, result.output
+    assert_matches(result.stderr, expected)
+    assert result.stdout == ""
+
+
+def already(slug: str, seq: int, by: str, hint: str | None = None) -> tuple[str, str]:
+    """The tail of a refusal of a decision already taken, and its hint, as templates."""
+    show = f"`accord show {slug} {seq}` shows it in full"
+    return f"(seq {seq}, by {by} at <time>)", f"{show}; {hint}" if hint else show
+
+
 def assert_usage_error(result: Result, usage: str, error: str) -> None:
     """Assert click's own usage error (exit 2): usage line, --help pointer and ``Error:``."""
     command = usage.split(" [OPTIONS]")[0].removeprefix("Usage: ")

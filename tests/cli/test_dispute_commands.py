@@ -5,7 +5,15 @@ line, an unchanged ledger)."""
 from __future__ import annotations
 
 import pytest
-from cli_helpers import Accord, assert_matches, assert_refused, assert_usage_error, receipt
+from cli_helpers import (
+    Accord,
+    already,
+    assert_matches,
+    assert_refused,
+    assert_refused_like,
+    assert_usage_error,
+    receipt,
+)
 
 S = "spring-campaign"
 POSTERS = 'pledge 4 "Design the posters"'
@@ -173,27 +181,31 @@ def test_resolving_twice_or_as_a_stranger_is_refused(accepted: Accord) -> None:
     accepted.ok("dispute", S, "5", "--reason", "Wrong size", "--as", "burgerco")  # 7
     accepted.ok("resolve", S, "7", "--outcome", "upheld", "--reason", "Yes", "--as", "acme")  # 8
     with accepted.unchanged():
-        assert_refused(
-            accepted("resolve", S, "7", "--outcome", "upheld", "--reason", "Yes", "--as", "acme"),
-            4, "'acme' already signed upheld on dispute 7 (seq 8)",
+        tail, hint = already(
+            S, 8, "acme",
             "the other parties concerned sign too; the dispute is settled when they agree",
+        )  # fmt: skip
+        assert_refused_like(
+            accepted("resolve", S, "7", "--outcome", "upheld", "--reason", "Yes", "--as", "acme"),
+            4, f"'acme' already signed upheld on dispute 7 {tail}", hint,
         )  # fmt: skip
         assert_refused(
             accepted("resolve", S, "7", "--outcome", "upheld", "--reason", "Y", "--as", "veggie"),
             4, "'veggie' is not a party to dispute 7; its parties (acme, burgerco) resolve it "
             "(seq 9)",
         )  # fmt: skip
-        assert_refused(
+        tail, hint = already(S, 7, "burgerco", "its parties resolve that dispute first")
+        assert_refused_like(
             accepted("dispute", S, "5", "--reason", "Again", "--as", "burgerco"), 4,
-            "deliverable 5 is already disputed (dispute seq 7)",
-            "its parties resolve that dispute first",
+            f"deliverable 5 is already disputed {tail}", hint,
         )  # fmt: skip
     accepted.ok("resolve", S, "7", "--outcome", "upheld", "--reason", "Y", "--as", "burgerco")
     with accepted.unchanged():
-        assert_refused(
+        assert_refused_like(
             accepted("resolve", S, "7", "--outcome", "dismissed", "--reason", "Y", "--as",
                      "acme"),
-            4, "dispute 7 was resolved already (upheld at seq 9)",
+            4, f"dispute 7 was already resolved: upheld {already(S, 9, 'burgerco')[0]}",
+            already(S, 9, "burgerco")[1],
         )  # fmt: skip
 
 

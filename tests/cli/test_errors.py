@@ -9,7 +9,15 @@ import sys
 from pathlib import Path
 
 import pytest
-from cli_helpers import FP, Accord, assert_refused, assert_usage_error, unpinned
+from cli_helpers import (
+    FP,
+    Accord,
+    already,
+    assert_refused,
+    assert_refused_like,
+    assert_usage_error,
+    unpinned,
+)
 
 S = "spring-campaign"
 PLEDGE = ("--weight", "30", "--unit", "hours", "--due", "2099-12-15")
@@ -322,7 +330,8 @@ def test_joining_twice_is_a_rule_violation(initialised: Accord, project: str) ->
     with initialised.unchanged():
         result = initialised("project", "join", S, "--as", "burgerco")
 
-    assert_refused(result, 4, f"'burgerco' has already joined project '{S}' (seq 4)")
+    tail, hint = already(S, 2, "burgerco")
+    assert_refused_like(result, 4, f"'burgerco' has already joined project '{S}' {tail}", hint)
 
 
 def test_a_pinned_fingerprint_that_does_not_match_the_joiners_key_is_refused(
@@ -600,7 +609,8 @@ def test_approving_twice_is_a_rule_violation(initialised: Accord, project: str) 
     with initialised.unchanged():
         result = initialised("approve", S, "5", "--as", "burgerco")
 
-    assert_refused(result, 4, "'burgerco' already approved seq 5 (at seq 6)")
+    tail, hint = already(S, 6, "burgerco")
+    assert_refused_like(result, 4, f"'burgerco' already approved seq 5 {tail}", hint)
 
 
 def test_approving_a_deliverable_that_was_already_accepted_is_a_rule_violation(
@@ -611,7 +621,8 @@ def test_approving_a_deliverable_that_was_already_accepted_is_a_rule_violation(
     with initialised.unchanged():
         result = initialised("approve", S, "5", "--as", "burgerco")
 
-    assert_refused(result, 4, "'burgerco' already approved seq 5 (at seq 6)")
+    tail, hint = already(S, 6, "burgerco")
+    assert_refused_like(result, 4, f"'burgerco' already approved seq 5 {tail}", hint)
 
 
 def test_rejecting_after_approving_is_a_rule_violation(
@@ -622,7 +633,8 @@ def test_rejecting_after_approving_is_a_rule_violation(
     with initialised.unchanged():
         result = initialised("reject", S, "5", "--reason", "Changed my mind", "--as", "burgerco")
 
-    assert_refused(result, 4, "'burgerco' already approved seq 5 (at seq 6)")
+    tail, hint = already(S, 6, "burgerco")
+    assert_refused_like(result, 4, f"'burgerco' already approved seq 5 {tail}", hint)
 
 
 def test_a_member_who_is_not_a_beneficiary_cannot_approve(

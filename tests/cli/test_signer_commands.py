@@ -14,8 +14,10 @@ import pytest
 from cli_helpers import (
     FP,
     Accord,
+    already,
     assert_matches,
     assert_refused,
+    assert_refused_like,
     assert_usage_error,
     receipt,
 )
@@ -155,10 +157,12 @@ def test_two_people_of_one_party_give_one_approval(
     )  # seq 6
     with_alice.ok("approve", S, "6", "--as", "acme")  # seq 7
     with initialised.unchanged():
-        assert_refused(
+        tail, hint = already(S, 7, "acme (alice)")
+        assert_refused_like(
             initialised("approve", S, "6", "--as", "acme"),
             4,
-            "'acme' already approved seq 6 (at seq 7)",
+            f"'acme' already approved seq 6 {tail}",
+            hint,
         )
     shown = initialised.json("pledge", "list", S)
     assert isinstance(shown, list)
@@ -169,10 +173,12 @@ def test_two_people_of_one_party_give_one_approval(
     # One close signature per party, whichever person signs it.
     with_alice.ok("close", S, "--as", "acme")
     with initialised.unchanged():
-        assert_refused(
+        tail, hint = already(S, 9, "acme (alice)")
+        assert_refused_like(
             initialised("close", S, "--as", "acme"),
             4,
-            "'acme' already signed the close of this head (seq 10)",
+            f"'acme' already signed the close of head seq 8 {tail}",
+            hint,
         )
 
 

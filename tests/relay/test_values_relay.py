@@ -59,9 +59,9 @@ def test_two_organisations_agree_a_value_through_a_relay(parties: dict[str, Part
         "project", "value", SLUG, "--unit", "hours", "--worth", "80", "--in", "EUR",
         "--reason", "Day rate / 8",
     )  # fmt: skip  # 9
-    assert "proposed value seq 9 by acme: 1 hours = 80 EUR (0 of 1 approvals)" in proposed.stdout
+    assert "proposed value seq 9 by acme: 1 hour = 80 EUR (0 of 1 approvals)" in proposed.stdout
     agreed = burgerco.act("approve", SLUG, "9")  # 10
-    assert "approved value seq 9 by acme: 1 hours = 80 EUR (agreed)" in agreed.stdout
+    assert "approved value seq 9 by acme: 1 hour = 80 EUR (agreed)" in agreed.stdout
     acme.act("sync", SLUG)
     for party in (acme, burgerco):
         rows = [r for r in party.json("contributions", SLUG) if r["unit"] == "overall EUR"]

@@ -20,6 +20,7 @@ import pytest
 from ledger import entry, rules
 from ledger.application import Ledger
 from ledger.errors import (
+    AlreadyDecidedError,
     LedgerError,
     NotFoundError,
     RuleViolationError,
@@ -212,8 +213,8 @@ def test_an_upheld_dispute_turns_an_acceptance_into_a_rejection(
     assert burgerco_row.approved_share == Fraction(4, 34)
     assert status(accepted, 5) == "open"  # due today, no longer fulfilled
     refused(
-        accepted, RuleViolationError,
-        "dispute 13 was resolved already (upheld at seq 15)",
+        accepted, AlreadyDecidedError,
+        "dispute 13 was already resolved: upheld (seq 15, by acme at 2026-11-22T10:16:00Z)",
         lambda: resolve(accepted, burgerco, 13, "dismissed"),
     )  # fmt: skip
     refused(
@@ -420,7 +421,9 @@ def test_what_cannot_be_disputed(rejected: Ledger, signers: dict[str, Signer]) -
     )  # fmt: skip
     dispute(rejected, acme, 7)  # 8
     refused(
-        rejected, RuleViolationError, "deliverable 5 is already disputed (dispute seq 8)",
+        rejected, AlreadyDecidedError,
+        "deliverable 5 is already disputed "
+        "(seq 8, by acme at 2026-11-22T10:13:00Z)",
         lambda: dispute(rejected, burgerco, 7),
     )  # fmt: skip
     pledge(rejected, acme, "5", ["burgerco"])  # 9: veggie is not concerned
@@ -469,7 +472,9 @@ def test_who_resolves_and_how_often(rejected: Ledger, signers: dict[str, Signer]
     )  # fmt: skip
     resolve(rejected, acme, 8, "upheld")  # 9
     refused(
-        rejected, RuleViolationError, "'acme' already signed upheld on dispute 8 (seq 9)",
+        rejected, AlreadyDecidedError,
+        "'acme' already signed upheld on dispute 8 "
+        "(seq 9, by acme at 2026-11-22T10:10:00Z)",
         lambda: resolve(rejected, acme, 8, "upheld"),
     )  # fmt: skip
     refused(

@@ -208,7 +208,8 @@ def test_the_markdown_shows_delivered_and_approved_each_in_its_place(
     assert (acme["pledged"], acme["delivered"], acme["approved"]) == ("40", "40", "30")
     veggie = next(r for r in rows if (r["party"], r["unit"]) == ("veggie", "hours"))
     assert (veggie["pledged"], veggie["delivered"], veggie["approved"]) == ("8", "1", "1")
-    assert "Delivered 40, approved 30. Status: **overdue** (1 days late)." in text
+    # 10 of its 40 hours await burgerco's decision: submitted in full, not overdue for acme
+    assert "Delivered 40, approved 30. Status: **submitted**." in text
     opened = markdown_table_after(text, "## Obligations open at close")
     assert opened[0]["approved / weight"] == "30 / 40 hours"
 
@@ -275,7 +276,7 @@ def test_the_report_lists_the_values_agreed_with_who_approved_them_and_when(
          "approved by burgerco (seq 24), veggie (seq 25)"),
     ]  # fmt: skip
     assert rows[0]["reason"] == "Our \\| agency rate"
-    assert "at the values the members agreed (1 hours = 60 eur;" in text
+    assert "at the values the members agreed (1 hour = 60 eur;" in text
     page = render_html(golden_data)
     assert "<h2>Agreed values</h2>" in page
     assert "<td>Senior *designers*</td>" in page

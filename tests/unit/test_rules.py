@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from ledger import entry, rules
 from ledger.application import Ledger, Receipt
 from ledger.errors import (
+    AlreadyDecidedError,
     KeyNotValidError,
     LedgerError,
     NotFoundError,
@@ -357,8 +358,8 @@ def test_approval_policy_n_needs_n_of_the_beneficiaries(
     assert (decision.status, decision.decided_seq) == (rules.ACCEPTED, 8)
     refused(
         memory_ledger,
-        RuleViolationError,
-        "deliverable seq 6 is already accepted (seq 8)",
+        AlreadyDecidedError,
+        "deliverable seq 6 is already accepted (seq 8, by burgerco at 2026-11-22T10:08:00Z)",
         lambda: approve(memory_ledger, signers["veggie"], 6),
     )
 
@@ -450,8 +451,8 @@ def test_a_withdrawal_voids_the_pending_amendment(
     assert (state.decisions[5].status, state.decisions[5].decided_seq) == (rules.VOID, 6)
     refused(
         memory_ledger,
-        RuleViolationError,
-        "amendment seq 5 is already void (seq 6)",
+        AlreadyDecidedError,
+        "amendment seq 5 is already void (seq 6, by acme at 2026-11-22T10:06:00Z)",
         lambda: approve(memory_ledger, signers["burgerco"], 5),
     )
 
@@ -600,8 +601,9 @@ def test_a_member_cannot_join_twice(memory_ledger: Ledger, signers: dict[str, Si
     memory_ledger.join_project(SLUG, signer=signers["burgerco"])
     refused(
         memory_ledger,
-        RuleViolationError,
-        "'burgerco' has already joined project 'no-whopper-day'",
+        AlreadyDecidedError,
+        "'burgerco' has already joined project 'no-whopper-day' "
+        "(seq 2, by burgerco at 2026-11-22T10:02:00Z)",
         lambda: memory_ledger.join_project(SLUG, signer=signers["burgerco"]),
     )
 
@@ -612,8 +614,9 @@ def test_the_proposer_cannot_join_its_own_project(
     propose(memory_ledger, signers)
     refused(
         memory_ledger,
-        RuleViolationError,
-        "'acme' has already joined project 'no-whopper-day'",
+        AlreadyDecidedError,
+        "'acme' has already joined project 'no-whopper-day' "
+        "(seq 1, by acme at 2026-11-22T10:01:00Z)",
         lambda: memory_ledger.join_project(SLUG, signer=signers["acme"]),
     )
 
@@ -897,14 +900,14 @@ def test_a_beneficiary_cannot_approve_twice(delivered: Ledger, signers: dict[str
     approve(delivered, signers["burgerco"], 5)  # seq 6
     refused(
         delivered,
-        RuleViolationError,
-        "'burgerco' already approved seq 5 (at seq 6)",
+        AlreadyDecidedError,
+        "'burgerco' already approved seq 5 (seq 6, by burgerco at 2026-11-22T10:06:00Z)",
         lambda: approve(delivered, signers["burgerco"], 5),
     )
     refused(
         delivered,
-        RuleViolationError,
-        "'burgerco' already approved seq 5 (at seq 6)",
+        AlreadyDecidedError,
+        "'burgerco' already approved seq 5 (seq 6, by burgerco at 2026-11-22T10:06:00Z)",
         lambda: delivered.reject(SLUG, 5, reason="changed my mind", signer=signers["burgerco"]),
     )
 
@@ -932,14 +935,14 @@ def test_an_accepted_deliverable_cannot_be_approved_again(
     approve(memory_ledger, signers["burgerco"], 5)  # seq 6
     refused(
         memory_ledger,
-        RuleViolationError,
-        "deliverable seq 5 is already accepted (seq 6)",
+        AlreadyDecidedError,
+        "deliverable seq 5 is already accepted (seq 6, by burgerco at 2026-11-22T10:06:00Z)",
         lambda: approve(memory_ledger, signers["veggie"], 5),
     )
     refused(
         memory_ledger,
-        RuleViolationError,
-        "deliverable seq 5 is already accepted (seq 6)",
+        AlreadyDecidedError,
+        "deliverable seq 5 is already accepted (seq 6, by burgerco at 2026-11-22T10:06:00Z)",
         lambda: memory_ledger.reject(SLUG, 5, reason="late", signer=signers["veggie"]),
     )
 
@@ -950,8 +953,8 @@ def test_a_rejected_deliverable_cannot_be_approved(
     delivered.reject(SLUG, 5, reason="not good enough", signer=signers["veggie"])  # seq 6
     refused(
         delivered,
-        RuleViolationError,
-        "deliverable seq 5 is already rejected (seq 6)",
+        AlreadyDecidedError,
+        "deliverable seq 5 is already rejected (seq 6, by veggie at 2026-11-22T10:06:00Z)",
         lambda: approve(delivered, signers["burgerco"], 5),
     )
 
@@ -1065,8 +1068,9 @@ def test_a_member_cannot_sign_a_statement_twice(
     memory_ledger.sign_statement(SLUG, 4, signer=signers["veggie"])  # seq 5
     refused(
         memory_ledger,
-        RuleViolationError,
-        "'veggie' already signed version 1 of statement 4 (seq 5)",
+        AlreadyDecidedError,
+        "'veggie' already signed version 1 of statement 4 "
+        "(seq 5, by veggie at 2026-11-22T10:05:00Z)",
         lambda: memory_ledger.sign_statement(SLUG, 4, signer=signers["veggie"]),
     )
 
@@ -1146,8 +1150,8 @@ def test_a_member_cannot_close_twice_on_the_same_head(
     close(memory_ledger, signers["acme"])  # seq 4
     refused(
         memory_ledger,
-        RuleViolationError,
-        "'acme' already signed the close of this head",
+        AlreadyDecidedError,
+        "'acme' already signed the close of head seq 3 (seq 4, by acme at 2026-11-22T10:04:00Z)",
         lambda: close(memory_ledger, signers["acme"]),
     )
 

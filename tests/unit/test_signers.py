@@ -20,6 +20,7 @@ from commands.reporting import render_html, render_markdown
 from ledger import entry, rules
 from ledger.application import Ledger, Receipt
 from ledger.errors import (
+    AlreadyDecidedError,
     KeyNotValidError,
     LedgerError,
     NotFoundError,
@@ -356,14 +357,14 @@ def test_two_signers_of_one_party_count_one_approval(
     assert (receipt.subject["approvals"], receipt.subject["approvals_needed"]) == (1, 2)
     refused(
         ledger,
-        RuleViolationError,
-        "'burgerco' already approved seq 6 (at seq 7)",
+        AlreadyDecidedError,
+        "'burgerco' already approved seq 6 (seq 7, by burgerco (bob) at 2026-11-22T10:07:00Z)",
         lambda: ledger.approve(SLUG, 6, comment="", signer=signers["burgerco"]),
     )
     refused(
         ledger,
-        RuleViolationError,
-        "'burgerco' already approved seq 6 (at seq 7)",
+        AlreadyDecidedError,
+        "'burgerco' already approved seq 6 (seq 7, by burgerco (bob) at 2026-11-22T10:07:00Z)",
         lambda: ledger.reject(SLUG, 6, reason="changed my mind", signer=signers["burgerco"]),
     )
     assert ledger.get_state(SLUG).decisions[6].status == rules.PENDING
@@ -398,8 +399,9 @@ def test_one_close_signature_per_party_whoever_signs_it(
     ledger.sign_close(SLUG, signer=ALICE)  # seq 5
     refused(
         ledger,
-        RuleViolationError,
-        "'acme' already signed the close of this head",
+        AlreadyDecidedError,
+        "'acme' already signed the close of head seq 4 "
+        "(seq 5, by acme (alice) at 2026-11-22T10:05:00Z)",
         lambda: ledger.sign_close(SLUG, signer=signers["acme"]),
     )
     ledger.sign_close(SLUG, signer=signers["burgerco"])
@@ -416,8 +418,9 @@ def test_statement_signatures_count_one_per_party(
     ledger.sign_statement(SLUG, 5, signer=ALICE)  # seq 6
     refused(
         ledger,
-        RuleViolationError,
-        "'acme' already signed version 1 of statement 5 (seq 6)",
+        AlreadyDecidedError,
+        "'acme' already signed version 1 of statement 5 "
+        "(seq 6, by acme (alice) at 2026-11-22T10:06:00Z)",
         lambda: ledger.sign_statement(SLUG, 5, signer=signers["acme"]),
     )
 

@@ -17,7 +17,13 @@ import pytest
 
 from ledger import entry, rules
 from ledger.application import Ledger
-from ledger.errors import LedgerError, RuleViolationError, UsageError, VerificationError
+from ledger.errors import (
+    AlreadyDecidedError,
+    LedgerError,
+    RuleViolationError,
+    UsageError,
+    VerificationError,
+)
 from ledger.format import check_entry
 from ledger.keys import Signer
 from ledger.summaries import summary
@@ -296,10 +302,12 @@ def test_a_newer_proposal_for_a_unit_supersedes_a_pending_one(
     assert value_rows(state)[0]["status"] == "superseded"
     refused(
         trio,
-        RuleViolationError,
-        "value proposal seq 4 is already superseded by a newer proposal for its unit (seq 6)",
+        AlreadyDecidedError,
+        "value proposal seq 4 is already superseded by a newer proposal for its unit "
+        "(seq 6, by burgerco at 2026-11-22T10:06:00Z)",
         lambda: trio.approve(SLUG, 4, comment="", signer=signers["veggie"]),
-        hint=f"`accord project values {SLUG}` lists the values and proposals",
+        hint=f"`accord show {SLUG} 6` shows it in full; "
+        f"`accord project values {SLUG}` lists the values and proposals",
     )
 
 
@@ -312,8 +320,8 @@ def test_a_refusal_rejects_a_value_proposal(trio: Ledger, signers: dict[str, Sig
     assert rules.reference_unit(state) is None
     refused(
         trio,
-        RuleViolationError,
-        "value proposal seq 4 is already rejected (seq 5)",
+        AlreadyDecidedError,
+        "value proposal seq 4 is already rejected (seq 5, by veggie at 2026-11-22T10:05:00Z)",
         lambda: trio.approve(SLUG, 4, comment="", signer=signers["burgerco"]),
     )
     # With nothing in force or pending, another reference unit may be chosen.
@@ -346,8 +354,8 @@ def test_a_member_cannot_approve_a_value_twice(trio: Ledger, signers: dict[str, 
     trio.approve(SLUG, 4, comment="", signer=signers["burgerco"])
     refused(
         trio,
-        RuleViolationError,
-        "'burgerco' already approved seq 4 (at seq 5)",
+        AlreadyDecidedError,
+        "'burgerco' already approved seq 4 (seq 5, by burgerco at 2026-11-22T10:05:00Z)",
         lambda: trio.approve(SLUG, 4, comment="", signer=signers["burgerco"]),
     )
 
@@ -456,7 +464,7 @@ def test_a_value_needs_an_active_project(memory_ledger: Ledger, signers: dict[st
 def test_the_trail_summarises_a_value_proposal(trio: Ledger, signers: dict[str, Signer]) -> None:
     value(trio, signers, "acme", "hours", "80")
     stored = list(trio.read_entries(SLUG))[-1].entry
-    assert summary(stored.data) == "proposed 1 hours = 80 EUR: Day rate / 8"
+    assert summary(stored.data) == "proposed 1 hour = 80 EUR: Day rate / 8"
 
 
 def test_the_verified_state_keeps_value_proposals(trio: Ledger, signers: dict[str, Signer]) -> None:

@@ -270,7 +270,7 @@ def test_after_a_row_that_breaks_a_rule_the_later_rows_are_still_checked(
     tampered = [*rows[:6], Row(position=7, text=fake.text, sig=fake.sig, hash=fake.hash), *tail]
     report = verify_stream(SLUG, tampered, workers=1)
     assert [(p.seq, p.kind, p.cause) for p in report.problems] == [
-        (7, "rule", "'burgerco' already approved seq 5 (at seq 6)")
+        (7, "rule", "'burgerco' already approved seq 5 (seq 6)")
     ]
     assert (report.entries, report.head) == (9, prev)
 
