@@ -127,7 +127,7 @@ def test_entries_beyond_the_bounds_are_refused_by_the_relay_process(
     assert crowd.status_code == 404
 
 
-def test_a_relay_serving_an_entry_beyond_the_bounds_is_refused_by_the_client_with_exit_4(
+def test_a_relay_serving_an_entry_beyond_the_bounds_is_refused_by_the_client_with_exit_5(
     serve: Any,
     tmp_path: Path,
     signers: dict[str, Signer],
@@ -160,10 +160,10 @@ def test_a_relay_serving_an_entry_beyond_the_bounds_is_refused_by_the_client_wit
 
     result = burgerco("sync", S, "--as", "burgerco")
 
-    assert result.exit_code == 4, result.output
+    assert result.exit_code == 5, result.output  # a served entry that breaks a rule (relay.md)
     size = len(genesis.text.encode())
     assert result.stderr.startswith(
-        f"Error: the project proposal takes {size:,} bytes, more than the 524,288 bytes an "
-        "entry may hold"
+        f"Error: the relay served seq 1 of '{S}', which breaks a rule: the project proposal "
+        f"takes {size:,} bytes, more than the 524,288 bytes an entry may hold"
     )
     assert json.loads(burgerco.ok("project", "list", "--format", "json").stdout) == []
