@@ -12,12 +12,18 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 from hostile_relay import Answer, Request
 from test_hostile_relay import PASSPHRASE, S, World, checkpoint_path, ok, world  # noqa: F401
 
+from ledger import entry as entry_mod
 from ledger import keys as key_store
+from ledger.application import Ledger
+from ledger.keys import Signer
 from ledger.remotes import remotes_path
 from ledger.storage import source_of
 from relay.note import cosign, parse_note
@@ -127,3 +133,31 @@ def test_sync_and_status_of_a_project_name_that_is_not_utf8_are_usage_errors(
         "(no-whopper-day)\n",
     )
     assert world.acme.replica() == before
+
+
+def test_a_relay_process_refuses_a_newline_after_a_time_or_a_slug_and_stores_nothing(
+    serve: Any, tmp_path: Path, partner: Ledger, signers: dict[str, Signer], kit: Any
+) -> None:
+    served = serve(str(tmp_path / "relay.db"))
+    acme = signers["acme"]
+    log = kit.started(partner, signers, statements=0)
+    late = kit.next_entry(acme, seq=3, prev=log[-1].hash)
+    data = {**late.data, "at": late.data["at"] + "\n"}
+    timed = entry_mod.sign(data, acme.private_key)
+    named = entry_mod.sign({**log[0].data, "project": S + "\n"}, acme.private_key)
+    entries = f"/v1/projects/{S}/entries"
+    with httpx.Client(base_url=served.url, timeout=30) as client:
+        assert client.post("/v1/projects", content=kit.rows_body(log[:1]), headers=kit.NDJSON)
+        assert client.post(entries, content=kit.rows_body(log[1:]), headers=kit.NDJSON)
+        at = client.post(entries, content=kit.rows_body([timed]), headers=kit.NDJSON)
+        slug = client.post("/v1/projects", content=kit.rows_body([named]), headers=kit.NDJSON)
+        other = client.get(f"/v1/projects/{S}%0A/checkpoint", auth=kit.MemberAuth(acme))
+        note = client.get(f"/v1/projects/{S}/checkpoint", auth=kit.MemberAuth(acme))
+
+    assert (at.status_code, at.json()["message"]) == (
+        400,
+        "entry field 'at' is malformed",
+    )
+    assert (slug.status_code, slug.json()["message"]) == (400, "row 1 names no valid project")
+    assert other.status_code == 404
+    assert note.text.splitlines()[1] == "2"  # nothing was stored
