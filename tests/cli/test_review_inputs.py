@@ -5,6 +5,7 @@ that ``remote add`` kept although the HTTP client or the request signature canno
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
 
 import pytest
 from cli_helpers import Accord, assert_refused, public_key
@@ -98,3 +99,18 @@ def test_an_encoded_path_and_a_real_address_are_still_accepted(
     initialised: Accord, url: str
 ) -> None:
     initialised.ok("remote", "add", "hub", url, "--relay-key", public_key("acme"))
+
+
+@pytest.mark.parametrize("command", ["verify", "import"])
+def test_a_number_of_workers_beyond_any_machine_is_a_usage_error_not_exit_1(
+    initialised: Accord, project: str, tmp_path: Path, command: str
+) -> None:
+    bundle = tmp_path / "p.accord"
+    initialised.ok("export", project, "-o", str(bundle))
+    target = project if command == "verify" else str(bundle)
+    with initialised.unchanged():
+        result = initialised(command, target, "--workers", "9999999999")
+    assert result.exit_code == 2, result.output
+    assert result.stderr.endswith(
+        "Error: Invalid value for '--workers': 9999999999 is not in the range 1<=x<=256.\n"
+    )
