@@ -36,7 +36,8 @@ DAMAGED_HINT = (
 
 @pytest.mark.parametrize("stamp", [2**63 - 1, 253402300800])
 def test_a_cosignature_dated_after_year_9999_is_ignored_by_status(
-    world: World, stamp: int
+    world: World,  # noqa: F811
+    stamp: int,
 ) -> None:
     burgerco = key_store.load_signer("burgerco", "burgerco", PASSPHRASE, world.burgerco.home)
     served: list[str] = []
@@ -51,9 +52,16 @@ def test_a_cosignature_dated_after_year_9999_is_ignored_by_status(
     world.relay.lie(keep)
     ok(world.acme.act("status", S))  # the checkpoint of size 2, both cosigned
     ok(world.acme.act("statement", "propose", S, "--title", "T", "--text", "x"))
-    late = cosign(
-        parse_note(served[0]), name="burgerco", private_key=burgerco.private_key, timestamp=stamp
-    ).encode().decode()  # burgerco's own key: it verifies, at size 2 below the relay's 3
+    late = (
+        cosign(
+            parse_note(served[0]),
+            name="burgerco",
+            private_key=burgerco.private_key,
+            timestamp=stamp,
+        )
+        .encode()
+        .decode()
+    )  # burgerco's own key: it verifies, at size 2 below the relay's 3
     row = {"party": "burgerco", "key": burgerco.fingerprint, "size": 2, "time": stamp, "note": late}
 
     def serve(request: Request, forward: Callable[[], Answer]) -> Answer | None:
@@ -79,7 +87,9 @@ DAMAGE = [
 
 @pytest.mark.parametrize(("sql", "cause"), DAMAGE, ids=["size", "schema"])
 def test_damaged_kept_checkpoints_are_exit_6_for_sync_status_and_writes(
-    world: World, sql: str, cause: str
+    world: World,  # noqa: F811
+    sql: str,
+    cause: str,
 ) -> None:
     path = remotes_path(source_of(str(world.acme.ledger)), world.acme.home)
     with sqlite3.connect(path) as db:
@@ -100,7 +110,9 @@ def test_damaged_kept_checkpoints_are_exit_6_for_sync_status_and_writes(
     assert world.acme.replica() == before
 
 
-def test_a_damaged_receipts_table_is_exit_6_for_a_write(world: World) -> None:
+def test_a_damaged_receipts_table_is_exit_6_for_a_write(
+    world: World,  # noqa: F811
+) -> None:
     path = remotes_path(source_of(str(world.acme.ledger)), world.acme.home)
     with sqlite3.connect(path) as db:
         db.executescript("DROP TABLE receipts; CREATE TABLE receipts (x)")
@@ -120,7 +132,8 @@ def test_a_damaged_receipts_table_is_exit_6_for_a_write(world: World) -> None:
 
 @pytest.mark.parametrize("command", ["sync", "status"])
 def test_sync_and_status_of_a_project_name_that_is_not_utf8_are_usage_errors(
-    world: World, command: str
+    world: World,  # noqa: F811
+    command: str,
 ) -> None:
     before = world.acme.replica()
 
