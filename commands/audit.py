@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from ledger.application import Ledger
 
 BUNDLE_SOURCE = "bundle"
+MAX_WORKERS = 256  # --workers: processes for signature checks (more is a typo, not a machine)
 
 
 @contextmanager
@@ -165,7 +166,7 @@ def _show(reports: list[VerifyReport], output_format: str) -> None:
 )
 @click.option(
     "--workers",
-    type=click.IntRange(min=1),
+    type=click.IntRange(min=1, max=MAX_WORKERS),
     help="Processes for signature checks [default: all cores].",
 )
 @click.option(
@@ -315,7 +316,7 @@ def export_command(app: AppContext, slug: str, output: Path) -> None:
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
     "--workers",
-    type=click.IntRange(min=1),
+    type=click.IntRange(min=1, max=MAX_WORKERS),
     help="Processes for signature checks [default: all cores].",
 )
 @ledger_option

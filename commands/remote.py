@@ -11,6 +11,7 @@ from commands.output import echo, output_options, render, render_object, safe_te
 from ledger import entry as entry_mod
 from ledger import rules
 from ledger.errors import StorageUnavailableError, UsageError, VerificationError, WeakKeyError
+from ledger.format import normalise_slug
 from ledger.remotes import RemoteStore, check_relay_url
 
 if TYPE_CHECKING:
@@ -212,7 +213,7 @@ def sync_command(
     if (slug is None) == (not every):
         raise UsageError("name a project or give --all")
     store, remote = _chosen(ledger)
-    slugs = ledger.list_slugs() if every else [str(slug)]
+    slugs = ledger.list_slugs() if every else [normalise_slug(str(slug))]
     rows: list[dict[str, Any]] = []
     with RelayClient(remote.url, signer) as client:
         for name in slugs:
@@ -269,7 +270,7 @@ def status_command(ledger: Ledger, slug: str, signer: Signer, output_format: str
     store, remote = _chosen(ledger)
     with RelayClient(remote.url, signer) as client:
         try:
-            found = status(ledger, client, remote, slug, store)
+            found = status(ledger, client, remote, normalise_slug(slug), store)
         except ForkError as fork:
             _print_evidence(fork)
             raise

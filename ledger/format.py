@@ -27,15 +27,15 @@ from ledger.entry import parse_public_key_line
 from ledger.errors import LedgerError, RuleViolationError, UsageError, VerificationError
 
 VERSION = 1
-HANDLE_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$")
-SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
-HASH_RE = re.compile(r"^[0-9a-f]{64}$")
-FINGERPRINT_RE = re.compile(r"^SHA256:[A-Za-z0-9+/]{43}$")
-PUBLIC_KEY_RE = re.compile(r"^ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI[A-Za-z0-9+/]{43}$")
-DECIMAL_RE = re.compile(r"^(?:0|[1-9][0-9]*)(?:\.[0-9]*[1-9])?$")
-DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
-TIME_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$")
-POLICY_RE = re.compile(r"^[1-9][0-9]{0,3}$")
+HANDLE_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?\Z")
+SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?\Z")
+HASH_RE = re.compile(r"^[0-9a-f]{64}\Z")
+FINGERPRINT_RE = re.compile(r"^SHA256:[A-Za-z0-9+/]{43}\Z")
+PUBLIC_KEY_RE = re.compile(r"^ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI[A-Za-z0-9+/]{43}\Z")
+DECIMAL_RE = re.compile(r"^(?:0|[1-9][0-9]*)(?:\.[0-9]*[1-9])?\Z")
+DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
+TIME_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z\Z")
+POLICY_RE = re.compile(r"^[1-9][0-9]{0,3}\Z")
 MAX_UNIT = 32
 UNIT_PUNCTUATION = frozenset("-_%/")
 MAX_TEXT = 100_000
@@ -610,7 +610,7 @@ def _members(value: Any) -> bool:
 
 MEMBER_KEYS = frozenset({"handle", "key", "invite"})
 OUTCOMES = ("upheld", "dismissed")  # of a dispute resolution
-SIGNATURE_RE = re.compile(r"^[A-Za-z0-9+/]{86}==$")
+SIGNATURE_RE = re.compile(r"^[A-Za-z0-9+/]{86}==\Z")
 
 
 def _fingerprint(value: Any) -> bool:

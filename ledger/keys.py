@@ -41,7 +41,7 @@ from ledger.inputs import open_file
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-KEY_NAME_RE = re.compile(r"^[a-z0-9](?:[a-z0-9._-]{0,62}[a-z0-9])?$")
+KEY_NAME_RE = re.compile(r"^[a-z0-9](?:[a-z0-9._-]{0,62}[a-z0-9])?\Z")
 MIN_PASSPHRASE = 8
 MAX_KEY_FILE = 1 << 16  # bytes; an Ed25519 private key file takes well under 1 KiB
 CHECKSUM_LABEL = b"accord-key-sha256: "

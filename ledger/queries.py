@@ -29,6 +29,7 @@ from ledger.errors import (
     StoreDamagedError,
     VerificationError,
 )
+from ledger.format import SLUG_RE
 from ledger.project import project_id
 from ledger.records import ProjectSummary, RawEntry, StoredEntry
 from ledger.rows import RELAY_TOPICS, Row, entry_slug, relay_stream_id, unavailable
@@ -87,6 +88,8 @@ class VerifiedReads:
         return state
 
     def _verified_state(self, slug: str) -> rules.ProjectState:
+        if not SLUG_RE.match(slug):  # no project has such a name (one not UTF-8 cannot be read)
+            raise ProjectNotFoundError(slug)
         known, state = self._recall(slug)
         last = self.rows.last(slug)
         if last is None:

@@ -21,6 +21,7 @@ import contextlib
 import hashlib
 import ipaddress
 import os
+import re
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -88,13 +89,25 @@ def check_relay_url(url: str, *, hint: str = _URL_HINT) -> str:
         raise UsageError(f"relay URL {shown!r} has port 0", hint=hint)
     if "@" in parts.netloc or parts.query or parts.fragment or url.endswith(("?", "#")):
         raise UsageError(f"relay URL {shown!r} carries a user, query or fragment", hint=hint)
+    if not _PATH.fullmatch(parts.path):
+        raise UsageError(f"relay URL {shown!r} has a path that is not encoded", hint=hint)
     return url.rstrip("/")
+
+
+# RFC 3986 path-abempty: what the HTTP client and the request signature accept as a path.
+_PATH = re.compile(r"(?:/(?:[A-Za-z0-9._~!$&'()*+,;=:@-]|%[0-9A-Fa-f]{2})*)*")
+_DOTTED_QUAD = re.compile(r"[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+")
 
 
 def _valid_host(host: str, *, bracketed: bool) -> bool:
     if bracketed:
         try:
             return ipaddress.ip_address(host).version == 6
+        except ValueError:
+            return False
+    if _DOTTED_QUAD.fullmatch(host):  # the HTTP client reads it as an IPv4 address
+        try:
+            ipaddress.IPv4Address(host)
         except ValueError:
             return False
     labels = host.split(".")
@@ -218,17 +231,19 @@ class RemoteStore:
 
         Raises:
             UsageError: a remote of that name exists, or ``url`` is not a relay URL.
+            StorageUnavailableError: the remotes file is damaged.
         """
         url = check_relay_url(url)
-        try:
-            self._db().execute(
-                "INSERT INTO remotes VALUES (?, ?, ?, ?)",
-                (name, url, relay_key, _now()),
-            )
-        except sqlite3.IntegrityError:
-            raise UsageError(
-                f"remote {name!r} exists already", hint="`accord remote remove` it first"
-            ) from None
+        with self._guard() as db:
+            try:
+                db.execute(
+                    "INSERT INTO remotes VALUES (?, ?, ?, ?)",
+                    (name, url, relay_key, _now()),
+                )
+            except sqlite3.IntegrityError:
+                raise UsageError(
+                    f"remote {name!r} exists already", hint="`accord remote remove` it first"
+                ) from None
         return Remote(name, url, relay_key)
 
     def list(self) -> list[Remote]:
@@ -329,20 +344,17 @@ class RemoteStore:
         """
         if not self.exists():
             return None
-        row = (
-            self._db()
-            .execute(
-                "SELECT slug, size, root, note, cosigned, conflict, seen_at FROM checkpoints "
-                "WHERE remote=? AND slug=? AND conflict=0 AND (size>? OR (size=? AND root<>?)) "
-                "ORDER BY size, seen_at LIMIT 1",
-                (remote, slug, size, size, root),
-            )
-            .fetchone()
+        rows = self._rows(
+            "SELECT slug, size, root, note, cosigned, conflict, seen_at FROM checkpoints "
+            "WHERE remote=? AND slug=? AND conflict=0 AND (size>? OR (size=? AND root<>?)) "
+            "ORDER BY size, seen_at LIMIT 1",
+            (remote, slug, size, size, root),
         )
-        if row is None:
+        if not rows:
             return None
-        s, z, r, n, c, x, t = row
-        return KeptCheckpoint(str(s), int(z), str(r), str(n), bool(c), bool(x), str(t))
+        s, z, r, n, c, x, t = rows[0]
+        with self._guard():
+            return KeptCheckpoint(_text(s), _int(z), _text(r), _text(n), bool(c), bool(x), _text(t))
 
     def set_confirmed(self, remote: str, slug: str, seq: int) -> None:
         """Record the seq the quorum had confirmed when ``accord status``/``sync`` checked."""
@@ -366,7 +378,7 @@ class RemoteStore:
         self, remote: str, slug: str, *, seq: int, digest: str, size: int, note: str, proof: str
     ) -> None:
         """Keep the verified receipt of entry ``seq`` (the first one kept for it stays)."""
-        self._db().execute(
+        self._run(
             "INSERT OR IGNORE INTO receipts VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (remote, slug, seq, digest, size, note, proof, _now()),
         )
@@ -375,15 +387,16 @@ class RemoteStore:
         """The receipts kept of ``slug`` from ``remote``, by seq."""
         if not self.exists():
             return []
-        rows = self._db().execute(
+        rows = self._rows(
             "SELECT slug, seq, hash, size, note, proof, received_at FROM receipts "
             "WHERE remote=? AND slug=? ORDER BY seq, received_at",
             (remote, slug),
         )
-        return [
-            KeptReceipt(str(s), int(q), str(h), int(z), str(n), str(p), str(t))
-            for s, q, h, z, n, p, t in rows.fetchall()
-        ]
+        with self._guard():
+            return [
+                KeptReceipt(_text(s), _int(q), _text(h), _int(z), _text(n), _text(p), _text(t))
+                for s, q, h, z, n, p, t in rows
+            ]
 
     # Merkle frontiers of the verified log ----------------------------------------------------
 

@@ -60,6 +60,9 @@ if TYPE_CHECKING:
     from ledger.remotes import Remote, RemoteStore
 
 
+LAST_SECOND = 253402300799  # 9999-12-31T23:59:59Z: a cosignature's time shown as RFC 3339
+
+
 class ForkError(VerificationError):
     """The relay showed a checkpoint inconsistent with one this party kept: both are evidence."""
 
@@ -489,7 +492,10 @@ def _cosigned(
         ledger, slug, checkpoint.size, store, checkpoint.root_hash
     ):
         return None
-    return checkpoint.size, verified[0].timestamp
+    stamp = verified[0].timestamp
+    if stamp is not None and stamp > LAST_SECOND:  # a time no honest relay holds (see cosigning)
+        return None
+    return checkpoint.size, stamp
 
 
 def _iso(timestamp: int | None) -> str | None:
