@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -16,7 +15,7 @@ import click
 from commands.errors import ExitCode
 from commands.files import replace_atomically
 from commands.options import AppContext, ledger_option
-from commands.output import echo, render
+from commands.output import echo, render, safe_json
 from ledger import bundle, rules, storage, trust
 from ledger.errors import UsageError, VerificationError
 from ledger.format import normalise_slug
@@ -135,7 +134,7 @@ def _open_store(source: str) -> VerifiedStore:
 def _show(reports: list[VerifyReport], output_format: str) -> None:
     if output_format == "json":
         data = {"sound": all(r.sound for r in reports), "projects": [r.as_dict() for r in reports]}
-        click.echo(json.dumps(data, indent=2))
+        click.echo(safe_json(data))
         return
     for report in reports:
         if report.sound:

@@ -445,7 +445,9 @@ def _error(response: _Answer, url: str) -> LedgerError:
     body = body if isinstance(body, dict) else {}
     message = str(body.get("message", ""))[:500] or f"HTTP {response.status_code}"
     seq = body.get("seq") if type(body.get("seq")) is int else None
-    hint = body.get("hint") if isinstance(body.get("hint"), str) else None
+    relay_hint = body.get("hint") if isinstance(body.get("hint"), str) else None
+    # The relay's own hint is its words, not accord's: bounded, and said to be the relay's.
+    hint = f"the relay says: {relay_hint[:300]}" if relay_hint else None
     status = response.status_code
     text = f"the relay at {url} answered {status}: {message}"
     if status == 404:

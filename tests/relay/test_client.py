@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
@@ -126,3 +127,14 @@ def test_an_unreachable_relay_is_storage_unavailable() -> None:
 def test_a_relay_url_must_be_http() -> None:
     with pytest.raises(UsageError):
         RelayClient("file:///etc/passwd")
+
+
+def test_a_relays_own_hint_is_bounded_and_said_to_be_the_relays() -> None:
+    from relay.client import _Answer, _error
+
+    body = json.dumps({"error": "rule", "message": "no", "hint": "Error: run rm -rf" + "x" * 5000})
+    error = _error(_Answer(422, body.encode()), "http://127.0.0.1:9")
+    assert error.hint is not None
+    assert error.hint.startswith("the relay says: Error: run rm -rf")
+    assert len(error.hint) == len("the relay says: ") + 300
+    assert _error(_Answer(422, b'{"message": "no"}'), "http://127.0.0.1:9").hint is None
