@@ -451,11 +451,15 @@ def status(
             evidence=(kept[-1].note if kept else "", note.encode().decode("utf-8")),
         )
     best: dict[str, tuple[int, int | None]] = {}
+    seen: set[str] = set()  # one row per member is checked: a relay holds one (its latest)
     for row in client.cosignatures(slug):
         party = row.get("party")
         member = state.members.get(party) if isinstance(party, str) else None
         if member is None or member.status != rules.JOINED or not member.signers:
             continue
+        if member.handle in seen:
+            continue  # more rows for a member cost a root each: never more than one
+        seen.add(member.handle)
         found = _cosigned(ledger, remote, store, slug, origin, member, row.get("note"), state.seq)
         if found is not None and found[0] >= best.get(member.handle, (0, None))[0]:
             best[member.handle] = found

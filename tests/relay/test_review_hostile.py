@@ -20,6 +20,7 @@ import pytest
 from hostile_relay import Answer, Request
 from test_hostile_relay import PASSPHRASE, S, World, checkpoint_path, ok, world  # noqa: F401
 
+import relay.sync
 from ledger import entry as entry_mod
 from ledger import keys as key_store
 from ledger.application import Ledger
@@ -174,3 +175,33 @@ def test_a_relay_process_refuses_a_newline_after_a_time_or_a_slug_and_stores_not
     assert (slug.status_code, slug.json()["message"]) == (400, "row 1 names no valid project")
     assert other.status_code == 404
     assert note.text.splitlines()[1] == "2"  # nothing was stored
+
+
+def test_status_checks_one_cosignature_row_per_member_however_many_the_relay_sends(
+    world: World,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rows: list[dict[str, object]] = []
+
+    def many(request: Request, forward: Callable[[], Answer]) -> Answer | None:
+        if request.method == "GET" and request.path == f"/v1/projects/{S}/cosignatures":
+            real = json.loads(forward().body)["cosignatures"]
+            rows.extend(real)
+            return Answer(200, json.dumps({"cosignatures": real * 500}).encode())
+        return None
+
+    roots = 0
+    real_differs = relay.sync.differs
+
+    def counting(*args: object, **kwargs: object) -> bool:
+        nonlocal roots
+        roots += 1
+        return real_differs(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(relay.sync, "differs", counting)
+    world.relay.lie(many)
+    result = world.acme.act("status", S, "--format", "json")
+
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["cosigned"] == {"acme": 2, "burgerco": 2}
+    assert roots <= 1 + len(rows)  # the relay's checkpoint, then one row per member
