@@ -74,10 +74,13 @@ def test_the_tutorial_runs_from_start_to_close(tmp_path: Path) -> None:
     # or closed short, and the pledge closed short keeps its weight and its shortfall.
     assert (
         "Error: 2 pledges of 'no-whopper-day' are still open: 4 \"Campaign design\" by acme "
-        "(25 of 40 hours approved); 6 \"Social posts\" by veggie (6 of 12 posts approved)\n"
+        '(25 of 40 hours approved); 6 "Social posts" by veggie (6 of 12 posts approved)\n'
     ) in result.stderr
-    assert re.search(r"\n6 +veggie +acme, burgerco +Social posts +12 +posts +6 +6 +6 +\S+ +"
-                     r"closed-short", result.stdout)
+    assert re.search(
+        r"\n6 +veggie +acme, burgerco +Social posts +12 +posts +6 +6 +6 +\S+ +"
+        r"closed-short",
+        result.stdout,
+    )
     assert "close-report.html" in result.stdout
     assert "no-whopper-day: sound, 39 entries, closed" in result.stdout
     assert "imported 39 new entries of no-whopper-day" in result.stdout

@@ -244,8 +244,8 @@ def tell_story(accord: Accord, tmp_path: Path, *, check: bool, close: bool = Tru
         assert (refused.exit_code, refused.stdout) == (4, "")
         assert refused.stderr.startswith(
             "Error: 3 pledges of 'spring-campaign' are still open: 4 \"Design the posters\" by "
-            "acme (12 of 30 hours approved); 5 \"Media budget\" by burgerco (0 of 15000 eur "
-            "approved); 6 \"Social posts\" by veggie (6 of 12 posts approved)\n"
+            'acme (12 of 30 hours approved); 5 "Media budget" by burgerco (0 of 15000 eur '
+            'approved); 6 "Social posts" by veggie (6 of 12 posts approved)\n'
         )
     step(
         "close", S, "--accept-open", "4,5,6", "--as", "acme",
