@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from ledger import rules
 from ledger.errors import RuleViolationError, UsageError
-from ledger.format import decimal_text
+from ledger.format import amount_text, decimal_text
 
 if TYPE_CHECKING:
     from collections.abc import Collection
@@ -49,8 +49,8 @@ def _title(text: str) -> str:
 
 def _standing(pledge: Pledge) -> str:
     """``25 of 40 hours approved, 15 awaiting a decision``."""
-    unit = pledge.unit
-    parts = [f"{decimal_text(pledge.approved)} of {decimal_text(pledge.weight)} {unit} approved"]
+    weight = amount_text(decimal_text(pledge.weight), pledge.unit)
+    parts = [f"{decimal_text(pledge.approved)} of {weight} approved"]
     if pledge.pending > 0:
         parts.append(f"{decimal_text(pledge.pending)} awaiting a decision")
     if pledge.disputed > 0:
