@@ -14,6 +14,9 @@ from pathlib import Path
 import pytest
 from cli_helpers import FP, Accord, assert_matches, assert_refused, receipt, start_project
 
+from ledger.application import Ledger
+from ledger.errors import StorageUnavailableError
+
 S = "spring-campaign"
 OPEN = (
     "2 pledges of 'spring-campaign' are still open: 4 \"Design the posters\" by acme (10 of 30 "
@@ -194,12 +197,27 @@ def test_statement_revise_signs_the_new_version(campaign: Accord) -> None:
     assert campaign.json("statement", "show", S, "12")["signed_by"] == []
 
 
-def test_a_refused_proposal_signs_nothing(campaign: Accord) -> None:
-    with campaign.unchanged():
+def test_a_signature_that_fails_after_the_proposal_says_how_to_sign(
+    campaign: Accord, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with campaign.unchanged():  # a refused proposal signs nothing either
         result = campaign("statement", "propose", S, "--title", "Joint", "--text", "X",
                           "--as", "mallory")  # fmt: skip
-    assert result.exit_code == 4
-    assert result.stdout == ""
+    assert (result.exit_code, result.stdout) == (4, "")
+
+    def unreachable(*_args: object, **_kwargs: object) -> None:
+        raise StorageUnavailableError("relay unreachable", hint="try again")
+
+    monkeypatch.setattr(Ledger, "sign_statement", unreachable)
+    result = campaign("statement", "propose", S, "--title", "Joint", "--text", "X",
+                      "--as", "acme")  # fmt: skip
+    assert result.exit_code == 6
+    assert_matches(result.stdout, receipt(S, 12, "statement.proposed"))
+    assert result.stderr == (
+        "Note: statement 12 of spring-campaign was recorded at seq 12 but not signed; sign it "
+        "with `accord statement sign spring-campaign 12 --as acme`\n"
+        "Error: relay unreachable\nHint: try again\n"
+    )
 
 
 # --- the signer label in receipts and in the report's pledge tables ----------------------------

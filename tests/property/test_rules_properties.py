@@ -45,8 +45,8 @@ from ledger_strategies import (
 from ledger import format as fmt
 from ledger import guards, rules
 from ledger.application import Receipt
-from ledger.guards import OpenPledgesError
 from ledger.errors import KeyNotValidError, LedgerError, RuleViolationError, UsageError
+from ledger.guards import OpenPledgesError
 
 members = st.sampled_from(MEMBERS)
 

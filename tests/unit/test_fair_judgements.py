@@ -76,7 +76,8 @@ def ngo(memory_ledger: Ledger, signers: dict[str, Signer]) -> Ledger:
     14 veggie delivers 10 posts, 15 acme approves; 16 veggie delivers the press release,
     17 acme approves; 18 burgerco proposes 1 hours = 100 EUR, 19 acme and 20 veggie approve.
     """
-    ledger, acme, burgerco, veggie = memory_ledger, *(signers[h] for h in ("acme", "burgerco", "veggie"))  # fmt: skip
+    ledger = memory_ledger
+    acme, burgerco, veggie = signers["acme"], signers["burgerco"], signers["veggie"]
     start(ledger, signers)
     assert pledge(ledger, acme, "Design", "30", "hours", "2026-12-01") == 4
     assert pledge(ledger, burgerco, "Media", "12000", "EUR", "2026-11-22") == 5
@@ -208,7 +209,8 @@ def lopsided(memory_ledger: Ledger, signers: dict[str, Signer]) -> Ledger:
     """4 acme pledges 30 hours, 5 burgerco 10 hours, 6 veggie 5 posts. 7 acme delivers 30,
     8 burgerco approves; 9 burgerco delivers 8, 10 acme approves; 11 veggie delivers 5 posts
     (awaiting acme's decision)."""
-    ledger, acme, burgerco, veggie = memory_ledger, *(signers[h] for h in ("acme", "burgerco", "veggie"))  # fmt: skip
+    ledger = memory_ledger
+    acme, burgerco, veggie = signers["acme"], signers["burgerco"], signers["veggie"]
     start(ledger, signers)
     pledge(ledger, acme, "Design", "30", "hours", "2026-12-01")
     pledge(ledger, burgerco, "Review", "10", "hours", "2026-12-01")
@@ -250,9 +252,11 @@ def test_a_member_with_no_work_is_a_guest_star_once_anything_is_approved(
     assert [r.guest_star for r in rows(memory_ledger).values()] == [False, False, False]
     approve(memory_ledger, signers["burgerco"], deliver(memory_ledger, signers["acme"], 4, "3"))
     found = rows(memory_ledger)
-    assert {k: r.guest_star for k, r in found.items()} == {
-        ("acme", "hours"): False, ("burgerco", "-"): True, ("veggie", "-"): True,
-    }  # fmt: skip
+    assert {k: (r.guest_star, r.peers) for k, r in found.items()} == {
+        ("acme", "hours"): (False, 1),
+        ("burgerco", "-"): (True, None),
+        ("veggie", "-"): (True, None),
+    }
     zero = contributions(Replay.build(memory_ledger, SLUG), TODAY, threshold=Fraction(0))
     assert not any(r.guest_star for r in zero)
 
@@ -265,7 +269,8 @@ def open_pledges(memory_ledger: Ledger, signers: dict[str, Signer]) -> Ledger:
     """4 acme pledges "Design" 40 hours; 5 acme delivers 25, 6 burgerco approves; 7 acme
     delivers 5 (awaiting a decision); 8 veggie pledges "Posts" 12 posts; 9 burgerco pledges
     "Media" 100 EUR, 10 delivers it, 11 acme approves (fulfilled)."""
-    ledger, acme, burgerco, veggie = memory_ledger, *(signers[h] for h in ("acme", "burgerco", "veggie"))  # fmt: skip
+    ledger = memory_ledger
+    acme, burgerco, veggie = signers["acme"], signers["burgerco"], signers["veggie"]
     start(ledger, signers)
     pledge(ledger, acme, "Design", "40", "hours", "2026-12-01")
     approve(ledger, burgerco, deliver(ledger, acme, 4, "25"))
@@ -342,6 +347,8 @@ def test_finished_pledges_need_no_acceptance(
     open_pledges: Ledger, signers: dict[str, Signer]
 ) -> None:
     acme, burgerco, veggie = signers["acme"], signers["burgerco"], signers["veggie"]
+    with pytest.raises(OpenPledgesError):
+        open_pledges.sign_close(SLUG, signer=veggie)
     approve(open_pledges, burgerco, 7)  # 12: 30 of 40 approved
     short = open_pledges.close_pledge_short(SLUG, 4, reason="Enough", signer=acme).seq  # 13
     approve(open_pledges, burgerco, short)  # 14: closed short
