@@ -121,7 +121,7 @@ def _story(
     run(["statement", "propose", PROJECT, "--title", "Joint statement",
          "--text", "Acme, BurgerCo and Veggie stand together behind No Whopper Day; "
          "each of us answers for the whole campaign.", "--as", "acme"])  # fmt: skip
-    for org in ORGS:
+    for org in ORGS[1:]:  # acme signed it when it proposed it (seq 26)
         run(["statement", "sign", PROJECT, "25", "--as", org])
     run(["statement", "list", PROJECT])
     # An agreed value: an hour of work counts as 150 eur, so contributions and the close
@@ -138,6 +138,18 @@ def _story(
          "Every post must be on-brand; the redelivery settled it", "--as", "acme"])  # fmt: skip
     run(["resolve", PROJECT, "32", "--outcome", "dismissed",
          "--reason", "Agreed: the redelivery was accepted", "--as", "veggie"])  # fmt: skip
+    # No pledge is left open at the close: acme finishes the design; veggie stops at six
+    # posts of twelve, and its beneficiaries agree to close the pledge short.
+    final = _write(evidence / "posters-final.txt", "Final posters: A1, A2, A3, print-ready.\n")
+    run(["deliver", PROJECT, "4", "--summary", "Final posters", "--evidence", str(final),
+         "--as", "acme"])  # fmt: skip
+    run(["approve", PROJECT, "35", "--as", "burgerco"])
+    run(["approve", PROJECT, "35", "--as", "veggie"])
+    run(["pledge", "close-short", PROJECT, "6", "--reason",
+         "The campaign ended after day six; six posts were enough", "--as", "veggie"])  # fmt: skip
+    run(["approve", PROJECT, "38", "--as", "acme"])
+    run(["approve", PROJECT, "38", "--as", "burgerco"])
+    run(["obligations", PROJECT])
     for org in ORGS:
         run(["close", PROJECT, "--report-dir", str(reports), "--as", org])
     run(["obligations", PROJECT])
@@ -171,7 +183,7 @@ def demo(directory: Path | None, through_relay: bool) -> None:
     and posts, deliveries with evidence, approvals, a rejection and a redelivery, an
     amendment, a statement everyone signs, an agreed value (an hour is worth 150 eur, so
     contributions show overall shares in eur), a dispute of the rejection that its parties
-    settle, and the close. Every step is a real accord
+    settle, a pledge closed short, and the close. Every step is a real accord
     command; the directory keeps the ledger and keys so you can explore afterwards.
 
     With --relay each organisation keeps its own ACCORD_HOME and SQLite replica, and they

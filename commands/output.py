@@ -190,4 +190,5 @@ def render_object(data: dict[str, Any], *, output_format: str) -> None:
     }
     width = max(len(k) for k in flat) if flat else 0
     for key, value in flat.items():
-        echo(f"{key.ljust(width)}  {_cell(value)}")
+        shown = ("yes" if value else "no") if isinstance(value, bool) else _cell(value)
+        echo(f"{key.ljust(width)}  {shown}")

@@ -400,6 +400,25 @@ def projects_show(ledger: Ledger, slug: str, as_of: AsOf, output_format: str) ->
     render(members, output_format="table")
 
 
+def _accepted(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]) -> list[int]:
+    """``--accept-open 4,6 --accept-open 9`` as seqs (checked before any key is loaded).
+
+    Raises:
+        UsageError: a value that is not a comma-separated list of pledge seqs.
+    """
+    seqs = []
+    for value in values:
+        for part in value.split(","):
+            text = part.strip()
+            if not text.isascii() or not text.isdigit() or int(text) < 1 or len(text) > 18:
+                raise UsageError(
+                    f"--accept-open {value!r} is not a list of pledge seqs",
+                    hint="name the open pledges by seq, e.g. --accept-open 4,6",
+                )
+            seqs.append(int(text))
+    return seqs
+
+
 @click.command(name="close")
 @click.argument("slug")
 @click.option(
@@ -407,21 +426,38 @@ def projects_show(ledger: Ledger, slug: str, as_of: AsOf, output_format: str) ->
     type=click.Path(file_okay=False, path_type=Path),
     help=f"Where the close report goes [default: ./{DEFAULT_REPORT_DIR}/SLUG].",
 )
+@click.option(
+    "--accept-open",
+    metavar="PLEDGES",
+    multiple=True,
+    callback=_accepted,
+    help="Close although these pledges (seqs, comma-separated) are still open.",
+)
 @signer_option
 @output_options
 @pass_ledger
 def close(
-    ledger: Ledger, slug: str, report_dir: Path | None, signer: Signer, output_format: str
+    ledger: Ledger,
+    slug: str,
+    report_dir: Path | None,
+    accept_open: list[int],
+    signer: Signer,
+    output_format: str,
 ) -> None:
     """Sign the close of SLUG at its final head; it closes once the close policy is met.
 
     Any other entry added in between voids earlier close signatures. The signature that
     meets the close policy also writes the close report (Markdown, HTML, JSON).
 
+    While pledges are still open (not fulfilled, withdrawn or closed short) the close is
+    refused (exit 4) with the list of them: finish them, close them short or withdraw
+    them first, or accept each one by seq with --accept-open.
+
     \b
         accord close spring-campaign --as acme
+        accord close spring-campaign --accept-open 4,6 --as burgerco
     """
-    receipt = ledger.sign_close(slug, signer=signer)
+    receipt = ledger.sign_close(slug, signer=signer, accept_open=accept_open)
     paths = write_close_report(ledger, slug, report_dir) if receipt.status == "closed" else []
     if output_format == "json":
         click.echo(json.dumps({**receipt.as_dict(), "report": [str(p) for p in paths]}, indent=2))

@@ -9,6 +9,7 @@ import click
 
 from commands.output import echo, render, safe_json
 from ledger.format import amount_text
+from projections.views import signed_by
 
 if TYPE_CHECKING:
     from ledger.application import Receipt
@@ -31,6 +32,8 @@ def render_receipt(receipt: Receipt, *, output_format: str) -> None:
         return
     echo(f"recorded {receipt.project} seq {receipt.seq} {receipt.type}")
     echo(f"hash {receipt.hash}")
+    if receipt.signer and receipt.signer != receipt.by:  # as the trail shows it
+        echo(f"signed by {signed_by(receipt.by, receipt.signer)}")
     if receipt.subject is not None:
         line = subject_line(receipt.type, receipt.subject)
         if line:
@@ -40,6 +43,24 @@ def render_receipt(receipt: Receipt, *, output_format: str) -> None:
     if receipt.closes is not None and receipt.status == "active":
         signed, needed = receipt.closes
         echo(f"close signatures on the final head: {signed} of {needed} needed")
+
+
+def render_signed(receipt: Receipt, signature: Receipt | None, *, output_format: str) -> None:
+    """Print an entry's receipt and that of the signature its author added right after.
+
+    Tables print both receipts, one after the other; JSON prints one object, the first
+    receipt with the second nested under ``signature``; CSV one row, likewise.
+    """
+    if signature is None or output_format == "table":
+        render_receipt(receipt, output_format=output_format)
+        if signature is not None:
+            render_receipt(signature, output_format=output_format)
+        return
+    data = {**receipt.as_dict(), "signature": signature.as_dict()}
+    if output_format == "json":
+        click.echo(safe_json(data))
+    else:
+        render([data], output_format="csv")
 
 
 def _title(text: Any) -> str:

@@ -47,6 +47,31 @@ def percent(value: str | None) -> str:
     return f"{tenths // 10}.{tenths % 10}%"
 
 
+def shown_share(value: str | None, row: dict[str, Any]) -> str:
+    """A share of a contribution row for people (ADR 0012).
+
+    ``not valued`` on the overall row of a party none of whose work has an agreed value,
+    ``alone`` for the one party working in a unit (its whole, which compares it with
+    nobody), else the percentage (or n/a).
+    """
+    if row.get("valued") == "none":
+        return "not valued"
+    if value is not None and row.get("peers") == 1 and Fraction(value) == 1:
+        return "alone"
+    return percent(value)
+
+
+def judgement(row: dict[str, Any]) -> str:
+    """The guest-star column in words: guest star, not valued, partly valued, or ''."""
+    if row["guest_star"]:
+        return "guest star"
+    return {"none": "not valued", "partly": "partly valued"}.get(row.get("valued") or "", "")
+
+
+def _amount(value: str | None) -> str:
+    return "-" if value is None else value
+
+
 def _coordinate(value: Fraction | float) -> str:
     return f"{float(value):.2f}"
 
@@ -78,11 +103,13 @@ class Contribution:
     delivered: str
     approved: str
     disputed: str
+    short: str
     pledged_share: str
     approved_share: str
     fulfilment: str
     on_time: str
     guest_star: bool
+    judgement: str  # "guest star", "not valued", "partly valued" or "no"
 
 
 @dataclass(frozen=True)
@@ -202,6 +229,7 @@ class Deliverable:
 
     seq: str
     at: str
+    by: str
     quantity: str
     summary: str
     status: str
@@ -237,6 +265,7 @@ class Pledge:
     approved: str
     status: str
     late: str
+    short: str
     deliverables: tuple[Deliverable, ...]
     amendments: tuple[Amendment, ...]
     deliverables_hidden: str
@@ -428,15 +457,17 @@ def _contribution(row: dict[str, Any]) -> Contribution:
     return Contribution(
         party=row["party"],
         unit=row["unit"],
-        pledged=row["pledged"],
-        delivered=row["delivered"],
-        approved=row["approved"],
-        disputed=row["disputed"],
-        pledged_share=percent(row["pledged_share"]),
-        approved_share=percent(row["approved_share"]),
+        pledged=_amount(row["pledged"]),
+        delivered=_amount(row["delivered"]),
+        approved=_amount(row["approved"]),
+        disputed=_amount(row["disputed"]),
+        short=_amount(row["short"]),
+        pledged_share=shown_share(row["pledged_share"], row),
+        approved_share=shown_share(row["approved_share"], row),
         fulfilment=percent(row["fulfilment"]),
         on_time=percent(row["on_time"]),
         guest_star=bool(row["guest_star"]),
+        judgement=judgement(row) or "no",
     )
 
 
@@ -447,11 +478,23 @@ def _overall(data: dict[str, Any]) -> str:
         return ""
     agreed = [v for v in data["values"] if v["status"] == "agreed"]
     worths = "; ".join(f"{amount_text('1', v['unit'])} = {v['worth']} {v['in']}" for v in agreed)
+    overall = [r for r in data["contributions"]["rows"] if r["valued"] is not None]
+    compared = overall[0]["peers"] if overall else 0
+    bar = percent(data["contributions"]["threshold"])
+    groups = [
+        f"{label}: {', '.join(r['party'] for r in overall if r['valued'] == kind)}"
+        for kind, label in (("none", "not valued"), ("partly", "partly valued"))
+        if any(r["valued"] == kind for r in overall)
+    ]
     return (
         f"The rows of unit overall {reference} add up every party's work in {reference}, "
         f"at the values the members agreed ({worths}; units without an agreed value are "
-        "left out). Their shares are rounded to a tenth of a percent so that they add up "
-        f"to 100%; the guest-star rule applies to the overall approved share alone."
+        f"left out). Their shares compare the {compared} "
+        f"{'party' if compared == 1 else 'parties'} with work of an agreed value"
+        + (f" ({'; '.join(groups)})" if groups else "")
+        + " and are rounded to a tenth of a percent so that they add up to 100%. Overall, "
+        f"a party is a guest star when its approved share is below {bar} of an equal "
+        "share, unless some of its approved work has no agreed value."
     )
 
 
@@ -476,23 +519,27 @@ def _value(item: dict[str, Any]) -> AgreedValue:
     )
 
 
+def _at(item: dict[str, Any], party: str = "party") -> str:
+    """``acme (seq 12)``, or ``acme (alice, seq 12)`` when another signer of acme signed it."""
+    signer = item.get("signer", "")
+    who = f"{signer}, " if signer and signer != item[party] else ""
+    return f"{item[party]} ({who}seq {item['seq']})"
+
+
 def _decided_by(item: dict[str, Any]) -> str:
     parts = []
     if item["approved_by"]:
-        parts.append(
-            "approved by "
-            + ", ".join(f"{a['party']} (seq {a['seq']})" for a in item["approved_by"])
-        )
+        parts.append("approved by " + ", ".join(_at(a) for a in item["approved_by"]))
     if item["refused_by"]:
         r = item["refused_by"]
-        parts.append(f"refused by {r['party']} (seq {r['seq']}): {r['reason']}")
+        parts.append(f"refused by {_at(r)}: {r['reason']}")
     parts.extend(_dispute_text(d) for d in item.get("disputes", ()))
     return "; ".join(parts)
 
 
 def _dispute_text(dispute: dict[str, Any]) -> str:
     """``disputed by veggie (seq 27): reason; upheld at seq 30 (acme, veggie)``."""
-    text = f"disputed by {dispute['by']} (seq {dispute['seq']}): {dispute['reason']}"
+    text = f"disputed by {_at(dispute, 'by')}: {dispute['reason']}"
     if dispute["status"] != "open":
         return (
             f"{text}; {dispute['status']} at seq {dispute['resolved_seq']} "
@@ -508,13 +555,14 @@ def _shown_status(item: dict[str, Any]) -> str:
     return "disputed" if disputes and disputes[-1]["status"] == "open" else item["status"]
 
 
-def _deliverable(item: dict[str, Any]) -> Deliverable:
+def _deliverable(item: dict[str, Any], party: str) -> Deliverable:
     evidence = tuple(
         Evidence(name=e["name"], size=str(e["size"]), sha256=e["sha256"]) for e in item["evidence"]
     )
     return Deliverable(
         seq=str(item["seq"]),
         at=item["at"],
+        by=signed_by(party, item.get("signer", "")),
         quantity=item["quantity"],
         summary=item["summary"],
         status=_shown_status(item),
@@ -525,11 +573,22 @@ def _deliverable(item: dict[str, Any]) -> Deliverable:
     )
 
 
+def _short(pledge: dict[str, Any]) -> str:
+    """How short a pledge closed short fell: ``closed short at seq 34 ...`` ('' otherwise)."""
+    if pledge.get("short") is None:
+        return ""
+    unit = pledge["unit"]
+    return (
+        f"closed short at seq {pledge['closed_short_seq']} with {pledge['approved']} of "
+        f"{pledge['weight']} {unit} approved: {amount_text(pledge['short'], unit)} short"
+    )
+
+
 def _pledge(pledge: dict[str, Any]) -> Pledge:
     return Pledge(
         seq=str(pledge["seq"]),
         title=pledge["title"],
-        party=pledge["party"],
+        party=signed_by(pledge["party"], pledge.get("signer", "")),
         to=", ".join(pledge["to"]),
         weight=pledge["weight"],
         unit=pledge["unit"],
@@ -538,7 +597,10 @@ def _pledge(pledge: dict[str, Any]) -> Pledge:
         approved=pledge["approved"],
         status=pledge["status"],
         late=f"{pledge['days_late']} days late" if pledge["days_late"] else "",
-        deliverables=tuple(_deliverable(d) for d in pledge["deliverables"][-DELIVERABLES_SHOWN:]),
+        short=_short(pledge),
+        deliverables=tuple(
+            _deliverable(d, pledge["party"]) for d in pledge["deliverables"][-DELIVERABLES_SHOWN:]
+        ),
         deliverables_hidden=_hidden(len(pledge["deliverables"]), DELIVERABLES_SHOWN),
         amendments=tuple(
             Amendment(

@@ -74,8 +74,8 @@ def _days(value: str) -> int:
 
 
 OBLIGATION_HEADERS = [
-    "seq", "party", "to", "title", "weight", "unit", "delivered", "approved", "due", "status",
-    "days_late",
+    "seq", "party", "to", "title", "weight", "unit", "delivered", "approved", "short", "due",
+    "status", "days_late",
 ]  # fmt: skip
 
 
@@ -137,7 +137,7 @@ def obligations_command(
     "--threshold",
     default="0.5",
     show_default=True,
-    help="Guest star below this fraction of a fair share in every unit.",
+    help="Guest star below this fraction of an equal share in every unit it works in.",
 )
 @as_of_options
 @output_options
@@ -147,9 +147,13 @@ def contributions_command(
 ) -> None:
     """Show who carried the collaboration: shares per party and unit, guest stars.
 
+    Shares compare only the parties working in a unit (`alone`: the only one); a party is
+    a guest star when, in every unit it works in with approved work, it had less than
+    THRESHOLD of an equal share. `short` is what pledges closed short fell short by.
     Once the members agreed what units are worth (`accord project value`), one more row
     per party, unit `overall REF`, adds up its work in the reference unit REF over the
-    units with an agreed value; its shares are rounded so that they add up to 100%.
+    units with an agreed value, among the parties with such work (`not valued`: none of
+    its work has a value); its shares are rounded so that they add up to 100%.
 
     \b
         accord contributions spring-campaign --threshold 0.3
@@ -166,18 +170,27 @@ def contributions_command(
     replay = Replay.build(ledger, slug, as_of)
     rows = contributions(replay, replay.today(as_of, today_utc()), threshold=limit)
     data = [r.as_row() for r in rows]
+    headers = [
+        "party", "unit", "pledged", "delivered", "approved", "disputed", "short",
+        "pledged_share", "approved_share", "fulfilment", "on_time", "guest_star", "peers",
+        "valued",
+    ]  # fmt: skip
     if output_format == "table":
-        from commands.report_view import percent  # the report's modules load only when used
+        from commands.report_view import judgement, percent, shown_share  # loaded when used
 
         for row in data:
-            for name in ("pledged_share", "approved_share", "fulfilment", "on_time"):
-                row[name] = percent(row[name])
-            row["guest_star"] = "GUEST STAR" if row["guest_star"] else ""
-    headers = [
-        "party", "unit", "pledged", "delivered", "approved", "disputed", "pledged_share",
-        "approved_share", "fulfilment", "on_time", "guest_star",
-    ]  # fmt: skip
+            shares = {name: shown_share(row[name], row) for name in SHARES}
+            row.update(
+                shares, fulfilment=percent(row["fulfilment"]), on_time=percent(row["on_time"])
+            )
+            row["guest_star"] = "GUEST STAR" if row["guest_star"] else judgement(row)
+            for name in ("pledged", "delivered", "approved", "disputed", "short"):
+                row[name] = "-" if row[name] is None else row[name]
+        headers = headers[:-2]
     render(data, output_format=output_format, headers=headers, empty="(no pledges yet)")
+
+
+SHARES = ("pledged_share", "approved_share")
 
 
 @click.command(name="trail")

@@ -8,16 +8,16 @@ from typing import TYPE_CHECKING
 import click
 
 from commands.options import pass_ledger, signer_option
-from commands.output import output_options, render, render_object, safe_text
-from commands.receipts import render_receipt
+from commands.output import echo, output_options, render, render_object, safe_text
+from commands.receipts import render_receipt, render_signed
 from commands.reports import as_of_options
-from ledger.errors import UsageError
+from ledger.errors import LedgerError, UsageError
 from ledger.inputs import read_text_file
 from projections.replay import AsOf, Replay
 from projections.statements import statement_detail, statement_rows
 
 if TYPE_CHECKING:
-    from ledger.application import Ledger
+    from ledger.application import Ledger, Receipt
     from ledger.keys import Signer
 
 
@@ -41,6 +41,48 @@ def _text(text: str | None, text_file: Path | None) -> str:
     return str(text)
 
 
+def _sign_own(
+    ledger: Ledger,
+    receipt: Receipt,
+    statement: int,
+    text: str,
+    *,
+    sign: bool,
+    signer: Signer,
+    output_format: str,
+) -> None:
+    """Sign the text just proposed or revised (unless ``--no-sign``) and print both receipts.
+
+    Proposing or revising a text is agreeing to it, so its author signs it at once: a
+    second entry, ``statement.signed``, through the same write path (a relay included),
+    for exactly that text. If the signature fails, the first receipt is printed anyway,
+    with a note on how to sign, and the command exits with the signature's error.
+    """
+    if not sign:
+        render_receipt(receipt, output_format=output_format)
+        return
+    try:
+        signature = ledger.sign_statement(
+            receipt.project, statement, signer=signer, expected_text=text
+        )
+    except LedgerError:
+        render_receipt(receipt, output_format=output_format)
+        echo(
+            f"Note: statement {statement} of {receipt.project} was recorded at seq "
+            f"{receipt.seq} but not signed; sign it with `accord statement sign "
+            f"{receipt.project} {statement} --as {signer.handle}`",
+            err=True,
+        )
+        raise
+    render_signed(receipt, signature, output_format=output_format)
+
+
+NO_SIGN = click.option(
+    "--no-sign",
+    "no_sign",
+    is_flag=True,
+    help="Record the text without signing it (by default its author signs it at once).",
+)
 TEXT_FILE = click.Path(exists=True, dir_okay=False, readable=True, path_type=Path)
 
 
@@ -53,6 +95,7 @@ TEXT_FILE = click.Path(exists=True, dir_okay=False, readable=True, path_type=Pat
     type=TEXT_FILE,
     help="Read the text from a UTF-8 file (at most 100,000 characters).",
 )
+@NO_SIGN
 @signer_option
 @output_options
 @pass_ledger
@@ -62,19 +105,25 @@ def statements_propose(
     title: str,
     text: str | None,
     text_file: Path | None,
+    no_sign: bool,
     signer: Signer,
     output_format: str,
 ) -> None:
-    """Propose a statement in SLUG for every member to sign.
+    """Propose a statement in SLUG for every member to sign; the proposer signs it too.
+
+    Two entries: statement.proposed, then statement.signed by the proposer (unless
+    --no-sign). JSON prints the proposal's receipt with the signature's under `signature`.
 
     \b
         accord statement propose spring-campaign --title "Joint statement" \\
             --text-file statement.md --as acme
     """
-    receipt = ledger.propose_statement(
-        slug, title=title, text=_text(text, text_file), signer=signer
-    )
-    render_receipt(receipt, output_format=output_format)
+    body = _text(text, text_file)
+    receipt = ledger.propose_statement(slug, title=title, text=body, signer=signer)
+    _sign_own(
+        ledger, receipt, receipt.seq, body,
+        sign=not no_sign, signer=signer, output_format=output_format,
+    )  # fmt: skip
 
 
 @statements.command(name="sign")
@@ -105,6 +154,7 @@ def statements_sign(
     help="Read the new text from a UTF-8 file (at most 100,000 characters).",
 )
 @click.option("--reason", required=True, help="Why the text changes.")
+@NO_SIGN
 @signer_option
 @output_options
 @pass_ledger
@@ -115,19 +165,25 @@ def statements_revise(
     text: str | None,
     text_file: Path | None,
     reason: str,
+    no_sign: bool,
     signer: Signer,
     output_format: str,
 ) -> None:
-    """Revise statement STATEMENT; every earlier signature becomes void.
+    """Revise statement STATEMENT; every earlier signature becomes void; the reviser signs.
+
+    Two entries: statement.revised, then statement.signed of the new version by the
+    reviser (unless --no-sign). JSON nests the signature's receipt under `signature`.
 
     \b
         accord statement revise spring-campaign 12 --text-file v2.md \\
             --reason "Legal review" --as acme
     """
-    receipt = ledger.revise_statement(
-        slug, statement, text=_text(text, text_file), reason=reason, signer=signer
-    )
-    render_receipt(receipt, output_format=output_format)
+    body = _text(text, text_file)
+    receipt = ledger.revise_statement(slug, statement, text=body, reason=reason, signer=signer)
+    _sign_own(
+        ledger, receipt, statement, body,
+        sign=not no_sign, signer=signer, output_format=output_format,
+    )  # fmt: skip
 
 
 @statements.command(name="list")

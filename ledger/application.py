@@ -26,7 +26,7 @@ from eventsourcing.utils import Environment
 
 from ledger import entry as entry_mod
 from ledger import format as fmt
-from ledger import rules
+from ledger import guards, rules
 from ledger.errors import (
     AlreadyDecidedError,
     ConflictError,
@@ -256,6 +256,7 @@ class Ledger(VerifiedReads, Application[Any]):
                     continue  # appended since the state was read: read again
                 self._check_aggregate(slug, project, state)
             base = state.seq
+            body = build(state)  # first: a refusal by a guard reads no clock
             data = {
                 "v": fmt.VERSION,
                 "project": slug,
@@ -265,7 +266,7 @@ class Ledger(VerifiedReads, Application[Any]):
                 "by": signer.handle,
                 "key": signer.fingerprint,
                 "at": fmt.format_time(self._clock()),
-                "body": build(state),
+                "body": body,
             }
             _check_bounds(data)
             signed = entry_mod.sign(data, signer.private_key)
@@ -315,6 +316,7 @@ class Ledger(VerifiedReads, Application[Any]):
                 if kind == "close.signed"
                 else None,
                 subject=subject_of(state, signed),
+                signer=state.labels.get(signer.fingerprint, ""),
             )
         raise ConflictError(
             f"gave up after {MAX_ATTEMPTS} attempts: other writers kept appending to {slug!r}",
@@ -986,11 +988,17 @@ class Ledger(VerifiedReads, Application[Any]):
         body = {"title": fmt.required_text(title, "title"), "text": fmt.required_text(text, "text")}
         return self._append(slug, "statement.proposed", lambda _state: body, signer)
 
-    def sign_statement(self, slug: str, statement: int, *, signer: Signer) -> Receipt:
+    def sign_statement(
+        self, slug: str, statement: int, *, signer: Signer, expected_text: str | None = None
+    ) -> Receipt:
         """Sign the current version of a statement.
+
+        With ``expected_text``, sign only if the current text is exactly that (the text the
+        signer just proposed or revised), checked on the state the signature is built on.
 
         Raises:
             NotFoundError: no entry at ``statement``.
+            ConflictError: the current text is not ``expected_text`` (revised meanwhile).
             RuleViolationError: not a statement, or already signed by this member.
         """
         fmt.check_seq(statement, "statement")
@@ -999,6 +1007,13 @@ class Ledger(VerifiedReads, Application[Any]):
             item = state.statements.get(statement)
             text = item.text if item else ""
             version = item.version if item else 1
+            if item is not None and expected_text is not None and text != expected_text:
+                raise ConflictError(
+                    f"statement {statement} was revised meanwhile (now version {version}); "
+                    "it was not signed",
+                    hint=f"read it with `accord statement show {slug} {statement}` and sign "
+                    "it if you agree",
+                )
             return {"statement": statement, "version": version, "text_hash": rules.text_hash(text)}
 
         return self._append(slug, "statement.signed", build, signer)
@@ -1019,18 +1034,25 @@ class Ledger(VerifiedReads, Application[Any]):
         }
         return self._append(slug, "statement.revised", lambda _state: body, signer)
 
-    def sign_close(self, slug: str, *, signer: Signer) -> Receipt:
+    def sign_close(self, slug: str, *, signer: Signer, accept_open: Iterable[int] = ()) -> Receipt:
         """Sign the close of the project at its final head.
 
+        A guard, not a rule (ADR 0012): while pledges are still open (not fulfilled,
+        withdrawn or closed short) the close is refused unless the signer accepts each of
+        them by seq in ``accept_open``. It is checked on the state the signature is built on.
+
         Raises:
+            UsageError: a seq in ``accept_open`` is not a pledge.
+            OpenPledgesError: pledges are open and not accepted (a RuleViolationError).
             RuleViolationError: not a member, not active, closed, or already signed.
         """
-        return self._append(
-            slug,
-            "close.signed",
-            lambda state: {"head": state.final_head, "head_seq": state.final_head_seq},
-            signer,
-        )
+        accepted = frozenset(accept_open)
+
+        def build(state: ProjectState) -> dict[str, Any]:
+            guards.check_close(state, signer.handle, signer.fingerprint, accepted)
+            return {"head": state.final_head, "head_seq": state.final_head_seq}
+
+        return self._append(slug, "close.signed", build, signer)
 
 
 def _claimed(state: ProjectState, pledge: rules.Pledge) -> Decimal:

@@ -316,6 +316,10 @@ class VerifiedReads:
         """The verified claimed time (``at``) of entries 1..``upto``, by seq, in one read."""
         return self.verified.claimed_times(slug, upto=upto)
 
+    def signer_labels(self, slug: str, *, upto: int) -> dict[int, str]:
+        """The verified signer label of entries 1..``upto``, by seq, in one read."""
+        return self.verified.signer_labels(slug, upto=upto)
+
     def timeline(self, slug: str, *, upto: int, after: int = 0) -> Iterator[LogEntry]:
         """The verified log index of entries ``after``+1..``upto`` (no store read), in order."""
         return self.verified.timeline(slug, upto=upto, after=after)

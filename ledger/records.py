@@ -26,6 +26,8 @@ class Receipt:
     closes: tuple[int, int] | None = None  # close.signed: (signatures on the head, needed)
     # What a decision or signature was about (see ledger/subjects.py), or None.
     subject: dict[str, Any] | None = field(default=None, compare=False)
+    # The label of the signer (person) of the party that signed, as the trail shows it.
+    signer: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         """Return the receipt as JSON-ready data."""
@@ -35,6 +37,7 @@ class Receipt:
             "type": self.type,
             "hash": self.hash,
             "by": self.by,
+            "signer": self.signer,
             "key": self.key,
             "at": self.at,
             "project_status": self.status,

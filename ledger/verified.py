@@ -778,6 +778,11 @@ class VerifiedStore:
         rows = self._read("SELECT seq, at FROM log WHERE slug=? AND seq<=?", (slug, upto))
         return dict(rows)
 
+    def signer_labels(self, slug: str, *, upto: int) -> dict[int, str]:
+        """The label of the signer of each verified entry 1..``upto``, by seq."""
+        rows = self._read("SELECT seq, signer FROM log WHERE slug=? AND seq<=?", (slug, upto))
+        return dict(rows)
+
     def cut_after_day(self, slug: str, day: str) -> int:
         """The number of entries before the first one claimed after ``day`` (YYYY-MM-DD)."""
         rows = self._read(

@@ -2,41 +2,58 @@
 
 Quantities in different units are never added together, and quantities are added exactly
 (never rounded, however many digits they have). All ratios are exact
-:class:`~fractions.Fraction` values, rounded only for display.
+:class:`~fractions.Fraction` values, rounded only for display. The judgements below
+(shares, the guest star, the overall rows) are ADR 0012 (docs/adr/0012-fair-judgements.md).
 
 Per party and unit:
 
 * ``pledged``: the current weights of its pledges that are not withdrawn; a pledge closed
-  short counts for what was approved on it (and what is disputed, until the dispute is
-  settled) (ADR 0009);
+  short counts for its whole (last agreed) weight: that is what was promised;
 * ``delivered``: quantities delivered and not rejected (accepted, awaiting a decision, or
   accepted and disputed);
 * ``approved``: quantities accepted and not under an open dispute;
 * ``disputed``: quantities accepted but under an open dispute (in neither ``approved`` nor
   any share until the dispute is settled);
+* ``short``: the shortfall the beneficiaries agreed to when they closed its pledges short
+  (weight less approved and disputed, of each pledge closed short), so that
+  ``pledged = approved + disputed + short + what is still owed``;
 * ``pledged_share`` / ``approved_share``: its part of everyone's pledged / approved total in
   that unit (None when that total is 0);
+* ``peers``: how many parties work in that unit (a pledge not withdrawn, or something
+  delivered there): the shares of a unit compare only them. A party alone in its unit has
+  the whole of it, which says nothing about anyone else;
 * ``fulfilment``: approved / pledged (None when nothing is pledged; above 1 when it
-  delivered more than it promised);
+  delivered more than it promised; below 1 for a pledge closed short, whose ``short`` says
+  why);
 * ``on_time``: of its pledges that are due by today, fulfilled or closed short, the part
   fulfilled (or closed short) on or before the due date (None when there is none yet).
 
-**Guest star.** With n joined members, a fair share of a unit is 1/n. A party is a guest
-star when, in every unit where anything was approved, its approved share is below
-``threshold`` times the fair share (default threshold 0.5: less than half of a fair share
-everywhere). Nobody is flagged before anything is approved. Members without any pledge get a
-row with unit ``-`` so they are not silently left out.
+**Guest star: like with like.** A party is judged only in the units it works in, against
+the parties working there: in unit u with k peers an equal share is 1/k. A party is a guest
+star when, in every unit it works in where anything was approved, its approved share is
+below ``threshold`` times the equal share (default threshold 0.5: less than half an equal
+share everywhere it could be compared). A unit where it works alone and had work approved
+is wholly its own, so it is never below the bar there; units it does not work in never
+count against it; a party whose units have nothing approved yet is not judged. A member
+with no work at all (no pledge, or only withdrawn ones with nothing delivered) is a guest
+star once anything in the project was approved (for any threshold above 0). Members without
+any pledge get a row with unit ``-`` so they are not silently left out.
 
 **Overall, in the reference unit.** Once the members have agreed what units are worth
 (``value.proposed``, docs/adr/0010-agreed-values.md), one more row per party follows the
 per-unit rows, with unit ``overall REF`` (REF: the reference unit; the space keeps it apart
-from every real unit). Its pledged, delivered and approved figures are the sums, over the
-reference unit and every unit with a value in force, of the per-unit figures times the
-unit's worth (the reference unit is worth 1; units without an agreed value are left out),
-computed exactly. Its shares are exact fractions of everyone's overall totals; for display
+from every real unit). Its pledged, delivered, approved, disputed and short figures are the
+sums, over the reference unit and every unit with a value in force, of the per-unit figures
+times the unit's worth (the reference unit is worth 1), computed exactly. A party is
+**valued** ``all`` when all its work is in such units (or it has no work), ``partly`` when
+some is, and ``none`` when none is: its row is then "not valued", with no figures, no
+shares and no flag, never 0%. Shares are exact fractions of the totals of the valued
+parties (``all`` or ``partly``; ``peers`` says how many), and for display
 (:meth:`Contribution.as_row`) they are rounded to a tenth of a percent by the largest
-remainder method, so that the shown shares add up to exactly 1 (100.0%). The guest-star rule
-applies to the overall approved share alone: below ``threshold`` times the fair share.
+remainder method, so that the shown shares add up to exactly 1 (100.0%). The overall guest
+star: a valued party with no approved work outside the valued units whose overall approved
+share is below ``threshold`` times 1 / ``peers`` (work that has no agreed value cannot be
+compared, so it is never held against the party that did it).
 """
 
 from __future__ import annotations
@@ -49,7 +66,7 @@ from typing import TYPE_CHECKING, Any
 
 from ledger import rules
 from ledger.format import decimal_text, exact_sum, unit_key
-from projections.obligations import fulfilled_on
+from projections.obligations import fulfilled_on, shortfall
 
 if TYPE_CHECKING:
     from projections.replay import Replay
@@ -58,9 +75,12 @@ DEFAULT_THRESHOLD = Fraction(1, 2)
 NO_UNIT = "-"
 
 
+VALUED = ("all", "partly", "none")  # overall rows: how much of a party's work has a value
+
+
 @dataclass(frozen=True)
 class Contribution:
-    """One party's contribution in one unit."""
+    """One party's contribution in one unit (or overall, in the reference unit)."""
 
     party: str
     unit: str
@@ -76,25 +96,42 @@ class Contribution:
     # Overall rows only: the shares as shown, apportioned so that they add up to 1.
     shown_pledged_share: Fraction | None = None
     shown_approved_share: Fraction | None = None
+    short: Decimal = Decimal(0)  # agreed shortfall of its pledges closed short (ADR 0012)
+    # Per-unit rows: the parties working in the unit; overall rows: the valued parties.
+    peers: int | None = None
+    valued: str | None = None  # overall rows only: one of VALUED
 
     def as_row(self, places: int = 4) -> dict[str, Any]:
-        """JSON-ready row: quantities and ratios as decimal strings, ratios rounded."""
+        """JSON-ready row: quantities and ratios as decimal strings, ratios rounded.
+
+        An overall row of a party none of whose work has an agreed value (``valued``
+        ``none``) has no figures: its quantities are None, as its shares are.
+        """
         shown = self.shown_pledged_share, self.shown_approved_share
         pledged_share = self.pledged_share if shown[0] is None else shown[0]
         approved_share = self.approved_share if shown[1] is None else shown[1]
+        figures = self.valued != "none"
         return {
             "party": self.party,
             "unit": self.unit,
-            "pledged": decimal_text(self.pledged),
-            "delivered": decimal_text(self.delivered),
-            "approved": decimal_text(self.approved),
-            "disputed": decimal_text(self.disputed),
+            "pledged": decimal_text(self.pledged) if figures else None,
+            "delivered": decimal_text(self.delivered) if figures else None,
+            "approved": decimal_text(self.approved) if figures else None,
+            "disputed": decimal_text(self.disputed) if figures else None,
+            "short": decimal_text(self.short) if figures else None,
             "pledged_share": ratio_text(pledged_share, places),
             "approved_share": ratio_text(approved_share, places),
             "fulfilment": ratio_text(self.fulfilment, places),
             "on_time": ratio_text(self.on_time, places),
             "guest_star": self.guest_star,
+            "peers": self.peers,
+            "valued": self.valued,
         }
+
+    @property
+    def works(self) -> bool:
+        """Whether the party works in this unit: a pledge not withdrawn, or a delivery."""
+        return self.pledged > 0 or self.delivered > 0
 
 
 def ratio_text(value: Fraction | None, places: int = 4) -> str | None:
@@ -128,36 +165,28 @@ def _share(part: Decimal, total: Decimal) -> Fraction | None:
 def contributions(
     replay: Replay, today: date, *, threshold: Fraction = DEFAULT_THRESHOLD
 ) -> list[Contribution]:
-    """Every party's contribution per unit, sorted by unit then party."""
+    """Every party's contribution per unit, sorted by unit then party, then overall rows."""
     state = replay.state
-    pledged: dict[tuple[str, str], Decimal] = {}
-    delivered: dict[tuple[str, str], Decimal] = {}
-    approved: dict[tuple[str, str], Decimal] = {}
-    disputed: dict[tuple[str, str], Decimal] = {}
+    zero = Decimal(0)
+    figures: dict[tuple[str, str], list[Decimal]] = {}  # pledged, delivered, approved, ...
     due_count: dict[tuple[str, str], int] = {}
     on_time_count: dict[tuple[str, str], int] = {}
     for pledge in state.pledges.values():
         key = (pledge.by, pledge.unit)
-        pledged.setdefault(key, Decimal(0))
-        delivered.setdefault(key, Decimal(0))
-        approved.setdefault(key, Decimal(0))
-        disputed.setdefault(key, Decimal(0))
+        pledged, delivered, approved, disputed, short = figures.setdefault(key, [zero] * 5)
         due_count.setdefault(key, 0)
         on_time_count.setdefault(key, 0)
-        short = pledge.status == rules.CLOSED_SHORT
-        if short:
-            pledged[key] = exact_sum((pledged[key], pledge.approved, pledge.disputed))
-        elif pledge.status != "withdrawn":
-            pledged[key] = exact_sum((pledged[key], pledge.weight))
-        delivered[key] = exact_sum(
-            (delivered[key], pledge.approved, pledge.pending, pledge.disputed)
-        )
-        approved[key] = exact_sum((approved[key], pledge.approved))
-        disputed[key] = exact_sum((disputed[key], pledge.disputed))
+        figures[key] = [
+            pledged if pledge.status == "withdrawn" else exact_sum((pledged, pledge.weight)),
+            exact_sum((delivered, pledge.approved, pledge.pending, pledge.disputed)),
+            exact_sum((approved, pledge.approved)),
+            exact_sum((disputed, pledge.disputed)),
+            exact_sum((short, shortfall(pledge))),
+        ]
         if pledge.status == "withdrawn":
             continue
         done = fulfilled_on(replay, pledge)
-        if short and pledge.closed_short_seq is not None:
+        if pledge.status == rules.CLOSED_SHORT and pledge.closed_short_seq is not None:
             closed = replay.at(pledge.closed_short_seq).date()
             done = min(done, closed) if done is not None else closed
         due = date.fromisoformat(pledge.due)
@@ -166,40 +195,44 @@ def contributions(
             if done is not None and done <= due:
                 on_time_count[key] += 1
 
-    units = sorted({unit for _, unit in pledged})
-    totals_pledged = {u: exact_sum(v for (_, x), v in pledged.items() if x == u) for u in units}
-    totals_approved = {u: exact_sum(v for (_, x), v in approved.items() if x == u) for u in units}
+    units = sorted({unit for _, unit in figures})
+    totals_pledged = {u: exact_sum(v[0] for (_, x), v in figures.items() if x == u) for u in units}
+    totals_approved = {u: exact_sum(v[2] for (_, x), v in figures.items() if x == u) for u in units}
+    peers = {
+        u: {p for (p, x), v in figures.items() if x == u and (v[0] > 0 or v[1] > 0)} for u in units
+    }
     members = state.joined()
-    fair = Fraction(1, len(members)) if members else Fraction(0)
     guest = {
-        party: _is_guest_star(party, units, approved, totals_approved, fair, threshold)
-        for party in members
+        party: is_guest_star(party, peers, figures, totals_approved, threshold)
+        for party in {*members, *(p for p, _ in figures)}
     }
     rows = []
     for unit in units:
-        for party in sorted(p for p, u in pledged if u == unit):
+        for party in sorted(p for p, u in figures if u == unit):
             key = (party, unit)
+            pledged, delivered, approved, disputed, short = figures[key]
             rows.append(
                 Contribution(
                     party=party,
                     unit=unit,
-                    pledged=pledged[key],
-                    delivered=delivered[key],
-                    approved=approved[key],
-                    disputed=disputed[key],
-                    pledged_share=_share(pledged[key], totals_pledged[unit]),
-                    approved_share=_share(approved[key], totals_approved[unit]),
-                    fulfilment=_share(approved[key], pledged[key]),
+                    pledged=pledged,
+                    delivered=delivered,
+                    approved=approved,
+                    disputed=disputed,
+                    short=short,
+                    pledged_share=_share(pledged, totals_pledged[unit]),
+                    approved_share=_share(approved, totals_approved[unit]),
+                    fulfilment=_share(approved, pledged),
                     on_time=Fraction(on_time_count[key], due_count[key])
                     if due_count[key]
                     else None,
-                    guest_star=guest.get(party, False),
+                    guest_star=guest[party],
+                    peers=len(peers[unit]),
                 )
             )
-    with_rows = {party for party, _ in pledged}
+    with_rows = {party for party, _ in figures}
     for party in members:
         if party not in with_rows:
-            zero = Decimal(0)
             rows.append(
                 Contribution(
                     party=party,
@@ -216,6 +249,29 @@ def contributions(
                 )
             )
     return rows + overall_rows(state, rows, threshold=threshold)
+
+
+def is_guest_star(
+    party: str,
+    peers: dict[str, set[str]],
+    figures: dict[tuple[str, str], list[Decimal]],
+    totals_approved: dict[str, Decimal],
+    threshold: Fraction,
+) -> bool:
+    """The per-unit guest-star rule (module docstring): judged like with like.
+
+    ``peers``: the parties working in each unit; ``figures``: per (party, unit), pledged,
+    delivered, approved, disputed and short; ``totals_approved``: per unit.
+    """
+    mine = [u for u, working in peers.items() if party in working]
+    if not mine:  # no work at all: below any positive bar once anything was approved
+        return threshold > 0 and any(total > 0 for total in totals_approved.values())
+    judged = [u for u in mine if totals_approved[u] > 0]
+    return bool(judged) and all(
+        Fraction(figures[(party, u)][2]) / Fraction(totals_approved[u])
+        < threshold * Fraction(1, len(peers[u]))
+        for u in judged
+    )
 
 
 OVERALL_PLACES = 3  # overall shares are shown to a tenth of a percent
@@ -253,27 +309,44 @@ def overall_rows(
         return []
     reference = next(iter(rules.agreed_values(state).values())).reference
     parties = sorted({r.party for r in rows})
-    sums: dict[str, list[Fraction]] = {p: [Fraction(0)] * 4 for p in parties}
+    sums: dict[str, list[Fraction]] = {p: [Fraction(0)] * 5 for p in parties}
+    valued_work: set[str] = set()
+    unvalued_work: set[str] = set()
+    unvalued_approved: set[str] = set()
     for row in rows:
         factor = worth.get(unit_key(row.unit)) if row.unit != NO_UNIT else None
         if factor is None:
+            if row.unit != NO_UNIT and row.works:
+                unvalued_work.add(row.party)
+            if row.unit != NO_UNIT and (row.approved > 0 or row.disputed > 0):
+                unvalued_approved.add(row.party)
             continue
+        if row.works:
+            valued_work.add(row.party)
         figures = sums[row.party]
-        amounts = (row.pledged, row.delivered, row.approved, row.disputed)
+        amounts = (row.pledged, row.delivered, row.approved, row.disputed, row.short)
         for index, amount in enumerate(amounts):
             figures[index] += Fraction(amount) * Fraction(factor)
-    total_pledged = sum((f[0] for f in sums.values()), Fraction(0))
-    total_approved = sum((f[2] for f in sums.values()), Fraction(0))
-    pledged_shares = {p: _fraction_share(f[0], total_pledged) for p, f in sums.items()}
-    approved_shares = {p: _fraction_share(f[2], total_approved) for p, f in sums.items()}
+    valued = {
+        p: "none"
+        if p in unvalued_work and p not in valued_work
+        else "partly"
+        if p in unvalued_work
+        else "all"
+        for p in parties
+    }
+    compared = [p for p in parties if valued[p] != "none"]
+    total_pledged = sum((sums[p][0] for p in compared), Fraction(0))
+    total_approved = sum((sums[p][2] for p in compared), Fraction(0))
+    pledged_shares = {p: _fraction_share(sums[p][0], total_pledged) for p in compared}
+    approved_shares = {p: _fraction_share(sums[p][2], total_approved) for p in compared}
     shown_pledged = apportion(pledged_shares, OVERALL_PLACES)
     shown_approved = apportion(approved_shares, OVERALL_PLACES)
-    members = state.joined()
-    bar = threshold * Fraction(1, len(members)) if members else Fraction(0)
+    bar = threshold * Fraction(1, len(compared)) if compared else Fraction(0)
     result = []
     for party in parties:
-        pledged, delivered, approved, disputed = sums[party]
-        share = approved_shares[party]
+        pledged, delivered, approved, disputed, short = sums[party]
+        share = approved_shares.get(party)
         result.append(
             Contribution(
                 party=party,
@@ -282,13 +355,16 @@ def overall_rows(
                 delivered=fraction_decimal(delivered),
                 approved=fraction_decimal(approved),
                 disputed=fraction_decimal(disputed),
-                pledged_share=pledged_shares[party],
+                short=fraction_decimal(short),
+                pledged_share=pledged_shares.get(party),
                 approved_share=share,
-                fulfilment=_fraction_share(approved, pledged),
+                fulfilment=_fraction_share(approved, pledged) if valued[party] != "none" else None,
                 on_time=None,
-                guest_star=share is not None and party in members and share < bar,
-                shown_pledged_share=shown_pledged[party],
-                shown_approved_share=shown_approved[party],
+                guest_star=share is not None and party not in unvalued_approved and share < bar,
+                shown_pledged_share=shown_pledged.get(party),
+                shown_approved_share=shown_approved.get(party),
+                peers=len(compared),
+                valued=valued[party],
             )
         )
     return result
@@ -337,20 +413,3 @@ def apportion(shares: dict[str, Fraction | None], places: int) -> dict[str, Frac
     for party in by_remainder[: max(missing, 0)]:
         floors[party] += 1
     return {p: Fraction(floors[p], scale) if p in floors else None for p in shares}
-
-
-def _is_guest_star(
-    party: str,
-    units: list[str],
-    approved: dict[tuple[str, str], Decimal],
-    totals: dict[str, Decimal],
-    fair: Fraction,
-    threshold: Fraction,
-) -> bool:
-    judged = [u for u in units if totals[u] > 0]
-    if not judged:
-        return False
-    bar = threshold * fair
-    return all(
-        Fraction(approved.get((party, u), Decimal(0))) / Fraction(totals[u]) < bar for u in judged
-    )

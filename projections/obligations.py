@@ -5,7 +5,8 @@ have). Status, in order of precedence:
 
 * ``withdrawn``: the promisor withdrew it;
 * ``closed-short``: the beneficiaries accepted to end it with what was approved: nothing more
-  is owed (ADR 0009);
+  is owed (ADR 0009); its ``weight`` stays the last agreed weight and ``short`` says what
+  was forgone (ADR 0012);
 * ``fulfilled``: approved deliveries reach the (current) weight;
 * ``disputed``: a decision on one of its deliverables is under an open dispute (a disputed
   acceptance counts for nothing in ``approved`` meanwhile);
@@ -16,6 +17,9 @@ have). Status, in order of precedence:
   plus what awaits a decision reaches the weight) is ``submitted`` even past its due date: it
   waits for its beneficiaries, not for its promisor, so it is never overdue meanwhile;
 * ``open``: nothing of the above.
+
+``short`` is, for a pledge closed short, its weight less what was approved and what is
+disputed on it (None for any other pledge).
 
 ``days_late`` is how many days after the due date an overdue pledge is (as of today), or a
 fulfilled one was fulfilled (by the claimed time of the deciding approval); 0 otherwise.
@@ -29,7 +33,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from ledger import rules
-from ledger.format import decimal_text, exact_sum
+from ledger.format import decimal_text, exact_difference, exact_sum
 
 if TYPE_CHECKING:
     from ledger.rules import Pledge
@@ -58,6 +62,7 @@ class Obligation:
     status: str
     days_late: int
     fulfilled_on: date | None
+    short: Decimal | None = None  # closed short: what the beneficiaries agreed to forgo
 
     def as_row(self) -> dict[str, Any]:
         """JSON-ready row (numbers as decimal strings)."""
@@ -73,12 +78,24 @@ class Obligation:
             "due": self.due.isoformat(),
             "status": self.status,
             "days_late": self.days_late,
+            "short": decimal_text(self.short) if self.short is not None else None,
         }
 
 
 def _deliverables(replay: Replay, pledge: Pledge) -> list[rules.Deliverable]:
     decisions = (replay.state.decisions[seq] for seq in pledge.deliverables)
     return [item for item in decisions if isinstance(item, rules.Deliverable)]
+
+
+def shortfall(pledge: Pledge) -> Decimal:
+    """What the beneficiaries agreed to forgo when they closed ``pledge`` short (else 0).
+
+    The weight less what was approved and what is disputed on it, never below 0.
+    """
+    if pledge.status != rules.CLOSED_SHORT:
+        return Decimal(0)
+    rest = exact_difference(pledge.weight, exact_sum((pledge.approved, pledge.disputed)))
+    return rest if rest > 0 else Decimal(0)
 
 
 def fulfilled_on(replay: Replay, pledge: Pledge) -> date | None:
@@ -136,6 +153,7 @@ def obligation(replay: Replay, pledge: Pledge, today: date) -> Obligation:
         status=status,
         days_late=days_late,
         fulfilled_on=done_on,
+        short=shortfall(pledge) if status == "closed-short" else None,
     )
 
 

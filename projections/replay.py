@@ -233,6 +233,17 @@ class Replay:
             return self.ledger.claimed_times(self.slug, upto=self.position)
         return {s.entry.seq: str(s.entry.data["at"]) for s in self.entries[: self.position]}
 
+    def signer_labels(self) -> dict[int, str]:
+        """The label of the signer (person) of every entry up to the position, by seq.
+
+        The label the trail shows beside the party (``acme (alice)``; a party's first signer
+        is labelled with its handle). One read of the verified log index.
+        """
+        if self.ledger is not None:
+            return self.ledger.signer_labels(self.slug, upto=self.position)
+        labels = self.state.labels
+        return {s.entry.seq: labels.get(s.entry.key, "") for s in self.entries[: self.position]}
+
     def timeline(self) -> Timeline:
         """Every entry up to the position: seq, claimed time, party, type, summary, hash.
 

@@ -96,14 +96,25 @@ def _parties(replay: Replay) -> list[dict[str, Any]]:
     ]
 
 
-def _decision(times: dict[int, str], item: rules.Decision) -> dict[str, Any]:
+def _decision(
+    times: dict[int, str], labels: dict[int, str], item: rules.Decision
+) -> dict[str, Any]:
     refusal = item.refusal
     return {
         "seq": item.seq,
         "at": times[item.seq],
+        "signer": labels.get(item.seq, ""),
         "status": item.status,
-        "approved_by": [{"party": p, "seq": s} for p, s in sorted(item.approvals.items())],
-        "refused_by": {"party": refusal[0], "seq": refusal[1], "reason": refusal[2]}
+        "approved_by": [
+            {"party": p, "seq": s, "signer": labels.get(s, "")}
+            for p, s in sorted(item.approvals.items())
+        ],
+        "refused_by": {
+            "party": refusal[0],
+            "seq": refusal[1],
+            "signer": labels.get(refusal[1], ""),
+            "reason": refusal[2],
+        }
         if refusal
         else None,
         "decided_seq": item.decided_seq,
@@ -113,10 +124,12 @@ def _decision(times: dict[int, str], item: rules.Decision) -> dict[str, Any]:
 def _pledges(replay: Replay, today: date) -> list[dict[str, Any]]:
     state = replay.state
     times = replay.claimed_times()
+    labels = replay.signer_labels() if state.pledges else {}
     result = []
     for pledge in state.pledges.values():
         row = obligation(replay, pledge, today).as_row()
         row["hash"] = pledge.hash
+        row["signer"] = labels.get(pledge.seq, "")
         row["deliverables"] = []
         for seq in pledge.deliverables:
             item = state.decisions[seq]
@@ -124,13 +137,13 @@ def _pledges(replay: Replay, today: date) -> list[dict[str, Any]]:
                 continue
             row["deliverables"].append(
                 {
-                    **_decision(times, item),
+                    **_decision(times, labels, item),
                     "summary": item.summary,
                     "quantity": decimal_text(item.quantity),
                     "evidence": [
                         {"name": n, "sha256": h, "size": size} for n, h, size in item.evidence
                     ],
-                    "disputes": [_dispute(state, d) for d in item.disputes],
+                    "disputes": [_dispute(state, labels, d) for d in item.disputes],
                 }
             )
         row["amendments"] = []
@@ -140,7 +153,7 @@ def _pledges(replay: Replay, today: date) -> list[dict[str, Any]]:
                 continue
             row["amendments"].append(
                 {
-                    **_decision(times, amendment),
+                    **_decision(times, labels, amendment),
                     "changes": dict(sorted(amendment.changes.items())),
                     "reason": amendment.reason,
                 }
@@ -152,7 +165,7 @@ def _pledges(replay: Replay, today: date) -> list[dict[str, Any]]:
             proposal = state.decisions[seq]
             if isinstance(proposal, rules.ShortClose):
                 row["short_closes"].append(
-                    {**_decision(times, proposal), "reason": proposal.reason}
+                    {**_decision(times, labels, proposal), "reason": proposal.reason}
                 )
         row["closed_short_seq"] = pledge.closed_short_seq
         result.append(row)
@@ -164,17 +177,18 @@ def _values(replay: Replay) -> list[dict[str, Any]]:
     return [{**row, "at": times[row["seq"]]} for row in value_rows(replay.state)]
 
 
-def _dispute(state: rules.ProjectState, seq: int) -> dict[str, Any]:
+def _dispute(state: rules.ProjectState, labels: dict[int, str], seq: int) -> dict[str, Any]:
     dispute = state.disputes[seq]
     return {
         "seq": dispute.seq,
         "by": dispute.by,
+        "signer": labels.get(dispute.seq, ""),
         "target": dispute.target,
         "about": dispute.about,
         "reason": dispute.reason,
         "parties": list(dispute.parties),
         "signed": [
-            {"party": party, "outcome": outcome, "seq": at}
+            {"party": party, "outcome": outcome, "seq": at, "signer": labels.get(at, "")}
             for party, (outcome, at) in sorted(dispute.votes.items())
         ],
         "status": dispute.status,

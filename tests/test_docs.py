@@ -66,13 +66,24 @@ def test_the_tutorial_runs_from_start_to_close(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    assert result.stdout.count("refused, exit code 4") == 2
+    assert result.stdout.count("refused, exit code 4") == 3
     assert "project no-whopper-day is closed" in result.stdout
     assert "Error: 'acme' cannot approve or reject its own deliverable (seq 7)" in result.stderr
-    assert "Error: project 'no-whopper-day' is closed (seq 33)" in result.stderr
+    assert "Error: project 'no-whopper-day' is closed (seq 39)" in result.stderr
+    # 9. The close is refused while pledges are open, listing them; they are then finished
+    # or closed short, and the pledge closed short keeps its weight and its shortfall.
+    assert (
+        "Error: 2 pledges of 'no-whopper-day' are still open: 4 \"Campaign design\" by acme "
+        '(25 of 40 hours approved); 6 "Social posts" by veggie (6 of 12 posts approved)\n'
+    ) in result.stderr
+    assert re.search(
+        r"\n6 +veggie +acme, burgerco +Social posts +12 +posts +6 +6 +6 +\S+ +"
+        r"closed-short",
+        result.stdout,
+    )
     assert "close-report.html" in result.stdout
-    assert "no-whopper-day: sound, 33 entries, closed" in result.stdout
-    assert "imported 33 new entries of no-whopper-day" in result.stdout
+    assert "no-whopper-day: sound, 39 entries, closed" in result.stdout
+    assert "imported 39 new entries of no-whopper-day" in result.stdout
     assert "identical report" in result.stdout
     assert "approved value seq 25 by burgerco: 1 hour = 150 eur (agreed)" in result.stdout
     # 4-5. What is decided, shown before deciding; a rejection waits for its promisor.

@@ -44,14 +44,16 @@ def with_pledge(initialised: Accord, project: str) -> str:
 
 @pytest.fixture
 def closed_project(initialised: Accord, project: str) -> str:
-    """The project with a pledge at seq 4 and a statement at seq 5, closed by all three."""
+    """The project with a pledge at seq 4 and a statement at seq 5 (unsigned), closed by all
+    three (6-8), each accepting that pledge 4 is still open."""
     initialised.ok(
         "pledge", "add", project, "Design the posters", "--weight", "30", "--unit", "hours",
         "--due", "2099-12-15", "--as", "acme",
     )  # fmt: skip
     initialised.ok(
-        "statement", "propose", project, "--title", "Joint", "--text", "Together.", "--as", "acme"
-    )
+        "statement", "propose", project, "--title", "Joint", "--text", "Together.",
+        "--no-sign", "--as", "acme",
+    )  # fmt: skip
     for party in ("acme", "burgerco", "veggie"):
-        initialised.ok("close", project, "--as", party)
+        initialised.ok("close", project, "--accept-open", "4", "--as", party)
     return project

@@ -33,8 +33,8 @@ def audited(initialised: Accord, project: str, tmp_path: Path) -> Accord:
     5  acme delivers 30 hours on 4; 6 burgerco and 7 veggie approve
     8  burgerco pledges "Media budget" 1000 eur to acme and veggie
     9  burgerco delivers 400 eur on 8; 10 acme approves
-    11 veggie proposes a statement; 12-14 all three sign it
-    15-17 all three sign the close
+    11 veggie proposes a statement and 12 signs it; 13 acme and 14 burgerco sign it
+    15-17 all three sign the close, accepting that pledge 8 is still open
     """
     a = initialised
     a.ok(
@@ -51,10 +51,11 @@ def audited(initialised: Accord, project: str, tmp_path: Path) -> Accord:
     a.ok("deliver", S, "8", "--summary", "First flight", "--quantity", "400", "--as", "burgerco")
     a.ok("approve", S, "9", "--as", "acme")
     a.ok("statement", "propose", S, "--title", "Joint", "--text", "Together.", "--as", "veggie")
-    for party in ("acme", "burgerco", "veggie"):
+    for party in ("acme", "burgerco"):
         a.ok("statement", "sign", S, "11", "--as", party)
     for party in ("acme", "burgerco", "veggie"):
-        a.ok("close", S, "--report-dir", str(tmp_path / "partners"), "--as", party)
+        a.ok("close", S, "--report-dir", str(tmp_path / "partners"), "--accept-open", "8",
+             "--as", party)  # fmt: skip
     return a
 
 
@@ -393,7 +394,8 @@ def test_importing_a_longer_bundle_extends_the_copy(
     longer = export(a, tmp_path / "longer.accord")
     head = a.json("project", "show", S)["head"]
     result = a.ok("import", str(longer), "--ledger", str(copy))
-    assert result.stdout == f"imported 2 new entries of {S} (5 in all, active, head {head})\n"
+    # the pledge, the statement and veggie's signature of it
+    assert result.stdout == f"imported 3 new entries of {S} (6 in all, active, head {head})\n"
     assert a.json("project", "show", S, "--ledger", str(copy))["head"] == head
     assert a.json("obligations", S, "--ledger", str(copy)) == a.json("obligations", S)
 

@@ -76,7 +76,8 @@ def test_a_dispute_is_opened_shown_and_settled_through_the_cli(accepted: Accord)
     ]
     accepted.ok("verify", S)
     for party in ("acme", "burgerco", "veggie"):
-        accepted.ok("close", S, "--as", party, "--report-dir", str(accepted.tmp_path / "r"))
+        accepted.ok("close", S, "--as", party, "--report-dir", str(accepted.tmp_path / "r"),
+                    "--accept-open", "4")  # fmt: skip
     report = (accepted.tmp_path / "r" / "close-report.md").read_text(encoding="utf-8")
     assert (
         "approved by burgerco (seq 6); disputed by burgerco (seq 7): The drafts are last year's; "
@@ -236,11 +237,17 @@ def test_a_pledge_is_closed_short_when_its_beneficiaries_approve(accepted: Accor
         ),
     )  # fmt: skip
     [pledge] = accepted.json("obligations", S)
-    assert (pledge["status"], pledge["weight"], pledge["approved"]) == ("closed-short", "30", "10")
+    assert (pledge["status"], pledge["weight"], pledge["approved"], pledge["short"]) == (
+        "closed-short", "30", "10", "20",
+    )  # fmt: skip
     assert accepted.json("obligations", S, "--within", "365d") == []
     assert accepted.json("obligations", S, "--status", "closed-short")[0]["seq"] == 4
     rows = {r["party"]: r for r in accepted.json("contributions", S)}
-    assert (rows["acme"]["pledged"], rows["acme"]["fulfilment"]) == ("10", "1.0000")
+    # the whole weight stays pledged; what was approved and the agreed shortfall show apart
+    assert (rows["acme"]["pledged"], rows["acme"]["approved"], rows["acme"]["short"]) == (
+        "30", "10", "20",
+    )  # fmt: skip
+    assert rows["acme"]["fulfilment"] == "0.3333"
     with accepted.unchanged():
         assert_refused(
             accepted("deliver", S, "4", "--summary", "More", "--quantity", "1", "--as", "acme"),

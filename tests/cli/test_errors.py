@@ -294,7 +294,8 @@ def test_a_non_member_cannot_sign_a_statement(initialised: Accord, project: str)
     with initialised.unchanged():
         result = initialised("statement", "sign", S, "4", "--as", "mallory")
 
-    assert_refused(result, 4, f"'mallory' is not a member of project '{S}' (seq 5)", MEMBERS_HINT)
+    # seq 4 is the statement, seq 5 acme's signature of it (proposing signs it)
+    assert_refused(result, 4, f"'mallory' is not a member of project '{S}' (seq 6)", MEMBERS_HINT)
 
 
 def test_a_party_that_was_not_invited_cannot_join(initialised: Accord, project: str) -> None:

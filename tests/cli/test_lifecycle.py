@@ -27,7 +27,7 @@ from ledger import entry
 S = "spring-campaign"
 JOINT_TEXT = "Acme, BurgerCo and Veggie answer together\nfor the whole campaign.\n"
 FAQ_TEXT = "Q: Who pays?\nA: BurgerCo.\n"
-RECEIPT_KEYS = ["project", "seq", "type", "hash", "by", "key", "at", "project_status"]
+RECEIPT_KEYS = ["project", "seq", "type", "hash", "by", "signer", "key", "at", "project_status"]
 CLOSING = 'signed the close of "Spring campaign" at head seq {}'
 
 
@@ -85,7 +85,7 @@ def tell_story(accord: Accord, tmp_path: Path, *, check: bool, close: bool = Tru
     if check:
         assert_matches(
             joined,
-            ",".join(RECEIPT_KEYS) + f"\n{S},3,member.joined,<hash>,veggie,{FP['veggie']},"
+            ",".join(RECEIPT_KEYS) + f"\n{S},3,member.joined,<hash>,veggie,veggie,{FP['veggie']},"
             "<time>,active\n",
         )
 
@@ -115,7 +115,7 @@ def tell_story(accord: Accord, tmp_path: Path, *, check: bool, close: bool = Tru
         assert re.fullmatch(TIME, data.pop("at"))
         assert data == {
             "project": S, "seq": 7, "type": "deliverable.submitted", "by": "acme",
-            "key": FP["acme"], "project_status": "active",
+            "signer": "acme", "key": FP["acme"], "project_status": "active",
             "subject": {"pledge": 4, "pledge_title": "Design the posters", "party": "acme",
                         "quantity": "12", "unit": "hours", "to": ["burgerco"]},
         }  # fmt: skip
@@ -186,11 +186,13 @@ def tell_story(accord: Accord, tmp_path: Path, *, check: bool, close: bool = Tru
                seq=18, kind="pledge.withdrawn")  # fmt: skip
     step("pledge", "list", S, expect=FINAL_PLEDGES)
 
-    # Statements: proposed from --text and --text-file, signed, revised (voiding), re-signed.
+    # Statements: proposed from --text and --text-file (not signed yet: --no-sign), signed,
+    # revised (voiding; the reviser signs the new version at once), re-signed.
     step.wrote("statement", "propose", S, "--title", "Joint statement", "--text",
-               "We stand together.", "--as", "acme", seq=19, kind="statement.proposed")  # fmt: skip
+               "We stand together.", "--no-sign", "--as", "acme", seq=19,
+               kind="statement.proposed")  # fmt: skip
     step.wrote("statement", "propose", S, "--title", "FAQ", "--text-file", "faq.md",
-               "--as", "burgerco", seq=20, kind="statement.proposed")  # fmt: skip
+               "--no-sign", "--as", "burgerco", seq=20, kind="statement.proposed")  # fmt: skip
     joint = 'statement 19 "Joint statement"'
     step.wrote("statement", "sign", S, "19", "--as", "acme", seq=21, kind="statement.signed",
                about=f"signed version 1 of {joint} (1 of 3 signatures)")  # fmt: skip
@@ -207,21 +209,25 @@ def tell_story(accord: Accord, tmp_path: Path, *, check: bool, close: bool = Tru
         "20     FAQ              burgerco  1                          acme, burgerco, veggie"
         "  pending\n",
     )  # fmt: skip
-    step.wrote("statement", "revise", S, "19", "--text-file", "statement.md", "--reason",
-               "Legal review", "--as", "acme", seq=23, kind="statement.revised")  # fmt: skip
+    step(
+        "statement", "revise", S, "19", "--text-file", "statement.md", "--reason",
+        "Legal review", "--as", "acme",
+        expect=receipt(S, 23, "statement.revised")
+        + receipt(S, 24, "statement.signed", about=f"signed version 2 of {joint} "
+                  "(1 of 3 signatures)"),
+    )  # fmt: skip
     step(
         "statement", "list", S,
         expect="seq    title            by        version    signed_by    waiting_for"
         "             status\n"
         "-----  ---------------  --------  ---------  -----------  ----------------------"
         "  --------\n"
-        "19     Joint statement  acme      2                       acme, burgerco, veggie"
-        "  pending\n"
+        "19     Joint statement  acme      2          acme         burgerco, veggie"
+        "        pending\n"
         "20     FAQ              burgerco  1                       acme, burgerco, veggie"
         "  pending\n",
     )  # fmt: skip
     for seq, party, standing in (
-        (24, "acme", "1 of 3 signatures"),
         (25, "burgerco", "2 of 3 signatures"),
         (26, "veggie", "in force: every member signed"),
     ):
@@ -232,19 +238,28 @@ def tell_story(accord: Accord, tmp_path: Path, *, check: bool, close: bool = Tru
         return
 
     # The close: each member signs the final head; the third signature closes the project.
+    # Pledges 4, 5 and 6 are still open: each signer accepts them by seq (ADR 0012).
+    if check:
+        refused = accord("close", S, "--as", "acme")
+        assert (refused.exit_code, refused.stdout) == (4, "")
+        assert refused.stderr.startswith(
+            "Error: 3 pledges of 'spring-campaign' are still open: 4 \"Design the posters\" by "
+            'acme (12 of 30 hours approved); 5 "Media budget" by burgerco (0 of 15000 eur '
+            'approved); 6 "Social posts" by veggie (6 of 12 posts approved)\n'
+        )
     step(
-        "close", S, "--as", "acme",
+        "close", S, "--accept-open", "4,5,6", "--as", "acme",
         expect=receipt(S, 27, "close.signed", "active", CLOSING.format(26))
         + "close signatures on the final head: 1 of 3 needed\n",
     )  # fmt: skip
     step(
-        "close", S, "--as", "burgerco",
+        "close", S, "--accept-open", "4,5,6", "--as", "burgerco",
         expect=receipt(S, 28, "close.signed", "active", CLOSING.format(26))
         + "close signatures on the final head: 2 of 3 needed\n",
     )  # fmt: skip
     reports = Path("accord-reports") / S
     step(
-        "close", S, "--as", "veggie",
+        "close", S, "--accept-open", "4,5,6", "--as", "veggie",
         expect=receipt(S, 29, "close.signed", "closed", CLOSING.format(26))
         + "".join(f"close report: {reports / f'close-report.{ext}'}\n"
                   for ext in ("md", "html", "json")),
@@ -267,16 +282,16 @@ def pledge_table(*rows: tuple[str, ...]) -> str:
     """The ``pledge list`` table for rows given as (seq, party, title, weight, unit, due, to,
     delivered, approved, status); columns sized for the story's values, due dates far ahead."""
     status_width = max(9, *(len(r[9]) for r in rows))
-    widths = [5, 8, 14, 18, 8, 6, 11, 10, 10, status_width, 11]
-    header = ("seq", "party", "to", "title", "weight", "unit", "delivered", "approved", "due",
-              "status", "days_late")  # fmt: skip
+    widths = [5, 8, 14, 18, 8, 6, 11, 10, 7, 10, status_width, 11]
+    header = ("seq", "party", "to", "title", "weight", "unit", "delivered", "approved", "short",
+              "due", "status", "days_late")  # fmt: skip
 
     def line(cells: tuple[str, ...]) -> str:
         return "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip() + "\n"
 
     def reorder(r: tuple[str, ...]) -> tuple[str, ...]:
         seq, party, title, weight, unit, due, to, delivered, approved, status = r
-        return (seq, party, to, title, weight, unit, delivered, approved, due, status, "0")
+        return (seq, party, to, title, weight, unit, delivered, approved, "", due, status, "0")
 
     return (
         line(header)
@@ -529,7 +544,7 @@ def test_pledge_list_reads_as_json(story: Accord) -> None:
             delivered: str, approved: str, status: str) -> dict[str, Any]:  # fmt: skip
         return {"seq": seq, "party": party, "to": to, "title": title, "weight": weight,
                 "unit": unit, "delivered": delivered, "approved": approved, "due": due,
-                "status": status, "days_late": 0}  # fmt: skip
+                "status": status, "days_late": 0, "short": None}  # fmt: skip
 
     assert story.json("pledge", "list", S) == [
         row(4, "acme", "Design the posters", "30", "hours", "2099-12-15", ["burgerco"], "12",
@@ -545,11 +560,11 @@ def test_pledge_list_reads_as_json(story: Accord) -> None:
 
 def test_pledge_list_reads_as_csv_with_a_header_row(story: Accord) -> None:
     assert story.ok("pledge", "list", S, "--format", "csv").output == (
-        "seq,party,to,title,weight,unit,delivered,approved,due,status,days_late\n"
-        "4,acme,burgerco,Design the posters,30,hours,12,12,2099-12-15,open,0\n"
-        '5,burgerco,"acme, veggie",Media budget,15000,eur,0,0,2099-12-20,open,0\n'
-        '6,veggie,"acme, burgerco",Social posts,12,posts,6,6,2099-12-10,open,0\n'
-        '17,veggie,"acme, burgerco",Launch video,1,videos,0,0,2099-12-30,withdrawn,0\n'
+        "seq,party,to,title,weight,unit,delivered,approved,short,due,status,days_late\n"
+        "4,acme,burgerco,Design the posters,30,hours,12,12,,2099-12-15,open,0\n"
+        '5,burgerco,"acme, veggie",Media budget,15000,eur,0,0,,2099-12-20,open,0\n'
+        '6,veggie,"acme, burgerco",Social posts,12,posts,6,6,,2099-12-10,open,0\n'
+        '17,veggie,"acme, burgerco",Launch video,1,videos,0,0,,2099-12-30,withdrawn,0\n'
     )
 
 
@@ -697,7 +712,7 @@ def test_every_write_receipt_reads_as_json_and_csv(initialised: Accord, project:
     assert_matches(
         result.output,
         ",".join([*RECEIPT_KEYS, "subject"])
-        + f"\n{project},5,deliverable.submitted,<hash>,acme,{FP['acme']},<time>,active,"
+        + f"\n{project},5,deliverable.submitted,<hash>,acme,acme,{FP['acme']},<time>,active,"
         + subject
         + "\n",
     )

@@ -49,7 +49,7 @@ def reads(initialised: Accord, project: str) -> Accord:
     a.ok("deliver", S, "6", "--summary", "Shoot day", "--quantity", "4", "--as", "veggie")
     a.ok("approve", S, "9", "--as", "acme")
     a.ok("statement", "propose", S, "--title", "Joint statement", "--text", "Together.",
-         "--as", "acme")  # fmt: skip
+         "--no-sign", "--as", "acme")  # fmt: skip
     a.ok("statement", "sign", S, "11", "--as", "burgerco")
     return a
 
@@ -60,20 +60,20 @@ def late() -> int:
 
 OBLIGATIONS_HEADER = (
     "seq    party     to        title               weight    unit    delivered    approved"
-    "    due         status    days_late\n"
+    "    short    due         status    days_late\n"
     "-----  --------  --------  ------------------  --------  ------  -----------  ----------"
-    "  ----------  --------  -----------\n"
+    "  -------  ----------  --------  -----------\n"
 )
 
 
 def obligation_line(seq: int) -> str:
     return {
         4: "4      acme      burgerco  Design the posters  30        hours   26           26"
-        "          2099-12-31  open      0\n",
+        "                   2099-12-31  open      0\n",
         5: "5      burgerco  acme      Media budget        1000      eur     0            0"
-        f"           2020-01-01  overdue   {late()}\n",
+        f"                    2020-01-01  overdue   {late()}\n",
         6: "6      veggie    acme      Recipe shoot        10        hours   4            4"
-        "           2099-12-01  open      0\n",
+        "                    2099-12-01  open      0\n",
     }[seq]
 
 
@@ -81,13 +81,13 @@ def obligation_row(seq: int) -> dict[str, object]:
     return {
         4: {"seq": 4, "party": "acme", "to": ["burgerco"], "title": "Design the posters",
             "weight": "30", "unit": "hours", "delivered": "26", "approved": "26",
-            "due": "2099-12-31", "status": "open", "days_late": 0},
+            "due": "2099-12-31", "status": "open", "days_late": 0, "short": None},
         5: {"seq": 5, "party": "burgerco", "to": ["acme"], "title": "Media budget",
             "weight": "1000", "unit": "eur", "delivered": "0", "approved": "0",
-            "due": "2020-01-01", "status": "overdue", "days_late": late()},
+            "due": "2020-01-01", "status": "overdue", "days_late": late(), "short": None},
         6: {"seq": 6, "party": "veggie", "to": ["acme"], "title": "Recipe shoot",
             "weight": "10", "unit": "hours", "delivered": "4", "approved": "4",
-            "due": "2099-12-01", "status": "open", "days_late": 0},
+            "due": "2099-12-01", "status": "open", "days_late": 0, "short": None},
     }[seq]  # fmt: skip
 
 
@@ -106,10 +106,10 @@ def test_obligations_read_as_json(reads: Accord) -> None:
 
 def test_obligations_read_as_csv(reads: Accord) -> None:
     assert reads.ok("obligations", S, "--format", "csv").output == (
-        "seq,party,to,title,weight,unit,delivered,approved,due,status,days_late\n"
-        "4,acme,burgerco,Design the posters,30,hours,26,26,2099-12-31,open,0\n"
-        f"5,burgerco,acme,Media budget,1000,eur,0,0,2020-01-01,overdue,{late()}\n"
-        "6,veggie,acme,Recipe shoot,10,hours,4,4,2099-12-01,open,0\n"
+        "seq,party,to,title,weight,unit,delivered,approved,short,due,status,days_late\n"
+        "4,acme,burgerco,Design the posters,30,hours,26,26,,2099-12-31,open,0\n"
+        f"5,burgerco,acme,Media budget,1000,eur,0,0,,2020-01-01,overdue,{late()}\n"
+        "6,veggie,acme,Recipe shoot,10,hours,4,4,,2099-12-01,open,0\n"
     )
 
 
@@ -123,11 +123,11 @@ def test_obligations_filter_by_party_made_by_or_owed_to(reads: Accord) -> None:
 
 def test_obligations_filter_by_status(reads: Accord) -> None:
     assert reads.ok("obligations", S, "--status", "overdue").output == (
-        "seq    party     to    title         weight    unit    delivered    approved    due"
-        "         status    days_late\n"
-        "-----  --------  ----  ------------  --------  ------  -----------  ----------  "
-        "----------  --------  -----------\n"
-        "5      burgerco  acme  Media budget  1000      eur     0            0           "
+        "seq    party     to    title         weight    unit    delivered    approved    short"
+        "    due         status    days_late\n"
+        "-----  --------  ----  ------------  --------  ------  -----------  ----------  -------"
+        "  ----------  --------  -----------\n"
+        "5      burgerco  acme  Media budget  1000      eur     0            0                    "
         f"2020-01-01  overdue   {late()}\n"
     )
     assert reads.json("obligations", S, "--status", "fulfilled") == []
@@ -183,11 +183,11 @@ def test_fail_if_overdue_lists_every_overdue_seq(reads: Accord) -> None:
 def test_fail_if_overdue_exits_0_when_nothing_is_overdue(reads: Accord) -> None:
     result = reads.ok("obligations", S, "--fail-if-overdue", "--party", "veggie")
     assert result.output == (
-        "seq    party    to    title         weight    unit    delivered    approved    due"
-        "         status    days_late\n"
-        "-----  -------  ----  ------------  --------  ------  -----------  ----------  "
-        "----------  --------  -----------\n"
-        "6      veggie   acme  Recipe shoot  10        hours   4            4           "
+        "seq    party    to    title         weight    unit    delivered    approved    short"
+        "    due         status    days_late\n"
+        "-----  -------  ----  ------------  --------  ------  -----------  ----------  -------"
+        "  ----------  --------  -----------\n"
+        "6      veggie   acme  Recipe shoot  10        hours   4            4                    "
         "2099-12-01  open      0\n"
     )
 
@@ -209,53 +209,62 @@ def test_obligations_of_an_unknown_project_are_not_found(reads: Accord) -> None:
 # --- contributions -------------------------------------------------------------------------
 
 CONTRIBUTIONS_HEADER = (
-    "party     unit    pledged    delivered    approved    disputed    pledged_share"
+    "party     unit    pledged    delivered    approved    disputed    short    pledged_share"
     "    approved_share    fulfilment    on_time    guest_star\n"
-    "--------  ------  ---------  -----------  ----------  ----------  ---------------"
+    "--------  ------  ---------  -----------  ----------  ----------  -------  ---------------"
     "  ----------------  ------------  ---------  ------------\n"
 )
 
 
 def test_contributions_read_as_a_table_with_percentages_and_guest_stars(reads: Accord) -> None:
+    # burgerco is alone in eur, where nothing is approved yet: not judged (on main it was a
+    # guest star, for its 0% of the approved hours it never pledged). veggie and acme work
+    # in hours: an equal share is 1/2, and veggie's 4/30 is below half of it.
     assert reads.ok("contributions", S).output == CONTRIBUTIONS_HEADER + (
-        "burgerco  eur     1000       0            0           0           100.0%           n/a"
-        "               0.0%          0.0%       GUEST STAR\n"
-        "acme      hours   30         26           26          0           75.0%            86.7%"
-        "             86.7%         n/a\n"
-        "veggie    hours   10         4            4           0           25.0%            13.3%"
-        "             40.0%         n/a        GUEST STAR\n"
+        "burgerco  eur     1000       0            0           0           0        alone"
+        "            n/a               0.0%          0.0%\n"
+        "acme      hours   30         26           26          0           0        75.0%"
+        "            86.7%             86.7%         n/a\n"
+        "veggie    hours   10         4            4           0           0        25.0%"
+        "            13.3%             40.0%         n/a        GUEST STAR\n"
     )
 
 
 def test_contributions_read_as_json_with_exact_ratio_strings(reads: Accord) -> None:
     assert reads.json("contributions", S) == [
         {"party": "burgerco", "unit": "eur", "pledged": "1000", "delivered": "0",
-         "approved": "0", "disputed": "0", "pledged_share": "1.0000", "approved_share": None,
-         "fulfilment": "0.0000", "on_time": "0.0000", "guest_star": True},
+         "approved": "0", "disputed": "0", "short": "0", "pledged_share": "1.0000",
+         "approved_share": None, "fulfilment": "0.0000", "on_time": "0.0000",
+         "guest_star": False, "peers": 1, "valued": None},
         {"party": "acme", "unit": "hours", "pledged": "30", "delivered": "26",
-         "approved": "26", "disputed": "0", "pledged_share": "0.7500", "approved_share": "0.8667",
-         "fulfilment": "0.8667", "on_time": None, "guest_star": False},
+         "approved": "26", "disputed": "0", "short": "0", "pledged_share": "0.7500",
+         "approved_share": "0.8667", "fulfilment": "0.8667", "on_time": None,
+         "guest_star": False, "peers": 2, "valued": None},
         {"party": "veggie", "unit": "hours", "pledged": "10", "delivered": "4",
-         "approved": "4", "disputed": "0", "pledged_share": "0.2500", "approved_share": "0.1333",
-         "fulfilment": "0.4000", "on_time": None, "guest_star": True},
+         "approved": "4", "disputed": "0", "short": "0", "pledged_share": "0.2500",
+         "approved_share": "0.1333", "fulfilment": "0.4000", "on_time": None,
+         "guest_star": True, "peers": 2, "valued": None},
     ]  # fmt: skip
 
 
 def test_a_lower_threshold_clears_a_small_contributor(reads: Accord) -> None:
-    # veggie has 4/30 of the approved hours: below half (1/6) but above 0.3 (1/10) of a
-    # fair share of 1/3.
-    assert reads.ok("contributions", S, "--threshold", "0.3", "--format", "csv").output == (
-        "party,unit,pledged,delivered,approved,disputed,pledged_share,approved_share,"
-        "fulfilment,on_time,guest_star\n"
-        "burgerco,eur,1000,0,0,0,1.0000,,0.0000,0.0000,True\n"
-        "acme,hours,30,26,26,0,0.7500,0.8667,0.8667,,False\n"
-        "veggie,hours,10,4,4,0,0.2500,0.1333,0.4000,,False\n"
+    # veggie has 4/30 of the approved hours: below 0.3 of an equal share of 1/2 (3/20) but
+    # above 0.25 of it (1/8).
+    assert reads.json("contributions", S, "--threshold", "0.3")[2]["guest_star"] is True
+    assert reads.ok("contributions", S, "--threshold", "0.25", "--format", "csv").output == (
+        "party,unit,pledged,delivered,approved,disputed,short,pledged_share,approved_share,"
+        "fulfilment,on_time,guest_star,peers,valued\n"
+        "burgerco,eur,1000,0,0,0,0,1.0000,,0.0000,0.0000,False,1,\n"
+        "acme,hours,30,26,26,0,0,0.7500,0.8667,0.8667,,False,2,\n"
+        "veggie,hours,10,4,4,0,0,0.2500,0.1333,0.4000,,False,2,\n"
     )
 
 
 def test_a_threshold_can_be_a_fraction(reads: Accord) -> None:
+    rows = reads.json("contributions", S, "--threshold", "4/15")  # bar 2/15: exactly 4/30
+    assert [r["guest_star"] for r in rows] == [False, False, False]
     rows = reads.json("contributions", S, "--threshold", "3/10")
-    assert [r["guest_star"] for r in rows] == [True, False, False]
+    assert [r["guest_star"] for r in rows] == [False, False, True]
 
 
 @pytest.mark.parametrize(
@@ -378,10 +387,14 @@ def test_report_defaults_to_accord_reports_slug(reads: Accord, tmp_path: Path) -
 def test_the_last_close_signature_writes_the_close_report(reads: Accord, tmp_path: Path) -> None:
     out = tmp_path / "closing"
     for party in ("acme", "burgerco"):
-        result = reads.ok("close", S, "--report-dir", str(out), "--as", party)
+        result = reads.ok("close", S, "--report-dir", str(out), "--accept-open", "4,5,6",
+                          "--as", party)  # fmt: skip
         assert "close report" not in result.output
     assert not out.exists()
-    result = reads.ok("close", S, "--report-dir", str(out), "--as", "veggie")
+    result = reads.ok(
+        "close", S, "--report-dir", str(out), "--accept-open", "4", "--accept-open", "5,6",
+        "--as", "veggie",
+    )  # fmt: skip
     lines = result.output.splitlines()
     assert lines[0] == "recorded spring-campaign seq 15 close.signed"
     assert re.fullmatch("hash [0-9a-f]{64}", lines[1])
@@ -407,9 +420,11 @@ def test_the_last_close_signature_writes_the_close_report(reads: Accord, tmp_pat
 
 def test_close_as_json_lists_the_report_paths(reads: Accord, tmp_path: Path) -> None:
     out = tmp_path / "closing"
-    reads.ok("close", S, "--report-dir", str(out), "--as", "acme")
-    reads.ok("close", S, "--report-dir", str(out), "--as", "burgerco")
-    data = reads.json("close", S, "--report-dir", str(out), "--as", "veggie")
+    for party in ("acme", "burgerco"):
+        reads.ok("close", S, "--report-dir", str(out), "--accept-open", "4,5,6", "--as", party)
+    data = reads.json(
+        "close", S, "--report-dir", str(out), "--accept-open", "4,5,6", "--as", "veggie"
+    )
     assert data["project_status"] == "closed"
     assert data["report"] == [
         str(out / "close-report.md"),

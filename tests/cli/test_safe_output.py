@@ -42,12 +42,12 @@ def hostile(initialised: Accord, project: str) -> Accord:
 def table(title_width: int) -> str:
     header = (
         "seq    party    to        title" + " " * (title_width - 5) + "  weight    unit    "
-        "delivered    approved    due         status    days_late\n"
+        "delivered    approved    short    due         status    days_late\n"
         "-----  -------  --------  " + "-" * title_width + "  --------  ------  -----------  "
-        "----------  ----------  --------  -----------\n"
+        "----------  -------  ----------  --------  -----------\n"
     )
     return header + (
-        f"4      acme     burgerco  {SAFE}  3         hours   0            0           "
+        f"4      acme     burgerco  {SAFE}  3         hours   0            0                    "
         "2099-12-15  open      0\n"
     )
 
@@ -106,8 +106,8 @@ def test_a_title_that_starts_like_a_formula_is_quoted_and_prefixed_in_csv(
     output = initialised.ok("pledge", "list", S, "--format", "csv").output
     quoted = "'" + title.replace('"', '""')
     assert output == (
-        "seq,party,to,title,weight,unit,delivered,approved,due,status,days_late\n"
-        f'4,acme,burgerco,"{quoted}",3,hours,0,0,2099-12-15,open,0\n'
+        "seq,party,to,title,weight,unit,delivered,approved,short,due,status,days_late\n"
+        f'4,acme,burgerco,"{quoted}",3,hours,0,0,,2099-12-15,open,0\n'
     )
     rows = list(csv.reader(io.StringIO(output, newline="")))
     assert rows[1][3] == f"'{title}"

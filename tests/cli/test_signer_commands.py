@@ -86,7 +86,8 @@ def test_a_colleague_signs_for_the_organisation_from_her_own_home(
         "pledge", "add", S, "Posters", "--weight", "10", "--unit", "hours", "--due",
         "2099-12-15", "--to", "burgerco", "--as", "acme",
     )  # fmt: skip
-    assert_matches(result.output, receipt(S, 5, "pledge.made"))
+    # The receipt names the person who signed for the party, as the trail does.
+    assert_matches(result.output, receipt(S, 5, "pledge.made") + "signed by acme (alice)\n")
     # The trail names the party and the person; the founder's entries show the party alone.
     trail = initialised.ok("trail", S, "--party", "acme").output.splitlines()
     assert [re.split(r"\s{2,}", row)[3:5] for row in trail[2:]] == [

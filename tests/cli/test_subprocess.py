@@ -151,8 +151,21 @@ def test_the_demo_runs_a_whole_collaboration_to_completion(tmp_path: Path) -> No
     # one agreed value (seq 29: an hour is worth 150 eur): overall shares in the close report
     assert "approved value seq 29 by burgerco: 1 hour = 150 eur (agreed)\n" in done.stdout
     report = (directory / "reports" / "close-report.md").read_text(encoding="utf-8")
-    assert "| burgerco | overall eur | 16500   | 16500     | 16500    | 0        | 73.3%" in report
+    assert (
+        "| burgerco | overall eur | 16500   | 16500     | 16500    | 0        | 0     | 73.3%"
+        in (report)
+    )
     assert "approved by acme (seq 30), veggie (seq 31)" in report
+    # veggie's posts have no agreed value: not valued overall, never 0% or a guest star
+    assert (
+        "| veggie   | overall eur | \\-      | \\-        | \\-       | \\-       | \\-    "
+        "| not valued    | not valued     | n/a        | n/a     | not valued |"
+    ) in report
+    # no pledge is open at the close: acme finished, veggie's posts were closed short
+    assert "Status: **closed-short** (closed short at seq 40 with 6 of 12 posts approved: " in (
+        report
+    )
+    assert "None: every pledge was fulfilled, withdrawn or closed short." in report
 
 
 @pytest.mark.slow

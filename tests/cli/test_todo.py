@@ -49,18 +49,16 @@ def test_each_kind_of_waiting_item_with_the_command_to_run(initialised: Accord) 
         "overdue": True,
         "next": f"accord deliver {SLUG} 6 --summary TEXT --as burgerco",
     }
-    # acme proposed the statement (it still has to sign it) and owes posters not due soon
-    assert [(r["waiting"], r["seq"]) for r in _rows(accord, "--as", "acme")] == [
-        ("sign statement", 7),
-    ]
+    # acme proposed the statement, which signed it (seq 8), and owes posters not due soon
+    assert [(r["waiting"], r["seq"]) for r in _rows(accord, "--as", "acme")] == []
     assert [(r["waiting"], r["seq"]) for r in _rows(accord, "--as", "acme", "--within", "4000w")][
         -1
     ] == ("deliver", 4)
 
-    accord.ok("close", SLUG, "--as", "acme")
+    accord.ok("close", SLUG, "--accept-open", "4,6", "--as", "acme")
     veggie = _rows(accord, "--as", "veggie")
-    assert [(r["waiting"], r["seq"]) for r in veggie] == [("sign statement", 7), ("sign close", 7)]
-    assert veggie[1]["about"] == "the close at head seq 7, signed by acme"
+    assert [(r["waiting"], r["seq"]) for r in veggie] == [("sign statement", 7), ("sign close", 8)]
+    assert veggie[1]["about"] == "the close at head seq 8, signed by acme"
 
 
 def test_an_invitation_waits_until_joined_and_a_closed_project_has_nothing(

@@ -84,24 +84,24 @@ def agreed(valued: Accord) -> Accord:
 
 
 CONTRIBUTIONS = (
-    "party     unit         pledged    delivered    approved    disputed    pledged_share    ap"
-    "proved_share    fulfilment    on_time    guest_star\n"
-    "--------  -----------  ---------  -----------  ----------  ----------  ---------------  --"
-    "--------------  ------------  ---------  ------------\n"
-    "acme      EUR          500        500          500         0           62.5%            62"
-    ".5%             100.0%        100.0%\n"
-    "burgerco  EUR          300        300          300         0           37.5%            37"
-    ".5%             100.0%        100.0%\n"
-    "acme      hours        10         10           10          0           100.0%           10"
-    "0.0%            100.0%        100.0%\n"
-    "veggie    -            0          0            0           0           n/a              n/"
-    "a               n/a           n/a        GUEST STAR\n"
-    "acme      overall EUR  1300       1300         1300        0           81.3%            81"
-    ".3%             100.0%        n/a\n"
-    "burgerco  overall EUR  300        300          300         0           18.7%            18"
-    ".7%             100.0%        n/a\n"
-    "veggie    overall EUR  0          0            0           0           0.0%             0."
-    "0%              n/a           n/a        GUEST STAR\n"
+    "party     unit         pledged    delivered    approved    disputed    short    pledged_sh"
+    "are    approved_share    fulfilment    on_time    guest_star\n"
+    "--------  -----------  ---------  -----------  ----------  ----------  -------  ----------"
+    "-----  ----------------  ------------  ---------  ------------\n"
+    "acme      EUR          500        500          500         0           0        62.5%     "
+    "       62.5%             100.0%        100.0%\n"
+    "burgerco  EUR          300        300          300         0           0        37.5%     "
+    "       37.5%             100.0%        100.0%\n"
+    "acme      hours        10         10           10          0           0        alone     "
+    "       alone             100.0%        100.0%\n"
+    "veggie    -            0          0            0           0           0        n/a       "
+    "       n/a               n/a           n/a        GUEST STAR\n"
+    "acme      overall EUR  1300       1300         1300        0           0        81.3%     "
+    "       81.3%             100.0%        n/a\n"
+    "burgerco  overall EUR  300        300          300         0           0        18.7%     "
+    "       18.7%             100.0%        n/a\n"
+    "veggie    overall EUR  0          0            0           0           0        0.0%      "
+    "       0.0%              n/a           n/a        GUEST STAR\n"
 )
 
 
@@ -110,7 +110,8 @@ def test_contributions_add_each_partys_overall_share_in_the_reference_unit(
 ) -> None:
     """acme: 10 h x 80 + 500 = 1300 EUR, burgerco 300, veggie 0: 13/16, 3/16, 0. Shown to a
     tenth of a percent, 812 + 187 + 0 thousandths leave one, which goes to the first of the
-    two equal remainders (acme). veggie is below half a fair share (1/6): a guest star."""
+    two equal remainders (acme). veggie pledged nothing at all: a guest star, in its row of
+    unit - and overall (0 of the three valued parties' work). acme is alone in hours."""
     assert agreed.ok("contributions", S).output == CONTRIBUTIONS
 
 
@@ -118,23 +119,25 @@ def test_contributions_as_json_and_csv_hold_the_overall_rows(agreed: Accord) -> 
     rows = agreed.json("contributions", S)
     assert rows[4:] == [
         {"party": "acme", "unit": "overall EUR", "pledged": "1300", "delivered": "1300",
-         "approved": "1300", "disputed": "0",
+         "approved": "1300", "disputed": "0", "short": "0",
          "pledged_share": "0.8130", "approved_share": "0.8130",
-         "fulfilment": "1.0000", "on_time": None, "guest_star": False},
+         "fulfilment": "1.0000", "on_time": None, "guest_star": False, "peers": 3,
+         "valued": "all"},
         {"party": "burgerco", "unit": "overall EUR", "pledged": "300", "delivered": "300",
-         "approved": "300", "disputed": "0",
+         "approved": "300", "disputed": "0", "short": "0",
          "pledged_share": "0.1870", "approved_share": "0.1870",
-         "fulfilment": "1.0000", "on_time": None, "guest_star": False},
+         "fulfilment": "1.0000", "on_time": None, "guest_star": False, "peers": 3,
+         "valued": "all"},
         {"party": "veggie", "unit": "overall EUR", "pledged": "0", "delivered": "0",
-         "approved": "0", "disputed": "0",
+         "approved": "0", "disputed": "0", "short": "0",
          "pledged_share": "0.0000", "approved_share": "0.0000",
-         "fulfilment": None, "on_time": None, "guest_star": True},
+         "fulfilment": None, "on_time": None, "guest_star": True, "peers": 3, "valued": "all"},
     ]  # fmt: skip
     csv = agreed.ok("contributions", S, "--format", "csv").output.splitlines()
     assert csv[5:] == [
-        "acme,overall EUR,1300,1300,1300,0,0.8130,0.8130,1.0000,,False",
-        "burgerco,overall EUR,300,300,300,0,0.1870,0.1870,1.0000,,False",
-        "veggie,overall EUR,0,0,0,0,0.0000,0.0000,,,True",
+        "acme,overall EUR,1300,1300,1300,0,0,0.8130,0.8130,1.0000,,False,3,all",
+        "burgerco,overall EUR,300,300,300,0,0,0.1870,0.1870,1.0000,,False,3,all",
+        "veggie,overall EUR,0,0,0,0,0,0.0000,0.0000,,,True,3,all",
     ]
     # As of seq 14 the value was not yet agreed: no overall rows.
     before = agreed.json("contributions", S, "--as-of-seq", "14")

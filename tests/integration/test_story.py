@@ -7,6 +7,7 @@ import pytest
 from ledger import rules
 from ledger.application import Evidence, Ledger
 from ledger.errors import RuleViolationError
+from ledger.guards import OpenPledgesError
 
 HEAD = "d75d15cfe2e9e0ced63e799cdde8a8d02c9bfa745414e00842eba304e55c8459"
 
@@ -77,7 +78,15 @@ def test_a_joint_campaign_from_proposal_to_close(ledger: Ledger, signers, tmp_pa
     )
     for party in (acme, burgerco, veggie):
         ledger.sign_statement(slug, statement.seq, signer=party)
-    receipts = [ledger.sign_close(slug, signer=party) for party in (acme, burgerco, veggie)]
+    # Three pledges are still open: each closer says it closes over them, by seq.
+    head = ledger.get_state(slug).seq
+    with pytest.raises(OpenPledgesError) as refused:
+        ledger.sign_close(slug, signer=acme)
+    assert (refused.value.pledges, ledger.get_state(slug).seq) == ([4, 5, 6], head)
+    receipts = [
+        ledger.sign_close(slug, signer=party, accept_open=[4, 5, 6])
+        for party in (acme, burgerco, veggie)
+    ]
     assert [r.status for r in receipts] == ["active", "active", "closed"]
 
     state = ledger.get_state(slug)

@@ -177,8 +177,8 @@ def run_command(ledger: Ledger, signers: dict[str, Signer], command: Command) ->
         return ledger.sign_statement(SLUG, n, signer=signer)
     if command.kind == "revise":
         return ledger.revise_statement(SLUG, n, text=text, reason="changed", signer=signer)
-    if command.kind == "close":
-        return ledger.sign_close(SLUG, signer=signer)
+    if command.kind == "close":  # the open-pledges guard is tested in test_rules_properties
+        return ledger.sign_close(SLUG, signer=signer, accept_open=ledger.get_state(SLUG).pledges)
     if command.kind == "join":
         return ledger.join_project(SLUG, signer=signer)
     if command.kind == "decline":

@@ -288,6 +288,14 @@ def check_shares(replay: Replay, today: date) -> None:
     rows = contributions(replay, today)
     for unit in {r.unit for r in rows} - {"-"}:
         in_unit = [r for r in rows if r.unit == unit]
+        # Overall, a party none of whose work has an agreed value is not valued: no share,
+        # and the shares of the others add up to 1 (ADR 0012).
+        not_valued = [r for r in in_unit if r.valued == "none"]
+        assert all(r.pledged_share is r.approved_share is None for r in not_valued)
+        assert all(r.approved == r.pledged == 0 and not r.guest_star for r in not_valued)
+        in_unit = [r for r in in_unit if r.valued != "none"]
+        if not_valued:
+            assert all(r.peers == len(in_unit) for r in in_unit)
         for total, share in (("pledged", "pledged_share"), ("approved", "approved_share")):
             amount = sum(getattr(r, total) for r in in_unit)
             shares = [getattr(r, share) for r in in_unit]

@@ -43,9 +43,10 @@ from ledger_strategies import (
 )
 
 from ledger import format as fmt
-from ledger import rules
+from ledger import guards, rules
 from ledger.application import Receipt
 from ledger.errors import KeyNotValidError, LedgerError, RuleViolationError, UsageError
+from ledger.guards import OpenPledgesError
 
 members = st.sampled_from(MEMBERS)
 
@@ -424,7 +425,25 @@ class LedgerStory(RuleBasedStateMachine):
             assert hashes(self.ledger) == before
             event("close refused: a dispute is open")
             return
-        receipt = self.attempt(lambda: self.ledger.sign_close(SLUG, signer=self.signers[handle]))
+        signer = self.signers[handle]
+        still_open = [p.seq for p in guards.open_pledges(self.folded)]
+        can_sign = self.folded.members[handle].signer_for(signer.fingerprint) is not None
+        if (
+            still_open
+            and self.folded.status == rules.ACTIVE
+            and can_sign
+            and handle not in self.folded.close_signatures
+        ):
+            # The command's guard (ADR 0012): refused, listing them, until they are accepted.
+            before = hashes(self.ledger)
+            with pytest.raises(OpenPledgesError) as refusal:
+                self.ledger.sign_close(SLUG, signer=signer, accept_open=still_open[1:])
+            assert refusal.value.pledges == still_open[:1]
+            assert hashes(self.ledger) == before
+            event("close refused: a pledge is open")
+        receipt = self.attempt(
+            lambda: self.ledger.sign_close(SLUG, signer=signer, accept_open=still_open)
+        )
         if receipt is not None:
             assert self.folded.final_head_seq == head_seq
             assert self.folded.close_signatures[handle] == receipt.seq

@@ -65,9 +65,9 @@ def test_two_organisations_dispute_close_short_and_plan_through_a_relay(
         obligations = {r["seq"]: r["status"] for r in party.json("obligations", SLUG)}
         assert obligations == {3: "fulfilled", 4: "closed-short"}
         rows = party.json("contributions", SLUG)
-        assert [(r["party"], r["unit"], r["pledged"], r["approved"]) for r in rows] == [
-            ("burgerco", "banners", "3", "3"),
-            ("acme", "hours", "10", "10"),
+        assert [(r["party"], r["unit"], r["pledged"], r["approved"], r["short"]) for r in rows] == [
+            ("burgerco", "banners", "4", "3", "1"),  # the weight stays; 1 agreed short
+            ("acme", "hours", "10", "10", "0"),
         ]
         trail = party.json("trail", SLUG, "--type", "resolution.signed")
         assert [r["seq"] for r in trail] == [12, 13]

@@ -121,6 +121,7 @@ def test_a_receipt_names_what_was_recorded(
         at="2026-11-22T10:01:00Z",
         status="proposed",
         attempts=1,
+        signer="acme",
     )
     assert receipt.as_dict() == {
         "project": SLUG,
@@ -128,6 +129,7 @@ def test_a_receipt_names_what_was_recorded(
         "type": "project.proposed",
         "hash": stored[0].entry.hash,
         "by": "acme",
+        "signer": "acme",
         "key": acme.fingerprint,
         "at": "2026-11-22T10:01:00Z",
         "project_status": "proposed",

@@ -140,8 +140,8 @@ def test_a_disputed_acceptance_counts_for_nothing_until_it_is_settled(
     assert state.disputes[13].parties == ("acme", "veggie")
     assert state.disputes[13].about == "acceptance"
     # hours: acme pledged 40 of 50 (4/5), delivered 30, approved 0 (30 disputed);
-    # burgerco approved 10 of 10: all the approved hours. Guest stars: below 1/6 of the
-    # approved total, so acme (0) and veggie (no pledge, 0).
+    # burgerco approved 10 of 10: all the approved hours. Guest stars: acme, below 1/4 (half
+    # an equal share of the two parties working in hours), and veggie (no pledge at all).
     acme, burgerco, veggie = (row(accepted, p) for p in ("acme", "burgerco", "veggie"))
     assert (acme.pledged, acme.delivered, acme.approved, acme.disputed) == (40, 30, 0, 30)
     assert (acme.pledged_share, acme.approved_share, acme.fulfilment) == (
@@ -249,20 +249,25 @@ def test_a_pledge_closed_short_owes_nothing_more_and_counts_what_was_approved(
     work = state.pledges[5]
     assert (work.status, work.closed_short_seq, work.pending_close) == ("closed-short", 17, None)
     assert state.decisions[16].status == rules.ACCEPTED
-    # hours: acme pledged 40, approved 30; burgerco counts 4 pledged (closed short), 4
-    # approved. Pledged 44: 10/11 and 1/11; approved 34: 15/17 and 2/17; burgerco's 2/17 is
-    # below 1/6: a guest star. Closed short on 11-22, due 11-22: on time.
+    # hours: acme pledged 40, approved 30; burgerco's pledge closed short still counts its
+    # weight, 10 pledged, with 4 approved and 6 short (ADR 0012). Pledged 50: 4/5 and 1/5;
+    # approved 34: 15/17 and 2/17. Two parties work in hours, an equal share is 1/2:
+    # burgerco's 2/17 is below 1/4, a guest star. Fulfilment 4/10. Closed short on 11-22,
+    # due 11-22: on time.
     acme_row, burgerco_row = row(accepted, "acme"), row(accepted, "burgerco")
-    assert (burgerco_row.pledged, burgerco_row.delivered, burgerco_row.approved) == (4, 4, 4)
+    assert (burgerco_row.pledged, burgerco_row.delivered, burgerco_row.approved) == (10, 4, 4)
+    assert (burgerco_row.short, acme_row.short, burgerco_row.peers) == (6, 0, 2)
     assert (acme_row.pledged_share, burgerco_row.pledged_share) == (
-        Fraction(10, 11), Fraction(1, 11),
+        Fraction(4, 5), Fraction(1, 5),
     )  # fmt: skip
     assert (acme_row.approved_share, burgerco_row.approved_share) == (
         Fraction(15, 17), Fraction(2, 17),
     )  # fmt: skip
-    assert (burgerco_row.fulfilment, burgerco_row.on_time) == (Fraction(1), Fraction(1))
+    assert (burgerco_row.fulfilment, burgerco_row.on_time) == (Fraction(2, 5), Fraction(1))
     assert (acme_row.guest_star, burgerco_row.guest_star) == (False, True)
     assert status(accepted, 5) == "closed-short"
+    closed = obligations(Replay.build(accepted, SLUG), TODAY)[1].as_row()
+    assert (closed["weight"], closed["approved"], closed["short"]) == ("10", "4", "6")
     replay = Replay.build(accepted, SLUG)
     assert [o.seq for o in obligations(replay, TODAY, within=30)] == [4]
     data = report_data(replay)
@@ -540,8 +545,8 @@ def test_what_cannot_be_closed_short(accepted: Ledger, signers: dict[str, Signer
 
 
 def test_a_closed_project_accepts_no_dispute(accepted: Ledger, signers: dict[str, Signer]) -> None:
-    for handle in ("acme", "burgerco", "veggie"):  # 13-15
-        accepted.sign_close(SLUG, signer=signers[handle])
+    for handle in ("acme", "burgerco", "veggie"):  # 13-15, leaving pledge 4 open
+        accepted.sign_close(SLUG, signer=signers[handle], accept_open=[4])
     refused(
         accepted, RuleViolationError,
         "project 'fair' is closed (seq 15); nothing more can be added",
@@ -552,7 +557,7 @@ def test_a_closed_project_accepts_no_dispute(accepted: Ledger, signers: dict[str
 def test_a_dispute_opened_between_close_signatures_voids_them_and_blocks_the_close(
     accepted: Ledger, signers: dict[str, Signer]
 ) -> None:
-    accepted.sign_close(SLUG, signer=signers["acme"])  # 13
+    accepted.sign_close(SLUG, signer=signers["acme"], accept_open=[4])  # 13
     dispute(accepted, signers["veggie"], 6)  # 14: the final head moves
     state = accepted.get_state(SLUG)
     assert (state.close_signatures, state.final_head_seq) == ({}, 14)

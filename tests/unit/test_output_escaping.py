@@ -216,8 +216,8 @@ def hostile(tmp_path: Path, signers: dict[str, Signer]) -> dict[str, Any]:
             "hostile", title=NASTY, text=f"{NASTY}\n\n    indented\n---\n> quoted", signer=acme
         )  # 9
         ledger.sign_statement("hostile", 9, signer=acme)
-        ledger.sign_close("hostile", signer=acme)
-        ledger.sign_close("hostile", signer=burgerco)
+        ledger.sign_close("hostile", signer=acme, accept_open=[3])
+        ledger.sign_close("hostile", signer=burgerco, accept_open=[3])
         return report_data(Replay.build(ledger, "hostile"))
     finally:
         ledger.close()

@@ -136,7 +136,7 @@ def build_campaign(ledger: Ledger, signers: dict[str, Signer]) -> None:
     )
     for seq, party in ((36, "acme"), (37, "burgerco"), (38, "veggie")):
         assert ledger.sign_statement(SLUG, 35, signer=signers[party]).seq == seq
-    assert ledger.sign_close(SLUG, signer=acme).seq == 39
+    assert ledger.sign_close(SLUG, signer=acme, accept_open=[5, 8, 9, 10]).seq == 39
 
 
 @pytest.fixture
@@ -269,28 +269,32 @@ def test_an_obligation_row_holds_decimal_strings_and_iso_dates(replay: Replay) -
         "due": "2026-11-30",
         "status": "submitted",
         "days_late": 0,
+        "short": None,
     }
 
 
 # --- contributions -------------------------------------------------------------------------
 
 
-def co(party, unit, pledged, delivered, approved, pshare, ashare, fulfil, on_time, guest):
+def co(party, unit, pledged, delivered, approved, pshare, ashare, fulfil, on_time, guest, peers):
     return Contribution(
         party=party, unit=unit, pledged=Decimal(pledged), delivered=Decimal(delivered),
         approved=Decimal(approved), pledged_share=pshare, approved_share=ashare,
-        fulfilment=fulfil, on_time=on_time, guest_star=guest,
+        fulfilment=fulfil, on_time=on_time, guest_star=guest, peers=peers,
     )  # fmt: skip
 
 
 F = Fraction
+# peers: the parties working in the unit. acme alone in eur; burgerco's only hours pledge
+# (7) was withdrawn with nothing delivered, so hours compare acme and veggie; posts compare
+# burgerco and veggie.
 CONTRIBUTIONS_ON_22 = [
-    co("acme", "eur", "1000", "500", "400", F(1), F(1), F(2, 5), None, False),
-    co("acme", "hours", "52", "40", "40", F(13, 18), F(1), F(10, 13), F(0), False),
-    co("burgerco", "hours", "0", "0", "0", F(0), F(0), None, None, False),
-    co("veggie", "hours", "20", "0", "0", F(5, 18), F(0), F(0), F(0), False),
-    co("burgerco", "posts", "10", "10", "10", F(1, 6), F(5, 7), F(1), F(1), False),
-    co("veggie", "posts", "50", "4", "4", F(5, 6), F(2, 7), F(2, 25), None, False),
+    co("acme", "eur", "1000", "500", "400", F(1), F(1), F(2, 5), None, False, 1),
+    co("acme", "hours", "52", "40", "40", F(13, 18), F(1), F(10, 13), F(0), False, 2),
+    co("burgerco", "hours", "0", "0", "0", F(0), F(0), None, None, False, 2),
+    co("veggie", "hours", "20", "0", "0", F(5, 18), F(0), F(0), F(0), False, 2),
+    co("burgerco", "posts", "10", "10", "10", F(1, 6), F(5, 7), F(1), F(1), False, 2),
+    co("veggie", "posts", "50", "4", "4", F(5, 6), F(2, 7), F(2, 25), None, False, 2),
 ]
 
 
@@ -323,11 +327,14 @@ def test_a_contribution_row_rounds_ratios_to_four_decimals(replay: Replay) -> No
         "delivered": "40",
         "approved": "40",
         "disputed": "0",
+        "short": "0",
         "pledged_share": "0.7222",
         "approved_share": "1.0000",
         "fulfilment": "0.7692",
         "on_time": "0.0000",
         "guest_star": False,
+        "peers": 2,
+        "valued": None,
     }
     assert rows[5]["pledged_share"] == "0.8333"
     assert rows[5]["approved_share"] == "0.2857"
@@ -344,15 +351,17 @@ def test_ratio_text_rounds_half_to_even() -> None:
 
 
 def test_the_threshold_decides_who_is_a_guest_star(replay: Replay) -> None:
-    # veggie's only approved work is 2/7 of the posts; a fair share is 1/3.
+    # veggie works in hours (0 approved) and posts (2/7 of the approved posts); two parties
+    # work in each, so an equal share there is 1/2. acme is alone in eur: never below.
     def flagged(threshold: Fraction) -> set[str]:
         rows = contributions(replay, TODAY, threshold=threshold)
         return {r.party for r in rows if r.guest_star}
 
-    assert flagged(Fraction(1, 2)) == set()  # bar 1/6 < 2/7
-    assert flagged(Fraction(9, 10)) == {"veggie"}  # bar 3/10 > 2/7
-    assert flagged(Fraction(6, 7)) == set()  # bar exactly 2/7: not below it
-    assert flagged(Fraction(1)) == {"veggie"}
+    assert flagged(Fraction(1, 2)) == set()  # bar 1/4 < 2/7
+    assert flagged(Fraction(9, 10)) == {"veggie"}  # bar 9/20 > 2/7
+    assert flagged(Fraction(4, 7)) == set()  # bar exactly 2/7: not below it
+    assert flagged(Fraction(3, 5)) == {"veggie"}  # bar 3/10 > 2/7
+    assert flagged(Fraction(1)) == {"veggie"}  # burgerco's 5/7 of the posts is not below 1/2
     assert flagged(Fraction(0)) == set()
 
 
@@ -408,9 +417,9 @@ def test_a_party_that_pledged_but_had_nothing_approved_is_a_guest_star(
     lopsided.approve("lopsided", 6, comment="", signer=signers["burgerco"])
     rows = contributions(Replay.build(lopsided, "lopsided"), TODAY)
     assert rows == [
-        co("acme", "hours", "10", "10", "10", F(2, 3), F(1), F(1), F(1), False),
-        co("veggie", "hours", "5", "0", "0", F(1, 3), F(0), F(0), None, True),
-        co("burgerco", "-", "0", "0", "0", None, None, None, None, True),
+        co("acme", "hours", "10", "10", "10", F(2, 3), F(1), F(1), F(1), False, 2),
+        co("veggie", "hours", "5", "0", "0", F(1, 3), F(0), F(0), None, True, 2),
+        co("burgerco", "-", "0", "0", "0", None, None, None, None, True, None),
     ]
 
 
@@ -423,11 +432,14 @@ def test_a_member_without_pledges_gets_a_row_with_unit_dash(lopsided: Ledger) ->
         "delivered": "0",
         "approved": "0",
         "disputed": "0",
+        "short": "0",
         "pledged_share": None,
         "approved_share": None,
         "fulfilment": None,
         "on_time": None,
         "guest_star": False,
+        "peers": None,
+        "valued": None,
     }
 
 

@@ -80,8 +80,8 @@ def build_fair(ledger: Ledger, signers: dict[str, Signer], *, close: bool = True
     for party in MEMBERS:  # 20-22
         ledger.sign_statement(SLUG, 19, signer=signers[party])
     if close:
-        for party in MEMBERS:  # 23-25
-            ledger.sign_close(SLUG, signer=signers[party])
+        for party in MEMBERS:  # 23-25, leaving pledge 6 open
+            ledger.sign_close(SLUG, signer=signers[party], accept_open=[6])
 
 
 @pytest.fixture
@@ -188,8 +188,9 @@ def test_every_pledge_carries_its_deliverables_evidence_and_decisions(
         {
             "seq": 7,
             "at": "2026-11-22T10:07:00Z",
+            "signer": "acme",
             "status": "accepted",
-            "approved_by": [{"party": "burgerco", "seq": 8}],
+            "approved_by": [{"party": "burgerco", "seq": 8, "signer": "burgerco"}],
             "refused_by": None,
             "decided_seq": 8,
             "summary": "Stand drawings",
@@ -206,21 +207,25 @@ def test_every_pledge_carries_its_deliverables_evidence_and_decisions(
     ]
     rent = pledges[5]["deliverables"][0]
     assert [e["name"] for e in rent["evidence"]] == ["invoice.pdf", "receipt.pdf"]
-    assert rent["approved_by"] == [{"party": "acme", "seq": 10}, {"party": "veggie", "seq": 11}]
+    assert rent["approved_by"] == [
+        {"party": "acme", "seq": 10, "signer": "acme"},
+        {"party": "veggie", "seq": 11, "signer": "veggie"},
+    ]
     assert (rent["quantity"], rent["decided_seq"]) == ("500", 11)
     posts = pledges[6]
     assert [(d["seq"], d["status"]) for d in posts["deliverables"]] == [
         (12, "rejected"), (16, "pending"),
     ]  # fmt: skip
     assert posts["deliverables"][0]["refused_by"] == {
-        "party": "acme", "seq": 13, "reason": "Off-brand",
+        "party": "acme", "seq": 13, "signer": "acme", "reason": "Off-brand",
     }  # fmt: skip
     assert posts["amendments"] == [
         {
             "seq": 14,
             "at": "2026-11-22T10:14:00Z",
+            "signer": "veggie",
             "status": "accepted",
-            "approved_by": [{"party": "acme", "seq": 15}],
+            "approved_by": [{"party": "acme", "seq": 15, "signer": "acme"}],
             "refused_by": None,
             "decided_seq": 15,
             "changes": {"weight": "4"},
@@ -247,6 +252,7 @@ def test_open_obligations_are_the_pledges_neither_fulfilled_nor_withdrawn(
             "due": "2026-12-05",
             "status": "submitted",
             "days_late": 0,
+            "short": None,
         }
     ]
 
