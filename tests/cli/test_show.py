@@ -198,7 +198,7 @@ decided     burgerco rejected (seq 7, by burgerco at <time>): Old logo
 def test_a_statement_keeps_its_line_breaks_and_says_who_signed(initialised: Accord, project):
     initialised.ok(
         "statement", "propose", S, "--title", "Joint", "--text", "We stand\ntogether.",
-        "--as", "acme",
+        "--as", "acme", "--no-sign",
     )  # fmt: skip
     initialised.ok("statement", "sign", S, "4", "--as", "veggie")  # 5
     assert_matches(
@@ -218,7 +218,17 @@ decided      veggie signed version 1 (seq 5, by veggie at <time>)
 """,
     )
     initialised.ok(
-        "statement", "revise", S, "4", "--text", "Together.", "--reason", "Shorter", "--as", "acme"
+        "statement",
+        "revise",
+        S,
+        "4",
+        "--text",
+        "Together.",
+        "--reason",
+        "Shorter",
+        "--as",
+        "acme",
+        "--no-sign",
     )  # 6
     shown = initialised.json("show", S, "5")
     assert (shown["status"], shown["status_text"]) == (
@@ -315,7 +325,9 @@ def test_every_decision_already_taken_is_refused_naming_who_took_it_and_when(
 ) -> None:
     accord = disputed
     accord.ok("approve", S, "5", "--as", "burgerco")  # 11
-    accord.ok("statement", "propose", S, "--title", "J", "--text", "Yes.", "--as", "acme")  # 12
+    accord.ok(
+        "statement", "propose", S, "--title", "J", "--text", "Yes.", "--as", "acme", "--no-sign"
+    )  # 12
     accord.ok("statement", "sign", S, "12", "--as", "veggie")  # 13
     accord.ok("resolve", S, "9", "--outcome", "upheld", "--reason", "Sure", "--as", "acme")  # 14
     cases = [
@@ -350,7 +362,7 @@ def test_every_decision_already_taken_is_refused_naming_who_took_it_and_when(
             hint,
         )
     for party in ("acme", "burgerco"):
-        accord.ok("close", S, "--as", party)  # 16, 17
+        accord.ok("close", S, "--accept-open", "4", "--as", party)  # 16, 17
     with accord.unchanged():
         tail, hint = already(S, 16, "acme")
         assert_refused_like(

@@ -161,7 +161,9 @@ def assert_never_imported(marker: Path) -> None:
 
 
 def write(store: Store) -> Any:
-    return store.cli("statement", "propose", SLUG, "--title", "Next", "--text", "x", "--as", "acme")
+    return store.cli(
+        "statement", "propose", SLUG, "--title", "Next", "--text", "x", "--no-sign", "--as", "acme"
+    )
 
 
 def assert_damage_refused(store: Store, result: Any, error: str) -> None:

@@ -179,7 +179,9 @@ def post_path(request: Request) -> bool:
 def test_a_relay_claiming_a_huge_tree_with_endless_fresh_rows_is_refused_after_one_page(
     world: World,
 ) -> None:
-    ok(world.acme.act("statement", "propose", S, "--title", "T", "--text", "x"))  # seq 3
+    ok(
+        world.acme.act("statement", "propose", S, "--title", "T", "--text", "x", "--no-sign")
+    )  # seq 3
     head = world.burgerco.json("project", "show", S)["head"]
 
     def overclaim(request: Request, forward: Callable[[], Answer]) -> Answer | None:
@@ -209,7 +211,9 @@ def test_a_relay_claiming_a_huge_tree_with_endless_fresh_rows_is_refused_after_o
 
 
 def test_rows_beyond_the_signed_tree_are_refused_and_never_asked_for(world: World) -> None:
-    ok(world.acme.act("statement", "propose", S, "--title", "T", "--text", "x"))  # seq 3
+    ok(
+        world.acme.act("statement", "propose", S, "--title", "T", "--text", "x", "--no-sign")
+    )  # seq 3
 
     def beyond(request: Request, forward: Callable[[], Answer]) -> Answer | None:
         if entries_path(request):
@@ -324,7 +328,7 @@ def test_a_write_whose_receipt_is_dripped_fails_at_the_deadline_and_records_noth
     before = world.acme.replica()
 
     result = world.acme.act(
-        "statement", "propose", S, "--title", "T", "--text", "x", deadline="1.5"
+        "statement", "propose", S, "--title", "T", "--text", "x", "--no-sign", deadline="1.5"
     )
 
     refused(
@@ -366,7 +370,7 @@ RECEIPT_HINT = (
 def write_through(world: World, hook: Any) -> tuple[Result, dict[str, bytes]]:
     world.relay.lie(hook)
     before = world.acme.replica()
-    result = world.acme.act("statement", "propose", S, "--title", "T", "--text", "x")
+    result = world.acme.act("statement", "propose", S, "--title", "T", "--text", "x", "--no-sign")
     return result, before
 
 
@@ -473,7 +477,7 @@ def test_a_receipt_with_a_checkpoint_that_does_not_cover_the_entry_records_nothi
 
 
 def test_a_good_receipt_is_verified_and_kept_as_evidence(world: World) -> None:
-    ok(world.acme.act("statement", "propose", S, "--title", "T", "--text", "x"))
+    ok(world.acme.act("statement", "propose", S, "--title", "T", "--text", "x", "--no-sign"))
 
     store = world.acme.store()
     receipts = store.receipts("hub", S)

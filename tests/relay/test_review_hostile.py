@@ -52,7 +52,7 @@ def test_a_cosignature_dated_after_year_9999_is_ignored_by_status(
 
     world.relay.lie(keep)
     ok(world.acme.act("status", S))  # the checkpoint of size 2, both cosigned
-    ok(world.acme.act("statement", "propose", S, "--title", "T", "--text", "x"))
+    ok(world.acme.act("statement", "propose", S, "--title", "T", "--text", "x", "--no-sign"))
     late = (
         cosign(
             parse_note(served[0]),
@@ -100,7 +100,7 @@ def test_damaged_kept_checkpoints_are_exit_6_for_sync_status_and_writes(
     for args in (
         ("sync", S),
         ("status", S),
-        ("statement", "propose", S, "--title", "T", "--text", "x"),
+        ("statement", "propose", S, "--title", "T", "--text", "x", "--no-sign"),
     ):
         result = world.acme.act(*args)
         assert result.exit_code == 6, result.output
@@ -120,7 +120,7 @@ def test_a_damaged_receipts_table_is_exit_6_for_a_write(
     db.close()
     before = world.acme.replica()
 
-    result = world.acme.act("statement", "propose", S, "--title", "T", "--text", "x")
+    result = world.acme.act("statement", "propose", S, "--title", "T", "--text", "x", "--no-sign")
 
     assert result.exit_code == 6, result.output
     assert result.stderr.endswith(
