@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 import click
 
 from commands.errors import ExitCode
-from commands.options import default_party, pass_ledger
+from commands.fresh import fresh_read
+from commands.options import AppContext, default_party, pass_ledger
 from commands.output import echo, output_options, render
 from commands.reports import _days, today_utc
 from ledger.errors import ProjectNotFoundError
@@ -44,6 +45,7 @@ HEADERS = ["project", "seq", "waiting", "about", "due", "overdue", "next"]
     help=f"Exit {int(ExitCode.OVERDUE)} when one of your pledges is overdue (for cron).",
 )
 @output_options
+@fresh_read
 @pass_ledger
 def todo_command(
     ledger: Ledger,
@@ -66,6 +68,9 @@ def todo_command(
         accord todo --as acme --fail-if-overdue   # in a cron line: exit 8 when late
     """
     handle = normalise_handle(as_ or default_party(), "party")
+    app = click.get_current_context().ensure_object(AppContext)
+    app.party = handle
+    app.stale = "; what it lists may have been decided since"
     days = _days(within)
     today = today_utc()
     slugs = [slug] if slug is not None else ledger.list_slugs()
@@ -78,6 +83,7 @@ def todo_command(
                 raise
             continue  # listed a moment ago, gone now: nothing waits there
         rows.extend(todo(replay, handle, today, days))
+    app.showing = {r.project for r in rows}  # the note on unconfirmed entries: these only
     render(
         [r.as_row() for r in rows],
         output_format=output_format,

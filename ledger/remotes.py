@@ -8,6 +8,8 @@ rebuilt, while the relay-signed checkpoints kept here are evidence and are never
 * ``checkpoints``: every relay-signed checkpoint this party verified (the whole note), per
   project, with its size and root, whether this party cosigned it, and ``conflict`` for one
   that contradicted a kept one (kept as evidence of a fork).
+* ``synced``: when each project was last pulled in full from each remote (a sync, a write's
+  pull or a fresh read's), for the note a read prints when it cannot reach the relay.
 * ``receipts``: the relay's receipt of each entry this party wrote through it, once verified
   (docs/relay.md "Receipts"): the entry's seq and hash, and the relay-signed checkpoint and
   RFC 6962 inclusion proof (base64 hashes, JSON) that prove the relay's tree holds it. The
@@ -42,6 +44,8 @@ _SCHEMA = (
     "PRIMARY KEY (remote, slug, size, root))",
     "CREATE TABLE IF NOT EXISTS confirmed (remote TEXT NOT NULL, slug TEXT NOT NULL, "
     "seq INTEGER NOT NULL, checked_at TEXT NOT NULL, PRIMARY KEY (remote, slug))",
+    "CREATE TABLE IF NOT EXISTS synced (remote TEXT NOT NULL, slug TEXT NOT NULL, "
+    "synced_at TEXT NOT NULL, PRIMARY KEY (remote, slug))",
     "CREATE TABLE IF NOT EXISTS frontiers (slug TEXT NOT NULL, size INTEGER NOT NULL, "
     "head TEXT NOT NULL, hashes TEXT NOT NULL, PRIMARY KEY (slug, size))",
     "CREATE TABLE IF NOT EXISTS receipts (remote TEXT NOT NULL, slug TEXT NOT NULL, "
@@ -359,6 +363,26 @@ class RemoteStore:
         )
         with self._guard():
             return (_int(rows[0][0]), _text(rows[0][1])) if rows else None
+
+    def set_synced(self, remote: str, slug: str) -> None:
+        """Record that ``slug`` was just brought up to ``remote``'s verified checkpoint.
+
+        Raises:
+            StorageUnavailableError: the file is damaged or cannot be written.
+        """
+        self._run("INSERT OR REPLACE INTO synced VALUES (?, ?, ?)", (remote, slug, _now()))
+
+    def synced(self, remote: str, slug: str) -> str | None:
+        """When ``slug`` was last brought up to ``remote``'s checkpoint (RFC 3339), or None.
+
+        Raises:
+            StorageUnavailableError: the file is damaged (a time that is not text).
+        """
+        if not self.exists():
+            return None
+        rows = self._rows("SELECT synced_at FROM synced WHERE remote=? AND slug=?", (remote, slug))
+        with self._guard():
+            return _text(rows[0][0]) if rows else None
 
     # receipts ------------------------------------------------------------------------------
 
