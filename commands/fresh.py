@@ -77,7 +77,8 @@ def fresh_read(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         app = click.get_current_context().ensure_object(AppContext)
         app.fresh = True
-        app.offline = app.offline or bool(kwargs.pop("offline", False))
+        offline = bool(kwargs.pop("offline", False))
+        app.offline = app.offline or offline
         given = kwargs.get("as_") or os.environ.get("ACCORD_PARTY")
         if isinstance(given, str) and given and app.party is None:
             with contextlib.suppress(LedgerError):  # a malformed --as is the command's to report
@@ -204,7 +205,7 @@ class FreshReads:
             try:
                 self._remote = self.store.choose(self.app.remote)
             except LedgerError as error:
-                self.reason = error.message + (f" ({error.hint})" if error.hint else "")
+                self.reason = error.message
         if self._remote is None and self.reason is not None:
             self.missed[slug] = None
         return self._remote
