@@ -41,13 +41,7 @@ from commands.options import AppContext
 from commands.output import echo
 from ledger import keys as key_store
 from ledger import rules
-from ledger.errors import (
-    DeadlineExceededError,
-    KeyFileError,
-    LedgerError,
-    SignatureError,
-    UsageError,
-)
+from ledger.errors import DeadlineExceededError, KeyFileError, LedgerError, SignatureError
 from ledger.format import normalise_handle
 from ledger.remotes import RemoteStore
 from ledger.verified import DamagedStateError
@@ -182,8 +176,8 @@ class FreshReads:
         except ForkError as fork:
             _print_evidence(fork)
             raise
-        except (SignatureError, KeyFileError, UsageError, DamagedStateError):
-            raise  # never hidden: a verification failure is exit 5, a bad setting exit 2
+        except (SignatureError, KeyFileError, DamagedStateError):
+            raise  # never hidden: a verification failure is exit 5
         except DeadlineExceededError:
             seconds = self.deadline.seconds or DEFAULT_READ_TIMEOUT
             reason = f"relay {remote.name} did not answer within {seconds:g} s"

@@ -23,6 +23,7 @@ import contextlib
 import hashlib
 import ipaddress
 import os
+import re
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -54,6 +55,7 @@ _SCHEMA = (
 )
 FRONTIERS_KEPT = 16  # per project: the latest sizes whose Merkle frontier was computed
 MAX_URL = 2000  # characters of a relay URL
+_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
 _DAMAGED_HINT = (
     "move it away and `accord remote add` the relay again (it holds the checkpoints you "
     "verified: keep the copy as evidence of what the relay showed you)"
@@ -382,7 +384,7 @@ class RemoteStore:
             return None
         rows = self._rows("SELECT synced_at FROM synced WHERE remote=? AND slug=?", (remote, slug))
         with self._guard():
-            return _text(rows[0][0]) if rows else None
+            return _time(rows[0][0]) if rows else None
 
     # receipts ------------------------------------------------------------------------------
 
@@ -449,6 +451,12 @@ def _text(value: object) -> str:
     if not isinstance(value, str):
         raise TypeError(f"a stored {type(value).__name__} where text belongs")
     return value
+
+
+def _time(value: object) -> str:
+    if not _TIME.fullmatch(_text(value)):
+        raise ValueError("a stored sync time that is not an RFC 3339 UTC time")
+    return _text(value)
 
 
 def _key_line(value: object) -> str:

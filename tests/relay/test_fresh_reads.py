@@ -142,9 +142,7 @@ def test_todo_never_lists_a_decision_another_signer_of_the_party_already_took(
     )  # fmt: skip  # 4
     burgerco.act("deliver", S, "4", "--summary", "Four banners")  # 5
     acme.act("sync", S)  # acme's replica holds the deliverable: it waits for acme's decision
-    assert [(r["waiting"], r["seq"]) for r in acme.json("todo", "--as", "acme")] == [
-        ("decide", 5)
-    ]
+    assert [(r["waiting"], r["seq"]) for r in acme.json("todo", "--as", "acme")] == [("decide", 5)]
     alice.act("approve", S, "5")  # 6: alice decides for acme, on her own machine
 
     rows = acme.json("todo", "--as", "acme")  # no sync: the read pulls seq 6 first
