@@ -29,8 +29,7 @@ HEADERS = ["project", "seq", "waiting", "about", "due", "overdue", "next"]
     "as_",
     metavar="HANDLE",
     envvar="ACCORD_PARTY",
-    help="The party whose to-do list this is [env ACCORD_PARTY; default: the home's one key]; "
-    "no key is needed.",
+    help="The party whose to-do list this is [env ACCORD_PARTY; default: the home's one key].",
 )
 @click.option(
     "--within",
@@ -60,7 +59,8 @@ def todo_command(
     Every project of the ledger when SLUG is omitted. Each row names the command to run
     next: deliverables and amendments to approve or reject, statements to sign, a close
     others have signed, an invitation to join, and your own pledges due within --within
-    days or overdue. A read: no key or passphrase is needed.
+    days or overdue. A read: with a remote it first pulls what is new (with this home's key
+    of the project), so nothing already decided elsewhere is listed; offline it says so.
 
     \b
         accord todo --as burgerco
