@@ -124,6 +124,7 @@ class FreshReads:
         self._remote: Remote | None = None
         self._chosen = False
         self._signers: dict[str, Signer] = {}
+        self._keys: list[key_store.KeyInfo] | None = None  # this home's usable keys
 
     @classmethod
     def install(cls, app: AppContext, ledger: Ledger) -> FreshReads | None:
@@ -229,11 +230,9 @@ class FreshReads:
                     readers.setdefault(key, member.handle)
             elif member.status == rules.INVITED and member.pinned:
                 readers.setdefault(member.pinned, member.handle)
-        mine = [
-            info
-            for info in key_store.list_keys()
-            if info.problem is None and info.fingerprint in readers
-        ]
+        if self._keys is None:
+            self._keys = [info for info in key_store.list_keys() if info.problem is None]
+        mine = [info for info in self._keys if info.fingerprint in readers]
         if not mine:
             return None
         info = min(mine, key=lambda i: (readers[i.fingerprint] != self.app.party, i.name))
