@@ -14,6 +14,7 @@ import click
 
 from commands.errors import ExitCode
 from commands.files import replace_atomically
+from commands.fresh import fresh_read
 from commands.options import AppContext, ledger_option
 from commands.output import echo, render, safe_json
 from ledger import bundle, rules, storage, trust
@@ -278,6 +279,7 @@ def verify_command(
     help="The bundle file to write ('-' for standard output).",
 )
 @ledger_option
+@fresh_read
 @click.pass_obj
 def export_command(app: AppContext, slug: str, output: Path) -> None:
     """Export the log of SLUG as a self-contained bundle (JSON Lines, accord/bundle/v1).

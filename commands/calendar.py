@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import click
 
 from commands.files import write_atomically
+from commands.fresh import fresh_read
 from commands.options import pass_ledger
 from commands.output import echo
 from commands.reports import today_utc
@@ -128,6 +129,7 @@ def to_ical(calendar: ProjectCalendar) -> bytes:
     metavar="FILE",
     help="The .ics file to write (replaced in one step), or - for standard output.",
 )
+@fresh_read
 @pass_ledger
 def calendar_command(ledger: Ledger, slug: str, party: str | None, target: str) -> None:
     """Write the open pledges of SLUG as an iCalendar (.ics) file for any calendar client.

@@ -90,8 +90,15 @@ def _debug(ctx: click.Context) -> bool:
     envvar="ACCORD_REMOTE",
     help="Write through (and sync with) remote NAME [env ACCORD_REMOTE; default: the only one].",
 )
+@click.option(
+    "--offline",
+    is_flag=True,
+    envvar="ACCORD_OFFLINE",
+    help="Send nothing to the relay: reads answer from this replica without pulling first "
+    "[env ACCORD_OFFLINE=1].",
+)
 @click.pass_context
-def cli(ctx: click.Context, debug: bool, remote: str | None) -> None:
+def cli(ctx: click.Context, debug: bool, remote: str | None, offline: bool) -> None:
     """accord: a signed, hash-chained ledger of who promised, delivered and approved what.
 
     \b
@@ -107,6 +114,7 @@ def cli(ctx: click.Context, debug: bool, remote: str | None) -> None:
     app = ctx.ensure_object(AppContext)
     app.debug = debug
     app.remote = remote
+    app.offline = offline
     ctx.call_on_close(app.close)
 
 

@@ -13,7 +13,7 @@ import click
 
 from commands.output import echo
 from ledger import keys as key_store
-from ledger import storage
+from ledger import rules, storage
 from ledger.errors import LedgerError, UsageError
 from ledger.format import normalise_handle
 from ledger.remotes import RemoteStore
@@ -27,12 +27,27 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 @dataclass
 class AppContext:
-    """What the root command passes down: debug mode, the ledger URL, the open ledger."""
+    """What the root command passes down: debug mode, the ledger URL, the open ledger.
+
+    A read command (``commands/fresh.py``) sets ``fresh``: its ledger pulls each project from
+    the remote before reading it, unless ``offline``. ``party`` is the party the command acts
+    or reads as, when it names one; ``showing`` (when set) narrows the projects the command
+    shows, for the note on what is not yet confirmed; ``stale`` ends the offline note;
+    ``pulled_closed`` lists projects a pull closed (their close report is written here too).
+    """
 
     debug: bool = False
     url: str | None = None
     rebuilt: bool = False
     remote: str | None = None
+    offline: bool = False
+    fresh: bool = False
+    party: str | None = None
+    showing: set[str] | None = None
+    stale: str = ""
+    failed: bool = False
+    pulled_closed: list[str] = field(default_factory=list)
+    fresh_reads: Any = field(default=None, repr=False)
     _ledger: Ledger | None = field(default=None, repr=False)
 
     def ledger(self, *, create: bool = False) -> Ledger:
@@ -43,7 +58,11 @@ class AppContext:
             click.get_current_context().call_on_close(self.close)
             from commands.remote import attach_upstream
 
-            attach_upstream(self._ledger, self.remote)
+            attach_upstream(self._ledger, self.remote, offline=self.offline)
+            if self.fresh and not self.offline:
+                from commands.fresh import FreshReads
+
+                self.fresh_reads = FreshReads.install(self, self._ledger)
         return self._ledger
 
     def rebuild_state(self, slug: str | None) -> None:
@@ -67,18 +86,45 @@ class AppContext:
         self.close()
 
     def close(self) -> None:
-        """Print the ledger's notices and close its connections."""
+        """Print the ledger's notes and notices, and close its connections.
+
+        First the one line of a read that could not pull (offline), then the close reports
+        written for projects a pull closed, then what the command showed that is not yet
+        confirmed, then the warnings.
+        """
         if self._ledger is not None:
-            self._note_unconfirmed(self._ledger)
-            for notice in self._ledger.notices:
+            ledger = self._ledger
+            ledger.before_read = None  # nothing more is pulled once the command is done
+            fresh = self.fresh_reads
+            line = fresh.note(self.stale) if fresh is not None else None
+            if line:
+                echo(line, err=True)
+            closed = [
+                *self.pulled_closed,
+                *(fresh.closed if fresh is not None else ()),
+                *getattr(ledger.upstream, "closed", ()),
+            ]
+            self.pulled_closed = []
+            if closed:
+                from commands.fresh import write_pulled_reports
+
+                write_pulled_reports(ledger, closed)
+            self._note_unconfirmed(ledger)
+            for notice in ledger.notices:
                 echo(f"Warning: {notice}", err=True)
-            self._ledger.close()
+            ledger.close()
             self._ledger = None
+            self.fresh_reads = None
 
     def _note_unconfirmed(self, ledger: Ledger) -> None:
-        """After a read, say what it showed that every member has not confirmed (a remote)."""
-        if not ledger.shown or ledger.wrote or ledger.verified.path is None:
-            return  # a write's receipt already says what it recorded
+        """After a read, say once what it showed that every member has not confirmed.
+
+        Only projects the command showed (``showing``, and up to the last seq it showed)
+        and that the party has joined (``party``, or a joined member one of this home's
+        keys signs for) count; one line names them all.
+        """
+        if not ledger.shown or ledger.wrote or self.failed or ledger.verified.path is None:
+            return  # a write's receipt already says what it recorded; a failure showed nothing
         store = RemoteStore(ledger.verified.source)
         try:
             if not store.exists():
@@ -86,26 +132,65 @@ class AppContext:
             remote = store.choose(self.remote)
             if remote is None:
                 return
-            for slug, seq in sorted(ledger.shown.items()):
+            mine = {k.fingerprint for k in key_store.list_keys() if k.problem is None}
+            items = []
+            for slug, head in sorted(ledger.shown.items()):
+                seq = min(head, ledger.shown_upto.get(slug, head))
+                if (self.showing is not None and slug not in self.showing) or seq < 1:
+                    continue
+                if not self._joined(ledger, slug, mine):
+                    continue
                 found = store.confirmed(remote.name, slug)
                 confirmed, checked = found if found is not None else (0, None)
-                if confirmed >= seq:
-                    continue
-                when = f"as of {checked}" if checked else "never checked"
-                which = (
-                    f"entry {seq} of {slug} is"
-                    if confirmed + 1 == seq
-                    else f"entries {confirmed + 1}-{seq} of {slug} are"
-                )
-                echo(
-                    f"Note: {which} not yet confirmed by every member ({when}); "
-                    f"`accord sync {slug}` cosigns, `accord status {slug}` checks again",
-                    err=True,
-                )
+                if confirmed < seq:
+                    items.append((slug, confirmed, seq, checked))
         except LedgerError:
             return
         finally:
             store.close()
+        if items:
+            echo(_unconfirmed_line(items), err=True)
+
+    def _joined(self, ledger: Ledger, slug: str, mine: set[str]) -> bool:
+        """Whether the party (named, or any of this home's keys) is a joined member."""
+        members = ledger.verified_state(slug).members
+        if self.party is not None:
+            member = members.get(self.party)
+            return member is not None and member.status == rules.JOINED
+        return any(
+            m.status == rules.JOINED and not mine.isdisjoint(m.current_keys())
+            for m in members.values()
+        )
+
+
+def _unconfirmed_line(items: list[tuple[str, int, int, str | None]]) -> str:
+    """One note for every shown project not yet confirmed: (slug, confirmed, seq, checked)."""
+
+    def span(slug: str, confirmed: int, seq: int) -> str:
+        if confirmed + 1 == seq:
+            return f"entry {seq} of {slug}"
+        return f"entries {confirmed + 1}-{seq} of {slug}"
+
+    if len(items) == 1:
+        slug, confirmed, seq, checked = items[0]
+        when = f"as of {checked}" if checked else "never checked"
+        which = span(slug, confirmed, seq) + (" is" if confirmed + 1 == seq else " are")
+        return (
+            f"Note: {which} not yet confirmed by every member ({when}); "
+            f"`accord sync {slug}` cosigns, `accord status {slug}` checks again"
+        )
+    shown = [
+        f"{span(slug, confirmed, seq)} ({f'as of {checked}' if checked else 'never checked'})"
+        for slug, confirmed, seq, checked in items[:MAX_NOTED]
+    ]
+    more = f" and {len(items) - MAX_NOTED} more projects" if len(items) > MAX_NOTED else ""
+    return (
+        f"Note: not yet confirmed by every member: {', '.join(shown)}{more}; "
+        "`accord sync --all` cosigns, `accord status SLUG` checks again"
+    )
+
+
+MAX_NOTED = 5  # projects named in the note on unconfirmed entries
 
 
 PROGRESS_FROM = 5000
@@ -157,7 +242,11 @@ def pass_ledger(func: F) -> F:
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         app = click.get_current_context().ensure_object(AppContext)
-        return func(app.ledger(), *args, **kwargs)
+        try:
+            return func(app.ledger(), *args, **kwargs)
+        except LedgerError:
+            app.failed = True  # it showed nothing: no note on what is not confirmed
+            raise
 
     return cast("F", ledger_option(wrapper))
 
@@ -221,6 +310,7 @@ def signer_option(func: F) -> F:
         key_name = kwargs.pop("key_name")
         handle = normalise_handle(given or key_name or default_party(), "party")
         key_name = key_name or handle
+        click.get_current_context().ensure_object(AppContext).party = handle
         key_store.info(key_name)  # a missing key is reported before any prompt
         passphrase = read_passphrase(f"Passphrase for key {key_name!r}")
         kwargs["signer"] = key_store.load_signer(handle, key_name, passphrase)

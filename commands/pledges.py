@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from commands.fresh import fresh_read
 from commands.options import pass_ledger, signer_option
 from commands.output import output_options, render
 from commands.receipts import render_receipt
@@ -164,6 +165,7 @@ def pledges_close_short(
 @click.argument("slug")
 @as_of_options
 @output_options
+@fresh_read
 @pass_ledger
 def pledges_list(ledger: Ledger, slug: str, as_of: AsOf, output_format: str) -> None:
     """List the pledges of SLUG with delivered and approved quantities.

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from commands.errors import ExitCode
+from commands.fresh import fresh_read
 from commands.options import AppContext, ledger_option, pass_ledger, signer_option
 from commands.output import echo, output_options, render, render_object, safe_json
 from commands.receipts import render_receipt
@@ -347,6 +348,7 @@ def projects_remove_signer(
 
 @projects.command(name="list")
 @output_options
+@fresh_read
 @pass_ledger
 def projects_list(ledger: Ledger, output_format: str) -> None:
     """List the projects in the ledger.
@@ -380,6 +382,7 @@ def projects_list(ledger: Ledger, output_format: str) -> None:
 @click.argument("slug")
 @as_of_options
 @output_options
+@fresh_read
 @pass_ledger
 def projects_show(ledger: Ledger, slug: str, as_of: AsOf, output_format: str) -> None:
     """Show project SLUG: its terms, status and members with their keys.
@@ -424,7 +427,7 @@ def _accepted(_ctx: click.Context, _param: click.Parameter, values: tuple[str, .
 @click.option(
     "--report-dir",
     type=click.Path(file_okay=False, path_type=Path),
-    help=f"Where the close report goes [default: ./{DEFAULT_REPORT_DIR}/SLUG].",
+    help=f"Where the close report goes [default: {DEFAULT_REPORT_DIR}/SLUG beside the ledger].",
 )
 @click.option(
     "--accept-open",

@@ -29,8 +29,11 @@ def remote_store(ledger: Ledger) -> RemoteStore:
     return store
 
 
-def attach_upstream(ledger: Ledger, name: str | None) -> None:
-    """Make a ledger with a remote write through it (the one remote, or the one named)."""
+def attach_upstream(ledger: Ledger, name: str | None, *, offline: bool = False) -> None:
+    """Make a ledger with a remote write through it (the one remote, or the one named).
+
+    ``--offline`` sends nothing: a write that would go through a remote is refused (exit 2).
+    """
     from relay.sync import RelayUpstream
 
     store = RemoteStore(ledger.verified.source, memory=ledger.verified.path is None)
@@ -43,8 +46,25 @@ def attach_upstream(ledger: Ledger, name: str | None) -> None:
         # Reads still answer from the verified replica; writes fail with the error.
         ledger.upstream = _Refused(error)
         return
-    if remote is not None:
+    if remote is not None and offline:
+        ledger.upstream = _Refused(_offline_error("a write goes through the relay"))
+    elif remote is not None:
         ledger.upstream = RelayUpstream(remote, store)
+
+
+def _offline_error(what: str) -> UsageError:
+    return UsageError(
+        f"--offline (or ACCORD_OFFLINE) sends nothing to the relay, and {what}",
+        hint="drop --offline (unset ACCORD_OFFLINE) to reach the relay; reads answer from "
+        "this replica with --offline",
+    )
+
+
+def _refuse_offline(what: str) -> None:
+    """Refuse a command that must reach the relay when ``--offline`` was given (exit 2)."""
+    app = click.get_current_context().find_object(AppContext)
+    if app is not None and app.offline:
+        raise _offline_error(what)
 
 
 class _Refused:
@@ -95,6 +115,7 @@ def remote_add(ledger: Ledger, name: str, url: str, relay_key: str | None) -> No
     url = check_relay_url(url)
     fetched = relay_key is None
     if relay_key is None:
+        _refuse_offline("without --relay-key the relay's key is fetched from it")
         with RelayClient(url) as client:
             relay_key = client.relay_key()
     public = _relay_public_key(url, relay_key, fetched=fetched)
@@ -212,7 +233,9 @@ def sync_command(
 
     if (slug is None) == (not every):
         raise UsageError("name a project or give --all")
+    _refuse_offline("a sync asks the relay")
     store, remote = _chosen(ledger)
+    app = click.get_current_context().find_object(AppContext)
     slugs = ledger.list_slugs() if every else [normalise_slug(str(slug))]
     rows: list[dict[str, Any]] = []
     with RelayClient(remote.url, signer) as client:
@@ -222,6 +245,8 @@ def sync_command(
             except ForkError as fork:
                 _print_evidence(fork)
                 raise
+            if pulled.closed and app is not None:
+                app.pulled_closed.append(name)  # its close report is written here too
             member = ledger.verified_state(name).members.get(signer.handle)
             signs = (  # a joined member, and this key one of its current signers
                 member is not None
@@ -258,19 +283,28 @@ def sync_command(
 def status_command(ledger: Ledger, slug: str, signer: Signer, output_format: str) -> None:
     """Show SLUG's local head, the relay's head, and what every joined member confirmed.
 
-    An entry is confirmed when every joined member has cosigned a checkpoint covering it
-    (each cosignature verified with the member's current key).
+    A read: it first pulls what is new, verified as `accord sync` does (it never
+    cosigns). An entry is confirmed when every joined member has cosigned a checkpoint
+    covering it (each cosignature verified with the member's current key).
 
     \b
         accord status no-whopper-day --as acme --format json
     """
     from relay.client import RelayClient
-    from relay.sync import ForkError, status
+    from relay.sync import ForkError, pull, status
 
+    _refuse_offline("status asks the relay")
     store, remote = _chosen(ledger)
+    app = click.get_current_context().find_object(AppContext)
     with RelayClient(remote.url, signer) as client:
         try:
-            found = status(ledger, client, remote, normalise_slug(slug), store)
+            slug = normalise_slug(slug)
+            # A project not in this replica is not found: `accord sync` fetches it.
+            held = ledger.rows.last(slug) is not None
+            pulled = pull(ledger, client, remote, store, slug) if held else None
+            if pulled is not None and pulled.closed and app is not None:
+                app.pulled_closed.append(slug)
+            found = status(ledger, client, remote, slug, store)
         except ForkError as fork:
             _print_evidence(fork)
             raise

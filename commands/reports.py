@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -14,8 +15,11 @@ import click
 
 from commands.errors import ExitCode
 from commands.files import REPORT_FILES
+from commands.fresh import fresh_read
 from commands.options import pass_ledger
 from commands.output import echo, output_options, render
+from ledger import keys as key_store
+from ledger import storage
 from ledger.errors import UsageError
 from ledger.format import ENTRY_TYPES
 from projections import audit
@@ -91,6 +95,7 @@ OBLIGATION_HEADERS = [
 )
 @as_of_options
 @output_options
+@fresh_read
 @pass_ledger
 def obligations_command(
     ledger: Ledger,
@@ -141,6 +146,7 @@ def obligations_command(
 )
 @as_of_options
 @output_options
+@fresh_read
 @pass_ledger
 def contributions_command(
     ledger: Ledger, slug: str, threshold: str, as_of: AsOf, output_format: str
@@ -199,6 +205,7 @@ SHARES = ("pledged_share", "approved_share")
 @click.option("--type", "kind", type=click.Choice(ENTRY_TYPES), help="Only entries of this type.")
 @as_of_options
 @output_options
+@fresh_read
 @pass_ledger
 def trail_command(
     ledger: Ledger,
@@ -217,6 +224,7 @@ def trail_command(
         accord trail spring-campaign --party acme --type approval.given
     """
     rows = [r.as_row() for r in audit.trail(ledger, slug, as_of=as_of, party=party, kind=kind)]
+    ledger.shown_upto[slug] = max((int(r["seq"]) for r in rows), default=0)  # what is shown
     headers = [
         "seq", "at", "received_at", "party", "signer", "key", "type", "summary", "hash", "verdict",
     ]  # fmt: skip
@@ -229,15 +237,40 @@ def trail_command(
     render(rows, output_format=output_format, headers=headers, empty="(no matching entries)")
 
 
+def report_dir(ledger: Ledger, slug: str) -> Path:
+    """Where the report of ``slug`` goes unless a directory is given (docs/report.md).
+
+    Beside the ledger file: ``<ledger's directory>/accord-reports/SLUG/`` (the shell's
+    directory plays no part); for a PostgreSQL ledger, ``ACCORD_HOME/reports/<digest of the
+    ledger>/SLUG/``. Shown relative to the current directory when it lies below it.
+    """
+    source = ledger.verified.source
+    if ledger.verified.path is None:  # an in-memory ledger (tests)
+        base = Path(DEFAULT_REPORT_DIR)
+    elif storage.is_postgres(source):
+        digest = hashlib.sha256(source.encode("utf-8")).hexdigest()[:24]
+        base = key_store.accord_home() / "reports" / digest
+    else:
+        base = Path(source).parent / DEFAULT_REPORT_DIR
+    target = base / slug
+    try:
+        return target.relative_to(Path.cwd().resolve())
+    except (ValueError, OSError):
+        return target
+
+
 def write_close_report(
     ledger: Ledger,
     slug: str,
     directory: Path | None,
     formats: tuple[str, ...] = tuple(REPORT_FILES),
 ) -> list[Path]:
-    """Write the report of ``slug`` (default: every format); return the paths written."""
+    """Write the report of ``slug`` (default: every format); return the paths written.
+
+    Without ``directory`` it goes to :func:`report_dir`, the same place on every replica.
+    """
     replay = Replay.build(ledger, slug)
-    target = directory if directory is not None else Path(DEFAULT_REPORT_DIR) / slug
+    target = directory if directory is not None else report_dir(ledger, slug)
     from commands.reporting import write_report  # templates and views load only when used
 
     return write_report(report_data(replay, stream_timeline=True), target, formats)
@@ -257,15 +290,17 @@ def write_close_report(
     "--output",
     "directory",
     type=click.Path(file_okay=False, path_type=Path),
-    help=f"Directory to write into [default: ./{DEFAULT_REPORT_DIR}/SLUG].",
+    help=f"Directory to write into [default: {DEFAULT_REPORT_DIR}/SLUG beside the ledger].",
 )
+@fresh_read
 @pass_ledger
 def report_command(
     ledger: Ledger, slug: str, formats: tuple[str, ...], directory: Path | None
 ) -> None:
     """Write the close report of SLUG (marked interim while the project is open).
 
-    The report is a pure function of the log: the same entries give the same bytes.
+    The report is a pure function of the log: the same entries give the same bytes. By
+    default it goes where `accord close` writes it: accord-reports/SLUG/ beside the ledger.
 
     \b
         accord report spring-campaign --format html -o ./out

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from commands.fresh import fresh_read
 from commands.options import pass_ledger
 from commands.output import echo, safe_json
 from commands.reports import as_of_options, today_utc
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     show_default=True,
     help="Output format: lines for people, or one JSON object for scripts.",
 )
+@fresh_read
 @pass_ledger
 def show_command(ledger: Ledger, slug: str, seq: int, as_of: AsOf, output_format: str) -> None:
     """Show entry SEQ of SLUG in full: who signed it, what it says, where it stands.

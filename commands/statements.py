@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from commands.fresh import fresh_read
 from commands.options import pass_ledger, signer_option
 from commands.output import echo, output_options, render, render_object, safe_text
 from commands.receipts import render_receipt, render_signed
@@ -190,6 +191,7 @@ def statements_revise(
 @click.argument("slug")
 @as_of_options
 @output_options
+@fresh_read
 @pass_ledger
 def statements_list(ledger: Ledger, slug: str, as_of: AsOf, output_format: str) -> None:
     """List the statements of SLUG: version, who signed, in force or pending.
@@ -207,6 +209,7 @@ def statements_list(ledger: Ledger, slug: str, as_of: AsOf, output_format: str) 
 @click.argument("statement", type=click.IntRange(min=1))
 @as_of_options
 @output_options
+@fresh_read
 @pass_ledger
 def statements_show(
     ledger: Ledger, slug: str, statement: int, as_of: AsOf, output_format: str

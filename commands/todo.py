@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 import click
 
 from commands.errors import ExitCode
-from commands.options import default_party, pass_ledger
+from commands.fresh import fresh_read
+from commands.options import AppContext, default_party, pass_ledger
 from commands.output import echo, output_options, render
 from commands.reports import _days, today_utc
 from ledger.errors import ProjectNotFoundError
@@ -28,8 +29,7 @@ HEADERS = ["project", "seq", "waiting", "about", "due", "overdue", "next"]
     "as_",
     metavar="HANDLE",
     envvar="ACCORD_PARTY",
-    help="The party whose to-do list this is [env ACCORD_PARTY; default: the home's one key]; "
-    "no key is needed.",
+    help="The party whose to-do list this is [env ACCORD_PARTY; default: the home's one key].",
 )
 @click.option(
     "--within",
@@ -44,6 +44,7 @@ HEADERS = ["project", "seq", "waiting", "about", "due", "overdue", "next"]
     help=f"Exit {int(ExitCode.OVERDUE)} when one of your pledges is overdue (for cron).",
 )
 @output_options
+@fresh_read
 @pass_ledger
 def todo_command(
     ledger: Ledger,
@@ -58,7 +59,8 @@ def todo_command(
     Every project of the ledger when SLUG is omitted. Each row names the command to run
     next: deliverables and amendments to approve or reject, statements to sign, a close
     others have signed, an invitation to join, and your own pledges due within --within
-    days or overdue. A read: no key or passphrase is needed.
+    days or overdue. A read: with a remote it first pulls what is new (with this home's key
+    of the project), so nothing already decided elsewhere is listed; offline it says so.
 
     \b
         accord todo --as burgerco
@@ -66,6 +68,9 @@ def todo_command(
         accord todo --as acme --fail-if-overdue   # in a cron line: exit 8 when late
     """
     handle = normalise_handle(as_ or default_party(), "party")
+    app = click.get_current_context().ensure_object(AppContext)
+    app.party = handle
+    app.stale = "; what it lists may have been decided since"
     days = _days(within)
     today = today_utc()
     slugs = [slug] if slug is not None else ledger.list_slugs()
@@ -78,6 +83,7 @@ def todo_command(
                 raise
             continue  # listed a moment ago, gone now: nothing waits there
         rows.extend(todo(replay, handle, today, days))
+    app.showing = {r.project for r in rows}  # the note on unconfirmed entries: these only
     render(
         [r.as_row() for r in rows],
         output_format=output_format,

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from commands.fresh import fresh_read
 from commands.options import pass_ledger, signer_option
 from commands.output import output_options, render
 from commands.receipts import render_receipt
@@ -67,6 +68,7 @@ def project_value(
 @click.argument("slug")
 @as_of_options
 @output_options
+@fresh_read
 @pass_ledger
 def project_values(ledger: Ledger, slug: str, as_of: AsOf, output_format: str) -> None:
     """List the value proposals of SLUG: agreed, pending, replaced, rejected, superseded.

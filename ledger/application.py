@@ -124,7 +124,9 @@ class Ledger(VerifiedReads, Application[Any]):
             report=self.notice,
         )
         self.shown: dict[str, int] = {}
+        self.shown_upto: dict[str, int] = {}
         self.wrote = False  # set once this ledger recorded an entry
+        self.before_read: Callable[[str], None] | None = None
         self.progress: Callable[[str, int], Any] | None = None
         self.upstream = upstream
 

@@ -71,11 +71,17 @@ class VerifiedReads:
     notices: list[str]
     progress: Callable[[str, int], Any] | None
     shown: dict[str, int]  # the projects this ledger brought up to date, and their heads
+    shown_upto: dict[str, int]  # a read that shows less than the head: the last seq it shows
+    before_read: Callable[[str], None] | None  # a fresh read's pull (commands/fresh.py)
 
     # --- the verified state ------------------------------------------------------------------
 
     def verified_state(self, slug: str) -> rules.ProjectState:
         """The project's rules state, checked against the store and brought up to date.
+
+        A read command's ledger first calls :attr:`before_read` with ``slug`` (it pulls
+        what a relay holds beyond this replica, verified like every entry, once per
+        project and command).
 
         Raises:
             ProjectNotFoundError: the store holds no such project and none was verified.
@@ -83,6 +89,8 @@ class VerifiedReads:
                 different history), or a new entry fails verification.
             StorageUnavailableError: the store or the home cannot be read or written.
         """
+        if self.before_read is not None:
+            self.before_read(slug)
         state = self._verified_state(slug)
         self.shown[slug] = state.seq
         return state

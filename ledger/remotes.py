@@ -8,6 +8,8 @@ rebuilt, while the relay-signed checkpoints kept here are evidence and are never
 * ``checkpoints``: every relay-signed checkpoint this party verified (the whole note), per
   project, with its size and root, whether this party cosigned it, and ``conflict`` for one
   that contradicted a kept one (kept as evidence of a fork).
+* ``synced``: when each project was last pulled in full from each remote (a sync, a write's
+  pull or a fresh read's), for the note a read prints when it cannot reach the relay.
 * ``receipts``: the relay's receipt of each entry this party wrote through it, once verified
   (docs/relay.md "Receipts"): the entry's seq and hash, and the relay-signed checkpoint and
   RFC 6962 inclusion proof (base64 hashes, JSON) that prove the relay's tree holds it. The
@@ -43,6 +45,8 @@ _SCHEMA = (
     "PRIMARY KEY (remote, slug, size, root))",
     "CREATE TABLE IF NOT EXISTS confirmed (remote TEXT NOT NULL, slug TEXT NOT NULL, "
     "seq INTEGER NOT NULL, checked_at TEXT NOT NULL, PRIMARY KEY (remote, slug))",
+    "CREATE TABLE IF NOT EXISTS synced (remote TEXT NOT NULL, slug TEXT NOT NULL, "
+    "synced_at TEXT NOT NULL, PRIMARY KEY (remote, slug))",
     "CREATE TABLE IF NOT EXISTS frontiers (slug TEXT NOT NULL, size INTEGER NOT NULL, "
     "head TEXT NOT NULL, hashes TEXT NOT NULL, PRIMARY KEY (slug, size))",
     "CREATE TABLE IF NOT EXISTS receipts (remote TEXT NOT NULL, slug TEXT NOT NULL, "
@@ -51,6 +55,7 @@ _SCHEMA = (
 )
 FRONTIERS_KEPT = 16  # per project: the latest sizes whose Merkle frontier was computed
 MAX_URL = 2000  # characters of a relay URL
+_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
 _DAMAGED_HINT = (
     "move it away and `accord remote add` the relay again (it holds the checkpoints you "
     "verified: keep the copy as evidence of what the relay showed you)"
@@ -372,6 +377,26 @@ class RemoteStore:
         with self._guard():
             return (_int(rows[0][0]), _text(rows[0][1])) if rows else None
 
+    def set_synced(self, remote: str, slug: str) -> None:
+        """Record that ``slug`` was just brought up to ``remote``'s verified checkpoint.
+
+        Raises:
+            StorageUnavailableError: the file is damaged or cannot be written.
+        """
+        self._run("INSERT OR REPLACE INTO synced VALUES (?, ?, ?)", (remote, slug, _now()))
+
+    def synced(self, remote: str, slug: str) -> str | None:
+        """When ``slug`` was last brought up to ``remote``'s checkpoint (RFC 3339), or None.
+
+        Raises:
+            StorageUnavailableError: the file is damaged (a time that is not text).
+        """
+        if not self.exists():
+            return None
+        rows = self._rows("SELECT synced_at FROM synced WHERE remote=? AND slug=?", (remote, slug))
+        with self._guard():
+            return _time(rows[0][0]) if rows else None
+
     # receipts ------------------------------------------------------------------------------
 
     def keep_receipt(
@@ -438,6 +463,12 @@ def _text(value: object) -> str:
     if not isinstance(value, str):
         raise TypeError(f"a stored {type(value).__name__} where text belongs")
     return value
+
+
+def _time(value: object) -> str:
+    if not _TIME.fullmatch(_text(value)):
+        raise ValueError("a stored sync time that is not an RFC 3339 UTC time")
+    return _text(value)
 
 
 def _key_line(value: object) -> str:

@@ -201,6 +201,7 @@ class Replay:
             )
         if cut == state.seq:
             return cls(slug=slug, state=state, ledger=ledger)
+        ledger.shown_upto[slug] = cut  # what the read shows ends there
         return cls(slug=slug, state=ledger.replay_verified(slug, cut), ledger=ledger)
 
     def catch_up(self, ledger: Ledger) -> None:

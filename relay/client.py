@@ -82,20 +82,20 @@ class Deadline:
         self._ends: float | None = None
 
     @staticmethod
-    def from_env() -> float:
-        """The deadline set by ``ACCORD_RELAY_DEADLINE`` (seconds), or the default.
+    def from_env(env: str = DEADLINE_ENV, default: float = DEFAULT_DEADLINE) -> float:
+        """The deadline set by ``env`` (``ACCORD_RELAY_DEADLINE``; seconds), or ``default``.
 
         Raises:
             UsageError: the variable is not a number of seconds in (0, 86400].
         """
-        raw = os.environ.get(DEADLINE_ENV, "").strip()
+        raw = os.environ.get(env, "").strip()
         if not raw:
-            return DEFAULT_DEADLINE
+            return default
         if not _SECONDS.match(raw) or not 0 < float(raw) <= MAX_DEADLINE:
             raise UsageError(
-                f"{DEADLINE_ENV} must be a number of seconds above 0 and at most "
+                f"{env} must be a number of seconds above 0 and at most "
                 f"{MAX_DEADLINE:g}, not {raw[:40]!r}",
-                hint=f"for example {DEADLINE_ENV}=120, or unset it for {DEFAULT_DEADLINE:g} s",
+                hint=f"for example {env}=120, or unset it for {default:g} s",
             )
         return float(raw)
 

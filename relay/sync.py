@@ -84,6 +84,7 @@ class Pulled:
     checkpoint: Checkpoint
     appended: int
     created: bool
+    closed: bool = False  # the entries appended closed the project (its close policy met)
 
 
 @dataclass(frozen=True)
@@ -228,6 +229,7 @@ def pull(
     note, checkpoint = verified_note(remote, text, origin=origin)
     _check_kept(store, remote, slug, note, checkpoint)
     local = state.seq if state is not None else 0
+    was_closed = state is not None and state.status == rules.CLOSED
     if checkpoint.size < local:
         _keep_conflict(store, remote, slug, note, checkpoint)
         raise VerificationError(
@@ -248,7 +250,12 @@ def pull(
             "of this replica's verified entries"
         )
     store.keep(remote.name, slug, size=checkpoint.size, root=checkpoint.root_hash.hex(), note=text)
-    return Pulled(slug, text, checkpoint, appended, created=not have and bool(appended))
+    store.set_synced(remote.name, slug)
+    closed = (
+        bool(appended) and not was_closed and ledger.verified_state(slug).status == rules.CLOSED
+    )
+    created = not have and bool(appended)
+    return Pulled(slug, text, checkpoint, appended, created=created, closed=closed)
 
 
 def _append_served(ledger: Ledger, slug: str, page: list[entry_mod.SignedEntry]) -> None:
@@ -606,12 +613,14 @@ def _b64_hash(text: str) -> bytes:
 class RelayUpstream:
     """The ``Upstream`` of a ledger with a remote: pull before a write, post before appending.
 
-    Every request of the command shares one :class:`~relay.client.Deadline`.
+    Every request of the command shares one :class:`~relay.client.Deadline`. ``closed``
+    lists the projects a pull closed (for the command to write their close report).
     """
 
     def __init__(self, remote: Remote, store: RemoteStore, **client_args: Any) -> None:
         self.remote = remote
         self.store = store
+        self.closed: list[str] = []
         self.deadline = client_args.pop("deadline", None) or Deadline()
         self._client_args = client_args
 
@@ -622,7 +631,8 @@ class RelayUpstream:
         """Bring ``slug`` up to the relay's verified checkpoint (a new slug: nothing to do)."""
         with self._client(signer) as client:
             try:
-                pull(ledger, client, self.remote, self.store, slug)
+                if pull(ledger, client, self.remote, self.store, slug).closed:
+                    self.closed.append(slug)
             except NotFoundError:
                 if _has(ledger, slug):
                     raise

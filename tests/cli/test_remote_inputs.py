@@ -135,5 +135,6 @@ def test_a_damaged_remotes_file_is_exit_6_for_reads_and_writes(
     ):  # fmt: skip
         assert_refused(initialised(*args), 6, message, DAMAGED_HINT)
     assert initialised.ledger_file.read_bytes() == before
-    # Reads answer from the verified replica all the same.
-    assert initialised.json("project", "list")[0]["project"] == project
+    # Reads answer from the verified replica all the same, and say they could not pull.
+    note = f"Note: not refreshed: {message}; showing this replica alone\n"
+    assert initialised.json("project", "list", stderr=note)[0]["project"] == project
