@@ -226,6 +226,28 @@ def projects_decline(
     render_receipt(receipt, output_format=output_format)
 
 
+@projects.command(name="cancel")
+@click.argument("slug")
+@click.option("--reason", required=True, help="Why the proposal is cancelled.")
+@signer_option
+@output_options
+@pass_ledger
+def projects_cancel(
+    ledger: Ledger, slug: str, reason: str, signer: Signer, output_format: str
+) -> None:
+    """Cancel project SLUG while it is still proposed (the proposer only).
+
+    A project is proposed until every invitee has joined or declined. Cancelling records
+    `project.cancelled` with your reason: nothing more can be added, no invitee can join,
+    and it leaves everyone's `accord todo`. An active project is ended with `accord close`.
+
+    \b
+        accord project cancel spring-campaign --reason "Wrong partner list" --as acme
+    """
+    receipt = ledger.cancel_project(slug, reason=reason, signer=signer)
+    render_receipt(receipt, output_format=output_format)
+
+
 @projects.command(name="rotate-key")
 @click.argument("slug")
 @click.option("--new-key", required=True, metavar="NAME", help="The key to sign with from now on.")

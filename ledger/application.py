@@ -582,6 +582,20 @@ class Ledger(VerifiedReads, Application[Any]):
 
         return self._append(slug, "member.declined", build, signer)
 
+    def cancel_project(self, slug: str, *, reason: str, signer: Signer) -> Receipt:
+        """Cancel ``slug`` while it is still a proposal (``project.cancelled``).
+
+        Only the proposer can, and only while the project is ``proposed`` (some invitee has
+        neither joined nor declined); nothing can be added after it.
+
+        Raises:
+            ProjectNotFoundError: no such project.
+            UsageError: the reason is empty or too long.
+            RuleViolationError: not the proposer, or the project is no longer proposed.
+        """
+        body = {"reason": fmt.required_text(reason, "reason")}
+        return self._append(slug, "project.cancelled", lambda _state: body, signer)
+
     def rotate_key(self, slug: str, *, new_public_key: str, signer: Signer) -> Receipt:
         """Replace the signer's key in ``slug`` with ``new_public_key`` (signed by the old key).
 
