@@ -181,7 +181,10 @@ def test_a_stored_cancellation_by_another_member_fails_replay(signers: dict[str,
     [
         ({}, "project.cancelled body is malformed (missing ['reason'], extra [])"),
         ({"reason": ""}, "project.cancelled body field 'reason' is malformed"),
-        ({"reason": "x", "why": "y"}, "project.cancelled body is malformed (missing [], extra ['why'])"),
+        (
+            {"reason": "x", "why": "y"},
+            "project.cancelled body is malformed (missing [], extra ['why'])",
+        ),
         ({"reason": 1}, "project.cancelled body field 'reason' is malformed"),
     ],
 )  # fmt: skip
