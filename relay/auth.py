@@ -9,8 +9,9 @@ yet (it sends its public key line in ``Accord-Public-Key``, since the log holds 
 fingerprint). An invitee whose seat has an invite reads its invitation (and only that) with
 the invite key (:func:`authenticate_invite`); anyone may ask for the invitations pinned to
 its own key (:func:`authenticate_key`). Every failure is the same
-:class:`~relay.wire.NotReadableError` as a project that does not exist. A conflict's checkpoint goes only to an entry signed by a key the project
-knows for its signer (:func:`check_signer`).
+:class:`~relay.wire.NotReadableError` as a project that does not exist. A conflict's
+checkpoint goes only to an entry signed by a key the project knows for its signer
+(:func:`check_signer`).
 """
 
 from __future__ import annotations

@@ -239,7 +239,7 @@ def test_another_relay_process_on_the_same_store_finds_what_this_one_stored(
     tmp_path: Path, kit: Any, partner: Ledger, signers: dict[str, Signer]
 ) -> None:
     """The index follows the store's notification log, not this process's own appends."""
-    app, key, url, home = kit.make_relay(tmp_path)
+    app, _key, url, _home = kit.make_relay(tmp_path)
     other, *_ = kit.make_relay(tmp_path, url=url)
     with start_blocking_portal() as portal:
         here, there = kit.InProcess(app, portal), kit.InProcess(other, portal)
