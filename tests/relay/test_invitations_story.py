@@ -61,7 +61,9 @@ class Party:
 
     def snapshot(self) -> tuple[bytes | None, list[str]]:
         data = self.ledger.read_bytes() if self.ledger.exists() else None
-        remotes = sorted(p.name for p in (self.home / "remotes").glob("*")) if self.home.exists() else []
+        remotes = (
+            sorted(p.name for p in (self.home / "remotes").glob("*")) if self.home.exists() else []
+        )
         return data, remotes
 
 
@@ -171,20 +173,29 @@ def test_an_unpinned_invitee_is_onboarded_with_its_line_alone_and_squatters_are_
     # veggie: a key (made by the fixture) and its line; nothing else.
     assert not veggie.ledger.exists()
     joined = veggie.ok("join", lines["veggie"])
-    out = joined.stdout
-    assert out.startswith(f"Added remote relay {world['relay'].url}: relay key SHA256:")
-    assert "invitation to no-whopper-day: 'No Whopper Day' from acme\n" in out
-    assert "  purpose: One day\n" in out
-    assert (
-        "  members: acme (proposer), burgerco (pinned), ngo (invite), veggie (you, invite)\n" in out
-    )
-    assert "recorded no-whopper-day seq 3 member.joined\n" in out
-    assert "project no-whopper-day is proposed\n" in out
-    assert out.endswith("joined no-whopper-day: `accord todo` shows what waits for you\n")
+    relay_key = world["acme"].json("remote", "list")[0]["fingerprint"]
+    terms = re.search(r"terms=([0-9a-f]{64})", lines["veggie"]).group(1)  # type: ignore[union-attr]
+    assert re.fullmatch(
+        r"invitation to no-whopper-day: 'No Whopper Day' from acme\n"
+        r"  purpose: One day\n"
+        r"  members: acme \(proposer\), burgerco \(pinned\), ngo \(invite\), veggie \(you, "
+        r"invite\)\n"
+        rf"  approval all, close all; proposed at \S+Z; terms {terms}\n"
+        rf"Added remote relay {re.escape(world['relay'].url)}: relay key {re.escape(relay_key)}, "
+        r"as named\n"
+        r"recorded no-whopper-day seq 3 member.joined\n"
+        r"hash [0-9a-f]{64}\n"
+        r"project no-whopper-day is proposed\n"
+        r"joined no-whopper-day: `accord todo` shows what waits for you\n",
+        joined.stdout,
+    ), joined.stdout
     assert joined.stderr == ""
+    assert "accord-invite-v1" not in joined.output  # the secret is never printed back
     assert veggie.json("project", "show", S)["entries"] == 3
     status = veggie.json("status", S, "--as", "veggie")
     assert (status["local_head"], status["relay_head"]) == (3, 3)
+    assert status["cosigned"]["veggie"] == 3  # veggie cosigned the tree holding its join
+    assert veggie.json("remote", "list")[0]["name"] == "relay"
 
     # The used token: refused like any other, for anyone.
     used = mallory("join", lines["veggie"], "--as", "veggie", "--key", "mallory")
@@ -199,7 +210,8 @@ def test_an_unpinned_invitee_is_onboarded_with_its_line_alone_and_squatters_are_
         + declined.stdout.split("hash ")[1].split("\n")[0]
         + "\nyou declined no-whopper-day; the relay holds it (its receipt verified)\n"
     )
-    assert ngo.json("project", "list") == []  # a decliner reads nothing more
+    assert declined.stdout.startswith("invitation to no-whopper-day: 'No Whopper Day' from acme")
+    assert not ngo.ledger.exists()  # a decliner reads nothing more: no replica
 
     # A write by acme is seen by veggie, and veggie's by acme.
     acme.ok(
@@ -234,7 +246,7 @@ def test_a_line_whose_relay_key_or_terms_differ_is_refused_before_anything_is_si
         r"in for it\); ask the proposer\n",
         refused.stderr,
     )
-    assert veggie("remote", "list").stdout.strip() in ("", "(nothing yet)")
+    assert veggie.snapshot() == (None, [])
     terms = re.search(r"terms=([0-9a-f]{64})", lines["veggie"]).group(1)  # type: ignore[union-attr]
     other_terms = lines["veggie"].replace(terms, "0" * 64)
     refused = veggie("join", other_terms)
@@ -243,7 +255,7 @@ def test_a_line_whose_relay_key_or_terms_differ_is_refused_before_anything_is_si
         f"Error: the relay at {world['relay'].url} sent an invitation to 'no-whopper-day' that "
         "is not the proposal the invite line names (terms 000000000000...)\n"
     )
-    assert veggie.json("project", "list") == []
+    assert veggie.snapshot() == (None, [])
 
 
 def test_a_pinned_invitee_finds_its_invitation_and_a_stranger_learns_nothing(
@@ -274,7 +286,9 @@ def test_a_pinned_invitee_finds_its_invitation_and_a_stranger_learns_nothing(
     # Straight to the relay: a signed request by a stranger's key gets an empty list.
     from relay.client import RelayClient
 
-    stranger = Signer(handle="x", key_name="x", private_key=entry.parse_invite_token(entry.new_invite()[0]))
+    stranger = Signer(
+        handle="x", key_name="x", private_key=entry.parse_invite_token(entry.new_invite()[0])
+    )
     with RelayClient(world["relay"].url, stranger) as client:
         assert client.invitations() == []
     unsigned = httpx.get(world["relay"].url + "/v1/invitations", timeout=10)
@@ -286,31 +300,49 @@ def test_a_pinned_invitee_joins_with_its_line_too(world: dict[str, Any]) -> None
     lines = propose(world)
     joined = burgerco.ok("join", lines["burgerco"])
     assert "recorded no-whopper-day seq 2 member.joined\n" in joined.stdout
-    assert "  members: acme (proposer), burgerco (you, pinned), ngo (invite), veggie (invite)\n" in (
-        joined.stdout
+    assert (
+        "  members: acme (proposer), burgerco (you, pinned), ngo (invite), veggie (invite)\n"
+        in (joined.stdout)
     )
     assert burgerco.json("project", "show", S)["entries"] == 2
 
 
 def test_the_proposer_cancels_and_the_invitation_is_gone(world: dict[str, Any]) -> None:
-    acme, veggie, burgerco = world["acme"], world["veggie"], world["burgerco"]
+    acme, veggie, ngo = world["acme"], world["veggie"], world["ngo"]
     lines = propose(world)
+    ngo.ok("join", lines["ngo"])  # seq 2: ngo is a member of the proposal
     cancelled = acme.ok("project", "cancel", S, "--reason", "Wrong partners", "--as", "acme")
-    assert cancelled.stdout.startswith("recorded no-whopper-day seq 2 project.cancelled\nhash ")
+    assert cancelled.stdout.startswith("recorded no-whopper-day seq 3 project.cancelled\nhash ")
     assert cancelled.stdout.endswith(
-        "cancelled the proposal \"No Whopper Day\"; it no longer waits for burgerco, ngo, veggie\n"
+        'cancelled the proposal "No Whopper Day"; it no longer waits for burgerco, veggie\n'
         "project no-whopper-day is cancelled\n"
     )
     refused = veggie("join", lines["veggie"])
     assert refused.exit_code == 3 and refused.stderr.endswith(NOT_FOUND_HINT)
+    # burgerco's pinned invitation is gone, at the relay and in its todo.
+    burgerco = world["burgerco"]
     burgerco.ok("init")
     burgerco.ok("remote", "add", "hub", world["relay"].url)
     assert burgerco.json("invitations", "--as", "burgerco") == []
-    assert acme.json("todo", "--as", "acme") == []
+    refused = burgerco("join", lines["burgerco"])
+    assert refused.exit_code == 4, refused.output
+    assert refused.stderr.endswith(
+        "Error: project 'no-whopper-day' was cancelled by its proposer (seq 3); nothing more "
+        "can be added\nHint: ask the proposer for a new proposal\n"
+    )
+    # ngo, a member, syncs the cancellation: nothing waits, and no note about it.
+    ngo.ok("sync", S, "--as", "ngo")
+    for party in (ngo, burgerco, acme):
+        todo = party("todo", "--as", party.handle)
+        assert (todo.exit_code, todo.stdout, todo.stderr) == (
+            0,
+            f"(nothing waits for {party.handle})\n",
+            "",
+        ), todo.output
     again = acme("project", "cancel", S, "--reason", "again", "--as", "acme")
     assert again.exit_code == 4
     assert again.stderr == (
-        "Error: project 'no-whopper-day' was cancelled by its proposer (seq 2); nothing more "
+        "Error: project 'no-whopper-day' was cancelled by its proposer (seq 3); nothing more "
         "can be added\nHint: ask the proposer for a new proposal\n"
     )
 
@@ -322,12 +354,15 @@ def test_cancelling_after_everyone_answered_is_refused(world: dict[str, Any]) ->
     veggie.ok("join", lines["veggie"])
     # Cancelling while ngo still waits is allowed, but here ngo answers first.
     ngo.ok("join", lines["ngo"])
-    before = acme.json("project", "show", S)
+    acme.ok("sync", S, "--as", "acme")
+    before = (acme.json("project", "show", S), acme.ledger.read_bytes())
+    assert before[0]["status"] == "active"
     refused = acme("project", "cancel", S, "--reason", "Too late", "--as", "acme")
     assert refused.exit_code == 4
-    assert refused.stderr == (
+    assert refused.stderr.endswith(  # a note on unconfirmed entries may come first
         "Error: project 'no-whopper-day' is active: only a proposal still waiting for its "
-        "invitees can be cancelled\nHint: end an active project with `accord close "
+        "invitees can be cancelled (seq 5)\nHint: end an active project with `accord close "
         "no-whopper-day`\n"
     )
-    assert acme.json("project", "show", S) == before
+    assert (acme.json("project", "show", S), acme.ledger.read_bytes()) == before
+    assert acme.json("status", S, "--as", "acme")["relay_head"] == 4
