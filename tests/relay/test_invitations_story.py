@@ -366,3 +366,48 @@ def test_cancelling_after_everyone_answered_is_refused(world: dict[str, Any]) ->
     )
     assert (acme.json("project", "show", S), acme.ledger.read_bytes()) == before
     assert acme.json("status", S, "--as", "acme")["relay_head"] == 4
+
+
+def test_the_line_from_standard_input_show_only_and_json_never_print_the_invite(
+    world: dict[str, Any],
+) -> None:
+    veggie = world["veggie"]
+    lines = propose(world)
+    shown = veggie.ok("join", "-", "--show", input=lines["veggie"] + "\n")
+    assert shown.stdout.startswith("invitation to no-whopper-day: 'No Whopper Day' from acme\n")
+    assert "recorded" not in shown.stdout
+    assert veggie.snapshot() == (None, [])  # --show signs and keeps nothing
+    as_json = json.loads(
+        veggie.ok("join", "-", "--show", "--format", "json", input=lines["veggie"]).stdout
+    )
+    assert as_json["invitation"]["terms"] in lines["veggie"]
+    joined = veggie.ok("join", "-", "--format", "json", input=lines["veggie"])
+    data = json.loads(joined.stdout)
+    assert (data["seq"], data["type"], data["by"], data["project_status"]) == (
+        2, "member.joined", "veggie", "proposed",
+    )  # fmt: skip
+    assert data["invitation"]["title"] == "No Whopper Day"
+    assert "accord-invite-v1" not in joined.output
+
+
+def test_an_answer_is_signed_again_after_the_relay_head_moved(world: dict[str, Any]) -> None:
+    """The invitation read, then burgerco joins first: the relay answers 409, veggie re-reads."""
+    from datetime import UTC, datetime
+
+    from ledger.remotes import Remote
+    from relay.invitee import InviteLine, fetch_invitation, post_answer
+
+    lines = propose(world)
+    line = InviteLine.parse(lines["veggie"])
+    relay_line = world["acme"].json("remote", "list")[0]["relay_key"]
+    remote = Remote("hub", world["relay"].url, relay_line)
+    stale = fetch_invitation(remote, line, "veggie")
+    assert stale.head[0] == 1
+    world["burgerco"].ok("join", lines["burgerco"])  # seq 2
+    private = Signer(
+        handle="veggie", key_name="k", private_key=entry.parse_invite_token(entry.new_invite()[0])
+    )
+    posted = post_answer(
+        remote, stale, kind="member.joined", signer=private, clock=lambda: datetime.now(UTC)
+    )
+    assert (posted.attempts, posted.entry.seq, posted.checkpoint.size) == (2, 3, 3)
