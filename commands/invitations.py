@@ -157,7 +157,10 @@ def _saved(store: RemoteStore, found: tuple[Remote, bool], output_format: str) -
     remote = save_remote(store, remote)
     if output_format == "table":
         fingerprint = entry_mod.fingerprint(entry_mod.parse_public_key_line(remote.relay_key))
-        echo(f"Added remote {remote.name} {remote.url}: relay key {fingerprint}, as named")
+        echo(
+            f"Added remote {remote.name} {remote.url}: relay key {fingerprint} "
+            "(the one the line names)"
+        )
     return remote
 
 
