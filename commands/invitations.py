@@ -84,7 +84,10 @@ def _show_terms(terms: dict[str, Any], handle: str, output_format: str) -> None:
 @click.argument("line", metavar="INVITE-LINE")
 @click.option("--as", "as_", metavar="HANDLE", help="The seat to take [default: the line's].")
 @click.option(
-    "--key", "key_name", metavar="NAME", help="Sign with the key NAME [default: see below]."
+    "--key",
+    "key_name",
+    metavar="NAME",
+    help="Sign with the key NAME [default: the key named like the seat, or the home's one key].",
 )
 @click.option("--decline", is_flag=True, help="Decline the invitation instead (with --reason).")
 @click.option("--reason", help="Why you decline (with --decline).")
@@ -104,14 +107,14 @@ def join_command(
 ) -> None:
     """Join (or decline) a project with the invite line its proposer sent you.
 
-    The line (`accord-join-v1,project=...`, `-` to read it from standard input and keep it
-    out of your shell history) names the project, your seat, the terms, the relay and its
-    key fingerprint, and for an unpinned seat your invite. The relay is added as a remote
-    (its key must have that fingerprint), the ledger is created if need be, the invitation
-    is read with the invite and shown, then your join is signed with your key (`--key`, or
-    the key named like the seat, or the home's one key), posted, the project pulled and its
-    checkpoint cosigned. A wrong, used or other seat's invite, or a cancelled proposal, gets
-    the relay's 404 (exit 3).
+    The line (`accord-join-v1,project=...`; `-` reads it from standard input, out of your
+    shell history) names the project, your seat, the terms, the relay and its key
+    fingerprint, and for an unpinned seat your invite. The relay's key must have that
+    fingerprint; the invitation is read with the invite, checked against the line and shown
+    (--show stops there); then your join is signed with your key, posted, and only once the
+    relay holds it are the remote added, the ledger created if need be, the project pulled
+    and its checkpoint cosigned. A wrong, used or other seat's invite, or a cancelled
+    proposal, gets the relay's 404 (exit 3) and nothing is kept.
 
     \b
         accord key new veggie

@@ -214,7 +214,7 @@ def _print_invite_lines(lines: dict[str, str], invites: dict[str, str]) -> None:
             echo(f"  no secret ({handle}'s key is pinned); {handle} runs: accord join LINE")
     if invites:
         click.echo(
-            "Note: an invite line holds its seat's invite: send it secretly to its member "
+            "\nNote: an invite line holds its seat's invite: send it secretly to its member "
             "only; accord keeps no copy",
             err=True,
         )

@@ -130,7 +130,7 @@ def test_an_unpinned_invitee_is_onboarded_with_its_line_alone_and_squatters_are_
         re.M,
     )
     assert table.stderr == (
-        "Note: an invite line holds its seat's invite: send it secretly to its member only; "
+        "\nNote: an invite line holds its seat's invite: send it secretly to its member only; "
         "accord keeps no copy\n"
     )
 
