@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from ledger.application import Ledger
     from ledger.keys import Signer
     from ledger.remotes import Remote
+    from relay.client import Deadline
     from relay.invitee import Invitation, InviteLine
 
 
@@ -121,6 +122,7 @@ def join_command(
         accord join 'accord-join-v1,project=spring-campaign,seat=veggie,...'
         accord join - --decline --reason "No budget this year"
     """
+    from relay.client import Deadline
     from relay.invitee import InviteLine, fetch_invitation, find_remote
 
     parsed = InviteLine.parse(_line_text(line))
@@ -132,13 +134,15 @@ def join_command(
         )
     store = RemoteStore(storage.source_of(app.url or storage.default_url()))
     click.get_current_context().call_on_close(store.close)
-    remote, new = find_remote(store, parsed)  # nothing is stored before the answer is taken
+    # One deadline for the relay traffic before the passphrase is asked, one after it.
+    before = Deadline()
+    remote, new = find_remote(store, parsed, deadline=before)  # nothing kept before the answer
     if parsed.invite is None:
         _join_pinned(
             app, store, (remote, new), parsed, handle, key_name, reason, show, output_format
         )
         return
-    invitation = fetch_invitation(remote, parsed, handle)
+    invitation = fetch_invitation(remote, parsed, handle, deadline=before)
     terms = invitation.terms()
     _show_terms(terms, handle, output_format)
     if show:
@@ -177,12 +181,14 @@ def _answer(
     output_format: str,
 ) -> Receipt:
     """Post the join (then pull and cosign) or the decline; the receipt of the answer."""
+    from relay.client import Deadline
     from relay.invitee import keep_answer, post_answer
 
     kind = "member.declined" if reason is not None else "member.joined"
+    deadline = Deadline()  # the passphrase was typed: the rest of the traffic has its own
     posted = post_answer(
         found[0], invitation, kind=kind, signer=signer, clock=lambda: datetime.now(UTC),
-        reason=reason,
+        reason=reason, deadline=deadline,
     )  # fmt: skip
     remote = _saved(store, found, output_format)
     entry = posted.entry
@@ -192,7 +198,7 @@ def _answer(
         keep_answer(None, remote, store, posted)
     else:
         ledger = app.ledger(create=True)
-        _pull_and_cosign(ledger, store, remote, signer, slug)
+        _pull_and_cosign(ledger, store, remote, signer, slug, deadline)
         keep_answer(ledger, remote, store, posted)
         state = ledger.verified_state(slug)
         status, subject = state.status, subject_of(state, entry)
@@ -212,13 +218,18 @@ def _answer(
 
 
 def _pull_and_cosign(
-    ledger: Ledger, store: RemoteStore, remote: Remote, signer: Signer, slug: str
+    ledger: Ledger,
+    store: RemoteStore,
+    remote: Remote,
+    signer: Signer,
+    slug: str,
+    deadline: Deadline,
 ) -> None:
     """Pull ``slug`` as the member ``signer`` now is, and cosign the checkpoint (as sync)."""
     from relay.client import RelayClient
     from relay.sync import cosign_pulled, own_cosignature, pull, status
 
-    with RelayClient(remote.url, signer) as client:
+    with RelayClient(remote.url, signer, deadline=deadline) as client:
         pulled = pull(ledger, client, remote, store, slug)
         cosigned = own_cosignature(ledger, client, remote, store, pulled, signer=signer)
         if cosigned < pulled.checkpoint.size:
@@ -239,12 +250,13 @@ def _join_pinned(
     output_format: str,
 ) -> None:
     """A pinned seat: read the proposal with the invitee's own key, check it, join as usual."""
-    from relay.client import RelayClient
+    from relay.client import Deadline, RelayClient
     from relay.invitee import NOT_INVITED_HINT, proposal_terms
     from relay.sync import RelayUpstream
 
     signer = _signer(handle, key_name)
-    with RelayClient(found[0].url, signer) as client:
+    deadline = Deadline()  # after the passphrase: every request of the join shares it
+    with RelayClient(found[0].url, signer, deadline=deadline) as client:
         try:
             proposal = client.entries(line.project, after=0, upto=1)[0]
         except NotFoundError as exc:
@@ -263,12 +275,12 @@ def _join_pinned(
         return
     remote = _saved(store, found, output_format)
     ledger = app.ledger(create=True)
-    ledger.upstream = RelayUpstream(remote, store)
+    ledger.upstream = RelayUpstream(remote, store, deadline=deadline)
     if reason is not None:
         receipt = ledger.decline_project(line.project, reason=reason, signer=signer)
     else:
         receipt = ledger.join_project(line.project, signer=signer)
-        _pull_and_cosign(ledger, store, remote, signer, line.project)
+        _pull_and_cosign(ledger, store, remote, signer, line.project, deadline)
     _render(receipt, terms, output_format)
 
 
@@ -321,15 +333,17 @@ def invitation_rows(store: RemoteStore, signer: Signer, only: str | None) -> lis
         UsageError: the ledger has no remote (or no remote of that name).
         LedgerError: a relay cannot be reached or answers badly.
     """
+    from relay.client import Deadline
     from relay.invitee import pinned_invitations
 
     remotes = [store.get(only)] if only else store.list()
     if not remotes:
         raise UsageError("this ledger has no remote", hint="`accord remote add NAME URL` first")
     rows = []
+    deadline = Deadline()  # one for every remote asked
     for remote in remotes:
         prefix = f"accord --remote {remote.name} " if len(remotes) > 1 else "accord "
-        for handle, proposal, state in pinned_invitations(remote, signer):
+        for handle, proposal, state in pinned_invitations(remote, signer, deadline=deadline):
             slug = state.slug
             rows.append(
                 {

@@ -6,7 +6,8 @@
   size is that seq). Nothing else of the log: no entry after the proposal, no cosignature.
 * :func:`pinned` answers ``GET /v1/invitations``, signed by any key: the proposals still
   waiting for a seat pinned to that key's fingerprint, newest first, at most
-  :data:`MAX_INVITATIONS`. Whoever signs learns only what concerns its own key.
+  :data:`MAX_INVITATIONS` and :data:`MAX_INVITATION_BYTES` of proposal rows (always at least
+  one). Whoever signs learns only what concerns its own key.
 
 The proposals pinned to each fingerprint are found through :class:`InvitationIndex`, which
 follows the store's notification log (each stored proposal is read once per relay process)
@@ -24,9 +25,9 @@ from typing import TYPE_CHECKING, Any
 
 from ledger import rules
 from ledger.errors import LedgerError, StorageUnavailableError
-from ledger.format import FINGERPRINT_RE, SLUG_RE
+from ledger.format import FINGERPRINT_RE, SLUG_RE, text_size
 from relay import reads
-from relay.wire import NotReadableError, RelayStateError
+from relay.wire import MAX_PAGE_BYTES, NotReadableError, RelayStateError
 
 if TYPE_CHECKING:
     from relay.store import RelayStore
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("accord.relay")
 
 MAX_INVITATIONS = 100  # invitations in one answer of GET /v1/invitations (newest first)
+MAX_INVITATION_BYTES = MAX_PAGE_BYTES  # and their proposal rows, at most 4 MiB (at least one)
 INDEX_PAGE = 1000  # stored proposals read at a time while the index catches up
 
 
@@ -151,6 +153,7 @@ def pinned(store: RelayStore, index: InvitationIndex, fingerprint: str) -> dict[
     """
     index.catch_up(store)
     found: list[dict[str, Any]] = []
+    size = 0
     for slug in index.candidates(fingerprint):
         if len(found) >= MAX_INVITATIONS:
             break
@@ -171,5 +174,8 @@ def pinned(store: RelayStore, index: InvitationIndex, fingerprint: str) -> dict[
         if handle is None or row is None:
             index.settled(fingerprint, slug)
             continue
+        size += text_size(json.dumps(row, ensure_ascii=False, separators=(",", ":")))
+        if found and size > MAX_INVITATION_BYTES:
+            break  # the rest waits for the next request, once these are answered
         found.append({"project": slug, "handle": handle, "proposal": row})
     return {"invitations": found}

@@ -282,3 +282,27 @@ def test_a_stored_proposal_that_does_not_verify_is_never_offered(
     )
     assert invitations_mod._pins(text) == []
     assert index.candidates(signers["veggie"].fingerprint) == []
+
+
+def test_the_answer_holds_at_most_the_byte_bound_of_proposal_rows_but_always_one(
+    relay: Any,
+    kit: Any,
+    partner: Ledger,
+    signers: dict[str, Signer],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for slug in ("first", "second", "third"):
+        partner.propose_project(
+            slug, title=slug, purpose="", members={"veggie": signers["veggie"].fingerprint},
+            approval="all", close="all", signer=signers["acme"],
+        )  # fmt: skip
+        assert relay.post([s.entry for s in partner.read_entries(slug)]).status_code == 201
+    with relay.store() as store:
+        third = invitations_mod.proposal_row(store, "third")
+    row = json.dumps(third, ensure_ascii=False, separators=(",", ":"))
+    monkeypatch.setattr(invitations_mod, "MAX_INVITATION_BYTES", 2 * len(row.encode()) + 10)
+    answer = get(relay, kit, "/v1/invitations", signers["veggie"])
+    assert [i["project"] for i in answer.json()["invitations"]] == ["third", "second"]
+    monkeypatch.setattr(invitations_mod, "MAX_INVITATION_BYTES", 1)
+    answer = get(relay, kit, "/v1/invitations", signers["veggie"])
+    assert [i["project"] for i in answer.json()["invitations"]] == ["third"]
