@@ -235,11 +235,18 @@ def test_the_newest_invitations_first_and_at_most_the_bound(
     assert [i["project"] for i in answer.json()["invitations"]] == ["third", "second"]
 
 
+@pytest.mark.parametrize("store", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def test_another_relay_process_on_the_same_store_finds_what_this_one_stored(
-    tmp_path: Path, kit: Any, partner: Ledger, signers: dict[str, Signer]
+    tmp_path: Path,
+    kit: Any,
+    partner: Ledger,
+    signers: dict[str, Signer],
+    store: str,
+    request: pytest.FixtureRequest,
 ) -> None:
     """The index follows the store's notification log, not this process's own appends."""
-    app, _key, url, _home = kit.make_relay(tmp_path)
+    shared = request.getfixturevalue("postgres_url") if store == "postgres" else None
+    app, _key, url, _home = kit.make_relay(tmp_path, url=shared)
     other, *_ = kit.make_relay(tmp_path, url=url)
     with start_blocking_portal() as portal:
         here, there = kit.InProcess(app, portal), kit.InProcess(other, portal)
