@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ledger import rules
+
 if TYPE_CHECKING:
     from ledger.rules import Member, ProjectState
 
@@ -24,7 +26,7 @@ def project_detail(state: ProjectState) -> dict[str, Any]:
         "entries": state.seq,
         "head": state.head,
         "terms": state.terms,
-        "waiting_for": state.waiting_for(),
+        "waiting_for": [] if state.status == rules.CANCELLED else state.waiting_for(),
         "members": member_rows(state),
     }
 

@@ -25,7 +25,7 @@ def test_the_proposer_cancels_and_the_project_takes_nothing_more(initialised: Ac
         "project spring is cancelled\n",
     )
     shown = initialised.json("project", "show", slug)
-    assert (shown["status"], shown["entries"]) == ("cancelled", 3)
+    assert (shown["status"], shown["entries"], shown["waiting_for"]) == ("cancelled", 3, [])
     trail = initialised.json("trail", slug)
     assert trail[-1]["summary"] == "cancelled the proposal: Wrong partners"
     with initialised.unchanged():
