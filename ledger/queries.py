@@ -84,7 +84,8 @@ class VerifiedReads:
             StorageUnavailableError: the store or the home cannot be read or written.
         """
         state = self._verified_state(slug)
-        self.shown[slug] = state.seq
+        if state.status != rules.CANCELLED:  # a cancelled proposal needs nobody's attention
+            self.shown[slug] = state.seq
         return state
 
     def _verified_state(self, slug: str) -> rules.ProjectState:
