@@ -464,7 +464,9 @@ def _error(response: _Answer, url: str) -> LedgerError:
     text = f"the relay at {url} answered {status}: {message}"
     if status == 404:
         return NotFoundError(
-            text, hint="the relay serves a project only to its members: check --as and the slug"
+            text,
+            hint="the relay serves a project only to its members and pinned invitees: check "
+            "--as and the slug (an invitee with an invite line joins with `accord join LINE`)",
         )
     if status == 409:
         checkpoint = body.get("checkpoint")

@@ -275,6 +275,13 @@ def test_a_pinned_invitee_finds_its_invitation_and_a_stranger_learns_nothing(
     table = burgerco.ok("invitations", "--as", "burgerco").stdout
     assert "accord project join no-whopper-day --as burgerco" in table
     assert mallory.ok("invitations", "--as", "mallory").stdout == "(no invitations)\n"
+    refused = mallory("sync", S, "--as", "mallory")  # not a member: the relay says 404
+    assert refused.exit_code == 3
+    assert refused.stderr == (
+        f"Error: the relay at {world['relay'].url} answered 404: no such project\n"
+        "Hint: the relay serves a project only to its members and pinned invitees: check --as "
+        "and the slug (an invitee with an invite line joins with `accord join LINE`)\n"
+    )
     # sync --all names it too, on stderr.
     synced = burgerco.ok("sync", "--all", "--as", "burgerco")
     assert synced.stderr == (
