@@ -125,6 +125,7 @@ def _register() -> None:
         completion,
         demo,
         disputes,
+        invitations,
         keys,
         pledges,
         projects,
@@ -167,6 +168,8 @@ def _register() -> None:
     cli.add_command(remote.remote)
     cli.add_command(remote.sync_command)
     cli.add_command(remote.status_command)
+    cli.add_command(invitations.join_command)
+    cli.add_command(invitations.invitations_command)
     completion.attach(cli)
 
 

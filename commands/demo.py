@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import re
 import shlex
@@ -13,6 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TextIO
 
 import click
 
@@ -22,6 +25,7 @@ from ledger.errors import UsageError
 PASSPHRASE = "demo-passphrase"  # noqa: S105 - a throwaway demo key, printed on purpose
 PROJECT = "no-whopper-day"
 ORGS = ("acme", "burgerco", "veggie")
+UNPINNED = "veggie"  # with --relay, the seat that joins with its invite line alone
 RELAY_START_SECONDS = 60
 
 
@@ -43,14 +47,33 @@ def _environment(values: dict[str, str | None]) -> Iterator[None]:
                 os.environ[name] = value
 
 
-def _run(args: list[str], party: str | None = None) -> None:
+class _Tee(io.TextIOBase):
+    """Standard output that is also kept (the demo reads an invite line from a step)."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.kept = io.StringIO()
+
+    def write(self, text: str) -> int:
+        self.kept.write(text)
+        return self.out.write(text)
+
+    def flush(self) -> None:
+        self.out.flush()
+
+
+def _run(args: list[str], party: str | None = None) -> str:
+    """Run one step (printed with its party), returning what it printed on stdout."""
     from commands.cli import cli
 
     who = f"[{party}] " if party else ""
     click.secho(f"\n{who}$ accord {shlex.join(args)}", bold=True)
-    code = cli.main(args=args, prog_name="accord", standalone_mode=False)
+    tee = _Tee(sys.stdout)
+    with contextlib.redirect_stdout(tee):
+        code = cli.main(args=args, prog_name="accord", standalone_mode=False)
     if code not in (None, 0):
         raise click.ClickException(f"demo step failed with exit code {code}: accord {args[0]}")
+    return tee.kept.getvalue()
 
 
 def _write(path: Path, text: str) -> Path:
@@ -60,29 +83,30 @@ def _write(path: Path, text: str) -> Path:
 
 
 def _story(
-    run: Callable[[list[str]], None],
-    fingerprint: Callable[[str], str],
-    invited: Callable[[str], None],
+    run: Callable[[list[str]], object],
+    member: Callable[[str], str],
+    join: Callable[[str, str], None],
     evidence: Path,
     reports: Path,
 ) -> None:
-    """The collaboration itself: every step a real accord command run by ``run``."""
+    """The collaboration itself: every step a real accord command run by ``run``.
+
+    ``member(org)`` is the ``--member`` value of a seat (pinned or not) and ``join(org,
+    proposed)`` takes it, given what the proposal printed (its invite lines, with a relay).
+    """
     today = datetime.now(UTC).date()
 
     def due(days: int) -> str:
         return (today + timedelta(days=days)).isoformat()
 
-    run([
+    proposed = run([
         "project", "propose", PROJECT, "--title", "No Whopper Day",
         "--purpose", "A joint campaign: one day, three brands, one message.",
-        "--member", f"burgerco={fingerprint('burgerco')}",
-        "--member", f"veggie={fingerprint('veggie')}",
+        "--member", member("burgerco"), "--member", member("veggie"),
         "--approval", "all", "--close", "all", "--as", "acme",
     ])  # fmt: skip
-    invited("burgerco")
-    run(["project", "join", PROJECT, "--as", "burgerco"])
-    invited("veggie")
-    run(["project", "join", PROJECT, "--as", "veggie"])
+    join("burgerco", str(proposed or ""))
+    join("veggie", str(proposed or ""))
     run(["pledge", "add", PROJECT, "Campaign design", "--weight", "40", "--unit", "hours",
          "--due", due(14), "--as", "acme"])  # fmt: skip
     run(["pledge", "add", PROJECT, "Media budget", "--weight", "20000", "--unit", "eur",
@@ -156,6 +180,10 @@ def _story(
     run(["contributions", PROJECT])
 
 
+def _local_join(org: str, _proposed: str) -> None:
+    _run(["project", "join", PROJECT, "--as", org])
+
+
 def _fresh(directory: Path | None) -> Path:
     if directory is None:
         directory = Path(tempfile.mkdtemp(prefix="accord-demo-"))
@@ -188,8 +216,10 @@ def demo(directory: Path | None, through_relay: bool) -> None:
 
     With --relay each organisation keeps its own ACCORD_HOME and SQLite replica, and they
     work through an `accord relay serve` the demo starts on a free port of 127.0.0.1 (and
-    stops at the end): every write goes through the relay, everyone syncs and cosigns, and
-    each prints `accord status` with all entries confirmed by all three.
+    stops at the end): veggie's seat is not pinned, so veggie joins with nothing but its key
+    and the invite line the proposal printed (`accord join LINE`); every write goes through
+    the relay, everyone syncs and cosigns, and each prints `accord status` with all entries
+    confirmed by all three.
 
     \b
         accord demo
@@ -216,8 +246,8 @@ def demo(directory: Path | None, through_relay: bool) -> None:
             _run(["key", "new", org])
         _story(
             _run,
-            lambda org: key_store.info(org).fingerprint,
-            lambda org: None,
+            lambda org: f"{org}={key_store.info(org).fingerprint}",
+            _local_join,
             directory / "evidence",
             reports,
         )
@@ -290,29 +320,37 @@ def _relay_demo(directory: Path) -> None:
         for org in ORGS
     }
 
-    def as_party(org: str, args: list[str]) -> None:
+    def as_party(org: str, args: list[str]) -> str:
         with _environment(homes[org]):
-            _run(args, org)
+            return _run(args, org)
 
     synced = {"reader": False}
 
-    def run(args: list[str]) -> None:
+    def run(args: list[str]) -> str:
         # who acts is the --as of the step; a read is acme's, on acme's replica, synced first
         if "--as" in args:
             synced["reader"] = False
-            as_party(args[args.index("--as") + 1], args)
-            return
+            return as_party(args[args.index("--as") + 1], args)
         if not synced["reader"]:
             as_party(ORGS[0], ["sync", PROJECT, "--as", ORGS[0]])
             synced["reader"] = True
-        as_party(ORGS[0], args)
+        return as_party(ORGS[0], args)
 
-    def fingerprint(org: str) -> str:
+    def member(org: str) -> str:
+        if org == UNPINNED:
+            return org  # an invite protects the seat; the proposal prints its invite line
         with _environment(homes[org]):
-            return key_store.info(org).fingerprint
+            return f"{org}={key_store.info(org).fingerprint}"
 
-    def invited(org: str) -> None:
+    def join(org: str, proposed: str) -> None:
+        if org == UNPINNED:  # nothing but its key and the one line acme sent
+            found = re.search(rf"^invite line for {org}: (accord-join-v1,\S+)$", proposed, re.M)
+            if found is None:
+                raise click.ClickException(f"the proposal printed no invite line for {org}")
+            as_party(org, ["join", found.group(1)])
+            return
         as_party(org, ["sync", PROJECT, "--as", org])  # fetch the proposal before joining
+        as_party(org, ["project", "join", PROJECT, "--as", org])
 
     click.secho(f"accord demo --relay: working in {directory}", bold=True)
     click.echo("Each organisation has its own home and replica; to act as one afterwards, run:")
@@ -329,10 +367,11 @@ def _relay_demo(directory: Path) -> None:
     relay = RelayProcess(directory)
     try:
         for org in ORGS:
-            as_party(org, ["init"])
             as_party(org, ["key", "new", org])
-            as_party(org, ["remote", "add", "relay", relay.url])
-        _story(run, fingerprint, invited, directory / "evidence", reports)
+            if org != UNPINNED:  # the invite line brings the relay and the ledger
+                as_party(org, ["init"])
+                as_party(org, ["remote", "add", "relay", relay.url])
+        _story(run, member, join, directory / "evidence", reports)
         for org in ORGS:
             as_party(org, ["sync", PROJECT, "--as", org])
         for org in ORGS:

@@ -139,9 +139,12 @@ def projects_propose(
     Pin each member's key with HANDLE=FINGERPRINT (from `accord key show HANDLE` on the
     member's machine), or leave it unpinned: an unpinned seat gets an invite, a secret
     printed once here (`accord-invite-v1:...`) that its member needs to join (--invite);
-    send it by a channel you trust. With --format json the output holds the invites in
-    `invites`: treat it as secret. A numeric --approval may not exceed the invited members
-    other than the proposer, nor --close the members.
+    send it by a channel you trust. With a remote, each seat gets instead an invite line
+    (`accord-join-v1,...`: the relay, its key, the project, the seat, the terms and, for an
+    unpinned seat, the invite) that its member joins with: `accord join LINE`. With --format
+    json the output holds the invites in `invites` (and the lines in `invite_lines`): treat
+    it as secret. A numeric --approval may not exceed the invited members other than the
+    proposer, nor --close the members.
 
     \b
         accord project propose spring-campaign --title "Spring campaign" \\
@@ -159,18 +162,62 @@ def projects_propose(
         signer=signer,
         invites=invites,
     )
+    lines = _invite_lines(ledger, receipt.project, receipt.hash, invited, invites, signer)
     if output_format == "table":
         render_receipt(receipt, output_format=output_format)
-        _print_invites(invites)
+        if lines:
+            _print_invite_lines(lines, invites)
+        else:
+            _print_invites(invites)
         return
     data = receipt.as_dict()
     listed = [{"handle": h, "invite": t} for h, t in invites.items()]
+    extra = {"invite_lines": [{"handle": h, "line": v} for h, v in lines.items()]} if lines else {}
     if output_format == "json":
-        click.echo(safe_json({**data, "invites": listed}))
+        click.echo(safe_json({**data, "invites": listed, **extra}))
     else:
+        shown = {"invite_lines": " ".join(lines.values())} if lines else {}
         render(
-            [{**data, "invites": " ".join(f"{h}={t}" for h, t in invites.items())}],
+            [{**data, "invites": " ".join(f"{h}={t}" for h, t in invites.items()), **shown}],
             output_format="csv",
+        )
+
+
+def _invite_lines(
+    ledger: Ledger,
+    slug: str,
+    terms: str,
+    invited: dict[str, str | None],
+    invites: dict[str, str],
+    signer: Signer,
+) -> dict[str, str]:
+    """With a remote, the invite line of every seat but the proposer's (docs/relay.md)."""
+    remote = getattr(ledger.upstream, "remote", None)
+    if remote is None:
+        return {}
+    from relay.invitee import invite_lines
+
+    seats = {h: invites.get(h) for h in sorted(invited) if h != signer.handle}
+    return invite_lines(slug=slug, terms=terms, remote=remote, seats=seats)
+
+
+def _print_invite_lines(lines: dict[str, str], invites: dict[str, str]) -> None:
+    """Print each seat's invite line once (stdout), and a note on the secret ones (stderr)."""
+    for handle, line in lines.items():
+        if handle in invites:
+            echo(f"invite line for {handle}: {line}")
+            echo(
+                f"  send it to {handle} by a channel you trust (it holds the invite, shown only "
+                f"this once); {handle} runs: accord join LINE"
+            )
+        else:
+            echo(f"join line for {handle}: {line}")
+            echo(f"  no secret ({handle}'s key is pinned); {handle} runs: accord join LINE")
+    if invites:
+        click.echo(
+            "\nNote: an invite line holds its seat's invite: send it secretly to its member "
+            "only; accord keeps no copy",
+            err=True,
         )
 
 
@@ -224,6 +271,28 @@ def projects_decline(
         accord project decline spring-campaign --reason "No budget this year" --as veggie
     """
     receipt = ledger.decline_project(slug, reason=reason, signer=signer, invite=invite or None)
+    render_receipt(receipt, output_format=output_format)
+
+
+@projects.command(name="cancel")
+@click.argument("slug")
+@click.option("--reason", required=True, help="Why the proposal is cancelled.")
+@signer_option
+@output_options
+@pass_ledger
+def projects_cancel(
+    ledger: Ledger, slug: str, reason: str, signer: Signer, output_format: str
+) -> None:
+    """Cancel project SLUG while it is still proposed (the proposer only).
+
+    A project is proposed until every invitee has joined or declined. Cancelling records
+    `project.cancelled` with your reason: nothing more can be added, no invitee can join,
+    and it leaves everyone's `accord todo`. An active project is ended with `accord close`.
+
+    \b
+        accord project cancel spring-campaign --reason "Wrong partner list" --as acme
+    """
+    receipt = ledger.cancel_project(slug, reason=reason, signer=signer)
     render_receipt(receipt, output_format=output_format)
 
 

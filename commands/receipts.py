@@ -149,6 +149,12 @@ def subject_line(kind: str, subject: dict[str, Any]) -> str | None:
             f"at {subject['approved']} of {subject['weight']} {subject['unit']} approved; "
             f"{', '.join(subject['to'])} decide"
         )
+    if kind == "project.cancelled":
+        waiting = ", ".join(subject["waiting"]) or "nobody"
+        return (
+            f"cancelled the proposal {_title(subject['project_title'])}; "
+            f"it no longer waits for {waiting}"
+        )
     if kind in ("dispute.opened", "resolution.signed"):
         return _dispute_line(kind, subject)
     return None

@@ -222,7 +222,9 @@ def sync_command(
     Every new entry is verified (signatures, chain, rules) and appended; a project you were
     invited to is fetched by its slug. The relay's checkpoint must verify with the pinned
     key, cover exactly this replica's entries and extend every checkpoint kept before; a
-    relay that shows another history fails with exit 5 and both signed notes.
+    relay that shows another history fails with exit 5 and both signed notes. With --all,
+    a `Note:` line on stderr names each invitation waiting for your key at the remote
+    (see `accord invitations`).
 
     \b
         accord sync no-whopper-day --as burgerco
@@ -273,6 +275,10 @@ def sync_command(
                 }
             )
     render(rows, output_format=output_format, headers=["project", "appended", "size", "cosigned"])
+    if every:  # and the invitations waiting at the remote for this key (commands/invitations.py)
+        from commands.invitations import note_invitations
+
+        note_invitations(store, signer, remote.name)
 
 
 @click.command(name="status")

@@ -31,6 +31,7 @@ from ledger.errors import (
     AlreadyDecidedError,
     ConflictError,
     DeadlineExceededError,
+    KeyNotValidError,
     LedgerError,
     RuleViolationError,
     StorageUnavailableError,
@@ -570,8 +571,7 @@ class Ledger(VerifiedReads, Application[Any]):
         """
 
         def build(state: ProjectState) -> dict[str, Any]:
-            body: dict[str, Any] = {"terms": state.terms, "public_key": signer.public_key_line}
-            return _with_invite_proof(state, body, signer, invite)
+            return _seat_answer(state, "member.joined", signer, invite, None)
 
         return self._append(slug, "member.joined", build, signer)
 
@@ -588,14 +588,44 @@ class Ledger(VerifiedReads, Application[Any]):
         reason = fmt.required_text(reason, "reason")
 
         def build(state: ProjectState) -> dict[str, Any]:
-            body: dict[str, Any] = {
-                "terms": state.terms,
-                "public_key": signer.public_key_line,
-                "reason": reason,
-            }
-            return _with_invite_proof(state, body, signer, invite)
+            return _seat_answer(state, "member.declined", signer, invite, reason)
 
         return self._append(slug, "member.declined", build, signer)
+
+    def sign_seat_answer(
+        self,
+        proposal: entry_mod.SignedEntry,
+        *,
+        head: tuple[int, str],
+        kind: str,
+        signer: Signer,
+        invite: str | None,
+        reason: str | None = None,
+    ) -> entry_mod.SignedEntry:
+        """:func:`sign_seat_answer`, stamped with this ledger's clock."""
+        return sign_seat_answer(
+            proposal,
+            head=head,
+            kind=kind,
+            signer=signer,
+            invite=invite,
+            reason=reason,
+            at=self._clock(),
+        )
+
+    def cancel_project(self, slug: str, *, reason: str, signer: Signer) -> Receipt:
+        """Cancel ``slug`` while it is still a proposal (``project.cancelled``).
+
+        Only the proposer can, and only while the project is ``proposed`` (some invitee has
+        neither joined nor declined); nothing can be added after it.
+
+        Raises:
+            ProjectNotFoundError: no such project.
+            UsageError: the reason is empty or too long.
+            RuleViolationError: not the proposer, or the project is no longer proposed.
+        """
+        body = {"reason": fmt.required_text(reason, "reason")}
+        return self._append(slug, "project.cancelled", lambda _state: body, signer)
 
     def rotate_key(self, slug: str, *, new_public_key: str, signer: Signer) -> Receipt:
         """Replace the signer's key in ``slug`` with ``new_public_key`` (signed by the old key).
@@ -1103,6 +1133,73 @@ def _invite_key(token: str) -> str:
         raise UsageError(
             f"the invite is malformed: {exc.message}", hint=rules.INVITE_HINT
         ) from None
+
+
+def sign_seat_answer(
+    proposal: entry_mod.SignedEntry,
+    *,
+    head: tuple[int, str],
+    kind: str,
+    signer: Signer,
+    invite: str | None,
+    reason: str | None,
+    at: datetime,
+) -> entry_mod.SignedEntry:
+    """Sign a join or decline of ``signer``'s seat that follows ``head`` (seq, hash).
+
+    For an invitee that may read only its proposal (through a relay, with its invite;
+    docs/relay.md): the body is built and checked as :meth:`Ledger.join_project` and
+    :meth:`Ledger.decline_project` build it, against the state after the proposal alone.
+    Nothing is stored; the rules check the whole entry where it is appended (the relay, then
+    this replica when it pulls the log).
+
+    Raises:
+        LedgerError: the proposal does not verify (format, signature, rules).
+        UsageError: the seat needs an invite and none was given (or one it has none for),
+            the token is malformed, or the reason of a decline is empty.
+        RuleViolationError: the handle has no waiting seat in the proposal, or the invite
+            is not the one of this seat.
+        KeyNotValidError: the seat is pinned to another key.
+    """
+    slug = str(proposal.data.get("project"))
+    state = rules.replay(slug, [proposal])
+    member = state.members.get(signer.handle)
+    if member is None or member.status != rules.INVITED:
+        raise RuleViolationError(
+            f"{signer.handle!r} was not invited to project {slug!r}",
+            hint="join as the seat the invite names (--as HANDLE)",
+        )
+    if member.pinned is not None and member.pinned != signer.fingerprint:
+        raise KeyNotValidError(
+            f"key {signer.fingerprint} of {signer.handle!r} does not match the fingerprint "
+            f"pinned in the proposal ({member.pinned})",
+            hint="join with the key the proposer pinned, or ask for a new proposal",
+        )
+    if kind == "member.declined":
+        reason = fmt.required_text(reason or "", "reason")
+    data = {
+        "v": fmt.VERSION,
+        "project": slug,
+        "seq": head[0] + 1,
+        "prev": head[1],
+        "type": kind,
+        "by": signer.handle,
+        "key": signer.fingerprint,
+        "at": fmt.format_time(at),
+        "body": _seat_answer(state, kind, signer, invite, reason),
+    }
+    _check_bounds(data)
+    return entry_mod.sign(data, signer.private_key)
+
+
+def _seat_answer(
+    state: ProjectState, kind: str, signer: Signer, invite: str | None, reason: str | None
+) -> dict[str, Any]:
+    """The body of a join (``reason`` None) or decline of ``signer``'s seat, with its proof."""
+    body: dict[str, Any] = {"terms": state.terms, "public_key": signer.public_key_line}
+    if kind == "member.declined":
+        body["reason"] = reason
+    return _with_invite_proof(state, body, signer, invite)
 
 
 def _with_invite_proof(

@@ -148,6 +148,7 @@ ENTRY_NOUNS = {
     "pledge.closed-short": "a close-short proposal",
     "dispute.opened": "a dispute",
     "resolution.signed": "a dispute resolution",
+    "project.cancelled": "a cancellation",
 }
 
 ENVELOPE_KEYS = frozenset({"v", "project", "seq", "prev", "type", "by", "key", "at", "body"})
@@ -695,6 +696,7 @@ BODY_SCHEMAS: dict[str, dict[str, Callable[[Any], bool]]] = {
         "outcome": lambda v: v in OUTCOMES,
         "reason": _text(),
     },
+    "project.cancelled": {"reason": _text()},
 }
 
 ENTRY_TYPES = tuple(BODY_SCHEMAS)

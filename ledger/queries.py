@@ -92,7 +92,8 @@ class VerifiedReads:
         if self.before_read is not None:
             self.before_read(slug)
         state = self._verified_state(slug)
-        self.shown[slug] = state.seq
+        if state.status != rules.CANCELLED:  # a cancelled proposal needs nobody's attention
+            self.shown[slug] = state.seq
         return state
 
     def _verified_state(self, slug: str) -> rules.ProjectState:

@@ -276,6 +276,22 @@ class RowReader:
                 return
             last = found[-1].originator_version
 
+    def proposals(self, *, after: int, limit: int) -> list[tuple[int, Row]]:
+        """The stored genesis rows (``project.proposed``) after notification id ``after``.
+
+        Read from the store's notification log, in the order the store recorded them, at
+        most ``limit`` at a time, each with its notification id: whoever follows the log
+        (the relay's index of invitations) reads each proposal once. The rows are as stored:
+        nothing in them is trusted until the project is verified.
+        """
+        try:
+            found = self._recorder.select_notifications(
+                start=after + 1, limit=limit, topics=[Project.Proposed.TOPIC]
+            )
+        except PersistenceError as exc:
+            raise unavailable(exc) from None
+        return [(int(n.id), decode(self._mapper, n)) for n in found]
+
     def stream_ids(self) -> list[UUID]:
         """Every stream id the store holds, by a skip scan of the primary key index.
 

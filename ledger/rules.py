@@ -50,6 +50,7 @@ INVITED, JOINED, DECLINED = "invited", "joined", "declined"
 PENDING, ACCEPTED, REJECTED, VOID = "pending", "accepted", "rejected", "void"
 OPEN, UPHELD, DISMISSED = "open", "upheld", "dismissed"  # a dispute
 CLOSED_SHORT = "closed-short"  # a pledge ended, by agreement, with what was approved
+CANCELLED = "cancelled"  # a proposal its proposer withdrew before it became active
 
 
 @dataclass(slots=True)
@@ -244,6 +245,7 @@ class ProjectState:
     final_head_seq: int = 0
     close_signatures: dict[str, int] = field(default_factory=dict)
     closed_seq: int | None = None
+    cancelled_seq: int | None = None  # the project.cancelled that ended a proposal
     units: dict[str, str] = field(default_factory=dict)  # unit_key -> the first spelling
     values: dict[int, ValueProposal] = field(default_factory=dict)  # value.proposed by seq
     disputes: MutableMapping[int, Dispute] = field(default_factory=dict)
@@ -381,6 +383,13 @@ def require_open(state: ProjectState, seq: int | None = None) -> None:
         )
     if state.status == ABANDONED:
         raise _rule(f"project {state.slug!r} was abandoned: every invitee declined", seq)
+    if state.status == CANCELLED:
+        raise _rule(
+            f"project {state.slug!r} was cancelled by its proposer (seq {state.cancelled_seq}); "
+            "nothing more can be added",
+            seq,
+            hint="ask the proposer for a new proposal",
+        )
 
 
 def _rule(message: str, seq: int | None = None, hint: str | None = None) -> RuleViolationError:
@@ -663,6 +672,25 @@ def _project_proposed(state: ProjectState, item: SignedEntry) -> Callable[[], No
         proposer = state.members[item.by]
         proposer.status, proposer.joined_seq = JOINED, 1
         _first_signer(state, proposer, item.key, body["public_key"], 1)
+
+    return commit
+
+
+def _project_cancelled(state: ProjectState, item: SignedEntry) -> Callable[[], None]:
+    if item.by != state.proposer:
+        raise _rule(
+            f"only the proposer ({state.proposer!r}) can cancel project {state.slug!r}",
+            hint=f"ask {state.proposer} to cancel it, or decline the invitation",
+        )
+    if state.status != PROPOSED:
+        raise _rule(
+            f"project {state.slug!r} is {state.status}: only a proposal still waiting for "
+            "its invitees can be cancelled",
+            hint=f"end an active project with `accord close {state.slug}`",
+        )
+
+    def commit() -> None:
+        state.status, state.cancelled_seq = CANCELLED, item.seq
 
     return commit
 
@@ -1458,4 +1486,5 @@ _HANDLERS: dict[str, Handler] = {
     "pledge.closed-short": _pledge_closed_short,
     "dispute.opened": _dispute_opened,
     "resolution.signed": _resolution_signed,
+    "project.cancelled": _project_cancelled,
 }

@@ -23,8 +23,8 @@ def subject_of(state: ProjectState, item: SignedEntry) -> dict[str, Any] | None:
     """Describe what ``item`` decided or signed (``state``: right after it), or None.
 
     Only for deliveries, approvals, rejections, statement signatures, close signatures,
-    value proposals, added or removed signers, close-short proposals, disputes and dispute
-    resolutions.
+    value proposals, added or removed signers, close-short proposals, disputes, dispute
+    resolutions and cancellations.
     """
     body = item.body
     if item.type == "deliverable.submitted":
@@ -79,6 +79,8 @@ def subject_of(state: ProjectState, item: SignedEntry) -> dict[str, Any] | None:
             "unit": pledge.unit,
             "to": list(pledge.beneficiaries),
         }
+    if item.type == "project.cancelled":
+        return {"project_title": state.title, "waiting": state.waiting_for()}
     if item.type in ("dispute.opened", "resolution.signed"):
         seq = item.seq if item.type == "dispute.opened" else body["dispute"]
         return _dispute(state, state.disputes[seq])

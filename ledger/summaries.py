@@ -123,4 +123,6 @@ def summary(data: dict[str, Any], state: ProjectState | None = None) -> str:
         settled = dispute is not None and dispute.resolved_seq == data.get("seq")
         outcome = f" (dispute {body['dispute']} is {body['outcome']})" if settled else ""
         return f"signed {body['outcome']} on dispute {body['dispute']}: {body['reason']}{outcome}"
+    if kind == "project.cancelled":
+        return f"cancelled the proposal: {body['reason']}"
     return "(unknown entry type)"

@@ -357,7 +357,7 @@ def statement_in(d: dict[str, Any]) -> rules.Statement:
 
 CORE_FIELDS = (
     "seq", "head", "status", "title", "purpose", "proposer", "approval", "close_policy",
-    "terms", "final_head", "final_head_seq", "closed_seq",
+    "terms", "final_head", "final_head_seq", "closed_seq", "cancelled_seq",
 )  # fmt: skip
 
 
@@ -384,6 +384,7 @@ def core_in(slug: str, d: dict[str, Any], state: rules.ProjectState) -> None:
     state.close_policy, state.terms = _s(d["close_policy"]), _s(d["terms"])
     state.final_head, state.final_head_seq = _s(d["final_head"]), _i(d["final_head_seq"])
     state.closed_seq = _opt_i(d["closed_seq"])
+    state.cancelled_seq = _opt_i(d.get("cancelled_seq"))  # absent before project.cancelled
     state.members = {m.handle: m for m in (_member_in(x) for x in _list(d["members"]))}
     state.revoked = {_s(k): _i(v) for k, v in _dict(d["revoked"]).items()}
     state.removed = {_s(k): _i(v) for k, v in _dict(d["removed"]).items()}

@@ -456,12 +456,16 @@ def _project_proposed(context: _Context, item: SignedEntry) -> Shown:
         _line("approval", body["approval"], _policy_words(body["approval"], close=False)),
         _line("close", body["close"], _policy_words(body["close"], close=True)),
     ]
-    waiting = tuple(Waiting(h, "join or decline") for h in state.waiting_for())
+    waiting = tuple(
+        Waiting(h, "join or decline")
+        for h in (state.waiting_for() if state.status == rules.PROPOSED else ())
+    )
     words = {
         rules.PROPOSED: "proposed: waiting for every invitee to join or decline",
         rules.ACTIVE: "active: every invitee joined or declined",
         rules.CLOSED: f"closed at seq {state.closed_seq}",
         rules.ABANDONED: "abandoned: every invitee declined",
+        rules.CANCELLED: f"cancelled by its proposer at seq {state.cancelled_seq}",
     }[state.status]
     return facts, Standing(state.status, words, waiting, tuple(_member_decisions(context)))
 
@@ -856,6 +860,17 @@ def _resolution_signed(context: _Context, item: SignedEntry) -> Shown:
     return facts, _dispute_standing(context, dispute)
 
 
+def _project_cancelled(context: _Context, item: SignedEntry) -> Shown:
+    state = context.state
+    never = [m.handle for m in state.members.values() if m.status == rules.INVITED]
+    facts = [
+        _text("reason", item.body["reason"]),
+        Fact("unanswered", never, (f"never answered: {_and(never)}" if never else "none",)),
+    ]
+    words = "cancelled: the proposal takes nothing more, and no invitee can join"
+    return facts, Standing(rules.CANCELLED, words)
+
+
 # The one table of per-type views: every entry type of format v1 has exactly one.
 VIEWS: dict[str, Callable[[_Context, SignedEntry], Shown]] = {
     "project.proposed": _project_proposed,
@@ -879,4 +894,5 @@ VIEWS: dict[str, Callable[[_Context, SignedEntry], Shown]] = {
     "pledge.closed-short": _pledge_closed_short,
     "dispute.opened": _dispute_opened,
     "resolution.signed": _resolution_signed,
+    "project.cancelled": _project_cancelled,
 }

@@ -63,7 +63,7 @@ def todo(replay: Replay, handle: str, today: date, within: int) -> list[Todo]:
     """
     state = replay.state
     member = state.members.get(handle)
-    if member is None or state.status in (rules.CLOSED, rules.ABANDONED):
+    if member is None or state.status in (rules.CLOSED, rules.ABANDONED, rules.CANCELLED):
         return []
     slug = state.slug
     rows: list[Todo] = []

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ledger import rules
 from ledger.summaries import signed_by
 
 __all__ = ["member_rows", "project_detail", "removed_signer_rows", "signed_by", "signer_rows"]
@@ -28,7 +29,7 @@ def project_detail(state: ProjectState) -> dict[str, Any]:
         "entries": state.seq,
         "head": state.head,
         "terms": state.terms,
-        "waiting_for": state.waiting_for(),
+        "waiting_for": [] if state.status == rules.CANCELLED else state.waiting_for(),
         "members": member_rows(state),
     }
 

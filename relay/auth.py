@@ -6,9 +6,12 @@ within :data:`MAX_SKEW` of the relay's clock either way and ``keyid`` = the key'
 SHA256 fingerprint. The keys are the log's own: the current key of each signer of every
 joined member, and the key pinned in the proposal for every invited member who has not joined
 yet (it sends its public key line in ``Accord-Public-Key``, since the log holds only the
-fingerprint). Every failure is the same :class:`~relay.wire.NotReadableError` as a project
-that does not exist. A conflict's checkpoint goes only to an entry signed by a key the project
-knows for its signer (:func:`check_signer`).
+fingerprint). An invitee whose seat has an invite reads its invitation (and only that) with
+the invite key (:func:`authenticate_invite`); anyone may ask for the invitations pinned to
+its own key (:func:`authenticate_key`). Every failure is the same
+:class:`~relay.wire.NotReadableError` as a project that does not exist. A conflict's
+checkpoint goes only to an entry signed by a key the project knows for its signer
+(:func:`check_signer`).
 """
 
 from __future__ import annotations
@@ -146,11 +149,79 @@ def authenticate(state: rules.ProjectState, message: Message, body: bytes) -> st
     Raises:
         NotReadableError: no signature, a bad or stale one, or not a reader's key.
     """
+    _signature_headers(message)
+    keys, handles = reader_keys(state, message)
+    return handles[_signed_by(message, body, keys)]
+
+
+def authenticate_invite(
+    state: rules.ProjectState, handle: str, message: Message, body: bytes
+) -> None:
+    """Check that ``message`` is signed by the invite key of ``handle``'s seat, still open.
+
+    The seat must have an invite (its fingerprint is in the proposal), its member must have
+    neither joined nor declined, and the project must still be proposed (not cancelled):
+    a used invite, another seat's invite or any other key reads nothing. The invite's
+    public key line comes in ``Accord-Public-Key`` (the log holds only its fingerprint).
+
+    Raises:
+        NotReadableError: anything else, exactly as for a project that does not exist.
+    """
+    _signature_headers(message)
+    member = state.members.get(handle)
+    if (
+        state.status != rules.PROPOSED
+        or member is None
+        or member.status != rules.INVITED
+        or member.invite is None
+    ):
+        raise NotReadableError
+    fingerprint, line = offered_key(message)
+    if fingerprint != member.invite:
+        raise NotReadableError
+    _signed_by(message, body, ReaderKeys({fingerprint: line}))
+
+
+def authenticate_key(message: Message, body: bytes) -> str:
+    """Return the fingerprint of the key offered in ``Accord-Public-Key`` that signed ``message``.
+
+    For requests about the signer itself (``GET /v1/invitations``): whoever signs learns
+    only what concerns its own key.
+
+    Raises:
+        NotReadableError: no signature, a bad or stale one, or no (strong) key offered.
+    """
+    _signature_headers(message)
+    fingerprint, line = offered_key(message)
+    return _signed_by(message, body, ReaderKeys({fingerprint: line}))
+
+
+def offered_key(message: Message) -> tuple[str, str]:
+    """The fingerprint and line of the public key offered in ``Accord-Public-Key``.
+
+    Raises:
+        NotReadableError: none, too long, or not a strong Ed25519 key line.
+    """
+    offered = message.header(PUBLIC_KEY_HEADER)
+    public = _public_key(offered) if offered is not None and len(offered) < 200 else None
+    if offered is None or public is None:
+        raise NotReadableError
+    return entry_mod.fingerprint(public), offered
+
+
+def _signature_headers(message: Message) -> None:
     for name in ("signature", "signature-input"):
         value = message.header(name)
         if value is None or len(value) > MAX_SIGNATURE_HEADER:
             raise NotReadableError
-    keys, handles = reader_keys(state, message)
+
+
+def _signed_by(message: Message, body: bytes, keys: ReaderKeys) -> str:
+    """The fingerprint (``keyid``) of the one key of ``keys`` whose signature verifies.
+
+    Raises:
+        NotReadableError: no valid, fresh signature by one of ``keys``.
+    """
     covered = ["@method", "@target-uri"] + (["content-digest"] if body else [])
     verifier = _Verifier(signature_algorithm=algorithms.ED25519, key_resolver=_Keys(keys))
     try:
@@ -167,7 +238,7 @@ def authenticate(state: rules.ProjectState, message: Message, body: bytes) -> st
     key_id = results[0].parameters.get("keyid")
     if not isinstance(key_id, str) or key_id not in keys:
         raise NotReadableError
-    return handles[key_id]
+    return key_id
 
 
 def _public_key(line: str) -> Ed25519PublicKey | None:

@@ -289,6 +289,18 @@ class RelayClient:
             raise VerificationError("the relay's cosignature list is malformed")
         return rows
 
+    def invitation(self, slug: str, handle: str) -> dict[str, Any]:
+        """The invitation to seat ``handle`` of ``slug``, read with its invite key, unverified."""
+        return self._json("GET", f"/v1/projects/{slug}/invitations/{handle}", signed=True)
+
+    def invitations(self) -> list[dict[str, Any]]:
+        """The proposals waiting for seats pinned to the signer's key, unverified."""
+        body = self._json("GET", "/v1/invitations", signed=True)
+        rows = body.get("invitations")
+        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+            raise VerificationError("the relay's invitation list is malformed")
+        return rows
+
     def post_entries(self, slug: str, entries: Sequence[entry_mod.SignedEntry]) -> PostOutcome:
         """Post 1..100 signed entries; a lone ``project.proposed`` goes to ``POST /v1/projects``.
 
@@ -452,7 +464,9 @@ def _error(response: _Answer, url: str) -> LedgerError:
     text = f"the relay at {url} answered {status}: {message}"
     if status == 404:
         return NotFoundError(
-            text, hint="the relay serves a project only to its members: check --as and the slug"
+            text,
+            hint="the relay serves a project only to its members and pinned invitees: check "
+            "--as and the slug (an invitee with an invite line joins with `accord join LINE`)",
         )
     if status == 409:
         checkpoint = body.get("checkpoint")

@@ -37,8 +37,8 @@ from ledger.errors import (
     UsageError,
     VerificationError,
 )
-from relay import cosigning, reads
-from relay.auth import Message, authenticate
+from relay import cosigning, invitations, reads
+from relay.auth import Message, authenticate, authenticate_invite, authenticate_key
 from relay.gate import Gate, RateLimiter, Workers, read_body
 from relay.reads import NoSuchTileError
 from relay.tiles import MAX_TREE_SIZE
@@ -237,6 +237,21 @@ def get_tile(store: RelayStore, call: Call) -> Response:
     return Response(data, media_type="application/octet-stream", headers=headers)
 
 
+def get_invitation(store: RelayStore, call: Call) -> Response:
+    """``GET /v1/projects/{slug}/invitations/{handle}``: read with the seat's invite key."""
+    slug = check_slug(call.slug)
+    authenticate_invite(store.state(slug), call.path.get("handle", ""), call.message, call.body)
+    found = invitations.invitation(store, slug)
+    return JSONResponse(found, headers={"Cache-Control": "no-store"})
+
+
+def get_invitations(store: RelayStore, call: Call) -> Response:
+    """``GET /v1/invitations``: the proposals waiting for the signing key's pinned seats."""
+    fingerprint = authenticate_key(call.message, call.body)
+    found = invitations.pinned(store, store.cache.invitations, fingerprint)
+    return JSONResponse(found, headers={"Cache-Control": "no-store"})
+
+
 # --- the app --------------------------------------------------------------------------------
 
 
@@ -334,6 +349,8 @@ def create_app(
             route(prefix + "/cosignatures", get_cosignatures, "GET"),
             route(prefix + "/cosignatures", post_cosignature, "POST", cosign),
             route(prefix + "/tile/{rest:path}", get_tile, "GET"),
+            route(prefix + "/invitations/{handle}", get_invitation, "GET"),
+            route("/v1/invitations", get_invitations, "GET"),
         ],
         middleware=[Middleware(Gate, limiter=RateLimiter(config.rate, config.burst), log=log)],
         exception_handlers={404: _no_route, 405: _no_route},

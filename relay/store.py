@@ -42,6 +42,7 @@ from ledger.rows import relay_stream_id, unavailable
 from ledger.verified import VerifiedStore
 from relay.aggregates import SNAPSHOT_INTERVAL, RelayLog
 from relay.auth import check_signer
+from relay.invitations import InvitationIndex
 from relay.merkle import Frontier, ProofError, leaf_hash
 from relay.note import Checkpoint, NoteError, parse_checkpoint, parse_note, sign_note, verify_note
 from relay.note import origin_for as _origin_for
@@ -82,12 +83,16 @@ class Trusted:
 
 
 class TrustCache:
-    """What this process checked of each project's relay log, and its tiles (thread-safe)."""
+    """What this process checked of each project's relay log, and its tiles (thread-safe).
+
+    It also holds the process's index of pinned invitations (``relay/invitations.py``).
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._trees: dict[str, Trusted] = {}
         self._tiles: OrderedDict[tuple[Any, ...], bytes] = OrderedDict()
+        self.invitations = InvitationIndex()
 
     def get(self, slug: str) -> Trusted | None:
         """The largest checked frontier of ``slug``, if any."""

@@ -106,6 +106,23 @@ def test_the_tutorial_runs_from_start_to_close(tmp_path: Path) -> None:
         result.stderr,
     )
     assert "spring-fair: sound, 5 entries, active" in result.stdout
+    # 13. Three organisations on three machines: a real relay, a pinned and an unpinned seat.
+    assert re.search(
+        r"hub +harvest-fair +Harvest fair +acme +burgerco +accord project join harvest-fair "
+        r"--as burgerco",
+        result.stdout,
+    )
+    assert "invitation to harvest-fair: 'Harvest fair' from acme\n" in result.stdout
+    assert "  members: acme (proposer), burgerco (pinned), veggie (you, invite)\n" in result.stdout
+    assert re.search(
+        r"Added remote relay http://127\.0\.0\.1:\d+: relay key SHA256:", result.stdout
+    )
+    assert "recorded harvest-fair seq 3 member.joined" in result.stdout
+    assert re.search(r"4 +veggie +acme +Stand posters +4 +posters +4 +4 ", result.stdout)
+    assert "project harvest-fair is closed" in result.stdout
+    for org in ("acme", "burgerco", "veggie"):
+        assert f"{org}: the same close report" in result.stdout
+    assert re.search(r"local_head +9\nrelay_head +9\nconfirmed +9\n", result.stdout)
 
 
 def test_ci_runs_the_test_command_the_readme_gives() -> None:

@@ -57,7 +57,13 @@ def test_the_relay_demo_runs_three_replicas_through_one_relay_and_stops_it(
     out = done.stdout
     # each step names the party and the command
     assert f"[burgerco] $ accord sync {PROJECT} --as burgerco" in out
-    assert f"[veggie] $ accord project join {PROJECT} --as veggie" in out
+    assert f"[burgerco] $ accord project join {PROJECT} --as burgerco" in out
+    # veggie's seat is unpinned: it joins with its key and the invite line alone
+    assert f"[veggie] $ accord join accord-join-v1,project={PROJECT},seat=veggie," in out
+    assert "[veggie] $ accord init" not in out and "[veggie] $ accord remote" not in out
+    assert f"[veggie] $ accord sync {PROJECT} --as veggie\n" in out  # only after joining
+    assert out.index("[veggie] $ accord join ") < out.index(f"[veggie] $ accord sync {PROJECT}")
+    assert "invite line for veggie: accord-join-v1," in out
     started = re.search(r"relay \(pid (\d+)\) listening on (http://127\.0\.0\.1:\d+)", out)
     assert started, out
     pid, url = int(started.group(1)), started.group(2)

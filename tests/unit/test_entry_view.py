@@ -655,3 +655,25 @@ def test_todo_rows_carry_the_essentials_of_each_decision(projects: dict[str, Led
         "dispute by acme of the acceptance of deliverable 11 on pledge 10 'Flyers'; reason "
         "'Wrong size' (signed: acme upheld, veggie dismissed)",
     ]  # acme's own pledge 4 is submitted in full: it waits for burgerco and veggie only
+
+
+def test_a_cancelled_proposal_and_its_cancellation_in_words(memory_ledger: Ledger) -> None:
+    acme, burgerco, veggie = make_signer("acme"), make_signer("burgerco"), make_signer("veggie")
+    memory_ledger.propose_project(
+        "gone", title="Gone fair", purpose="", approval="all", close="all", signer=acme,
+        members={"burgerco": burgerco.fingerprint, "veggie": veggie.fingerprint},
+    )  # fmt: skip
+    memory_ledger.join_project("gone", signer=burgerco)  # 2
+    memory_ledger.cancel_project("gone", reason="Wrong partners", signer=acme)  # 3
+    replay = Replay.build(memory_ledger, "gone")
+    first = words(entry_view(replay, 1, TODAY))
+    assert first[-2:] == [
+        "status cancelled: cancelled by its proposer at seq 3",
+        f"decided burgerco joined (seq 2, by burgerco at {T}02:00Z)",
+    ]  # nobody is waited for any more
+    assert words(entry_view(replay, 3, TODAY)) == [
+        f"project.cancelled by acme at {T}03:00Z",
+        "reason: Wrong partners",
+        "unanswered: never answered: veggie",
+        "status cancelled: cancelled: the proposal takes nothing more, and no invitee can join",
+    ]
