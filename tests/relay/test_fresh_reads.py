@@ -256,7 +256,9 @@ def test_offline_reads_send_no_request_and_print_no_offline_note(
     relay = parties["relay"]
     _started(acme, burgerco)
     _confirmed_everywhere(acme, burgerco)
-    acme.act("statement", "propose", S, "--title", "T", "--text", "x")  # 3: burgerco lags
+    acme.act(
+        "statement", "propose", S, "--title", "T", "--text", "x", "--no-sign"
+    )  # 3: burgerco lags
     asked = _requests(relay)
 
     offline = [
@@ -276,7 +278,7 @@ def test_offline_reads_send_no_request_and_print_no_offline_note(
     for args in (
         ("sync", S, "--as", "burgerco"),
         ("status", S, "--as", "burgerco"),
-        ("statement", "propose", S, "--title", "U", "--text", "y", "--as", "burgerco"),
+        ("statement", "propose", S, "--title", "U", "--text", "y", "--as", "burgerco", "--no-sign"),
     ):
         result = burgerco(*args)
         assert result.exit_code == 2, (args, result.output)
@@ -301,11 +303,13 @@ def test_a_forking_relay_still_fails_a_read_with_exit_5(
     (tmp_path / "b-home" / "relay").mkdir(parents=True)
     shutil.copy(tmp_path / "home" / "relay" / "relay.key", tmp_path / "b-home" / "relay")
     other = serve(str(tmp_path / "b.db"), home=tmp_path / "b-home")
-    acme.act("statement", "propose", S, "--title", "A", "--text", "acme's seq 3")
+    acme.act("statement", "propose", S, "--title", "A", "--text", "acme's seq 3", "--no-sign")
     acme.act("sync", S)  # acme keeps the honest checkpoint of size 3
     _repoint(acme, other.url)
     _repoint(burgerco, other.url)  # burgerco, at seq 2, writes its own seq 3 there
-    burgerco.act("statement", "propose", S, "--title", "B", "--text", "burgerco's seq 3")
+    burgerco.act(
+        "statement", "propose", S, "--title", "B", "--text", "burgerco's seq 3", "--no-sign"
+    )
     before = acme.ledger.read_bytes()
 
     for args in (("project", "show", S), ("todo", "--as", "acme"), ("obligations", S)):
@@ -353,7 +357,7 @@ def test_the_unconfirmed_note_is_one_line_for_shown_joined_projects_only(
     )
     burgerco.act("sync", S)
     acme.act("sync", S)  # both cosigned size 2: confirmed
-    acme.act("statement", "propose", S, "--title", "T", "--text", "x")  # 3
+    acme.act("statement", "propose", S, "--title", "T", "--text", "x", "--no-sign")  # 3
     assert acme.ok("project", "show", S, "--as-of-seq", "2").stderr == ""
     assert acme.ok("trail", S, "--type", "member.joined").stderr == ""
     assert acme.ok("project", "show", S).stderr.startswith(
