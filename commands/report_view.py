@@ -471,6 +471,11 @@ def _contribution(row: dict[str, Any]) -> Contribution:
     )
 
 
+def _days_late(days: int) -> str:
+    """``1 day late``, ``3 days late``, or nothing when not late."""
+    return f"{days} day{'s' if days != 1 else ''} late" if days else ""
+
+
 def _overall(data: dict[str, Any]) -> str:
     """The sentence on the overall rows ('' while no value is agreed)."""
     reference = data["contributions"]["reference"]
@@ -596,7 +601,7 @@ def _pledge(pledge: dict[str, Any]) -> Pledge:
         delivered=pledge["delivered"],
         approved=pledge["approved"],
         status=pledge["status"],
-        late=f"{pledge['days_late']} days late" if pledge["days_late"] else "",
+        late=_days_late(pledge["days_late"]),
         short=_short(pledge),
         deliverables=tuple(
             _deliverable(d, pledge["party"]) for d in pledge["deliverables"][-DELIVERABLES_SHOWN:]

@@ -36,3 +36,9 @@ def test_an_amount_of_one_says_its_english_plural_unit_in_the_singular(
     amount: str, unit: str, text: str
 ) -> None:
     assert amount_text(amount, unit) == text
+
+
+def test_the_report_says_one_day_late_in_the_singular() -> None:
+    from commands.report_view import _days_late
+
+    assert (_days_late(0), _days_late(1), _days_late(2)) == ("", "1 day late", "2 days late")
