@@ -123,6 +123,9 @@ def test_the_tutorial_runs_from_start_to_close(tmp_path: Path) -> None:
     # Fresh reads: acme's to-do list holds veggie's delivery without a sync, and the close
     # report appears on every replica when a read pulls the last close signature.
     assert re.search(r"\nharvest-fair +5 +decide +", result.stdout)
+    assert re.search(
+        r"\n4 +veggie +acme +Stand posters +4 +posters +4 +4 +2026-12-20 +fulfilled", result.stdout
+    )
     for org in ("acme", "burgerco"):
         assert f"{org}: the same close report" in result.stdout
     assert "Note: harvest-fair is closed: wrote its close report to " in result.stderr
