@@ -29,10 +29,16 @@ if TYPE_CHECKING:
 
 
 def _line_text(value: str) -> str:
-    """The invite line given, or read from standard input for ``-`` (one line)."""
+    """The invite line given, or read from standard input for ``-`` (one line, bounded).
+
+    At most :data:`relay.invitee.MAX_LINE` characters and a little white space are read:
+    a longer line (or an endless stream) is malformed, never read whole into memory.
+    """
+    from relay.invitee import MAX_LINE
+
     if value != "-":
         return value
-    text = sys.stdin.readline()
+    text = sys.stdin.readline(MAX_LINE + 64)
     if not text.strip():
         raise UsageError(
             "no invite line on standard input", hint="paste the line the proposer sent you"
