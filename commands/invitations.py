@@ -24,15 +24,21 @@ if TYPE_CHECKING:
     from ledger.application import Ledger
     from ledger.keys import Signer
     from ledger.remotes import Remote
-    from relay.client import Deadline
+    from relay.client import Deadline, RelayClient
     from relay.invitee import Invitation, InviteLine
 
 
 def _line_text(value: str) -> str:
-    """The invite line given, or read from standard input for ``-`` (one line)."""
+    """The invite line given, or read from standard input for ``-`` (one line, bounded).
+
+    At most :data:`relay.invitee.MAX_LINE` characters and a little white space are read:
+    a longer line (or an endless stream) is malformed, never read whole into memory.
+    """
+    from relay.invitee import MAX_LINE
+
     if value != "-":
         return value
-    text = sys.stdin.readline()
+    text = sys.stdin.readline(MAX_LINE + 64)
     if not text.strip():
         raise UsageError(
             "no invite line on standard input", hint="paste the line the proposer sent you"
@@ -273,6 +279,8 @@ def _join_pinned(
         if output_format != "table":
             render_object({"invitation": terms}, output_format=output_format)
         return
+    with RelayClient(found[0].url, signer, deadline=deadline) as client:
+        _check_pinned_answer(client, found[0], line, proposal, signer, reason)
     remote = _saved(store, found, output_format)
     ledger = app.ledger(create=True)
     ledger.upstream = RelayUpstream(remote, store, deadline=deadline)
@@ -282,6 +290,47 @@ def _join_pinned(
         receipt = ledger.join_project(line.project, signer=signer)
         _pull_and_cosign(ledger, store, remote, signer, line.project, deadline)
     _render(receipt, terms, output_format)
+
+
+def _check_pinned_answer(
+    client: RelayClient,
+    remote: Remote,
+    line: InviteLine,
+    proposal: entry_mod.SignedEntry,
+    signer: Signer,
+    reason: str | None,
+) -> None:
+    """Check the answer against the relay's log before anything is kept (a refusal keeps none).
+
+    The log up to the relay's signed checkpoint is read page by page and replayed through
+    the rules (signatures included), and the answer, signed after its head, must pass them:
+    a cancelled proposal, a seat already answered or another key is refused here, not after
+    the remote was added and the replica created. The join then pulls the log as usual.
+
+    Raises:
+        LedgerError: the rules refuse the answer, or the log or checkpoint does not verify.
+    """
+    from ledger.application import sign_seat_answer
+    from relay.note import origin_for
+    from relay.sync import verified_note
+
+    slug = line.project
+    _, checkpoint = verified_note(remote, client.checkpoint(slug), origin=origin_for(proposal.hash))
+    state, head = rules.new_state(slug), proposal.hash
+    for page in client.pages(slug, after=0, upto=checkpoint.size):
+        for item in page:
+            rules.apply(state, item)
+            head = item.hash
+    answer = sign_seat_answer(
+        proposal,
+        head=(state.seq, head),
+        kind="member.joined" if reason is None else "member.declined",
+        signer=signer,
+        invite=None,
+        reason=reason,
+        at=datetime.now(UTC),
+    )
+    rules.apply(state, answer)
 
 
 def _render(receipt: Receipt, terms: dict[str, Any], output_format: str) -> None:

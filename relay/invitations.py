@@ -36,7 +36,9 @@ log = logging.getLogger("accord.relay")
 
 MAX_INVITATIONS = 100  # invitations in one answer of GET /v1/invitations (newest first)
 MAX_INVITATION_BYTES = MAX_PAGE_BYTES  # and their proposal rows, at most 4 MiB (at least one)
-INDEX_PAGE = 1000  # stored proposals read at a time while the index catches up
+# Stored proposals read at a time while the index catches up: anyone may propose, and a
+# proposal may be 512 KiB, so a page of them holds at most 8 MiB (as reads.READ_BATCH).
+INDEX_PAGE = reads.READ_BATCH
 
 
 class InvitationIndex:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+from typing import Any
+
 import pytest
 from cli_helpers import Accord, assert_refused
 
@@ -68,3 +71,33 @@ def test_an_unreachable_relay_is_exit_6_and_nothing_is_kept(accord: Accord) -> N
     )
     assert not accord.ledger_file.exists()
     assert not (accord.tmp_path / "home" / "remotes").exists()
+
+
+class _Endless(io.RawIOBase):
+    """Standard input that never ends a line: reading far past a line's bound fails."""
+
+    def __init__(self) -> None:
+        self.read_bytes = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self.read_bytes > 1 << 20:
+            raise AssertionError("read 1 MiB of standard input for one invite line")
+        buffer[:] = b"a" * len(buffer)
+        self.read_bytes += len(buffer)
+        return len(buffer)
+
+
+def test_an_endless_line_on_standard_input_is_exit_2_not_read_whole(accord: Accord) -> None:
+    stream = _Endless()
+    result = accord("join", "-", input=io.BufferedReader(stream))
+    assert_refused(
+        result,
+        2,
+        "the invite line is malformed: it is not one line of printable ASCII without spaces",
+        HINT,
+    )
+    assert stream.read_bytes < 64 << 10
+    assert not accord.ledger_file.exists()

@@ -418,3 +418,19 @@ def test_an_answer_is_signed_again_after_the_relay_head_moved(world: dict[str, A
         remote, stale, kind="member.joined", signer=private, clock=lambda: datetime.now(UTC)
     )
     assert (posted.attempts, posted.entry.seq, posted.checkpoint.size) == (2, 3, 3)
+
+
+def test_a_pinned_join_refused_by_the_rules_leaves_nothing_behind(world: dict[str, Any]) -> None:
+    """A pinned invitee with only its line: a refused join keeps no remote and no replica."""
+    acme, burgerco = world["acme"], world["burgerco"]
+    lines = propose(world)
+    acme.ok("project", "cancel", S, "--reason", "Wrong partners", "--as", "acme")
+    before = burgerco.snapshot()
+    assert before == (None, [])
+    refused = burgerco("join", lines["burgerco"])
+    assert refused.exit_code == 4, refused.output
+    assert refused.stderr.endswith(
+        "Error: project 'no-whopper-day' was cancelled by its proposer (seq 2); nothing more "
+        "can be added\nHint: ask the proposer for a new proposal\n"
+    )
+    assert burgerco.snapshot() == before

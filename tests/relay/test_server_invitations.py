@@ -17,7 +17,9 @@ from anyio.from_thread import start_blocking_portal
 
 from ledger import entry
 from ledger.application import Ledger, new_invites
+from ledger.format import MAX_ENTRY_BYTES
 from ledger.keys import Signer
+from ledger.rows import RowReader
 from relay import invitations as invitations_mod
 from relay.auth import Message, authenticate_key
 from relay.wire import NotReadableError
@@ -313,3 +315,32 @@ def test_the_answer_holds_at_most_the_byte_bound_of_proposal_rows_but_always_one
     monkeypatch.setattr(invitations_mod, "MAX_INVITATION_BYTES", 1)
     answer = get(relay, kit, "/v1/invitations", signers["veggie"])
     assert [i["project"] for i in answer.json()["invitations"]] == ["third"]
+
+
+def test_the_index_reads_stored_proposals_a_few_at_a_time(
+    relay: Any,
+    kit: Any,
+    partner: Ledger,
+    signers: dict[str, Signer],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Anyone may propose 512 KiB proposals: catching up never holds 1000 of them at once."""
+    limits: list[int] = []
+    original = RowReader.proposals
+
+    def spy(self: RowReader, *, after: int, limit: int) -> Any:
+        limits.append(limit)
+        return original(self, after=after, limit=limit)
+
+    monkeypatch.setattr(RowReader, "proposals", spy)
+    slugs = [f"p{i}" for i in range(20)]
+    for slug in slugs:
+        partner.propose_project(
+            slug, title=slug, purpose="", members={"veggie": signers["veggie"].fingerprint},
+            approval="all", close="all", signer=signers["acme"],
+        )  # fmt: skip
+        assert relay.post([s.entry for s in partner.read_entries(slug)]).status_code == 201
+    answer = get(relay, kit, "/v1/invitations", signers["veggie"])
+    assert [i["project"] for i in answer.json()["invitations"]] == slugs[::-1]
+    assert len(limits) >= 2  # the 20 proposals took more than one page
+    assert max(limits) * MAX_ENTRY_BYTES <= 8 << 20
