@@ -93,7 +93,7 @@ class InviteLine:
             ("project", self.project),
             ("seat", self.seat),
             ("terms", self.terms),
-            ("relay", self.relay.replace(",", "%2C")),
+            ("relay", self.relay.replace("%", "%25").replace(",", "%2C")),
             ("relay-key", self.relay_key),
         ]
         if self.invite is not None:
@@ -139,7 +139,7 @@ class InviteLine:
             except VerificationError as exc:
                 raise _malformed(exc.message) from None
         try:
-            url = check_relay_url(values["relay"])
+            url = check_relay_url(_unescape_relay(values["relay"]))
         except UsageError as exc:
             raise _malformed(exc.message) from None
         return cls(
@@ -150,6 +150,11 @@ class InviteLine:
             relay_key=values["relay-key"],
             invite=invite,
         )
+
+
+def _unescape_relay(value: str) -> str:
+    """The relay URL of a line: ``%2C`` stands for a comma and ``%25`` for ``%`` there."""
+    return re.sub(r"%(2C|25)", lambda m: "," if m.group(1) == "2C" else "%", value)
 
 
 def _malformed(why: str) -> UsageError:

@@ -105,7 +105,11 @@ def test_an_invite_line_round_trips_and_escapes_a_comma_in_the_url(
     pinned = InviteLine(SLUG, "veggie", line.terms, URL + "/a,b", line.relay_key)
     assert ",relay=https://relay.example.org/a%2Cb,relay-key=" in pinned.text()
     assert not pinned.text().endswith(",invite=")
-    assert InviteLine.parse(pinned.text()).relay == URL + "/a%2Cb"
+    # The URL comes back as it was: the comma, and an escape the URL itself holds.
+    assert InviteLine.parse(pinned.text()).relay == URL + "/a,b"
+    escaped = InviteLine(SLUG, "veggie", line.terms, URL + "/x%2Cy,z", line.relay_key)
+    assert ",relay=https://relay.example.org/x%252Cy%2Cz,relay-key=" in escaped.text()
+    assert InviteLine.parse(escaped.text()).relay == URL + "/x%2Cy,z"
 
 
 ORDER = "its fields must be project, seat, terms, relay, relay-key, invite, in that order"
