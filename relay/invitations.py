@@ -148,7 +148,8 @@ def pinned(store: RelayStore, index: InvitationIndex, fingerprint: str) -> dict[
     """The proposals still waiting for a seat pinned to ``fingerprint`` (newest first).
 
     Each is checked against the relay's verified state; a settled one is dropped from the
-    index, and so is one the relay cannot verify (logged): it is never offered.
+    index, and so is one that does not verify (logged): it is never offered. One the store
+    contradicts for now (logged) is left out of this answer only.
 
     Raises:
         StorageUnavailableError: the store cannot be read.
@@ -165,9 +166,11 @@ def pinned(store: RelayStore, index: InvitationIndex, fingerprint: str) -> dict[
             row = proposal_row(store, slug) if handle is not None else None
         except NotReadableError:
             handle = row = None  # the store holds no such project (any more)
-        except RelayStateError as exc:  # the store contradicts the relay: never offered
-            log.warning("left %r out of the invitations: %s", slug, exc.message)
-            handle = row = None
+        except RelayStateError as exc:  # the store contradicts the relay: not offered now
+            # Not settled: it may be another relay process's append not yet in the shared
+            # verified state; the next request checks it again.
+            log.warning("left %r out of these invitations: %s", slug, exc.message)
+            continue
         except StorageUnavailableError:
             raise
         except LedgerError as exc:  # a stored proposal that does not verify

@@ -344,3 +344,29 @@ def test_the_index_reads_stored_proposals_a_few_at_a_time(
     assert [i["project"] for i in answer.json()["invitations"]] == slugs[::-1]
     assert len(limits) >= 2  # the 20 proposals took more than one page
     assert max(limits) * MAX_ENTRY_BYTES <= 8 << 20
+
+
+def test_a_proposal_the_store_contradicts_for_now_is_left_out_once_not_forgotten(
+    relay: Any,
+    kit: Any,
+    proposed: dict[str, Any],
+    signers: dict[str, Signer],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from relay.store import RelayStore
+    from relay.wire import RelayStateError
+
+    real_state = RelayStore.state
+    calls = {"n": 0}
+
+    def flaky(self: RelayStore, slug: str) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 1:  # e.g. another relay process's append not yet verified here
+            raise RelayStateError(f"seqs 2..2 of {slug!r} are not all verified")
+        return real_state(self, slug)
+
+    monkeypatch.setattr(RelayStore, "state", flaky)
+    first = get(relay, kit, "/v1/invitations", signers["mallory"])
+    assert (first.status_code, first.json()) == (200, {"invitations": []})
+    again = get(relay, kit, "/v1/invitations", signers["mallory"])
+    assert [i["project"] for i in again.json()["invitations"]] == [SLUG]
