@@ -512,7 +512,7 @@ class _AnyKey(HTTPSignatureKeyResolver):
         return ACME.private_key
 
     def resolve_public_key(self, key_id: str) -> Any:  # pragma: no cover - never verifies
-        raise NotImplementedError
+        raise AssertionError("the forged request is only signed here, never verified")
 
 
 def test_an_invitee_seat_pinned_to_a_weak_key_reads_nothing_with_a_forged_request() -> None:
