@@ -91,7 +91,7 @@ def _decided(subject: dict[str, Any]) -> str:
     what = f"{subject['target_type']} seq {subject['target']} by {subject['party']}"
     pledge = f"pledge {subject['pledge']} {_title(subject['pledge_title'])}"
     if "quantity" in subject:
-        about = f"{what}: {subject['quantity']} {subject['unit']} on {pledge}"
+        about = f"{what}: {amount_text(subject['quantity'], subject['unit'])} on {pledge}"
     elif subject["target_type"] == "close-short":
         about = (
             f"{what} of {pledge} at {subject['approved']} of {subject['weight']} "
@@ -163,7 +163,7 @@ def subject_line(kind: str, subject: dict[str, Any]) -> str | None:
 def _dispute_line(kind: str, subject: dict[str, Any]) -> str:
     what = (
         f"the {subject['about']} of {subject['party']}'s deliverable {subject['deliverable']}: "
-        f"{subject['quantity']} {subject['unit']} on pledge {subject['pledge']} "
+        f"{amount_text(subject['quantity'], subject['unit'])} on pledge {subject['pledge']} "
         f"{_title(subject['pledge_title'])}"
     )
     if kind == "dispute.opened":

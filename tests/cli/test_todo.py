@@ -235,6 +235,8 @@ def test_the_todo_table_says_yes_or_no_for_overdue_never_true_or_false(
         "deliver", project, "4", "--summary", "Done", "--quantity", "1", "--as", "acme"
     ).stdout
     assert "delivered 1 hour on pledge 4" in delivered
+    approved = initialised.ok("approve", project, "6", "--as", "burgerco").stdout
+    assert "approved deliverable seq 6 by acme: 1 hour on pledge 4" in approved
 
 
 def test_a_decision_row_carries_the_essentials_of_what_is_decided(
