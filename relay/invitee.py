@@ -24,7 +24,6 @@ secret: it is never printed, logged or put in JSON output by any of this.
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 from dataclasses import dataclass
@@ -46,7 +45,7 @@ from ledger.remotes import Remote, check_relay_url
 from relay.client import RelayClient, RelayConflictError
 from relay.merkle import ProofError, leaf_hash, verify_inclusion
 from relay.note import Checkpoint, origin_for
-from relay.sync import differs, verified_note
+from relay.sync import differs, receipt_parts, verified_note
 from relay.wire import MalformedRequestError, parse_rows
 
 if TYPE_CHECKING:
@@ -412,25 +411,9 @@ def check_detached_receipt(
     """
     slug = invitation.line.project
     where = f"the relay at {remote.url} sent a receipt for seq {entry.seq} of {slug!r} that"
-    body = answer.get("receipt")
-    inclusion = body.get("inclusion") if isinstance(body, dict) else None
-    item = inclusion[0] if isinstance(inclusion, list) and len(inclusion) == 1 else None
-    proof_b64 = (
-        item.get("proof") if isinstance(item, dict) and item.get("seq") == entry.seq else None
-    )
-    if (
-        not isinstance(body, dict)
-        or body.get("project") != slug
-        or body.get("seq") != [entry.seq, entry.seq]
-        or body.get("hashes") != [entry.hash]
-        or not isinstance(body.get("checkpoint"), str)
-        or not isinstance(proof_b64, list)
-        or len(proof_b64) > 64
-        or not all(isinstance(h, str) for h in proof_b64)
-    ):
-        raise VerificationError(f"{where} does not name exactly the entry sent")
+    hint = f"`accord sync {slug}` (once joined) shows what the relay holds"
+    body, proof_b64, proof = receipt_parts(answer, slug, entry, where=where, hint=hint)
     try:
-        proof = [_hash32(h) for h in proof_b64]
         note, checkpoint = verified_note(
             remote, body["checkpoint"], origin=origin_for(invitation.proposal.hash)
         )
@@ -439,16 +422,9 @@ def check_detached_receipt(
     except (ValueError, ProofError, VerificationError):
         raise VerificationError(
             f"{where} does not prove it holds the entry in a tree the pinned key signed",
-            hint=f"`accord sync {slug}` (once joined) shows what the relay holds",
+            hint=hint,
         ) from None
     return note.encode().decode("utf-8"), checkpoint, list(proof_b64)
-
-
-def _hash32(text: str) -> bytes:
-    raw = base64.b64decode(text, validate=True)
-    if len(raw) != 32 or base64.b64encode(raw).decode("ascii") != text:
-        raise ValueError("not the canonical base64 of a 32-byte hash")
-    return raw
 
 
 def keep_answer(ledger: Ledger | None, remote: Remote, store: RemoteStore, posted: Posted) -> None:

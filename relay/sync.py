@@ -541,28 +541,7 @@ def check_receipt(
         "nothing was recorded here: the relay may not hold the entry; "
         f"`accord sync {slug}` shows what it holds (tell your partners if it misbehaves)"
     )
-    body = answer.get("receipt")
-    if not isinstance(body, dict):
-        raise VerificationError(f"{where} is not a receipt", hint=hint)
-    inclusion = body.get("inclusion")
-    item = inclusion[0] if isinstance(inclusion, list) and len(inclusion) == 1 else None
-    proof_b64 = None
-    if isinstance(item, dict) and type(item.get("seq")) is int and item["seq"] == entry.seq:
-        proof_b64 = item.get("proof")
-    if (
-        body.get("project") != slug
-        or body.get("seq") != [entry.seq, entry.seq]
-        or body.get("hashes") != [entry.hash]
-        or not isinstance(body.get("checkpoint"), str)
-        or not isinstance(proof_b64, list)
-        or len(proof_b64) > 64
-        or not all(isinstance(h, str) for h in proof_b64)
-    ):
-        raise VerificationError(f"{where} does not name exactly the entry sent", hint=hint)
-    try:
-        proof = [_b64_hash(h) for h in proof_b64]
-    except ValueError:
-        raise VerificationError(f"{where} holds a malformed proof", hint=hint) from None
+    body, proof_b64, proof = receipt_parts(answer, slug, entry, where=where, hint=hint)
     genesis = entry.hash if entry.seq == 1 else ledger.log_entry(slug, 1).hash
     try:
         note, checkpoint = verified_note(remote, body["checkpoint"], origin=origin_for(genesis))
@@ -601,6 +580,49 @@ def check_receipt(
         note=text,
         proof=json.dumps(proof_b64),
     )
+
+
+def receipt_parts(
+    answer: dict[str, Any],
+    slug: str,
+    entry: entry_mod.SignedEntry,
+    *,
+    where: str,
+    hint: str | None,
+) -> tuple[dict[str, Any], list[str], list[bytes]]:
+    """The receipt of ``entry`` in a relay's answer: its body, its proof as sent and decoded.
+
+    The one check of a receipt's shape, for a write and for a join alike: it must name
+    exactly ``entry`` (project, seq, hash), hold a checkpoint note and one inclusion proof of
+    at most 64 canonical base64 hashes for that seq. The signature and the proof itself are
+    the caller's to verify.
+
+    Raises:
+        VerificationError: it is not such a receipt.
+    """
+    body = answer.get("receipt")
+    if not isinstance(body, dict):
+        raise VerificationError(f"{where} is not a receipt", hint=hint)
+    inclusion = body.get("inclusion")
+    item = inclusion[0] if isinstance(inclusion, list) and len(inclusion) == 1 else None
+    proof_b64 = None
+    if isinstance(item, dict) and type(item.get("seq")) is int and item["seq"] == entry.seq:
+        proof_b64 = item.get("proof")
+    if (
+        body.get("project") != slug
+        or body.get("seq") != [entry.seq, entry.seq]
+        or body.get("hashes") != [entry.hash]
+        or not isinstance(body.get("checkpoint"), str)
+        or not isinstance(proof_b64, list)
+        or len(proof_b64) > 64
+        or not all(isinstance(h, str) for h in proof_b64)
+    ):
+        raise VerificationError(f"{where} does not name exactly the entry sent", hint=hint)
+    try:
+        proof = [_b64_hash(h) for h in proof_b64]
+    except ValueError:
+        raise VerificationError(f"{where} holds a malformed proof", hint=hint) from None
+    return body, proof_b64, proof
 
 
 def _b64_hash(text: str) -> bytes:
