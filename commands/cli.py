@@ -127,6 +127,7 @@ def _register() -> None:
         disputes,
         invitations,
         keys,
+        notify,
         pledges,
         projects,
         relay,
@@ -158,6 +159,7 @@ def _register() -> None:
     cli.add_command(show.show_command)
     cli.add_command(reports.report_command)
     cli.add_command(todo.todo_command)
+    cli.add_command(notify.notify)
     cli.add_command(calendar.calendar_command)
     cli.add_command(audit.verify_command)
     cli.add_command(audit.export_command)
