@@ -271,9 +271,11 @@ def write_close_report(
     """
     replay = Replay.build(ledger, slug)
     target = directory if directory is not None else report_dir(ledger, slug)
+    from commands.pdf import bundle_text
     from commands.reporting import write_report  # templates and views load only when used
 
-    return write_report(report_data(replay, stream_timeline=True), target, formats)
+    data = report_data(replay, stream_timeline=True)
+    return write_report(data, target, formats, bundle=lambda: bundle_text(ledger, slug))
 
 
 @click.command(name="report")
@@ -283,7 +285,7 @@ def write_close_report(
     "formats",
     type=click.Choice(tuple(REPORT_FILES)),
     multiple=True,
-    help="md, html or json (repeatable) [default: all three].",
+    help="md, html, json or pdf (repeatable) [default: all four].",
 )
 @click.option(
     "-o",
@@ -301,9 +303,12 @@ def report_command(
 
     The report is a pure function of the log: the same entries give the same bytes. By
     default it goes where `accord close` writes it: accord-reports/SLUG/ beside the ledger.
+    The PDF (PDF/A-3b) carries the JSON report and the project's bundle as attachments:
+    `accord verify --pdf close-report.pdf` checks it on its own.
 
     \b
         accord report spring-campaign --format html -o ./out
+        accord report spring-campaign --format pdf
     """
     for path in write_close_report(ledger, slug, directory, formats or tuple(REPORT_FILES)):
         click.echo(f"wrote {path}")

@@ -1,0 +1,196 @@
+"""The close report as a self-verifying PDF/A-3b, and checking one (``accord verify --pdf``).
+
+``close-report.pdf`` is the HTML report (the same autoescaped template, so the same escaping
+guarantees) laid out for paper by WeasyPrint with a print stylesheet
+(``templates/report-print.css``: A4, repeating table headers, rows and charts kept whole),
+in the fonts installed on the system, embedded as PDF/A asks. Two files are attached
+(PDF/A-3 embedded files, ``AFRelationship`` ``/Data`` and ``/Source``): the JSON report
+``close-report.json`` and the project's bundle ``SLUG.accord`` (``accord export`` format),
+so the PDF carries what it shows and the log that proves it.
+
+The bytes are a pure function of the log: the document's and the attachments' dates are the
+claimed time of the report's head entry (the close, for a closed project), the file
+identifier is WeasyPrint's digest of the content, and nothing else varies between runs (the
+same WeasyPrint, pydyf and fonts give the same bytes on every replica; see ADR 0015).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import tempfile
+from dataclasses import dataclass, field
+from datetime import datetime
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ledger import bundle
+from ledger.errors import StorageUnavailableError, VerificationError
+from ledger.rows import Row
+
+if TYPE_CHECKING:
+    from ledger.application import Ledger
+    from ledger.verify import VerifyReport
+
+PDF_VARIANT = "pdf/a-3b"
+JSON_ATTACHMENT = "close-report.json"
+BUNDLE_SUFFIX = ".accord"
+MAX_ATTACHMENT = 1 << 30  # bytes of one attachment read back (a bundle of 100,000 entries: ~80 MB)
+
+
+def bundle_text(ledger: Ledger, slug: str) -> str:
+    """The bundle of ``slug`` as ``accord export`` writes it (its verified entries)."""
+    state = ledger.verified_state(slug)
+    header = bundle.BundleHeader(project=slug, entries=state.seq, head=state.head)
+    rows = (
+        Row(position=None, text=e.entry.text, sig=e.entry.sig, hash=e.entry.hash)
+        for e in ledger.verified_entries(slug, upto=state.seq)
+    )
+    out = io.StringIO()
+    bundle.write(out, header, rows)
+    return out.getvalue()
+
+
+def _dated(html: str, at: str) -> str:
+    """``html`` with the document's dates (``dcterms.created``/``modified``) set to ``at``."""
+    meta = (
+        f'<meta name="dcterms.created" content="{at}">'
+        f'<meta name="dcterms.modified" content="{at}">'
+        '<meta name="generator" content="accord">'
+    )
+    return html.replace("<head>", "<head>" + meta, 1)
+
+
+def print_css() -> str:
+    """The print stylesheet of the PDF."""
+    return (resources.files("commands") / "templates" / "report-print.css").read_text("utf-8")
+
+
+def render_pdf(data: dict[str, Any], *, html: str, json_text: str, bundle: str) -> bytes:
+    """The report ``data`` as PDF/A-3b bytes: ``html`` laid out, ``json_text`` and ``bundle``
+    attached (the bundle as ``SLUG.accord``).
+
+    Raises:
+        StorageUnavailableError: WeasyPrint (or the system libraries it needs) is missing.
+    """
+    try:
+        from weasyprint import CSS, HTML, Attachment
+    except (ImportError, OSError) as exc:  # OSError: pango missing
+        raise StorageUnavailableError(
+            f"cannot write the PDF report: WeasyPrint is unavailable ({exc.__class__.__name__})",
+            hint="install WeasyPrint and pango (Debian: libpango-1.0-0), or choose --format md",
+        ) from None
+    at = str(data["as_of"]["at"])
+    moment = datetime.fromisoformat(at.replace("Z", "+00:00"))
+    slug = str(data["project"]["slug"])
+    attachments = [
+        Attachment(
+            string=json_text,
+            name=JSON_ATTACHMENT,
+            description="The close report as JSON (accord/close-report/v1)",
+            created=moment,
+            modified=moment,
+            relationship="Data",
+        ),
+        Attachment(
+            string=bundle,
+            name=f"{slug}{BUNDLE_SUFFIX}",
+            description="The project's signed log (accord/bundle/v1): accord verify --pdf",
+            created=moment,
+            modified=moment,
+            relationship="Source",
+        ),
+    ]
+    document = HTML(string=_dated(html, at), base_url=None)
+    pdf: bytes = document.write_pdf(
+        stylesheets=[CSS(string=print_css())],
+        pdf_variant=PDF_VARIANT,
+        attachments=attachments,
+    )
+    return pdf
+
+
+# accord verify --pdf ----------------------------------------------------------------------
+
+
+@dataclass
+class PdfCheck:
+    """What ``accord verify --pdf`` found: the bundle's verification and the JSON's match."""
+
+    report: VerifyReport
+    json_matches: bool
+    bundle_name: str
+    problems: list[str] = field(default_factory=list)
+
+
+def attachments(path: Path) -> dict[str, bytes]:
+    """The files attached to the PDF at ``path``, by name.
+
+    Raises:
+        VerificationError: it is not a PDF that can be read, or an attachment is too big.
+    """
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
+    try:
+        reader = PdfReader(path, strict=False)
+        found: dict[str, bytes] = {}
+        for name, contents in reader.attachments.items():
+            for content in contents:
+                if len(content) > MAX_ATTACHMENT:
+                    raise VerificationError(f"{path}: the attachment {name!r} is too big")
+                if name in found:
+                    raise VerificationError(
+                        f"{path} holds two attachments named {name!r}",
+                        hint="a close report holds one of each",
+                    )
+                found[name] = content
+        return found
+    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, OSError) as exc:
+        raise VerificationError(
+            f"{path} is not a PDF accord can read ({exc.__class__.__name__})",
+            hint="give the close-report.pdf that accord wrote",
+        ) from None
+
+
+def check_pdf(path: Path, workers: int | None) -> PdfCheck:
+    """Extract the bundle and JSON report attached to the PDF at ``path`` and check both.
+
+    The bundle is verified in full (as ``accord verify --bundle``, against nothing this
+    home remembered); when it is sound, the report is computed from it and compared with
+    the attached JSON, byte for byte.
+
+    Raises:
+        VerificationError: the PDF cannot be read or lacks either attachment.
+    """
+    files = attachments(path)
+    names = [n for n in files if n.endswith(BUNDLE_SUFFIX)]
+    if len(names) != 1 or JSON_ATTACHMENT not in files:
+        raise VerificationError(
+            f"{path} does not carry a close report's attachments "
+            f"({JSON_ATTACHMENT} and one SLUG{BUNDLE_SUFFIX})",
+            hint="only a close-report.pdf written by accord verifies itself",
+        )
+    [name] = names
+    from commands.verifying import verify_bundle_file  # the bundle check the CLI shares
+
+    with tempfile.TemporaryDirectory(prefix="accord-pdf-") as directory:
+        copy = Path(directory) / "bundle.accord"
+        copy.write_bytes(files[name])
+        report, computed = verify_bundle_file(copy, workers)
+    check = PdfCheck(report=report, json_matches=False, bundle_name=name)
+    if not report.sound:
+        check.problems.append(f"the attached {name} does not verify")
+        return check
+    check.json_matches = computed is not None and computed.encode("utf-8") == files[JSON_ATTACHMENT]
+    if not check.json_matches:
+        check.problems.append(
+            f"the attached {JSON_ATTACHMENT} is not the report of the attached {name}"
+        )
+    return check
+
+
+def json_report(text: bytes) -> Any:
+    """The attached JSON report, parsed (for tests and tools)."""
+    return json.loads(text)
