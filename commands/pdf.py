@@ -68,8 +68,9 @@ def print_css() -> str:
 
 
 def render_pdf(data: dict[str, Any], *, html: str, json_text: str, bundle: str) -> bytes:
-    """The report ``data`` as PDF/A-3b bytes: ``html`` laid out, ``json_text`` and ``bundle``
-    attached (the bundle as ``SLUG.accord``).
+    """The report ``data`` as PDF/A-3b bytes: ``html`` laid out, the JSON and bundle attached.
+
+    The bundle is attached as ``SLUG.accord``, the JSON as ``close-report.json``.
 
     Raises:
         StorageUnavailableError: WeasyPrint (or the system libraries it needs) is missing.
