@@ -160,7 +160,7 @@ def email_message(digest: Digest, *, sender: str, to: str) -> EmailMessage:
     domain = sender.rpartition("@")[2] or "accord.invalid"
     message["Message-ID"] = make_msgid("accord-notify", domain=header_text(domain))
     message["Auto-Submitted"] = "auto-generated"
-    message.set_content(digest.text(), charset="utf-8")
+    message.set_content(digest.text(), charset="utf-8", cte="quoted-printable")
     return message
 
 

@@ -78,6 +78,12 @@ def send_mail(smtp: Smtp, message: EmailMessage, *, password: str | None) -> Non
         raise SendError("the SMTP server refused the recipient") from None
     except smtplib.SMTPResponseException as exc:
         raise SendError(f"the SMTP server answered {exc.smtp_code}") from None
+    except smtplib.SMTPServerDisconnected as exc:
+        if "timed out" in str(exc):  # smtplib reports a read timeout as a disconnection
+            raise SendError(
+                f"{smtp.host}:{smtp.port} did not answer in {smtp.timeout:g} s"
+            ) from None
+        raise SendError(f"{smtp.host}:{smtp.port} closed the connection") from None
     except smtplib.SMTPException as exc:
         raise SendError(f"SMTP failed: {exc.__class__.__name__}") from None
     except ssl.SSLError as exc:

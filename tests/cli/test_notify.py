@@ -422,3 +422,38 @@ def test_config_list_and_remove(accord: Accord, home: Path) -> None:
     assert [r["name"] for r in accord.json("notify", "config", "list")] == ["team"]
     assert oct((home / "notify.json").stat().st_mode & 0o777) == "0o600"
     assert os.environ.get("ACCORD_HOME") == str(home)
+
+
+def test_a_server_that_never_answers_times_out_with_exit_6_and_records_nothing(
+    initialised: Accord, with_pledge: str, home: Path
+) -> None:
+    with socket.socket() as silent:  # accepts connections (the backlog) and never speaks
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(4)
+        port = silent.getsockname()[1]
+        configure_smtp(initialised, port, "--timeout", "0.5")
+        initialised.ok(
+            "notify", "config", "add", "bob", "--party", "burgerco", "--email", "bob@example.org"
+        )
+        result = initialised("notify", env=at(1))
+    assert result.exit_code == 6, result.output
+    assert result.stderr.startswith(
+        f"Error: 1 digest was not sent: bob by e-mail to bob@example.org: 127.0.0.1:{port} did "
+        "not answer in 0.5 s\n"
+    )
+    assert not (home / "notify-sent.json").exists()
+
+
+def test_one_failing_channel_leaves_the_others_sent_and_logged(
+    mailed: Accord, smtp: SmtpServer, receiver: Receiver, home: Path
+) -> None:
+    mailed.ok("notify", "config", "add", "hook", "--party", "burgerco", "--webhook", receiver.url)
+    receiver.status = 503
+    result = mailed("notify", env=at(1))
+    assert result.exit_code == 6
+    assert result.stdout == "sent 1 item to bob by e-mail to bob@example.org\n"
+    assert list(sent_log(home)["sent"]) == ["bob/email|spring-campaign|5|decide"]
+    receiver.status = 200
+    again = mailed.ok("notify", env=at(1.1))
+    assert again.stdout.startswith("sent 1 item to hook by webhook http://127.0.0.1:")
+    assert len(smtp.inbox.messages) == 1  # the e-mail is not sent twice
