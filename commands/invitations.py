@@ -15,7 +15,7 @@ from ledger import entry as entry_mod
 from ledger import keys as key_store
 from ledger import rules, storage
 from ledger.errors import LedgerError, NotFoundError, UsageError, VerificationError
-from ledger.format import normalise_handle
+from ledger.normalise import normalise_handle
 from ledger.records import Receipt
 from ledger.remotes import RemoteStore
 from ledger.subjects import subject_of

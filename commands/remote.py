@@ -11,7 +11,7 @@ from commands.output import echo, output_options, render, render_object, safe_te
 from ledger import entry as entry_mod
 from ledger import rules
 from ledger.errors import StorageUnavailableError, UsageError, VerificationError, WeakKeyError
-from ledger.format import normalise_slug
+from ledger.normalise import normalise_slug
 from ledger.remotes import RemoteStore, check_relay_url
 
 if TYPE_CHECKING:

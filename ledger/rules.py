@@ -27,18 +27,8 @@ from ledger.errors import (
     VerificationError,
     WeakKeyError,
 )
-from ledger.format import (
-    MAX_SIGNERS,
-    check_bounds,
-    check_entry,
-    check_numbers,
-    decimal_text,
-    entry_noun,
-    exact_difference,
-    exact_sum,
-    text_size,
-    unit_key,
-)
+from ledger.format import MAX_SIGNERS, check_bounds, check_entry, entry_noun, text_size, unit_key
+from ledger.numbers import check_numbers, decimal_text, exact_difference, exact_sum
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey

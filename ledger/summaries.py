@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ledger import entry as entry_mod
-from ledger.format import amount_text
+from ledger.numbers import amount_text
 from ledger.verified import LogEntry
 
 if TYPE_CHECKING:

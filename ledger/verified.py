@@ -29,14 +29,9 @@ from typing import Any, Generic, TypeVar
 
 from ledger import rules
 from ledger.errors import LedgerError, StorageUnavailableError
-from ledger.format import (
-    DECIMAL_RE,
-    MAX_FRACTION_DIGITS,
-    MAX_WHOLE_DIGITS,
-    decimal_text,
-    number_excess,
-)
+from ledger.format import DECIMAL_RE
 from ledger.keys import accord_home
+from ledger.numbers import MAX_FRACTION_DIGITS, MAX_WHOLE_DIGITS, decimal_text, number_excess
 
 SCHEMA_VERSION = 6  # 6: summaries say '1 hour' (the index keeps summaries)
 AUTOLOAD_AFTER = 4096  # point misses after which a lazy map loads everything at once

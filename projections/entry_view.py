@@ -30,7 +30,8 @@ from typing import TYPE_CHECKING, Any
 from ledger import entry as entry_mod
 from ledger import rules
 from ledger.errors import NotFoundError
-from ledger.format import amount_text, decimal_text, entry_noun
+from ledger.format import entry_noun
+from ledger.numbers import amount_text, decimal_text
 from ledger.summaries import signed_by, summary
 from projections.obligations import obligation
 from projections.values import value_status

@@ -37,8 +37,8 @@ from http_message_signatures import HTTPMessageSigner, HTTPSignatureKeyResolver,
 
 from ledger import entry, rules
 from ledger.errors import UsageError, WeakKeyError
-from ledger.format import check_public_key
 from ledger.keys import Signer
+from ledger.normalise import check_public_key
 from ledger.remotes import Remote
 from ledger.rows import Row
 from ledger.verify import verify_stream
