@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from ledger import entry, normalise, numbers, rules, verified
+from ledger import codec, entry, normalise, numbers, rules
 from ledger import format as fmt
 from ledger.application import Ledger
 from ledger.errors import RuleViolationError, UsageError
@@ -258,23 +258,23 @@ def test_the_verified_state_writes_numbers_in_canonical_plain_form_and_reads_the
     pledge.approved = numbers.exact_sum([Decimal("0.5"), Decimal("0.5")])
     pledge.accepted = [(5, Decimal(SMALLEST))]
 
-    value_text = json.loads(json.dumps(verified.value_out(value)))
-    pledge_text = json.loads(json.dumps(verified.pledge_out(pledge)))
+    value_text = json.loads(json.dumps(codec.encode(value)))
+    pledge_text = json.loads(json.dumps(codec.encode(pledge)))
 
     assert value_text["worth"] == "0.0000001"
     assert (pledge_text["weight"], pledge_text["pending"], pledge_text["approved"]) == (
         LARGEST, "0", "1",
     )  # fmt: skip
     assert pledge_text["accepted"] == [[5, SMALLEST]]
-    assert verified.value_in(value_text) == value
-    assert verified.pledge_in(pledge_text) == pledge
+    assert codec.decode(rules.ValueProposal, value_text) == value
+    assert codec.decode(rules.Pledge, pledge_text) == pledge
 
 
 @pytest.mark.parametrize(
     "total", ["1E-7", "1.50", "0E-12", "123456789012345678901234567890123.5", "1E+20"]
 )
 def test_totals_written_by_earlier_versions_are_still_read(total: str) -> None:
-    assert verified._quantity(total) == Decimal(total)
+    assert codec._quantity(total) == Decimal(total)
 
 
 @pytest.mark.parametrize(
@@ -282,10 +282,10 @@ def test_totals_written_by_earlier_versions_are_still_read(total: str) -> None:
 )
 def test_a_total_beyond_what_bounded_numbers_can_add_up_to_is_damage(bad: str) -> None:
     with pytest.raises(ValueError):
-        verified._quantity(bad)
+        codec._quantity(bad)
 
 
 @pytest.mark.parametrize("bad", ["1E-7", "1.50", "1" * 19, "0." + "0" * 12 + "1", "-1", 1])
 def test_an_entry_number_in_the_state_file_must_be_canonical_and_bounded(bad: str) -> None:
     with pytest.raises(ValueError):
-        verified._decimal(bad)
+        codec._decimal(bad)
