@@ -231,7 +231,8 @@ def _codec(hint: Any, *, total: bool = False) -> tuple[Encoder, Decoder]:
         return _same, lambda v: _choice(_s(v), args)
     if origin in (types.UnionType, typing.Union) and _without_none(hint) is not hint:
         enc, dec = _codec(_without_none(hint), total=total)
-        return (lambda v: None if v is None else enc(v)), (lambda v: None if v is None else dec(v))
+        optional_enc = _same if enc is _same else (lambda v: None if v is None else enc(v))
+        return optional_enc, (lambda v: None if v is None else dec(v))
     if origin is list:
         enc, dec = _codec(args[0], total=total)
         return (lambda v: [enc(x) for x in v]), (lambda v: [dec(x) for x in _list(v)])
