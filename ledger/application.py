@@ -24,9 +24,9 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, PersistenceError
 from eventsourcing.utils import Environment
 
+from ledger import ed25519, guards, normalise, numbers, rules
 from ledger import entry as entry_mod
 from ledger import format as fmt
-from ledger import guards, normalise, numbers, rules
 from ledger.errors import (
     AlreadyDecidedError,
     ConflictError,
@@ -677,7 +677,7 @@ class Ledger(VerifiedReads, Application[Any]):
         """
         label = normalise.normalise_handle(label, "signer label")
         try:
-            line = entry_mod.public_key_line(entry_mod.parse_public_key_line(public_key))
+            line = ed25519.public_key_line(ed25519.parse_public_key_line(public_key))
         except LedgerError as exc:
             raise UsageError(
                 f"the signer's public key is not usable: {exc.message}",

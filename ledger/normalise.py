@@ -11,7 +11,7 @@ import unicodedata
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from ledger.entry import parse_public_key_line
+from ledger.ed25519 import parse_public_key_line
 from ledger.errors import LedgerError, UsageError
 from ledger.format import (
     DATE_RE,
