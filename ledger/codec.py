@@ -133,7 +133,7 @@ _DECODERS: dict[type[Any], Decoder] = {}
 def _plan(cls: type[Any]) -> _Plan:
     if cls in _PLANS:
         return _PLANS[cls]
-    hints = typing.get_type_hints(cls, localns=_NAMES)
+    hints = _hints(cls)
     plan = []
     for f in dataclasses.fields(cls):
         if not f.init:
@@ -153,9 +153,18 @@ def _core_plan() -> _Plan:
     The order only keeps the bytes of the state files written so far.
     """
     plan = _plan(rules.ProjectState)
-    hints = typing.get_type_hints(rules.ProjectState, localns=_NAMES)
+    hints = _hints(rules.ProjectState)
     plain = [p for p in plan if not _is_container(hints[p[0]])]
     return (*plain, *(p for p in plan if _is_container(hints[p[0]])))
+
+
+def _hints(cls: type[Any]) -> dict[str, Any]:
+    """The resolved annotations of ``cls``, also when its module imports a name only for mypy."""
+    try:
+        return typing.get_type_hints(cls, localns=_NAMES)
+    except NameError:
+        names = {name: value for name, value in vars(rules).items() if not name.startswith("_")}
+        return typing.get_type_hints(cls, localns={**names, **_NAMES})
 
 
 def _is_container(hint: Any) -> bool:
@@ -225,7 +234,7 @@ def _codec(hint: Any, *, total: bool = False) -> tuple[Encoder, Decoder]:
         return _same, _s
     if hint is Decimal:
         return decimal_text, _quantity if total else _decimal
-    if isinstance(hint, type) and issubclass(hint, str):  # a StrEnum
+    if _is_text(hint):  # a StrEnum
         return str, lambda v: hint(_s(v))
     if origin is Literal and all(isinstance(a, str) for a in args):
         return _same, lambda v: _choice(_s(v), args)
@@ -253,9 +262,9 @@ def _codec(hint: Any, *, total: bool = False) -> tuple[Encoder, Decoder]:
             lambda v: [enc(x) for x in v.values()],
             lambda v: {getattr(item, key): item for item in (dec(x) for x in _list(v))},
         )
-    if origin is dict and args[0] in (str, int):
+    if origin is dict and (args[0] is int or _is_text(args[0])):
         enc, dec = _codec(args[1], total=total)
-        key_dec = _s if args[0] is str else _int_key
+        key_dec = _int_key if args[0] is int else _codec(args[0])[1]
         return (
             lambda v: {str(k): enc(x) for k, x in v.items()},
             lambda v: {key_dec(k): dec(x) for k, x in _dict(v).items()},
@@ -263,6 +272,10 @@ def _codec(hint: Any, *, total: bool = False) -> tuple[Encoder, Decoder]:
     if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         return _encoder(hint), _decoder(hint)
     raise TypeError(f"the verified state cannot store a {hint!r}")
+
+
+def _is_text(hint: Any) -> bool:
+    return isinstance(hint, type) and issubclass(hint, str)
 
 
 # --- strict readers of stored values ------------------------------------------------------------

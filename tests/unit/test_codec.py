@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import enum
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -139,17 +139,28 @@ class Painted:
     colour: Colour
     total: Decimal
     was: Colour | None = None
+    counts: dict[Colour, int] = field(default_factory=dict)
 
 
 def test_a_str_enum_field_is_written_as_its_value_and_read_back_as_the_enum() -> None:
-    item = Painted(seq=1, colour=Colour.BLUE, total=Decimal("2.50"), was=Colour.RED)
+    item = Painted(
+        seq=1, colour=Colour.BLUE, total=Decimal("2.50"), was=Colour.RED, counts={Colour.RED: 2}
+    )
     data = codec.encode(item)
-    assert compact(data) == '{"seq":1,"colour":"blue","total":"2.5","was":"red"}'
+    assert compact(data) == (
+        '{"seq":1,"colour":"blue","total":"2.5","was":"red","counts":{"red":2}}'
+    )
     back = codec.decode(Painted, json.loads(compact(data)))
     assert back == item
-    assert type(back.colour) is Colour
+    assert (type(back.colour), type(back.was), type(next(iter(back.counts)))) == (Colour,) * 3
 
 
 def test_a_str_enum_field_refuses_a_value_outside_the_enum() -> None:
     with pytest.raises(ValueError):
-        codec.decode(Painted, {"seq": 1, "colour": "green", "total": "1", "was": None})
+        codec.decode(
+            Painted, {"seq": 1, "colour": "green", "total": "1", "was": None, "counts": {}}
+        )
+    with pytest.raises(ValueError):
+        codec.decode(
+            Painted, {"seq": 1, "colour": "red", "total": "1", "was": None, "counts": {"x": 1}}
+        )
