@@ -6,6 +6,7 @@ lint:
 	$(PY) -m ruff format --check ledger commands projections relay tests benchmarks
 	$(PY) -m ruff check ledger commands projections relay tests benchmarks
 	$(PY) -m mypy
+	$(dir $(PY))lint-imports
 	$(PY) -m cogapp --check docs/cli.md
 
 fmt:

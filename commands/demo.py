@@ -64,8 +64,7 @@ class _Tee(io.TextIOBase):
 
 def _run(args: list[str], party: str | None = None) -> str:
     """Run one step (printed with its party), returning what it printed on stdout."""
-    from commands.cli import cli
-
+    cli = click.get_current_context().find_root().command  # `accord`, the group running the demo
     who = f"[{party}] " if party else ""
     click.secho(f"\n{who}$ accord {shlex.join(args)}", bold=True)
     tee = _Tee(sys.stdout)
