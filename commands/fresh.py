@@ -43,14 +43,14 @@ from ledger import keys as key_store
 from ledger import rules
 from ledger.errors import DeadlineExceededError, KeyFileError, LedgerError, SignatureError
 from ledger.format import normalise_handle
-from ledger.remotes import RemoteStore
 from ledger.verified import DamagedStateError
+from relay.remotes import RemoteStore
 
 if TYPE_CHECKING:
     from ledger.application import Ledger
     from ledger.keys import Signer
-    from ledger.remotes import Remote
     from relay.client import Deadline
+    from relay.remotes import Remote
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -17,15 +17,15 @@ from ledger import rules, storage
 from ledger.errors import LedgerError, NotFoundError, UsageError, VerificationError
 from ledger.format import normalise_handle
 from ledger.records import Receipt
-from ledger.remotes import RemoteStore
 from ledger.subjects import subject_of
+from relay.remotes import RemoteStore
 
 if TYPE_CHECKING:
     from ledger.application import Ledger
     from ledger.keys import Signer
-    from ledger.remotes import Remote
     from relay.client import Deadline, RelayClient
     from relay.invitee import Invitation, InviteLine
+    from relay.remotes import Remote
 
 
 def _line_text(value: str) -> str:

@@ -12,14 +12,14 @@ from ledger import entry as entry_mod
 from ledger import rules
 from ledger.errors import StorageUnavailableError, UsageError, VerificationError, WeakKeyError
 from ledger.format import normalise_slug
-from ledger.remotes import RemoteStore, check_relay_url
+from relay.remotes import RemoteStore, check_relay_url
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
     from ledger.application import Ledger
     from ledger.keys import Signer
-    from ledger.remotes import Remote
+    from relay.remotes import Remote
 
 
 def remote_store(ledger: Ledger) -> RemoteStore:

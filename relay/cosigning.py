@@ -21,6 +21,7 @@ from ledger import rules
 from ledger.errors import ConflictError, KeyNotValidError, SignatureInvalidError
 from ledger.rows import relay_stream_id, unavailable
 from relay.aggregates import SNAPSHOT_INTERVAL, RelayCosigner
+from relay.errors import MalformedRequestError, UnsignedCheckpointError
 from relay.note import (
     COSIGNATURE_V1,
     MalformedNoteError,
@@ -34,7 +35,6 @@ from relay.note import (
     verify_cosignatures,
     verify_note,
 )
-from relay.wire import MalformedRequestError, UnsignedCheckpointError
 
 if TYPE_CHECKING:
     from relay.store import RelayStore

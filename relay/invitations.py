@@ -27,7 +27,8 @@ from ledger import rules
 from ledger.errors import LedgerError, StorageUnavailableError
 from ledger.format import FINGERPRINT_RE, SLUG_RE, text_size
 from relay import reads
-from relay.wire import MAX_PAGE_BYTES, NotReadableError, RelayStateError
+from relay.errors import NotReadableError, RelayStateError
+from relay.wire import MAX_PAGE_BYTES
 
 if TYPE_CHECKING:
     from relay.store import RelayStore

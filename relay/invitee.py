@@ -41,19 +41,20 @@ from ledger.errors import (
 )
 from ledger.format import FINGERPRINT_RE, HANDLE_RE, SLUG_RE
 from ledger.keys import Signer
-from ledger.remotes import Remote, check_relay_url
-from relay.client import RelayClient, RelayConflictError
+from relay.client import RelayClient
+from relay.errors import MalformedRequestError, RelayConflictError
 from relay.merkle import ProofError, leaf_hash, verify_inclusion
 from relay.note import Checkpoint, origin_for
+from relay.remotes import Remote, check_relay_url
 from relay.sync import differs, receipt_parts, verified_note
-from relay.wire import MalformedRequestError, parse_rows
+from relay.wire import parse_rows
 
 if TYPE_CHECKING:
     from collections.abc import Callable
     from datetime import datetime
 
     from ledger.application import Ledger
-    from ledger.remotes import RemoteStore
+    from relay.remotes import RemoteStore
 
 LINE_PREFIX = "accord-join-v1"
 LINE_FIELDS = ("project", "seat", "terms", "relay", "relay-key", "invite")

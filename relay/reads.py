@@ -13,8 +13,9 @@ from ledger import entry as entry_mod
 from ledger.errors import LedgerError
 from ledger.format import text_size
 from relay import tiles
+from relay.errors import RelayStateError
 from relay.merkle import root
-from relay.wire import MAX_PAGE_BYTES, RelayStateError, bundle_line
+from relay.wire import MAX_PAGE_BYTES, bundle_line
 
 if TYPE_CHECKING:
     from relay.store import RelayStore

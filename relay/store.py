@@ -42,18 +42,12 @@ from ledger.rows import relay_stream_id, unavailable
 from ledger.verified import VerifiedStore
 from relay.aggregates import SNAPSHOT_INTERVAL, RelayLog
 from relay.auth import check_signer
+from relay.errors import NotReadableError, RelayConflictError, RelayStateError
 from relay.invitations import InvitationIndex
 from relay.merkle import Frontier, ProofError, leaf_hash
 from relay.note import Checkpoint, NoteError, parse_checkpoint, parse_note, sign_note, verify_note
 from relay.note import origin_for as _origin_for
-from relay.wire import (
-    NotReadableError,
-    RelayConflictError,
-    RelayStateError,
-    TreeView,
-    check_slug,
-    receipt,
-)
+from relay.wire import TreeView, check_slug, receipt
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

@@ -37,8 +37,9 @@ from ledger.errors import (
     RuleViolationError,
     VerificationError,
 )
-from relay.client import Deadline, RelayClient, RelayConflictError
+from relay.client import Deadline, RelayClient
 from relay.cosigning import cosigner_keys
+from relay.errors import RelayConflictError
 from relay.merkle import Frontier, ProofError, leaf_hash, verify_inclusion_after
 from relay.note import (
     COSIGNATURE_V1,
@@ -57,7 +58,7 @@ from relay.note import (
 if TYPE_CHECKING:
     from ledger.application import Ledger
     from ledger.keys import Signer
-    from ledger.remotes import Remote, RemoteStore
+    from relay.remotes import Remote, RemoteStore
 
 
 LAST_SECOND = 253402300799  # 9999-12-31T23:59:59Z: a cosignature's time shown as RFC 3339

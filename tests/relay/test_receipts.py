@@ -21,10 +21,10 @@ from ledger.application import Ledger
 from ledger.entry import SignedEntry
 from ledger.errors import VerificationError
 from ledger.keys import Signer
-from ledger.remotes import Remote, RemoteStore
 from relay.keys import RelayKey
 from relay.merkle import Frontier, inclusion_proof, leaf_hash, root
 from relay.note import Checkpoint, origin_for, sign_note
+from relay.remotes import Remote, RemoteStore
 from relay.sync import ForkError, check_receipt
 from relay.wire import TreeView, receipt
 

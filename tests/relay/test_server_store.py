@@ -17,9 +17,9 @@ from ledger.keys import Signer
 from ledger.rows import relay_stream_id
 from relay import keys as relay_keys
 from relay.aggregates import RelayLog
+from relay.errors import RelayStateError
 from relay.merkle import Frontier, leaf_hash
 from relay.note import origin_for
-from relay.wire import RelayStateError
 
 SLUG = "no-whopper-day"
 

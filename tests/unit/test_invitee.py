@@ -25,7 +25,6 @@ from ledger.errors import (
     VerificationError,
 )
 from ledger.keys import Signer
-from ledger.remotes import Remote
 from relay.invitee import (
     LINE_HINT,
     Invitation,
@@ -35,6 +34,7 @@ from relay.invitee import (
 )
 from relay.merkle import inclusion_proof, leaf_hash, root
 from relay.note import Checkpoint, origin_for, sign_note
+from relay.remotes import Remote
 
 SLUG = "no-whopper-day"
 URL = "https://relay.example.org"
