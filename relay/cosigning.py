@@ -19,8 +19,8 @@ from eventsourcing.persistence import IntegrityError, PersistenceError
 from ledger import entry as entry_mod
 from ledger import rules
 from ledger.errors import ConflictError, KeyNotValidError, SignatureInvalidError
-from ledger.rows import relay_stream_id, unavailable
-from relay.aggregates import SNAPSHOT_INTERVAL, RelayCosigner
+from ledger.rows import unavailable
+from relay.aggregates import SNAPSHOT_INTERVAL, RelayCosigner, relay_stream_id
 from relay.errors import MalformedRequestError, UnsignedCheckpointError
 from relay.note import (
     COSIGNATURE_V1,

@@ -38,9 +38,9 @@ from ledger.errors import (
     ProjectNotFoundError,
     VerificationError,
 )
-from ledger.rows import relay_stream_id, unavailable
+from ledger.rows import unavailable
 from ledger.verified import VerifiedStore
-from relay.aggregates import SNAPSHOT_INTERVAL, RelayLog
+from relay.aggregates import SNAPSHOT_INTERVAL, RelayLog, relay_stream_id
 from relay.auth import check_signer
 from relay.errors import NotReadableError, RelayConflictError, RelayStateError
 from relay.invitations import InvitationIndex
