@@ -135,7 +135,7 @@ def invitation(store: RelayStore, slug: str) -> dict[str, Any]:
         NotReadableError: no such project.
         RelayStateError: the store contradicts what the relay verified.
     """
-    checkpoint = store.checkpoint(slug)
+    checkpoint = store.latest(slug)
     head = store.hashes(slug, checkpoint.size, checkpoint.size)[0].hex()
     return {
         "project": slug,
