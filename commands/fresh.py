@@ -169,11 +169,12 @@ class FreshReads:
     def _pull(self, slug: str, remote: Remote, signer: Signer) -> None:
         from commands.remote import _print_evidence
         from relay.client import RelayClient
-        from relay.sync import ForkError, pull
+        from relay.session import RemoteSession
+        from relay.sync import ForkError
 
         try:
             with RelayClient(remote.url, signer, deadline=self.deadline) as client:
-                pulled = pull(self.ledger, client, remote, self.store, slug)
+                pulled = RemoteSession(self.ledger, client, remote, self.store).pull(slug)
         except ForkError as fork:
             _print_evidence(fork)
             raise

@@ -233,15 +233,11 @@ def _pull_and_cosign(
 ) -> None:
     """Pull ``slug`` as the member ``signer`` now is, and cosign the checkpoint (as sync)."""
     from relay.client import RelayClient
-    from relay.sync import cosign_pulled, own_cosignature, pull, status
+    from relay.session import RemoteSession
 
     with RelayClient(remote.url, signer, deadline=deadline) as client:
-        pulled = pull(ledger, client, remote, store, slug)
-        cosigned = own_cosignature(ledger, client, remote, store, pulled, signer=signer)
-        if cosigned < pulled.checkpoint.size:
-            cosign_pulled(client, remote, store, pulled, signer=signer)
-        confirmed = status(ledger, client, remote, slug, store).confirmed
-        store.set_confirmed(remote.name, slug, confirmed)
+        session = RemoteSession(ledger, client, remote, store)
+        session.cosign_and_confirm(session.pull(slug), signer=signer)
 
 
 def _join_pinned(
@@ -258,7 +254,7 @@ def _join_pinned(
     """A pinned seat: read the proposal with the invitee's own key, check it, join as usual."""
     from relay.client import Deadline, RelayClient
     from relay.invitee import NOT_INVITED_HINT, proposal_terms
-    from relay.sync import RelayUpstream
+    from relay.session import RelayUpstream
 
     signer = _signer(handle, key_name)
     deadline = Deadline()  # after the passphrase: every request of the join shares it

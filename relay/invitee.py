@@ -45,8 +45,9 @@ from relay.client import RelayClient
 from relay.errors import MalformedRequestError, RelayConflictError
 from relay.merkle import ProofError, leaf_hash, verify_inclusion
 from relay.note import Checkpoint, origin_for
+from relay.receipts import receipt_parts
 from relay.remotes import Remote, check_relay_url
-from relay.sync import differs, receipt_parts, verified_note
+from relay.sync import differs, verified_note
 from relay.wire import parse_rows
 
 if TYPE_CHECKING:

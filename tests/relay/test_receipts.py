@@ -24,8 +24,9 @@ from ledger.keys import Signer
 from relay.keys import RelayKey
 from relay.merkle import Frontier, inclusion_proof, leaf_hash, root
 from relay.note import Checkpoint, origin_for, sign_note
+from relay.receipts import check_receipt
 from relay.remotes import Remote, RemoteStore
-from relay.sync import ForkError, check_receipt
+from relay.sync import ForkError
 from relay.wire import TreeView, receipt
 
 SLUG = "no-whopper-day"
