@@ -24,17 +24,18 @@ if TYPE_CHECKING:
     from ledger.application import Ledger
     from ledger.keys import Signer
     from relay.client import Deadline, RelayClient
-    from relay.invitee import Invitation, InviteLine
+    from relay.invite_line import InviteLine
+    from relay.invitee import Invitation
     from relay.remotes import Remote
 
 
 def _line_text(value: str) -> str:
     """The invite line given, or read from standard input for ``-`` (one line, bounded).
 
-    At most :data:`relay.invitee.MAX_LINE` characters and a little white space are read:
+    At most :data:`relay.invite_line.MAX_LINE` characters and a little white space are read:
     a longer line (or an endless stream) is malformed, never read whole into memory.
     """
-    from relay.invitee import MAX_LINE
+    from relay.invite_line import MAX_LINE
 
     if value != "-":
         return value
@@ -129,7 +130,8 @@ def join_command(
         accord join - --decline --reason "No budget this year"
     """
     from relay.client import Deadline
-    from relay.invitee import InviteLine, fetch_invitation, find_remote
+    from relay.invite_line import InviteLine
+    from relay.invitee import fetch_invitation, find_remote
 
     parsed = InviteLine.parse(_line_text(line))
     handle = normalise_handle(as_ or parsed.seat, "party")

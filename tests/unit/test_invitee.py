@@ -25,10 +25,9 @@ from ledger.errors import (
     VerificationError,
 )
 from ledger.keys import Signer
+from relay.invite_line import LINE_HINT, InviteLine
 from relay.invitee import (
-    LINE_HINT,
     Invitation,
-    InviteLine,
     check_detached_receipt,
     verify_invitation,
 )
