@@ -98,7 +98,10 @@ class RelayLedger(Ledger):
         outcome = super().append_signed(slug, entries, also=also, state=state)
         signed = any(isinstance(a, RelayLog) for a in also)
         if outcome.stored and not signed and self.on_appended is not None:
-            self.on_appended(slug)
+            try:
+                self.on_appended(slug)
+            except LedgerError as exc:  # the entries are stored: the next append or start signs
+                log.warning("cannot sign a checkpoint of %r: %s", slug, exc.message)
         return outcome
 
 
