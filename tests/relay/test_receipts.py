@@ -1,4 +1,4 @@
-"""``relay.sync.check_receipt``: a write's receipt must prove the relay holds exactly that entry.
+"""``relay.receipts.check_receipt``: a receipt must prove the relay holds exactly that entry.
 
 The receipts are built as the relay builds them (``relay.wire.receipt``, a checkpoint signed
 with the relay key), then broken one part at a time. A replica (an in-memory ledger) holds the
