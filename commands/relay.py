@@ -98,13 +98,13 @@ def relay_serve(
     url = _url(ctx)
     key = _key(home)
     cache = TrustCache()
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
-    logger = logging.getLogger("accord.relay")
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
-    logger.propagate = False
     with open_store(url, key=key, home=home, cache=cache, create=True) as store:  # tables
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+        logger = logging.getLogger("accord.relay")
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
         _catch_up(store, logger)
     listener = _listen(host, port)
     app = create_app(
