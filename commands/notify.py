@@ -43,7 +43,7 @@ from ledger.errors import (
     StorageUnavailableError,
     UsageError,
 )
-from ledger.format import normalise_handle
+from ledger.normalise import normalise_handle
 from projections.reminders import Sent, Waiting, due, waiting
 from projections.replay import Replay
 

@@ -18,7 +18,7 @@ from ledger import keys as key_store
 from ledger import storage
 from ledger.application import new_invites
 from ledger.errors import UsageError
-from ledger.format import normalise_slug
+from ledger.normalise import normalise_slug
 from projections import views
 from projections.replay import AsOf, Replay
 
@@ -195,7 +195,7 @@ def _invite_lines(
     remote = getattr(ledger.upstream, "remote", None)
     if remote is None:
         return {}
-    from relay.invitee import invite_lines
+    from relay.invite_line import invite_lines
 
     seats = {h: invites.get(h) for h in sorted(invited) if h != signer.handle}
     return invite_lines(slug=slug, terms=terms, remote=remote, seats=seats)

@@ -8,18 +8,18 @@ import click
 
 from commands.options import AppContext, pass_ledger, signer_option
 from commands.output import echo, output_options, render, render_object, safe_text
+from ledger import ed25519, rules
 from ledger import entry as entry_mod
-from ledger import rules
 from ledger.errors import StorageUnavailableError, UsageError, VerificationError, WeakKeyError
-from ledger.format import normalise_slug
-from ledger.remotes import RemoteStore, check_relay_url
+from ledger.normalise import normalise_slug
+from relay.remotes import RemoteStore, check_relay_url
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
     from ledger.application import Ledger
     from ledger.keys import Signer
-    from ledger.remotes import Remote
+    from relay.remotes import Remote
 
 
 def remote_store(ledger: Ledger) -> RemoteStore:
@@ -34,7 +34,7 @@ def attach_upstream(ledger: Ledger, name: str | None, *, offline: bool = False) 
 
     ``--offline`` sends nothing: a write that would go through a remote is refused (exit 2).
     """
-    from relay.sync import RelayUpstream
+    from relay.session import RelayUpstream
 
     store = RemoteStore(ledger.verified.source, memory=ledger.verified.path is None)
     if name is None and not store.exists():
@@ -119,12 +119,12 @@ def remote_add(ledger: Ledger, name: str, url: str, relay_key: str | None) -> No
         with RelayClient(url) as client:
             relay_key = client.relay_key()
     public = _relay_public_key(url, relay_key, fetched=fetched)
-    line = entry_mod.public_key_line(public)
+    line = ed25519.public_key_line(public)
     remote_store(ledger).add(name, url, line)
     how = "fetched and pinned (trust on first use)" if fetched else "pinned"
     echo(f"Added remote {name} {url}: relay key {how}")
     echo(f"  {line}")
-    echo(f"  {entry_mod.fingerprint(public)}")
+    echo(f"  {ed25519.fingerprint(public)}")
 
 
 def _relay_public_key(url: str, line: str, *, fetched: bool) -> Ed25519PublicKey:
@@ -135,7 +135,7 @@ def _relay_public_key(url: str, line: str, *, fetched: bool) -> Ed25519PublicKey
         VerificationError: the key the relay sent is malformed or weak (exit 5).
     """
     try:
-        return entry_mod.parse_public_key_line(line.strip())
+        return ed25519.parse_public_key_line(line.strip())
     except (VerificationError, WeakKeyError) as exc:
         if fetched:
             raise VerificationError(
@@ -162,7 +162,7 @@ def remote_list(ledger: Ledger, output_format: str) -> None:
         {
             "name": r.name,
             "url": r.url,
-            "fingerprint": entry_mod.fingerprint(entry_mod.parse_public_key_line(r.relay_key)),
+            "fingerprint": ed25519.fingerprint(ed25519.parse_public_key_line(r.relay_key)),
             "relay_key": r.relay_key,
         }
         for r in remote_store(ledger).list()
@@ -231,7 +231,8 @@ def sync_command(
         accord sync --all --as burgerco
     """
     from relay.client import RelayClient
-    from relay.sync import ForkError, cosign_pulled, own_cosignature, pull, status
+    from relay.session import RemoteSession
+    from relay.sync import ForkError
 
     if (slug is None) == (not every):
         raise UsageError("name a project or give --all")
@@ -241,9 +242,10 @@ def sync_command(
     slugs = ledger.list_slugs() if every else [normalise_slug(str(slug))]
     rows: list[dict[str, Any]] = []
     with RelayClient(remote.url, signer) as client:
+        session = RemoteSession(ledger, client, remote, store)
         for name in slugs:
             try:
-                pulled = pull(ledger, client, remote, store, name)
+                pulled = session.pull(name)
             except ForkError as fork:
                 _print_evidence(fork)
                 raise
@@ -257,15 +259,13 @@ def sync_command(
             )
             if signs:
                 try:
-                    cosigned = own_cosignature(ledger, client, remote, store, pulled, signer=signer)
+                    cosigned = session.own_cosignature(pulled, signer=signer)
                 except ForkError as fork:
                     _print_evidence(fork)
                     raise
                 if cosigned < pulled.checkpoint.size:  # else the party cosigned this tree already
-                    cosign_pulled(client, remote, store, pulled, signer=signer)
-                store.set_confirmed(
-                    remote.name, name, status(ledger, client, remote, name, store).confirmed
-                )
+                    session.cosign(pulled, signer=signer)
+                store.set_confirmed(remote.name, name, session.status(name).confirmed)
             rows.append(
                 {
                     "project": name,
@@ -297,20 +297,22 @@ def status_command(ledger: Ledger, slug: str, signer: Signer, output_format: str
         accord status no-whopper-day --as acme --format json
     """
     from relay.client import RelayClient
-    from relay.sync import ForkError, pull, status
+    from relay.session import RemoteSession
+    from relay.sync import ForkError
 
     _refuse_offline("status asks the relay")
     store, remote = _chosen(ledger)
     app = click.get_current_context().find_object(AppContext)
     with RelayClient(remote.url, signer) as client:
+        session = RemoteSession(ledger, client, remote, store)
         try:
             slug = normalise_slug(slug)
             # A project not in this replica is not found: `accord sync` fetches it.
             held = ledger.rows.last(slug) is not None
-            pulled = pull(ledger, client, remote, store, slug) if held else None
+            pulled = session.pull(slug) if held else None
             if pulled is not None and pulled.closed and app is not None:
                 app.pulled_closed.append(slug)
-            found = status(ledger, client, remote, slug, store)
+            found = session.status(slug)
         except ForkError as fork:
             _print_evidence(fork)
             raise

@@ -14,10 +14,11 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ledger import rules
-from ledger.remotes import Remote, RemoteStore
+from relay.confirm import own_cosignature
 from relay.merkle import leaf_hash, root
 from relay.note import Checkpoint, cosign, origin_for, parse_checkpoint, parse_note, sign_note
-from relay.sync import ForkError, Pulled, own_cosignature
+from relay.remotes import Remote, RemoteStore
+from relay.sync import ForkError, Pulled
 from tests.conftest import make_signer
 from tests.relay.test_local_root import _Ledger
 
@@ -82,9 +83,9 @@ def _check(rows: list[dict[str, Any]], pulled_size: int, local: int = 10) -> tup
 
 
 def _key_line(key: Any) -> str:
-    from ledger import entry
+    from ledger import ed25519
 
-    return entry.public_key_line(key.public_key())
+    return ed25519.public_key_line(key.public_key())
 
 
 def test_a_restored_home_gets_its_cosigned_checkpoint_back_from_the_relay() -> None:
