@@ -34,7 +34,7 @@ from ledger.verify import (
 )
 
 if TYPE_CHECKING:
-    from commands.pdf import PdfCheck
+    from commands.verifying import PdfCheck
     from ledger.application import Ledger
 
 BUNDLE_SOURCE = "bundle"
@@ -224,7 +224,7 @@ def verify_command(
         )
     reports: list[VerifyReport] = []
     if pdf_path is not None:
-        from commands.pdf import check_pdf  # pypdf loads only when used
+        from commands.verifying import check_pdf  # pypdf and the renderers load when used
 
         check = check_pdf(pdf_path, workers)
         _show([check.report], output_format, pdf=check)

@@ -18,11 +18,8 @@ from __future__ import annotations
 
 import io
 import json
-import tempfile
-from dataclasses import dataclass, field
 from datetime import datetime
 from importlib import resources
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ledger import bundle
@@ -30,8 +27,9 @@ from ledger.errors import StorageUnavailableError, VerificationError
 from ledger.rows import Row
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from ledger.application import Ledger
-    from ledger.verify import VerifyReport
 
 PDF_VARIANT = "pdf/a-3b"
 JSON_ATTACHMENT = "close-report.json"
@@ -115,16 +113,6 @@ def render_pdf(data: dict[str, Any], *, html: str, json_text: str, bundle: str) 
 # accord verify --pdf ----------------------------------------------------------------------
 
 
-@dataclass
-class PdfCheck:
-    """What ``accord verify --pdf`` found: the bundle's verification and the JSON's match."""
-
-    report: VerifyReport
-    json_matches: bool
-    bundle_name: str
-    problems: list[str] = field(default_factory=list)
-
-
 def attachments(path: Path) -> dict[str, bytes]:
     """The files attached to the PDF at ``path``, by name.
 
@@ -153,43 +141,6 @@ def attachments(path: Path) -> dict[str, bytes]:
             f"{path} is not a PDF accord can read ({exc.__class__.__name__})",
             hint="give the close-report.pdf that accord wrote",
         ) from None
-
-
-def check_pdf(path: Path, workers: int | None) -> PdfCheck:
-    """Extract the bundle and JSON report attached to the PDF at ``path`` and check both.
-
-    The bundle is verified in full (as ``accord verify --bundle``, against nothing this
-    home remembered); when it is sound, the report is computed from it and compared with
-    the attached JSON, byte for byte.
-
-    Raises:
-        VerificationError: the PDF cannot be read or lacks either attachment.
-    """
-    files = attachments(path)
-    names = [n for n in files if n.endswith(BUNDLE_SUFFIX)]
-    if len(names) != 1 or JSON_ATTACHMENT not in files:
-        raise VerificationError(
-            f"{path} does not carry a close report's attachments "
-            f"({JSON_ATTACHMENT} and one SLUG{BUNDLE_SUFFIX})",
-            hint="only a close-report.pdf written by accord verifies itself",
-        )
-    [name] = names
-    from commands.verifying import verify_bundle_file  # the bundle check the CLI shares
-
-    with tempfile.TemporaryDirectory(prefix="accord-pdf-") as directory:
-        copy = Path(directory) / "bundle.accord"
-        copy.write_bytes(files[name])
-        report, computed = verify_bundle_file(copy, workers)
-    check = PdfCheck(report=report, json_matches=False, bundle_name=name)
-    if not report.sound:
-        check.problems.append(f"the attached {name} does not verify")
-        return check
-    check.json_matches = computed is not None and computed.encode("utf-8") == files[JSON_ATTACHMENT]
-    if not check.json_matches:
-        check.problems.append(
-            f"the attached {JSON_ATTACHMENT} is not the report of the attached {name}"
-        )
-    return check
 
 
 def json_report(text: bytes) -> Any:
