@@ -459,7 +459,7 @@ def projects_show(ledger: Ledger, slug: str, as_of: AsOf, output_format: str) ->
     \b
         accord project show spring-campaign --as-of-seq 3
     """
-    detail = views.project_detail(Replay.build(ledger, slug, as_of).state)
+    detail = views.project_detail(Replay.build(ledger, slug, as_of).state).as_row()
     if output_format != "table":
         render_object(detail, output_format=output_format)
         return

@@ -5,7 +5,8 @@ view model (:func:`commands.report_view.report_view`, computed once per report).
 environment autoescapes; the Markdown one escapes with the explicit ``md`` filter
 (:func:`md_escape`), so text a partner signed can add neither markup nor structure. In both,
 control and bidi characters are shown as visible escapes (``safe_text``). Every
-renderer is a pure function of the report data, so the same log gives the same bytes.
+renderer is a pure function of the report data, so the same log gives the same bytes. The JSON
+is the report data's ``as_row()``, written by :func:`json_chunks`.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from commands.files import REPORT_FILES, write_atomically
 from commands.output import safe_text
-from commands.report_view import percent, report_view
+from commands.report_view import report_view
 from ledger.errors import StorageUnavailableError
 
 if TYPE_CHECKING:
@@ -28,12 +29,12 @@ if TYPE_CHECKING:
     import jinja2
 
     from commands.report_view import ReportView
+    from projections.report import ReportData
 
 __all__ = [
     "FILES",
     "md_align",
     "md_escape",
-    "percent",
     "render_html",
     "render_json",
     "render_markdown",
@@ -141,23 +142,23 @@ def _render(kind: str, view: ReportView) -> str:
     return _environment(kind).get_template(TEMPLATES[kind]).render(report=view)
 
 
-def render_markdown(data: dict[str, Any]) -> str:
+def render_markdown(data: ReportData) -> str:
     """The report as Markdown."""
     return _render("md", report_view(data))
 
 
-def render_html(data: dict[str, Any]) -> str:
+def render_html(data: ReportData) -> str:
     """The report as one self-contained HTML page: no scripts, no external resources."""
     return _render("html", report_view(data))
 
 
-def render_json(data: dict[str, Any]) -> str:
+def render_json(data: ReportData) -> str:
     """The report as compact JSON (sorted keys, no spaces) and a trailing newline.
 
     Compact, so the standard library's C encoder writes it: at 100,000 entries an indented
     rendering took seconds. ``python -m json.tool close-report.json`` pretty-prints it.
     """
-    return "".join(json_chunks(data))
+    return "".join(json_chunks(data.as_row()))
 
 
 JSON_PAGE = 2000  # timeline rows encoded per call
@@ -191,7 +192,7 @@ def json_chunks(data: dict[str, Any]) -> Iterator[str]:
     yield "]" + ("," + json.dumps(after, **options)[1:] if after else "}") + "\n"
 
 
-def write_report(data: dict[str, Any], directory: Path, formats: tuple[str, ...]) -> list[Path]:
+def write_report(data: ReportData, directory: Path, formats: tuple[str, ...]) -> list[Path]:
     """Write the report in ``formats`` into ``directory``; return the paths written.
 
     Each file is written to a fresh temporary file in ``directory`` and renamed into place
@@ -205,7 +206,7 @@ def write_report(data: dict[str, Any], directory: Path, formats: tuple[str, ...]
     renderers: dict[str, Callable[[], str | Iterator[str]]] = {
         "md": lambda: _render("md", view),
         "html": lambda: _render("html", view),
-        "json": lambda: json_chunks(data),
+        "json": lambda: json_chunks(data.as_row()),
     }
     written = []
     try:

@@ -182,16 +182,18 @@ def contributions_command(
         "valued",
     ]  # fmt: skip
     if output_format == "table":
-        from commands.report_view import judgement, percent, shown_share  # loaded when used
+        from commands.figures import amount_or_dash, judgement, ratio_percent, shown_share
 
-        for row in data:
-            shares = {name: shown_share(row[name], row) for name in SHARES}
+        for row, item in zip(data, rows, strict=True):
+            shares = {name: shown_share(share, item) for name, share in zip(SHARES, item.shares)}
             row.update(
-                shares, fulfilment=percent(row["fulfilment"]), on_time=percent(row["on_time"])
+                shares,
+                fulfilment=ratio_percent(item.fulfilment),
+                on_time=ratio_percent(item.on_time),
             )
-            row["guest_star"] = "GUEST STAR" if row["guest_star"] else judgement(row)
+            row["guest_star"] = "GUEST STAR" if item.guest_star else judgement(item)
             for name in ("pledged", "delivered", "approved", "disputed", "short"):
-                row[name] = "-" if row[name] is None else row[name]
+                row[name] = amount_or_dash(row[name])
         headers = headers[:-2]
     render(data, output_format=output_format, headers=headers, empty="(no pledges yet)")
 
