@@ -185,7 +185,10 @@ def contributions_command(
         from commands.figures import amount_or_dash, judgement, ratio_percent, shown_share
 
         for row, item in zip(data, rows, strict=True):
-            shares = {name: shown_share(share, item) for name, share in zip(SHARES, item.shares)}
+            shares = {
+                name: shown_share(share, item)
+                for name, share in zip(SHARES, item.shares, strict=True)
+            }
             row.update(
                 shares,
                 fulfilment=ratio_percent(item.fulfilment),

@@ -225,7 +225,9 @@ def test_the_html_flags_the_guest_star_and_nobody_else(golden_data: dict[str, An
     assert flagged == [("veggie", "hours"), ("veggie", "overall eur")]
     assert page.count('<td class="flag">guest star</td>') == 2
     stars = [
-        (r["party"], r["unit"]) for r in golden_data["contributions"]["rows"] if r["guest_star"]
+        (r["party"], r["unit"])
+        for r in golden_data.as_row()["contributions"]["rows"]
+        if r["guest_star"]
     ]
     assert stars == [("veggie", "hours"), ("veggie", "overall eur")]
 
@@ -260,7 +262,7 @@ def test_the_markdown_shows_the_overall_shares_in_the_reference_unit(
         ("burgerco", "500", "500", "500", "14.8%", "21.2%", "100.0%", "n/a"),
         ("veggie", "480", "60", "60", "14.2%", "2.5%", "12.5%", "n/a"),
     ]
-    assert golden_data["contributions"]["reference"] == "eur"
+    assert golden_data.as_row()["contributions"]["reference"] == "eur"
 
 
 def test_the_report_lists_the_values_agreed_with_who_approved_them_and_when(
@@ -280,7 +282,7 @@ def test_the_report_lists_the_values_agreed_with_who_approved_them_and_when(
     page = render_html(golden_data)
     assert "<h2>Agreed values</h2>" in page
     assert "<td>Senior *designers*</td>" in page
-    assert [v["status"] for v in golden_data["values"]] == ["replaced", "agreed"]
+    assert [v["status"] for v in golden_data.as_row()["values"]] == ["replaced", "agreed"]
 
 
 # --- the share chart draws each share where it belongs ---------------------------------------
@@ -314,7 +316,7 @@ def test_the_chart_draws_pledged_and_approved_shares_in_their_own_bars(
     golden_data: dict[str, Any],
 ) -> None:
     bars = share_bars(render_html(golden_data))
-    rows = [r for r in golden_data["contributions"]["rows"] if r["unit"] != "-"]
+    rows = [r for r in golden_data.as_row()["contributions"]["rows"] if r["unit"] != "-"]
     for field, label in (("pledged_share", "pledged"), ("approved_share", "approved")):
         for row in rows:
             share = Fraction(row[field] or 0)
