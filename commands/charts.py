@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from projections.contributions import Contribution
-    from projections.report import DeliverableReport, PledgeReport
+    from projections.decisions import DeliverableReport, PledgeReport
 
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f")
 STATUS_COLOURS = {

@@ -22,24 +22,19 @@ from commands.charts import (
     hidden_count,
     share_chart,
 )
-from commands.figures import amount_or_dash, judgement, ratio_percent, shown_share
+from commands.figures import ContributionView, contribution_view, overall_sentence, ratio_percent
 from ledger.format import amount_text, decimal_text
 from projections.views import signed_by
 
 if TYPE_CHECKING:
-    from decimal import Decimal
-
-    from projections.contributions import Contribution as ContributionRow
-    from projections.report import (
+    from projections.decisions import (
         Approval,
-        DatedValue,
         DecisionReport,
         DeliverableReport,
         DisputeReport,
-        PartyReport,
         PledgeReport,
-        ReportData,
     )
+    from projections.report import DatedValue, PartyReport, ReportData
     from projections.statements import StatementDetail
 
 TIMELINE_SHOWN = 500  # the most recent entries the Markdown and HTML reports list
@@ -57,25 +52,6 @@ class Party:
     removed: str
     keys: str
     colour: str
-
-
-@dataclass(frozen=True)
-class Contribution:
-    """One row of the contributions table (per party and unit)."""
-
-    party: str
-    unit: str
-    pledged: str
-    delivered: str
-    approved: str
-    disputed: str
-    short: str
-    pledged_share: str
-    approved_share: str
-    fulfilment: str
-    on_time: str
-    guest_star: bool
-    judgement: str  # "guest star", "not valued", "partly valued" or "no"
 
 
 @dataclass(frozen=True)
@@ -222,7 +198,7 @@ class ReportView:
     closed: str
     parties: tuple[Party, ...]
     threshold: str
-    contributions: tuple[Contribution, ...]
+    contributions: tuple[ContributionView, ...]
     overall: str
     values: tuple[AgreedValue, ...]
     share_chart: ShareChart
@@ -285,8 +261,8 @@ def report_view(data: ReportData) -> ReportView:
             for p in data.parties
         ),
         threshold=ratio_percent(data.contributions.threshold),
-        contributions=tuple(_contribution(r) for r in data.contributions.rows),
-        overall=_overall(data),
+        contributions=tuple(contribution_view(r) for r in data.contributions.rows),
+        overall=overall_sentence(data.contributions, data.values),
         values=tuple(_value(v) for v in data.values),
         share_chart=share_chart(data.contributions.rows, colours),
         status_colours=tuple(STATUS_COLOURS.items()),
@@ -332,62 +308,9 @@ def report_view(data: ReportData) -> ReportView:
     )
 
 
-def _figure(row: ContributionRow, value: Decimal) -> str:
-    """A quantity of a contribution row, ``-`` on an overall row that is not valued."""
-    return amount_or_dash(decimal_text(value) if row.valued != "none" else None)
-
-
-def _contribution(row: ContributionRow) -> Contribution:
-    pledged_share, approved_share = row.shares
-    return Contribution(
-        party=row.party,
-        unit=row.unit,
-        pledged=_figure(row, row.pledged),
-        delivered=_figure(row, row.delivered),
-        approved=_figure(row, row.approved),
-        disputed=_figure(row, row.disputed),
-        short=_figure(row, row.short),
-        pledged_share=shown_share(pledged_share, row),
-        approved_share=shown_share(approved_share, row),
-        fulfilment=ratio_percent(row.fulfilment),
-        on_time=ratio_percent(row.on_time),
-        guest_star=row.guest_star,
-        judgement=judgement(row) or "no",
-    )
-
-
 def _days_late(days: int) -> str:
     """``1 day late``, ``3 days late``, or nothing when not late."""
     return f"{days} day{'s' if days != 1 else ''} late" if days else ""
-
-
-def _overall(data: ReportData) -> str:
-    """The sentence on the overall rows ('' while no value is agreed)."""
-    reference = data.contributions.reference
-    if reference is None:
-        return ""
-    agreed = [v for v in data.values if v.status == "agreed"]
-    worths = "; ".join(
-        f"{amount_text('1', v.unit)} = {decimal_text(v.worth)} {v.reference}" for v in agreed
-    )
-    overall = [r for r in data.contributions.rows if r.valued is not None]
-    compared = overall[0].peers if overall else 0
-    bar = ratio_percent(data.contributions.threshold)
-    groups = [
-        f"{label}: {', '.join(r.party for r in overall if r.valued == kind)}"
-        for kind, label in (("none", "not valued"), ("partly", "partly valued"))
-        if any(r.valued == kind for r in overall)
-    ]
-    return (
-        f"The rows of unit overall {reference} add up every party's work in {reference}, "
-        f"at the values the members agreed ({worths}; units without an agreed value are "
-        f"left out). Their shares compare the {compared} "
-        f"{'party' if compared == 1 else 'parties'} with work of an agreed value"
-        + (f" ({'; '.join(groups)})" if groups else "")
-        + " and are rounded to a tenth of a percent so that they add up to 100%. Overall, "
-        f"a party is a guest star when its approved share is below {bar} of an equal "
-        "share, unless some of its approved work has no agreed value."
-    )
 
 
 def _value(item: DatedValue) -> AgreedValue:

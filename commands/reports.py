@@ -182,26 +182,24 @@ def contributions_command(
         "valued",
     ]  # fmt: skip
     if output_format == "table":
-        from commands.figures import amount_or_dash, judgement, ratio_percent, shown_share
+        from commands.figures import contribution_view, judgement  # loaded when used
 
         for row, item in zip(data, rows, strict=True):
-            shares = {
-                name: shown_share(share, item)
-                for name, share in zip(SHARES, item.shares, strict=True)
-            }
+            view = contribution_view(item)
             row.update(
-                shares,
-                fulfilment=ratio_percent(item.fulfilment),
-                on_time=ratio_percent(item.on_time),
+                pledged=view.pledged,
+                delivered=view.delivered,
+                approved=view.approved,
+                disputed=view.disputed,
+                short=view.short,
+                pledged_share=view.pledged_share,
+                approved_share=view.approved_share,
+                fulfilment=view.fulfilment,
+                on_time=view.on_time,
+                guest_star="GUEST STAR" if item.guest_star else judgement(item),
             )
-            row["guest_star"] = "GUEST STAR" if item.guest_star else judgement(item)
-            for name in ("pledged", "delivered", "approved", "disputed", "short"):
-                row[name] = amount_or_dash(row[name])
         headers = headers[:-2]
     render(data, output_format=output_format, headers=headers, empty="(no pledges yet)")
-
-
-SHARES = ("pledged_share", "approved_share")
 
 
 @click.command(name="trail")
