@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from commands.figures import percent
 from ledger.format import decimal_text
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
     from projections.contributions import Contribution
     from projections.decisions import DeliverableReport, PledgeReport
+    from projections.replay import TimelineRow
 
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f")
 STATUS_COLOURS = {
@@ -188,8 +189,8 @@ def share_chart(rows: Sequence[Contribution], colours: dict[str, str]) -> ShareC
 def delivery_chart(
     parties: Sequence[str],
     pledges: Sequence[PledgeReport],
-    first: dict[str, Any],
-    last: dict[str, Any],
+    first: TimelineRow,
+    last: TimelineRow,
 ) -> DeliveryChart:
     """Deliveries by party along the ledger's own order.
 
@@ -197,7 +198,7 @@ def delivery_chart(
     seq, labelled with the claimed times of the first and last entries: claimed times may
     bunch up or even go backwards, seqs do not.
     """
-    span = max(int(last["seq"]) - 1, 1)
+    span = max(last.seq - 1, 1)
     plot = CHART_WIDTH - DELIVERY_LEFT - DELIVERY_RIGHT
     axis = 20 + DELIVERY_LANE * len(parties)
     every: list[tuple[DeliverableReport, PledgeReport]] = sorted(
@@ -230,9 +231,9 @@ def delivery_chart(
         ),
         axis_y=str(axis),
         axis_label_y=str(axis + 16),
-        first=_label(str(first["at"])),
-        last_seq=str(last["seq"]),
-        last=_label(str(last["at"])),
+        first=_label(first.at),
+        last_seq=str(last.seq),
+        last=_label(last.at),
         points=points,
         hidden=hidden_count(len(every), CHART_POINTS),
     )

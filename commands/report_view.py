@@ -24,6 +24,7 @@ from commands.charts import (
 )
 from commands.figures import ContributionView, contribution_view, overall_sentence, ratio_percent
 from ledger.format import amount_text, decimal_text
+from projections.replay import TimelineRow
 from projections.views import signed_by
 
 if TYPE_CHECKING:
@@ -267,7 +268,10 @@ def report_view(data: ReportData) -> ReportView:
         share_chart=share_chart(data.contributions.rows, colours),
         status_colours=tuple(STATUS_COLOURS.items()),
         delivery_chart=delivery_chart(
-            [p.handle for p in data.parties], data.pledges, timeline[0], timeline[-1]
+            [p.handle for p in data.parties],
+            data.pledges,
+            TimelineRow.of(timeline[0]),
+            TimelineRow.of(timeline[-1]),
         ),
         pledges=tuple(_pledge(p) for p in data.pledges),
         open_heading="Obligations open at close" if is_close else "Open obligations",
@@ -286,13 +290,13 @@ def report_view(data: ReportData) -> ReportView:
         statements=tuple(_statement(s) for s in data.statements),
         timeline=tuple(
             TimelineEntry(
-                seq=str(t["seq"]),
-                at=str(t["at"]),
-                party=signed_by(str(t["party"]), str(t["signer"])),
-                type=str(t["type"]),
-                summary=str(t["summary"]),
+                seq=str(t.seq),
+                at=t.at,
+                party=signed_by(t.party, t.signer),
+                type=t.type,
+                summary=t.summary,
             )
-            for t in timeline[-TIMELINE_SHOWN:]
+            for t in map(TimelineRow.of, timeline[-TIMELINE_SHOWN:])
         ),
         timeline_hidden=hidden_count(len(timeline), TIMELINE_SHOWN),
         signatures=tuple(

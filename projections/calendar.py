@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING
 from ledger import rules
 from ledger.errors import NotFoundError
 from projections.obligations import obligation
+from projections.replay import TimelineRow
 
 if TYPE_CHECKING:
     from decimal import Decimal
@@ -103,7 +104,7 @@ def project_calendar(replay: Replay, today: date, *, party: str | None = None) -
             f"party {party!r} is not a member of project {state.slug!r}",
             hint=f"`accord project show {state.slug}` lists the members",
         )
-    genesis = str(replay.timeline()[0]["hash"])
+    genesis = TimelineRow.of(replay.timeline()[0]).hash
     events = []
     over = state.status in (rules.CLOSED, rules.ABANDONED)
     for pledge in () if over else state.pledges.values():

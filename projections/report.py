@@ -168,8 +168,9 @@ class CloseReport:
 class ReportData:
     """Everything the close report holds.
 
-    ``timeline`` holds the log's rows (JSON-ready dicts, as :meth:`Replay.timeline` reads
-    them): a list, or a :class:`~projections.replay.Timeline` read a page at a time.
+    ``timeline`` holds the log's rows as JSON, as :meth:`Replay.timeline` reads them (typed
+    by :meth:`TimelineRow.of <projections.replay.TimelineRow.of>`): a list, or a
+    :class:`~projections.replay.Timeline` read a page at a time, streamed into the JSON.
     """
 
     kind: str  # "close" or "interim"
