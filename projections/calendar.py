@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 
 from ledger import rules
 from ledger.errors import NotFoundError
-from projections.obligations import obligation
+from projections.obligations import FINISHED, obligation
 from projections.replay import TimelineRow
 
 if TYPE_CHECKING:
@@ -38,9 +38,6 @@ if TYPE_CHECKING:
 
     from ledger.rules import Pledge
     from projections.replay import Replay
-
-# Obligation statuses of a pledge that is over: it leaves the calendar.
-FINISHED = frozenset({"fulfilled", "withdrawn", "closed-short"})
 
 
 @dataclass(frozen=True)
@@ -111,7 +108,7 @@ def project_calendar(replay: Replay, today: date, *, party: str | None = None) -
         if party is not None and party != pledge.by and party not in pledge.beneficiaries:
             continue
         row = obligation(replay, pledge, today)
-        if row.status in FINISHED:
+        if row.status in FINISHED:  # over: it leaves the calendar
             continue
         changes = _effective_amendments(replay, pledge)
         created = replay.at(pledge.seq)
