@@ -13,7 +13,8 @@ from commands.fresh import fresh_read
 from commands.options import AppContext, ledger_option, pass_ledger, signer_option
 from commands.output import echo, output_options, render, render_object, safe_json
 from commands.receipts import render_receipt
-from commands.reports import DEFAULT_REPORT_DIR, as_of_options, write_close_report
+from commands.reporting import DEFAULT_REPORT_DIR, write_close_report
+from commands.reports import as_of_options
 from ledger import keys as key_store
 from ledger import storage
 from ledger.application import new_invites

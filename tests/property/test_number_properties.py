@@ -44,8 +44,7 @@ from test_value_properties import ValueAction, perform_value
 
 from commands.calendar import to_ical
 from commands.figures import percent
-from commands.reporting import render_html, render_json, render_markdown
-from commands.reports import write_close_report
+from commands.reporting import render_html, render_json, render_markdown, write_close_report
 from ledger import format as fmt
 from ledger import rules, storage
 from ledger.application import Ledger
