@@ -21,7 +21,7 @@ from commands.output import echo, output_options, render
 from ledger import keys as key_store
 from ledger import storage
 from ledger.errors import UsageError
-from ledger.format import ENTRY_TYPES
+from ledger.rules.schema import ENTRY_TYPES
 from projections import audit
 from projections.contributions import contributions
 from projections.obligations import STATUSES, obligations

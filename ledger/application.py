@@ -45,6 +45,7 @@ from ledger.project import SNAPSHOT_INTERVAL, Project, project_id
 from ledger.queries import DAMAGE_HINT, VerifiedReads
 from ledger.records import ProjectSummary, RawEntry, Receipt, StoredEntry
 from ledger.rows import Row, RowReader, SafeMapper, unavailable
+from ledger.rules import schema
 from ledger.subjects import subject_of
 from ledger.summaries import log_entry, signed_by
 from ledger.verified import LogEntry, VerifiedStore
@@ -733,10 +734,8 @@ class Ledger(VerifiedReads, Application[Any]):
         chosen = sorted({fmt.normalise_handle(h, "beneficiary") for h in beneficiaries or []})
 
         def build(state: ProjectState) -> dict[str, Any]:
-            first = state.units.get(fmt.unit_key(unit))
-            if first is not None and first != unit:
-                error = rules.unit_spelling_error(slug, unit, first)
-                raise UsageError(error.message, hint=error.hint)
+            with rules.refused_as_usage():
+                rules.check_unit_spelling(state, unit)
             others = [h for h in state.joined() if h != signer.handle]
             return {**body_base, "beneficiaries": chosen or others}
 
@@ -937,11 +936,9 @@ class Ledger(VerifiedReads, Application[Any]):
             )
 
         def build(state: ProjectState) -> dict[str, Any]:
-            for given in (unit, reference):
-                first = state.units.get(fmt.unit_key(given))
-                if first is not None and first != given:
-                    error = rules.unit_spelling_error(slug, given, first)
-                    raise UsageError(error.message, hint=error.hint)
+            with rules.refused_as_usage():
+                rules.check_unit_spelling(state, unit)
+                rules.check_unit_spelling(state, reference)
             return body
 
         return self._append(slug, "value.proposed", build, signer)
@@ -1100,7 +1097,7 @@ def _check_bounds(data: dict[str, Any]) -> None:
         UsageError: the entry would be larger than an entry may be, or list too many items.
     """
     try:
-        fmt.check_bounds(data, len(entry_mod.canonical_bytes(data)))
+        schema.check_bounds(data, len(entry_mod.canonical_bytes(data)))
     except RuleViolationError as exc:
         raise UsageError(exc.message, hint=exc.hint) from None
 

@@ -30,7 +30,8 @@ from typing import TYPE_CHECKING, Any
 from ledger import entry as entry_mod
 from ledger import rules
 from ledger.errors import NotFoundError
-from ledger.format import amount_text, decimal_text, entry_noun
+from ledger.format import amount_text, decimal_text
+from ledger.rules import entry_noun
 from ledger.summaries import signed_by, summary
 from projections.obligations import obligation
 from projections.values import value_status
@@ -460,13 +461,14 @@ def _project_proposed(context: _Context, item: SignedEntry) -> Shown:
         Waiting(h, "join or decline")
         for h in (state.waiting_for() if state.status == rules.PROPOSED else ())
     )
-    words = {
+    by_status: dict[str, str] = {
         rules.PROPOSED: "proposed: waiting for every invitee to join or decline",
         rules.ACTIVE: "active: every invitee joined or declined",
         rules.CLOSED: f"closed at seq {state.closed_seq}",
         rules.ABANDONED: "abandoned: every invitee declined",
         rules.CANCELLED: f"cancelled by its proposer at seq {state.cancelled_seq}",
-    }[state.status]
+    }
+    words = by_status[state.status]
     return facts, Standing(state.status, words, waiting, tuple(_member_decisions(context)))
 
 

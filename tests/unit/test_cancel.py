@@ -16,8 +16,8 @@ import pytest
 from ledger import entry, rules, storage
 from ledger.application import Ledger
 from ledger.errors import LedgerError, RuleViolationError, UsageError, VerificationError
-from ledger.format import check_entry
 from ledger.keys import Signer
+from ledger.rules.schema import check_entry
 from ledger.summaries import summary
 from projections.replay import AsOf, Replay
 from projections.todo import todo

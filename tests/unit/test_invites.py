@@ -26,8 +26,8 @@ from ledger.errors import (
     UsageError,
     VerificationError,
 )
-from ledger.format import check_entry
 from ledger.keys import Signer
+from ledger.rules.schema import check_entry
 
 HINT = "ask the proposer for your invite, then --invite TOKEN"
 SLUG = "no-whopper-day"

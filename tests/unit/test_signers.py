@@ -28,8 +28,8 @@ from ledger.errors import (
     UsageError,
     VerificationError,
 )
-from ledger.format import check_entry
 from ledger.keys import Signer
+from ledger.rules.schema import check_entry
 from ledger.verified import core_in, core_out
 from projections import audit
 from projections.replay import Replay

@@ -1,0 +1,475 @@
+"""Pledge rules: pledges, deliveries, and the beneficiaries' decisions on them.
+
+A pledge made, amended, withdrawn or closed short, the work delivered on it, and the
+approvals and refusals of what needs the beneficiaries' decision.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from ledger import format as fmt
+from ledger.errors import AlreadyDecidedError, NotFoundError
+from ledger.format import amount_text, decimal_text, exact_difference, exact_sum, unit_key
+from ledger.rules.checks import check_unit_spelling, find, pledge_at, require_active, rule
+from ledger.rules.state import (
+    ACCEPTED,
+    CLOSED_SHORT,
+    JOINED,
+    PENDING,
+    REJECTED,
+    VOID,
+    WITHDRAWN,
+    Amendment,
+    Decision,
+    Deliverable,
+    Pledge,
+    ProjectState,
+    ShortClose,
+)
+from ledger.rules.types import EntryType, ListBound, declare, entry_noun, names
+from ledger.rules.values import value_approved, value_refused, value_subject
+
+if TYPE_CHECKING:
+    from ledger.entry import SignedEntry
+
+
+def _pledge_made(state: ProjectState, item: SignedEntry) -> Callable[[], None]:
+    require_active(state, item)
+    body = item.body
+    for handle in body["beneficiaries"]:
+        if handle == item.by:
+            raise rule("a pledge's beneficiaries are the other members, not its promisor")
+        if handle not in state.members or state.members[handle].status != JOINED:
+            raise NotFoundError(
+                f"beneficiary {handle!r} is not a member of project {state.slug!r}",
+                hint=f"`accord project show {state.slug}` lists the members",
+            )
+    unit = body["unit"]
+    check_unit_spelling(state, unit)
+
+    def commit() -> None:
+        state.units.setdefault(unit_key(unit), unit)
+        state.pledges[item.seq] = Pledge(
+            seq=item.seq,
+            by=item.by,
+            title=body["title"],
+            weight=Decimal(body["weight"]),
+            unit=body["unit"],
+            due=body["due"],
+            beneficiaries=tuple(body["beneficiaries"]),
+            hash=item.hash,
+        )
+
+    return commit
+
+
+def _own_open_pledge(state: ProjectState, item: SignedEntry, verb: str) -> Pledge:
+    require_active(state, item)
+    pledge = pledge_at(state, item.body["pledge"])
+    if pledge.by != item.by:
+        raise rule(f"pledge {pledge.seq} belongs to {pledge.by!r}; only its promisor can {verb} it")
+    if pledge.status == WITHDRAWN:
+        raise rule(f"pledge {pledge.seq} was withdrawn at seq {pledge.withdrawn_seq}")
+    if pledge.status == CLOSED_SHORT:
+        raise rule(
+            f"pledge {pledge.seq} was closed short at seq {pledge.closed_short_seq}; "
+            "nothing more is owed or delivered on it",
+            hint="make a new pledge for further work",
+        )
+    return pledge
+
+
+def _no_pending_close(pledge: Pledge, verb: str) -> None:
+    if pledge.pending_close is not None:
+        raise rule(
+            f"pledge {pledge.seq} has a pending close-short proposal (seq {pledge.pending_close})"
+            f"; it cannot be {verb} meanwhile",
+            hint="wait until the beneficiaries approve or reject it",
+        )
+
+
+def _pledge_amended(state: ProjectState, item: SignedEntry) -> Callable[[], None]:
+    pledge = _own_open_pledge(state, item, "amend")
+    _no_pending_close(pledge, "amended")
+    if pledge.pending_amendment is not None:
+        raise rule(
+            f"pledge {pledge.seq} already has a pending amendment (seq {pledge.pending_amendment})",
+            hint="wait until it is approved or rejected",
+        )
+    changes: dict[str, str] = item.body["changes"]
+    current = {"title": pledge.title, "weight": str(pledge.weight), "due": pledge.due}
+    if all(
+        (Decimal(value) == pledge.weight) if name == "weight" else value == current[name]
+        for name, value in changes.items()
+    ):
+        raise rule(f"the amendment changes nothing in pledge {pledge.seq}")
+
+    def commit() -> None:
+        state.decisions[item.seq] = Amendment(
+            seq=item.seq,
+            kind="amendment",
+            pledge=pledge.seq,
+            by=item.by,
+            hash=item.hash,
+            changes=dict(changes),
+            reason=item.body["reason"],
+        )
+        pledge.pending_amendment = item.seq
+        pledge.amendments.append(item.seq)
+
+    return commit
+
+
+def _pledge_withdrawn(state: ProjectState, item: SignedEntry) -> Callable[[], None]:
+    pledge = _own_open_pledge(state, item, "withdraw")
+
+    def commit() -> None:
+        pledge.status, pledge.withdrawn_seq = WITHDRAWN, item.seq
+        if pledge.pending_amendment is not None:
+            amendment = state.decisions[pledge.pending_amendment]
+            amendment.status, amendment.decided_seq = VOID, item.seq
+            pledge.pending_amendment = None
+        if pledge.pending_close is not None:
+            proposal = state.decisions[pledge.pending_close]
+            proposal.status, proposal.decided_seq = VOID, item.seq
+            pledge.pending_close = None
+
+    return commit
+
+
+def _deliverable_submitted(state: ProjectState, item: SignedEntry) -> Callable[[], None]:
+    pledge = _own_open_pledge(state, item, "deliver on")
+    _no_pending_close(pledge, "delivered on")
+    body = item.body
+
+    def commit() -> None:
+        state.decisions[item.seq] = Deliverable(
+            seq=item.seq,
+            kind="deliverable",
+            pledge=pledge.seq,
+            by=item.by,
+            hash=item.hash,
+            summary=body["summary"],
+            quantity=Decimal(body["quantity"]),
+            evidence=tuple((e["name"], e["sha256"], e["size"]) for e in body["evidence"]),
+        )
+        pledge.deliverables.append(item.seq)
+        pledge.pending = exact_sum((pledge.pending, Decimal(body["quantity"])))
+
+    return commit
+
+
+def _decision_for(state: ProjectState, item: SignedEntry) -> tuple[Decision, Pledge]:
+    require_active(state, item)
+    target = item.body["target"]
+    kind = find(state, target)
+    decision = state.decisions.get(target)
+    if decision is None:
+        raise rule(
+            f"seq {target} is {entry_noun(kind)}, not a deliverable, an amendment, a "
+            "close-short or a value proposal",
+            hint="only deliverables, amendments, close-short and value proposals are approved "
+            f"or rejected; `accord trail {state.slug}` lists every seq",
+        )
+    if item.body["target_hash"] != decision.hash:
+        raise rule(f"the target hash does not match the hash of seq {target}")
+    pledge = state.pledges[decision.pledge]
+    if decision.by == item.by:
+        raise rule(
+            f"{item.by!r} cannot approve or reject its own {decision.kind} (seq {target})",
+            hint="a beneficiary of the pledge must decide",
+        )
+    if item.by not in pledge.beneficiaries:
+        raise rule(
+            f"{item.by!r} is not a beneficiary of pledge {pledge.seq}; "
+            f"only its beneficiaries ({', '.join(pledge.beneficiaries)}) decide on it",
+        )
+    if item.by in decision.approvals:
+        raise AlreadyDecidedError(
+            f"{item.by!r} already approved seq {target}", decided_seq=decision.approvals[item.by]
+        )
+    if decision.status != PENDING:
+        raise AlreadyDecidedError(
+            f"{decision.kind} seq {target} is already {decision.status}",
+            decided_seq=decision.decided_seq or decision.seq,
+        )
+    return decision, pledge
+
+
+def _approval_given(state: ProjectState, item: SignedEntry) -> Callable[[], None]:
+    if item.body["target"] in state.values:
+        return value_approved(state, item)
+    decision, pledge = _decision_for(state, item)
+    needed = state.approvals_needed(pledge)
+
+    def commit() -> None:
+        decision.approvals[item.by] = item.seq
+        if len(decision.approvals) >= needed:
+            decision.status, decision.decided_seq = ACCEPTED, item.seq
+            if isinstance(decision, Amendment):
+                _apply_amendment(pledge, decision)
+            elif isinstance(decision, ShortClose):
+                pledge.status, pledge.closed_short_seq = CLOSED_SHORT, item.seq
+                pledge.pending_close = None
+            elif isinstance(decision, Deliverable):
+                pledge.pending = exact_difference(pledge.pending, decision.quantity)
+                pledge.approved = exact_sum((pledge.approved, decision.quantity))
+                pledge.accepted.append((item.seq, decision.quantity))
+
+    return commit
+
+
+def _apply_amendment(pledge: Pledge, amendment: Amendment) -> None:
+    changes = amendment.changes
+    pledge.title = changes.get("title", pledge.title)
+    pledge.due = changes.get("due", pledge.due)
+    if "weight" in changes:
+        pledge.weight = Decimal(changes["weight"])
+    pledge.pending_amendment = None
+
+
+def _approval_refused(state: ProjectState, item: SignedEntry) -> Callable[[], None]:
+    if item.body["target"] in state.values:
+        return value_refused(state, item)
+    decision, pledge = _decision_for(state, item)
+
+    def commit() -> None:
+        if isinstance(decision, Deliverable):
+            pledge.pending = exact_difference(pledge.pending, decision.quantity)
+        decision.status, decision.decided_seq = REJECTED, item.seq
+        decision.refusal = (item.by, item.seq, item.body["reason"])
+        if pledge.pending_amendment == decision.seq:
+            pledge.pending_amendment = None
+        if pledge.pending_close == decision.seq:
+            pledge.pending_close = None
+
+    return commit
+
+
+def _pledge_closed_short(state: ProjectState, item: SignedEntry) -> Callable[[], None]:
+    pledge = _own_open_pledge(state, item, "close")
+    if pledge.pending_close is not None:
+        raise rule(
+            f"pledge {pledge.seq} already has a pending close-short proposal "
+            f"(seq {pledge.pending_close})",
+            hint="wait until it is approved or rejected",
+        )
+    if pledge.pending_amendment is not None:
+        raise rule(
+            f"pledge {pledge.seq} has a pending amendment (seq {pledge.pending_amendment})",
+            hint="wait until it is approved or rejected",
+        )
+    if pledge.pending > 0:
+        waiting = [seq for seq in pledge.deliverables if state.decisions[seq].status == PENDING]
+        raise rule(
+            f"pledge {pledge.seq} has deliverables awaiting a decision "
+            f"(seq {', '.join(str(s) for s in waiting)})",
+            hint="the beneficiaries decide them first, so that what was approved is settled",
+        )
+    if pledge.seq in state.open_disputes.values():
+        open_ = sorted(d for d, p in state.open_disputes.items() if p == pledge.seq)
+        raise rule(
+            f"pledge {pledge.seq} has an open dispute (seq {open_[0]})",
+            hint="its parties resolve it first",
+        )
+    if pledge.approved >= pledge.weight:
+        raise rule(
+            f"pledge {pledge.seq} is fulfilled ({decimal_text(pledge.approved)} of "
+            f"{decimal_text(pledge.weight)} {pledge.unit} approved); there is nothing to close "
+            "short",
+        )
+
+    def commit() -> None:
+        state.decisions[item.seq] = ShortClose(
+            seq=item.seq,
+            kind="close-short",
+            pledge=pledge.seq,
+            by=item.by,
+            hash=item.hash,
+            reason=item.body["reason"],
+        )
+        pledge.pending_close = item.seq
+        pledge.short_closes.append(item.seq)
+
+    return commit
+
+
+# --- summaries and subjects -------------------------------------------------------------------
+
+
+def _made_summary(data: dict[str, Any], state: ProjectState | None) -> str:
+    body = data["body"]
+    return (
+        f'pledged "{body["title"]}": {amount_text(body["weight"], body["unit"])} '
+        f"to {names(body['beneficiaries'])}, due {body['due']}"
+    )
+
+
+def _amended_summary(data: dict[str, Any], state: ProjectState | None) -> str:
+    body = data["body"]
+    changes = ", ".join(f"{k} {v}" for k, v in sorted(body["changes"].items()))
+    return f"asked to amend pledge {body['pledge']} ({changes}): {body['reason']}"
+
+
+def _delivered_summary(data: dict[str, Any], state: ProjectState | None) -> str:
+    body = data["body"]
+    pledge = state.pledges.get(body["pledge"]) if state else None
+    amount = amount_text(body["quantity"], pledge.unit) if pledge else body["quantity"]
+    files = len(body["evidence"])
+    evidence = f", {files} evidence file{'s' if files != 1 else ''}" if files else ""
+    return f'delivered {amount} on pledge {body["pledge"]}: "{body["summary"]}"{evidence}'
+
+
+def _approved_summary(data: dict[str, Any], state: ProjectState | None) -> str:
+    body = data["body"]
+    comment = f": {body['comment']}" if body["comment"] else ""
+    return f"approved seq {body['target']}{comment}"
+
+
+def _delivered_subject(state: ProjectState, item: SignedEntry) -> dict[str, Any]:
+    pledge = state.pledges[item.body["pledge"]]
+    return {
+        "pledge": pledge.seq,
+        "pledge_title": pledge.title,
+        "party": item.by,
+        "quantity": item.body["quantity"],
+        "unit": pledge.unit,
+        "to": list(pledge.beneficiaries),
+    }
+
+
+def _decided_subject(state: ProjectState, item: SignedEntry) -> dict[str, Any]:
+    """What an approval or a rejection decided: a value proposal or a pledge's decision."""
+    target = item.body["target"]
+    if target in state.values:
+        return value_subject(state, state.values[target])
+    decision = state.decisions[target]
+    pledge = state.pledges[decision.pledge]
+    data: dict[str, Any] = {
+        "target": decision.seq,
+        "target_type": decision.kind,
+        "party": decision.by,
+        "pledge": pledge.seq,
+        "pledge_title": pledge.title,
+    }
+    if isinstance(decision, Deliverable):
+        data["quantity"] = decimal_text(decision.quantity)
+        data["unit"] = pledge.unit
+    elif isinstance(decision, Amendment):
+        data["changes"] = dict(sorted(decision.changes.items()))
+    elif isinstance(decision, ShortClose):
+        data["approved"] = decimal_text(pledge.approved)
+        data["weight"] = decimal_text(pledge.weight)
+        data["unit"] = pledge.unit
+    data["status"] = decision.status
+    data["approvals"] = len(decision.approvals)
+    data["approvals_needed"] = state.approvals_needed(pledge)
+    return data
+
+
+def _closed_short_subject(state: ProjectState, item: SignedEntry) -> dict[str, Any]:
+    pledge = state.pledges[item.body["pledge"]]
+    return {
+        "pledge": pledge.seq,
+        "pledge_title": pledge.title,
+        "approved": decimal_text(pledge.approved),
+        "weight": decimal_text(pledge.weight),
+        "unit": pledge.unit,
+        "to": list(pledge.beneficiaries),
+    }
+
+
+declare(
+    EntryType(
+        "pledge.made",
+        8,
+        "a pledge",
+        {
+            "title": fmt.is_text(),
+            "weight": fmt.is_decimal,
+            "unit": fmt.is_unit,
+            "due": fmt.is_date,
+            "beneficiaries": lambda v: fmt.is_handles(v) and bool(v),
+        },
+        _pledge_made,
+        _made_summary,
+        numbers=(("weight",),),
+        list_bound=ListBound(
+            "beneficiaries",
+            fmt.MAX_MEMBERS - 1,
+            "beneficiaries",
+            f"a pledge's beneficiaries are the other members, at most {fmt.MAX_MEMBERS - 1}",
+        ),
+    ),
+    EntryType(
+        "pledge.amended",
+        9,
+        "an amendment",
+        {"pledge": fmt.is_seq, "changes": fmt.is_changes, "reason": fmt.is_text()},
+        _pledge_amended,
+        _amended_summary,
+        numbers=(("changes", "weight"),),
+    ),
+    EntryType(
+        "pledge.withdrawn",
+        10,
+        "a withdrawal",
+        {"pledge": fmt.is_seq, "reason": fmt.is_text()},
+        _pledge_withdrawn,
+        lambda data, state: f"withdrew pledge {data['body']['pledge']}: {data['body']['reason']}",
+    ),
+    EntryType(
+        "deliverable.submitted",
+        11,
+        "a deliverable",
+        {
+            "pledge": fmt.is_seq,
+            "summary": fmt.is_text(),
+            "quantity": fmt.is_decimal,
+            "evidence": fmt.is_evidence,
+        },
+        _deliverable_submitted,
+        _delivered_summary,
+        subject=_delivered_subject,
+        numbers=(("quantity",),),
+        list_bound=ListBound(
+            "evidence",
+            fmt.MAX_EVIDENCE,
+            "evidence files",
+            f"a deliverable records at most {fmt.MAX_EVIDENCE} evidence files: put the files "
+            "in an archive and give that",
+        ),
+    ),
+    EntryType(
+        "approval.given",
+        12,
+        "an approval",
+        {"target": fmt.is_seq, "target_hash": fmt.is_hash, "comment": fmt.is_text(False)},
+        _approval_given,
+        _approved_summary,
+        subject=_decided_subject,
+    ),
+    EntryType(
+        "approval.refused",
+        13,
+        "a rejection",
+        {"target": fmt.is_seq, "target_hash": fmt.is_hash, "reason": fmt.is_text()},
+        _approval_refused,
+        lambda data, state: f"rejected seq {data['body']['target']}: {data['body']['reason']}",
+        subject=_decided_subject,
+    ),
+    EntryType(
+        "pledge.closed-short",
+        19,
+        "a close-short proposal",
+        {"pledge": fmt.is_seq, "reason": fmt.is_text()},
+        _pledge_closed_short,
+        lambda data, state: (
+            f"asked to close pledge {data['body']['pledge']} short: {data['body']['reason']}"
+        ),
+        subject=_closed_short_subject,
+    ),
+)
