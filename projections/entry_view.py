@@ -1,5 +1,8 @@
 """One entry in full: who signed it, what it says in words, where it stands, who decided.
 
+(Longer than ~500 lines on purpose: it is the projections' registry of entry types, one view
+per type of format v1 in :data:`VIEWS`, all built from the shared facts and standings here.)
+
 ``entry_view(replay, seq, today)`` reads the verified entry ``seq`` and the verified state of
 its project (as of the replay's point in time) and returns an :class:`EntryView`:
 
@@ -873,7 +876,8 @@ def _project_cancelled(context: _Context, item: SignedEntry) -> Shown:
     return facts, Standing(rules.CANCELLED, words)
 
 
-# The one table of per-type views: every entry type of format v1 has exactly one.
+# The projections' registry of entry types: one view per type declared in ledger/rules/
+# (tests/unit/test_registries.py checks that they match).
 VIEWS: dict[str, Callable[[_Context, SignedEntry], Shown]] = {
     "project.proposed": _project_proposed,
     "member.joined": _member_joined,
