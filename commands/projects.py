@@ -16,9 +16,9 @@ from commands.receipts import render_receipt
 from commands.reports import DEFAULT_REPORT_DIR, as_of_options, write_close_report
 from ledger import keys as key_store
 from ledger import storage
-from ledger.application import new_invites
 from ledger.errors import UsageError
 from ledger.format import normalise_slug
+from ledger.rules.membership import new_invites
 from projections import views
 from projections.replay import AsOf, Replay
 

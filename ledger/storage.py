@@ -9,10 +9,16 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote, urlparse
 
 from ledger.application import Ledger
 from ledger.errors import LedgerNotFoundError, StorageUnavailableError, UsageError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from ledger.upstream import Upstream
 
 DEFAULT_LEDGER = "accord.db"
 POSTGRES_SCHEMES = ("postgresql", "postgres")
@@ -94,7 +100,12 @@ def source_of(url: str) -> str:
 
 
 def open_ledger(
-    url: str | None = None, *, create: bool = False, cached: int | None = None
+    url: str | None = None,
+    *,
+    create: bool = False,
+    cached: int | None = None,
+    upstream: Upstream[Ledger] | None = None,
+    progress: Callable[[str, int], Any] | None = None,
 ) -> Ledger:
     """Open the ledger at ``url`` (default: ``ACCORD_LEDGER`` or ``./accord.db``).
 
@@ -106,6 +117,8 @@ def open_ledger(
             process: the relay). A cached aggregate is brought forward with the events stored
             after it on every read, so other writers' appends are never missed; the write
             path still checks it against the verified head.
+        upstream: a relay that orders the ledger's writes first (``ledger/upstream.py``).
+        progress: a progress bar for long verifications (the CLI's).
 
     Raises:
         UsageError: the URL is malformed.
@@ -131,7 +144,13 @@ def open_ledger(
     if is_postgres(url) and create and env.get("POSTGRES_SCHEMA"):
         _create_schema(env)
     try:
-        return Ledger(env, source=source_of(url), cached=cached or 0)
+        return Ledger(
+            env,
+            source=source_of(url),
+            cached=cached or 0,
+            upstream=upstream,
+            progress=progress,
+        )
     except StorageUnavailableError as exc:
         raise StorageUnavailableError(
             f"cannot open the ledger {redact(url)}: {exc.message.split(': ', 1)[-1]}",

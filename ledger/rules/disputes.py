@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ledger import format as fmt
-from ledger.errors import AlreadyDecidedError
+from ledger.errors import AlreadyDecidedError, UsageError
 from ledger.format import decimal_text, exact_difference, exact_sum
 from ledger.rules.checks import find, require_active, rule
 from ledger.rules.state import (
@@ -24,7 +24,7 @@ from ledger.rules.state import (
     Pledge,
     ProjectState,
 )
-from ledger.rules.types import EntryType, declare, entry_noun
+from ledger.rules.types import Build, EntryType, declare, entry_noun
 
 if TYPE_CHECKING:
     from ledger.entry import SignedEntry
@@ -190,6 +190,47 @@ def _resolution_signed(state: ProjectState, item: SignedEntry) -> Callable[[], N
             pledge.pending = exact_sum((pledge.pending, quantity))
 
     return commit
+
+
+# --- body builders: what the commands sign (user input is refused as a usage error) ---------
+
+
+def dispute_body(target: int, *, reason: str, target_of: Callable[[int], int]) -> Build:
+    """The body of ``dispute.opened``: the decision disputed and the deliverable it decided.
+
+    ``target_of(seq)`` reads the target of the verified approval or rejection at ``seq``.
+
+    Raises:
+        UsageError: the reason is empty, or a malformed seq.
+    """
+    reason = fmt.required_text(reason, "reason")
+    fmt.check_seq(target, "target")
+
+    def build(state: ProjectState) -> dict[str, Any]:
+        deliverable = target
+        if state.types.get(target) in ("approval.given", "approval.refused"):
+            deliverable = target_of(target)
+        return {"target": target, "deliverable": deliverable, "reason": reason}
+
+    return build
+
+
+def resolution_body(dispute: int, *, outcome: str, reason: str) -> Build:
+    """The body of ``resolution.signed``.
+
+    Raises:
+        UsageError: an outcome other than upheld or dismissed, or an empty reason.
+    """
+    if outcome not in fmt.OUTCOMES:
+        raise UsageError(
+            f"outcome {outcome!r} is not valid", hint="use --outcome upheld or dismissed"
+        )
+    body = {
+        "dispute": fmt.check_seq(dispute, "dispute"),
+        "outcome": outcome,
+        "reason": fmt.required_text(reason, "reason"),
+    }
+    return lambda _state: body
 
 
 def _disputed(body: dict[str, Any], state: ProjectState | None) -> str:

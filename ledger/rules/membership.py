@@ -13,12 +13,14 @@ from ledger import entry as entry_mod
 from ledger import format as fmt
 from ledger.errors import (
     KeyNotValidError,
+    LedgerError,
     NotFoundError,
     SignatureInvalidError,
+    UsageError,
     VerificationError,
     WeakKeyError,
 )
-from ledger.rules.checks import key_in_use, new_key, parse_key, rule
+from ledger.rules.checks import key_in_use, new_key, parse_key, refused_as_usage, rule
 from ledger.rules.state import (
     ABANDONED,
     ACTIVE,
@@ -31,10 +33,11 @@ from ledger.rules.state import (
     ProjectState,
     SignerSeat,
 )
-from ledger.rules.types import EntryType, ListBound, declare, names
+from ledger.rules.types import Build, EntryType, ListBound, declare, names
 
 if TYPE_CHECKING:
     from ledger.entry import SignedEntry
+    from ledger.keys import Signer
 
 INVITE_HINT = "ask the proposer for your invite, then --invite TOKEN"
 
@@ -158,8 +161,7 @@ def _project_proposed(state: ProjectState, item: SignedEntry) -> Callable[[], No
         raise rule("the proposer's own seat has no invite")
     if len(members) < 2:
         raise rule("a collaboration needs at least two members", hint="invite a partner")
-    if body["close"] != "all" and int(body["close"]) > len(members):
-        raise rule(f"close policy {body['close']} is more than the {len(members)} members")
+    check_close_policy(body["close"], len(members))
 
     def commit() -> None:
         state.title, state.purpose = body["title"], body["purpose"]
@@ -297,6 +299,252 @@ def _signer_removed(state: ProjectState, item: SignedEntry) -> Callable[[], None
         state.removed[signer.key] = item.seq
 
     return commit
+
+
+# --- body builders: what the commands sign (user input is refused as a usage error) ---------
+
+
+def proposal_body(
+    *,
+    title: str,
+    purpose: str,
+    members: dict[str, str | None],
+    approval: str,
+    close: str,
+    signer: Signer,
+    invites: dict[str, str] | None,
+) -> Build:
+    """The body of ``project.proposed`` (see :meth:`ledger.application.Ledger.propose_project`).
+
+    Raises:
+        UsageError: a handle, policy, pinned fingerprint, invite or text is malformed, a
+            policy asks for more members than are invited, or an invite is for a seat that
+            is pinned, the proposer's or not invited.
+    """
+    invited = dict(members)
+    for handle, pinned in invited.items():
+        fmt.normalise_handle(handle, "member")
+        if pinned is not None and not fmt.FINGERPRINT_RE.match(pinned):
+            raise UsageError(
+                f"pinned fingerprint {pinned!r} of {handle!r} is not an OpenSSH SHA256 fingerprint",
+                hint="copy it from `accord key show NAME` or `ssh-keygen -lf KEY.pub`",
+            )
+    if invited.get(signer.handle) not in (None, signer.fingerprint):
+        raise UsageError(f"the pinned fingerprint of {signer.handle!r} is not its own key")
+    invited[signer.handle] = signer.fingerprint
+    fmt.check_member_count(len(invited))
+    fmt.check_policy(approval, "approval", allow_any=True)
+    fmt.check_policy(close, "close", allow_any=False)
+    _check_policy_sizes(approval, close, members=len(invited))
+    seats: dict[str, str] = {}
+    for handle, token in (invites or {}).items():
+        if invited.get(handle, "") is not None or handle == signer.handle:
+            raise UsageError(f"an invite is only for an unpinned seat, not for {handle!r}")
+        seats[handle] = _invite_key(token)
+    body = {
+        "title": fmt.required_text(title, "title"),
+        "purpose": fmt.optional_text(purpose, "purpose"),
+        "members": [_seat(h, invited[h], seats) for h in sorted(invited)],
+        "approval": approval,
+        "close": close,
+        "public_key": signer.public_key_line,
+    }
+    return lambda _state: body
+
+
+def check_close_policy(close: str, members: int) -> None:
+    """Refuse a numeric close policy above the number of members (a rule of proposals).
+
+    Raises:
+        RuleViolationError: it asks for more close signatures than there are members.
+    """
+    if close != "all" and int(close) > members:
+        raise rule(
+            f"close policy {close} is more than the {members} members",
+            hint=f"use all or a number up to {members}",
+        )
+
+
+def _check_policy_sizes(approval: str, close: str, *, members: int) -> None:
+    """Refuse numeric policies that ask for more members than the proposal invites.
+
+    The approval policy is a guard (the rules cap it for pledges with fewer beneficiaries);
+    the close policy is the rule itself, refused here as a usage error.
+
+    Raises:
+        UsageError: approval N above the invited members other than the proposer, or close
+            N above all the members.
+    """
+    others = members - 1
+    if others < 1:
+        return  # the rules say why: a collaboration needs at least two members
+    if approval not in ("all", "any") and int(approval) > others:
+        raise UsageError(
+            f"approval policy {approval} is more than the {others} invited member"
+            f"{'s' if others != 1 else ''} other than the proposer",
+            hint=f"use all, any or a number up to {others}",
+        )
+    with refused_as_usage():
+        check_close_policy(close, members)
+
+
+def _seat(handle: str, pinned: str | None, seats: dict[str, str]) -> dict[str, Any]:
+    """A ``members`` item; ``invite`` appears (null or not) when the proposal has invites."""
+    if not seats:
+        return {"handle": handle, "key": pinned}  # the shape of proposals before invites
+    return {"handle": handle, "key": pinned, "invite": seats.get(handle)}
+
+
+def new_invites(members: dict[str, str | None], proposer: str) -> dict[str, str]:
+    """A fresh invite token for every unpinned seat other than the proposer's.
+
+    Raises:
+        UsageError: more members than a project may have (no token is made).
+    """
+    fmt.check_member_count(len({*members, proposer}))
+    return {
+        handle: entry_mod.new_invite()[0]
+        for handle, pinned in sorted(members.items())
+        if pinned is None and handle != proposer
+    }
+
+
+def _invite_key(token: str) -> str:
+    try:
+        return entry_mod.invite_fingerprint(token)
+    except VerificationError as exc:
+        raise UsageError(f"the invite is malformed: {exc.message}", hint=INVITE_HINT) from None
+
+
+def seat_answer_body(
+    kind: str, *, signer: Signer, invite: str | None, reason: str | None = None
+) -> Build:
+    """The body of a join (``reason`` None) or decline of ``signer``'s seat, with its proof.
+
+    Raises:
+        UsageError: the reason of a decline is empty; the seat needs an invite and none was
+            given (or one was given for a seat without one), or the token is malformed.
+        RuleViolationError: the invite is not the one of this seat.
+    """
+    if kind == "member.declined":
+        reason = fmt.required_text(reason or "", "reason")
+
+    def build(state: ProjectState) -> dict[str, Any]:
+        body: dict[str, Any] = {"terms": state.terms, "public_key": signer.public_key_line}
+        if kind == "member.declined":
+            body["reason"] = reason
+        return with_invite_proof(state, body, signer, invite)
+
+    return build
+
+
+def with_invite_proof(
+    state: ProjectState, body: dict[str, Any], signer: Signer, invite: str | None
+) -> dict[str, Any]:
+    """Add the invite proof a join or decline of ``signer``'s seat needs (checked first).
+
+    The user's side of :func:`check_invite`: it says what to give (``--invite``) where the
+    rule says what the entry lacks.
+
+    Raises:
+        UsageError: an invite is missing, given for a seat without one, or malformed.
+        RuleViolationError: the invite is not the one of this seat.
+    """
+    member = state.members.get(signer.handle)
+    if member is None or member.status != INVITED:
+        return body  # the rules say why it is refused
+    handle, slug = signer.handle, state.slug
+    if member.invite is None:
+        if invite is not None:
+            raise UsageError(
+                f"the seat of {handle!r} in {slug!r} has no invite",
+                hint="leave out --invite (and ACCORD_INVITE)",
+            )
+        return body
+    if invite is None:
+        raise UsageError(
+            f"the seat of {handle!r} in {slug!r} is protected by an invite", hint=INVITE_HINT
+        )
+    if _invite_key(invite) != member.invite:
+        raise rule(
+            f"this invite is not the one for the seat of {handle!r} in {slug!r} "
+            f"(the seat's invite is {member.invite})",
+            hint=INVITE_HINT,
+        )
+    proof = entry_mod.invite_proof(
+        invite, project=slug, terms=state.terms, handle=handle, key=signer.fingerprint
+    )
+    return {**body, "invite_proof": proof}
+
+
+def cancellation_body(reason: str) -> Build:
+    """The body of ``project.cancelled``.
+
+    Raises:
+        UsageError: the reason is empty or too long.
+    """
+    body = {"reason": fmt.required_text(reason, "reason")}
+    return lambda _state: body
+
+
+def rotation_body(new_public_key: str) -> Build:
+    """The body of ``key.rotated``.
+
+    Raises:
+        UsageError: the new key is not an OpenSSH Ed25519 line, or is a weak key.
+    """
+    body = {"public_key": fmt.check_public_key(new_public_key)}
+    return lambda _state: body
+
+
+def revocation_body(fingerprint: str, *, reason: str, replacement: str | None) -> Build:
+    """The body of ``key.revoked``.
+
+    Raises:
+        UsageError: an empty reason, an unusable replacement or a malformed fingerprint.
+    """
+    reason = fmt.required_text(reason, "reason")
+    if replacement is not None:
+        fmt.check_public_key(replacement)
+    if not fmt.FINGERPRINT_RE.match(fingerprint):
+        raise UsageError(
+            f"{fingerprint!r} is not an OpenSSH SHA256 fingerprint",
+            hint="copy it from `accord project show SLUG`",
+        )
+    body = {"fingerprint": fingerprint, "reason": reason, "replacement": replacement}
+    return lambda _state: body
+
+
+def signer_added_body(label: str, public_key: str) -> Build:
+    """The body of ``signer.added``.
+
+    Raises:
+        UsageError: a malformed label, or a public key that is not usable.
+    """
+    label = fmt.normalise_handle(label, "signer label")
+    try:
+        line = entry_mod.public_key_line(entry_mod.parse_public_key_line(public_key))
+    except LedgerError as exc:
+        raise UsageError(
+            f"the signer's public key is not usable: {exc.message}",
+            hint=exc.hint
+            or "give the whole line `accord key show NAME` prints (ssh-ed25519 AAAA...)",
+        ) from None
+    body = {"label": label, "public_key": line}
+    return lambda _state: body
+
+
+def signer_removed_body(label: str, reason: str) -> Build:
+    """The body of ``signer.removed``.
+
+    Raises:
+        UsageError: a malformed label or an empty reason.
+    """
+    body = {
+        "label": fmt.normalise_handle(label, "signer label"),
+        "reason": fmt.required_text(reason, "reason"),
+    }
+    return lambda _state: body
 
 
 # --- summaries and subjects -------------------------------------------------------------------

@@ -10,10 +10,18 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from ledger import entry as entry_mod
 from ledger import format as fmt
-from ledger.errors import AlreadyDecidedError, NotFoundError
+from ledger.errors import AlreadyDecidedError, NotFoundError, UsageError
 from ledger.format import amount_text, decimal_text, exact_difference, exact_sum, unit_key
-from ledger.rules.checks import check_unit_spelling, find, pledge_at, require_active, rule
+from ledger.rules.checks import (
+    check_unit_spelling,
+    find,
+    pledge_at,
+    refused_as_usage,
+    require_active,
+    rule,
+)
 from ledger.rules.state import (
     ACCEPTED,
     CLOSED_SHORT,
@@ -29,11 +37,13 @@ from ledger.rules.state import (
     ProjectState,
     ShortClose,
 )
-from ledger.rules.types import EntryType, ListBound, declare, entry_noun, names
+from ledger.rules.types import Build, EntryType, ListBound, declare, entry_noun, names
 from ledger.rules.values import value_approved, value_refused, value_subject
 
 if TYPE_CHECKING:
     from ledger.entry import SignedEntry
+    from ledger.evidence import Evidence
+    from ledger.keys import Signer
 
 
 def _pledge_made(state: ProjectState, item: SignedEntry) -> Callable[[], None]:
@@ -295,6 +305,190 @@ def _pledge_closed_short(state: ProjectState, item: SignedEntry) -> Callable[[],
         pledge.short_closes.append(item.seq)
 
     return commit
+
+
+# --- body builders: what the commands sign (user input is refused as a usage error) ---------
+
+
+def pledge_body(
+    *,
+    title: str,
+    weight: str,
+    unit: str,
+    due: str,
+    beneficiaries: list[str] | None,
+    signer: Signer,
+) -> Build:
+    """The body of ``pledge.made``: to the other members, or to ``beneficiaries`` only.
+
+    Raises:
+        UsageError: a malformed weight, unit, date or handle, or another spelling of a unit
+            the project uses.
+    """
+    base = {
+        "title": fmt.required_text(title, "title"),
+        "weight": fmt.normalise_decimal(weight, "weight"),
+        "unit": fmt.normalise_unit(unit),
+        "due": fmt.normalise_date(due, "due date"),
+    }
+    chosen = sorted({fmt.normalise_handle(h, "beneficiary") for h in beneficiaries or []})
+
+    def build(state: ProjectState) -> dict[str, Any]:
+        with refused_as_usage():
+            check_unit_spelling(state, unit)
+        others = [h for h in state.joined() if h != signer.handle]
+        return {**base, "beneficiaries": chosen or others}
+
+    return build
+
+
+def amendment_body(
+    pledge: int, *, title: str | None, weight: str | None, due: str | None, reason: str
+) -> Build:
+    """The body of ``pledge.amended``.
+
+    Raises:
+        UsageError: nothing to change, or a malformed value.
+    """
+    changes: dict[str, str] = {}
+    if title is not None:
+        changes["title"] = fmt.required_text(title, "title")
+    if weight is not None:
+        changes["weight"] = fmt.normalise_decimal(weight, "weight")
+    if due is not None:
+        changes["due"] = fmt.normalise_date(due, "due date")
+    if not changes:
+        raise UsageError(
+            "an amendment must change something", hint="give --weight, --due or --title"
+        )
+    body = {
+        "pledge": fmt.check_seq(pledge, "pledge"),
+        "changes": changes,
+        "reason": fmt.required_text(reason, "reason"),
+    }
+    return lambda _state: body
+
+
+def withdrawal_body(pledge: int, *, reason: str) -> Build:
+    """The body of ``pledge.withdrawn``.
+
+    Raises:
+        UsageError: a malformed seq or an empty reason.
+    """
+    body = {
+        "pledge": fmt.check_seq(pledge, "pledge"),
+        "reason": fmt.required_text(reason, "reason"),
+    }
+    return lambda _state: body
+
+
+def close_short_body(pledge: int, *, reason: str) -> Build:
+    """The body of ``pledge.closed-short``.
+
+    Raises:
+        UsageError: a malformed seq or an empty reason.
+    """
+    return withdrawal_body(pledge, reason=reason)
+
+
+def delivery_body(
+    pledge: int,
+    *,
+    summary: str,
+    quantity: str | None,
+    evidence: list[Evidence],
+    signer: Signer,
+    warnings: list[str],
+) -> Build:
+    """The body of ``deliverable.submitted`` (see :meth:`ledger.application.Ledger.deliver`).
+
+    Without ``quantity`` the deliverable claims what remains of the pledge's weight (the
+    weight less what was accepted or is awaiting a decision), computed exactly. A quantity
+    that takes the pledge beyond its weight puts a warning in ``warnings``.
+
+    Raises:
+        UsageError: a malformed quantity, or nothing remains to deliver.
+    """
+    summary = fmt.required_text(summary, "summary")
+    fmt.check_seq(pledge, "pledge")
+    given = fmt.normalise_decimal(quantity, "quantity") if quantity is not None else None
+
+    def build(state: ProjectState) -> dict[str, Any]:
+        warnings.clear()
+        amount = given
+        item = state.pledges.get(pledge)
+        own = item is not None and item.by == signer.handle
+        if amount is None:
+            if item is None or not own:  # let the rules name the problem
+                amount = "1"
+            else:
+                remaining = exact_difference(item.weight, _claimed(item))
+                if remaining <= 0:
+                    raise UsageError(
+                        f"pledge {pledge} has no undelivered weight left",
+                        hint="give --quantity for additional work",
+                    )
+                amount = decimal_text(remaining)
+        elif item is not None and own:
+            total = exact_sum((_claimed(item), Decimal(amount)))
+            if total > item.weight:
+                warnings.append(
+                    f"pledge {pledge} is now delivered beyond its weight: "
+                    f"{decimal_text(total)} of {decimal_text(item.weight)} "
+                    f"{item.unit} delivered or awaiting a decision"
+                )
+        return {
+            "pledge": pledge,
+            "summary": summary,
+            "quantity": amount,
+            "evidence": [e.as_dict() for e in evidence],
+        }
+
+    return build
+
+
+def _claimed(pledge: Pledge) -> Decimal:
+    """What was delivered on ``pledge``: accepted (disputed or not) or awaiting a decision."""
+    return exact_sum((pledge.pending, pledge.approved, pledge.disputed))
+
+
+def approval_body(target: int, *, comment: str) -> Build:
+    """The body of ``approval.given`` (it signs the target's hash).
+
+    Raises:
+        UsageError: the comment is too long or not UTF-8, or a malformed seq.
+    """
+    comment = fmt.optional_text(comment, "comment")
+    fmt.check_seq(target, "target")
+    return lambda state: {
+        "target": target,
+        "target_hash": _target_hash(state, target),
+        "comment": comment,
+    }
+
+
+def refusal_body(target: int, *, reason: str) -> Build:
+    """The body of ``approval.refused`` (it signs the target's hash).
+
+    Raises:
+        UsageError: the reason is empty, or a malformed seq.
+    """
+    reason = fmt.required_text(reason, "reason")
+    fmt.check_seq(target, "target")
+    return lambda state: {
+        "target": target,
+        "target_hash": _target_hash(state, target),
+        "reason": reason,
+    }
+
+
+def _target_hash(state: ProjectState, target: int) -> str:
+    decision = state.decisions.get(target)
+    if decision is not None:
+        return decision.hash
+    if target in state.values:
+        return state.values[target].hash
+    return entry_mod.ZERO_HASH  # the rules name the problem (not found / wrong type)
 
 
 # --- summaries and subjects -------------------------------------------------------------------

@@ -6,17 +6,19 @@ Shared-responsibility statements, and the close of the project signed at its fin
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from ledger import format as fmt
-from ledger.errors import AlreadyDecidedError
+from ledger import guards
+from ledger.errors import AlreadyDecidedError, ConflictError
 from ledger.rules.checks import find, require_active, rule
 from ledger.rules.state import CLOSED, ProjectState, Statement
-from ledger.rules.types import EntryType, declare, entry_noun
+from ledger.rules.types import Build, EntryType, declare, entry_noun
 
 if TYPE_CHECKING:
     from ledger.entry import SignedEntry
+    from ledger.keys import Signer
 
 
 def text_hash(text: str) -> str:
@@ -116,6 +118,77 @@ def _close_signed(state: ProjectState, item: SignedEntry) -> Callable[[], None]:
             state.status, state.closed_seq = CLOSED, item.seq
 
     return commit
+
+
+# --- body builders: what the commands sign (user input is refused as a usage error) ---------
+
+
+def statement_body(*, title: str, text: str) -> Build:
+    """The body of ``statement.proposed``.
+
+    Raises:
+        UsageError: an empty title or text.
+    """
+    body = {"title": fmt.required_text(title, "title"), "text": fmt.required_text(text, "text")}
+    return lambda _state: body
+
+
+def signature_body(statement: int, *, expected_text: str | None = None) -> Build:
+    """The body of ``statement.signed``: the current version and the hash of its text.
+
+    With ``expected_text``, sign only if the current text is exactly that, checked on the
+    state the signature is built on.
+
+    Raises:
+        UsageError: a malformed seq.
+        ConflictError: the current text is not ``expected_text`` (revised meanwhile).
+    """
+    fmt.check_seq(statement, "statement")
+
+    def build(state: ProjectState) -> dict[str, Any]:
+        item = state.statements.get(statement)
+        text = item.text if item else ""
+        version = item.version if item else 1
+        if item is not None and expected_text is not None and text != expected_text:
+            raise ConflictError(
+                f"statement {statement} was revised meanwhile (now version {version}); "
+                "it was not signed",
+                hint=f"read it with `accord statement show {state.slug} {statement}` and sign "
+                "it if you agree",
+            )
+        return {"statement": statement, "version": version, "text_hash": text_hash(text)}
+
+    return build
+
+
+def revision_body(statement: int, *, text: str, reason: str) -> Build:
+    """The body of ``statement.revised``.
+
+    Raises:
+        UsageError: a malformed seq, or an empty text or reason.
+    """
+    body = {
+        "statement": fmt.check_seq(statement, "statement"),
+        "text": fmt.required_text(text, "text"),
+        "reason": fmt.required_text(reason, "reason"),
+    }
+    return lambda _state: body
+
+
+def close_body(*, signer: Signer, accept_open: Iterable[int] = ()) -> Build:
+    """The body of ``close.signed``: the final head, behind the open-pledges guard (ADR 0012).
+
+    Raises:
+        UsageError: a seq in ``accept_open`` is not a pledge.
+        OpenPledgesError: pledges are open and not accepted (a RuleViolationError).
+    """
+    accepted = frozenset(accept_open)
+
+    def build(state: ProjectState) -> dict[str, Any]:
+        guards.check_close(state, signer.handle, signer.fingerprint, accepted)
+        return {"head": state.final_head, "head_seq": state.final_head_seq}
+
+    return build
 
 
 def _signed_subject(state: ProjectState, item: SignedEntry) -> dict[str, Any]:

@@ -22,6 +22,7 @@ Check = Callable[[Any], bool]
 Handler = Callable[["ProjectState", "SignedEntry"], Callable[[], None]]
 Summary = Callable[[dict[str, Any], "ProjectState | None"], str]
 Subject = Callable[["ProjectState", "SignedEntry"], dict[str, Any]]
+Build = Callable[["ProjectState"], dict[str, Any]]  # the body, from the state it follows
 
 
 class ListBound(NamedTuple):

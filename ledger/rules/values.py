@@ -10,11 +10,11 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from ledger import format as fmt
-from ledger.errors import AlreadyDecidedError
+from ledger.errors import AlreadyDecidedError, UsageError
 from ledger.format import amount_text, decimal_text, unit_key
-from ledger.rules.checks import check_unit_spelling, require_active, rule
+from ledger.rules.checks import check_unit_spelling, refused_as_usage, require_active, rule
 from ledger.rules.state import ACCEPTED, PENDING, REJECTED, VOID, ProjectState, ValueProposal
-from ledger.rules.types import EntryType, declare
+from ledger.rules.types import Build, EntryType, declare
 
 if TYPE_CHECKING:
     from ledger.entry import SignedEntry
@@ -149,6 +149,34 @@ def value_refused(state: ProjectState, item: SignedEntry) -> Callable[[], None]:
         proposal.refusal = (item.by, item.seq, item.body["reason"])
 
     return commit
+
+
+def value_body(*, unit: str, worth: str, reference: str, reason: str) -> Build:
+    """The body of ``value.proposed`` (see :meth:`ledger.application.Ledger.propose_value`).
+
+    Raises:
+        UsageError: a malformed unit or worth, an empty reason, a unit valued in itself, or
+            another spelling of a unit the project uses.
+    """
+    body = {
+        "unit": fmt.normalise_unit(unit),
+        "worth": fmt.normalise_decimal(worth, "worth"),
+        "in": fmt.normalise_unit(reference),
+        "reason": fmt.required_text(reason, "reason"),
+    }
+    if unit_key(unit) == unit_key(reference):
+        raise UsageError(
+            f"a unit is worth 1 of itself: {unit!r} cannot be valued in {reference!r}",
+            hint="give with --in the unit every value of the project is agreed in",
+        )
+
+    def build(state: ProjectState) -> dict[str, Any]:
+        with refused_as_usage():
+            check_unit_spelling(state, unit)
+            check_unit_spelling(state, reference)
+        return body
+
+    return build
 
 
 def value_subject(state: ProjectState, proposal: ValueProposal) -> dict[str, Any]:

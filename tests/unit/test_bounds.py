@@ -12,12 +12,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from ledger import entry as entry_mod
 from ledger import format as fmt
 from ledger import rules
-from ledger.application import Ledger, new_invites
+from ledger.application import Ledger
 from ledger.errors import RuleViolationError, UsageError
 from ledger.evidence import Evidence
 from ledger.keys import Signer
 from ledger.rows import Row
 from ledger.rules import schema
+from ledger.rules.membership import new_invites
 from ledger.verify import verify_stream
 
 SLUG = "spring-campaign"

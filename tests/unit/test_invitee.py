@@ -17,7 +17,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ledger import entry
-from ledger.application import Ledger, new_invites, sign_seat_answer
+from ledger.application import Ledger
 from ledger.errors import (
     KeyNotValidError,
     RuleViolationError,
@@ -26,6 +26,8 @@ from ledger.errors import (
 )
 from ledger.keys import Signer
 from ledger.remotes import Remote
+from ledger.rules.membership import new_invites
+from ledger.writes import sign_seat_answer
 from relay.invitee import (
     LINE_HINT,
     Invitation,
