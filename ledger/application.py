@@ -1,5 +1,9 @@
 """The ``Ledger`` application: the one object commands hold to read and record entries.
 
+(Longer than ~500 lines: it is the ledger's whole public API, one thin method per command and
+per verified read; the work is in ``ledger/writes.py``, ``ledger/queries.py`` and
+``ledger/rules/``.)
+
 It composes three parts: the store (this eventsourcing ``Application``: one ``Project``
 aggregate per project), the verified reads (:class:`~ledger.queries.VerifiedReads`: every read
 checks the store against what this party verified) and the write engine
@@ -29,9 +33,17 @@ from ledger.project import Project, project_id
 from ledger.queries import DAMAGE_HINT, ProjectProblem, VerifiedReads
 from ledger.records import AppendOutcome, ProjectSummary, RawEntry, Receipt, StoredEntry
 from ledger.rows import Row, RowReader, SafeMapper
-from ledger.rules import disputes, membership, pledges, statements, values
+from ledger.rules import (
+    approvals,
+    disputes,
+    membership,
+    pledges,
+    signers,
+    statements,
+    values,
+)
 from ledger.verified import LogEntry, VerifiedStore
-from ledger.writes import Writes, sign_seat_answer
+from ledger.writes import Writes
 
 if TYPE_CHECKING:
     from eventsourcing.persistence import Mapper
@@ -178,19 +190,7 @@ class Ledger(Application[Any]):
         also: Iterable[Any] = (),
         state: ProjectState | None = None,
     ) -> AppendOutcome:
-        """Append entries signed elsewhere (a relay receiving them), all or none.
-
-        The entries must continue the project's verified head in order; each is checked by
-        the rules (signature, key, chain, every rule) against the verified state. The save is
-        the store's compare-and-swap on ``(project, seq)``; ``also`` holds further
-        aggregates saved in the same transaction (a relay's checkpoint). ``state`` is the
-        verified state the caller has just read from this ledger (the relay checks it against
-        the store before it builds the checkpoint): it is not read again, and the entries are
-        applied to it.
-
-        Returns:
-            ``AppendOutcome`` with ``stored`` False and ``duplicate`` True when every entry is
-            already stored with the same hash (an idempotent retry).
+        """Append entries signed elsewhere, all or none (:meth:`Writes.append_signed`).
 
         Raises:
             ConflictError: the head moved (an entry's seq is taken by another, or is ahead).
@@ -201,40 +201,13 @@ class Ledger(Application[Any]):
     def import_entries(
         self, slug: str, rows: Iterable[Row], *, state: ProjectState, log: list[LogEntry]
     ) -> int:
-        """Append the rows of a bundle that a full verification has just accepted, in order.
-
-        ``state`` and ``log`` are that verification's result for the whole bundle; each row
-        must still hash to the hash verified at its seq (the file may have changed since). The
-        local copy (if any) must be verified and be a prefix of it; only the entries after
-        it are added, in chunks of :data:`IMPORT_CHUNK` events so no single save grows with
-        the bundle. Returns the number of entries added.
+        """Append the rows of a verified bundle, in order (:meth:`Writes.import_entries`).
 
         Raises:
             RuleViolationError: this ledger holds a different history of ``slug``.
             ConflictError: someone appended to ``slug`` during the import.
         """
         return self.writes.import_entries(slug, rows, state=state, log=log)
-
-    def sign_seat_answer(
-        self,
-        proposal: entry_mod.SignedEntry,
-        *,
-        head: tuple[int, str],
-        kind: str,
-        signer: Signer,
-        invite: str | None,
-        reason: str | None = None,
-    ) -> entry_mod.SignedEntry:
-        """:func:`ledger.writes.sign_seat_answer`, stamped with this ledger's clock."""
-        return sign_seat_answer(
-            proposal,
-            head=head,
-            kind=kind,
-            signer=signer,
-            invite=invite,
-            reason=reason,
-            at=self._clock(),
-        )
 
     # --- commands: each builds its body beside its rules (ledger/rules/) ---------------------
 
@@ -251,14 +224,6 @@ class Ledger(Application[Any]):
         invites: dict[str, str] | None = None,
     ) -> Receipt:
         """Propose a new project; the proposer is a member whether or not listed.
-
-        A numeric approval policy above the number of invited members other than the
-        proposer, or a numeric close policy above the number of members, is refused here
-        (no pledge could ever need that many); the rules cap an approval policy for pledges
-        with fewer beneficiaries.
-
-        ``invites`` maps unpinned seats to invite tokens (:func:`new_invites`); the proposal
-        records each one's public fingerprint, never the token.
 
         Raises:
             UsageError: a handle, policy, pinned fingerprint, invite or text is malformed,
@@ -279,9 +244,6 @@ class Ledger(Application[Any]):
 
     def join_project(self, slug: str, *, signer: Signer, invite: str | None = None) -> Receipt:
         """Join ``slug`` as an invited member, accepting its terms.
-
-        A seat protected by an invite needs its token (``invite``); it is checked before
-        anything is signed, and the join carries a proof signed by the invite key.
 
         Raises:
             ProjectNotFoundError: no such project.
@@ -312,9 +274,6 @@ class Ledger(Application[Any]):
     def cancel_project(self, slug: str, *, reason: str, signer: Signer) -> Receipt:
         """Cancel ``slug`` while it is still a proposal (``project.cancelled``).
 
-        Only the proposer can, and only while the project is ``proposed`` (some invitee has
-        neither joined nor declined); nothing can be added after it.
-
         Raises:
             ProjectNotFoundError: no such project.
             UsageError: the reason is empty or too long.
@@ -330,7 +289,7 @@ class Ledger(Application[Any]):
             RuleViolationError: not a member, or the new key was used in the project before
                 (by any party) or is pinned to another invitee's seat.
         """
-        return self._append(slug, "key.rotated", membership.rotation_body(new_public_key), signer)
+        return self._append(slug, "key.rotated", signers.rotation_body(new_public_key), signer)
 
     def revoke_key(
         self, slug: str, fingerprint: str, *, reason: str, replacement: str | None, signer: Signer
@@ -340,14 +299,11 @@ class Ledger(Application[Any]):
         Raises:
             RuleViolationError: the fingerprint is not the signer's current key.
         """
-        build = membership.revocation_body(fingerprint, reason=reason, replacement=replacement)
+        build = signers.revocation_body(fingerprint, reason=reason, replacement=replacement)
         return self._append(slug, "key.revoked", build, signer)
 
     def add_signer(self, slug: str, *, label: str, public_key: str, signer: Signer) -> Receipt:
         """Add a person (or device) who signs for the signer's party, with their own key.
-
-        Signed by a current signer of the party. The label names the person in the trail and
-        the report (``acme (alice)``); it is unique among the party's current signers.
 
         Raises:
             UsageError: the label is not 1-32 lower-case letters, digits and inner hyphens,
@@ -355,7 +311,7 @@ class Ledger(Application[Any]):
             RuleViolationError: not a member, the label is taken, or the key was used in the
                 project before (a key serves one signer only).
         """
-        build = membership.signer_added_body(label, public_key)
+        build = signers.signer_added_body(label, public_key)
         return self._append(slug, "signer.added", build, signer)
 
     def remove_signer(self, slug: str, *, label: str, reason: str, signer: Signer) -> Receipt:
@@ -366,7 +322,7 @@ class Ledger(Application[Any]):
             NotFoundError: the party has no current signer ``label``.
             RuleViolationError: not a member, or ``label`` is the party's last signer.
         """
-        build = membership.signer_removed_body(label, reason)
+        build = signers.signer_removed_body(label, reason)
         return self._append(slug, "signer.removed", build, signer)
 
     def add_pledge(
@@ -381,10 +337,6 @@ class Ledger(Application[Any]):
         signer: Signer,
     ) -> Receipt:
         """Pledge work to the other members (or to ``beneficiaries`` only).
-
-        The unit is kept as typed; a spelling of a unit already used in the project that
-        differs only in case (``EUR`` after ``eur``) is refused, so contributions never
-        split. A due date in the past is recorded with a warning (in :attr:`notices`).
 
         Raises:
             UsageError: a malformed weight, unit, date or handle, or another spelling of a
@@ -455,11 +407,6 @@ class Ledger(Application[Any]):
     ) -> Receipt:
         """Submit a deliverable against one's own pledge.
 
-        Without ``quantity`` the deliverable claims what remains of the pledge's weight
-        (the weight less what was accepted or is awaiting a decision), computed exactly.
-        A quantity that takes the pledge beyond its weight is recorded with a warning (in
-        :attr:`notices`).
-
         Raises:
             UsageError: a malformed quantity, or nothing remains to deliver.
             NotFoundError: no entry at ``pledge``.
@@ -486,7 +433,7 @@ class Ledger(Application[Any]):
             NotFoundError: no entry at ``target``.
             RuleViolationError: own work, not a beneficiary, already decided or approved.
         """
-        build = pledges.approval_body(target, comment=comment)
+        build = approvals.approval_body(target, comment=comment)
         return self._append(slug, "approval.given", build, signer)
 
     def reject(self, slug: str, target: int, *, reason: str, signer: Signer) -> Receipt:
@@ -498,18 +445,13 @@ class Ledger(Application[Any]):
             RuleViolationError: own work, not a beneficiary, already decided.
         """
         return self._append(
-            slug, "approval.refused", pledges.refusal_body(target, reason=reason), signer
+            slug, "approval.refused", approvals.refusal_body(target, reason=reason), signer
         )
 
     def propose_value(
         self, slug: str, *, unit: str, worth: str, reference: str, reason: str, signer: Signer
     ) -> Receipt:
         """Propose what one ``unit`` is worth in the project's reference unit.
-
-        It takes effect when every other joined member approves it (``approve`` on its
-        seq); a later agreed value for the same unit replaces it, and a newer proposal for
-        the same unit voids one still pending. Every value of a project is agreed in one
-        reference unit (``reference``), which is worth 1.
 
         Raises:
             UsageError: a malformed unit or worth (zero, negative, not a number, more than
@@ -524,9 +466,6 @@ class Ledger(Application[Any]):
     def close_pledge_short(self, slug: str, pledge: int, *, reason: str, signer: Signer) -> Receipt:
         """Propose to end one's own pledge with what was approved (ADR 0009).
 
-        It takes effect when the beneficiaries approve it per the approval policy, like an
-        amendment: ``accord approve SLUG SEQ`` on the proposal's seq.
-
         Raises:
             UsageError: the reason is empty.
             NotFoundError: no entry at ``pledge``.
@@ -539,9 +478,6 @@ class Ledger(Application[Any]):
 
     def open_dispute(self, slug: str, target: int, *, reason: str, signer: Signer) -> Receipt:
         """Dispute the decision on a deliverable (ADR 0009).
-
-        ``target`` is the seq of an accepted deliverable, of an approval of it, or of the
-        rejection that refused it; the body also names the deliverable decided.
 
         Raises:
             UsageError: the reason is empty.
@@ -585,9 +521,6 @@ class Ledger(Application[Any]):
     ) -> Receipt:
         """Sign the current version of a statement.
 
-        With ``expected_text``, sign only if the current text is exactly that (the text the
-        signer just proposed or revised), checked on the state the signature is built on.
-
         Raises:
             NotFoundError: no entry at ``statement``.
             ConflictError: the current text is not ``expected_text`` (revised meanwhile).
@@ -610,10 +543,6 @@ class Ledger(Application[Any]):
 
     def sign_close(self, slug: str, *, signer: Signer, accept_open: Iterable[int] = ()) -> Receipt:
         """Sign the close of the project at its final head.
-
-        A guard, not a rule (ADR 0012): while pledges are still open (not fulfilled,
-        withdrawn or closed short) the close is refused unless the signer accepts each of
-        them by seq in ``accept_open``. It is checked on the state the signature is built on.
 
         Raises:
             UsageError: a seq in ``accept_open`` is not a pledge.

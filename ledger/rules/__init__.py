@@ -8,7 +8,8 @@ under every projection; it trusts nothing the store says beyond the entry bytes 
 
 The package: ``state.py`` (what the rules know about a project), ``engine.py`` (the fold and
 the signing keys), ``checks.py`` (checks the families share), one module per family of entry
-types (``membership``, ``pledges``, ``statements``, ``values``, ``disputes``) and
+types (``membership``, ``signers``, ``pledges``, ``approvals``, ``statements``, ``values``,
+``disputes``) and
 ``types.py`` (the record that declares an entry type), ``registry.py`` (every entry type)
 and ``schema.py`` (the exact shape and bounds of an entry, by type). This module is the
 package's public API.

@@ -283,6 +283,7 @@ declare(
         _dispute_opened,
         lambda data, state: f"disputed {_disputed(data['body'], state)}: {data['body']['reason']}",
         subject=_dispute_subject,
+        build=dispute_body,
     ),
     EntryType(
         "resolution.signed",
@@ -296,5 +297,6 @@ declare(
         _resolution_signed,
         _resolution_summary,
         subject=_dispute_subject,
+        build=resolution_body,
     ),
 )

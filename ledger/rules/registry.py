@@ -6,10 +6,19 @@ from here (``ledger/rules/types.py`` holds the record and the table being filled
 
 from __future__ import annotations
 
-from ledger.rules import disputes, membership, pledges, statements, types, values
+from ledger.rules import (
+    approvals,
+    disputes,
+    membership,
+    pledges,
+    signers,
+    statements,
+    types,
+    values,
+)
 from ledger.rules.types import EntryType
 
-FAMILIES = (membership, pledges, statements, values, disputes)
+FAMILIES = (membership, signers, pledges, approvals, statements, values, disputes)
 
 # Every declared type, in format v1's order (docs/format.md, ``accord trail --type``).
 TYPES: dict[str, EntryType] = {

@@ -213,6 +213,7 @@ declare(
         {"title": fmt.is_text(), "text": fmt.is_text()},
         _statement_proposed,
         lambda data, state: f'proposed statement "{data["body"]["title"]}"',
+        build=statement_body,
     ),
     EntryType(
         "statement.signed",
@@ -224,6 +225,7 @@ declare(
             f"signed statement {data['body']['statement']} version {data['body']['version']}"
         ),
         subject=_signed_subject,
+        build=signature_body,
     ),
     EntryType(
         "statement.revised",
@@ -234,6 +236,7 @@ declare(
         lambda data, state: (
             f"revised statement {data['body']['statement']}: {data['body']['reason']}"
         ),
+        build=revision_body,
     ),
     EntryType(
         "close.signed",
@@ -246,5 +249,6 @@ declare(
             "project_title": state.title,
             "head_seq": item.body["head_seq"],
         },
+        build=close_body,
     ),
 )

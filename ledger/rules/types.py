@@ -42,7 +42,8 @@ class EntryType:
     carry or leave out (an entry without them keeps its earlier meaning). ``numbers`` lists the
     paths of the body's numbers (bounded by ``check_numbers``), ``list_bound`` its growing list.
     ``summary(body_data, state)`` reads the state just before the entry when it has one;
-    ``subject(state, entry)`` the state right after it.
+    ``subject(state, entry)`` the state right after it. ``build`` takes the command's input
+    and returns the :data:`Build` that makes the body from the state the entry follows.
     """
 
     kind: str
@@ -52,6 +53,7 @@ class EntryType:
     handler: Handler
     summary: Summary
     subject: Subject | None = None
+    build: Callable[..., Build] | None = None  # the body builder of the command that writes it
     optional: Mapping[str, Check] = field(default_factory=dict)
     numbers: tuple[tuple[str, ...], ...] = ()
     list_bound: ListBound | None = None

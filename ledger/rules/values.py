@@ -211,5 +211,6 @@ declare(
         _proposed_summary,
         subject=lambda state, item: value_subject(state, state.values[item.seq]),
         numbers=(("worth",),),
+        build=value_body,
     ),
 )

@@ -1,6 +1,6 @@
 """Cancelling a proposal: ``project.cancelled``, by the proposer, while the project is proposed.
 
-The rules decide (``ledger/rules.py``): only the proposer, only while some invitee has
+The rules decide (``ledger/rules/``): only the proposer, only while some invitee has
 neither joined nor declined; nothing can follow a cancellation. Every refusal is checked by
 class and exact message and leaves the stream (or the state) unchanged.
 """

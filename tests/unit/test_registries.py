@@ -15,3 +15,8 @@ def test_every_layer_registry_covers_exactly_the_declared_entry_types() -> None:
     assert {k for k, line in SUBJECT_LINES.items() if line is not None} == {
         k for k, t in TYPES.items() if t.subject is not None
     }
+
+
+def test_every_declared_entry_type_has_a_body_builder_and_a_unique_position() -> None:
+    assert all(t.build is not None for t in TYPES.values())
+    assert sorted(t.position for t in TYPES.values()) == list(range(1, len(TYPES) + 1))
