@@ -10,8 +10,8 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from ledger import format as fmt
-from ledger import guards
 from ledger.errors import AlreadyDecidedError, ConflictError
+from ledger.rules import guards
 from ledger.rules.checks import find, require_active, rule
 from ledger.rules.state import CLOSED, ProjectState, Statement
 from ledger.rules.types import Build, EntryType, declare, entry_noun

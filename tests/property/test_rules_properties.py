@@ -43,10 +43,11 @@ from ledger_strategies import (
 )
 
 from ledger import format as fmt
-from ledger import guards, rules
+from ledger import rules
 from ledger.application import Receipt
 from ledger.errors import KeyNotValidError, LedgerError, RuleViolationError, UsageError
-from ledger.guards import OpenPledgesError
+from ledger.rules import guards
+from ledger.rules.guards import OpenPledgesError
 
 members = st.sampled_from(MEMBERS)
 

@@ -1,4 +1,4 @@
-"""Guards of the application: checks a command makes before it signs, beyond the rules.
+"""Guards: checks a command's body builder makes before it signs, beyond the rules.
 
 The rules state machine (``ledger/rules/``) decides what a log may hold, for every party
 and for logs already written. A guard is narrower: it asks the signer of *this* command to
@@ -19,7 +19,7 @@ from ledger.rules import state as rules
 if TYPE_CHECKING:
     from collections.abc import Collection
 
-    from ledger.rules import Pledge, ProjectState
+    from ledger.rules.state import Pledge, ProjectState
 
 LISTED = 10  # open pledges named in the refusal; the rest are counted
 SEQS_IN_HINT = 20  # pledge seqs written out in the hint's --accept-open
