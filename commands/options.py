@@ -21,6 +21,7 @@ from relay.remotes import RemoteStore
 
 if TYPE_CHECKING:
     from ledger.application import Ledger
+    from ledger.upstream import Upstream
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -50,15 +51,21 @@ class AppContext:
     fresh_reads: Any = field(default=None, repr=False)
     _ledger: Ledger | None = field(default=None, repr=False)
 
-    def ledger(self, *, create: bool = False) -> Ledger:
-        """Open the ledger once (lazily) and close it when the command ends."""
-        if self._ledger is None:
-            self._ledger = storage.open_ledger(self.url, create=create)
-            self._ledger.progress = progress_bar
-            click.get_current_context().call_on_close(self.close)
-            from commands.remote import attach_upstream
+    def ledger(self, *, create: bool = False, upstream: Upstream[Ledger] | None = None) -> Ledger:
+        """Open the ledger once (lazily) and close it when the command ends.
 
-            attach_upstream(self._ledger, self.remote, offline=self.offline)
+        Its upstream is the remote's (``commands/remote.py``), unless ``upstream`` is given.
+        """
+        if self._ledger is None:
+            if upstream is None:
+                from commands.remote import upstream_for
+
+                source = storage.source_of(self.url or storage.default_url())
+                upstream = upstream_for(source, self.remote, offline=self.offline)
+            self._ledger = storage.open_ledger(
+                self.url, create=create, upstream=upstream, progress=progress_bar
+            )
+            click.get_current_context().call_on_close(self.close)
             if self.fresh and not self.offline:
                 from commands.fresh import FreshReads
 

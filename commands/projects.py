@@ -17,9 +17,9 @@ from commands.reporting import DEFAULT_REPORT_DIR, write_close_report
 from commands.reports import as_of_options
 from ledger import keys as key_store
 from ledger import storage
-from ledger.application import new_invites
 from ledger.errors import UsageError
 from ledger.normalise import normalise_slug
+from ledger.rules.membership import new_invites
 from projections import views
 from projections.replay import AsOf, Replay
 

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
     from ledger.application import Ledger
     from ledger.keys import Signer
+    from ledger.upstream import Upstream
     from relay.remotes import Remote
 
 
@@ -29,27 +30,31 @@ def remote_store(ledger: Ledger) -> RemoteStore:
     return store
 
 
-def attach_upstream(ledger: Ledger, name: str | None, *, offline: bool = False) -> None:
-    """Make a ledger with a remote write through it (the one remote, or the one named).
+def upstream_for(
+    source: str, name: str | None, *, offline: bool = False
+) -> Upstream[Ledger] | None:
+    """The upstream a ledger with a remote writes through (the one remote, or the one named).
 
-    ``--offline`` sends nothing: a write that would go through a remote is refused (exit 2).
+    ``source`` is the ledger's identity (``storage.source_of``), whose remotes this home
+    keeps. ``--offline`` sends nothing: a write that would go through a remote is refused
+    (exit 2). None when the ledger has no remote.
     """
     from relay.session import RelayUpstream
 
-    store = RemoteStore(ledger.verified.source, memory=ledger.verified.path is None)
+    store = RemoteStore(source)
     if name is None and not store.exists():
-        return
+        return None
     click.get_current_context().call_on_close(store.close)
     try:
         remote = store.choose(name)
     except (UsageError, StorageUnavailableError) as error:
         # Reads still answer from the verified replica; writes fail with the error.
-        ledger.upstream = _Refused(error)
-        return
+        return _Refused(error)
     if remote is not None and offline:
-        ledger.upstream = _Refused(_offline_error("a write goes through the relay"))
-    elif remote is not None:
-        ledger.upstream = RelayUpstream(remote, store)
+        return _Refused(_offline_error("a write goes through the relay"))
+    if remote is not None:
+        return RelayUpstream(remote, store)
+    return None
 
 
 def _offline_error(what: str) -> UsageError:
