@@ -363,7 +363,7 @@ def invitations_command(app: AppContext, signer: Signer, output_format: str) -> 
     \b
         accord invitations --as veggie
     """
-    from commands.remote import remote_store
+    from commands.upstream import remote_store
 
     ledger = app.ledger()
     store = remote_store(ledger)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import sys
@@ -58,7 +59,7 @@ class AppContext:
         """
         if self._ledger is None:
             if upstream is None:
-                from commands.remote import upstream_for
+                from commands.upstream import upstream_for
 
                 source = storage.source_of(self.url or storage.default_url())
                 upstream = upstream_for(source, self.remote, offline=self.offline)
@@ -337,3 +338,32 @@ def signer_option(func: F) -> F:
         help="The party that signs [env ACCORD_PARTY; default: the home's one key].",
     )(wrapper)
     return wrapper  # type: ignore[return-value]
+
+
+OFFLINE_HELP = "Answer from this replica without asking the relay (see also ACCORD_OFFLINE)."
+
+
+def fresh_read(func: F) -> F:
+    """Make a read command pull from the remote first; add ``--offline``.
+
+    Put it right above ``@pass_ledger`` (or ``@click.pass_obj``), so it runs before the
+    ledger is opened.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        app = click.get_current_context().ensure_object(AppContext)
+        app.fresh = True
+        offline = bool(kwargs.pop("offline", False))
+        app.offline = app.offline or offline
+        given = kwargs.get("as_") or os.environ.get("ACCORD_PARTY")
+        if isinstance(given, str) and given and app.party is None:
+            with contextlib.suppress(LedgerError):  # a malformed --as is the command's to report
+                app.party = normalise_handle(given, "party")
+        try:
+            return func(*args, **kwargs)
+        except LedgerError:
+            app.failed = True  # it showed nothing: no note on what is not confirmed
+            raise
+
+    return cast("F", click.option("--offline", is_flag=True, help=OFFLINE_HELP)(wrapper))

@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from commands.errors import ExitCode
-from commands.fresh import fresh_read
-from commands.options import AppContext, ledger_option, pass_ledger, signer_option
+from commands.options import AppContext, fresh_read, ledger_option, pass_ledger, signer_option
 from commands.output import echo, output_options, render, render_object, safe_json
 from commands.receipts import render_receipt
 from commands.reporting import DEFAULT_REPORT_DIR, write_close_report
