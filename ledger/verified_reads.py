@@ -1,5 +1,8 @@
 """Reads through the verified state: every command trusts only what this party verified.
 
+(Longer than ~500 lines: one class, :class:`VerifiedReads`, whose head checks, catch-up and
+rebuild share the invariants they protect; the fold itself is in ``ledger/fold.py``.)
+
 Before anything is read or written, :meth:`VerifiedReads.verified_state` checks that the
 store still holds, at the seq this party verified last, the entry with the hash it verified
 (and the same genesis entry, and no missing positions), then verifies only the entries
