@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from commands.digest import Digest, email_message, webhook_payload
-from commands.fresh import fresh_read
 from commands.mailer import SendError, post_webhook, send_mail, smtp_password
 from commands.notify_config import (
     FORMS,
@@ -34,7 +33,7 @@ from commands.notify_config import (
     save_sent,
     with_recipient,
 )
-from commands.options import AppContext, ledger_option
+from commands.options import AppContext, fresh_read, ledger_option
 from commands.output import echo, output_options, render, render_object
 from commands.reports import _days
 from ledger.errors import (

@@ -17,14 +17,14 @@ from commands.reporting import render_json
 from ledger import bundle, rules
 from ledger.application import Ledger
 from ledger.errors import VerificationError
+from ledger.fold import verify_stream
 from ledger.summaries import log_entry
-from ledger.verify import verify_stream
 from projections.replay import Replay
 from projections.report import report_data
 
 if TYPE_CHECKING:
-    from ledger.verified import LogEntry
-    from ledger.verify import VerifyReport
+    from ledger.fold import VerifyReport
+    from ledger.state_file import LogEntry
 
 
 def verify_bundle_file(path: Path, workers: int | None) -> tuple[VerifyReport, str | None]:

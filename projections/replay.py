@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any, overload
 
 from ledger import rules
 from ledger.errors import NotFoundError, UsageError
+from ledger.state_file import LogEntry
 from ledger.summaries import summary
-from ledger.verified import LogEntry
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -75,6 +75,31 @@ class AsOf:
 def claimed_day(stored: StoredEntry) -> date:
     """The UTC date of the entry's claimed time (``at``)."""
     return date.fromisoformat(str(stored.entry.data["at"])[:10])
+
+
+@dataclass(frozen=True)
+class TimelineRow:
+    """One row of the timeline, typed: :meth:`of` reads it from its JSON row.
+
+    The timeline keeps its rows as JSON (dicts), streamed a page at a time into the report.
+    """
+
+    seq: int
+    at: str
+    party: str
+    signer: str
+    type: str
+    summary: str
+    hash: str
+
+    @classmethod
+    def of(cls, row: dict[str, Any]) -> TimelineRow:
+        """The typed form of a timeline row (as :meth:`Replay.timeline` gives it)."""
+        return cls(
+            seq=int(row["seq"]), at=str(row["at"]), party=str(row["party"]),
+            signer=str(row["signer"]), type=str(row["type"]), summary=str(row["summary"]),
+            hash=str(row["hash"]),
+        )  # fmt: skip
 
 
 def _timeline_row(

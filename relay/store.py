@@ -42,7 +42,7 @@ from ledger.errors import (
     VerificationError,
 )
 from ledger.rows import unavailable
-from ledger.verified import VerifiedStore
+from ledger.state_file import VerifiedStore
 from relay.aggregates import SNAPSHOT_INTERVAL, RelayLog, relay_stream_id
 from relay.auth import check_signer
 from relay.cache import TrustCache, Trusted
@@ -56,7 +56,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Sequence
     from pathlib import Path
 
-    from ledger.application import AppendOutcome
+    from ledger.records import AppendOutcome
     from ledger.rules import ProjectState
     from relay.keys import RelayKey
 

@@ -15,7 +15,6 @@ from cli_helpers import Accord, assert_refused, fingerprint
 from pypdf import PdfReader
 
 from commands.pdf import render_pdf
-from commands.reporting import render_html
 
 S = "spring-campaign"
 HOSTILE = "<script>alert(1)</script> & <b>bold</b> \x1b[31m"
@@ -105,7 +104,7 @@ def rebuilt(directory: Path, *, bundle: str | None = None, json_text: str | None
     data = json.loads(text)
     return render_pdf(
         data,
-        html=render_html(data),
+        html=(directory / "close-report.html").read_text(),
         json_text=json_text if json_text is not None else text,
         bundle=bundle if bundle is not None else original["spring-campaign.accord"],
     )
