@@ -26,6 +26,7 @@ from commands.notify_config import (
     check_env_name,
     check_host,
     check_name,
+    check_web_url,
     check_webhook,
     load_config,
     load_sent,
@@ -121,7 +122,7 @@ def notify(
     clock = parse_now(now)
     days = _days(within)
     if web_url is not None:
-        check_webhook(web_url)  # the same rule: https, or http to this machine
+        check_web_url(web_url)
     config = load_config()
     recipients = _chosen(config, only)
     if not dry_run:

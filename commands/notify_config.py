@@ -292,6 +292,30 @@ def check_webhook(url: str) -> str:
     return url
 
 
+def check_web_url(url: str) -> str:
+    """The base URL of ``accord web`` for the links in a digest: http(s), one line.
+
+    Raises:
+        UsageError: it is not one.
+    """
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+    except ValueError:
+        parts, host = None, ""
+    if (
+        parts is None
+        or parts.scheme not in ("http", "https")
+        or not host
+        or any(c.isspace() or ord(c) < 0x20 or ord(c) == 0x7F for c in url)
+    ):
+        raise UsageError(
+            f"--web-url {url!r} is not an http(s) URL",
+            hint="e.g. --web-url https://accord.example.org",
+        )
+    return url
+
+
 def check_env_name(name: str, option: str) -> str:
     """The name of an environment variable.
 

@@ -457,3 +457,16 @@ def test_one_failing_channel_leaves_the_others_sent_and_logged(
     again = mailed.ok("notify", env=at(1.1))
     assert again.stdout.startswith("sent 1 item to hook by webhook http://127.0.0.1:")
     assert len(smtp.inbox.messages) == 1  # the e-mail is not sent twice
+
+
+def test_a_web_url_that_is_no_http_url_is_refused_and_nothing_is_sent(
+    mailed: Accord, smtp: SmtpServer, home: Path
+) -> None:
+    assert_refused(
+        mailed("notify", "--web-url", "javascript:alert(1)", env=at(1)),
+        2,
+        "--web-url 'javascript:alert(1)' is not an http(s) URL",
+        "e.g. --web-url https://accord.example.org",
+    )
+    assert smtp.inbox.messages == []
+    assert not (home / "notify-sent.json").exists()
