@@ -125,6 +125,7 @@ def _register() -> None:
         completion,
         demo,
         disputes,
+        evidence,
         invitations,
         keys,
         pledges,
@@ -148,6 +149,7 @@ def _register() -> None:
     cli.add_command(pledges.deliver)
     cli.add_command(pledges.approve)
     cli.add_command(pledges.reject)
+    cli.add_command(evidence.evidence)  # issue 16
     cli.add_command(disputes.dispute)
     cli.add_command(disputes.resolve)
     cli.add_command(statements.statements)
