@@ -119,11 +119,11 @@ def _plan_upload(
     slug: str,
     seq: int,
     index: int,
-    length: int,
     limits: EvidenceLimits,
-) -> _Upload:
-    """Check who uploads what, and its size; start the upload."""
-    state = _member(store, slug, message, upload=True)
+) -> tuple[_Upload, bytes]:
+    """Check who uploads what, and its size; start the upload; return it and the digest."""
+    state = _member(store, slug, message, upload=True)  # anyone else: 404, before all else
+    length, expected = _length(message), _digest(message)
     signed = _evidence(state, seq, index)
     refuse_rejected(state, seq)
     if length > limits.max_size:
@@ -145,7 +145,7 @@ def _plan_upload(
             f"quota of {limits.quota}",
             hint="ask the relay's operator for a larger --evidence-quota",
         )
-    return _Upload(tables.begin(slug), slug, seq, index, length)
+    return _Upload(tables.begin(slug), slug, seq, index, length), expected
 
 
 def _stored(store: RelayStore, message: Message, slug: str, seq: int, index: int) -> StoredBlob:
@@ -177,8 +177,8 @@ def _path_number(value: Any, name: str) -> int:
     return int(text)
 
 
-def _length(request: Request) -> int:
-    declared = request.headers.get("content-length")
+def _length(message: Message) -> int:
+    declared = message.header("content-length")
     if declared is None:
         raise LengthRequiredError(
             "an evidence upload needs Content-Length",
@@ -189,8 +189,8 @@ def _length(request: Request) -> int:
     return int(declared)
 
 
-def _digest(request: Request) -> bytes:
-    header = request.headers.get("content-digest", "").strip()
+def _digest(message: Message) -> bytes:
+    header = (message.header("content-digest") or "").strip()
     found = _DIGEST.match(header)
     if found is None:
         raise MalformedRequestError(
@@ -224,13 +224,9 @@ def evidence_routes(
             slug = check_slug(str(request.path_params.get("slug", "")))
             seq = _path_number(request.path_params.get("seq"), "seq")
             index = _path_number(request.path_params.get("index"), "index")
-            length = _length(request)
-            expected = _digest(request)
             message = message_of(request)
-            upload = await workers.run(
-                lambda s: _plan_upload(
-                    s, message, slug=slug, seq=seq, index=index, length=length, limits=limits
-                )
+            upload, expected = await workers.run(
+                lambda s: _plan_upload(s, message, slug=slug, seq=seq, index=index, limits=limits)
             )
             size, sha256 = await _receive(request, workers, upload, expected)
             done = upload

@@ -232,3 +232,43 @@ def test_the_standard_age_tool_decrypts_a_blob_with_a_members_openssh_key(
         [age, "-d", "-i", str(keyfile), str(sealed)], capture_output=True, check=True
     ).stdout
     assert plain == (world["files"] / "posters.pdf").read_bytes()
+
+
+def test_a_blob_a_member_sealed_from_other_bytes_is_refused_and_nothing_is_written(
+    world: dict[str, Any], tmp_path: Path
+) -> None:
+    from ledger.keys import load_signer
+    from ledger.sealing import recipients
+    from ledger.storage import open_ledger
+    from relay.evidence_client import EvidenceClient
+
+    veggie = world["veggie"]
+    ledger = open_ledger(str(veggie.ledger))
+    try:
+        lines = recipients(ledger.verified_state(S))
+    finally:
+        ledger.close()
+    os.environ["ACCORD_HOME"], saved = str(veggie.home), os.environ.get("ACCORD_HOME")
+    try:
+        signer = load_signer("veggie", "veggie", PASSPHRASE)
+    finally:
+        if saved is None:
+            del os.environ["ACCORD_HOME"]
+        else:
+            os.environ["ACCORD_HOME"] = saved
+    import io
+
+    from ledger.sealing import seal
+
+    other = b"three posters, six colours\n"  # the signed file's size, other bytes
+    assert len(other) == len((world["files"] / "notes.txt").read_bytes())
+    sealed = tmp_path / "other.age"
+    with sealed.open("wb") as out:
+        seal(io.BytesIO(other), out, lines)  # type: ignore[arg-type]
+    with EvidenceClient(world["relay"].url, signer) as client:
+        client.put(S, 5, 2, sealed)
+    out = tmp_path / "fetched"
+    result = world["burgerco"]("evidence", "get", S, "5", "-o", str(out), "--as", "burgerco")
+    assert result.exit_code == 5, result.output
+    assert "evidence file 2 ('notes.txt') is not the signed one" in result.output
+    assert list(out.iterdir()) == []
