@@ -148,8 +148,8 @@ def keep_copies(
             temporary = _temporary(target, signed.disk_name)
             staged.append((temporary, target / signed.disk_name))
             with source.open("rb") as reading, temporary.open("wb") as writing:
-                sink = HashingWriter(writing)  # type: ignore[arg-type]
-                shutil.copyfileobj(reading, sink)  # type: ignore[misc]
+                sink = HashingWriter(writing)
+                shutil.copyfileobj(reading, sink)
             check_plaintext(sink.digest.hexdigest(), sink.size, signed)
     return target
 
@@ -200,7 +200,7 @@ def upload(
         for source, signed in files:
             sealed = Path(scratch) / f"{signed.index}.age"
             with source.open("rb") as plain, sealed.open("wb") as out:
-                seal(plain, out, lines)  # type: ignore[arg-type]
+                seal(plain, out, lines)
             client.put(slug, seq, signed.index, sealed)
             sealed.unlink()
     return len(lines)
@@ -250,8 +250,8 @@ def _fetch(
     temporary = _temporary(directory, signed.disk_name)
     try:
         with sealed.open("rb") as reading, temporary.open("wb") as writing:
-            sink = HashingWriter(writing)  # type: ignore[arg-type]
-            unseal(reading, sink, signer)  # type: ignore[arg-type]
+            sink = HashingWriter(writing)
+            unseal(reading, sink, signer)
         check_plaintext(sink.digest.hexdigest(), sink.size, signed)
     except BaseException:
         temporary.unlink(missing_ok=True)
@@ -403,16 +403,15 @@ def evidence_get(
 @evidence.command(name="check")
 @click.argument("slug")
 @click.argument("seq", type=click.IntRange(min=1))
-@click.argument(
-    "file", type=click.Path(exists=True, dir_okay=False, readable=True, path_type=Path)
-)
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, readable=True, path_type=Path))
 @fresh_read
 @pass_ledger
 def evidence_check(ledger: Ledger, slug: str, seq: int, file: Path) -> None:
     """Tell whether FILE is one of the evidence files deliverable SEQ signed.
 
     The file never leaves this machine (with a remote, the project is pulled first, as
-    for every read; --offline answers from this replica). Exit 0 when it is, 5 when it is not (with the signed names, sizes and hashes).
+    for every read; --offline answers from this replica). Exit 0 when it is, 5 when it is
+    not (with the signed names, sizes and hashes).
 
     \b
         accord evidence check spring-campaign 7 posters.pdf

@@ -18,7 +18,7 @@ import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO, Protocol
 
 import pyrage
 from cryptography.hazmat.primitives.serialization import (
@@ -41,6 +41,14 @@ HEADER_ALLOWANCE = 64 << 10  # bytes of header: a stanza per recipient (~100 B) 
 MIN_HEADER = len(AGE_MAGIC) + len(b"--- ") + 43 + 1  # the magic and the MAC line, no stanza
 MAX_NAME = 120  # characters of an on-disk name (well below 255 bytes of UTF-8)
 _UNSAFE = re.compile(r"[^A-Za-z0-9._+()\- ]")
+
+
+class Sink(Protocol):
+    """Where bytes are written: a binary file or a :class:`HashingWriter`."""
+
+    def write(self, data: bytes, /) -> int:
+        """Write ``data``."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -99,7 +107,7 @@ def rejected(state: rules.ProjectState, seq: int) -> bool:
 
 
 def disk_name(index: int, name: str) -> str:
-    """The name of evidence file ``index`` on disk: ``INDEX-SAFE`` (docs/evidence.md).
+    r"""The name of evidence file ``index`` on disk: ``INDEX-SAFE`` (docs/evidence.md).
 
     The signed name is partner text. Its last path component is kept (after ``/`` or
     ``\\``), normalised (NFC), every character outside ``A-Z a-z 0-9 . _ + ( ) - space``
@@ -111,7 +119,7 @@ def disk_name(index: int, name: str) -> str:
     base = re.split(r"[/\\]", name)[-1]
     safe = _UNSAFE.sub("_", unicodedata.normalize("NFC", base)).lstrip(". ")
     if len(safe) > MAX_NAME:
-        stem, dot, ext = safe.rpartition(".")
+        _stem, dot, ext = safe.rpartition(".")
         keep = f".{ext}" if dot and len(ext) <= 16 else ""
         safe = safe[: MAX_NAME - len(keep)] + keep
     return f"{index}-{safe or 'file'}"
@@ -138,7 +146,7 @@ def ciphertext_bounds(size: int) -> tuple[int, int]:
     return MIN_HEADER + payload, HEADER_ALLOWANCE + payload
 
 
-def seal(plain: BinaryIO, sealed: BinaryIO, lines: list[str]) -> None:
+def seal(plain: BinaryIO, sealed: Sink, lines: list[str]) -> None:
     """Encrypt ``plain`` into ``sealed`` for the public key ``lines`` (streaming).
 
     Raises:
@@ -146,12 +154,12 @@ def seal(plain: BinaryIO, sealed: BinaryIO, lines: list[str]) -> None:
     """
     try:
         found = [pyrage.ssh.Recipient.from_str(line) for line in lines]
-        pyrage.encrypt_io(plain, sealed, found)  # type: ignore[arg-type]
+        pyrage.encrypt_io(plain, sealed, found)
     except (pyrage.RecipientError, pyrage.EncryptError, ValueError) as exc:
         raise VerificationError(f"cannot seal the evidence: {exc}") from None
 
 
-def unseal(sealed: BinaryIO, plain: BinaryIO, signer: Signer) -> None:
+def unseal(sealed: BinaryIO, plain: Sink, signer: Signer) -> None:
     """Decrypt ``sealed`` into ``plain`` with ``signer``'s key (streaming).
 
     The key becomes an OpenSSH private key in memory only, for ``pyrage``; it is never
@@ -164,7 +172,7 @@ def unseal(sealed: BinaryIO, plain: BinaryIO, signer: Signer) -> None:
     pem = signer.private_key.private_bytes(Encoding.PEM, PrivateFormat.OpenSSH, NoEncryption())
     identity = pyrage.ssh.Identity.from_buffer(pem)
     try:
-        pyrage.decrypt_io(sealed, plain, [identity])  # type: ignore[arg-type]
+        pyrage.decrypt_io(sealed, plain, [identity])
     except (pyrage.DecryptError, OSError) as exc:
         if isinstance(exc, OSError) and exc.errno is not None:
             raise  # the disk, not the ciphertext
@@ -208,7 +216,7 @@ def refuse_rejected(state: rules.ProjectState, seq: int) -> None:
 class HashingWriter:
     """A binary sink that hashes and counts what passes through to ``target``."""
 
-    def __init__(self, target: BinaryIO) -> None:
+    def __init__(self, target: Sink) -> None:
         self.target = target
         self.digest = hashlib.sha256()
         self.size = 0
@@ -218,7 +226,3 @@ class HashingWriter:
         self.digest.update(data)
         self.size += len(data)
         return self.target.write(data)
-
-    def flush(self) -> None:
-        """Flush the target."""
-        self.target.flush()

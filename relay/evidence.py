@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import logging
 import re
 import weakref
 from collections.abc import Callable
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
     from relay.gate import Workers
     from relay.store import RelayStore
 
+log = logging.getLogger("accord.relay")
 MAX_EVIDENCE_SIZE = 100 << 20  # bytes of one sealed file, by default
 EVIDENCE_QUOTA = 1 << 30  # bytes of sealed files per project, by default
 _DIGEST = re.compile(r"\Asha-256=:([A-Za-z0-9+/]{43}=):\Z")
@@ -225,14 +227,14 @@ def evidence_routes(
             seq = _path_number(request.path_params.get("seq"), "seq")
             index = _path_number(request.path_params.get("index"), "index")
             message = message_of(request)
-            upload, expected = await workers.run(
+            started, expected = await workers.run(
                 lambda s: _plan_upload(s, message, slug=slug, seq=seq, index=index, limits=limits)
             )
-            size, sha256 = await _receive(request, workers, upload, expected)
-            done = upload
+            upload = started
+            size, sha256 = await _receive(request, workers, started, expected)
             await workers.run(
                 lambda s: blobs(s).commit(
-                    done.upload_id, slug=slug, seq=seq, index=index, size=size, sha256=sha256
+                    started.upload_id, slug=slug, seq=seq, index=index, size=size, sha256=sha256
                 )
             )
             upload = None
@@ -242,6 +244,8 @@ def evidence_routes(
             return failed(exc)
         except ClientDisconnect:
             return failed(MalformedRequestError("the upload ended before its Content-Length"))
+        except Exception as exc:  # a bug: answer 500 and keep serving
+            return _internal(exc)
         finally:
             if upload is not None:
                 dropped = upload
@@ -256,10 +260,15 @@ def evidence_routes(
             found = await workers.run(lambda s: _stored(s, message, slug, seq, index))
         except LedgerError as exc:
             return failed(exc)
+        except Exception as exc:
+            return _internal(exc)
+
+        def reader(n: int) -> Callable[[RelayStore], bytes]:
+            return lambda s: blobs(s).chunk(found.upload_id, n)
 
         async def chunks() -> AsyncIterator[bytes]:
             for n in range(found.chunks):
-                data = await workers.run(lambda s, n=n: blobs(s).chunk(found.upload_id, n))
+                data = await workers.run(reader(n))
                 if not data:
                     return  # replaced while read: the client sees a short body and refuses it
                 yield data
@@ -275,6 +284,8 @@ def evidence_routes(
             found = await workers.run(lambda s: _listing(s, message, slug, seq))
         except LedgerError as exc:
             return failed(exc)
+        except Exception as exc:
+            return _internal(exc)
         rows = [{"index": i, "size": size} for i, size in sorted(found.items())]
         return JSONResponse({"evidence": rows}, headers={"Cache-Control": "no-store"})
 
@@ -284,6 +295,12 @@ def evidence_routes(
         Route(path + "/{index}", get, methods=["GET"]),
         Route(path + "/{index}", put, methods=["PUT"]),
     ]
+
+
+def _internal(exc: Exception) -> Response:
+    log.debug("unexpected error", exc_info=exc)
+    body = {"error": "internal", "message": f"unexpected {type(exc).__name__}"}
+    return JSONResponse(body, status_code=500)
 
 
 async def _receive(

@@ -67,7 +67,9 @@ class EvidenceClient:
 
     def _sign(self, request: httpx.Request, *, digest: bool) -> None:
         request.headers["Accord-Public-Key"] = self.signer.public_key_line
-        covered = ("@method", "@target-uri", "content-digest") if digest else ("@method", "@target-uri")
+        covered = (
+            ("@method", "@target-uri", "content-digest") if digest else ("@method", "@target-uri")
+        )
         HTTPMessageSigner(
             signature_algorithm=algorithms.ED25519, key_resolver=_Resolver(self.signer)
         ).sign(

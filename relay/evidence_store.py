@@ -21,7 +21,7 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from eventsourcing.persistence import PersistenceError
 
@@ -48,7 +48,7 @@ class EvidenceStore:
     """The evidence tables of one ``Ledger``'s database (one per worker thread)."""
 
     def __init__(self, ledger: Ledger) -> None:
-        self._datastore = ledger.recorder.datastore
+        self._datastore: Any = cast("Any", ledger.recorder).datastore
         self._postgres = hasattr(self._datastore, "schema")
         schema = getattr(self._datastore, "schema", None)
         prefix = f'"{schema}".' if schema else ""

@@ -76,7 +76,9 @@ def sealed(data: bytes, lines: list[str]) -> bytes:
 @pytest.fixture
 def served(tmp_path: Path, kit: SimpleNamespace, world: SimpleNamespace) -> Any:
     """A relay in process (small limits) holding both projects."""
-    app, key, url, home = kit.make_relay(tmp_path, max_evidence_size=200_000, evidence_quota=300_000)
+    app, key, url, home = kit.make_relay(
+        tmp_path, max_evidence_size=200_000, evidence_quota=300_000
+    )
     with start_blocking_portal() as portal:
         client = kit.InProcess(app, portal)
         relay = kit.Relay(client=client, key=key, url=url, home=home)
