@@ -217,8 +217,7 @@ def after_delivery(
     if not paths:
         return
     files = list(zip(paths, evidence_of(ledger.verified_state(slug), seq), strict=True))
-    target = keep_copies(ledger, slug, seq, files)
-    echo(f"Kept {len(files)} evidence file(s) in {target}")
+    keep_copies(ledger, slug, seq, files)  # silently: without a remote, deliver says as before
     if has_remote(ledger):
         try:
             keys = upload(ledger, slug, seq, files, signer=signer)
@@ -231,7 +230,10 @@ def after_delivery(
                     else f"upload its evidence later with `accord evidence share {slug} {seq}`"
                 )
             raise
-        echo(f"Uploaded {len(files)} evidence file(s) to the relay, sealed for {keys} key(s)")
+        echo(
+            f"Uploaded {len(files)} evidence file(s) to the relay, sealed for {keys} key(s)",
+            err=True,
+        )
 
 
 def _fetch(

@@ -94,7 +94,7 @@ def world(tmp_path: Path, serve: Any) -> dict[str, Any]:
         "deliver", S, "4", "--summary", "Posters",
         "--evidence", str(files / "posters.pdf"), "--evidence", str(files / "notes.txt"),
     )  # fmt: skip
-    assert "Uploaded 2 evidence file(s) to the relay" in delivered.stdout
+    assert "Uploaded 2 evidence file(s) to the relay" in delivered.stderr
     found["files"] = files
     return found
 
