@@ -22,6 +22,7 @@ from ledger import keys as key_store
 from ledger import storage
 from ledger.errors import UsageError
 from ledger.format import ENTRY_TYPES
+from ledger.sealing import evidence_of
 from projections import audit
 from projections.contributions import contributions
 from projections.obligations import STATUSES, obligations
@@ -225,6 +226,14 @@ def trail_command(
     """
     rows = [r.as_row() for r in audit.trail(ledger, slug, as_of=as_of, party=party, kind=kind)]
     ledger.shown_upto[slug] = max((int(r["seq"]) for r in rows), default=0)  # what is shown
+    if output_format == "json":  # issue 16 (evidence): each deliverable's files
+        state = ledger.verified_state(slug)
+        for row in rows:
+            if row["type"] == "deliverable.submitted":
+                row["evidence"] = [
+                    {"name": f.name, "size": f.size, "sha256": f.sha256}
+                    for f in evidence_of(state, int(row["seq"]))
+                ]
     headers = [
         "seq", "at", "received_at", "party", "signer", "key", "type", "summary", "hash", "verdict",
     ]  # fmt: skip

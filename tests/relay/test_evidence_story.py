@@ -123,6 +123,17 @@ def test_members_fetch_and_check_the_two_files_the_deliverer_uploaded(
         assert "is evidence file 2 of deliverable 5" in checked.stdout
         listed = party.json("evidence", "list", S, "5", "--offline")
         assert {r["where"] for r in listed} == {"local"}
+    import hashlib
+
+    notes = (files / "notes.txt").read_bytes()
+    signed = {"name": "notes.txt", "size": len(notes), "sha256": hashlib.sha256(notes).hexdigest()}
+    trail = world["veggie"].json("trail", S)
+    assert [r["evidence"][1] for r in trail if r["type"] == "deliverable.submitted"] == [signed]
+    todo = world["veggie"].json("todo", "--as", "veggie")
+    assert any(
+        f"2 evidence files (fetch: accord evidence get {S} 5 --as veggie)" in r["about"]
+        for r in todo
+    )
 
 
 def test_a_file_that_is_not_the_signed_one_fails_the_check_with_exit_5(
