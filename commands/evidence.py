@@ -82,6 +82,27 @@ def local_copy(ledger: Ledger, slug: str, seq: int, signed: SignedFile) -> Path 
         return None
 
 
+def evidence_links(ledger: Ledger, slug: str, report: Path) -> dict[tuple[int, int], str]:
+    """Links from the report directory ``report`` to the party's checked local copies.
+
+    Keyed by (deliverable seq, evidence index); relative, URL-quoted (the names are safe).
+    """
+    from urllib.parse import quote
+
+    base = evidence_dir(ledger, slug)
+    if not base.is_dir():
+        return {}
+    state = ledger.verified_state(slug)
+    links: dict[tuple[int, int], str] = {}
+    for seq in sorted(state.decisions):
+        for signed in _quiet(state, seq):
+            copy = local_copy(ledger, slug, seq, signed)
+            if copy is not None:
+                relative = os.path.relpath(copy.resolve(), report.resolve())
+                links[(seq, signed.index)] = quote(Path(relative).as_posix())
+    return links
+
+
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:

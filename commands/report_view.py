@@ -9,6 +9,7 @@ their medium. Text a partner signed stays raw here; escaping is the templates' j
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from fractions import Fraction
@@ -221,6 +222,7 @@ class Evidence:
     name: str
     size: str
     sha256: str
+    link: str = ""  # issue 16: the party's checked local copy, relative to the report
 
 
 @dataclass(frozen=True)
@@ -367,8 +369,13 @@ def _seat(party: dict[str, Any]) -> str:
     return "unpinned"
 
 
-def report_view(data: dict[str, Any]) -> ReportView:
-    """Compute the view model of the report ``data`` (a pure function of it)."""
+def report_view(
+    data: dict[str, Any], links: Mapping[tuple[int, int], str] | None = None
+) -> ReportView:
+    """Compute the view model of the report ``data`` (a pure function of it).
+
+    ``links`` maps (deliverable seq, evidence index) to the link of the party's local copy.
+    """
     project, close, as_of = data["project"], data["close"], data["as_of"]
     colours = {p["handle"]: PALETTE[i % len(PALETTE)] for i, p in enumerate(data["parties"])}
     is_close = data["kind"] == "close"
@@ -414,7 +421,7 @@ def report_view(data: dict[str, Any]) -> ReportView:
         share_chart=_share_chart(data["contributions"]["rows"], colours),
         status_colours=tuple(STATUS_COLOURS.items()),
         delivery_chart=_delivery_chart(data),
-        pledges=tuple(_pledge(p) for p in data["pledges"]),
+        pledges=tuple(_pledge(p, links or {}) for p in data["pledges"]),
         open_heading="Obligations open at close" if is_close else "Open obligations",
         open_obligations=tuple(
             OpenObligation(
@@ -560,9 +567,17 @@ def _shown_status(item: dict[str, Any]) -> str:
     return "disputed" if disputes and disputes[-1]["status"] == "open" else item["status"]
 
 
-def _deliverable(item: dict[str, Any], party: str) -> Deliverable:
+def _deliverable(
+    item: dict[str, Any], party: str, links: Mapping[tuple[int, int], str]
+) -> Deliverable:
     evidence = tuple(
-        Evidence(name=e["name"], size=str(e["size"]), sha256=e["sha256"]) for e in item["evidence"]
+        Evidence(
+            name=e["name"],
+            size=str(e["size"]),
+            sha256=e["sha256"],
+            link=links.get((int(item["seq"]), n), ""),
+        )
+        for n, e in enumerate(item["evidence"], start=1)
     )
     return Deliverable(
         seq=str(item["seq"]),
@@ -573,7 +588,11 @@ def _deliverable(item: dict[str, Any], party: str) -> Deliverable:
         status=_shown_status(item),
         decided_by=_decided_by(item),
         evidence=evidence,
-        evidence_text="; ".join(f"{e.name} ({e.size} B, sha256 {e.sha256})" for e in evidence)
+        evidence_text="; ".join(
+            f"{e.name} ({e.size} B, sha256 {e.sha256})"
+            + (f", local copy {e.link}" if e.link else "")
+            for e in evidence
+        )
         or "-",
     )
 
@@ -589,7 +608,7 @@ def _short(pledge: dict[str, Any]) -> str:
     )
 
 
-def _pledge(pledge: dict[str, Any]) -> Pledge:
+def _pledge(pledge: dict[str, Any], links: Mapping[tuple[int, int], str]) -> Pledge:
     return Pledge(
         seq=str(pledge["seq"]),
         title=pledge["title"],
@@ -604,7 +623,8 @@ def _pledge(pledge: dict[str, Any]) -> Pledge:
         late=_days_late(pledge["days_late"]),
         short=_short(pledge),
         deliverables=tuple(
-            _deliverable(d, pledge["party"]) for d in pledge["deliverables"][-DELIVERABLES_SHOWN:]
+            _deliverable(d, pledge["party"], links)
+            for d in pledge["deliverables"][-DELIVERABLES_SHOWN:]
         ),
         deliverables_hidden=_hidden(len(pledge["deliverables"]), DELIVERABLES_SHOWN),
         amendments=tuple(

@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from commands.files import REPORT_FILES, write_atomically
@@ -191,7 +191,12 @@ def json_chunks(data: dict[str, Any]) -> Iterator[str]:
     yield "]" + ("," + json.dumps(after, **options)[1:] if after else "}") + "\n"
 
 
-def write_report(data: dict[str, Any], directory: Path, formats: tuple[str, ...]) -> list[Path]:
+def write_report(
+    data: dict[str, Any],
+    directory: Path,
+    formats: tuple[str, ...],
+    links: Mapping[tuple[int, int], str] | None = None,
+) -> list[Path]:
     """Write the report in ``formats`` into ``directory``; return the paths written.
 
     Each file is written to a fresh temporary file in ``directory`` and renamed into place
@@ -201,7 +206,7 @@ def write_report(data: dict[str, Any], directory: Path, formats: tuple[str, ...]
     Raises:
         StorageUnavailableError: the directory cannot be created or written.
     """
-    view = report_view(data)
+    view = report_view(data, links)  # links: the party's local evidence copies (issue 16)
     renderers: dict[str, Callable[[], str | Iterator[str]]] = {
         "md": lambda: _render("md", view),
         "html": lambda: _render("html", view),

@@ -280,9 +280,11 @@ def write_close_report(
     """
     replay = Replay.build(ledger, slug)
     target = directory if directory is not None else report_dir(ledger, slug)
+    from commands.evidence import evidence_links  # issue 16: link the local evidence copies
     from commands.reporting import write_report  # templates and views load only when used
 
-    return write_report(report_data(replay, stream_timeline=True), target, formats)
+    links = evidence_links(ledger, slug, target)
+    return write_report(report_data(replay, stream_timeline=True), target, formats, links)
 
 
 @click.command(name="report")

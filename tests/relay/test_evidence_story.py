@@ -129,6 +129,13 @@ def test_members_fetch_and_check_the_two_files_the_deliverer_uploaded(
     signed = {"name": "notes.txt", "size": len(notes), "sha256": hashlib.sha256(notes).hexdigest()}
     trail = world["veggie"].json("trail", S)
     assert [r["evidence"][1] for r in trail if r["type"] == "deliverable.submitted"] == [signed]
+    reports = acme.home.parent / "reports"
+    acme.ok("report", S, "-o", str(reports))
+    html = (reports / "close-report.html").read_text()
+    link = "../accord-evidence/no-whopper-day/5/1-posters.pdf"
+    assert f'<a href="{link}">posters.pdf</a>' in html
+    assert (reports / link).read_bytes() == (files / "posters.pdf").read_bytes()
+    assert f"local copy {link}" in (reports / "close-report.md").read_text().replace("\\", "")
     todo = world["veggie"].json("todo", "--as", "veggie")
     assert any(
         f"2 evidence files (fetch: accord evidence get {S} 5 --as veggie)" in r["about"]
