@@ -312,6 +312,105 @@ def fetch_all(
     return written
 
 
+# --- audits: evidence beside a bundle -----------------------------------------------------
+
+BESIDE = "evidence"  # the directory beside a bundle: evidence/SEQ/INDEX-NAME
+
+
+def export_evidence(
+    ledger: Ledger, slug: str, directory: Path, *, signer: Signer | None
+) -> tuple[int, list[str]]:
+    """Write every evidence file of ``slug`` the party can read into ``directory/evidence``.
+
+    A checked local copy is copied; otherwise, with a remote and ``signer``, the relay's is
+    fetched, decrypted and checked. Returns the count written and what is absent.
+
+    Raises:
+        VerificationError: a fetched file is not the signed one.
+    """
+    state = ledger.verified_state(slug)
+    written, absent = 0, []
+    client = evidence_client(ledger, signer) if signer and has_remote(ledger) else None
+    try:
+        for seq in sorted(state.decisions):
+            files = _quiet(state, seq)
+            if not files:
+                continue
+            target = _directory(directory / BESIDE / str(seq))
+            with tempfile.TemporaryDirectory() as scratch, _staged(target) as staged:
+                for signed in files:
+                    copy = local_copy(ledger, slug, seq, signed)
+                    if copy is not None:
+                        temporary = _temporary(target, signed.disk_name)
+                        shutil.copyfile(copy, temporary)
+                    elif client is not None:
+                        try:
+                            temporary = _fetch(
+                                client, slug, seq, signed, target, Path(scratch), client.signer
+                            )
+                        except NotFoundError:
+                            absent.append(_describe(seq, signed))
+                            continue
+                    else:
+                        absent.append(_describe(seq, signed))
+                        continue
+                    staged.append((temporary, target / signed.disk_name))
+                    written += 1
+    finally:
+        if client is not None:
+            client.close()
+    return written, absent
+
+
+def prepare_export(output: Path, as_: str | None) -> tuple[Path, Signer | None]:
+    """The export directory (created) and, with ``--as``, the key that fetches evidence.
+
+    Raises:
+        UsageError: ``-o -`` or a path that is not a directory.
+    """
+    if str(output) == "-":
+        raise UsageError(
+            "--with-evidence writes several files: -o names a directory, not -",
+            hint="accord export SLUG --with-evidence -o audit/",
+        )
+    signer = _load_signer(as_) if as_ else None
+    return _directory(output), signer
+
+
+def _describe(seq: int, signed: SignedFile) -> str:
+    return f"deliverable {seq} file {signed.index} {signed.name!r} ({signed.size} bytes)"
+
+
+def check_beside_bundle(bundle_path: Path, state: Any) -> tuple[list[tuple[int, str]], list[str]]:
+    """Check the evidence files beside a bundle (``evidence/SEQ/INDEX-NAME``).
+
+    Returns the mismatches as (seq, cause) and the absent files described; nothing when
+    there is no ``evidence`` directory beside the bundle.
+    """
+    base = bundle_path.parent / BESIDE
+    if not base.is_dir():
+        return [], []
+    bad: list[tuple[int, str]] = []
+    absent: list[str] = []
+    for seq in sorted(state.decisions):
+        for signed in _quiet(state, seq):
+            path = base / str(seq) / signed.disk_name
+            if not path.is_file():
+                absent.append(_describe(seq, signed))
+                continue
+            size, sha = path.stat().st_size, _sha256(path)
+            if (size, sha) != (signed.size, signed.sha256):
+                bad.append(
+                    (
+                        seq,
+                        f"evidence file {signed.index} {signed.name!r} beside the bundle is not "
+                        f"the signed one: {size} bytes, SHA-256 {sha}; signed {signed.size} "
+                        f"bytes, SHA-256 {signed.sha256}",
+                    )
+                )
+    return bad, absent
+
+
 # --- the commands -------------------------------------------------------------------------
 
 
@@ -386,12 +485,18 @@ def _optional_client(ledger: Ledger, as_: str | None) -> EvidenceClient | None:
     """A client for `list` when the ledger has a remote and a usable key (else None)."""
     if not has_remote(ledger) or not as_:
         return None
-    from commands.options import read_passphrase
+    return evidence_client(ledger, _load_signer(as_))
 
-    handle = as_.strip().lower()
+
+def _load_signer(as_: str) -> Signer:
+    """The key of party ``as_`` (named like it), its passphrase prompted or from the env."""
+    from commands.options import read_passphrase
+    from ledger.normalise import normalise_handle
+
+    handle = normalise_handle(as_, "party")
     key_store.info(handle)
     passphrase = read_passphrase(f"Passphrase for key {handle!r}")
-    return evidence_client(ledger, key_store.load_signer(handle, handle, passphrase))
+    return key_store.load_signer(handle, handle, passphrase)
 
 
 @evidence.command(name="get")

@@ -290,3 +290,31 @@ def test_a_blob_a_member_sealed_from_other_bytes_is_refused_and_nothing_is_writt
     assert result.exit_code == 5, result.output
     assert "evidence file 2 ('notes.txt') is not the signed one" in result.output
     assert list(out.iterdir()) == []
+
+
+def test_an_audit_export_carries_the_evidence_and_verify_checks_it_beside_the_bundle(
+    world: dict[str, Any], tmp_path: Path
+) -> None:
+    veggie, files = world["veggie"], world["files"]
+    audit = tmp_path / "audit"
+    exported = veggie.ok("export", S, "--with-evidence", "-o", str(audit), "--as", "veggie")
+    assert "exported 2 evidence file(s)" in exported.stdout
+    assert (audit / "evidence" / "5" / "2-notes.txt").read_bytes() == (
+        files / "notes.txt"
+    ).read_bytes()
+    verified = veggie.ok("verify", "--bundle", str(audit / f"{S}.accord"))
+    assert "sound" in verified.stdout
+    assert verified.stderr == ""
+    (audit / "evidence" / "5" / "1-posters.pdf").unlink()
+    verified = veggie.ok("verify", "--bundle", str(audit / f"{S}.accord"))
+    assert "1 evidence file(s) absent beside the bundle" in verified.stderr
+    assert "deliverable 5 file 1 'posters.pdf'" in verified.stderr
+    (audit / "evidence" / "5" / "2-notes.txt").write_text("three posters, six colours\n")
+    failed = veggie("verify", "--bundle", str(audit / f"{S}.accord"))
+    assert failed.exit_code == 5, failed.output
+    assert "evidence" in failed.stdout and "not the signed one" in failed.stdout
+    # without --as and without local copies, nothing can be exported: each file is named
+    plain = tmp_path / "plain"
+    exported = world["burgerco"].ok("export", S, "--with-evidence", "-o", str(plain))
+    assert "exported 0 evidence file(s)" in exported.stdout
+    assert exported.stderr.count("Note: not exported") == 2
