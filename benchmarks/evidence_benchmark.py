@@ -123,6 +123,8 @@ class Relay:
         self.lines: list[str] = []
         threading.Thread(target=self._read, daemon=True).start()
         self.url = self._address()
+        time.sleep(1)
+        self.idle = vmhwm(self.process.pid)  # started, nothing served yet
         self.peak = 0
         self._done = threading.Event()
         threading.Thread(target=self._poll, daemon=True).start()
@@ -187,6 +189,7 @@ def one_store(store: str, mib: int, work: Path) -> dict[str, float]:
             acme, "deliver", SLUG, "3", "--summary", "The film", "--evidence", str(film),
             "--as", "acme",
         )  # fmt: skip
+        relay_after_upload = vmhwm(relay.process.pid)
         out = work / "fetched"
         _, down_seconds, down_peak = measured(
             burgerco, "evidence", "get", SLUG, "4", "-o", str(out), "--as", "burgerco"
@@ -205,7 +208,9 @@ def one_store(store: str, mib: int, work: Path) -> dict[str, float]:
         "down_seconds": down_seconds,
         "down_rate": mib / down_seconds,
         "down_peak": down_peak,
+        "relay_after_upload": relay_after_upload,
         "relay_peak": relay.peak,
+        "relay_idle": relay.idle,
     }
 
 
@@ -241,7 +246,11 @@ def main() -> None:
             f"{found['down_rate']:.1f} MiB/s, client peak {found['down_peak']} MiB "
             f"{verdict(int(found['down_peak']))}"
         )
-        print(f"relay peak (whole run): {found['relay_peak']} MiB {verdict(found['relay_peak'])}")
+        print(
+            f"relay peak: {found['relay_idle']} MiB started, {found['relay_after_upload']} MiB "
+            f"after the upload, {found['relay_peak']} MiB after the fetch "
+            f"{verdict(int(found['relay_peak']))}"
+        )
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ The relay keeps each sealed evidence file (age ciphertext, never plaintext) in t
 that holds its entries, SQLite or PostgreSQL alike (docs/adr/0013-evidence-encryption.md):
 
 * ``accord_evidence_chunks(upload_id, n, data)``: the blob in chunks of at most
-  :data:`CHUNK_BYTES`, written as the body streams in, each chunk in a short transaction of
+  :data:`CHUNK_BYTES` (a reader counts them: the size may change between versions), written as the body streams in, each chunk in a short transaction of
   its own (a long upload never holds SQLite's write lock for long);
 * ``accord_evidence_uploads(upload_id, slug, started_at)``: uploads in progress;
 * ``accord_evidence_blobs(slug, seq, idx, upload_id, size, sha256, stored_at)``: the blob that
@@ -30,7 +30,7 @@ from ledger.rows import unavailable
 if TYPE_CHECKING:
     from ledger.application import Ledger
 
-CHUNK_BYTES = 1 << 20
+CHUNK_BYTES = 256 << 10  # small pieces keep every worker thread's buffers small
 STALE_UPLOAD = 86400.0  # seconds after which an upload in progress is abandoned
 
 
@@ -97,10 +97,15 @@ class EvidenceStore:
                 raise unavailable(exc) from None
             raise
 
-    def _rows(self, statement: str, values: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+    def _rows(
+        self, statement: str, values: tuple[Any, ...], *, binary: bool = False
+    ) -> list[tuple[Any, ...]]:
         try:
             with self._datastore.transaction(commit=False) as cursor:
-                cursor.execute(self._sql(statement), values)
+                if binary and self._postgres:  # bytea as bytes, not as hex text twice the size
+                    cursor.execute(self._sql(statement), values, binary=True)
+                else:
+                    cursor.execute(self._sql(statement), values)
                 rows = cursor.fetchall()
         except PersistenceError as exc:
             raise unavailable(exc) from None
@@ -184,8 +189,11 @@ class EvidenceStore:
         if not found:
             return None
         upload_id, size, sha256 = found[0]
-        size = int(size)
-        return StoredBlob(str(upload_id), size, str(sha256), -(-size // CHUNK_BYTES))
+        counted = self._rows(
+            f"SELECT COUNT(*) FROM {self._chunks} WHERE upload_id = ?",  # noqa: S608
+            (str(upload_id),),
+        )
+        return StoredBlob(str(upload_id), int(size), str(sha256), int(counted[0][0]))
 
     def listing(self, slug: str, seq: int) -> dict[int, int]:
         """The sizes of the blobs stored for deliverable ``seq``, by evidence index."""
@@ -208,5 +216,6 @@ class EvidenceStore:
         found = self._rows(
             f"SELECT data FROM {self._chunks} WHERE upload_id = ? AND n = ?",  # noqa: S608
             (upload_id, n),
+            binary=True,
         )
         return bytes(found[0][0]) if found else b""
