@@ -185,7 +185,7 @@ def evidence_client(ledger: Ledger, signer: Signer) -> EvidenceClient:
         UsageError: the ledger has no remote (or --offline).
     """
     from relay.evidence_client import EvidenceClient
-    from relay.sync import RelayUpstream
+    from relay.session import RelayUpstream
 
     upstream = ledger.upstream
     if not isinstance(upstream, RelayUpstream):
@@ -198,7 +198,7 @@ def evidence_client(ledger: Ledger, signer: Signer) -> EvidenceClient:
 
 def has_remote(ledger: Ledger) -> bool:
     """Whether the ledger writes through a relay."""
-    from relay.sync import RelayUpstream
+    from relay.session import RelayUpstream
 
     return isinstance(ledger.upstream, RelayUpstream)
 

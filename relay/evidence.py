@@ -36,7 +36,8 @@ from ledger.errors import LedgerError, NotFoundError, RuleViolationError
 from ledger.sealing import AGE_MAGIC, ciphertext_bounds, refuse_rejected, signed_file
 from relay.auth import Message, authenticate, authenticate_stream
 from relay.evidence_store import CHUNK_BYTES, EvidenceStore, StoredBlob
-from relay.wire import BodyTooLargeError, MalformedRequestError, NotReadableError, check_slug
+from relay.errors import BodyTooLargeError, MalformedRequestError, NotReadableError
+from relay.wire import check_slug
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
