@@ -35,8 +35,8 @@ from ledger import rules
 from ledger.errors import LedgerError, NotFoundError, RuleViolationError
 from ledger.sealing import AGE_MAGIC, ciphertext_bounds, refuse_rejected, signed_file
 from relay.auth import Message, authenticate, authenticate_stream
-from relay.evidence_store import CHUNK_BYTES, EvidenceStore, StoredBlob
 from relay.errors import BodyTooLargeError, MalformedRequestError, NotReadableError
+from relay.evidence_store import CHUNK_BYTES, EvidenceStore, StoredBlob
 from relay.wire import check_slug
 
 if TYPE_CHECKING:

@@ -4,8 +4,9 @@ The relay keeps each sealed evidence file (age ciphertext, never plaintext) in t
 that holds its entries, SQLite or PostgreSQL alike (docs/adr/0013-evidence-encryption.md):
 
 * ``accord_evidence_chunks(upload_id, n, data)``: the blob in chunks of at most
-  :data:`CHUNK_BYTES` (a reader counts them: the size may change between versions), written as the body streams in, each chunk in a short transaction of
-  its own (a long upload never holds SQLite's write lock for long);
+  :data:`CHUNK_BYTES` (a reader counts them: the size may change between versions),
+  written as the body streams in, each chunk in a short transaction of its own (a long
+  upload never holds SQLite's write lock for long);
 * ``accord_evidence_uploads(upload_id, slug, started_at)``: uploads in progress;
 * ``accord_evidence_blobs(slug, seq, idx, upload_id, size, sha256, stored_at)``: the blob that
   answers for evidence file ``idx`` of deliverable ``seq``.
