@@ -88,7 +88,7 @@ def world(tmp_path: Path, serve: Any) -> dict[str, Any]:
     )
     files = tmp_path / "work"
     files.mkdir()
-    (files / "posters.pdf").write_bytes(os.urandom(200_000))
+    (files / "posters.pdf").write_bytes(os.urandom(600_000))
     (files / "notes.txt").write_text("three posters, two colours\n")
     delivered = acme.act(
         "deliver", S, "4", "--summary", "Posters",
@@ -318,3 +318,76 @@ def test_an_audit_export_carries_the_evidence_and_verify_checks_it_beside_the_bu
     exported = world["burgerco"].ok("export", S, "--with-evidence", "-o", str(plain))
     assert "exported 0 evidence file(s)" in exported.stdout
     assert exported.stderr.count("Note: not exported") == 2
+
+
+def test_an_upload_cut_short_on_the_wire_stores_nothing_and_leaves_no_chunks(
+    world: dict[str, Any], tmp_path: Path
+) -> None:
+    import base64
+    import hashlib
+    import socket
+    import time
+    from datetime import UTC, datetime
+    from urllib.parse import urlparse
+
+    import httpx
+    from http_message_signatures import HTTPMessageSigner, algorithms
+
+    from ledger.keys import load_signer
+    from relay.client import _Resolver
+
+    os.environ["ACCORD_HOME"], saved = str(world["veggie"].home), os.environ.get("ACCORD_HOME")
+    try:
+        signer = load_signer("veggie", "veggie", PASSPHRASE)
+    finally:
+        if saved is None:
+            del os.environ["ACCORD_HOME"]
+        else:
+            os.environ["ACCORD_HOME"] = saved
+    with sqlite3.connect(world["db"]) as db:
+        (before,) = db.execute("SELECT COUNT(*) FROM accord_evidence_chunks").fetchone()
+    body = b"age-encryption.org/v1\n" + os.urandom(600_500)  # fits posters.pdf's size
+    url = f"{world['relay'].url}/v1/projects/{S}/evidence/5/1"
+    digest = base64.b64encode(hashlib.sha256(body).digest()).decode()
+    request = httpx.Request(
+        "PUT",
+        url,
+        headers={
+            "Content-Length": str(len(body)),
+            "Content-Digest": f"sha-256=:{digest}:",
+            "Accord-Public-Key": signer.public_key_line,
+        },
+    )
+    HTTPMessageSigner(signature_algorithm=algorithms.ED25519, key_resolver=_Resolver(signer)).sign(
+        request,
+        key_id=signer.fingerprint,
+        covered_component_ids=("@method", "@target-uri", "content-digest"),
+        created=datetime.now(UTC),
+        use_existing_digest=True,
+    )
+    where = urlparse(world["relay"].url)
+    head = f"PUT {request.url.raw_path.decode()} HTTP/1.1\r\nHost: {where.netloc}\r\n"
+    head += "".join(f"{k}: {v}\r\n" for k, v in request.headers.items() if k.lower() != "host")
+    with socket.create_connection((where.hostname, where.port), timeout=10) as sock:
+        sock.sendall(head.encode("latin-1") + b"\r\n" + body[:400_000])  # > one chunk
+        staged, deadline = before, time.monotonic() + 10
+        while staged == before and time.monotonic() < deadline:
+            time.sleep(0.05)
+            with sqlite3.connect(world["db"]) as db:
+                (staged,) = db.execute("SELECT COUNT(*) FROM accord_evidence_chunks").fetchone()
+        assert staged > before  # a chunk of the upload was stored before the cut
+    listing = world["acme"].json("evidence", "list", S, "5", "--as", "acme")
+    assert [r["where"] for r in listing] == ["local", "local"]
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with sqlite3.connect(world["db"]) as db:
+            (after,) = db.execute("SELECT COUNT(*) FROM accord_evidence_chunks").fetchone()
+            (uploads,) = db.execute("SELECT COUNT(*) FROM accord_evidence_uploads").fetchone()
+        if (after, uploads) == (before, 0):
+            break
+        time.sleep(0.1)
+    assert (after, uploads) == (before, 0)
+    # the blob stored before is intact: another member still gets the signed file
+    out = tmp_path / "fetched"
+    world["burgerco"].act("evidence", "get", S, "5", "-o", str(out))
+    assert (out / "1-posters.pdf").read_bytes() == (world["files"] / "posters.pdf").read_bytes()
