@@ -41,6 +41,7 @@ from ledger.sealing import (
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
 
+    from ledger import rules
     from ledger.application import Ledger
     from ledger.keys import Signer
     from relay.evidence_client import EvidenceClient
@@ -381,7 +382,9 @@ def _describe(seq: int, signed: SignedFile) -> str:
     return f"deliverable {seq} file {signed.index} {signed.name!r} ({signed.size} bytes)"
 
 
-def check_beside_bundle(bundle_path: Path, state: Any) -> tuple[list[tuple[int, str]], list[str]]:
+def check_beside_bundle(
+    bundle_path: Path, state: rules.ProjectState
+) -> tuple[list[tuple[int, str]], list[str]]:
     """Check the evidence files beside a bundle (``evidence/SEQ/INDEX-NAME``).
 
     Returns the mismatches as (seq, cause) and the absent files described; nothing when
@@ -474,7 +477,7 @@ def evidence_list(
     )
 
 
-def _quiet(state: Any, number: int) -> list[SignedFile]:
+def _quiet(state: rules.ProjectState, number: int) -> list[SignedFile]:
     try:
         return evidence_of(state, number)
     except NotFoundError:

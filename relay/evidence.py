@@ -33,7 +33,14 @@ from starlette.routing import Route
 
 from ledger import rules
 from ledger.errors import LedgerError, NotFoundError, RuleViolationError
-from ledger.sealing import AGE_MAGIC, ciphertext_bounds, refuse_rejected, signed_file
+from ledger.sealing import (
+    AGE_MAGIC,
+    SignedFile,
+    ciphertext_bounds,
+    evidence_of,
+    refuse_rejected,
+    signed_file,
+)
 from relay.auth import Message, authenticate, authenticate_stream
 from relay.errors import BodyTooLargeError, MalformedRequestError, NotReadableError
 from relay.evidence_store import CHUNK_BYTES, EvidenceStore, StoredBlob
@@ -99,7 +106,7 @@ def _member(store: RelayStore, slug: str, message: Message, *, upload: bool) -> 
     return state
 
 
-def _evidence(state: rules.ProjectState, seq: int, index: int) -> Any:
+def _evidence(state: rules.ProjectState, seq: int, index: int) -> SignedFile:
     try:
         return signed_file(state, seq, index)
     except NotFoundError as exc:
@@ -165,8 +172,6 @@ def _stored(store: RelayStore, message: Message, slug: str, seq: int, index: int
 def _listing(store: RelayStore, message: Message, slug: str, seq: int) -> dict[int, int]:
     state = _member(store, slug, message, upload=False)
     try:
-        from ledger.sealing import evidence_of
-
         evidence_of(state, seq)
     except NotFoundError as exc:
         raise NoSuchEvidenceError(exc.message) from None
