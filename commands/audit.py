@@ -14,8 +14,7 @@ import click
 
 from commands.errors import ExitCode
 from commands.files import replace_atomically
-from commands.fresh import fresh_read
-from commands.options import AppContext, ledger_option
+from commands.options import AppContext, fresh_read, ledger_option
 from commands.output import echo, render, safe_json
 from ledger import bundle, rules, storage, trust
 from ledger.errors import UsageError, VerificationError
@@ -275,7 +274,7 @@ def verify_command(
 
 def _evidence_beside(path: Path, state: rules.ProjectState, report: VerifyReport) -> list[str]:
     """Check the evidence files beside a bundle (issue 16); return those absent."""
-    from commands.evidence import check_beside_bundle
+    from commands.evidence_files import check_beside_bundle
 
     if not report.sound:
         return []

@@ -11,9 +11,6 @@ Nothing fetched is trusted: a file is kept only when its size and SHA-256 are th
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -21,11 +18,21 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from commands.fresh import fresh_read
-from commands.options import pass_ledger, signer_option
+from commands.evidence_files import (
+    BESIDE,
+    DEFAULT_EVIDENCE_DIR,
+    describe,
+    evidence_dir,
+    keep_copies,
+    local_copy,
+    make_directory,
+    signed_files,
+    staged_files,
+    temporary_file,
+)
+from commands.options import fresh_read, pass_ledger, signer_option
 from commands.output import echo, output_options, render
 from ledger import keys as key_store
-from ledger import storage
 from ledger.errors import NotFoundError, UsageError, VerificationError
 from ledger.sealing import (
     HashingWriter,
@@ -39,141 +46,14 @@ from ledger.sealing import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Sequence
 
-    from ledger import rules
     from ledger.application import Ledger
     from ledger.keys import Signer
     from relay.evidence_client import EvidenceClient
 
-DEFAULT_EVIDENCE_DIR = "accord-evidence"
 HEADERS = ("index", "name", "size", "sha256", "where")
 VERIFICATION_EXIT = 5
-
-
-def evidence_dir(ledger: Ledger, slug: str) -> Path:
-    """Where the evidence of ``slug`` is kept: ``accord-evidence/SLUG/`` beside the ledger.
-
-    For a PostgreSQL ledger, ``ACCORD_HOME/evidence/<digest of the ledger>/SLUG/``
-    (as ``commands/reports.py`` chooses the report's directory).
-    """
-    source = ledger.verified.source
-    if ledger.verified.path is None:  # an in-memory ledger (tests)
-        base = Path(DEFAULT_EVIDENCE_DIR)
-    elif storage.is_postgres(source):
-        digest = hashlib.sha256(source.encode("utf-8")).hexdigest()[:24]
-        base = key_store.accord_home() / "evidence" / digest
-    else:
-        base = Path(source).parent / DEFAULT_EVIDENCE_DIR
-    target = base / slug
-    try:
-        return target.relative_to(Path.cwd().resolve())
-    except (ValueError, OSError):
-        return target
-
-
-def local_copy(ledger: Ledger, slug: str, seq: int, signed: SignedFile) -> Path | None:
-    """The kept copy of an evidence file, when there is one and it is the signed file."""
-    path = evidence_dir(ledger, slug) / str(seq) / signed.disk_name
-    try:
-        if path.is_symlink() or not path.is_file() or path.stat().st_size != signed.size:
-            return None
-        return path if _sha256(path) == signed.sha256 else None
-    except OSError:
-        return None
-
-
-def evidence_links(ledger: Ledger, slug: str, report: Path) -> dict[tuple[int, int], str]:
-    """Links from the report directory ``report`` to the party's checked local copies.
-
-    Keyed by (deliverable seq, evidence index); relative, URL-quoted (the names are safe).
-    """
-    from urllib.parse import quote
-
-    base = evidence_dir(ledger, slug)
-    if not base.is_dir():
-        return {}
-    state = ledger.verified_state(slug)
-    links: dict[tuple[int, int], str] = {}
-    for seq in sorted(state.decisions):
-        for signed in _quiet(state, seq):
-            copy = local_copy(ledger, slug, seq, signed)
-            if copy is not None:
-                relative = os.path.relpath(copy.resolve(), report.resolve())
-                links[(seq, signed.index)] = quote(Path(relative).as_posix())
-    return links
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for piece in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(piece)
-    return digest.hexdigest()
-
-
-def _directory(path: Path) -> Path:
-    """Create ``path`` (and parents); refuse one that is not a directory.
-
-    Raises:
-        UsageError: it cannot be created or is a file.
-    """
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UsageError(
-            f"cannot create the directory {path}: {exc.strerror}",
-            hint="choose a writable directory with -o DIR",
-        ) from None
-    if path.is_symlink() or not path.is_dir():
-        raise UsageError(f"{path} is not a directory", hint="choose a directory with -o DIR")
-    return path
-
-
-@contextlib.contextmanager
-def _staged(directory: Path) -> Iterator[list[tuple[Path, Path]]]:
-    """Files staged in ``directory`` (temporary, then renamed together); removed on error.
-
-    The block appends ``(temporary, final)`` pairs; when it ends without error each
-    temporary file is renamed over its final name (``os.replace``: a symlink there is
-    replaced, never followed).
-    """
-    staged: list[tuple[Path, Path]] = []
-    try:
-        yield staged
-        for temporary, final in staged:
-            os.replace(temporary, final)
-        staged.clear()
-    finally:
-        for temporary, _ in staged:
-            with contextlib.suppress(OSError):
-                temporary.unlink()
-
-
-def _temporary(directory: Path, name: str) -> Path:
-    fd, path = tempfile.mkstemp(prefix=f".{name[:40]}.", suffix=".tmp", dir=directory)
-    os.close(fd)
-    return Path(path)
-
-
-def keep_copies(
-    ledger: Ledger, slug: str, seq: int, files: Sequence[tuple[Path, SignedFile]]
-) -> Path:
-    """Copy the deliverer's evidence files into the evidence directory; return it.
-
-    Raises:
-        VerificationError: a file changed since it was hashed for the entry.
-    """
-    target = _directory(evidence_dir(ledger, slug) / str(seq))
-    with _staged(target) as staged:
-        for source, signed in files:
-            temporary = _temporary(target, signed.disk_name)
-            staged.append((temporary, target / signed.disk_name))
-            with source.open("rb") as reading, temporary.open("wb") as writing:
-                sink = HashingWriter(writing)
-                shutil.copyfileobj(reading, sink)
-            check_plaintext(sink.digest.hexdigest(), sink.size, signed)
-    return target
 
 
 # --- the relay --------------------------------------------------------------------------
@@ -271,7 +151,7 @@ def _fetch(
     sealed = scratch / f"{signed.index}.age"
     with sealed.open("wb") as out:
         client.get(slug, seq, signed.index, out, limit=ciphertext_bounds(signed.size)[1])
-    temporary = _temporary(directory, signed.disk_name)
+    temporary = temporary_file(directory, signed.disk_name)
     try:
         with sealed.open("rb") as reading, temporary.open("wb") as writing:
             sink = HashingWriter(writing)
@@ -299,12 +179,12 @@ def fetch_all(
     files = evidence_of(ledger.verified_state(slug), seq)
     if not files:
         raise NotFoundError(f"deliverable {seq} of {slug!r} has no evidence files")
-    target = _directory(directory)
+    target = make_directory(directory)
     written = []
     with (
         evidence_client(ledger, signer) as client,
         tempfile.TemporaryDirectory() as scratch,
-        _staged(target) as staged,
+        staged_files(target) as staged,
     ):
         for signed in files:
             temporary = _fetch(client, slug, seq, signed, target, Path(scratch), signer)
@@ -314,8 +194,6 @@ def fetch_all(
 
 
 # --- audits: evidence beside a bundle -----------------------------------------------------
-
-BESIDE = "evidence"  # the directory beside a bundle: evidence/SEQ/INDEX-NAME
 
 
 def export_evidence(
@@ -334,15 +212,15 @@ def export_evidence(
     client = evidence_client(ledger, signer) if signer and has_remote(ledger) else None
     try:
         for seq in sorted(state.decisions):
-            files = _quiet(state, seq)
+            files = signed_files(state, seq)
             if not files:
                 continue
-            target = _directory(directory / BESIDE / str(seq))
-            with tempfile.TemporaryDirectory() as scratch, _staged(target) as staged:
+            target = make_directory(directory / BESIDE / str(seq))
+            with tempfile.TemporaryDirectory() as scratch, staged_files(target) as staged:
                 for signed in files:
                     copy = local_copy(ledger, slug, seq, signed)
                     if copy is not None:
-                        temporary = _temporary(target, signed.disk_name)
+                        temporary = temporary_file(target, signed.disk_name)
                         shutil.copyfile(copy, temporary)
                     elif client is not None:
                         try:
@@ -350,10 +228,10 @@ def export_evidence(
                                 client, slug, seq, signed, target, Path(scratch), client.signer
                             )
                         except NotFoundError:
-                            absent.append(_describe(seq, signed))
+                            absent.append(describe(seq, signed))
                             continue
                     else:
-                        absent.append(_describe(seq, signed))
+                        absent.append(describe(seq, signed))
                         continue
                     staged.append((temporary, target / signed.disk_name))
                     written += 1
@@ -375,43 +253,7 @@ def prepare_export(output: Path, as_: str | None) -> tuple[Path, Signer | None]:
             hint="accord export SLUG --with-evidence -o audit/",
         )
     signer = _load_signer(as_) if as_ else None
-    return _directory(output), signer
-
-
-def _describe(seq: int, signed: SignedFile) -> str:
-    return f"deliverable {seq} file {signed.index} {signed.name!r} ({signed.size} bytes)"
-
-
-def check_beside_bundle(
-    bundle_path: Path, state: rules.ProjectState
-) -> tuple[list[tuple[int, str]], list[str]]:
-    """Check the evidence files beside a bundle (``evidence/SEQ/INDEX-NAME``).
-
-    Returns the mismatches as (seq, cause) and the absent files described; nothing when
-    there is no ``evidence`` directory beside the bundle.
-    """
-    base = bundle_path.parent / BESIDE
-    if not base.is_dir():
-        return [], []
-    bad: list[tuple[int, str]] = []
-    absent: list[str] = []
-    for seq in sorted(state.decisions):
-        for signed in _quiet(state, seq):
-            path = base / str(seq) / signed.disk_name
-            if not path.is_file():
-                absent.append(_describe(seq, signed))
-                continue
-            size, sha = path.stat().st_size, _sha256(path)
-            if (size, sha) != (signed.size, signed.sha256):
-                bad.append(
-                    (
-                        seq,
-                        f"evidence file {signed.index} {signed.name!r} beside the bundle is not "
-                        f"the signed one: {size} bytes, SHA-256 {sha}; signed {signed.size} "
-                        f"bytes, SHA-256 {signed.sha256}",
-                    )
-                )
-    return bad, absent
+    return make_directory(output), signer
 
 
 # --- the commands -------------------------------------------------------------------------
@@ -451,7 +293,7 @@ def evidence_list(
     rows: list[dict[str, Any]] = []
     try:
         for number in seqs:
-            files = evidence_of(state, number) if seq is not None else _quiet(state, number)
+            files = evidence_of(state, number) if seq is not None else signed_files(state, number)
             if files and client is not None and number not in stored:
                 try:
                     stored[number] = client.listing(slug, number)
@@ -475,13 +317,6 @@ def evidence_list(
         headers=("seq", *HEADERS),
         empty="(no evidence files)",
     )
-
-
-def _quiet(state: rules.ProjectState, number: int) -> list[SignedFile]:
-    try:
-        return evidence_of(state, number)
-    except NotFoundError:
-        return []
 
 
 def _optional_client(ledger: Ledger, as_: str | None) -> EvidenceClient | None:

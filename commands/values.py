@@ -6,8 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from commands.fresh import fresh_read
-from commands.options import pass_ledger, signer_option
+from commands.options import fresh_read, pass_ledger, signer_option
 from commands.output import output_options, render
 from commands.receipts import render_receipt
 from commands.reports import as_of_options
@@ -76,7 +75,7 @@ def project_values(ledger: Ledger, slug: str, as_of: AsOf, output_format: str) -
     \b
         accord project values spring-campaign --format json
     """
-    rows = value_rows(Replay.build(ledger, slug, as_of).state)
+    rows = [r.as_row() for r in value_rows(Replay.build(ledger, slug, as_of).state)]
     if output_format != "json":
         for row in rows:
             row["approved_by"] = [f"{a['party']} (seq {a['seq']})" for a in row["approved_by"]]

@@ -19,8 +19,8 @@ from commands.report_view import report_view
 from commands.reporting import render_markdown
 from ledger.application import Ledger
 from ledger.errors import ConflictError, RuleViolationError, UsageError
-from ledger.guards import OpenPledgesError
 from ledger.keys import Signer
+from ledger.rules.guards import OpenPledgesError
 from projections.contributions import contributions
 from projections.obligations import obligations
 from projections.replay import Replay
@@ -119,7 +119,7 @@ def test_a_pledge_closed_short_shows_its_weight_what_was_approved_and_the_shortf
 
 def test_the_report_says_how_short_a_pledge_was_closed(ngo: Ledger) -> None:
     data = report_data(Replay.build(ngo, SLUG))
-    media = next(p for p in data["pledges"] if p["seq"] == 5)
+    media = next(p for p in data.as_row()["pledges"] if p["seq"] == 5)
     assert (media["weight"], media["approved"], media["short"]) == ("12000", "9000", "3000")
     view = next(p for p in report_view(data).pledges if p.seq == "5")
     assert view.short == "closed short at seq 13 with 9000 of 12000 EUR approved: 3000 EUR short"
