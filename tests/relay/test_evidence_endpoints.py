@@ -211,3 +211,36 @@ def test_the_project_quota_counts_every_stored_blob_but_the_one_replaced(
         finally:
             portal.call(client.client.aclose)
             app.state.close()
+
+
+@pytest.mark.postgres
+def test_blobs_on_postgresql_stream_in_and_out_and_a_share_replaces_them_atomically(
+    tmp_path: Path,
+    kit: SimpleNamespace,
+    world: SimpleNamespace,
+    signers: dict[str, Signer],
+    postgres_url: str,
+) -> None:
+    app, key, url, home = kit.make_relay(tmp_path, url=postgres_url)
+    with start_blocking_portal() as portal:
+        client = kit.InProcess(app, portal)
+        relay = kit.Relay(client=client, key=key, url=url, home=home)
+        try:
+            entries = world.entries[world.slug]
+            relay.post(entries[:1])
+            relay.post(entries[1:])
+            path = f"/v1/projects/{world.slug}/evidence/4/1"
+            first = sealed(world.first, world.lines)
+            assert put(relay, kit, signers["acme"], path, first).status_code == 201
+            assert relay.get(path, signers["burgerco"]).content == first
+            again = sealed(world.first, world.lines)
+            assert put(relay, kit, signers["burgerco"], path, again).status_code == 201
+            assert relay.get(path, signers["acme"]).content == again
+            plain = io.BytesIO()
+            unseal(io.BytesIO(again), plain, signers["acme"])
+            assert plain.getvalue() == world.first
+            listing = relay.get(f"/v1/projects/{world.slug}/evidence/4", signers["acme"]).json()
+            assert listing == {"evidence": [{"index": 1, "size": len(again)}]}
+        finally:
+            portal.call(client.client.aclose)
+            app.state.close()
