@@ -53,7 +53,6 @@ if TYPE_CHECKING:
     from relay.evidence_client import EvidenceClient
 
 HEADERS = ("index", "name", "size", "sha256", "where")
-VERIFICATION_EXIT = 5
 
 
 # --- the relay --------------------------------------------------------------------------
@@ -119,10 +118,12 @@ def after_delivery(
     if not paths:
         return
     files = list(zip(paths, evidence_of(ledger.verified_state(slug), seq), strict=True))
-    keep_copies(ledger, slug, seq, files)  # silently: without a remote, deliver says as before
+    # silently: without a remote, deliver says what it said before
+    kept = keep_copies(ledger, slug, seq, files)
     if has_remote(ledger):
+        checked = [(kept / signed.disk_name, signed) for _, signed in files]  # not re-read
         try:
-            keys = upload(ledger, slug, seq, files, signer=signer)
+            keys = upload(ledger, slug, seq, checked, signer=signer)
         except Exception as exc:
             if hasattr(exc, "hint"):
                 exc.hint = (  # the entry is recorded: say how to finish
