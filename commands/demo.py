@@ -252,7 +252,10 @@ def demo(directory: Path | None, through_relay: bool) -> None:
         )
     click.secho(f"\naccord demo: done; the ledger is {env['ACCORD_LEDGER']}", bold=True)
     click.echo(f"The close report: {reports / 'close-report.html'} (open it in a browser)")
-    click.echo(f"  also {reports / 'close-report.md'} and {reports / 'close-report.json'}")
+    click.echo(
+        f"  also {reports / 'close-report.md'}, {reports / 'close-report.json'} and "
+        f"{reports / 'close-report.pdf'}"
+    )
 
 
 # --- accord demo --relay ----------------------------------------------------------------------
@@ -386,4 +389,7 @@ def _relay_demo(directory: Path) -> None:
         f"The close report (written from {ORGS[-1]}'s replica, the last to close): "
         f"{reports / 'close-report.html'} (open it in a browser)"
     )
-    click.echo(f"  also {reports / 'close-report.md'} and {reports / 'close-report.json'}")
+    click.echo(
+        f"  also {reports / 'close-report.md'}, {reports / 'close-report.json'} and "
+        f"{reports / 'close-report.pdf'}"
+    )
