@@ -66,23 +66,24 @@ def local_copy(ledger: Ledger, slug: str, seq: int, signed: SignedFile) -> Path 
 
 
 def evidence_links(ledger: Ledger, slug: str, report: Path) -> dict[tuple[int, int], str]:
-    """Links from the report directory ``report`` to the party's checked local copies.
+    """Links from the report directory ``report`` to where each file's local copy is kept.
 
     Keyed by (deliverable seq, evidence index); relative, URL-quoted (the names are safe).
+    Every signed file gets its link whether or not this party holds the copy yet (``accord
+    evidence get`` puts it there): the link is a function of the log and of where the report
+    is written, so the close report written beside each replica's ledger is the same bytes on
+    every replica.
     """
     from urllib.parse import quote
 
     base = evidence_dir(ledger, slug)
-    if not base.is_dir():
-        return {}
     state = ledger.verified_state(slug)
     links: dict[tuple[int, int], str] = {}
     for seq in sorted(state.decisions):
         for signed in signed_files(state, seq):
-            copy = local_copy(ledger, slug, seq, signed)
-            if copy is not None:
-                relative = os.path.relpath(copy.resolve(), report.resolve())
-                links[(seq, signed.index)] = quote(Path(relative).as_posix())
+            path = base / str(seq) / signed.disk_name
+            relative = os.path.relpath(path.absolute(), report.absolute())
+            links[(seq, signed.index)] = quote(Path(relative).as_posix())
     return links
 
 
