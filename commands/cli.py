@@ -138,6 +138,7 @@ def _register() -> None:
         todo,
         values,
     )
+    from commands.web.command import web_command
 
     cli.add_command(projects.init)
     cli.add_command(keys.keys)
@@ -170,6 +171,7 @@ def _register() -> None:
     cli.add_command(remote.status_command)
     cli.add_command(invitations.join_command)
     cli.add_command(invitations.invitations_command)
+    cli.add_command(web_command)
     completion.attach(cli)
 
 

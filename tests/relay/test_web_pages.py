@@ -1,0 +1,198 @@
+"""``accord web``: every page and every refusal, through Starlette's TestClient.
+
+The party's app runs in process over its own home and replica; the partners act through the
+CLI; all of them reach one real ``accord relay serve`` process.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from test_client_story import Party, fingerprint, parties  # noqa: F401 - the fixture
+from web_helpers import BASE, TOKEN, web_for
+
+S = "no-whopper-day"
+HOSTILE = '<script>alert("t")</script><img src=x onerror=alert(1)>'
+pytestmark = pytest.mark.slow
+
+
+def started(p: dict[str, Party]) -> None:
+    """acme proposes with burgerco; burgerco joins; acme pledges (seq 3) and delivers (4)."""
+    acme, burgerco = p["acme"], p["burgerco"]
+    acme.act(
+        "project", "propose", S, "--title", "No Whopper Day " + HOSTILE,
+        "--member", f"burgerco={fingerprint(burgerco)}",
+    )  # fmt: skip
+    burgerco.act("sync", S)
+    burgerco.act("project", "join", S)
+    acme.act(
+        "pledge", "add", S, "Posters " + HOSTILE, "--weight", "30", "--unit", "hours",
+        "--due", "2099-12-15",
+    )  # fmt: skip
+    acme.act("deliver", S, "3", "--summary", "Drafts " + HOSTILE)
+
+
+@pytest.fixture
+def story(parties: dict[str, Party]) -> dict[str, Party]:  # noqa: F811 - the fixture
+    started(parties)
+    return parties
+
+
+def test_every_reading_page_answers_and_escapes_partner_text(
+    story: dict[str, Party], monkeypatch: Any
+) -> None:
+    web = web_for(story["burgerco"], monkeypatch, sign=False)
+    pages = [
+        "/", f"/p/{S}", f"/p/{S}/obligations", f"/p/{S}/contributions", f"/p/{S}/statements",
+        f"/p/{S}/disputes", f"/p/{S}/values", f"/p/{S}/trail", f"/p/{S}/trail?party=acme",
+        f"/p/{S}/trail?type=deliverable.submitted&from=2000-01-01&to=2999-01-01",
+        f"/p/{S}/entry/4", f"/p/{S}/sync", f"/p/{S}/report.html",
+    ]  # fmt: skip
+    for path in pages:
+        answer = web.get(path)
+        assert answer.status_code == 200, (path, answer.text)
+        assert "<script>alert" not in answer.text, path
+        assert "<img src=x" not in answer.text, path
+        assert "script-src 'self'" in answer.headers["content-security-policy"] or path.endswith(
+            "report.html"
+        )
+        assert "access-control-allow-origin" not in answer.headers
+    todo = web.get("/").text
+    assert "&lt;script&gt;" in todo and "Drafts" in todo
+    assert re.search(r'href="/p/no-whopper-day/entry/4"', todo)
+    assert web.get(f"/p/{S}/report.md").status_code == 200
+    assert web.get(f"/p/{S}/report.json").json()["project"]["slug"] == S
+
+
+def test_a_request_without_the_token_or_with_a_wrong_one_is_refused(
+    story: dict[str, Party], monkeypatch: Any
+) -> None:
+    web = web_for(story["burgerco"], monkeypatch, login=False)
+    assert web.get("/").status_code == 403
+    assert web.get("/?token=wrong").status_code == 403
+    assert web.get(f"/p/{S}").status_code == 403
+    answer = web.get(f"/p/{S}/entry/4?token={TOKEN}")
+    assert answer.status_code == 303 and answer.headers["location"] == f"/p/{S}/entry/4"
+    cookie = answer.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=strict" in cookie
+    assert web.get(f"/p/{S}/entry/4").status_code == 200
+
+
+def test_a_wrong_host_header_is_refused_dns_rebinding(
+    story: dict[str, Party], monkeypatch: Any
+) -> None:
+    web = web_for(story["burgerco"], monkeypatch)
+    answer = web.get("/", headers={"Host": "evil.example:8480"})
+    assert answer.status_code == 400
+    assert web.get("/", headers={"Host": "localhost:8480"}).status_code == 200
+
+
+def test_read_only_mode_refuses_every_post(story: dict[str, Party], monkeypatch: Any) -> None:
+    web = web_for(story["burgerco"], monkeypatch, sign=False)
+    for path in (f"/p/{S}/act/approve/preview", f"/p/{S}/act/approve/sign", f"/p/{S}/sync", "/"):
+        answer = web.post(path, {"csrf": web.config.csrf, "target": "4"})
+        assert answer.status_code == 405, path
+    assert web.client.put("/").status_code == 405
+    assert web.client.delete(f"/p/{S}").status_code == 405
+    assert web.get(f"/p/{S}/act/approve?target=4").status_code == 403
+    assert "Approve</a>" not in web.get(f"/p/{S}/entry/4").text
+
+
+def test_a_post_without_the_csrf_token_is_refused(
+    story: dict[str, Party], monkeypatch: Any
+) -> None:
+    web = web_for(story["burgerco"], monkeypatch)
+    assert web.post(f"/p/{S}/act/approve/preview", {"target": "4"}).status_code == 403
+    assert web.post(f"/p/{S}/act/approve/preview", {"target": "4", "csrf": "x"}).status_code == 403
+    answer = web.post(
+        f"/p/{S}/act/approve/preview",
+        {"target": "4", "csrf": web.config.csrf},
+        headers={"Origin": "http://evil.example"},
+    )
+    assert answer.status_code == 403
+
+
+def test_approving_goes_through_the_confirmation_page_and_the_relay(
+    story: dict[str, Party], monkeypatch: Any
+) -> None:
+    web = web_for(story["burgerco"], monkeypatch)
+    form = web.get(f"/p/{S}/act/approve?target=4")
+    assert form.status_code == 200 and 'value="4"' in form.text
+    csrf = web.csrf(f"/p/{S}/act/approve?target=4")
+    shown = web.post(f"/p/{S}/act/approve/preview", {"csrf": csrf, "target": "4", "comment": "ok"})
+    assert shown.status_code == 200, shown.text
+    assert "approval.given" in shown.text and "target_hash" in shown.text
+    digest = re.search(r'name="digest" value="([0-9a-f]{64})"', shown.text).group(1)
+    assert "Sign and send" in shown.text
+    assert story["acme"].json("trail", S)[-1]["seq"] == 4  # nothing signed by the preview
+    done = web.post(
+        f"/p/{S}/act/approve/sign",
+        {"csrf": csrf, "target": "4", "comment": "ok", "digest": digest},
+    )
+    assert done.status_code == 200, done.text
+    assert "Recorded seq 5" in done.text
+    story["acme"].act("sync", S)
+    trail = story["acme"].json("trail", S)
+    assert trail[-1]["type"] == "approval.given" and trail[-1]["party"] == "burgerco"
+    again = web.post(
+        f"/p/{S}/act/approve/sign",
+        {"csrf": csrf, "target": "4", "comment": "ok", "digest": digest},
+    )
+    assert again.status_code == 409  # a decision already taken
+    assert "Hint:" in again.text
+
+
+def test_a_signature_whose_body_changed_since_review_is_refused(
+    story: dict[str, Party], monkeypatch: Any
+) -> None:
+    web = web_for(story["burgerco"], monkeypatch)
+    csrf = web.config.csrf
+    answer = web.post(
+        f"/p/{S}/act/approve/sign",
+        {"csrf": csrf, "target": "4", "comment": "ok", "digest": "0" * 64},
+    )
+    assert answer.status_code == 409
+    assert "changed since you reviewed it" in answer.text
+    assert story["acme"].json("trail", S)[-1]["seq"] == 4
+
+
+def test_bad_input_and_unknown_things_are_error_pages(
+    story: dict[str, Party], monkeypatch: Any
+) -> None:
+    web = web_for(story["burgerco"], monkeypatch)
+    assert web.get("/p/no-such-project").status_code == 404
+    assert web.get(f"/p/{S}/entry/99").status_code in (404, 502)
+    assert web.get(f"/p/{S}/trail?type=nonsense").status_code == 400
+    assert web.get(f"/p/{S}/act/frobnicate").status_code == 404
+    answer = web.post(f"/p/{S}/act/approve/preview", {"csrf": web.config.csrf, "target": "x"})
+    assert answer.status_code == 400 and "Hint:" in answer.text
+    answer = web.post(f"/p/{S}/act/reject/preview", {"csrf": web.config.csrf, "target": "4"})
+    assert answer.status_code == 400  # a rejection needs a reason
+
+
+def test_a_relay_that_is_down_is_a_page_with_the_hint(
+    story: dict[str, Party], monkeypatch: Any
+) -> None:
+    web = web_for(story["burgerco"], monkeypatch)
+    csrf = web.config.csrf
+    story["relay"].stop()
+    page = web.get(f"/p/{S}")
+    assert page.status_code == 200 and "offline" in page.text  # the replica, with the note
+    answer = web.post(f"/p/{S}/act/approve/preview", {"csrf": csrf, "target": "4"})
+    assert answer.status_code == 503, answer.text
+    assert "Hint:" in answer.text
+    assert web.get(f"/p/{S}/sync").status_code == 503
+
+
+def test_api_head_changes_when_a_partner_writes(
+    story: dict[str, Party], monkeypatch: Any
+) -> None:
+    web = web_for(story["burgerco"], monkeypatch)
+    before = web.get("/api/head").json()["heads"]
+    assert web.get(f"/api/head?project={S}").status_code == 200
+    story["acme"].act("statement", "propose", S, "--title", "Joint", "--text", "We did it")
+    after = web.get("/api/head").json()["heads"]
+    assert after != before
+    assert f'data-heads="{after}"' in web.get("/").text
