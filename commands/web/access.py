@@ -13,7 +13,7 @@ import contextlib
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 
@@ -141,4 +141,3 @@ class Replica:
         app = AppContext(url=self.config.url, remote=self.config.remote, offline=True)
         with self.lock, click.Context(_COMMAND, obj=app):
             app.rebuild_state(slug)
-

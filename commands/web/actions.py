@@ -213,7 +213,7 @@ ACTIONS: dict[str, Action] = {
 }  # fmt: skip
 
 
-class _Stopped(Exception):  # noqa: N818 - not an error: the preview stops the write here
+class _Stopped(Exception):
     """The entry a write would sign, stopped before it is signed."""
 
     def __init__(self, data: dict[str, Any], state: rules.ProjectState) -> None:

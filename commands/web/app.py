@@ -1,4 +1,4 @@
-"""``accord web``'s Starlette app: security checks, templates, error pages, the routes.
+"""``accord web``'s shared parts: the security checks, the templates, the error pages.
 
 Every request is checked here, in one place (docs/web.md, ADR 0014): the Host header (DNS
 rebinding), the session cookie the printed token is exchanged for, the method (read-only
@@ -15,12 +15,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode
 
 import jinja2
-from starlette.applications import Starlette
-from starlette.middleware import Middleware
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.responses import HTMLResponse, RedirectResponse, Response
-from starlette.routing import Mount
-from starlette.staticfiles import StaticFiles
 
 from commands.errors import ExitCode, exit_code_for
 from ledger.errors import LedgerError
@@ -28,7 +24,7 @@ from ledger.errors import LedgerError
 if TYPE_CHECKING:
     from starlette.requests import Request
 
-    from commands.web.access import Replica, WebConfig
+    from commands.web.access import WebConfig
 
 COOKIE = "accord_web"
 SAFE_METHODS = ("GET", "HEAD")
@@ -157,9 +153,7 @@ class Guard(BaseHTTPMiddleware):
             rest = [(k, v) for k, v in request.query_params.multi_items() if k != "token"]
             target = request.url.path + (f"?{urlencode(rest)}" if rest else "")
             redirect = RedirectResponse(target, status_code=303)
-            redirect.set_cookie(
-                COOKIE, config.cookie, httponly=True, samesite="strict", path="/"
-            )
+            redirect.set_cookie(COOKIE, config.cookie, httponly=True, samesite="strict", path="/")
             return redirect
         cookie = request.cookies.get(COOKIE, "")
         if not hmac.compare_digest(cookie.encode(), config.cookie.encode()):
@@ -228,18 +222,3 @@ def check_csrf(request: Request, form: dict[str, str]) -> Response | None:
             "reload the page and send the form again from accord web",
         )
     return None
-
-
-def create_app(config: WebConfig, replica: Replica | None = None) -> Starlette:
-    """Build the app over the party's replica (``replica``: given by tests)."""
-    from commands.web import actions, pages
-    from commands.web.access import Replica
-
-    static = StaticFiles(packages=[("commands.web", "static")])
-    app = Starlette(
-        routes=[*pages.routes(), *actions.routes(), Mount("/static", static, name="static")],
-        middleware=[Middleware(Guard)],
-    )
-    app.state.config = config
-    app.state.replica = replica if replica is not None else Replica(config)
-    return app

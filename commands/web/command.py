@@ -74,7 +74,7 @@ def web_command(
     """
     import uvicorn
 
-    from commands.web.app import create_app
+    from commands.web.server import create_app
 
     app = click.get_current_context().ensure_object(AppContext)
     handle = normalise_handle(as_ or key_name or default_party(), "party")
@@ -94,8 +94,7 @@ def web_command(
     if hosts is None:
         echo(
             f"Warning: listening on {host}, reachable from other machines: anyone holding "
-            "the address below can read these projects"
-            + (" and sign as you" if sign else ""),
+            "the address below can read these projects" + (" and sign as you" if sign else ""),
             err=True,
         )
     mode = "signing: decisions are signed only after a confirmation page" if sign else "read-only"

@@ -235,7 +235,10 @@ async def trail_page(request: Request) -> Response:
         state = replay.state
         if any(filters.values()):
             rows = audit.trail(
-                opened.ledger, replay.slug, party=filters["party"] or None, kind=filters["type"] or None
+                opened.ledger,
+                replay.slug,
+                party=filters["party"] or None,
+                kind=filters["type"] or None,
             )
             rows = [
                 r
@@ -307,9 +310,7 @@ async def entry_page(request: Request) -> Response:
     return await render(request, "entry.html.j2", work)
 
 
-def offers_for(
-    state: rules.ProjectState, kind: str, seq: int, party: str, by: str
-) -> list[str]:
+def offers_for(state: rules.ProjectState, kind: str, seq: int, party: str, by: str) -> list[str]:
     """The actions a party may take from an entry's page (the rules still decide)."""
     if state.status == rules.CLOSED or party not in state.members:
         return []

@@ -115,7 +115,9 @@ def wait(page: Any, text: str, timeout: int = 30_000) -> None:
     try:
         page.wait_for_selector(f"text={text}", timeout=timeout)
     except Exception as error:
-        raise AssertionError(f"{text!r} not shown at {page.url}:\n{page.content()[:3000]}") from error
+        raise AssertionError(
+            f"{text!r} not shown at {page.url}:\n{page.content()[:3000]}"
+        ) from error
 
 
 def colours(png: bytes) -> int:
@@ -177,8 +179,9 @@ def test_a_partner_approves_a_deliverable_in_the_browser_and_the_other_party_con
         page.on("pageerror", lambda e: problems.append(str(e)))
         page.on(
             "console",
-            lambda m: problems.append(m.text) if m.type == "error" and "onerror" not in m.text
-            else None,
+            lambda m: (
+                problems.append(m.text) if m.type == "error" and "onerror" not in m.text else None
+            ),
         )
         page.goto(web.url)
         assert "token=" not in page.url  # exchanged for the cookie

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from test_client_story import Party, fingerprint, parties  # noqa: F401 - the fixture
-from web_helpers import BASE, TOKEN, web_for
+from web_helpers import TOKEN, web_for
 
 S = "no-whopper-day"
 HOSTILE = '<script>alert("t")</script><img src=x onerror=alert(1)>'
@@ -186,9 +186,7 @@ def test_a_relay_that_is_down_is_a_page_with_the_hint(
     assert web.get(f"/p/{S}/sync").status_code == 503
 
 
-def test_api_head_changes_when_a_partner_writes(
-    story: dict[str, Party], monkeypatch: Any
-) -> None:
+def test_api_head_changes_when_a_partner_writes(story: dict[str, Party], monkeypatch: Any) -> None:
     web = web_for(story["burgerco"], monkeypatch)
     before = web.get("/api/head").json()["heads"]
     assert web.get(f"/api/head?project={S}").status_code == 200

@@ -9,7 +9,7 @@ from typing import Any
 from starlette.testclient import TestClient
 
 from commands.web.access import WebConfig
-from commands.web.app import create_app
+from commands.web.server import create_app
 from ledger import keys as key_store
 
 BASE = "http://127.0.0.1:8480"
