@@ -20,8 +20,6 @@ from commands.web.app import REPORT_CSP, error_page, ledger_error_page, page
 from ledger import rules
 from ledger.errors import LedgerError, ProjectNotFoundError, UsageError
 from ledger.format import ENTRY_TYPES, normalise_slug
-from ledger.summaries import summary
-from projections import audit
 from projections.contributions import contributions
 from projections.entry_view import entry_view
 from projections.obligations import FINISHED, obligations
@@ -157,15 +155,29 @@ async def contributions_page(request: Request) -> Response:
     """Shares per party and unit, with the close report's charts (its own SVG code)."""
 
     def work(opened: Opened) -> dict[str, Any]:
-        from commands.report_view import report_view
-        from projections.report import report_data
-
         replay, context = _project(opened, _slug(request))
-        rows = contributions(replay, _today())
-        view = report_view(report_data(replay, stream_timeline=True))
-        return {**context, "tab": "contributions", "rows": rows, "report": view}
+        rows = [c.as_row() for c in contributions(replay, _today())]
+        return {**context, "tab": "contributions", "rows": rows, "report": chart_view(replay, rows)}
 
     return await render(request, "contributions.html.j2", work)
+
+
+def chart_view(replay: Replay, rows: list[dict[str, Any]]) -> Any:
+    """The report's share chart and contribution rows, formatted by the report's own code.
+
+    Only what the contributions page shows (the whole report view reads every deliverable
+    and the timeline, which the report page gives).
+    """
+    from types import SimpleNamespace
+
+    from commands.report_view import PALETTE, _contribution, _share_chart
+
+    handles = sorted(replay.state.members)  # the report's order of parties, hence its colours
+    colours = {handle: PALETTE[i % len(PALETTE)] for i, handle in enumerate(handles)}
+    return SimpleNamespace(
+        share_chart=_share_chart(rows, colours),
+        contributions=tuple(_contribution(row) for row in rows),
+    )
 
 
 async def statements_page(request: Request) -> Response:
@@ -233,17 +245,14 @@ async def trail_page(request: Request) -> Response:
         except ValueError:
             page_no = 1
         state = replay.state
+        index = opened.ledger.verified  # the verified index: type, time, party, summary
         if any(filters.values()):
-            rows = audit.trail(
-                opened.ledger,
-                replay.slug,
-                party=filters["party"] or None,
-                kind=filters["type"] or None,
-            )
             rows = [
                 r
-                for r in rows
-                if (not filters["from"] or r.at[:10] >= filters["from"])
+                for r in index.timeline(replay.slug, upto=state.seq)
+                if (not filters["party"] or r.by == filters["party"])
+                and (not filters["type"] or r.type == filters["type"])
+                and (not filters["from"] or r.at[:10] >= filters["from"])
                 and (not filters["to"] or r.at[:10] <= filters["to"])
             ]
             rows.reverse()
@@ -251,9 +260,10 @@ async def trail_page(request: Request) -> Response:
             shown = rows[(page_no - 1) * TRAIL_PAGE : page_no * TRAIL_PAGE]
         else:
             total = state.seq
-            top = state.seq - (page_no - 1) * TRAIL_PAGE
-            seqs = range(top, max(0, top - TRAIL_PAGE), -1)
-            shown = [_trail_row(opened, replay, seq) for seq in seqs]
+            top = max(0, state.seq - (page_no - 1) * TRAIL_PAGE)
+            after = max(0, top - TRAIL_PAGE)
+            shown = list(index.timeline(replay.slug, upto=top, after=after))
+            shown.reverse()
         return {
             **context,
             "tab": "trail",
@@ -267,25 +277,6 @@ async def trail_page(request: Request) -> Response:
         }
 
     return await render(request, "trail.html.j2", work)
-
-
-def _trail_row(opened: Opened, replay: Replay, seq: int) -> audit.TrailRow:
-    """One row of the trail, read by seq (the newest page without reading the whole log)."""
-    item = opened.ledger.verified_entry(replay.slug, seq)
-    state = replay.state
-    data = item.data
-    return audit.TrailRow(
-        seq=seq,
-        at=str(data["at"]),
-        received_at="",
-        party=item.by,
-        signer=state.labels.get(item.key, ""),
-        key=item.key,
-        type=item.type,
-        summary=summary(data, state),
-        hash=item.hash,
-        verdict=audit.OK,
-    )
 
 
 async def entry_page(request: Request) -> Response:
