@@ -84,6 +84,28 @@ def _handles(values: Values, name: str) -> list[str] | None:
     return words or None
 
 
+def _invite(values: Values, slug: str) -> str | None:
+    """The invite of an invite line (or a bare invite) given for ``slug``, or None.
+
+    Raises:
+        UsageError: a malformed line, or a line for another project.
+    """
+    text = values.get("invite", "").strip()
+    if not text:
+        return None
+    if not text.startswith("accord-join-v1"):
+        return text
+    from relay.invitee import InviteLine
+
+    line = InviteLine.parse(text)
+    if line.project != slug:
+        raise UsageError(
+            f"this invite line is for project {line.project!r}, not {slug!r}",
+            hint="open that project's page, or paste the line of this one",
+        )
+    return line.invite
+
+
 TARGET = Field("target", "Entry (seq)", "seq")
 REASON = Field("reason", "Reason", "textarea")
 PLEDGE = Field("pledge", "Pledge (seq)", "seq")
@@ -195,6 +217,24 @@ ACTIONS: dict[str, Action] = {
             lambda led, slug, v, s: led.propose_value(
                 slug, unit=v.get("unit", ""), worth=v.get("worth", ""),
                 reference=v.get("in", ""), reason=v.get("reason", ""), signer=s,
+            ),
+        ),
+        Action(
+            "join", "Join the project", "accord project join",
+            (
+                Field(
+                    "invite", "Invite line", "textarea", required=False,
+                    help="the line the proposer sent (accord-join-v1,...), for a seat with an "
+                    "invite; leave empty for a seat pinned to your key",
+                ),
+            ),
+            lambda led, slug, v, s: led.join_project(slug, signer=s, invite=_invite(v, slug)),
+        ),
+        Action(
+            "decline", "Decline the invitation", "accord project decline",
+            (Field("invite", "Invite line", "textarea", required=False), REASON),
+            lambda led, slug, v, s: led.decline_project(
+                slug, reason=v.get("reason", ""), signer=s, invite=_invite(v, slug)
             ),
         ),
         Action(

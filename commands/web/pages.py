@@ -305,6 +305,8 @@ def offers_for(state: rules.ProjectState, kind: str, seq: int, party: str, by: s
     """The actions a party may take from an entry's page (the rules still decide)."""
     if state.status == rules.CLOSED or party not in state.members:
         return []
+    if kind == "project.proposed" and state.members[party].status == rules.INVITED:
+        return ["join", "decline"]
     decidable = ("deliverable.submitted", "pledge.amended", "pledge.closed-short", "value.proposed")
     if kind in decidable and by != party:
         return ["approve", "reject"]

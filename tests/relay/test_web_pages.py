@@ -194,3 +194,70 @@ def test_api_head_changes_when_a_partner_writes(story: dict[str, Party], monkeyp
     after = web.get("/api/head").json()["heads"]
     assert after != before
     assert f'data-heads="{after}"' in web.get("/").text
+
+
+def sign_through(web: Any, slug: str, action: str, values: dict[str, str]) -> Any:
+    """Send an action's form, check its confirmation page, and sign; the signed page."""
+    csrf = web.config.csrf
+    shown = web.post(f"/p/{slug}/act/{action}/preview", {"csrf": csrf, **values})
+    assert shown.status_code == 200, shown.text
+    assert "You are about to sign" in shown.text
+    digest = re.search(r'name="digest" value="([0-9a-f]{64})"', shown.text).group(1)
+    return web.post(f"/p/{slug}/act/{action}/sign", {"csrf": csrf, "digest": digest, **values})
+
+
+def test_every_decision_signs_the_entry_its_cli_command_signs(
+    story: dict[str, Party], monkeypatch: Any
+) -> None:
+    acme = story["acme"]
+    web = web_for(story["burgerco"], monkeypatch)
+    steps = [
+        ("reject", {"target": "4", "reason": "Wrong colours " + HOSTILE}, "approval.refused"),
+        ("pledge", {"title": "Print " + HOSTILE, "weight": "2", "unit": "hours",
+                    "due": "2099-01-01", "beneficiaries": ""}, "pledge.made"),
+        ("amend", {"pledge": "6", "weight": "3", "reason": "More", "title": "", "due": ""},
+         "pledge.amended"),
+        ("deliver", {"pledge": "6", "summary": "Printed", "quantity": "1"},
+         "deliverable.submitted"),
+        ("pledge", {"title": "Flyers", "weight": "1", "unit": "hours", "due": "2099-01-01",
+                    "beneficiaries": "acme"}, "pledge.made"),
+        ("close-short", {"pledge": "9", "reason": "Enough"}, "pledge.closed-short"),
+        ("statement-propose", {"title": "Joint", "text": "We did it"}, "statement.proposed"),
+        ("statement-sign", {"statement": "11"}, "statement.signed"),
+        ("value", {"unit": "hours", "worth": "80", "in": "EUR", "reason": "Rate"},
+         "value.proposed"),
+    ]  # fmt: skip
+    for seq, (action, values, kind) in enumerate(steps, start=5):
+        done = sign_through(web, S, action, values)
+        assert done.status_code == 200, (action, done.text)
+        assert f"Recorded seq {seq} of {S} ({kind})" in done.text, done.text
+    acme.act("sync", S)
+    trail = acme.json("trail", S)
+    assert [r["type"] for r in trail[4:]] == [kind for _, _, kind in steps]
+    assert all(r["party"] == "burgerco" for r in trail[4:])
+    acme.act("dispute", S, "5", "--reason", "It was right")  # seq 14
+    answer = sign_through(web, S, "resolve", {"dispute": "14", "outcome": "upheld", "reason": "ok"})
+    assert "(resolution.signed)" in answer.text
+    assert "Dispute 14" in web.get(f"/p/{S}/disputes").text
+    assert "hours" in web.get(f"/p/{S}/values").text
+    assert "<svg" in web.get(f"/p/{S}/contributions").text
+
+
+def test_an_invited_party_joins_from_its_page(parties: dict[str, Party], monkeypatch: Any) -> None:  # noqa: F811
+    acme, veggie = parties["acme"], parties["veggie"]
+    acme.act(
+        "project", "propose", S, "--title", "No Whopper Day",
+        "--member", f"veggie={fingerprint(veggie)}",
+    )  # fmt: skip
+    veggie.act("sync", S)
+    web = web_for(veggie, monkeypatch)
+    assert "You are invited" in web.get(f"/p/{S}").text
+    done = sign_through(web, S, "join", {"invite": ""})
+    assert "Recorded seq 2 of no-whopper-day (member.joined)" in done.text
+    acme.act("sync", S)
+    assert acme.json("trail", S)[-1]["type"] == "member.joined"
+    wrong = web.post(
+        f"/p/{S}/act/join/preview",
+        {"csrf": web.config.csrf, "invite": "accord-join-v1,project=other,seat=veggie"},
+    )
+    assert wrong.status_code in (400, 409)
