@@ -19,7 +19,7 @@ from commands.options import AppContext, ledger_option
 from commands.output import echo, render, safe_json
 from ledger import bundle, rules, storage, trust
 from ledger.errors import UsageError, VerificationError
-from ledger.format import normalise_slug
+from ledger.normalise import normalise_slug
 from ledger.rows import Row
 from ledger.summaries import log_entry
 from ledger.verified import DamagedStateError, LogEntry, VerifiedStore

@@ -15,7 +15,8 @@ from commands.options import pass_ledger
 from commands.output import echo
 from commands.reports import today_utc
 from ledger.errors import StorageUnavailableError, UsageError
-from ledger.format import decimal_text, normalise_handle
+from ledger.normalise import normalise_handle
+from ledger.numbers import decimal_text
 from projections.calendar import ProjectCalendar, project_calendar
 from projections.replay import Replay
 

@@ -42,7 +42,7 @@ from commands.output import echo
 from ledger import keys as key_store
 from ledger import rules
 from ledger.errors import DeadlineExceededError, KeyFileError, LedgerError, SignatureError
-from ledger.format import normalise_handle
+from ledger.normalise import normalise_handle
 from ledger.remotes import RemoteStore
 from ledger.verified import DamagedStateError
 

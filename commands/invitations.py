@@ -11,11 +11,11 @@ import click
 from commands.options import AppContext, ledger_option, read_passphrase, signer_option
 from commands.output import echo, output_options, render, render_object
 from commands.receipts import render_receipt
+from ledger import ed25519, rules, storage
 from ledger import entry as entry_mod
 from ledger import keys as key_store
-from ledger import rules, storage
 from ledger.errors import LedgerError, NotFoundError, UsageError, VerificationError
-from ledger.format import normalise_handle
+from ledger.normalise import normalise_handle
 from ledger.records import Receipt
 from ledger.remotes import RemoteStore
 from ledger.subjects import subject_of
@@ -169,7 +169,7 @@ def _saved(store: RemoteStore, found: tuple[Remote, bool], output_format: str) -
         return remote
     remote = save_remote(store, remote)
     if output_format == "table":
-        fingerprint = entry_mod.fingerprint(entry_mod.parse_public_key_line(remote.relay_key))
+        fingerprint = ed25519.fingerprint(ed25519.parse_public_key_line(remote.relay_key))
         echo(
             f"Added remote {remote.name} {remote.url}: relay key {fingerprint} "
             "(the one the line names)"

@@ -15,7 +15,7 @@ from commands.output import echo
 from ledger import keys as key_store
 from ledger import rules, storage
 from ledger.errors import LedgerError, UsageError
-from ledger.format import normalise_handle
+from ledger.normalise import normalise_handle
 from ledger.remotes import RemoteStore
 from ledger.verified import DamagedStateError, VerifiedStore
 

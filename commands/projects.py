@@ -18,7 +18,7 @@ from ledger import keys as key_store
 from ledger import storage
 from ledger.application import new_invites
 from ledger.errors import UsageError
-from ledger.format import normalise_slug
+from ledger.normalise import normalise_slug
 from projections import views
 from projections.replay import AsOf, Replay
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from commands.output import echo, render, safe_json
-from ledger.format import amount_text
+from ledger.numbers import amount_text
 from projections.views import signed_by
 
 if TYPE_CHECKING:

@@ -8,10 +8,10 @@ import click
 
 from commands.options import AppContext, pass_ledger, signer_option
 from commands.output import echo, output_options, render, render_object, safe_text
+from ledger import ed25519, rules
 from ledger import entry as entry_mod
-from ledger import rules
 from ledger.errors import StorageUnavailableError, UsageError, VerificationError, WeakKeyError
-from ledger.format import normalise_slug
+from ledger.normalise import normalise_slug
 from ledger.remotes import RemoteStore, check_relay_url
 
 if TYPE_CHECKING:
@@ -119,12 +119,12 @@ def remote_add(ledger: Ledger, name: str, url: str, relay_key: str | None) -> No
         with RelayClient(url) as client:
             relay_key = client.relay_key()
     public = _relay_public_key(url, relay_key, fetched=fetched)
-    line = entry_mod.public_key_line(public)
+    line = ed25519.public_key_line(public)
     remote_store(ledger).add(name, url, line)
     how = "fetched and pinned (trust on first use)" if fetched else "pinned"
     echo(f"Added remote {name} {url}: relay key {how}")
     echo(f"  {line}")
-    echo(f"  {entry_mod.fingerprint(public)}")
+    echo(f"  {ed25519.fingerprint(public)}")
 
 
 def _relay_public_key(url: str, line: str, *, fetched: bool) -> Ed25519PublicKey:
@@ -135,7 +135,7 @@ def _relay_public_key(url: str, line: str, *, fetched: bool) -> Ed25519PublicKey
         VerificationError: the key the relay sent is malformed or weak (exit 5).
     """
     try:
-        return entry_mod.parse_public_key_line(line.strip())
+        return ed25519.parse_public_key_line(line.strip())
     except (VerificationError, WeakKeyError) as exc:
         if fetched:
             raise VerificationError(
@@ -162,7 +162,7 @@ def remote_list(ledger: Ledger, output_format: str) -> None:
         {
             "name": r.name,
             "url": r.url,
-            "fingerprint": entry_mod.fingerprint(entry_mod.parse_public_key_line(r.relay_key)),
+            "fingerprint": ed25519.fingerprint(ed25519.parse_public_key_line(r.relay_key)),
             "relay_key": r.relay_key,
         }
         for r in remote_store(ledger).list()

@@ -12,7 +12,7 @@ from commands.options import AppContext, default_party, pass_ledger
 from commands.output import echo, output_options, render
 from commands.reports import _days, today_utc
 from ledger.errors import ProjectNotFoundError
-from ledger.format import normalise_handle
+from ledger.normalise import normalise_handle
 from projections.replay import Replay
 from projections.todo import Todo, todo
 

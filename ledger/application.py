@@ -24,9 +24,9 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, PersistenceError
 from eventsourcing.utils import Environment
 
+from ledger import ed25519, guards, normalise, numbers, rules
 from ledger import entry as entry_mod
 from ledger import format as fmt
-from ledger import guards, rules
 from ledger.errors import (
     AlreadyDecidedError,
     ConflictError,
@@ -242,7 +242,7 @@ class Ledger(VerifiedReads, Application[Any]):
                 time.sleep(0.2 * (attempt + 1))
 
     def _append(self, slug: str, kind: str, build: BodyBuilder, signer: Signer) -> Receipt:
-        fmt.normalise_slug(slug)
+        normalise.normalise_slug(slug)
         for attempt in range(1, MAX_ATTEMPTS + 1):
             project: Project | None
             if self.upstream is not None:
@@ -526,7 +526,7 @@ class Ledger(VerifiedReads, Application[Any]):
         """
         invited = dict(members)
         for handle, pinned in invited.items():
-            fmt.normalise_handle(handle, "member")
+            normalise.normalise_handle(handle, "member")
             if pinned is not None and not fmt.FINGERPRINT_RE.match(pinned):
                 raise UsageError(
                     f"pinned fingerprint {pinned!r} of {handle!r} is not an OpenSSH "
@@ -536,9 +536,9 @@ class Ledger(VerifiedReads, Application[Any]):
         if invited.get(signer.handle) not in (None, signer.fingerprint):
             raise UsageError(f"the pinned fingerprint of {signer.handle!r} is not its own key")
         invited[signer.handle] = signer.fingerprint
-        fmt.check_member_count(len(invited))
-        fmt.check_policy(approval, "approval", allow_any=True)
-        fmt.check_policy(close, "close", allow_any=False)
+        normalise.check_member_count(len(invited))
+        normalise.check_policy(approval, "approval", allow_any=True)
+        normalise.check_policy(close, "close", allow_any=False)
         _check_policy_sizes(approval, close, others=len(invited) - 1)
         seats: dict[str, str] = {}
         for handle, token in (invites or {}).items():
@@ -546,8 +546,8 @@ class Ledger(VerifiedReads, Application[Any]):
                 raise UsageError(f"an invite is only for an unpinned seat, not for {handle!r}")
             seats[handle] = _invite_key(token)
         body = {
-            "title": fmt.required_text(title, "title"),
-            "purpose": fmt.optional_text(purpose, "purpose"),
+            "title": normalise.required_text(title, "title"),
+            "purpose": normalise.optional_text(purpose, "purpose"),
             "members": [_seat(h, invited[h], seats) for h in sorted(invited)],
             "approval": approval,
             "close": close,
@@ -585,7 +585,7 @@ class Ledger(VerifiedReads, Application[Any]):
             UsageError: as for :meth:`join_project`.
             RuleViolationError: not invited, already joined or declined, or a wrong invite.
         """
-        reason = fmt.required_text(reason, "reason")
+        reason = normalise.required_text(reason, "reason")
 
         def build(state: ProjectState) -> dict[str, Any]:
             return _seat_answer(state, "member.declined", signer, invite, reason)
@@ -624,7 +624,7 @@ class Ledger(VerifiedReads, Application[Any]):
             UsageError: the reason is empty or too long.
             RuleViolationError: not the proposer, or the project is no longer proposed.
         """
-        body = {"reason": fmt.required_text(reason, "reason")}
+        body = {"reason": normalise.required_text(reason, "reason")}
         return self._append(slug, "project.cancelled", lambda _state: body, signer)
 
     def rotate_key(self, slug: str, *, new_public_key: str, signer: Signer) -> Receipt:
@@ -635,7 +635,7 @@ class Ledger(VerifiedReads, Application[Any]):
             RuleViolationError: not a member, or the new key was used in the project before
                 (by any party) or is pinned to another invitee's seat.
         """
-        body = {"public_key": fmt.check_public_key(new_public_key)}
+        body = {"public_key": normalise.check_public_key(new_public_key)}
         return self._append(slug, "key.rotated", lambda _state: body, signer)
 
     def revoke_key(
@@ -652,9 +652,9 @@ class Ledger(VerifiedReads, Application[Any]):
         Raises:
             RuleViolationError: the fingerprint is not the signer's current key.
         """
-        reason = fmt.required_text(reason, "reason")
+        reason = normalise.required_text(reason, "reason")
         if replacement is not None:
-            fmt.check_public_key(replacement)
+            normalise.check_public_key(replacement)
         if not fmt.FINGERPRINT_RE.match(fingerprint):
             raise UsageError(
                 f"{fingerprint!r} is not an OpenSSH SHA256 fingerprint",
@@ -675,9 +675,9 @@ class Ledger(VerifiedReads, Application[Any]):
             RuleViolationError: not a member, the label is taken, or the key was used in the
                 project before (a key serves one signer only).
         """
-        label = fmt.normalise_handle(label, "signer label")
+        label = normalise.normalise_handle(label, "signer label")
         try:
-            line = entry_mod.public_key_line(entry_mod.parse_public_key_line(public_key))
+            line = ed25519.public_key_line(ed25519.parse_public_key_line(public_key))
         except LedgerError as exc:
             raise UsageError(
                 f"the signer's public key is not usable: {exc.message}",
@@ -696,8 +696,8 @@ class Ledger(VerifiedReads, Application[Any]):
             RuleViolationError: not a member, or ``label`` is the party's last signer.
         """
         body = {
-            "label": fmt.normalise_handle(label, "signer label"),
-            "reason": fmt.required_text(reason, "reason"),
+            "label": normalise.normalise_handle(label, "signer label"),
+            "reason": normalise.required_text(reason, "reason"),
         }
         return self._append(slug, "signer.removed", lambda _state: body, signer)
 
@@ -725,12 +725,12 @@ class Ledger(VerifiedReads, Application[Any]):
             RuleViolationError: not a member, or the project is not active or is closed.
         """
         body_base = {
-            "title": fmt.required_text(title, "title"),
-            "weight": fmt.normalise_decimal(weight, "weight"),
-            "unit": fmt.normalise_unit(unit),
-            "due": fmt.normalise_date(due, "due date"),
+            "title": normalise.required_text(title, "title"),
+            "weight": normalise.normalise_decimal(weight, "weight"),
+            "unit": normalise.normalise_unit(unit),
+            "due": normalise.normalise_date(due, "due date"),
         }
-        chosen = sorted({fmt.normalise_handle(h, "beneficiary") for h in beneficiaries or []})
+        chosen = sorted({normalise.normalise_handle(h, "beneficiary") for h in beneficiaries or []})
 
         def build(state: ProjectState) -> dict[str, Any]:
             first = state.units.get(fmt.unit_key(unit))
@@ -769,19 +769,19 @@ class Ledger(VerifiedReads, Application[Any]):
         """
         changes: dict[str, str] = {}
         if title is not None:
-            changes["title"] = fmt.required_text(title, "title")
+            changes["title"] = normalise.required_text(title, "title")
         if weight is not None:
-            changes["weight"] = fmt.normalise_decimal(weight, "weight")
+            changes["weight"] = normalise.normalise_decimal(weight, "weight")
         if due is not None:
-            changes["due"] = fmt.normalise_date(due, "due date")
+            changes["due"] = normalise.normalise_date(due, "due date")
         if not changes:
             raise UsageError(
                 "an amendment must change something", hint="give --weight, --due or --title"
             )
         body = {
-            "pledge": fmt.check_seq(pledge, "pledge"),
+            "pledge": normalise.check_seq(pledge, "pledge"),
             "changes": changes,
-            "reason": fmt.required_text(reason, "reason"),
+            "reason": normalise.required_text(reason, "reason"),
         }
         receipt = self._append(slug, "pledge.amended", lambda _state: body, signer)
         if "due" in changes:
@@ -798,8 +798,8 @@ class Ledger(VerifiedReads, Application[Any]):
             RuleViolationError: not the promisor, or already withdrawn.
         """
         body = {
-            "pledge": fmt.check_seq(pledge, "pledge"),
-            "reason": fmt.required_text(reason, "reason"),
+            "pledge": normalise.check_seq(pledge, "pledge"),
+            "reason": normalise.required_text(reason, "reason"),
         }
         return self._append(slug, "pledge.withdrawn", lambda _state: body, signer)
 
@@ -825,9 +825,9 @@ class Ledger(VerifiedReads, Application[Any]):
             NotFoundError: no entry at ``pledge``.
             RuleViolationError: not the promisor, or the pledge was withdrawn.
         """
-        summary = fmt.required_text(summary, "summary")
-        fmt.check_seq(pledge, "pledge")
-        given = fmt.normalise_decimal(quantity, "quantity") if quantity is not None else None
+        summary = normalise.required_text(summary, "summary")
+        normalise.check_seq(pledge, "pledge")
+        given = normalise.normalise_decimal(quantity, "quantity") if quantity is not None else None
         warnings: list[str] = []
 
         def build(state: ProjectState) -> dict[str, Any]:
@@ -839,19 +839,19 @@ class Ledger(VerifiedReads, Application[Any]):
                 if item is None or not own:  # let the rules name the problem
                     amount = "1"
                 else:
-                    remaining = fmt.exact_difference(item.weight, _claimed(state, item))
+                    remaining = numbers.exact_difference(item.weight, _claimed(state, item))
                     if remaining <= 0:
                         raise UsageError(
                             f"pledge {pledge} has no undelivered weight left",
                             hint="give --quantity for additional work",
                         )
-                    amount = fmt.decimal_text(remaining)
+                    amount = numbers.decimal_text(remaining)
             elif item is not None and own:
-                total = fmt.exact_sum((_claimed(state, item), Decimal(amount)))
+                total = numbers.exact_sum((_claimed(state, item), Decimal(amount)))
                 if total > item.weight:
                     warnings.append(
                         f"pledge {pledge} is now delivered beyond its weight: "
-                        f"{fmt.decimal_text(total)} of {fmt.decimal_text(item.weight)} "
+                        f"{numbers.decimal_text(total)} of {numbers.decimal_text(item.weight)} "
                         f"{item.unit} delivered or awaiting a decision"
                     )
             return {
@@ -873,8 +873,8 @@ class Ledger(VerifiedReads, Application[Any]):
             NotFoundError: no entry at ``target``.
             RuleViolationError: own work, not a beneficiary, already decided or approved.
         """
-        comment = fmt.optional_text(comment, "comment")
-        fmt.check_seq(target, "target")
+        comment = normalise.optional_text(comment, "comment")
+        normalise.check_seq(target, "target")
         return self._append(
             slug,
             "approval.given",
@@ -894,8 +894,8 @@ class Ledger(VerifiedReads, Application[Any]):
             NotFoundError: no entry at ``target``.
             RuleViolationError: own work, not a beneficiary, already decided.
         """
-        reason = fmt.required_text(reason, "reason")
-        fmt.check_seq(target, "target")
+        reason = normalise.required_text(reason, "reason")
+        normalise.check_seq(target, "target")
         return self._append(
             slug,
             "approval.refused",
@@ -925,10 +925,10 @@ class Ledger(VerifiedReads, Application[Any]):
                 project's, or the same worth as the value in force.
         """
         body = {
-            "unit": fmt.normalise_unit(unit),
-            "worth": fmt.normalise_decimal(worth, "worth"),
-            "in": fmt.normalise_unit(reference),
-            "reason": fmt.required_text(reason, "reason"),
+            "unit": normalise.normalise_unit(unit),
+            "worth": normalise.normalise_decimal(worth, "worth"),
+            "in": normalise.normalise_unit(reference),
+            "reason": normalise.required_text(reason, "reason"),
         }
         if fmt.unit_key(unit) == fmt.unit_key(reference):
             raise UsageError(
@@ -960,8 +960,8 @@ class Ledger(VerifiedReads, Application[Any]):
                 open dispute.
         """
         body = {
-            "pledge": fmt.check_seq(pledge, "pledge"),
-            "reason": fmt.required_text(reason, "reason"),
+            "pledge": normalise.check_seq(pledge, "pledge"),
+            "reason": normalise.required_text(reason, "reason"),
         }
         return self._append(slug, "pledge.closed-short", lambda _state: body, signer)
 
@@ -977,8 +977,8 @@ class Ledger(VerifiedReads, Application[Any]):
             RuleViolationError: not a decision on a deliverable, not a party concerned, one's
                 own entry, already disputed, or the deliverable is not decided that way.
         """
-        reason = fmt.required_text(reason, "reason")
-        fmt.check_seq(target, "target")
+        reason = normalise.required_text(reason, "reason")
+        normalise.check_seq(target, "target")
 
         def build(state: ProjectState) -> dict[str, Any]:
             deliverable = target
@@ -1004,9 +1004,9 @@ class Ledger(VerifiedReads, Application[Any]):
                 f"outcome {outcome!r} is not valid", hint="use --outcome upheld or dismissed"
             )
         body = {
-            "dispute": fmt.check_seq(dispute, "dispute"),
+            "dispute": normalise.check_seq(dispute, "dispute"),
             "outcome": outcome,
-            "reason": fmt.required_text(reason, "reason"),
+            "reason": normalise.required_text(reason, "reason"),
         }
         return self._append(slug, "resolution.signed", lambda _state: body, signer)
 
@@ -1017,7 +1017,10 @@ class Ledger(VerifiedReads, Application[Any]):
             UsageError: an empty title or text.
             RuleViolationError: not a member, or the project is not active.
         """
-        body = {"title": fmt.required_text(title, "title"), "text": fmt.required_text(text, "text")}
+        body = {
+            "title": normalise.required_text(title, "title"),
+            "text": normalise.required_text(text, "text"),
+        }
         return self._append(slug, "statement.proposed", lambda _state: body, signer)
 
     def sign_statement(
@@ -1033,7 +1036,7 @@ class Ledger(VerifiedReads, Application[Any]):
             ConflictError: the current text is not ``expected_text`` (revised meanwhile).
             RuleViolationError: not a statement, or already signed by this member.
         """
-        fmt.check_seq(statement, "statement")
+        normalise.check_seq(statement, "statement")
 
         def build(state: ProjectState) -> dict[str, Any]:
             item = state.statements.get(statement)
@@ -1060,9 +1063,9 @@ class Ledger(VerifiedReads, Application[Any]):
             RuleViolationError: not a statement, or the text is unchanged.
         """
         body = {
-            "statement": fmt.check_seq(statement, "statement"),
-            "text": fmt.required_text(text, "text"),
-            "reason": fmt.required_text(reason, "reason"),
+            "statement": normalise.check_seq(statement, "statement"),
+            "text": normalise.required_text(text, "text"),
+            "reason": normalise.required_text(reason, "reason"),
         }
         return self._append(slug, "statement.revised", lambda _state: body, signer)
 
@@ -1090,7 +1093,7 @@ class Ledger(VerifiedReads, Application[Any]):
 def _claimed(state: ProjectState, pledge: rules.Pledge) -> Decimal:
     """What was delivered on ``pledge``: accepted (disputed or not) or awaiting a decision."""
     del state
-    return fmt.exact_sum((pledge.pending, pledge.approved, pledge.disputed))
+    return numbers.exact_sum((pledge.pending, pledge.approved, pledge.disputed))
 
 
 def _check_bounds(data: dict[str, Any]) -> None:
@@ -1118,7 +1121,7 @@ def new_invites(members: dict[str, str | None], proposer: str) -> dict[str, str]
     Raises:
         UsageError: more members than a project may have (no token is made).
     """
-    fmt.check_member_count(len({*members, proposer}))
+    normalise.check_member_count(len({*members, proposer}))
     return {
         handle: entry_mod.new_invite()[0]
         for handle, pinned in sorted(members.items())
@@ -1176,7 +1179,7 @@ def sign_seat_answer(
             hint="join with the key the proposer pinned, or ask for a new proposal",
         )
     if kind == "member.declined":
-        reason = fmt.required_text(reason or "", "reason")
+        reason = normalise.required_text(reason or "", "reason")
     data = {
         "v": fmt.VERSION,
         "project": slug,

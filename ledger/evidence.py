@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ledger.errors import UsageError
-from ledger.format import optional_text
 from ledger.inputs import open_file
+from ledger.normalise import optional_text
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from ledger import rules
 from ledger.errors import RuleViolationError, UsageError
-from ledger.format import amount_text, decimal_text
+from ledger.numbers import amount_text, decimal_text
 
 if TYPE_CHECKING:
     from collections.abc import Collection

@@ -28,7 +28,7 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ledger import entry as entry_mod
+from ledger import ed25519
 from ledger.errors import (
     KeyFileError,
     NotFoundError,
@@ -90,12 +90,12 @@ class Signer:
     @property
     def fingerprint(self) -> str:
         """The OpenSSH SHA256 fingerprint of the key."""
-        return entry_mod.fingerprint(self.public)
+        return ed25519.fingerprint(self.public)
 
     @property
     def public_key_line(self) -> str:
         """The OpenSSH public key line, without comment."""
-        return entry_mod.public_key_line(self.public)
+        return ed25519.public_key_line(self.public)
 
 
 def check_key_name(name: str) -> str:
@@ -176,7 +176,7 @@ def save_key(
     )
     try:
         _write_private(key_path, pem)
-        line = entry_mod.public_key_line(private_key.public_key())
+        line = ed25519.public_key_line(private_key.public_key())
         pub_path.write_text(f"{line} {name}\n", encoding="ascii")
     except OSError as exc:
         raise KeyFileError(
@@ -360,7 +360,7 @@ def info(name: str, home: Path | None = None) -> KeyInfo:
         )
     try:
         line = " ".join(pub_path.read_text(encoding="ascii").split()[:2])
-        public = entry_mod.parse_public_key_line(line)
+        public = ed25519.parse_public_key_line(line)
     except WeakKeyError as exc:
         raise KeyFileError(
             f"public key file {pub_path} holds a {exc.message}",
@@ -374,7 +374,7 @@ def info(name: str, home: Path | None = None) -> KeyInfo:
     return KeyInfo(
         name=name,
         public_key=line,
-        fingerprint=entry_mod.fingerprint(public),
+        fingerprint=ed25519.fingerprint(public),
         path=str(key_path),
     )
 

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from ledger.entry import parse_public_key_line
+from ledger.ed25519 import parse_public_key_line
 from ledger.errors import LedgerError, NotFoundError, StorageUnavailableError, UsageError
 from ledger.keys import accord_home
 

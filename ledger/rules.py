@@ -16,6 +16,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from ledger import ed25519
 from ledger import entry as entry_mod
 from ledger.errors import (
     AlreadyDecidedError,
@@ -27,18 +28,8 @@ from ledger.errors import (
     VerificationError,
     WeakKeyError,
 )
-from ledger.format import (
-    MAX_SIGNERS,
-    check_bounds,
-    check_entry,
-    check_numbers,
-    decimal_text,
-    entry_noun,
-    exact_difference,
-    exact_sum,
-    text_size,
-    unit_key,
-)
+from ledger.format import MAX_SIGNERS, check_bounds, check_entry, entry_noun, text_size, unit_key
+from ledger.numbers import check_numbers, decimal_text, exact_difference, exact_sum
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -398,7 +389,7 @@ def _rule(message: str, seq: int | None = None, hint: str | None = None) -> Rule
 
 @lru_cache(maxsize=1024)
 def _parse_key(line: str) -> Ed25519PublicKey:
-    return entry_mod.parse_public_key_line(line)
+    return ed25519.parse_public_key_line(line)
 
 
 def text_hash(text: str) -> str:
@@ -499,7 +490,7 @@ def check_invite(state: ProjectState, item: SignedEntry, member: Member) -> None
             hint=INVITE_HINT,
         )
     try:
-        signer = entry_mod.fingerprint(_parse_key(str(proof["public_key"])))
+        signer = ed25519.fingerprint(_parse_key(str(proof["public_key"])))
     except WeakKeyError as exc:
         raise WeakKeyError(f"the invite proof of {by!r} carries a {exc.message}", seq=seq) from None
     except (VerificationError, KeyError, TypeError):
@@ -536,7 +527,7 @@ def _new_key(line: str, seq: int) -> str:
         WeakKeyError: the key is of small order or not canonically encoded.
     """
     try:
-        return entry_mod.fingerprint(_parse_key(line))
+        return ed25519.fingerprint(_parse_key(line))
     except WeakKeyError as exc:
         raise WeakKeyError(f"entry {seq} carries a {exc.message}", seq=seq) from None
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ledger import rules
-from ledger.format import decimal_text
+from ledger.numbers import decimal_text
 
 if TYPE_CHECKING:
     from ledger.entry import SignedEntry

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ledger import entry as entry_mod
-from ledger.format import amount_text
+from ledger import ed25519
+from ledger.numbers import amount_text
 from ledger.verified import LogEntry
 
 if TYPE_CHECKING:
@@ -69,16 +69,16 @@ def summary(data: dict[str, Any], state: ProjectState | None = None) -> str:
     if kind == "member.declined":
         return f"declined: {body['reason']}"
     if kind == "key.rotated":
-        new = entry_mod.fingerprint(entry_mod.parse_public_key_line(body["public_key"]))
+        new = ed25519.fingerprint(ed25519.parse_public_key_line(body["public_key"]))
         return f"rotated to key {new}"
     if kind == "key.revoked":
         text = f"revoked key {body['fingerprint']}: {body['reason']}"
         if body["replacement"]:
-            new = entry_mod.fingerprint(entry_mod.parse_public_key_line(body["replacement"]))
+            new = ed25519.fingerprint(ed25519.parse_public_key_line(body["replacement"]))
             text += f"; now signs with {new}"
         return text
     if kind == "signer.added":
-        new = entry_mod.fingerprint(entry_mod.parse_public_key_line(body["public_key"]))
+        new = ed25519.fingerprint(ed25519.parse_public_key_line(body["public_key"]))
         return f"added signer {body['label']} (key {new})"
     if kind == "signer.removed":
         return f"removed signer {body['label']}: {body['reason']}"

@@ -11,6 +11,9 @@ signatures, open disputes) at once, pledges, decisions, statements and disputes 
 use, so a command costs its own work plus the entries appended since, whatever the length
 of the history. A missing, damaged or outdated file is rebuilt by a full verification
 by the caller; this module only says that it is unusable (:class:`DamagedStateError`).
+
+Items and the small part are written and strictly read back by :mod:`ledger.codec`, driven
+by the fields of the state dataclasses; the lazy maps are :class:`ledger.lazymap.LazyMap`.
 """
 
 from __future__ import annotations
@@ -20,28 +23,18 @@ import hashlib
 import json
 import os
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, MutableMapping
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any
 
-from ledger import rules
+from ledger import codec, rules
 from ledger.errors import LedgerError, StorageUnavailableError
-from ledger.format import (
-    DECIMAL_RE,
-    MAX_FRACTION_DIGITS,
-    MAX_WHOLE_DIGITS,
-    decimal_text,
-    number_excess,
-)
 from ledger.keys import accord_home
+from ledger.lazymap import LazyMap
 
 SCHEMA_VERSION = 6  # 6: summaries say '1 hour' (the index keeps summaries)
-AUTOLOAD_AFTER = 4096  # point misses after which a lazy map loads everything at once
-MAX_SEQ = 2**53 - 1  # the largest seq format v1 allows
-V = TypeVar("V")
 
 
 class DamagedStateError(LedgerError):
@@ -79,442 +72,7 @@ class LogEntry:
     signer: str = ""  # the label of the signer (person) of the party that signed it
 
 
-# --- lazy maps --------------------------------------------------------------------------------
-
-
-class LazyMap(MutableMapping[int, V], Generic[V]):
-    """A seq-keyed map loaded from the state file on first use, written back on save.
-
-    The rules reach every item they change by its key (``map[seq]`` or ``map.get(seq)``)
-    and change it in place, so the items reached by key, and those set, are written back
-    on save; items only iterated over (by the read views) are not.
-    """
-
-    def __init__(
-        self,
-        load_one: Callable[[int], V | None],
-        load_all: Callable[[], Iterable[tuple[int, V]]],
-    ) -> None:
-        self._one = load_one
-        self._all = load_all
-        self._cache: dict[int, V] = {}
-        self._absent: set[int] = set()
-        self._complete = False
-        self._misses = 0
-        self._touched: set[int] = set()
-
-    def _load_everything(self) -> None:
-        if self._complete:
-            return
-        for key, value in self._all():
-            self._cache.setdefault(key, value)
-        self._absent.clear()
-        self._complete = True
-
-    def __getitem__(self, key: int) -> V:
-        if key in self._cache:
-            self._touched.add(key)
-            return self._cache[key]
-        if self._complete or key in self._absent or not isinstance(key, int):
-            raise KeyError(key)
-        if not 0 < key <= MAX_SEQ:  # no such seq, and SQLite could not even bind it
-            raise KeyError(key)
-        self._misses += 1
-        if self._misses > AUTOLOAD_AFTER:
-            self._load_everything()
-            self._touched.add(key)
-            return self._cache[key]
-        value = self._one(key)
-        if value is None:
-            self._absent.add(key)
-            raise KeyError(key)
-        self._cache[key] = value
-        self._touched.add(key)
-        return value
-
-    def __setitem__(self, key: int, value: V) -> None:
-        self._cache[key] = value
-        self._absent.discard(key)
-        self._touched.add(key)
-
-    def __delitem__(self, key: int) -> None:
-        raise TypeError("the rules never forget an item")
-
-    def __iter__(self) -> Iterator[int]:
-        self._load_everything()
-        return iter(sorted(self._cache))
-
-    def __len__(self) -> int:
-        self._load_everything()
-        return len(self._cache)
-
-    def touched(self) -> dict[int, V]:
-        """The items reached by key or set (to write back)."""
-        return {key: self._cache[key] for key in self._touched if key in self._cache}
-
-
-# --- (de)serialisation ------------------------------------------------------------------------
-
-
-def _member_out(m: rules.Member) -> dict[str, Any]:
-    return {
-        "handle": m.handle,
-        "pinned": m.pinned,
-        "status": m.status,
-        "joined_seq": m.joined_seq,
-        "keys": list(m.keys),
-        "invite": m.invite,
-        "signers": [[s.label, s.key, s.public_key, s.since_seq] for s in m.signers.values()],
-    }
-
-
-def _member_in(d: dict[str, Any]) -> rules.Member:
-    signers = [
-        rules.SignerSeat(_s(label), _s(key), _s(line), _i(since))
-        for label, key, line, since in _list(d["signers"])
-    ]
-    return rules.Member(
-        handle=_s(d["handle"]),
-        pinned=_opt_s(d["pinned"]),
-        status=_s(d["status"]),
-        joined_seq=_opt_i(d["joined_seq"]),
-        keys=[_s(k) for k in _list(d["keys"])],
-        invite=_opt_s(d["invite"]),
-        signers={s.label: s for s in signers},
-    )
-
-
-def pledge_out(p: rules.Pledge) -> dict[str, Any]:
-    """JSON-ready form of a pledge."""
-    return {
-        "seq": p.seq,
-        "by": p.by,
-        "title": p.title,
-        "weight": decimal_text(p.weight),
-        "unit": p.unit,
-        "due": p.due,
-        "beneficiaries": list(p.beneficiaries),
-        "hash": p.hash,
-        "status": p.status,
-        "pending_amendment": p.pending_amendment,
-        "amendments": list(p.amendments),
-        "deliverables": list(p.deliverables),
-        "withdrawn_seq": p.withdrawn_seq,
-        "pending": decimal_text(p.pending),
-        "approved": decimal_text(p.approved),
-        "accepted": [[seq, decimal_text(q)] for seq, q in p.accepted],
-        "disputed": decimal_text(p.disputed),
-        "pending_close": p.pending_close,
-        "short_closes": list(p.short_closes),
-        "closed_short_seq": p.closed_short_seq,
-    }
-
-
-def pledge_in(d: dict[str, Any]) -> rules.Pledge:
-    """A pledge from its JSON form."""
-    return rules.Pledge(
-        seq=_i(d["seq"]),
-        by=_s(d["by"]),
-        title=_s(d["title"]),
-        weight=_decimal(d["weight"]),
-        unit=_s(d["unit"]),
-        due=_s(d["due"]),
-        beneficiaries=tuple(_s(h) for h in _list(d["beneficiaries"])),
-        hash=_s(d["hash"]),
-        status=_s(d["status"]),
-        pending_amendment=_opt_i(d["pending_amendment"]),
-        amendments=[_i(x) for x in _list(d["amendments"])],
-        deliverables=[_i(x) for x in _list(d["deliverables"])],
-        withdrawn_seq=_opt_i(d["withdrawn_seq"]),
-        pending=_quantity(d["pending"]),
-        approved=_quantity(d["approved"]),
-        accepted=[(_i(seq), _decimal(q)) for seq, q in _list(d["accepted"])],
-        disputed=_quantity(d["disputed"]),
-        pending_close=_opt_i(d["pending_close"]),
-        short_closes=[_i(x) for x in _list(d["short_closes"])],
-        closed_short_seq=_opt_i(d["closed_short_seq"]),
-    )
-
-
-def decision_out(x: rules.Decision) -> dict[str, Any]:
-    """JSON-ready form of a deliverable or an amendment."""
-    data: dict[str, Any] = {
-        "seq": x.seq,
-        "kind": x.kind,
-        "pledge": x.pledge,
-        "by": x.by,
-        "hash": x.hash,
-        "status": x.status,
-        "approvals": dict(x.approvals),
-        "refusal": list(x.refusal) if x.refusal else None,
-        "decided_seq": x.decided_seq,
-    }
-    if isinstance(x, rules.Deliverable):
-        data["summary"] = x.summary
-        data["quantity"] = decimal_text(x.quantity)
-        data["evidence"] = [list(e) for e in x.evidence]
-        data["dispute"] = x.dispute
-        data["disputes"] = list(x.disputes)
-    elif isinstance(x, rules.Amendment):
-        data["changes"] = dict(x.changes)
-        data["reason"] = x.reason
-    elif isinstance(x, rules.ShortClose):
-        data["reason"] = x.reason
-    return data
-
-
-def decision_in(d: dict[str, Any]) -> rules.Decision:
-    """A deliverable or amendment from its JSON form."""
-    refusal = d["refusal"]
-    common: dict[str, Any] = {
-        "seq": _i(d["seq"]),
-        "kind": _s(d["kind"]),
-        "pledge": _i(d["pledge"]),
-        "by": _s(d["by"]),
-        "hash": _s(d["hash"]),
-        "status": _s(d["status"]),
-        "approvals": {_s(k): _i(v) for k, v in _dict(d["approvals"]).items()},
-        "refusal": _refusal(refusal),
-        "decided_seq": _opt_i(d["decided_seq"]),
-    }
-    if common["kind"] == "deliverable":
-        return rules.Deliverable(
-            **common,
-            summary=_s(d["summary"]),
-            quantity=_decimal(d["quantity"]),
-            evidence=tuple((_s(n), _s(h), _i(z)) for n, h, z in _list(d["evidence"])),
-            dispute=_opt_i(d["dispute"]),
-            disputes=[_i(x) for x in _list(d["disputes"])],
-        )
-    if common["kind"] == "amendment":
-        return rules.Amendment(
-            **common,
-            changes={_s(k): _s(v) for k, v in _dict(d["changes"]).items()},
-            reason=_s(d["reason"]),
-        )
-    if common["kind"] == "close-short":
-        return rules.ShortClose(**common, reason=_s(d["reason"]))
-    raise ValueError(f"unknown decision kind {common['kind']!r}")
-
-
-def dispute_out(x: rules.Dispute) -> dict[str, Any]:
-    """JSON-ready form of a dispute."""
-    return {
-        "seq": x.seq,
-        "by": x.by,
-        "target": x.target,
-        "deliverable": x.deliverable,
-        "pledge": x.pledge,
-        "about": x.about,
-        "reason": x.reason,
-        "parties": list(x.parties),
-        "votes": {party: [outcome, seq] for party, (outcome, seq) in x.votes.items()},
-        "status": x.status,
-        "resolved_seq": x.resolved_seq,
-    }
-
-
-def dispute_in(d: dict[str, Any]) -> rules.Dispute:
-    """A dispute from its JSON form."""
-    return rules.Dispute(
-        seq=_i(d["seq"]),
-        by=_s(d["by"]),
-        target=_i(d["target"]),
-        deliverable=_i(d["deliverable"]),
-        pledge=_i(d["pledge"]),
-        about=_s(d["about"]),
-        reason=_s(d["reason"]),
-        parties=tuple(_s(p) for p in _list(d["parties"])),
-        votes={_s(k): (_s(v[0]), _i(v[1])) for k, v in _dict(d["votes"]).items()},
-        status=_s(d["status"]),
-        resolved_seq=_opt_i(d["resolved_seq"]),
-    )
-
-
-def statement_out(s: rules.Statement) -> dict[str, Any]:
-    """JSON-ready form of a statement."""
-    return {
-        "seq": s.seq,
-        "by": s.by,
-        "title": s.title,
-        "texts": list(s.texts),
-        "revisions": list(s.revisions),
-        "signatures": dict(s.signatures),
-    }
-
-
-def statement_in(d: dict[str, Any]) -> rules.Statement:
-    """A statement from its JSON form."""
-    return rules.Statement(
-        seq=_i(d["seq"]),
-        by=_s(d["by"]),
-        title=_s(d["title"]),
-        texts=[_s(t) for t in _list(d["texts"])],
-        revisions=[_i(x) for x in _list(d["revisions"])],
-        signatures={_s(k): _i(v) for k, v in _dict(d["signatures"]).items()},
-    )
-
-
-CORE_FIELDS = (
-    "seq", "head", "status", "title", "purpose", "proposer", "approval", "close_policy",
-    "terms", "final_head", "final_head_seq", "closed_seq", "cancelled_seq",
-)  # fmt: skip
-
-
-def core_out(state: rules.ProjectState) -> dict[str, Any]:
-    """The small part of a state, loaded at once."""
-    data = {name: getattr(state, name) for name in CORE_FIELDS}
-    data["members"] = [_member_out(m) for m in state.members.values()]
-    data["revoked"] = dict(state.revoked)
-    data["removed"] = dict(state.removed)
-    data["labels"] = dict(state.labels)
-    data["close_signatures"] = dict(state.close_signatures)
-    data["units"] = dict(state.units)
-    data["values"] = [value_out(v) for v in state.values.values()]
-    data["open_disputes"] = {str(k): v for k, v in state.open_disputes.items()}
-    return data
-
-
-def core_in(slug: str, d: dict[str, Any], state: rules.ProjectState) -> None:
-    """Fill ``state`` with the small part read back."""
-    state.slug = slug
-    state.seq, state.head = _i(d["seq"]), _s(d["head"])
-    state.status, state.title, state.purpose = _s(d["status"]), _s(d["title"]), _s(d["purpose"])
-    state.proposer, state.approval = _s(d["proposer"]), _s(d["approval"])
-    state.close_policy, state.terms = _s(d["close_policy"]), _s(d["terms"])
-    state.final_head, state.final_head_seq = _s(d["final_head"]), _i(d["final_head_seq"])
-    state.closed_seq = _opt_i(d["closed_seq"])
-    state.cancelled_seq = _opt_i(d.get("cancelled_seq"))  # absent before project.cancelled
-    state.members = {m.handle: m for m in (_member_in(x) for x in _list(d["members"]))}
-    state.revoked = {_s(k): _i(v) for k, v in _dict(d["revoked"]).items()}
-    state.removed = {_s(k): _i(v) for k, v in _dict(d["removed"]).items()}
-    state.labels = {_s(k): _s(v) for k, v in _dict(d["labels"]).items()}
-    state.close_signatures = {_s(k): _i(v) for k, v in _dict(d["close_signatures"]).items()}
-    state.units = {_s(k): _s(v) for k, v in _dict(d["units"]).items()}
-    state.values = {v.seq: v for v in (value_in(x) for x in _list(d["values"]))}
-    state.open_disputes = {int(_s(k)): _i(v) for k, v in _dict(d["open_disputes"]).items()}
-
-
-def value_out(v: rules.ValueProposal) -> dict[str, Any]:
-    """JSON-ready form of a value proposal."""
-    return {
-        "seq": v.seq,
-        "by": v.by,
-        "hash": v.hash,
-        "unit": v.unit,
-        "worth": decimal_text(v.worth),
-        "reference": v.reference,
-        "reason": v.reason,
-        "status": v.status,
-        "approvals": dict(v.approvals),
-        "refusal": list(v.refusal) if v.refusal else None,
-        "decided_seq": v.decided_seq,
-        "replaced_seq": v.replaced_seq,
-    }
-
-
-def value_in(d: dict[str, Any]) -> rules.ValueProposal:
-    """A value proposal from its JSON form."""
-    refusal = d["refusal"]
-    return rules.ValueProposal(
-        seq=_i(d["seq"]),
-        by=_s(d["by"]),
-        hash=_s(d["hash"]),
-        unit=_s(d["unit"]),
-        worth=_decimal(d["worth"]),
-        reference=_s(d["reference"]),
-        reason=_s(d["reason"]),
-        status=_s(d["status"]),
-        approvals={_s(k): _i(v) for k, v in _dict(d["approvals"]).items()},
-        refusal=_refusal(refusal),
-        decided_seq=_opt_i(d["decided_seq"]),
-        replaced_seq=_opt_i(d["replaced_seq"]),
-    )
-
-
-def _s(v: Any) -> str:
-    if not isinstance(v, str):
-        raise TypeError("expected text")
-    return v
-
-
-def _decimal(v: Any) -> Decimal:
-    """A number of an entry (weight, quantity, worth), canonical and within the bound.
-
-    Raises:
-        ValueError: anything else (the item is damaged).
-    """
-    if not (isinstance(v, str) and DECIMAL_RE.fullmatch(v)) or number_excess(v) is not None:
-        raise ValueError("expected a decimal")
-    return Decimal(v)
-
-
-def _quantity(v: Any) -> Decimal:
-    """A stored total: the text of a finite decimal >= 0 (ValueError for anything else).
-
-    Totals are written in canonical plain form (:func:`ledger.format.decimal_text`); files
-    of earlier versions wrote ``str(Decimal)``, so exponents and trailing zeros are read
-    too. A total is a sum of at most 2^53 bounded numbers: more than
-    :data:`~ledger.format.MAX_FRACTION_DIGITS` decimals, 16 digits more than a number has
-    before the point, NaN, an infinity or a negative is damage.
-    """
-    try:
-        number = Decimal(_s(v))
-    except ArithmeticError:
-        raise ValueError("expected a number") from None
-    if not number.is_finite() or number < 0:
-        raise ValueError("expected a finite number >= 0")
-    exponent = number.as_tuple().exponent
-    if not isinstance(exponent, int) or exponent < -MAX_FRACTION_DIGITS:
-        raise ValueError("expected a total with at most the decimals of format v1")
-    if number.adjusted() >= MAX_WHOLE_DIGITS + 16:
-        raise ValueError("expected a total within the bound of format v1")
-    return number
-
-
-def _refusal(v: Any) -> tuple[str, int, str] | None:
-    """A stored refusal (party, seq, reason), or None; anything else is damage."""
-    if not v:
-        return None
-    if not isinstance(v, list) or len(v) != 3:
-        raise ValueError("expected a refusal of three items")
-    return _s(v[0]), _i(v[1]), _s(v[2])
-
-
-def _opt_s(v: Any) -> str | None:
-    return None if v is None else _s(v)
-
-
-def _i(v: Any) -> int:
-    if not isinstance(v, int) or isinstance(v, bool):
-        raise TypeError("expected an integer")
-    return v
-
-
-def _opt_i(v: Any) -> int | None:
-    return None if v is None else _i(v)
-
-
-def _list(v: Any) -> list[Any]:
-    if not isinstance(v, list):
-        raise TypeError("expected a list")
-    return v
-
-
-def _dict(v: Any) -> dict[str, Any]:
-    if not isinstance(v, dict):
-        raise TypeError("expected an object")
-    return v
-
-
 # --- the file ---------------------------------------------------------------------------------
-
-ITEM_KINDS: dict[str, tuple[Callable[[Any], dict[str, Any]], Callable[[dict[str, Any]], Any]]] = {
-    "pledge": (pledge_out, pledge_in),
-    "decision": (decision_out, decision_in),
-    "statement": (statement_out, statement_in),
-    "dispute": (dispute_out, dispute_in),
-}
 
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
@@ -660,36 +218,32 @@ class VerifiedStore:
                 raise DamagedStateError(f"only the head of {slug!r} is verified here")
             state = rules.new_state(slug)
             core = json.loads(row[2])
-            core_in(slug, core, state)
+            codec.decode_core(slug, core, state)
             if state.seq != row[0] or state.head != row[1]:
                 raise DamagedStateError(f"the verified state of {slug!r} contradicts its head")
         except (sqlite3.DatabaseError, ValueError, KeyError, TypeError, IndexError) as exc:
             raise DamagedStateError(f"the verified state of {slug!r} is damaged: {exc}") from None
-        state.pledges = self._lazy(slug, "pledge")
-        state.decisions = self._lazy(slug, "decision")
-        state.statements = self._lazy(slug, "statement")
-        state.disputes = self._lazy(slug, "dispute")
+        for kind, (attribute, cls) in codec.ITEMS.items():
+            setattr(state, attribute, self._lazy(slug, kind, cls))
         state.types = LazyMap(
             lambda seq: self._log_value(slug, seq, "type"),
             lambda: self._log_all(slug, "type"),
         )
         return state
 
-    def _lazy(self, slug: str, kind: str) -> LazyMap[Any]:
-        decode = ITEM_KINDS[kind][1]
-
+    def _lazy(self, slug: str, kind: str, cls: type[Any]) -> LazyMap[Any]:
         def one(seq: int) -> Any:
             row = self._read(
                 "SELECT data FROM items WHERE slug=? AND kind=? AND seq=?", (slug, kind, seq)
             )
-            return self._decode(decode, row[0][0], slug) if row else None
+            return self._decode(cls, row[0][0], slug) if row else None
 
         def everything() -> Iterator[tuple[int, Any]]:
             rows = self._read(
                 "SELECT seq, data FROM items WHERE slug=? AND kind=? ORDER BY seq", (slug, kind)
             )
             for seq, data in rows:
-                yield seq, self._decode(decode, data, slug)
+                yield seq, self._decode(cls, data, slug)
 
         return LazyMap(one, everything)
 
@@ -700,9 +254,9 @@ class VerifiedStore:
             raise DamagedStateError(f"the verified state file is damaged: {exc}") from None
 
     @staticmethod
-    def _decode(decode: Callable[[dict[str, Any]], Any], text: Any, slug: str) -> Any:
+    def _decode(cls: type[Any], text: Any, slug: str) -> Any:
         try:
-            return decode(json.loads(text))
+            return codec.decode(cls, json.loads(text))
         except (ValueError, KeyError, TypeError, IndexError) as exc:
             raise DamagedStateError(
                 f"an item of the verified state is damaged: {exc}", slug=slug
@@ -834,24 +388,19 @@ class VerifiedStore:
                     "INSERT OR REPLACE INTO log VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     ((slug, e.seq, e.type, e.at, e.hash, e.by, e.summary, e.signer) for e in log),
                 )
-                for kind, items in (
-                    ("pledge", state.pledges),
-                    ("decision", state.decisions),
-                    ("statement", state.statements),
-                    ("dispute", state.disputes),
-                ):
-                    encode = ITEM_KINDS[kind][0]
+                for kind, (attribute, _) in codec.ITEMS.items():
+                    items = getattr(state, attribute)
                     values = items.touched() if isinstance(items, LazyMap) else items
                     db.executemany(
                         "INSERT OR REPLACE INTO items VALUES (?, ?, ?, ?)",
                         (
-                            (slug, kind, seq, json.dumps(encode(item), separators=(",", ":")))
+                            (slug, kind, seq, json.dumps(codec.encode(item), separators=(",", ":")))
                             for seq, item in values.items()
                         ),
                     )
                 db.execute(
                     "INSERT OR REPLACE INTO projects VALUES (?, ?, ?, ?, ?)",
-                    (slug, state.seq, state.head, json.dumps(core_out(state)), now),
+                    (slug, state.seq, state.head, json.dumps(codec.encode_core(state)), now),
                 )
                 db.execute("COMMIT")
             except BaseException:

@@ -27,8 +27,8 @@ from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 
+from ledger import ed25519, rules
 from ledger import entry as entry_mod
-from ledger import rules
 from ledger.entry import PREFIX, SignedEntry, is_canonical, parse_text
 from ledger.errors import KeyNotValidError, LedgerError, VerificationError
 from ledger.format import check_entry
@@ -107,7 +107,7 @@ def unsafe_advance(state: rules.ProjectState, seq: int, digest: str, kind: str |
 
 @lru_cache(maxsize=256)
 def _public_key(line: str) -> Any:
-    return entry_mod.parse_public_key_line(line)
+    return ed25519.parse_public_key_line(line)
 
 
 Verdict = tuple[str | None, str | None]
@@ -180,7 +180,7 @@ def _learn_keys(data: dict[str, Any], known: dict[str, str]) -> None:
 
 @lru_cache(maxsize=256)
 def _fingerprint_of(line: str) -> str:
-    return entry_mod.fingerprint(_public_key(line))
+    return ed25519.fingerprint(_public_key(line))
 
 
 # --- main side --------------------------------------------------------------------------------

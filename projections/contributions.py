@@ -65,7 +65,8 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from ledger import rules
-from ledger.format import decimal_text, exact_sum, unit_key
+from ledger.format import unit_key
+from ledger.numbers import decimal_text, exact_sum
 from projections.obligations import fulfilled_on, shortfall
 
 if TYPE_CHECKING:

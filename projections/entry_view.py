@@ -27,10 +27,10 @@ from datetime import date
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
-from ledger import entry as entry_mod
-from ledger import rules
+from ledger import ed25519, rules
 from ledger.errors import NotFoundError
-from ledger.format import amount_text, decimal_text, entry_noun
+from ledger.format import entry_noun
+from ledger.numbers import amount_text, decimal_text
 from ledger.summaries import signed_by, summary
 from projections.obligations import obligation
 from projections.values import value_status
@@ -484,7 +484,7 @@ def _key_status(state: rules.ProjectState, party: str, key: str) -> Standing:
 
 
 def _fingerprint(line: str) -> str:
-    return entry_mod.fingerprint(entry_mod.parse_public_key_line(line))
+    return ed25519.fingerprint(ed25519.parse_public_key_line(line))
 
 
 def _member_joined(context: _Context, item: SignedEntry) -> Shown:

@@ -33,7 +33,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from ledger import rules
-from ledger.format import decimal_text, exact_difference, exact_sum
+from ledger.numbers import decimal_text, exact_difference, exact_sum
 
 if TYPE_CHECKING:
     from ledger.rules import Pledge

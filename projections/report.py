@@ -13,7 +13,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from ledger import rules
-from ledger.format import decimal_text
+from ledger.numbers import decimal_text
 from projections.contributions import DEFAULT_THRESHOLD, contributions, ratio_text
 from projections.obligations import FINISHED, obligation
 from projections.statements import statement_detail

@@ -16,7 +16,7 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from ledger import rules
-from ledger.format import decimal_text
+from ledger.numbers import decimal_text
 from projections.entry_view import amendment_changes, amount, changes_words, evidence_words
 from projections.obligations import obligations
 

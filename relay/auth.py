@@ -25,8 +25,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from http_message_signatures import HTTPMessageVerifier, HTTPSignatureKeyResolver, algorithms
 from http_message_signatures.exceptions import HTTPMessageSignaturesException
 
+from ledger import ed25519, rules
 from ledger import entry as entry_mod
-from ledger import rules
 from ledger.errors import KeyNotValidError, LedgerError, VerificationError
 from relay.wire import NotReadableError
 
@@ -137,7 +137,7 @@ def reader_keys(state: rules.ProjectState, message: Message) -> tuple[ReaderKeys
         elif member.status == rules.INVITED and member.pinned and offered and len(offered) < 200:
             if offered_key is None:
                 public = _public_key(offered)
-                offered_key = entry_mod.fingerprint(public) if public is not None else ""
+                offered_key = ed25519.fingerprint(public) if public is not None else ""
             if offered_key == member.pinned:
                 lines[member.pinned], handles[member.pinned] = offered, handle
     return ReaderKeys(lines), handles
@@ -206,7 +206,7 @@ def offered_key(message: Message) -> tuple[str, str]:
     public = _public_key(offered) if offered is not None and len(offered) < 200 else None
     if offered is None or public is None:
         raise NotReadableError
-    return entry_mod.fingerprint(public), offered
+    return ed25519.fingerprint(public), offered
 
 
 def _signature_headers(message: Message) -> None:
@@ -243,7 +243,7 @@ def _signed_by(message: Message, body: bytes, keys: ReaderKeys) -> str:
 
 def _public_key(line: str) -> Ed25519PublicKey | None:
     try:
-        return entry_mod.parse_public_key_line(line)
+        return ed25519.parse_public_key_line(line)
     except LedgerError:
         return None
 
@@ -282,11 +282,11 @@ def check_signer(state: rules.ProjectState, item: entry_mod.SignedEntry) -> None
     if not isinstance(offered, str):
         raise KeyNotValidError(f"key {item.key} is not a current key of {item.by!r}", seq=item.seq)
     try:
-        public = entry_mod.parse_public_key_line(offered)
+        public = ed25519.parse_public_key_line(offered)
     except VerificationError:
         raise KeyNotValidError(
             f"entry {item.seq} carries no valid public key", seq=item.seq
         ) from None
-    if entry_mod.fingerprint(public) != item.key:
+    if ed25519.fingerprint(public) != item.key:
         raise KeyNotValidError(f"entry names key {item.key} but carries another", seq=item.seq)
     entry_mod.verify(item, public)

@@ -16,8 +16,7 @@ from typing import TYPE_CHECKING, Any
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError, PersistenceError
 
-from ledger import entry as entry_mod
-from ledger import rules
+from ledger import ed25519, rules
 from ledger.errors import ConflictError, KeyNotValidError, SignatureInvalidError
 from ledger.rows import relay_stream_id, unavailable
 from relay.aggregates import SNAPSHOT_INTERVAL, RelayCosigner
@@ -79,7 +78,7 @@ def cosigner_keys(
         if member.status != rules.JOINED:
             continue
         for fingerprint, line in member.current_keys().items():
-            public = entry_mod.parse_public_key_line(line)
+            public = ed25519.parse_public_key_line(line)
             vkey = VerifierKey.from_public_key(name, public, type=COSIGNATURE_V1)
             keys.setdefault(name, {})[vkey.key_id] = (fingerprint, vkey)
     return keys

@@ -29,8 +29,8 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ledger import ed25519, rules
 from ledger import entry as entry_mod
-from ledger import rules
 from ledger.application import sign_seat_answer
 from ledger.errors import (
     ConflictError,
@@ -164,7 +164,7 @@ def invite_lines(
     *, slug: str, terms: str, remote: Remote, seats: dict[str, str | None]
 ) -> dict[str, str]:
     """The invite line of each seat (``seats``: handle -> its invite token or None)."""
-    relay_key = entry_mod.fingerprint(entry_mod.parse_public_key_line(remote.relay_key))
+    relay_key = ed25519.fingerprint(ed25519.parse_public_key_line(remote.relay_key))
     return {
         handle: InviteLine(slug, handle, terms, remote.url, relay_key, token).text()
         for handle, token in seats.items()
@@ -188,7 +188,7 @@ def find_remote(store: RemoteStore, line: InviteLine, **client_args: Any) -> tup
     known = store.list()
     for remote in known:
         if remote.url == line.relay:
-            pinned = entry_mod.fingerprint(entry_mod.parse_public_key_line(remote.relay_key))
+            pinned = ed25519.fingerprint(ed25519.parse_public_key_line(remote.relay_key))
             if pinned != line.relay_key:
                 raise VerificationError(
                     f"remote {remote.name} ({remote.url}) pins relay key {pinned}, but the "
@@ -200,13 +200,13 @@ def find_remote(store: RemoteStore, line: InviteLine, **client_args: Any) -> tup
     with RelayClient(line.relay, **client_args) as client:
         offered = client.relay_key()
     try:
-        public = entry_mod.parse_public_key_line(offered.strip())
+        public = ed25519.parse_public_key_line(offered.strip())
     except LedgerError as exc:
         raise VerificationError(
             f"the relay at {line.relay} sent an unusable key: {exc.message}",
             hint="do not use this relay; tell the proposer",
         ) from None
-    found = entry_mod.fingerprint(public)
+    found = ed25519.fingerprint(public)
     if found != line.relay_key:
         raise VerificationError(
             f"the relay at {line.relay} presents key {found}, not {line.relay_key} as the "
@@ -215,7 +215,7 @@ def find_remote(store: RemoteStore, line: InviteLine, **client_args: Any) -> tup
         )
     taken = {r.name for r in known}
     name = next(n for n in ("relay", *(f"relay-{i}" for i in range(2, 1000))) if n not in taken)
-    return Remote(name, line.relay, entry_mod.public_key_line(public)), True
+    return Remote(name, line.relay, ed25519.public_key_line(public)), True
 
 
 def save_remote(store: RemoteStore, remote: Remote) -> Remote:

@@ -18,7 +18,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ledger import entry as entry_mod
+from ledger import ed25519
 from ledger.errors import KeyFileError
 from ledger.keys import MIN_PASSPHRASE, accord_home, read_private_key
 from relay.note import VerifierKey
@@ -37,12 +37,12 @@ class RelayKey:
     @property
     def public_key_line(self) -> str:
         """The OpenSSH public key line (``ssh-ed25519 AAAA...``)."""
-        return entry_mod.public_key_line(self.private_key.public_key())
+        return ed25519.public_key_line(self.private_key.public_key())
 
     @property
     def fingerprint(self) -> str:
         """The OpenSSH SHA256 fingerprint of the public key."""
-        return entry_mod.fingerprint(self.private_key.public_key())
+        return ed25519.fingerprint(self.private_key.public_key())
 
     def verifier_key(self, origin: str) -> VerifierKey:
         """The note verifier key of this relay for a log of ``origin`` (its key name)."""

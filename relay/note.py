@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 
-from ledger import entry as entry_mod
+from ledger import ed25519
 from ledger.errors import WeakKeyError
 
 if TYPE_CHECKING:
@@ -416,7 +416,7 @@ def _cosigned_message(text: str, timestamp: int) -> bytes:
 
 def _public_key(key: VerifierKey) -> Ed25519PublicKey:
     try:
-        return entry_mod.public_key_from_bytes(key.public_key)
+        return ed25519.public_key_from_bytes(key.public_key)
     except WeakKeyError as exc:
         raise MalformedNoteError(f"key {key.name} is a {exc.message}") from None
     except ValueError:

@@ -28,8 +28,8 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ledger import ed25519, rules
 from ledger import entry as entry_mod
-from ledger import rules
 from ledger.errors import (
     ConflictError,
     LedgerError,
@@ -127,7 +127,7 @@ def relay_verifier(remote: Remote, origin: str) -> VerifierKey:
     Raises:
         VerificationError: the pinned key line is not an Ed25519 key.
     """
-    return VerifierKey.from_public_key(origin, entry_mod.parse_public_key_line(remote.relay_key))
+    return VerifierKey.from_public_key(origin, ed25519.parse_public_key_line(remote.relay_key))
 
 
 def local_root(ledger: Ledger, slug: str, size: int, store: RemoteStore | None = None) -> bytes:
@@ -492,7 +492,7 @@ def _cosigned(
         note, checkpoint = verified_note(remote, text, origin=origin)
         keys = [
             VerifierKey.from_public_key(
-                member.handle, entry_mod.parse_public_key_line(line), type=COSIGNATURE_V1
+                member.handle, ed25519.parse_public_key_line(line), type=COSIGNATURE_V1
             )
             for line in member.current_keys().values()
         ]

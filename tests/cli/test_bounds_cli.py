@@ -10,9 +10,9 @@ import pytest
 from cli_helpers import Accord, assert_refused
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from ledger import ed25519, normalise, rules
 from ledger import entry as entry_mod
 from ledger import format as fmt
-from ledger import rules
 
 EMOJI = "\U0001f600"  # 4 bytes in UTF-8
 SIZE_HINT = (
@@ -110,7 +110,7 @@ def test_a_stored_proposal_with_too_many_members_fails_verify_with_exit_5(
     """A member with write access to the store, past every check of the commands."""
     members = [arg for n in range(64) for arg in ("--member", f"m{n:02d}")]
     with monkeypatch.context() as unchecked:
-        unchecked.setattr(fmt, "check_member_count", lambda count: None)
+        unchecked.setattr(normalise, "check_member_count", lambda count: None)
         unchecked.setattr(fmt, "check_bounds", lambda data, size: None)
         unchecked.setattr(rules, "check_bounds", lambda data, size: None)
         forged = initialised(
@@ -136,7 +136,7 @@ def test_a_seventeenth_signer_of_a_party_is_a_rule_violation(
 ) -> None:
     def line(n: int) -> str:
         key = Ed25519PrivateKey.from_private_bytes(bytes([100 + n]) * 32)
-        return entry_mod.public_key_line(key.public_key())
+        return ed25519.public_key_line(key.public_key())
 
     for n in range(1, fmt.MAX_SIGNERS):
         initialised.ok(

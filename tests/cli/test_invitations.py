@@ -18,7 +18,7 @@ from cli_helpers import (
 )
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ledger import entry
+from ledger import ed25519, entry
 
 S = "spring-campaign"
 HINT = "ask the proposer for your invite, then --invite TOKEN"
@@ -167,11 +167,11 @@ def _forged_bundle(accord: Accord, path: Path) -> Path:
         "prev": first["hash"],
         "type": "member.joined",
         "by": "burgerco",
-        "key": entry.fingerprint(squatter.public_key()),
+        "key": ed25519.fingerprint(squatter.public_key()),
         "at": "2026-11-22T12:00:00Z",
         "body": {
             "terms": first["hash"],
-            "public_key": entry.public_key_line(squatter.public_key()),
+            "public_key": ed25519.public_key_line(squatter.public_key()),
         },
     }
     signed = entry.sign(data, squatter)

@@ -47,6 +47,7 @@ from commands.report_view import percent
 from commands.reporting import render_html, render_json, render_markdown
 from commands.reports import write_close_report
 from ledger import format as fmt
+from ledger import numbers as num
 from ledger import rules, storage
 from ledger.application import Ledger
 from ledger.errors import LedgerError
@@ -67,24 +68,24 @@ UNITS = ("hours", "eur", "posts")
 
 def _plain(whole: int, fraction: int) -> str:
     """The canonical text of ``whole`` + ``fraction`` * 10^-12 (built from text: exact)."""
-    return fmt.decimal_text(Decimal(f"{whole}.{fraction:012d}"))
+    return num.decimal_text(Decimal(f"{whole}.{fraction:012d}"))
 
 
 numbers: st.SearchStrategy[str] = st.one_of(
     st.sampled_from(
         [
-            fmt.SMALLEST_NUMBER,
-            fmt.LARGEST_NUMBER,
-            "9" * fmt.MAX_WHOLE_DIGITS,
-            "0." + "9" * fmt.MAX_FRACTION_DIGITS,
+            num.SMALLEST_NUMBER,
+            num.LARGEST_NUMBER,
+            "9" * num.MAX_WHOLE_DIGITS,
+            "0." + "9" * num.MAX_FRACTION_DIGITS,
             "1.000000000001",
             "0.0000001",
             "1",
         ]
     ),
-    st.integers(1, 10**fmt.MAX_WHOLE_DIGITS - 1).map(str),  # integers of up to 18 digits
-    st.integers(1, 10**fmt.MAX_FRACTION_DIGITS - 1).map(lambda f: _plain(0, f)),  # tiny
-    st.tuples(st.integers(0, 10**fmt.MAX_WHOLE_DIGITS - 1), st.integers(1, 10**12 - 1)).map(
+    st.integers(1, 10**num.MAX_WHOLE_DIGITS - 1).map(str),  # integers of up to 18 digits
+    st.integers(1, 10**num.MAX_FRACTION_DIGITS - 1).map(lambda f: _plain(0, f)),  # tiny
+    st.tuples(st.integers(0, 10**num.MAX_WHOLE_DIGITS - 1), st.integers(1, 10**12 - 1)).map(
         lambda p: _plain(*p)
     ),  # up to all 30 digits
 )
@@ -282,7 +283,7 @@ def test_every_read_and_the_report_hold_over_every_accepted_number_and_close_rep
 def test_the_extremes_reach_every_read_an_agreed_value_and_the_closed_report() -> None:
     """A fixed history at the extremes (the property is not vacuous): the smallest weight
     delivered the largest quantity, the largest worth agreed, then closed with a report."""
-    largest, smallest = fmt.LARGEST_NUMBER, fmt.SMALLEST_NUMBER
+    largest, smallest = num.LARGEST_NUMBER, num.SMALLEST_NUMBER
     steps: list[Action | ValueAction | Amend] = [
         Action("pledge", 0, 0, "hours", smallest, "2026-12-01", True, True),
         Action("deliver", 0, 0, "hours", largest, "2026-12-01", True, True),
@@ -304,7 +305,7 @@ def test_the_extremes_reach_every_read_an_agreed_value_and_the_closed_report() -
             replay = every_read(ledger)
             rows = {(r.party, r.unit): r for r in contributions(replay, date(2026, 12, 5))}
             assert rows[("acme", "hours")].fulfilment == Fraction(largest) / Fraction(smallest)
-            assert rows[("acme", "overall eur")].approved == fmt.exact_product(
+            assert rows[("acme", "overall eur")].approved == num.exact_product(
                 Decimal(largest), Decimal(largest)
             )
             assert close_all(ledger, directory) == ["closed, with the report written"]

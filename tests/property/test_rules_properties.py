@@ -42,8 +42,7 @@ from ledger_strategies import (
     units,
 )
 
-from ledger import format as fmt
-from ledger import guards, rules
+from ledger import guards, numbers, rules
 from ledger.application import Receipt
 from ledger.errors import KeyNotValidError, LedgerError, RuleViolationError, UsageError
 from ledger.guards import OpenPledgesError
@@ -248,7 +247,7 @@ class LedgerStory(RuleBasedStateMachine):
             return
         item = self.folded.pledges[data.draw(st.sampled_from(options))]
         if Decimal(weight) == item.weight:
-            weight = fmt.decimal_text(item.weight + 1)
+            weight = numbers.decimal_text(item.weight + 1)
         before = (item.title, item.weight, item.due)
         receipt = self.attempt(
             lambda: self.ledger.amend_pledge(

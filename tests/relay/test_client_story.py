@@ -19,7 +19,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from commands.cli import cli
-from ledger.entry import parse_public_key_line
+from ledger.ed25519 import parse_public_key_line
 from ledger.remotes import RemoteStore
 from ledger.storage import source_of
 from relay.merkle import leaf_hash, verify_inclusion

@@ -25,6 +25,7 @@ from hostile_relay import Answer, HostileRelay, Request
 
 import relay.sync
 from commands.cli import cli
+from ledger import ed25519
 from ledger import entry as entry_mod
 from ledger.remotes import RemoteStore
 from ledger.storage import source_of
@@ -37,7 +38,7 @@ PASSPHRASE = "correct horse battery"
 S = "no-whopper-day"
 ROWS_CAP = 3000  # the hostile relay answers 503 after this many rows (so an old client ends)
 STRANGER = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))  # nobody's key
-STRANGER_FP = entry_mod.fingerprint(STRANGER.public_key())
+STRANGER_FP = ed25519.fingerprint(STRANGER.public_key())
 
 
 @dataclass

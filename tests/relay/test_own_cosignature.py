@@ -82,9 +82,9 @@ def _check(rows: list[dict[str, Any]], pulled_size: int, local: int = 10) -> tup
 
 
 def _key_line(key: Any) -> str:
-    from ledger import entry
+    from ledger import ed25519
 
-    return entry.public_key_line(key.public_key())
+    return ed25519.public_key_line(key.public_key())
 
 
 def test_a_restored_home_gets_its_cosigned_checkpoint_back_from_the_relay() -> None:

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from ledger import ed25519, rules
 from ledger import entry as entry_mod
 from ledger import format as fmt
-from ledger import rules
 from ledger.application import Ledger, new_invites
 from ledger.errors import RuleViolationError, UsageError
 from ledger.evidence import Evidence
@@ -182,14 +182,14 @@ def test_a_party_has_at_most_sixteen_signers(
     for n in range(1, fmt.MAX_SIGNERS):  # the first signer and 15 more
         key = Ed25519PrivateKey.from_private_bytes(bytes([100 + n]) * 32)
         memory_ledger.add_signer(
-            SLUG, label=f"s{n}", public_key=entry_mod.public_key_line(key.public_key()),
+            SLUG, label=f"s{n}", public_key=ed25519.public_key_line(key.public_key()),
             signer=signers["acme"],
         )  # fmt: skip
     extra = Ed25519PrivateKey.from_private_bytes(bytes([200]) * 32)
 
     with pytest.raises(RuleViolationError) as info:
         memory_ledger.add_signer(
-            SLUG, label="extra", public_key=entry_mod.public_key_line(extra.public_key()),
+            SLUG, label="extra", public_key=ed25519.public_key_line(extra.public_key()),
             signer=signers["acme"],
         )  # fmt: skip
 
@@ -199,7 +199,7 @@ def test_a_party_has_at_most_sixteen_signers(
     assert (state.seq, len(state.members["acme"].signers)) == (17, 16)
     memory_ledger.remove_signer(SLUG, label="s1", reason="left", signer=signers["acme"])
     memory_ledger.add_signer(
-        SLUG, label="extra", public_key=entry_mod.public_key_line(extra.public_key()),
+        SLUG, label="extra", public_key=ed25519.public_key_line(extra.public_key()),
         signer=signers["acme"],
     )  # fmt: skip
     assert len(memory_ledger.verified_state(SLUG).members["acme"].signers) == 16

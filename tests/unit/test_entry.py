@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ledger import entry
+from ledger import ed25519, entry, normalise
 from ledger import format as fmt
 from ledger.errors import (
     SignatureInvalidError,
@@ -118,8 +118,8 @@ def _flip(data: bytes, index: int) -> bytes:
 def test_the_fixed_seed_key_has_the_pinned_fingerprint_and_public_key_line(
     key: Ed25519PrivateKey,
 ) -> None:
-    assert entry.fingerprint(key.public_key()) == FINGERPRINT
-    assert entry.public_key_line(key.public_key()) == PUBLIC_KEY
+    assert ed25519.fingerprint(key.public_key()) == FINGERPRINT
+    assert ed25519.public_key_line(key.public_key()) == PUBLIC_KEY
 
 
 def test_the_worked_example_has_the_pinned_signing_input(signed: entry.SignedEntry) -> None:
@@ -156,7 +156,7 @@ def test_the_worked_example_loads_back_with_its_hash_and_verifies(
         "acme",
         FINGERPRINT,
     )
-    entry.verify(loaded, entry.parse_public_key_line(PUBLIC_KEY))
+    entry.verify(loaded, ed25519.parse_public_key_line(PUBLIC_KEY))
 
 
 def test_the_worked_example_file_holds_the_pinned_values() -> None:
@@ -341,7 +341,7 @@ def test_verify_refuses_an_entry_without_signature(
 def _at_seq(seq: int, signer: Ed25519PrivateKey) -> entry.SignedEntry:
     data = copy.deepcopy(_worked_example())
     data["seq"] = seq
-    data["key"] = entry.fingerprint(signer.public_key())
+    data["key"] = ed25519.fingerprint(signer.public_key())
     return entry.sign(data, signer)
 
 
@@ -492,13 +492,13 @@ def test_check_entry_refuses_members_that_are_not_sorted_by_handle() -> None:
     [("12.50", "12.5"), ("12", "12"), ("100", "100"), ("0.50", "0.5"), ("3.000", "3")],
 )
 def test_normalise_decimal_returns_the_canonical_text(given: str, expected: str) -> None:
-    assert fmt.normalise_decimal(given, "weight") == expected
+    assert normalise.normalise_decimal(given, "weight") == expected
 
 
 @pytest.mark.parametrize("given", ["0", "0.0", "abc", "-1", "1e3", "", "1,5", "NaN", "Infinity"])
 def test_normalise_decimal_refuses_what_is_not_a_positive_number(given: str) -> None:
     with pytest.raises(UsageError, match="weight"):
-        fmt.normalise_decimal(given, "weight")
+        normalise.normalise_decimal(given, "weight")
 
 
 @pytest.mark.parametrize(
@@ -511,26 +511,26 @@ def test_normalise_decimal_refuses_what_is_not_a_positive_number(given: str) -> 
     ],
 )
 def test_normalise_decimal_keeps_every_digit_it_is_given(given: str) -> None:
-    assert fmt.normalise_decimal(given, "weight") == given
+    assert normalise.normalise_decimal(given, "weight") == given
 
 
 def test_normalise_decimal_refuses_more_than_18_digits_before_or_12_after_the_point() -> None:
-    assert fmt.normalise_decimal("9" * 18, "weight") == "9" * 18
-    assert fmt.normalise_decimal("0" * 30 + "1." + "5" + "0" * 30, "weight") == "1.5"
+    assert normalise.normalise_decimal("9" * 18, "weight") == "9" * 18
+    assert normalise.normalise_decimal("0" * 30 + "1." + "5" + "0" * 30, "weight") == "1.5"
     with pytest.raises(UsageError, match="19 digits before the point; accord records at most 18"):
-        fmt.normalise_decimal("1" + "0" * 18, "weight")
+        normalise.normalise_decimal("1" + "0" * 18, "weight")
     with pytest.raises(UsageError, match="13 digits after the point; accord records at most 12"):
-        fmt.normalise_decimal("0.0000000000001", "weight")
+        normalise.normalise_decimal("0.0000000000001", "weight")
 
 
 def test_normalise_date_accepts_a_real_date() -> None:
-    assert fmt.normalise_date("2028-02-29") == "2028-02-29"
+    assert normalise.normalise_date("2028-02-29") == "2028-02-29"
 
 
 @pytest.mark.parametrize("given", ["2026-02-30", "2026-13-01", "2026-1-1", "01/02/2026", ""])
 def test_normalise_date_refuses_what_is_not_a_calendar_date(given: str) -> None:
     with pytest.raises(UsageError, match="not a date"):
-        fmt.normalise_date(given)
+        normalise.normalise_date(given)
 
 
 # --- the one decoding of a stored signature (issue 20, class 10) -----------------------------

@@ -14,7 +14,7 @@ import pytest
 
 from ledger import entry as entry_mod
 from ledger import format as fmt
-from ledger import rules, storage
+from ledger import normalise, numbers, rules, storage
 from ledger.application import Ledger
 from ledger.errors import NotFoundError, RuleViolationError, UsageError, VerificationError
 from ledger.inputs import read_text_file
@@ -132,22 +132,22 @@ def test_unit_keys_ignore_case_and_compatibility_forms() -> None:
 
 
 def test_exact_sums_never_round() -> None:
-    largest, smallest = Decimal(fmt.LARGEST_NUMBER), Decimal(fmt.SMALLEST_NUMBER)
+    largest, smallest = Decimal(numbers.LARGEST_NUMBER), Decimal(numbers.SMALLEST_NUMBER)
     values = [largest, smallest, Decimal("2.5")]
-    assert fmt.decimal_text(fmt.exact_sum(values)) == "1000000000000000002.5"
+    assert numbers.decimal_text(numbers.exact_sum(values)) == "1000000000000000002.5"
     assert (
-        fmt.decimal_text(fmt.exact_difference(largest, smallest))
+        numbers.decimal_text(numbers.exact_difference(largest, smallest))
         == "999999999999999999.999999999998"
     )
     # A total of 2^53 - 1 of the largest numbers (one per entry), and a product of two totals.
-    total = fmt.exact_product(largest, Decimal(fmt.MAX_INT))
-    assert Fraction(total) == Fraction(fmt.LARGEST_NUMBER) * fmt.MAX_INT
-    assert fmt.exact_product(total, total) == Fraction(total) ** 2
+    total = numbers.exact_product(largest, Decimal(fmt.MAX_INT))
+    assert Fraction(total) == Fraction(numbers.LARGEST_NUMBER) * fmt.MAX_INT
+    assert numbers.exact_product(total, total) == Fraction(total) ** 2
 
 
 def test_normalise_decimal_names_the_bound() -> None:
     with pytest.raises(UsageError) as info:
-        fmt.normalise_decimal("1" * 41, "weight")
+        normalise.normalise_decimal("1" * 41, "weight")
     assert info.value.message == "weight has 41 digits before the point; accord records at most 18"
     assert info.value.hint == (
         "give weight in a larger unit (thousands, millions): numbers take at most 18 digits "
@@ -162,11 +162,11 @@ def test_normalise_decimal_names_the_bound() -> None:
 @pytest.mark.parametrize("value", ["\u00b2", "\uff13", "\u0663", "99999", "01", "0", " 1", "1\n"])
 def test_a_policy_is_one_to_four_ascii_digits(value: str) -> None:
     with pytest.raises(UsageError):
-        fmt.check_policy(value, "approval", allow_any=True)
+        normalise.check_policy(value, "approval", allow_any=True)
 
 
 def test_a_policy_of_four_ascii_digits_is_accepted() -> None:
-    fmt.check_policy("9999", "close", allow_any=False)
+    normalise.check_policy("9999", "close", allow_any=False)
 
 
 def test_every_entry_type_has_an_english_noun() -> None:
@@ -182,9 +182,9 @@ def test_every_entry_type_has_an_english_noun() -> None:
 
 def test_text_that_is_not_utf8_is_refused() -> None:
     with pytest.raises(UsageError, match="not valid UTF-8"):
-        fmt.required_text("Posters \udcff", "title")
+        normalise.required_text("Posters \udcff", "title")
     with pytest.raises(UsageError, match="not valid UTF-8"):
-        fmt.optional_text("\udcff", "purpose")
+        normalise.optional_text("\udcff", "purpose")
 
 
 def test_a_text_file_is_read_with_a_bound(tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ledger import entry
+from ledger import ed25519, entry
 from ledger.application import Ledger, new_invites, sign_seat_answer
 from ledger.errors import (
     KeyNotValidError,
@@ -47,7 +47,7 @@ def relay_key() -> Ed25519PrivateKey:
 
 @pytest.fixture
 def remote(relay_key: Ed25519PrivateKey) -> Remote:
-    return Remote("relay", URL, entry.public_key_line(relay_key.public_key()))
+    return Remote("relay", URL, ed25519.public_key_line(relay_key.public_key()))
 
 
 @pytest.fixture
@@ -66,7 +66,7 @@ def proposal(memory_ledger: Ledger, signers: dict[str, Signer]) -> dict[str, Any
 def line_for(
     proposal: dict[str, Any], remote: Remote, seat: str = "veggie", token: str | None = None
 ) -> InviteLine:
-    fingerprint = entry.fingerprint(entry.parse_public_key_line(remote.relay_key))
+    fingerprint = ed25519.fingerprint(ed25519.parse_public_key_line(remote.relay_key))
     invite = token if token is not None else proposal["tokens"][seat]
     return InviteLine(SLUG, seat, proposal["entry"].hash, remote.url, fingerprint, invite)
 

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ledger import entry, rules
+from ledger import ed25519, entry, rules
 from ledger.application import Ledger, new_invites
 from ledger.errors import (
     KeyNotValidError,
@@ -453,10 +453,10 @@ def test_the_worked_example_of_format_md_recomputes_byte_for_byte() -> None:
         bytes(range(0x20, 0x40))
     ).decode().rstrip("=")
     private = entry.parse_invite_token(token)
-    assert entry.public_key_line(private.public_key()) == value("invite public key")
+    assert ed25519.public_key_line(private.public_key()) == value("invite public key")
     assert entry.invite_fingerprint(token) == value("invite fingerprint (the seat's `invite`)")
     joiner = Ed25519PrivateKey.from_private_bytes(bytes(range(0x40, 0x60)))
-    key = entry.fingerprint(joiner.public_key())
+    key = ed25519.fingerprint(joiner.public_key())
     assert key == value("joiner's fingerprint")
     terms = "d617b3dec7bb487d1bcb7b540260d563ca00fbc9fd74918b40ee6568dad614e1"
     message = entry.invite_message("no-whopper-day", terms, "burgerco", key)

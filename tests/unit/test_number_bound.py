@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from ledger import entry, rules, verified
+from ledger import codec, entry, normalise, numbers, rules
 from ledger import format as fmt
 from ledger.application import Ledger
 from ledger.errors import RuleViolationError, UsageError
@@ -25,7 +25,7 @@ from ledger.verify import Row, check_batch, verify_stream
 from projections.contributions import fraction_decimal, percent_text, ratio_text
 
 SLUG = "numbers"
-LARGEST, SMALLEST = fmt.LARGEST_NUMBER, fmt.SMALLEST_NUMBER
+LARGEST, SMALLEST = numbers.LARGEST_NUMBER, numbers.SMALLEST_NUMBER
 
 
 # --- the bound -------------------------------------------------------------------------------
@@ -43,11 +43,12 @@ LARGEST, SMALLEST = fmt.LARGEST_NUMBER, fmt.SMALLEST_NUMBER
 def test_number_excess_counts_the_digits_before_and_after_the_point(
     text: str, excess: tuple[str, int] | None
 ) -> None:
-    assert fmt.number_excess(text) == excess
+    assert numbers.number_excess(text) == excess
 
 
 def test_the_bound_is_18_digits_before_the_point_and_12_after() -> None:
-    assert (fmt.MAX_WHOLE_DIGITS, fmt.MAX_FRACTION_DIGITS, fmt.MAX_NUMBER) == (18, 12, 31)
+    bound = (numbers.MAX_WHOLE_DIGITS, numbers.MAX_FRACTION_DIGITS, numbers.MAX_NUMBER)
+    assert bound == (18, 12, 31)
     assert Fraction(LARGEST) == 10**18 - Fraction(1, 10**12)
     assert Fraction(SMALLEST) == Fraction(1, 10**12)
 
@@ -60,7 +61,7 @@ def test_the_bound_is_18_digits_before_the_point_and_12_after() -> None:
 def test_normalise_decimal_accepts_the_whole_range_in_canonical_form(
     given: str, expected: str
 ) -> None:
-    assert fmt.normalise_decimal(given, "quantity") == expected
+    assert normalise.normalise_decimal(given, "quantity") == expected
 
 
 @pytest.mark.parametrize(
@@ -70,31 +71,32 @@ def test_normalise_decimal_accepts_the_whole_range_in_canonical_form(
          "write it as 0.123456789012 (rounded to 12 decimals), or give quantity in a smaller "
          "unit"),
         ("0.0000000000004", "quantity has 13 digits after the point; accord records at most 12",
-         f"give quantity in a smaller unit: numbers take {fmt.NUMBER_FORM}"),
+         f"give quantity in a smaller unit: numbers take {numbers.NUMBER_FORM}"),
         ("999999999999999999.9999999999995", "quantity has 13 digits after the point; accord "
-         "records at most 12", f"give quantity in a smaller unit: numbers take {fmt.NUMBER_FORM}"),
+         "records at most 12",
+         f"give quantity in a smaller unit: numbers take {numbers.NUMBER_FORM}"),
         ("1" * 19, "quantity has 19 digits before the point; accord records at most 18",
          f"give quantity in a larger unit (thousands, millions): numbers take "
-         f"{fmt.NUMBER_FORM}"),
+         f"{numbers.NUMBER_FORM}"),
         ("1e30", "quantity '1e30' is not a number",
-         f"give quantity without an exponent, with {fmt.NUMBER_FORM}"),
+         f"give quantity without an exponent, with {numbers.NUMBER_FORM}"),
         ("1e-13", "quantity '1e-13' is not a number",
-         f"give quantity without an exponent, with {fmt.NUMBER_FORM}"),
+         f"give quantity without an exponent, with {numbers.NUMBER_FORM}"),
         ("1e-12", "quantity '1e-12' is not a number",
          "write it as 0.000000000001: numbers take no exponent"),
         ("1,000,000,000,000,000,000", "quantity '1,000,000,000,000,000,000' is not a number",
-         f"write quantity without thousands separators, with {fmt.NUMBER_FORM}"),
+         f"write quantity without thousands separators, with {numbers.NUMBER_FORM}"),
         ("0,0000000000001", "quantity '0,0000000000001' is not a number",
-         f"write quantity with a decimal point, not a comma, and {fmt.NUMBER_FORM}"),
+         f"write quantity with a decimal point, not a comma, and {numbers.NUMBER_FORM}"),
         ("1" + "0" * 20 + " EUR", f"quantity '1{'0' * 20} EUR' is not a number",
-         f"give the number alone, with {fmt.NUMBER_FORM}; the unit is given separately"),
+         f"give the number alone, with {numbers.NUMBER_FORM}; the unit is given separately"),
     ],
 )  # fmt: skip
 def test_normalise_decimal_refuses_a_number_beyond_the_bound_with_the_accepted_form(
     given: str, message: str, hint: str
 ) -> None:
     with pytest.raises(UsageError) as info:
-        fmt.normalise_decimal(given, "quantity")
+        normalise.normalise_decimal(given, "quantity")
     assert (info.value.message, info.value.hint) == (message, hint)
 
 
@@ -105,7 +107,7 @@ def test_the_fields_that_hold_numbers_are_every_decimal_of_the_body_schemas() ->
         for name, check in schema.items()
         if check is fmt._decimal
     }
-    bounded = {(kind, path[-1]) for kind, paths in fmt.NUMBER_FIELDS.items() for path in paths}
+    bounded = {(kind, path[-1]) for kind, paths in numbers.NUMBER_FIELDS.items() for path in paths}
     assert decimal_fields | {("pledge.amended", "weight")} == bounded
 
 
@@ -128,18 +130,18 @@ def test_check_numbers_refuses_a_number_beyond_the_bound_as_a_rule_violation(
     kind: str, body: dict[str, Any], message: str
 ) -> None:
     with pytest.raises(RuleViolationError) as info:
-        fmt.check_numbers(kind, body)
+        numbers.check_numbers(kind, body)
     assert info.value.message == message
     assert info.value.hint == (
-        f"numbers in entries have {fmt.NUMBER_FORM} (docs/format.md, Numbers)"
+        f"numbers in entries have {numbers.NUMBER_FORM} (docs/format.md, Numbers)"
     )
 
 
 def test_check_numbers_accepts_the_extremes_and_ignores_other_fields() -> None:
-    fmt.check_numbers("pledge.made", {"weight": LARGEST, "title": "1" * 50})
-    fmt.check_numbers("deliverable.submitted", {"quantity": SMALLEST})
-    fmt.check_numbers("pledge.amended", {"changes": {"title": "1" * 50}})
-    fmt.check_numbers("statement.proposed", {"text": "1" * 50})
+    numbers.check_numbers("pledge.made", {"weight": LARGEST, "title": "1" * 50})
+    numbers.check_numbers("deliverable.submitted", {"quantity": SMALLEST})
+    numbers.check_numbers("pledge.amended", {"changes": {"title": "1" * 50}})
+    numbers.check_numbers("statement.proposed", {"text": "1" * 50})
 
 
 # --- the rules: appended, replayed, relayed --------------------------------------------------
@@ -234,7 +236,7 @@ def test_percent_text_shows_any_ratio() -> None:
 
 def test_fraction_decimal_is_exact_beyond_the_default_precision() -> None:
     product = Fraction(LARGEST) * Fraction(LARGEST)
-    assert fmt.decimal_text(fraction_decimal(product)) == (
+    assert numbers.decimal_text(fraction_decimal(product)) == (
         "999999999999999999999999999998000000.000000000000000000000001"
     )
     assert fraction_decimal(Fraction(SMALLEST) * Fraction(SMALLEST)) == Decimal("1e-24")
@@ -252,27 +254,27 @@ def test_the_verified_state_writes_numbers_in_canonical_plain_form_and_reads_the
         seq=4, by="acme", title="t", weight=Decimal(LARGEST), unit="hours", due="2099-12-15",
         beneficiaries=("burgerco",), hash="b" * 64,
     )  # fmt: skip
-    pledge.pending = fmt.exact_difference(Decimal("1.000000000001"), Decimal("1.000000000001"))
-    pledge.approved = fmt.exact_sum([Decimal("0.5"), Decimal("0.5")])
+    pledge.pending = numbers.exact_difference(Decimal("1.000000000001"), Decimal("1.000000000001"))
+    pledge.approved = numbers.exact_sum([Decimal("0.5"), Decimal("0.5")])
     pledge.accepted = [(5, Decimal(SMALLEST))]
 
-    value_text = json.loads(json.dumps(verified.value_out(value)))
-    pledge_text = json.loads(json.dumps(verified.pledge_out(pledge)))
+    value_text = json.loads(json.dumps(codec.encode(value)))
+    pledge_text = json.loads(json.dumps(codec.encode(pledge)))
 
     assert value_text["worth"] == "0.0000001"
     assert (pledge_text["weight"], pledge_text["pending"], pledge_text["approved"]) == (
         LARGEST, "0", "1",
     )  # fmt: skip
     assert pledge_text["accepted"] == [[5, SMALLEST]]
-    assert verified.value_in(value_text) == value
-    assert verified.pledge_in(pledge_text) == pledge
+    assert codec.decode(rules.ValueProposal, value_text) == value
+    assert codec.decode(rules.Pledge, pledge_text) == pledge
 
 
 @pytest.mark.parametrize(
     "total", ["1E-7", "1.50", "0E-12", "123456789012345678901234567890123.5", "1E+20"]
 )
 def test_totals_written_by_earlier_versions_are_still_read(total: str) -> None:
-    assert verified._quantity(total) == Decimal(total)
+    assert codec._quantity(total) == Decimal(total)
 
 
 @pytest.mark.parametrize(
@@ -280,10 +282,10 @@ def test_totals_written_by_earlier_versions_are_still_read(total: str) -> None:
 )
 def test_a_total_beyond_what_bounded_numbers_can_add_up_to_is_damage(bad: str) -> None:
     with pytest.raises(ValueError):
-        verified._quantity(bad)
+        codec._quantity(bad)
 
 
 @pytest.mark.parametrize("bad", ["1E-7", "1.50", "1" * 19, "0." + "0" * 12 + "1", "-1", 1])
 def test_an_entry_number_in_the_state_file_must_be_canonical_and_bounded(bad: str) -> None:
     with pytest.raises(ValueError):
-        verified._decimal(bad)
+        codec._decimal(bad)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from ledger.format import amount_text
+from ledger.numbers import amount_text
 
 
 @pytest.mark.parametrize(

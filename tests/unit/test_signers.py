@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from commands.reporting import render_html, render_markdown
 from ledger import entry, rules
 from ledger.application import Ledger, Receipt
+from ledger.codec import decode_core, encode_core
 from ledger.errors import (
     AlreadyDecidedError,
     KeyNotValidError,
@@ -30,7 +31,6 @@ from ledger.errors import (
 )
 from ledger.format import check_entry
 from ledger.keys import Signer
-from ledger.verified import core_in, core_out
 from projections import audit
 from projections.replay import Replay
 from projections.report import report_data
@@ -491,7 +491,7 @@ def test_the_verified_state_keeps_signers_labels_and_removals(
     remove(ledger, "carol", ALICE)  # seq 6
     state = ledger.get_state(SLUG)
     restored = rules.new_state(SLUG)
-    core_in(SLUG, json.loads(json.dumps(core_out(state))), restored)
+    decode_core(SLUG, json.loads(json.dumps(encode_core(state))), restored)
     assert restored.members == state.members
     assert (restored.labels, restored.removed) == (state.labels, state.removed)
 

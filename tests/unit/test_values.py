@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from ledger import entry, rules
+from ledger import codec, entry, rules
 from ledger.application import Ledger
 from ledger.errors import (
     AlreadyDecidedError,
@@ -27,7 +27,6 @@ from ledger.errors import (
 from ledger.format import check_entry
 from ledger.keys import Signer
 from ledger.summaries import summary
-from ledger.verified import value_in, value_out
 from projections.contributions import (
     Contribution,
     apportion,
@@ -474,7 +473,7 @@ def test_the_verified_state_keeps_value_proposals(trio: Ledger, signers: dict[st
     trio.approve(SLUG, 6, comment="", signer=signers["acme"])
     state = trio.get_state(SLUG)
     for proposal in state.values.values():
-        assert value_in(value_out(proposal)) == proposal
+        assert codec.decode(rules.ValueProposal, codec.encode(proposal)) == proposal
     replayed = rules.replay(SLUG, (s.entry for s in trio.read_entries(SLUG)))
     assert replayed.values == state.values
 

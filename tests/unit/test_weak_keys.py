@@ -35,10 +35,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from http_message_signatures import HTTPMessageSigner, HTTPSignatureKeyResolver, algorithms
 
-from ledger import entry, rules
+from ledger import ed25519, entry, rules
 from ledger.errors import UsageError, WeakKeyError
-from ledger.format import check_public_key
 from ledger.keys import Signer
+from ledger.normalise import check_public_key
 from ledger.remotes import Remote
 from ledger.rows import Row
 from ledger.verify import verify_stream
@@ -202,7 +202,7 @@ def test_cryptography_accepts_a_signature_no_private_key_made_for_each_small_ord
     # This is the danger, and the independent proof that each vector is of small order.
     assert forged_verifies(raw)
     with pytest.raises(WeakKeyError) as info:
-        entry.check_public_key_bytes(raw)
+        ed25519.check_public_key_bytes(raw)
     assert info.value.message == expected_reason(raw)
 
 
@@ -217,7 +217,7 @@ def test_no_ordinary_key_accepts_the_forged_signature() -> None:
 @pytest.mark.parametrize("raw", WEAK_CASES)
 def test_the_check_refuses_every_weak_encoding_with_its_reason(raw: bytes) -> None:
     with pytest.raises(WeakKeyError) as info:
-        entry.check_public_key_bytes(raw)
+        ed25519.check_public_key_bytes(raw)
     assert info.value.message == expected_reason(raw)
     assert info.value.hint == (
         "use a key made by `accord key new` or `ssh-keygen -t ed25519`; a weak key would let "
@@ -225,9 +225,9 @@ def test_the_check_refuses_every_weak_encoding_with_its_reason(raw: bytes) -> No
     )
     # Every parser of public keys goes through it.
     with pytest.raises(WeakKeyError):
-        entry.public_key_from_bytes(raw)
+        ed25519.public_key_from_bytes(raw)
     with pytest.raises(WeakKeyError) as info:
-        entry.parse_public_key_line(ssh_line(raw))
+        ed25519.parse_public_key_line(ssh_line(raw))
     assert info.value.message == expected_reason(raw)
     with pytest.raises(UsageError) as usage:
         check_public_key(ssh_line(raw))
@@ -240,7 +240,7 @@ def test_the_check_refuses_anything_but_32_bytes(raw: Any) -> None:
     with pytest.raises(
         WeakKeyError, match=r"^weak public key \(an Ed25519 public key is 32 bytes\)$"
     ):
-        entry.check_public_key_bytes(raw)
+        ed25519.check_public_key_bytes(raw)
 
 
 def test_the_check_accepts_every_valid_key_of_the_public_vectors_and_real_keys() -> None:
@@ -255,13 +255,13 @@ def test_the_check_accepts_every_valid_key_of_the_public_vectors_and_real_keys()
     keys |= {case["pub_key"] for case in speccheck} - refused
     assert len(keys) == 56  # 48 Wycheproof groups share keys; 5 RFC 8032; 4 speccheck
     for hexed in sorted(keys):
-        entry.check_public_key_bytes(bytes.fromhex(hexed))
+        ed25519.check_public_key_bytes(bytes.fromhex(hexed))
     for seed in range(256):
         private_key = Ed25519PrivateKey.from_private_bytes(hashlib.sha256(bytes([seed])).digest())
         raw = raw_public(private_key)
-        entry.check_public_key_bytes(raw)
+        ed25519.check_public_key_bytes(raw)
         assert (
-            entry.parse_public_key_line(ssh_line(raw)).public_bytes(
+            ed25519.parse_public_key_line(ssh_line(raw)).public_bytes(
                 serialization.Encoding.Raw, serialization.PublicFormat.Raw
             )
             == raw

@@ -1,0 +1,81 @@
+"""A seq-keyed map that loads its items from the verified state file on first use."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, MutableMapping
+from typing import Generic, TypeVar
+
+AUTOLOAD_AFTER = 4096  # point misses after which a lazy map loads everything at once
+MAX_SEQ = 2**53 - 1  # the largest seq format v1 allows
+V = TypeVar("V")
+
+
+class LazyMap(MutableMapping[int, V], Generic[V]):
+    """A seq-keyed map loaded from the state file on first use, written back on save.
+
+    The rules reach every item they change by its key (``map[seq]`` or ``map.get(seq)``)
+    and change it in place, so the items reached by key, and those set, are written back
+    on save; items only iterated over (by the read views) are not.
+    """
+
+    def __init__(
+        self,
+        load_one: Callable[[int], V | None],
+        load_all: Callable[[], Iterable[tuple[int, V]]],
+    ) -> None:
+        self._one = load_one
+        self._all = load_all
+        self._cache: dict[int, V] = {}
+        self._absent: set[int] = set()
+        self._complete = False
+        self._misses = 0
+        self._touched: set[int] = set()
+
+    def _load_everything(self) -> None:
+        if self._complete:
+            return
+        for key, value in self._all():
+            self._cache.setdefault(key, value)
+        self._absent.clear()
+        self._complete = True
+
+    def __getitem__(self, key: int) -> V:
+        if key in self._cache:
+            self._touched.add(key)
+            return self._cache[key]
+        if self._complete or key in self._absent or not isinstance(key, int):
+            raise KeyError(key)
+        if not 0 < key <= MAX_SEQ:  # no such seq, and SQLite could not even bind it
+            raise KeyError(key)
+        self._misses += 1
+        if self._misses > AUTOLOAD_AFTER:
+            self._load_everything()
+            self._touched.add(key)
+            return self._cache[key]
+        value = self._one(key)
+        if value is None:
+            self._absent.add(key)
+            raise KeyError(key)
+        self._cache[key] = value
+        self._touched.add(key)
+        return value
+
+    def __setitem__(self, key: int, value: V) -> None:
+        self._cache[key] = value
+        self._absent.discard(key)
+        self._touched.add(key)
+
+    def __delitem__(self, key: int) -> None:
+        raise TypeError("the rules never forget an item")
+
+    def __iter__(self) -> Iterator[int]:
+        self._load_everything()
+        return iter(sorted(self._cache))
+
+    def __len__(self) -> int:
+        self._load_everything()
+        return len(self._cache)
+
+    def touched(self) -> dict[int, V]:
+        """The items reached by key or set (to write back)."""
+        return {key: self._cache[key] for key in self._touched if key in self._cache}
