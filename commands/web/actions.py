@@ -27,6 +27,7 @@ from ledger import entry as entry_mod
 from ledger import format as fmt
 from ledger import rules
 from ledger.errors import ConflictError, LedgerError, UsageError
+from ledger.normalise import normalise_slug
 from ledger.summaries import summary
 
 if TYPE_CHECKING:
@@ -280,7 +281,7 @@ def build_preview(
     """
 
     def stop(slug_: str, kind: str, build: Any, signer_: Signer) -> Any:
-        fmt.normalise_slug(slug_)
+        normalise_slug(slug_)
         if ledger.upstream is not None:
             ledger.upstream.pull(ledger, slug_, signer=signer_)
         state = ledger.verified_state(slug_)

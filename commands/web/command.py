@@ -13,7 +13,7 @@ from commands.options import AppContext, default_party, read_passphrase
 from commands.output import echo
 from ledger import keys as key_store
 from ledger.errors import KeyFileError, NotFoundError, UsageError
-from ledger.format import normalise_handle
+from ledger.normalise import normalise_handle
 
 if TYPE_CHECKING:
     from commands.web.access import WebConfig

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from ledger import rules
 from ledger.errors import UsageError
-from ledger.format import normalise_slug
+from ledger.normalise import normalise_slug
 
 if TYPE_CHECKING:
     from commands.web.access import Opened
