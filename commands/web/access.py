@@ -13,7 +13,7 @@ import contextlib
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -24,6 +24,7 @@ from ledger.remotes import RemoteStore
 from ledger.verified import DamagedStateError
 
 if TYPE_CHECKING:
+    from ledger import rules
     from ledger.application import Ledger
     from ledger.keys import Signer
 
@@ -53,12 +54,46 @@ class WebConfig:
     hosts: frozenset[str] | None = None
 
 
+class ViewCache:
+    """Views computed from a verified head, kept while the head stays the same.
+
+    A projection is a pure function of the verified state (and the day and party asked
+    about), and the verified state of a project is named by its head (seq and hash): the
+    same key is the same answer. Every request still checks the store against the verified
+    head first (``Replay.build``); only the fold over the state is saved. At most
+    :data:`SIZE` views are kept, the oldest dropped first.
+    """
+
+    SIZE = 64
+
+    def __init__(self) -> None:
+        self._views: dict[tuple[Any, ...], Any] = {}
+
+    def get(self, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+        """The view under ``key``, computed now if it is not kept."""
+        if key in self._views:
+            found: T = self._views[key]
+            return found
+        value = compute()
+        self._views[key] = value
+        while len(self._views) > self.SIZE:
+            del self._views[next(iter(self._views))]
+        return value
+
+
 @dataclass
 class Opened:
     """A ledger opened for one request, and the command context around it."""
 
     app: AppContext
     ledger: Ledger
+    views: ViewCache = field(default_factory=ViewCache)
+
+    def view(
+        self, name: str, state: rules.ProjectState, compute: Callable[[], T], *extra: Any
+    ) -> T:
+        """A view of a project at its verified head (``extra``: what else it depends on)."""
+        return self.views.get((name, state.slug, state.seq, state.head, *extra), compute)
 
     def note(self) -> str | None:
         """The line saying the answer comes from this replica alone (offline), or None."""
@@ -93,6 +128,7 @@ class Replica:
     def __init__(self, config: WebConfig) -> None:
         self.config = config
         self.lock = threading.Lock()
+        self.views = ViewCache()
 
     @contextlib.contextmanager
     def opened(self, *, fresh: bool = True) -> Iterator[Opened]:
@@ -105,7 +141,7 @@ class Replica:
         with self.lock, click.Context(_COMMAND, obj=app):
             ledger = app.ledger()
             self._lend_key(app)
-            yield Opened(app, ledger)
+            yield Opened(app, ledger, self.views)
 
     def _lend_key(self, app: AppContext) -> None:
         """Let the fresh reads sign the relay's reads with the key unlocked at start only."""

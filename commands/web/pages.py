@@ -69,7 +69,8 @@ def _slug(request: Request) -> str:
     return normalise_slug(str(request.path_params["slug"]))
 
 
-def _today() -> date:
+def today() -> date:
+    """Today in UTC: the day due dates are judged against, as the CLI judges them."""
     return today_utc()  # type: ignore[no-any-return]
 
 
@@ -84,10 +85,24 @@ def project_card(opened: Opened, slug: str, party: str) -> dict[str, Any]:
         "status": state.status,
         "seq": state.seq,
         "members": state.joined(),
-        "todo": todo(replay, party, _today(), TODO_WITHIN),
+        "todo": todo_rows(opened, replay, party),
         "confirmed": confirmed[0] if confirmed is not None else None,
         "member": party in state.members,
     }
+
+
+def todo_rows(opened: Opened, replay: Replay, party: str) -> list[Any]:
+    """What waits for ``party`` in the project (`accord todo`), kept while the head stays."""
+    day = today()
+    return opened.view(
+        "todo", replay.state, lambda: todo(replay, party, day, TODO_WITHIN), party, day
+    )
+
+
+def obligation_rows(opened: Opened, replay: Replay) -> list[Any]:
+    """Every pledge as an obligation (`accord obligations`), kept while the head stays."""
+    day = today()
+    return opened.view("obligations", replay.state, lambda: obligations(replay, day), day)
 
 
 async def dashboard(request: Request) -> Response:
@@ -113,7 +128,7 @@ def _heads(cards: list[dict[str, Any]]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def _project(opened: Opened, slug: str) -> tuple[Replay, dict[str, Any]]:
+def project_context(opened: Opened, slug: str) -> tuple[Replay, dict[str, Any]]:
     """The replay of ``slug`` and what every project page shows in its header."""
     replay = Replay.build(opened.ledger, slug)
     state = replay.state
@@ -126,15 +141,14 @@ async def project_page(request: Request) -> Response:
     party = request.app.state.config.party
 
     def work(opened: Opened) -> dict[str, Any]:
-        replay, context = _project(opened, _slug(request))
-        today = _today()
+        replay, context = project_context(opened, _slug(request))
         confirmed = opened.confirmed(replay.slug)
         return {
             **context,
             "tab": "overview",
-            "todo": todo(replay, party, today, TODO_WITHIN),
+            "todo": todo_rows(opened, replay, party),
             "members": member_rows(replay.state),
-            "obligations": obligations(replay, today),
+            "obligations": obligation_rows(opened, replay),
             "confirmed": confirmed,
         }
 
@@ -145,8 +159,8 @@ async def obligations_page(request: Request) -> Response:
     """Who owes what to whom; overdue ones highlighted."""
 
     def work(opened: Opened) -> dict[str, Any]:
-        replay, context = _project(opened, _slug(request))
-        rows = obligations(replay, _today())
+        replay, context = project_context(opened, _slug(request))
+        rows = obligation_rows(opened, replay)
         return {**context, "tab": "obligations", "obligations": rows, "finished": FINISHED}
 
     return await render(request, "obligations.html.j2", work)
@@ -156,9 +170,15 @@ async def contributions_page(request: Request) -> Response:
     """Shares per party and unit, with the close report's charts (its own SVG code)."""
 
     def work(opened: Opened) -> dict[str, Any]:
-        replay, context = _project(opened, _slug(request))
-        rows = [c.as_row() for c in contributions(replay, _today())]
-        return {**context, "tab": "contributions", "rows": rows, "report": chart_view(replay, rows)}
+        replay, context = project_context(opened, _slug(request))
+        day = today()
+
+        def compute() -> tuple[list[dict[str, Any]], Any]:
+            rows = [c.as_row() for c in contributions(replay, day)]
+            return rows, chart_view(replay, rows)
+
+        rows, chart = opened.view("contributions", replay.state, compute, day)
+        return {**context, "tab": "contributions", "rows": rows, "report": chart}
 
     return await render(request, "contributions.html.j2", work)
 
@@ -185,9 +205,11 @@ async def statements_page(request: Request) -> Response:
     """Every statement with its text, version, and who signed it."""
 
     def work(opened: Opened) -> dict[str, Any]:
-        replay, context = _project(opened, _slug(request))
+        replay, context = project_context(opened, _slug(request))
         state = replay.state
-        rows = [statement_detail(state, seq) for seq in state.statements]
+        rows = opened.view(
+            "statements", state, lambda: [statement_detail(state, seq) for seq in state.statements]
+        )
         return {**context, "tab": "statements", "statements": rows}
 
     return await render(request, "statements.html.j2", work)
@@ -197,9 +219,9 @@ async def disputes_page(request: Request) -> Response:
     """Every dispute, in words, with where it stands (as `accord show` gives it)."""
 
     def work(opened: Opened) -> dict[str, Any]:
-        replay, context = _project(opened, _slug(request))
-        today = _today()
-        views = [entry_view(replay, seq, today) for seq in replay.state.disputes]
+        replay, context = project_context(opened, _slug(request))
+        day = today()
+        views = [entry_view(replay, seq, day) for seq in replay.state.disputes]
         return {**context, "tab": "disputes", "disputes": views}
 
     return await render(request, "disputes.html.j2", work)
@@ -209,8 +231,9 @@ async def values_page(request: Request) -> Response:
     """The agreed values of the project (what a unit is worth) and who decided them."""
 
     def work(opened: Opened) -> dict[str, Any]:
-        replay, context = _project(opened, _slug(request))
-        return {**context, "tab": "values", "values": value_rows(replay.state)}
+        replay, context = project_context(opened, _slug(request))
+        rows = opened.view("values", replay.state, lambda: value_rows(replay.state))
+        return {**context, "tab": "values", "values": rows}
 
     return await render(request, "values.html.j2", work)
 
@@ -239,7 +262,7 @@ async def trail_page(request: Request) -> Response:
     """The audit trail, newest first, with filters (party, type, claimed date) and pages."""
 
     def work(opened: Opened) -> dict[str, Any]:
-        replay, context = _project(opened, _slug(request))
+        replay, context = project_context(opened, _slug(request))
         filters = _trail_filters(request)
         try:
             page_no = max(1, int(request.query_params.get("page", "1")))
@@ -248,15 +271,20 @@ async def trail_page(request: Request) -> Response:
         state = replay.state
         index = opened.ledger.verified  # the verified index: type, time, party, summary
         if any(filters.values()):
-            rows = [
-                r
-                for r in index.timeline(replay.slug, upto=state.seq)
-                if (not filters["party"] or r.by == filters["party"])
-                and (not filters["type"] or r.type == filters["type"])
-                and (not filters["from"] or r.at[:10] >= filters["from"])
-                and (not filters["to"] or r.at[:10] <= filters["to"])
-            ]
-            rows.reverse()
+
+            def compute() -> list[Any]:
+                found = [
+                    r
+                    for r in index.timeline(replay.slug, upto=state.seq)
+                    if (not filters["party"] or r.by == filters["party"])
+                    and (not filters["type"] or r.type == filters["type"])
+                    and (not filters["from"] or r.at[:10] >= filters["from"])
+                    and (not filters["to"] or r.at[:10] <= filters["to"])
+                ]
+                found.reverse()
+                return found
+
+            rows = opened.view("trail", state, compute, *sorted(filters.items()))
             total = len(rows)
             shown = rows[(page_no - 1) * TRAIL_PAGE : page_no * TRAIL_PAGE]
         else:
@@ -285,9 +313,9 @@ async def entry_page(request: Request) -> Response:
     config = request.app.state.config
 
     def work(opened: Opened) -> dict[str, Any]:
-        replay, context = _project(opened, _slug(request))
+        replay, context = project_context(opened, _slug(request))
         seq = int(request.path_params["seq"])
-        view = entry_view(replay, seq, _today())
+        view = entry_view(replay, seq, today())
         item = opened.ledger.verified_entry(replay.slug, seq)
         waits = [w for w in view.standing.waiting if w.party == config.party]
         return {
@@ -329,7 +357,7 @@ async def sync_page(request: Request) -> Response:
     def work(opened: Opened) -> dict[str, Any]:
         from commands.web.syncing import sync_status
 
-        replay, context = _project(opened, _slug(request))
+        replay, context = project_context(opened, _slug(request))
         status = sync_status(opened, replay.slug, signer)
         return {
             **context,
