@@ -43,14 +43,14 @@ from ledger import keys as key_store
 from ledger import rules
 from ledger.errors import DeadlineExceededError, KeyFileError, LedgerError, SignatureError
 from ledger.normalise import normalise_handle
-from ledger.remotes import RemoteStore
 from ledger.verified import DamagedStateError
+from relay.remotes import RemoteStore
 
 if TYPE_CHECKING:
     from ledger.application import Ledger
     from ledger.keys import Signer
-    from ledger.remotes import Remote
     from relay.client import Deadline
+    from relay.remotes import Remote
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -169,11 +169,12 @@ class FreshReads:
     def _pull(self, slug: str, remote: Remote, signer: Signer) -> None:
         from commands.remote import _print_evidence
         from relay.client import RelayClient
-        from relay.sync import ForkError, pull
+        from relay.session import RemoteSession
+        from relay.sync import ForkError
 
         try:
             with RelayClient(remote.url, signer, deadline=self.deadline) as client:
-                pulled = pull(self.ledger, client, remote, self.store, slug)
+                pulled = RemoteSession(self.ledger, client, remote, self.store).pull(slug)
         except ForkError as fork:
             _print_evidence(fork)
             raise

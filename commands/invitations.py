@@ -17,24 +17,25 @@ from ledger import keys as key_store
 from ledger.errors import LedgerError, NotFoundError, UsageError, VerificationError
 from ledger.normalise import normalise_handle
 from ledger.records import Receipt
-from ledger.remotes import RemoteStore
 from ledger.subjects import subject_of
+from relay.remotes import RemoteStore
 
 if TYPE_CHECKING:
     from ledger.application import Ledger
     from ledger.keys import Signer
-    from ledger.remotes import Remote
     from relay.client import Deadline, RelayClient
-    from relay.invitee import Invitation, InviteLine
+    from relay.invite_line import InviteLine
+    from relay.invitee import Invitation
+    from relay.remotes import Remote
 
 
 def _line_text(value: str) -> str:
     """The invite line given, or read from standard input for ``-`` (one line, bounded).
 
-    At most :data:`relay.invitee.MAX_LINE` characters and a little white space are read:
+    At most :data:`relay.invite_line.MAX_LINE` characters and a little white space are read:
     a longer line (or an endless stream) is malformed, never read whole into memory.
     """
-    from relay.invitee import MAX_LINE
+    from relay.invite_line import MAX_LINE
 
     if value != "-":
         return value
@@ -129,7 +130,8 @@ def join_command(
         accord join - --decline --reason "No budget this year"
     """
     from relay.client import Deadline
-    from relay.invitee import InviteLine, fetch_invitation, find_remote
+    from relay.invite_line import InviteLine
+    from relay.invitee import fetch_invitation, find_remote
 
     parsed = InviteLine.parse(_line_text(line))
     handle = normalise_handle(as_ or parsed.seat, "party")
@@ -233,15 +235,11 @@ def _pull_and_cosign(
 ) -> None:
     """Pull ``slug`` as the member ``signer`` now is, and cosign the checkpoint (as sync)."""
     from relay.client import RelayClient
-    from relay.sync import cosign_pulled, own_cosignature, pull, status
+    from relay.session import RemoteSession
 
     with RelayClient(remote.url, signer, deadline=deadline) as client:
-        pulled = pull(ledger, client, remote, store, slug)
-        cosigned = own_cosignature(ledger, client, remote, store, pulled, signer=signer)
-        if cosigned < pulled.checkpoint.size:
-            cosign_pulled(client, remote, store, pulled, signer=signer)
-        confirmed = status(ledger, client, remote, slug, store).confirmed
-        store.set_confirmed(remote.name, slug, confirmed)
+        session = RemoteSession(ledger, client, remote, store)
+        session.cosign_and_confirm(session.pull(slug), signer=signer)
 
 
 def _join_pinned(
@@ -258,7 +256,7 @@ def _join_pinned(
     """A pinned seat: read the proposal with the invitee's own key, check it, join as usual."""
     from relay.client import Deadline, RelayClient
     from relay.invitee import NOT_INVITED_HINT, proposal_terms
-    from relay.sync import RelayUpstream
+    from relay.session import RelayUpstream
 
     signer = _signer(handle, key_name)
     deadline = Deadline()  # after the passphrase: every request of the join shares it

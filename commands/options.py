@@ -16,8 +16,8 @@ from ledger import keys as key_store
 from ledger import rules, storage
 from ledger.errors import LedgerError, UsageError
 from ledger.normalise import normalise_handle
-from ledger.remotes import RemoteStore
 from ledger.verified import DamagedStateError, VerifiedStore
+from relay.remotes import RemoteStore
 
 if TYPE_CHECKING:
     from ledger.application import Ledger

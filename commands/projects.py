@@ -195,7 +195,7 @@ def _invite_lines(
     remote = getattr(ledger.upstream, "remote", None)
     if remote is None:
         return {}
-    from relay.invitee import invite_lines
+    from relay.invite_line import invite_lines
 
     seats = {h: invites.get(h) for h in sorted(invited) if h != signer.handle}
     return invite_lines(slug=slug, terms=terms, remote=remote, seats=seats)

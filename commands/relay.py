@@ -13,11 +13,13 @@ import click
 from commands.options import AppContext, ledger_option
 from commands.output import echo, output_options, render_object
 from ledger import storage
+from ledger.errors import LedgerError
 
 if TYPE_CHECKING:
     from types import FrameType
 
     from relay.keys import RelayKey
+    from relay.store import RelayStore
 
 HOME_HELP = "The relay's home: its key and verified state [default: ACCORD_HOME]."
 
@@ -89,25 +91,27 @@ def relay_serve(
     """
     import uvicorn
 
+    from relay.cache import TrustCache
     from relay.server import RelayConfig, create_app
-    from relay.store import TrustCache, open_store
+    from relay.store import open_store
 
     url = _url(ctx)
     key = _key(home)
     cache = TrustCache()
-    open_store(url, key=key, home=home, cache=cache, create=True).close()  # tables, reachable
+    with open_store(url, key=key, home=home, cache=cache, create=True) as store:  # tables
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+        logger = logging.getLogger("accord.relay")
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+        _catch_up(store, logger)
     listener = _listen(host, port)
     app = create_app(
         lambda: open_store(url, key=key, home=home, cache=cache),
         key,
         RelayConfig(threads=threads, rate=rate, burst=burst),
     )
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
-    logger = logging.getLogger("accord.relay")
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
-    logger.propagate = False
     bound_host, bound_port = listener.getsockname()[:2]
     echo(
         f"accord relay listening on http://{_netloc(bound_host, bound_port)} "
@@ -126,6 +130,19 @@ def relay_serve(
 
     Server(config).run(sockets=[listener])
     echo("accord relay stopped", err=True)
+
+
+def _catch_up(store: RelayStore, logger: logging.Logger) -> None:
+    """Sign checkpoints for entries stored while the relay was not running (reads never do)."""
+    try:
+        signed = store.catch_up_all()
+    except LedgerError as exc:
+        logger.warning("cannot look for projects to sign checkpoints of: %s", exc.message)
+        return
+    if signed:
+        logger.info(
+            "signed checkpoints of %d projects whose entries were stored without it", signed
+        )
 
 
 def _listen(host: str, port: int) -> socket.socket:

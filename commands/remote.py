@@ -12,14 +12,14 @@ from ledger import ed25519, rules
 from ledger import entry as entry_mod
 from ledger.errors import StorageUnavailableError, UsageError, VerificationError, WeakKeyError
 from ledger.normalise import normalise_slug
-from ledger.remotes import RemoteStore, check_relay_url
+from relay.remotes import RemoteStore, check_relay_url
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
     from ledger.application import Ledger
     from ledger.keys import Signer
-    from ledger.remotes import Remote
+    from relay.remotes import Remote
 
 
 def remote_store(ledger: Ledger) -> RemoteStore:
@@ -34,7 +34,7 @@ def attach_upstream(ledger: Ledger, name: str | None, *, offline: bool = False) 
 
     ``--offline`` sends nothing: a write that would go through a remote is refused (exit 2).
     """
-    from relay.sync import RelayUpstream
+    from relay.session import RelayUpstream
 
     store = RemoteStore(ledger.verified.source, memory=ledger.verified.path is None)
     if name is None and not store.exists():
@@ -231,7 +231,8 @@ def sync_command(
         accord sync --all --as burgerco
     """
     from relay.client import RelayClient
-    from relay.sync import ForkError, cosign_pulled, own_cosignature, pull, status
+    from relay.session import RemoteSession
+    from relay.sync import ForkError
 
     if (slug is None) == (not every):
         raise UsageError("name a project or give --all")
@@ -241,9 +242,10 @@ def sync_command(
     slugs = ledger.list_slugs() if every else [normalise_slug(str(slug))]
     rows: list[dict[str, Any]] = []
     with RelayClient(remote.url, signer) as client:
+        session = RemoteSession(ledger, client, remote, store)
         for name in slugs:
             try:
-                pulled = pull(ledger, client, remote, store, name)
+                pulled = session.pull(name)
             except ForkError as fork:
                 _print_evidence(fork)
                 raise
@@ -257,15 +259,13 @@ def sync_command(
             )
             if signs:
                 try:
-                    cosigned = own_cosignature(ledger, client, remote, store, pulled, signer=signer)
+                    cosigned = session.own_cosignature(pulled, signer=signer)
                 except ForkError as fork:
                     _print_evidence(fork)
                     raise
                 if cosigned < pulled.checkpoint.size:  # else the party cosigned this tree already
-                    cosign_pulled(client, remote, store, pulled, signer=signer)
-                store.set_confirmed(
-                    remote.name, name, status(ledger, client, remote, name, store).confirmed
-                )
+                    session.cosign(pulled, signer=signer)
+                store.set_confirmed(remote.name, name, session.status(name).confirmed)
             rows.append(
                 {
                     "project": name,
@@ -297,20 +297,22 @@ def status_command(ledger: Ledger, slug: str, signer: Signer, output_format: str
         accord status no-whopper-day --as acme --format json
     """
     from relay.client import RelayClient
-    from relay.sync import ForkError, pull, status
+    from relay.session import RemoteSession
+    from relay.sync import ForkError
 
     _refuse_offline("status asks the relay")
     store, remote = _chosen(ledger)
     app = click.get_current_context().find_object(AppContext)
     with RelayClient(remote.url, signer) as client:
+        session = RemoteSession(ledger, client, remote, store)
         try:
             slug = normalise_slug(slug)
             # A project not in this replica is not found: `accord sync` fetches it.
             held = ledger.rows.last(slug) is not None
-            pulled = pull(ledger, client, remote, store, slug) if held else None
+            pulled = session.pull(slug) if held else None
             if pulled is not None and pulled.closed and app is not None:
                 app.pulled_closed.append(slug)
-            found = status(ledger, client, remote, slug, store)
+            found = session.status(slug)
         except ForkError as fork:
             _print_evidence(fork)
             raise

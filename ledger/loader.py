@@ -2,8 +2,8 @@
 
 The library's ``Repository`` turns the names a stored record holds into classes by importing
 the module they name (a created event's ``originator_topic``, a snapshot's ``topic``), and
-applies whatever it decodes. accord's aggregates (the ``Project`` here, the relay's
-``RelayLog`` and ``RelayCosigner``) are loaded by :class:`AggregateLoader` instead:
+applies whatever it decodes. accord's aggregates (the ``Project`` here, and those another
+package registers with ``ledger.rows``) are loaded by :class:`AggregateLoader` instead:
 
 * every record is decoded by :class:`ledger.rows.SafeMapper`, from accord's own topics only;
 * the stream must begin with the created event of the very class asked for, naming that

@@ -32,7 +32,7 @@ from ledger.errors import (
 from ledger.format import SLUG_RE
 from ledger.project import project_id
 from ledger.records import ProjectSummary, RawEntry, StoredEntry
-from ledger.rows import RELAY_TOPICS, Row, entry_slug, relay_stream_id, unavailable
+from ledger.rows import SIDE_STREAMS, Row, entry_slug, unavailable
 from ledger.summaries import log_entry as summarised
 from ledger.verified import DamagedStateError, LogEntry
 from ledger.verify import STOP, Problem, VerifyReport, verify_stream
@@ -390,28 +390,25 @@ class VerifiedReads:
         slugs: set[str] = set()
         problems: list[ProjectProblem] = []
 
-        def relay_stream(stream: UUID) -> bool:
-            """A relay's own stream: its first row has a relay topic AND the id it names."""
+        def side_stream(stream: UUID) -> bool:
+            """A registered side stream (``ledger.rows``): its topic AND the id it names."""
             try:
                 found = list(self.rows._recorder.select_events(stream, limit=1))
             except PersistenceError as exc:
                 raise unavailable(exc) from None
-            if not found or found[0].topic not in RELAY_TOPICS:
+            kinds = [k for k in SIDE_STREAMS if found and found[0].topic in k.topics]
+            if not kinds:
                 return False
             try:
                 data = json.loads(found[0].state)
             except (ValueError, RecursionError, TypeError):
                 return False
-            named = data.get("slug") if isinstance(data, dict) else None
-            handle = data.get("handle") if isinstance(data, dict) else None
-            if not isinstance(named, str) or not isinstance(handle, str | None):
-                return False
-            return relay_stream_id(named, handle) == stream
+            return isinstance(data, dict) and any(k.stream_id(data) == stream for k in kinds)
 
         for stream in self.rows.stream_ids():
             first = self.rows.stream_slug(stream)
             slug = entry_slug(first) if first is not None else None
-            if (slug is None or project_id(slug) != stream) and relay_stream(stream):
+            if (slug is None or project_id(slug) != stream) and side_stream(stream):
                 continue
             if slug is None or project_id(slug) != stream:
                 problems.append(

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import UUID
 
 from eventsourcing.persistence import Mapper, PersistenceError
 
@@ -26,63 +26,72 @@ from ledger.errors import LedgerError, StorageUnavailableError, StoreDamagedErro
 from ledger.project import Project, project_id
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from eventsourcing.persistence import StoredEvent
 
 PAGE = 1000
 UNREADABLE = "\x00unreadable stored event"
 
-# The relay's own aggregates (``relay/store.py``) live in the same event table: per project
-# its checkpoints, and per (project, member) that member's latest cosignature. Their classes
-# are registered here by ``relay/aggregates.py`` when the relay is imported (``ledger`` never
-# imports ``relay``, see :func:`register_topics`); until then they are only named, so that
-# decoding them never imports anything and ``decode`` still reports them as non-entry rows.
-RELAY_TOPICS = frozenset(
-    {
-        "accord:RelayLog",
-        "accord:RelayLog.Started",
-        "accord:RelayLog.Signed",
-        "accord:RelayLog.Snapshot",
-        "accord:RelayCosigner",
-        "accord:RelayCosigner.Started",
-        "accord:RelayCosigner.Cosigned",
-        "accord:RelayCosigner.Snapshot",
-    }
-)
-
 KNOWN_TOPICS: dict[str, type[Any] | None] = {
     Project.Proposed.TOPIC: Project.Proposed,
     Project.EntryRecorded.TOPIC: Project.EntryRecorded,
     Project.Snapshot.TOPIC: Project.Snapshot,
-    **dict.fromkeys(RELAY_TOPICS),  # classes registered by relay/aggregates.py
 }
+OWN_NAMESPACE = "accord:"  # the only names another package's stored classes may take
+
+
+@dataclass(frozen=True)
+class SideStreams:
+    """Streams another package stores beside the projects (registered, never named here).
+
+    Attributes:
+        topics: the topics their records name.
+        stream_id: the id such a stream must be stored under, from the state of its first
+            record (None when that state names none).
+    """
+
+    topics: frozenset[str]
+    stream_id: Callable[[dict[str, Any]], UUID | None]
+
+
+SIDE_STREAMS: list[SideStreams] = []
 
 
 def register_topics(*classes: type[Any]) -> None:
-    """Give the relay's named topics their classes (``relay/aggregates.py`` calls this).
+    """Let stored records name ``classes`` (another package's aggregates and their events).
 
-    Only the names of :data:`RELAY_TOPICS` can be registered, each to one class: the list of
-    topics a store may name is fixed here.
+    ``ledger`` never imports the packages that store aggregates beside the projects: each
+    registers its classes when it is imported.
+    A topic must be in accord's namespace (``accord:``) and names one class for the life of
+    the process; a stored name that no class registered is never imported (:class:`SafeMapper`).
 
     Raises:
-        ValueError: a class whose ``TOPIC`` is not one of them, or one registered already
-            for another class.
+        ValueError: a class whose ``TOPIC`` is not in accord's namespace, or one registered
+            already for another class.
     """
     for cls in classes:
         topic = getattr(cls, "TOPIC", None)
-        if topic not in RELAY_TOPICS or KNOWN_TOPICS.get(topic) not in (None, cls):
+        if (
+            not isinstance(topic, str)
+            or not topic.startswith(OWN_NAMESPACE)
+            or KNOWN_TOPICS.get(topic) not in (None, cls)
+        ):
             raise ValueError(f"cannot register {cls!r} for topic {topic!r}")
         KNOWN_TOPICS[topic] = cls
 
 
-def relay_stream_id(slug: str, handle: str | None = None) -> UUID:
-    """The id of the relay's checkpoint stream of ``slug`` (or of ``handle``'s cosignatures).
+def register_side_streams(streams: SideStreams) -> None:
+    """Let ``scan_projects`` tell ``streams`` from projects (registered with their topics).
 
-    ``uuid5(NAMESPACE_URL, "accord:relay-log:" + slug)``, and for a member's cosignatures
-    ``uuid5(NAMESPACE_URL, "accord:relay-cosigner:" + slug + "/" + handle)``: never a project id.
+    Raises:
+        ValueError: a topic of ``streams`` is not registered (:func:`register_topics`).
     """
-    if handle is None:
-        return uuid5(NAMESPACE_URL, f"accord:relay-log:{slug}")
-    return uuid5(NAMESPACE_URL, f"accord:relay-cosigner:{slug}/{handle}")
+    unknown = sorted(t for t in streams.topics if KNOWN_TOPICS.get(t) is None)
+    if unknown:
+        raise ValueError(f"register the classes of {unknown} first")
+    if streams not in SIDE_STREAMS:
+        SIDE_STREAMS.append(streams)
 
 
 ENTRY_TOPICS = frozenset({Project.Proposed.TOPIC, Project.EntryRecorded.TOPIC})
@@ -105,8 +114,8 @@ class SafeMapper(Mapper[UUID]):
     """The library's mapper, restricted to accord's own topics.
 
     ``Mapper.to_domain_event`` resolves a record's topic by importing the module it names;
-    here the class comes from :data:`KNOWN_TOPICS` alone (a relay topic counts only once its
-    class is registered in this process), and the library's ``resolve_topic`` is never
+    here the class comes from :data:`KNOWN_TOPICS` alone (another package's topic counts
+    only once its class is registered in this process), and the library's ``resolve_topic`` is never
     called. Undecodable state is :class:`~ledger.errors.StoreDamagedError`, never a crash.
     """
 

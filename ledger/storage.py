@@ -94,7 +94,11 @@ def source_of(url: str) -> str:
 
 
 def open_ledger(
-    url: str | None = None, *, create: bool = False, cached: int | None = None
+    url: str | None = None,
+    *,
+    create: bool = False,
+    cached: int | None = None,
+    cls: type[Ledger] = Ledger,
 ) -> Ledger:
     """Open the ledger at ``url`` (default: ``ACCORD_LEDGER`` or ``./accord.db``).
 
@@ -106,6 +110,7 @@ def open_ledger(
             process: the relay). A cached aggregate is brought forward with the events stored
             after it on every read, so other writers' appends are never missed; the write
             path still checks it against the verified head.
+        cls: the ``Ledger`` class to open (a subclass that a long-running process extends).
 
     Raises:
         UsageError: the URL is malformed.
@@ -131,7 +136,7 @@ def open_ledger(
     if is_postgres(url) and create and env.get("POSTGRES_SCHEMA"):
         _create_schema(env)
     try:
-        return Ledger(env, source=source_of(url), cached=cached or 0)
+        return cls(env, source=source_of(url), cached=cached or 0)
     except StorageUnavailableError as exc:
         raise StorageUnavailableError(
             f"cannot open the ledger {redact(url)}: {exc.message.split(': ', 1)[-1]}",

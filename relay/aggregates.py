@@ -8,28 +8,41 @@
   the same version, so they never sign inconsistent trees.
 * :class:`RelayCosigner`, one per (project, member): that member's latest cosignature.
 
-Ids are ``ledger.rows.relay_stream_id`` of the slug (and handle) the first event names, and
-the topics are listed in ``ledger.rows.RELAY_TOPICS``, so ``scan_projects`` skips exactly these
-streams. Events only assign state; every check happens before (in ``relay/store.py``). They
-are loaded by ``ledger/loader.py`` (``Ledger.loader``): a stored name is compared, never
-imported, a damaged record is a ``StoreDamagedError`` (503), and a snapshot that does not
-check out against the events is logged and ignored.
+Ids are :func:`relay_stream_id` of the slug (and handle) the first event names. Importing
+this module (``relay/__init__.py`` does) registers the classes and their stream ids with
+``ledger.rows``, so stored records may name them and ``scan_projects`` skips exactly these
+streams; ``ledger`` never names them. Events only assign state; every check happens before
+(in ``relay/store.py``). They are loaded by ``ledger/loader.py`` (``Ledger.loader``): a
+stored name is compared, never imported, a damaged record is a ``StoreDamagedError`` (503),
+and a snapshot that does not check out against the events is logged and ignored.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
+from uuid import NAMESPACE_URL, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
 from ledger.errors import ConflictError
-from ledger.rows import RELAY_TOPICS, register_topics, relay_stream_id
+from ledger.rows import SideStreams, register_side_streams, register_topics
 from relay.merkle import EMPTY_ROOT, Frontier
 
 if TYPE_CHECKING:
     from uuid import UUID
 
 SNAPSHOT_INTERVAL = 100
+
+
+def relay_stream_id(slug: str, handle: str | None = None) -> UUID:
+    """The id of the relay's checkpoint stream of ``slug`` (or of ``handle``'s cosignatures).
+
+    ``uuid5(NAMESPACE_URL, "accord:relay-log:" + slug)``, and for a member's cosignatures
+    ``uuid5(NAMESPACE_URL, "accord:relay-cosigner:" + slug + "/" + handle)``: never a project id.
+    """
+    if handle is None:
+        return uuid5(NAMESPACE_URL, f"accord:relay-log:{slug}")
+    return uuid5(NAMESPACE_URL, f"accord:relay-cosigner:{slug}/{handle}")
 
 
 class RelayLog(Aggregate):
@@ -75,7 +88,7 @@ class RelayLog(Aggregate):
 
     @staticmethod
     def create_id(slug: str, **_: object) -> UUID:
-        """The stream id of the project's relay log (see ``ledger.rows.relay_stream_id``)."""
+        """The stream id of the project's relay log (see :func:`relay_stream_id`)."""
         return relay_stream_id(slug)
 
     @event(Started)
@@ -203,7 +216,16 @@ CLASSES = (
     RelayCosigner.Cosigned,
     RelayCosigner.Snapshot,
 )
-TOPICS = frozenset(cls.TOPIC for cls in CLASSES)
-if TOPICS != RELAY_TOPICS:  # pragma: no cover - a renamed topic is a migration
-    raise RuntimeError("relay topics differ from ledger.rows.RELAY_TOPICS")
+TOPICS = frozenset(cls.TOPIC for cls in CLASSES)  # stored: renaming one is a migration
+
+
+def _stream_of(state: dict[str, Any]) -> UUID | None:
+    """The id a relay stream must be stored under, from its first record's state."""
+    slug, handle = state.get("slug"), state.get("handle")
+    if not isinstance(slug, str) or not isinstance(handle, str | None):
+        return None
+    return relay_stream_id(slug, handle)
+
+
 register_topics(*CLASSES)  # stored records name them: decoded from this list, never imported
+register_side_streams(SideStreams(topics=TOPICS, stream_id=_stream_of))

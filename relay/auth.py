@@ -9,7 +9,7 @@ yet (it sends its public key line in ``Accord-Public-Key``, since the log holds 
 fingerprint). An invitee whose seat has an invite reads its invitation (and only that) with
 the invite key (:func:`authenticate_invite`); anyone may ask for the invitations pinned to
 its own key (:func:`authenticate_key`). Every failure is the same
-:class:`~relay.wire.NotReadableError` as a project that does not exist. A conflict's
+:class:`~relay.errors.NotReadableError` as a project that does not exist. A conflict's
 checkpoint goes only to an entry signed by a key the project knows for its signer
 (:func:`check_signer`).
 """
@@ -28,7 +28,7 @@ from http_message_signatures.exceptions import HTTPMessageSignaturesException
 from ledger import ed25519, rules
 from ledger import entry as entry_mod
 from ledger.errors import KeyNotValidError, LedgerError, VerificationError
-from relay.wire import NotReadableError
+from relay.errors import NotReadableError
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

@@ -34,7 +34,6 @@ from http_message_signatures import HTTPMessageSigner, HTTPSignatureKeyResolver,
 
 from ledger import entry as entry_mod
 from ledger.errors import (
-    ConflictError,
     DeadlineExceededError,
     KeyNotValidError,
     LedgerError,
@@ -44,8 +43,9 @@ from ledger.errors import (
     UsageError,
     VerificationError,
 )
-from ledger.remotes import check_relay_url
-from relay.wire import MAX_ROWS, MalformedRequestError, parse_rows
+from relay.errors import MalformedRequestError, RelayConflictError
+from relay.remotes import check_relay_url
+from relay.wire import MAX_ROWS, parse_rows
 
 if TYPE_CHECKING:
     from collections.abc import Generator, Iterator, Sequence
@@ -114,14 +114,6 @@ class Deadline:
     def passed(self) -> bool:
         """Whether the deadline has passed."""
         return self.remaining() <= 0
-
-
-class RelayConflictError(ConflictError):
-    """The relay's head moved (409); carries its current signed checkpoint, unverified."""
-
-    def __init__(self, message: str, *, checkpoint: str | None, hint: str | None = None) -> None:
-        super().__init__(message, hint=hint)
-        self.checkpoint = checkpoint
 
 
 @dataclass(frozen=True)

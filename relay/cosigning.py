@@ -18,8 +18,9 @@ from eventsourcing.persistence import IntegrityError, PersistenceError
 
 from ledger import ed25519, rules
 from ledger.errors import ConflictError, KeyNotValidError, SignatureInvalidError
-from ledger.rows import relay_stream_id, unavailable
-from relay.aggregates import SNAPSHOT_INTERVAL, RelayCosigner
+from ledger.rows import unavailable
+from relay.aggregates import SNAPSHOT_INTERVAL, RelayCosigner, relay_stream_id
+from relay.errors import MalformedRequestError, UnsignedCheckpointError
 from relay.note import (
     COSIGNATURE_V1,
     MalformedNoteError,
@@ -33,7 +34,6 @@ from relay.note import (
     verify_cosignatures,
     verify_note,
 )
-from relay.wire import MalformedRequestError, UnsignedCheckpointError
 
 if TYPE_CHECKING:
     from relay.store import RelayStore
@@ -108,9 +108,9 @@ def cosign(store: RelayStore, slug: str, body: bytes) -> None:
         checkpoint = parse_checkpoint(note.text)
     except MalformedNoteError as exc:
         raise MalformedRequestError(f"not a checkpoint note: {exc}") from None
-    log = store.checkpoint(slug)
+    log = store.latest(slug)
     ours = [s for s in note.signatures if s.name == log.origin]
-    relay_key = store.key.verifier_key(log.origin)
+    relay_key = store.signer.verifier_key(log.origin)
     # The line held is the one that verified with this relay's key: another line under the
     # origin's name (another key ID, or garbage) would make the held note prove nothing.
     signed = [s for s in ours if s.key_id == relay_key.key_id]
@@ -234,7 +234,7 @@ def listing(store: RelayStore, slug: str) -> list[dict[str, Any]]:
 def served_note(store: RelayStore, slug: str) -> str:
     """The latest checkpoint with every held cosignature over exactly it."""
     state = store.state(slug)
-    log = store.checkpoint(slug)
+    log = store.latest(slug)
     note = parse_note(log.note)
     lines: list[Signature] = []
     for handle in state.joined():  # only they cosign: at most MAX_MEMBERS loads

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from starlette.responses import JSONResponse
 
-from relay.wire import BodyTooLargeError, MalformedRequestError
+from relay.errors import BodyTooLargeError, MalformedRequestError
 
 if TYPE_CHECKING:
     import logging

@@ -27,7 +27,8 @@ from ledger import rules
 from ledger.errors import LedgerError, StorageUnavailableError
 from ledger.format import FINGERPRINT_RE, SLUG_RE, text_size
 from relay import reads
-from relay.wire import MAX_PAGE_BYTES, NotReadableError, RelayStateError
+from relay.errors import NotReadableError, RelayStateError
+from relay.wire import MAX_PAGE_BYTES
 
 if TYPE_CHECKING:
     from relay.store import RelayStore
@@ -134,7 +135,7 @@ def invitation(store: RelayStore, slug: str) -> dict[str, Any]:
         NotReadableError: no such project.
         RelayStateError: the store contradicts what the relay verified.
     """
-    checkpoint = store.checkpoint(slug)
+    checkpoint = store.latest(slug)
     head = store.hashes(slug, checkpoint.size, checkpoint.size)[0].hex()
     return {
         "project": slug,

@@ -1,6 +1,6 @@
 """The invitee's side of a relay: the invite line, the invitation, the join or decline.
 
-An invitee is onboarded with one message, its **invite line** (:class:`InviteLine`): the
+An invitee is onboarded with one message, its **invite line** (``relay/invite_line.py``): the
 project, the seat, the hash of the proposal (the terms), the relay's URL and key fingerprint,
 and for a seat protected by an invite (ADR 0007) the invite token. ``accord join LINE``:
 
@@ -39,136 +39,30 @@ from ledger.errors import (
     UsageError,
     VerificationError,
 )
-from ledger.format import FINGERPRINT_RE, HANDLE_RE, SLUG_RE
 from ledger.keys import Signer
-from ledger.remotes import Remote, check_relay_url
-from relay.client import RelayClient, RelayConflictError
+from relay.client import RelayClient
+from relay.errors import MalformedRequestError, RelayConflictError
+from relay.invite_line import InviteLine
 from relay.merkle import ProofError, leaf_hash, verify_inclusion
 from relay.note import Checkpoint, origin_for
-from relay.sync import differs, receipt_parts, verified_note
-from relay.wire import MalformedRequestError, parse_rows
+from relay.receipts import receipt_parts
+from relay.remotes import Remote
+from relay.sync import differs, verified_note
+from relay.wire import parse_rows
 
 if TYPE_CHECKING:
     from collections.abc import Callable
     from datetime import datetime
 
     from ledger.application import Ledger
-    from ledger.remotes import RemoteStore
+    from relay.remotes import RemoteStore
 
-LINE_PREFIX = "accord-join-v1"
-LINE_FIELDS = ("project", "seat", "terms", "relay", "relay-key", "invite")
-MAX_LINE = 1000
 ATTEMPTS = 8  # signs of an answer while the relay's head keeps moving
-LINE_HINT = (
-    "copy the whole line the proposer sent you: accord-join-v1,project=...,seat=...,"
-    "terms=...,relay=...,relay-key=SHA256:...[,invite=accord-invite-v1:...]"
-)
+_HEX64 = re.compile(r"[0-9a-f]{64}\Z")
 NOT_INVITED_HINT = (
     "the invite is wrong, already used (the seat was taken or declined) or for another seat, "
     "or the proposal was cancelled: ask the proposer for a new invite line"
 )
-_HEX64 = re.compile(r"[0-9a-f]{64}\Z")
-
-
-@dataclass(frozen=True)
-class InviteLine:
-    """One line that onboards an invitee (docs/relay.md, "Invite lines").
-
-    ``accord-join-v1,project=SLUG,seat=HANDLE,terms=HASH,relay=URL,relay-key=FINGERPRINT``
-    and, for a seat with an invite, ``,invite=accord-invite-v1:...``: these fields in this
-    order, each once, no spaces (so a shell or a chat client does not split it).
-    """
-
-    project: str
-    seat: str
-    terms: str
-    relay: str
-    relay_key: str
-    invite: str | None = None
-
-    def text(self) -> str:
-        """The line (it holds the invite token, when there is one: a secret)."""
-        fields = [
-            ("project", self.project),
-            ("seat", self.seat),
-            ("terms", self.terms),
-            ("relay", self.relay.replace("%", "%25").replace(",", "%2C")),
-            ("relay-key", self.relay_key),
-        ]
-        if self.invite is not None:
-            fields.append(("invite", self.invite))
-        return ",".join([LINE_PREFIX, *(f"{name}={value}" for name, value in fields)])
-
-    @classmethod
-    def parse(cls, text: str) -> InviteLine:
-        """Parse an invite line (surrounding white space is ignored).
-
-        Raises:
-            UsageError: it is not an invite line of this form (the message never quotes the
-                line, which may hold a secret).
-        """
-        line = text.strip()
-        if len(line) > MAX_LINE or not line.isascii() or not line.isprintable() or " " in line:
-            raise _malformed("it is not one line of printable ASCII without spaces")
-        parts = line.split(",")
-        if parts[0] != LINE_PREFIX:
-            raise _malformed(f"it does not start with {LINE_PREFIX},")
-        values: dict[str, str] = {}
-        for part in parts[1:]:
-            name, equals, value = part.partition("=")
-            if not equals or name not in LINE_FIELDS or name in values:
-                raise _malformed(f"field {name[:20]!r} is unknown or repeated")
-            values[name] = value
-        names = list(values)
-        expected = list(LINE_FIELDS[:5]) + (["invite"] if "invite" in values else [])
-        if names != expected:
-            raise _malformed(f"its fields must be {', '.join(expected)}, in that order")
-        if not SLUG_RE.match(values["project"]):
-            raise _malformed("the project is not a slug")
-        if not HANDLE_RE.match(values["seat"]):
-            raise _malformed("the seat is not a handle")
-        if not _HEX64.match(values["terms"]):
-            raise _malformed("the terms are not a 64-character hex hash")
-        if not FINGERPRINT_RE.match(values["relay-key"]):
-            raise _malformed("the relay key is not a SHA256 fingerprint")
-        invite = values.get("invite")
-        if invite is not None:
-            try:
-                entry_mod.parse_invite_token(invite)
-            except VerificationError as exc:
-                raise _malformed(exc.message) from None
-        try:
-            url = check_relay_url(_unescape_relay(values["relay"]))
-        except UsageError as exc:
-            raise _malformed(exc.message) from None
-        return cls(
-            project=values["project"],
-            seat=values["seat"],
-            terms=values["terms"],
-            relay=url,
-            relay_key=values["relay-key"],
-            invite=invite,
-        )
-
-
-def _unescape_relay(value: str) -> str:
-    """The relay URL of a line: ``%2C`` stands for a comma and ``%25`` for ``%`` there."""
-    return re.sub(r"%(2C|25)", lambda m: "," if m.group(1) == "2C" else "%", value)
-
-
-def _malformed(why: str) -> UsageError:
-    return UsageError(f"the invite line is malformed: {why}", hint=LINE_HINT)
-
-
-def invite_lines(
-    *, slug: str, terms: str, remote: Remote, seats: dict[str, str | None]
-) -> dict[str, str]:
-    """The invite line of each seat (``seats``: handle -> its invite token or None)."""
-    relay_key = ed25519.fingerprint(ed25519.parse_public_key_line(remote.relay_key))
-    return {
-        handle: InviteLine(slug, handle, terms, remote.url, relay_key, token).text()
-        for handle, token in seats.items()
-    }
 
 
 # --- the remote ----------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 Everything served is checked against the relay's verified state first: a row must hash to
 the hash verified at its seq, and tiles are computed from the verified hashes of the tree the
-latest checkpoint signs. Tiles are immutable, so they are cached (``TrustCache``).
+latest checkpoint signs. Reads never sign: entries are served up to the verified head, tiles
+up to the latest signed tree. Tiles are immutable, so they are cached (``TrustCache``).
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from ledger import entry as entry_mod
 from ledger.errors import LedgerError
 from ledger.format import text_size
 from relay import tiles
+from relay.errors import RelayStateError
 from relay.merkle import root
-from relay.wire import MAX_PAGE_BYTES, RelayStateError, bundle_line
+from relay.wire import MAX_PAGE_BYTES, bundle_line
 
 if TYPE_CHECKING:
     from relay.store import RelayStore
@@ -77,7 +79,7 @@ def tile(store: RelayStore, slug: str, path: str) -> bytes:
         wanted = tiles.parse_tile_path(path)
     except tiles.TileError:
         raise NoSuchTileError("no such tile") from None
-    log = store.checkpoint(slug)
+    log = store.latest(slug)
     try:
         tiles.check_tile(wanted, log.size)
     except tiles.TileError:

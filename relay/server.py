@@ -39,18 +39,16 @@ from ledger.errors import (
 )
 from relay import cosigning, invitations, reads
 from relay.auth import Message, authenticate, authenticate_invite, authenticate_key
-from relay.gate import Gate, RateLimiter, Workers, read_body
-from relay.reads import NoSuchTileError
-from relay.tiles import MAX_TREE_SIZE
-from relay.wire import (
+from relay.errors import (
     BodyTooLargeError,
     MalformedRequestError,
     NotReadableError,
     UnsignedCheckpointError,
-    check_slug,
-    parse_count,
-    parse_rows,
 )
+from relay.gate import Gate, RateLimiter, Workers, read_body
+from relay.reads import NoSuchTileError
+from relay.tiles import MAX_TREE_SIZE
+from relay.wire import check_slug, parse_count, parse_rows
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator

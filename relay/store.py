@@ -1,18 +1,23 @@
-"""The relay's store: entries through ``Ledger``, and checkpoints in ``RelayLog``.
+"""The relay's log core: entries through ``Ledger``, and checkpoints in ``RelayLog``.
 
 One :class:`RelayStore` per worker thread, each with its own ``Ledger`` (the verified state
-lives in the relay's home, the entries in the shared eventsourcing store). Everything a
-request needs passes through here, synchronously:
+lives in the relay's home, the entries in the shared eventsourcing store). It is given a
+checkpoint signer (``relay/signer.py``) and never touches the key itself; what a process
+remembers between requests is in ``relay/cache.py``. Everything a request needs passes
+through here, synchronously:
 
 * **Appends** run the rules through ``Ledger.append_signed`` and save the new checkpoint
   (``RelayLog``) in the same transaction; the project's ``(project, seq)`` and the relay log's
   version are both compare-and-swaps, so concurrent relays never store half an append nor
   sign two different trees of one size. A loser re-reads: if only the relay log moved it
   tries again, otherwise it answers 409 with the current signed checkpoint.
-* **Checkpoints** are never signed from uncommitted state, never for a smaller tree, and
-  never over a frontier this process has not checked against the verified entries (once per
-  project from scratch, then incrementally: :class:`TrustCache`, shared by the threads of a
-  process, which also caches tiles for ``relay/reads.py``).
+* **Checkpoints** are signed only by writes: an append, entries appended through this store's
+  ledger out of band (:class:`RelayLedger`, as ``accord import`` would), and the relay's
+  start (:meth:`RelayStore.catch_up_all`, for entries that reached the store any other way).
+  Reads never sign: they serve the latest signed checkpoint (:meth:`RelayStore.latest`).
+  A checkpoint is never signed from uncommitted state, never for a smaller tree, and never
+  over a frontier this process has not checked against the verified entries (once per
+  project from scratch, then incrementally: ``TrustCache``).
 
 Members' reads are in ``relay/reads.py``, cosignatures in ``relay/cosigning.py``.
 """
@@ -21,9 +26,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import threading
-from collections import OrderedDict
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from eventsourcing.application import AggregateNotFoundError
@@ -31,6 +33,7 @@ from eventsourcing.persistence import IntegrityError, PersistenceError
 
 from ledger import entry as entry_mod
 from ledger import storage
+from ledger.application import Ledger
 from ledger.errors import (
     ConflictError,
     KeyNotValidError,
@@ -38,28 +41,22 @@ from ledger.errors import (
     ProjectNotFoundError,
     VerificationError,
 )
-from ledger.rows import relay_stream_id, unavailable
+from ledger.rows import unavailable
 from ledger.verified import VerifiedStore
-from relay.aggregates import SNAPSHOT_INTERVAL, RelayLog
+from relay.aggregates import SNAPSHOT_INTERVAL, RelayLog, relay_stream_id
 from relay.auth import check_signer
-from relay.invitations import InvitationIndex
+from relay.cache import TrustCache, Trusted
+from relay.errors import NotReadableError, RelayConflictError, RelayStateError
 from relay.merkle import Frontier, ProofError, leaf_hash
-from relay.note import Checkpoint, NoteError, parse_checkpoint, parse_note, sign_note, verify_note
 from relay.note import origin_for as _origin_for
-from relay.wire import (
-    NotReadableError,
-    RelayConflictError,
-    RelayStateError,
-    TreeView,
-    check_slug,
-    receipt,
-)
+from relay.signer import CheckpointSigner, NoteSigner
+from relay.wire import TreeView, check_slug, receipt
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Iterable, Sequence
     from pathlib import Path
 
-    from ledger.application import Ledger
+    from ledger.application import AppendOutcome
     from ledger.rules import ProjectState
     from relay.keys import RelayKey
 
@@ -67,63 +64,45 @@ log = logging.getLogger("accord.relay")
 
 ATTEMPTS = 8
 AGGREGATES = 4096  # project and relay-log aggregates kept in memory per worker thread
-TILE_CACHE = 2048  # tiles (at most 8 KiB each) kept in memory by relay/reads.py
 
 
 class _RetryError(Exception):
     """The store moved between two reads: read again."""
 
 
-@dataclass(frozen=True)
-class Trusted:
-    """A relay log frontier this process checked against the verified entries."""
+class RelayLedger(Ledger):
+    """The relay's ``Ledger``: entries appended to it out of band get their checkpoint at once.
 
-    genesis: str
-    frontier: Frontier
-
-
-class TrustCache:
-    """What this process checked of each project's relay log, and its tiles (thread-safe).
-
-    It also holds the process's index of pinned invitations (``relay/invitations.py``).
+    :meth:`RelayStore.append` saves each checkpoint in the transaction of its entries
+    (``also``); entries appended without one (``accord import`` into the relay's store
+    through a :class:`RelayStore`) are covered right after by ``on_appended``.
     """
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._trees: dict[str, Trusted] = {}
-        self._tiles: OrderedDict[tuple[Any, ...], bytes] = OrderedDict()
-        self.invitations = InvitationIndex()
+    on_appended: Callable[[str], object] | None = None
 
-    def get(self, slug: str) -> Trusted | None:
-        """The largest checked frontier of ``slug``, if any."""
-        with self._lock:
-            return self._trees.get(slug)
+    def append_signed(
+        self,
+        slug: str,
+        entries: list[entry_mod.SignedEntry],
+        *,
+        also: Iterable[Any] = (),
+        state: ProjectState | None = None,
+    ) -> AppendOutcome:
+        """``Ledger.append_signed``; then sign a checkpoint if nothing in ``also`` is one.
 
-    def put(self, slug: str, trusted: Trusted) -> None:
-        """Remember a checked frontier (a smaller one never replaces a larger one)."""
-        with self._lock:
-            known = self._trees.get(slug)
-            if (
-                known is None
-                or known.genesis != trusted.genesis
-                or known.frontier.size <= (trusted.frontier.size)
-            ):
-                self._trees[slug] = trusted
-
-    def tile(self, key: tuple[Any, ...]) -> bytes | None:
-        """A cached tile."""
-        with self._lock:
-            data = self._tiles.get(key)
-            if data is not None:
-                self._tiles.move_to_end(key)
-            return data
-
-    def put_tile(self, key: tuple[Any, ...], data: bytes) -> None:
-        """Cache a tile, dropping the least recently used beyond :data:`TILE_CACHE`."""
-        with self._lock:
-            self._tiles[key] = data
-            while len(self._tiles) > TILE_CACHE:
-                self._tiles.popitem(last=False)
+        Raises:
+            ConflictError: the head moved (an entry's seq is taken by another, or is ahead).
+            LedgerError: an entry breaks a rule or fails verification (nothing is saved).
+        """
+        also = list(also)
+        outcome = super().append_signed(slug, entries, also=also, state=state)
+        signed = any(isinstance(a, RelayLog) for a in also)
+        if outcome.stored and not signed and self.on_appended is not None:
+            try:
+                self.on_appended(slug)
+            except LedgerError as exc:  # the entries are stored: the next append or start signs
+                log.warning("cannot sign a checkpoint of %r: %s", slug, exc.message)
+        return outcome
 
 
 def open_store(
@@ -141,13 +120,13 @@ def open_store(
         LedgerNotFoundError: no SQLite file there and ``create`` is false.
         StorageUnavailableError: the store cannot be opened or reached.
     """
-    ledger = storage.open_ledger(url, create=create, cached=AGGREGATES)
+    ledger = storage.open_ledger(url, create=create, cached=AGGREGATES, cls=RelayLedger)
     ledger.loader.report = _log_ignored  # a long-running process: logged, not kept
     if home is not None:
         source = ledger.verified.source
         ledger.verified.close()
         ledger.verified = VerifiedStore(source, home=home)
-    return RelayStore(ledger, key, cache)
+    return RelayStore(ledger, NoteSigner(key), cache)
 
 
 def _log_ignored(notice: str) -> None:
@@ -155,12 +134,33 @@ def _log_ignored(notice: str) -> None:
 
 
 class RelayStore:
-    """The relay's operations on one ``Ledger`` (one per worker thread)."""
+    """The relay's operations on one ``Ledger`` (one per worker thread).
 
-    def __init__(self, ledger: Ledger, key: RelayKey, cache: TrustCache | None = None) -> None:
+    Args:
+        ledger: the store (a :class:`RelayLedger` signs for entries appended out of band).
+        signer: turns a project's tree into the relay's signed checkpoint note.
+        cache: what this process checked and computed (shared by its stores).
+    """
+
+    def __init__(
+        self, ledger: Ledger, signer: CheckpointSigner, cache: TrustCache | None = None
+    ) -> None:
         self.ledger = ledger
-        self.key = key
+        self.signer = signer
         self.cache = cache or TrustCache()
+        if isinstance(ledger, RelayLedger):
+            ledger.on_appended = self.checkpoint
+
+    @property
+    def key(self) -> RelayKey:
+        """The relay key (of a :class:`~relay.signer.NoteSigner`)."""
+        if not isinstance(self.signer, NoteSigner):
+            raise AttributeError("this store's signer holds no relay key")
+        return self.signer.key
+
+    @key.setter
+    def key(self, key: RelayKey) -> None:
+        self.signer = NoteSigner(key)
 
     def close(self) -> None:
         """Close the ledger."""
@@ -251,33 +251,81 @@ class RelayStore:
         return frontier
 
     def _note_ok(self, log: RelayLog) -> bool:
-        try:
-            note = parse_note(log.note)
-            checkpoint = parse_checkpoint(note.text)
-            verify_note(note, [self.key.verifier_key(log.origin)])
-        except NoteError:
-            return False
-        return (checkpoint.origin, checkpoint.size, checkpoint.root_hash.hex()) == (
-            log.origin,
-            log.size,
-            log.root,
-        )
+        return self.signer.signed(log.note, log.origin, log.size, bytes.fromhex(log.root))
 
     def _sign(self, log: RelayLog, frontier: Frontier) -> None:
-        text = Checkpoint(log.origin, frontier.size, frontier.root()).text()
-        note = sign_note(text, name=log.origin, private_key=self.key.private_key)
-        log.sign(frontier=frontier, note=note.encode().decode("utf-8"))
+        note = self.signer.sign(log.origin, frontier.size, frontier.root())
+        log.sign(frontier=frontier, note=note)
 
     def _snapshot(self, log: RelayLog, before: int) -> None:
         if log.version // SNAPSHOT_INTERVAL > before // SNAPSHOT_INTERVAL and self.ledger.snapshots:
             with contextlib.suppress(PersistenceError, IntegrityError):
                 self.ledger.snapshots.put([RelayLog.Snapshot.take(log)])
 
-    def checkpoint(self, slug: str) -> RelayLog:
-        """The latest signed checkpoint, covering the verified head (signed now if behind).
+    def latest(self, slug: str) -> RelayLog:
+        """The latest signed checkpoint, checked against the entries: what reads serve.
 
-        Entries stored without the relay (``accord import`` into its store, say) are covered
-        by a new checkpoint the first time anyone asks.
+        It never signs: when entries reached the store without the relay (``accord import``
+        into its database while it runs), it is behind the verified head until the next
+        write or start signs (:meth:`checkpoint`).
+
+        Raises:
+            NotReadableError: no such project.
+            RelayStateError: the store contradicts the relay, no checkpoint of the project
+                is signed yet, or its note is not this relay's.
+        """
+        for _ in range(ATTEMPTS):
+            state = self.state(slug)
+            log = self._load(slug)
+            if log is None or not log.size:
+                raise RelayStateError(
+                    f"the relay has signed no checkpoint of {slug!r} yet",
+                    hint="the relay signs it at its next start or append",
+                )
+            try:
+                self._trusted(slug, log, state)
+            except _RetryError:
+                continue
+            if not self._note_ok(log):
+                raise RelayStateError(
+                    f"the latest checkpoint of {slug!r} is not signed by this relay's key",
+                    hint="the relay signs it again at its next start or append",
+                )
+            return log
+        raise RelayStateError(f"the relay log of {slug!r} kept moving; try again")
+
+    def catch_up_all(self) -> int:
+        """Sign a checkpoint for each project whose log is behind (the relay's start).
+
+        Entries that reached the store without the relay (``accord import`` into its
+        database) are covered before anyone reads; a project that cannot be caught up
+        (damaged, say) is logged and left to its requests, which answer 503.
+
+        Returns:
+            How many projects got a new checkpoint.
+
+        Raises:
+            StorageUnavailableError: the store cannot be read.
+        """
+        signed = 0
+        slugs, _ = self.ledger.scan_projects()
+        for slug in slugs:
+            try:
+                held = self._load(slug)
+                before = (held.size, held.note) if held is not None else None
+                after = self.checkpoint(slug)
+            except LedgerError as exc:
+                log.warning("cannot sign a checkpoint of %r: %s", slug, exc.message)
+                continue
+            if before != (after.size, after.note):
+                signed += 1
+        return signed
+
+    def checkpoint(self, slug: str) -> RelayLog:
+        """The latest signed checkpoint, covering the verified head: signed now if behind.
+
+        The write side of checkpoints (appends, out-of-band appends, the relay's start),
+        never called by a read: reads serve :meth:`latest`.
 
         Raises:
             NotReadableError: no such project.

@@ -3,8 +3,7 @@
 Request bodies are parsed strictly and nothing in them is trusted beyond what is checked
 here: entries are JSON lines of bundle rows (``{"entry", "sig", "hash"}``), each loaded with
 :func:`ledger.entry.load` (canonical text, signature encoding, hash recomputed), all naming
-the path's project with consecutive seqs. The errors below are :class:`LedgerError`
-subclasses, so ``relay/server.py`` maps every error to a status in one table.
+the path's project with consecutive seqs. Its errors are in ``relay/errors.py``.
 """
 
 from __future__ import annotations
@@ -16,14 +15,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ledger import entry as entry_mod
-from ledger.errors import (
-    ConflictError,
-    LedgerError,
-    NotFoundError,
-    RuleViolationError,
-    StorageUnavailableError,
-)
+from ledger.errors import LedgerError
 from ledger.format import MAX_ENTRY_BYTES, SLUG_RE
+from relay.errors import MalformedRequestError, NotReadableError, RelayStateError
 from relay.merkle import leaf_hash, node_hash, verify_inclusion
 
 if TYPE_CHECKING:
@@ -39,37 +33,6 @@ MAX_ROW_BYTES = 3 * MAX_ENTRY_BYTES + 184
 MAX_PAGE_BYTES = 4 << 20
 _HEX64 = re.compile(r"[0-9a-f]{64}\Z")
 _ROW_KEYS = frozenset({"entry", "sig", "hash"})
-
-
-class MalformedRequestError(LedgerError):
-    """The request is malformed (400): not JSON lines, not bundle rows, bad parameters."""
-
-
-class BodyTooLargeError(LedgerError):
-    """The request body is over the endpoint's limit (413)."""
-
-
-class NotReadableError(NotFoundError):
-    """No such project, or the request is not signed by one of its members (404 alike)."""
-
-    def __init__(self) -> None:
-        super().__init__("no such project")
-
-
-class UnsignedCheckpointError(RuleViolationError):
-    """A cosigned checkpoint that this relay did not sign for the project (422)."""
-
-
-class RelayConflictError(ConflictError):
-    """The head moved (409); carries the relay's current signed checkpoint."""
-
-    def __init__(self, message: str, *, checkpoint: str | None, hint: str | None = None) -> None:
-        super().__init__(message, hint=hint)
-        self.checkpoint = checkpoint
-
-
-class RelayStateError(StorageUnavailableError):
-    """The store contradicts what the relay verified or signed: it refuses to sign (503)."""
 
 
 def check_slug(slug: str) -> str:

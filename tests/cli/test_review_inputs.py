@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from cli_helpers import Accord, assert_refused, public_key
 
-from ledger.remotes import remotes_path
+from relay.remotes import remotes_path
 
 URL_HINT = "give the relay's base URL, e.g. https://relay.example.org or http://127.0.0.1:8470"
 STORED_HINT = (

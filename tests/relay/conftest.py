@@ -30,11 +30,12 @@ from ledger import entry as entry_mod
 from ledger.application import Ledger
 from ledger.entry import SignedEntry
 from ledger.keys import Signer
+from relay.cache import TrustCache
 from relay.keys import RelayKey, load_or_create
 from relay.merkle import leaf_hash, root
 from relay.note import parse_checkpoint, parse_note, verify_note
 from relay.server import RelayConfig, create_app
-from relay.store import TrustCache, open_store
+from relay.store import open_store
 
 SLUG = "no-whopper-day"
 BASE = "http://relay.test"

@@ -15,7 +15,8 @@ from anyio.from_thread import start_blocking_portal
 from ledger.application import Ledger
 from ledger.errors import KeyNotValidError, NotFoundError, StorageUnavailableError, UsageError
 from ledger.keys import Signer
-from relay.client import RelayClient, RelayConflictError
+from relay.client import RelayClient
+from relay.errors import RelayConflictError
 from relay.note import parse_checkpoint, parse_note
 
 BASE = "http://relay.test"

@@ -20,10 +20,10 @@ from click.testing import CliRunner, Result
 
 from commands.cli import cli
 from ledger.ed25519 import parse_public_key_line
-from ledger.remotes import RemoteStore
 from ledger.storage import source_of
 from relay.merkle import leaf_hash, verify_inclusion
 from relay.note import VerifierKey, parse_checkpoint, parse_note, verify_note
+from relay.remotes import RemoteStore
 
 PASSPHRASE = "correct horse battery"
 S = "no-whopper-day"
@@ -289,8 +289,8 @@ def test_a_restored_home_checks_the_relays_copy_of_its_latest_cosignature(
 
     acme.act("sync", S)
 
-    from ledger.remotes import RemoteStore
     from ledger.storage import source_of
+    from relay.remotes import RemoteStore
 
     store = RemoteStore(source_of(str(acme.ledger)), home=acme.home)
     kept = [(k.size, k.cosigned) for k in store.kept("hub", S)]

@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 from test_client_story import Party, fingerprint, parties  # noqa: F401 - the fixture
 
-from ledger.remotes import RemoteStore
 from ledger.storage import source_of
+from relay.remotes import RemoteStore
 
 S = "no-whopper-day"
 REPORTS = ("close-report.md", "close-report.html", "close-report.json")

@@ -27,12 +27,12 @@ import relay.sync
 from commands.cli import cli
 from ledger import ed25519
 from ledger import entry as entry_mod
-from ledger.remotes import RemoteStore
 from ledger.storage import source_of
 from relay.client import PAGE
 from relay.keys import RelayKey
 from relay.merkle import inclusion_proof, leaf_hash, verify_inclusion
 from relay.note import Checkpoint, parse_checkpoint, parse_note, sign_note, verify_note
+from relay.remotes import RemoteStore
 
 PASSPHRASE = "correct horse battery"
 S = "no-whopper-day"

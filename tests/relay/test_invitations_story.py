@@ -401,8 +401,9 @@ def test_an_answer_is_signed_again_after_the_relay_head_moved(world: dict[str, A
     """The invitation read, then burgerco joins first: the relay answers 409, veggie re-reads."""
     from datetime import UTC, datetime
 
-    from ledger.remotes import Remote
-    from relay.invitee import InviteLine, fetch_invitation, post_answer
+    from relay.invite_line import InviteLine
+    from relay.invitee import fetch_invitation, post_answer
+    from relay.remotes import Remote
 
     lines = propose(world)
     line = InviteLine.parse(lines["veggie"])

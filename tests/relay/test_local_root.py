@@ -10,8 +10,8 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger.remotes import FRONTIERS_KEPT, RemoteStore
 from relay.merkle import leaf_hash, root
+from relay.remotes import FRONTIERS_KEPT, RemoteStore
 from relay.sync import local_root
 
 SLUG = "no-whopper-day"

@@ -14,10 +14,11 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ledger import rules
-from ledger.remotes import Remote, RemoteStore
+from relay.confirm import own_cosignature
 from relay.merkle import leaf_hash, root
 from relay.note import Checkpoint, cosign, origin_for, parse_checkpoint, parse_note, sign_note
-from relay.sync import ForkError, Pulled, own_cosignature
+from relay.remotes import Remote, RemoteStore
+from relay.sync import ForkError, Pulled
 from tests.conftest import make_signer
 from tests.relay.test_local_root import _Ledger
 

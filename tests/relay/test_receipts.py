@@ -1,4 +1,4 @@
-"""``relay.sync.check_receipt``: a write's receipt must prove the relay holds exactly that entry.
+"""``relay.receipts.check_receipt``: a receipt must prove the relay holds exactly that entry.
 
 The receipts are built as the relay builds them (``relay.wire.receipt``, a checkpoint signed
 with the relay key), then broken one part at a time. A replica (an in-memory ledger) holds the
@@ -21,11 +21,12 @@ from ledger.application import Ledger
 from ledger.entry import SignedEntry
 from ledger.errors import VerificationError
 from ledger.keys import Signer
-from ledger.remotes import Remote, RemoteStore
 from relay.keys import RelayKey
 from relay.merkle import Frontier, inclusion_proof, leaf_hash, root
 from relay.note import Checkpoint, origin_for, sign_note
-from relay.sync import ForkError, check_receipt
+from relay.receipts import check_receipt
+from relay.remotes import Remote, RemoteStore
+from relay.sync import ForkError
 from relay.wire import TreeView, receipt
 
 SLUG = "no-whopper-day"

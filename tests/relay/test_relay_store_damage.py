@@ -25,8 +25,7 @@ from anyio.from_thread import start_blocking_portal
 
 from ledger.application import Ledger
 from ledger.keys import Signer
-from ledger.rows import relay_stream_id
-from relay.aggregates import RelayCosigner, RelayLog
+from relay.aggregates import RelayCosigner, RelayLog, relay_stream_id
 from relay.note import cosign, parse_note
 
 SLUG = "no-whopper-day"

@@ -25,9 +25,9 @@ from ledger import entry as entry_mod
 from ledger import keys as key_store
 from ledger.application import Ledger
 from ledger.keys import Signer
-from ledger.remotes import remotes_path
 from ledger.storage import source_of
 from relay.note import cosign, parse_note
+from relay.remotes import remotes_path
 
 DAMAGED_HINT = (
     "move it away and `accord remote add` the relay again (it holds the checkpoints you "

@@ -22,7 +22,7 @@ from ledger.keys import Signer
 from ledger.rows import RowReader
 from relay import invitations as invitations_mod
 from relay.auth import Message, authenticate_key
-from relay.wire import NotReadableError
+from relay.errors import NotReadableError
 
 SLUG = "no-whopper-day"
 NOT_FOUND = {"error": "not_found", "message": "no such project"}
@@ -353,8 +353,8 @@ def test_a_proposal_the_store_contradicts_for_now_is_left_out_once_not_forgotten
     signers: dict[str, Signer],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    from relay.errors import RelayStateError
     from relay.store import RelayStore
-    from relay.wire import RelayStateError
 
     real_state = RelayStore.state
     calls = {"n": 0}

@@ -18,8 +18,8 @@ from anyio.from_thread import start_blocking_portal
 
 from ledger.application import Ledger
 from ledger.keys import Signer
-from ledger.rows import relay_stream_id
 from relay import reads
+from relay.aggregates import relay_stream_id
 from relay.keys import load_or_create
 from relay.merkle import leaf_hash, root, verify_inclusion
 from relay.note import cosign, parse_checkpoint, parse_note

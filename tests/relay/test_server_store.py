@@ -14,12 +14,11 @@ from commands.cli import cli
 from ledger.application import Ledger
 from ledger.errors import ConflictError, KeyFileError
 from ledger.keys import Signer
-from ledger.rows import relay_stream_id
 from relay import keys as relay_keys
-from relay.aggregates import RelayLog
+from relay.aggregates import RelayLog, relay_stream_id
+from relay.errors import RelayStateError
 from relay.merkle import Frontier, leaf_hash
 from relay.note import origin_for
-from relay.wire import RelayStateError
 
 SLUG = "no-whopper-day"
 

@@ -17,8 +17,8 @@ from commands.reports import report_dir
 from ledger.application import Ledger
 from ledger.errors import StorageUnavailableError, UsageError
 from ledger.keys import Signer
-from ledger.remotes import Remote, RemoteStore, remotes_path
 from relay.client import Deadline
+from relay.remotes import Remote, RemoteStore, remotes_path
 
 T1, T2 = "2026-12-07T10:00:00Z", "2026-12-08T09:30:00Z"
 

@@ -25,16 +25,15 @@ from ledger.errors import (
     VerificationError,
 )
 from ledger.keys import Signer
-from ledger.remotes import Remote
+from relay.invite_line import LINE_HINT, InviteLine
 from relay.invitee import (
-    LINE_HINT,
     Invitation,
-    InviteLine,
     check_detached_receipt,
     verify_invitation,
 )
 from relay.merkle import inclusion_proof, leaf_hash, root
 from relay.note import Checkpoint, origin_for, sign_note
+from relay.remotes import Remote
 
 SLUG = "no-whopper-day"
 URL = "https://relay.example.org"

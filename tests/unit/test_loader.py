@@ -21,18 +21,18 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import StoredEvent
 
-from ledger import rows, storage
+from ledger import storage
 from ledger.application import Ledger
 from ledger.errors import StoreDamagedError
 from ledger.loader import AggregateLoader, misfit
 from ledger.project import Project, project_id
 from ledger.rows import KNOWN_TOPICS, SafeMapper, UnknownTopicError, register_topics
-from relay.aggregates import RelayCosigner, RelayLog
+from relay.aggregates import RelayCosigner, RelayLog, relay_stream_id
 from relay.merkle import Frontier, leaf_hash
 from tests.conftest import FixedClock
 
 SLUG = "spring-campaign"
-LOG_ID = rows.relay_stream_id(SLUG)
+LOG_ID = relay_stream_id(SLUG)
 
 
 @pytest.fixture
@@ -233,7 +233,7 @@ def test_a_snapshot_that_checks_out_is_used(app: Any) -> None:
     [
         (Project, project_id(SLUG)),
         (RelayLog, LOG_ID),
-        (RelayCosigner, rows.relay_stream_id(SLUG, "acme")),
+        (RelayCosigner, relay_stream_id(SLUG, "acme")),
     ],
 )
 def test_every_attribute_of_a_snapshot_is_checked_against_the_events(

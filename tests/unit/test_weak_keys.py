@@ -39,10 +39,10 @@ from ledger import ed25519, entry, rules
 from ledger.errors import UsageError, WeakKeyError
 from ledger.keys import Signer
 from ledger.normalise import check_public_key
-from ledger.remotes import Remote
 from ledger.rows import Row
 from ledger.verify import verify_stream
 from relay import auth
+from relay.errors import NotReadableError
 from relay.note import (
     COSIGNATURE_V1,
     ED25519,
@@ -54,8 +54,8 @@ from relay.note import (
     parse_verifier_key,
     verify_cosignatures,
 )
+from relay.remotes import Remote
 from relay.sync import relay_verifier
-from relay.wire import NotReadableError
 
 VECTORS = Path(__file__).resolve().parent.parent / "vectors"
 P = 2**255 - 19
