@@ -20,8 +20,8 @@ import click
 from commands.options import AppContext
 from ledger import keys as key_store
 from ledger.errors import LedgerError
-from ledger.remotes import RemoteStore
 from ledger.verified import DamagedStateError
+from relay.remotes import RemoteStore
 
 if TYPE_CHECKING:
     from ledger import rules

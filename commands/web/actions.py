@@ -96,7 +96,7 @@ def _invite(values: Values, slug: str) -> str | None:
         return None
     if not text.startswith("accord-join-v1"):
         return text
-    from relay.invitee import InviteLine
+    from relay.invite_line import InviteLine
 
     line = InviteLine.parse(text)
     if line.project != slug:

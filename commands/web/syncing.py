@@ -1,8 +1,8 @@
 """The sync page's work: what `accord status` and `accord sync` do, for one project.
 
-The steps are the CLI's (``relay.sync``: pull and verify the relay's checkpoint, cosign it
-as a joined member, check who confirmed what); a fork is a verification error, shown as a
-page with both signed notes kept in the home.
+The steps are the CLI's (``relay.session.RemoteSession``: pull and verify the relay's
+checkpoint, cosign it as a joined member, check who confirmed what); a fork is a
+verification error, shown as a page with both signed notes kept in the home.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from ledger.normalise import normalise_slug
 if TYPE_CHECKING:
     from commands.web.access import Opened
     from ledger.keys import Signer
-    from ledger.remotes import Remote, RemoteStore
+    from relay.remotes import Remote, RemoteStore
 
 
 def _remote(opened: Opened) -> tuple[RemoteStore, Remote]:
@@ -36,7 +36,7 @@ def sync_status(opened: Opened, slug: str, signer: Signer | None) -> dict[str, A
         StorageUnavailableError: the relay cannot be reached.
     """
     from relay.client import RelayClient
-    from relay.sync import pull, status
+    from relay.session import RemoteSession
 
     slug = normalise_slug(slug)
     store, remote = _remote(opened)
@@ -47,11 +47,12 @@ def sync_status(opened: Opened, slug: str, signer: Signer | None) -> dict[str, A
         )
     ledger = opened.ledger
     with RelayClient(remote.url, signer) as client:
+        session = RemoteSession(ledger, client, remote, store)
         if ledger.rows.last(slug) is not None:
-            pull(ledger, client, remote, store, slug)
-        found = status(ledger, client, remote, slug, store)
+            session.pull(slug)
+        found = session.status(slug)
     store.set_confirmed(remote.name, slug, found.confirmed)
-    data = found.as_dict()
+    data: dict[str, Any] = found.as_dict()
     data["remote"] = remote.name
     data["url"] = remote.url
     data["synced"] = store.synced(remote.name, slug)
@@ -67,13 +68,14 @@ def sync_project(opened: Opened, slug: str, signer: Signer) -> dict[str, Any]:
         StorageUnavailableError: the relay cannot be reached.
     """
     from relay.client import RelayClient
-    from relay.sync import cosign_pulled, own_cosignature, pull, status
+    from relay.session import RemoteSession
 
     slug = normalise_slug(slug)
     store, remote = _remote(opened)
     ledger = opened.ledger
     with RelayClient(remote.url, signer) as client:
-        pulled = pull(ledger, client, remote, store, slug)
+        session = RemoteSession(ledger, client, remote, store)
+        pulled = session.pull(slug)
         if pulled.closed:
             opened.app.pulled_closed.append(slug)  # its close report is written, as the CLI does
         member = ledger.verified_state(slug).members.get(signer.handle)
@@ -83,10 +85,8 @@ def sync_project(opened: Opened, slug: str, signer: Signer) -> dict[str, Any]:
             and signer.fingerprint in member.current_keys()
         )
         if signs:
-            cosigned = own_cosignature(ledger, client, remote, store, pulled, signer=signer)
+            cosigned = session.own_cosignature(pulled, signer=signer)
             if cosigned < pulled.checkpoint.size:
-                cosign_pulled(client, remote, store, pulled, signer=signer)
-            store.set_confirmed(
-                remote.name, slug, status(ledger, client, remote, slug, store).confirmed
-            )
+                session.cosign(pulled, signer=signer)
+            store.set_confirmed(remote.name, slug, session.status(slug).confirmed)
     return {"project": slug, "appended": pulled.appended, "cosigned": signs}
