@@ -222,6 +222,13 @@ def test_a_partner_approves_a_deliverable_in_the_browser_and_the_other_party_con
         page.screenshot(path=str(shot), full_page=True)
         assert colours(shot.read_bytes()) > 20
 
+        page.set_viewport_size({"width": 390, "height": 844})  # a phone
+        page.reload()
+        wide = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert wide <= 1, f"the project page is {wide}px wider than a phone's screen"
+        page.screenshot(path=str(tmp_path / "project-phone.png"), full_page=True)
+        page.set_viewport_size({"width": 1200, "height": 900})
+
         acme.act("statement", "propose", S, "--title", "Joint", "--text", "We did it", "--no-sign")
         wait(page, "sign statement")  # refreshed by itself
         assert dialogs == []
