@@ -12,9 +12,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+import secrets
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from starlette.concurrency import run_in_threadpool
@@ -22,11 +26,12 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from commands.receipts import subject_line
-from commands.web.app import error_page, ledger_error_page, page, read_form
+from commands.web.app import Form, Upload, error_page, ledger_error_page, page, read_form
 from ledger import entry as entry_mod
 from ledger import format as fmt
 from ledger import rules
 from ledger.errors import ConflictError, LedgerError, UsageError
+from ledger.evidence import Evidence, check_evidence_name
 from ledger.normalise import normalise_slug
 from ledger.summaries import summary
 
@@ -107,6 +112,69 @@ def _invite(values: Values, slug: str) -> str | None:
     return line.invite
 
 
+class Staging:
+    """Evidence files sent with a form, kept here until the entry naming them is signed.
+
+    A temporary directory of this process (mode 0700, removed at exit); each form's files
+    under a random token that the confirmation page carries.
+    """
+
+    def __init__(self) -> None:
+        self._directory: tempfile.TemporaryDirectory[str] | None = None
+        self.files: dict[str, list[tuple[Evidence, Path]]] = {}
+
+    def stage(self, uploads: list[Upload]) -> str:
+        """Keep ``uploads``; return their token.
+
+        Raises:
+            UsageError: a file name that cannot be recorded.
+        """
+        if self._directory is None:
+            self._directory = tempfile.TemporaryDirectory(prefix="accord-web-")
+        token = secrets.token_urlsafe(16)
+        folder = Path(self._directory.name) / token
+        folder.mkdir(mode=0o700)
+        kept = []
+        for number, upload in enumerate(uploads, start=1):
+            name = check_evidence_name(re.split(r"[/\\]", upload.name)[-1])
+            path = folder / str(number)
+            path.write_bytes(upload.data)
+            digest = hashlib.sha256(upload.data).hexdigest()
+            kept.append((Evidence(name=name, sha256=digest, size=len(upload.data)), path))
+        self.files[token] = kept
+        return token
+
+    def get(self, token: str) -> list[tuple[Evidence, Path]]:
+        """The files kept under ``token`` (none for an empty token).
+
+        Raises:
+            UsageError: no files under that token (the server restarted, or they were used).
+        """
+        if not token:
+            return []
+        found = self.files.get(token)
+        if found is None:
+            raise UsageError(
+                "the evidence files of this form are no longer here (already signed, or the "
+                "server restarted)",
+                hint="send the form again with the files",
+            )
+        return found
+
+    def drop(self, token: str) -> None:
+        """Forget the files of ``token`` once the entry naming them is signed."""
+        for _, path in self.files.pop(token, []):
+            path.unlink(missing_ok=True)
+
+
+STAGING = Staging()
+
+
+def staged_evidence(values: Values) -> list[Evidence]:
+    """The evidence of the files staged under the form's token (as name, SHA-256, size)."""
+    return [evidence for evidence, _ in STAGING.get(values.get("staged", ""))]
+
+
 TARGET = Field("target", "Entry (seq)", "seq")
 REASON = Field("reason", "Reason", "textarea")
 PLEDGE = Field("pledge", "Pledge (seq)", "seq")
@@ -133,10 +201,15 @@ ACTIONS: dict[str, Action] = {
                 PLEDGE,
                 Field("summary", "What was delivered", "textarea"),
                 Field("quantity", "Quantity", required=False, help="default: all that remains"),
+                Field(
+                    "evidence", "Evidence files", "file", required=False,
+                    help="each file's name, SHA-256 and size are signed with the deliverable",
+                ),
+                Field("staged", "", "hidden", required=False),
             ),
             lambda led, slug, v, s: led.deliver(
                 slug, _seq(v, "pledge"), summary=v.get("summary", ""),
-                quantity=_opt(v, "quantity"), evidence=[], signer=s,
+                quantity=_opt(v, "quantity"), evidence=staged_evidence(v), signer=s,
             ),
         ),
         Action(
@@ -340,8 +413,8 @@ def sign_reviewed(
         ledger.__dict__.pop("_append", None)
 
 
-def _values(action: Action, form: dict[str, str]) -> Values:
-    return {item.name: form.get(item.name, "") for item in action.fields}
+def _values(action: Action, form: Form) -> Values:
+    return {item.name: form.get(item.name, "") for item in action.fields if item.kind != "file"}
 
 
 def _action(request: Request) -> Action | None:
@@ -386,6 +459,8 @@ async def preview(request: Request) -> Response:
     signer = _signer(request)
 
     def work(opened: Opened) -> dict[str, Any]:
+        if form.files:
+            values["staged"] = STAGING.stage(form.files)
         data, state = build_preview(opened.ledger, action, slug, values, signer)
         return {
             "data": data,
@@ -423,6 +498,7 @@ async def sign(request: Request) -> Response:
     def work(opened: Opened) -> dict[str, Any]:
         receipt = sign_reviewed(opened.ledger, action, slug, values, signer, digest)
         notices = list(opened.ledger.notices)
+        STAGING.drop(values.get("staged", ""))
         return {
             "receipt": receipt,
             "about": subject_line(receipt.type, receipt.subject) if receipt.subject else None,

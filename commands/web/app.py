@@ -8,9 +8,12 @@ strict Content-Security-Policy and no CORS header.
 
 from __future__ import annotations
 
+import email.parser
+import email.policy
 import functools
 import hmac
 import json
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -186,29 +189,91 @@ def _refuse_method(config: WebConfig) -> Response:
 MAX_FORM = 1 << 20  # bytes of a form: more than any entry a form can build
 
 
-async def read_form(request: Request) -> dict[str, str] | Response:
-    """The POSTed form (URL-encoded), checked for this server's CSRF token.
+MAX_UPLOAD = 64 << 20  # bytes of a form with files (evidence of a deliverable)
 
-    Returns the fields (the first value of each), or the refusal: 403 without the right
-    CSRF token, 413 for a body beyond :data:`MAX_FORM`, 415 for another encoding.
+
+@dataclass(frozen=True)
+class Upload:
+    """A file sent with a form: the name the browser gave and its bytes."""
+
+    name: str
+    data: bytes = field(repr=False)
+
+
+@dataclass
+class Form:
+    """A POSTed form: its fields (the first value of each) and its files."""
+
+    fields: dict[str, str]
+    files: list[Upload]
+
+    def get(self, name: str, default: str = "") -> str:
+        """The field ``name``, or ``default``."""
+        return self.fields.get(name, default)
+
+
+async def read_form(request: Request) -> Form | Response:
+    """The POSTed form (URL-encoded, or multipart with files), checked for the CSRF token.
+
+    Returns the form, or the refusal: 403 without the right CSRF token, 413 for a body
+    beyond :data:`MAX_FORM` (:data:`MAX_UPLOAD` with files), 415 for another encoding.
     """
-    kind = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    if kind != "application/x-www-form-urlencoded":
+    header = request.headers.get("content-type", "")
+    kind = header.split(";", 1)[0].strip().lower()
+    if kind not in ("application/x-www-form-urlencoded", "multipart/form-data"):
         return _plain(415, "this address takes a form", "send the page's form")
-    body = b""
+    limit = MAX_UPLOAD if kind == "multipart/form-data" else MAX_FORM
+    chunks: list[bytes] = []
+    size = 0
     async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_FORM:
-            return _plain(413, "this form is too large", "send less text")
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > limit:
+            return _plain(413, "this form is too large", f"send at most {limit >> 20} MiB")
+    body = b"".join(chunks)
     try:
-        pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=100)
+        form = _multipart(header, body) if kind == "multipart/form-data" else _urlencoded(body)
     except (UnicodeDecodeError, ValueError):
         return _plain(400, "this form cannot be read", "send the page's form")
-    form: dict[str, str] = {}
-    for name, value in pairs:
-        form.setdefault(name, value)
-    refused = check_csrf(request, form)
+    refused = check_csrf(request, form.fields)
     return refused if refused is not None else form
+
+
+def _urlencoded(body: bytes) -> Form:
+    fields: dict[str, str] = {}
+    for name, value in parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=100):
+        fields.setdefault(name, value)
+    return Form(fields, [])
+
+
+def _multipart(header: str, body: bytes) -> Form:
+    """A multipart/form-data body, read with the standard library's MIME parser.
+
+    Raises:
+        ValueError: it is not a multipart body.
+    """
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+        b"Content-Type: " + header.encode("latin-1") + b"\r\n\r\n" + body
+    )
+    if not message.is_multipart():
+        raise ValueError("not multipart")
+    fields: dict[str, str] = {}
+    files: list[Upload] = []
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if not isinstance(name, str):
+            continue
+        payload = part.get_payload(decode=True)
+        data = payload if isinstance(payload, bytes) else b""
+        filename = part.get_filename()
+        if filename is not None:
+            if filename or data:  # a file input left empty sends a nameless, empty part
+                files.append(Upload(filename, data))
+        else:
+            fields.setdefault(name, data.decode("utf-8"))
+    if len(fields) + len(files) > 200:
+        raise ValueError("too many fields")
+    return Form(fields, files)
 
 
 def check_csrf(request: Request, form: dict[str, str]) -> Response | None:

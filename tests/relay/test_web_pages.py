@@ -261,3 +261,42 @@ def test_an_invited_party_joins_from_its_page(parties: dict[str, Party], monkeyp
         {"csrf": web.config.csrf, "invite": "accord-join-v1,project=other,seat=veggie"},
     )
     assert wrong.status_code in (400, 409)
+
+
+def test_a_delivery_with_evidence_files_signs_their_names_hashes_and_sizes(
+    parties: dict[str, Party],  # noqa: F811 - the fixture
+    monkeypatch: Any,
+) -> None:
+    import hashlib
+
+    started(parties)
+    acme = parties["acme"]
+    web = web_for(acme, monkeypatch)
+    content = b"%PDF-1.4 posters\n"
+    hostile = "<img src=x onerror=alert(1)>.pdf"
+    form = web.get(f"/p/{S}/act/deliver?pledge=3")
+    assert 'enctype="multipart/form-data"' in form.text and 'type="file"' in form.text
+    shown = web.client.post(
+        f"/p/{S}/act/deliver/preview",
+        data={"csrf": web.config.csrf, "pledge": "3", "summary": "Final", "quantity": "1"},
+        files=[("evidence", (hostile, content, "application/pdf"))],
+    )
+    assert shown.status_code == 200, shown.text
+    digest_of_file = hashlib.sha256(content).hexdigest()
+    assert digest_of_file in shown.text
+    assert "<img src=x" not in shown.text and "&lt;img src=x onerror=alert(1)&gt;.pdf" in shown.text
+    staged = re.search(r'name="staged" value="([^"]+)"', shown.text).group(1)
+    digest = re.search(r'name="digest" value="([0-9a-f]{64})"', shown.text).group(1)
+    values = {"pledge": "3", "summary": "Final", "quantity": "1", "staged": staged}
+    done = web.post(
+        f"/p/{S}/act/deliver/sign", {"csrf": web.config.csrf, "digest": digest, **values}
+    )
+    assert "Recorded seq 5 of no-whopper-day (deliverable.submitted)" in done.text, done.text
+    again = web.post(
+        f"/p/{S}/act/deliver/sign", {"csrf": web.config.csrf, "digest": digest, **values}
+    )
+    assert again.status_code == 400 and "no longer here" in again.text  # used once
+    shown_entry = acme.json("show", S, "5")
+    assert shown_entry["body"]["evidence"] == [
+        {"name": hostile, "sha256": digest_of_file, "size": len(content)}
+    ]
