@@ -306,7 +306,7 @@ def write_pulled_reports(ledger: Ledger, slugs: list[str]) -> None:
     A failure to write is a warning: the entries are recorded, and `accord report` writes it
     again.
     """
-    from commands.reports import write_close_report
+    from commands.reporting import write_close_report
 
     for slug in dict.fromkeys(slugs):
         try:

@@ -13,7 +13,8 @@ from commands.fresh import fresh_read
 from commands.options import AppContext, ledger_option, pass_ledger, signer_option
 from commands.output import echo, output_options, render, render_object, safe_json
 from commands.receipts import render_receipt
-from commands.reports import DEFAULT_REPORT_DIR, as_of_options, write_close_report
+from commands.reporting import DEFAULT_REPORT_DIR, write_close_report
+from commands.reports import as_of_options
 from ledger import keys as key_store
 from ledger import storage
 from ledger.application import new_invites
@@ -459,7 +460,7 @@ def projects_show(ledger: Ledger, slug: str, as_of: AsOf, output_format: str) ->
     \b
         accord project show spring-campaign --as-of-seq 3
     """
-    detail = views.project_detail(Replay.build(ledger, slug, as_of).state)
+    detail = views.project_detail(Replay.build(ledger, slug, as_of).state).as_row()
     if output_format != "table":
         render_object(detail, output_format=output_format)
         return

@@ -1,46 +1,54 @@
-"""Rendering the close report as Markdown, a self-contained HTML page (inline SVG), and JSON.
+"""Writing the close report as Markdown, a self-contained HTML page (inline SVG), and JSON.
 
 Markdown and HTML come from the Jinja2 templates in ``commands/templates/``, fed by one
 view model (:func:`commands.report_view.report_view`, computed once per report). The HTML
 environment autoescapes; the Markdown one escapes with the explicit ``md`` filter
 (:func:`md_escape`), so text a partner signed can add neither markup nor structure. In both,
 control and bidi characters are shown as visible escapes (``safe_text``). Every
-renderer is a pure function of the report data, so the same log gives the same bytes.
+renderer is a pure function of the report data, so the same log gives the same bytes. The JSON
+is the report data's ``as_row()``, written by :func:`json_chunks`.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from commands.files import REPORT_FILES, write_atomically
 from commands.output import safe_text
-from commands.report_view import percent, report_view
+from ledger import keys as key_store
+from ledger import storage
 from ledger.errors import StorageUnavailableError
+from projections.replay import Replay
+from projections.report import report_data
 
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from pathlib import Path
 
     import jinja2
 
     from commands.report_view import ReportView
+    from ledger.application import Ledger
+    from projections.report import ReportData
 
 __all__ = [
     "FILES",
     "md_align",
     "md_escape",
-    "percent",
     "render_html",
     "render_json",
     "render_markdown",
+    "write_close_report",
     "write_report",
 ]
 
 FILES = REPORT_FILES
+DEFAULT_REPORT_DIR = "accord-reports"
 TEMPLATES = {"md": "close-report.md.j2", "html": "close-report.html.j2"}
 
 # Line breaks of every kind, which would end the inline context a value is written in.
@@ -137,27 +145,34 @@ def _environment(kind: str) -> jinja2.Environment:
     return env
 
 
+def _view(data: ReportData) -> ReportView:
+    """The view model of ``data`` (:func:`commands.report_view.report_view`, loaded when used)."""
+    from commands.report_view import report_view as view_of
+
+    return view_of(data)
+
+
 def _render(kind: str, view: ReportView) -> str:
     return _environment(kind).get_template(TEMPLATES[kind]).render(report=view)
 
 
-def render_markdown(data: dict[str, Any]) -> str:
+def render_markdown(data: ReportData) -> str:
     """The report as Markdown."""
-    return _render("md", report_view(data))
+    return _render("md", _view(data))
 
 
-def render_html(data: dict[str, Any]) -> str:
+def render_html(data: ReportData) -> str:
     """The report as one self-contained HTML page: no scripts, no external resources."""
-    return _render("html", report_view(data))
+    return _render("html", _view(data))
 
 
-def render_json(data: dict[str, Any]) -> str:
+def render_json(data: ReportData) -> str:
     """The report as compact JSON (sorted keys, no spaces) and a trailing newline.
 
     Compact, so the standard library's C encoder writes it: at 100,000 entries an indented
     rendering took seconds. ``python -m json.tool close-report.json`` pretty-prints it.
     """
-    return "".join(json_chunks(data))
+    return "".join(json_chunks(data.as_row()))
 
 
 JSON_PAGE = 2000  # timeline rows encoded per call
@@ -191,7 +206,7 @@ def json_chunks(data: dict[str, Any]) -> Iterator[str]:
     yield "]" + ("," + json.dumps(after, **options)[1:] if after else "}") + "\n"
 
 
-def write_report(data: dict[str, Any], directory: Path, formats: tuple[str, ...]) -> list[Path]:
+def write_report(data: ReportData, directory: Path, formats: tuple[str, ...]) -> list[Path]:
     """Write the report in ``formats`` into ``directory``; return the paths written.
 
     Each file is written to a fresh temporary file in ``directory`` and renamed into place
@@ -201,11 +216,11 @@ def write_report(data: dict[str, Any], directory: Path, formats: tuple[str, ...]
     Raises:
         StorageUnavailableError: the directory cannot be created or written.
     """
-    view = report_view(data)
+    view = _view(data)
     renderers: dict[str, Callable[[], str | Iterator[str]]] = {
         "md": lambda: _render("md", view),
         "html": lambda: _render("html", view),
-        "json": lambda: json_chunks(data),
+        "json": lambda: json_chunks(data.as_row()),
     }
     written = []
     try:
@@ -220,3 +235,40 @@ def write_report(data: dict[str, Any], directory: Path, formats: tuple[str, ...]
             hint="choose a writable directory with -o DIR",
         ) from None
     return written
+
+
+def report_dir(ledger: Ledger, slug: str) -> Path:
+    """Where the report of ``slug`` goes unless a directory is given (docs/report.md).
+
+    Beside the ledger file: ``<ledger's directory>/accord-reports/SLUG/`` (the shell's
+    directory plays no part); for a PostgreSQL ledger, ``ACCORD_HOME/reports/<digest of the
+    ledger>/SLUG/``. Shown relative to the current directory when it lies below it.
+    """
+    source = ledger.verified.source
+    if ledger.verified.path is None:  # an in-memory ledger (tests)
+        base = Path(DEFAULT_REPORT_DIR)
+    elif storage.is_postgres(source):
+        digest = hashlib.sha256(source.encode("utf-8")).hexdigest()[:24]
+        base = key_store.accord_home() / "reports" / digest
+    else:
+        base = Path(source).parent / DEFAULT_REPORT_DIR
+    target = base / slug
+    try:
+        return target.relative_to(Path.cwd().resolve())
+    except (ValueError, OSError):
+        return target
+
+
+def write_close_report(
+    ledger: Ledger,
+    slug: str,
+    directory: Path | None,
+    formats: tuple[str, ...] = tuple(REPORT_FILES),
+) -> list[Path]:
+    """Write the report of ``slug`` (default: every format); return the paths written.
+
+    Without ``directory`` it goes to :func:`report_dir`, the same place on every replica.
+    """
+    replay = Replay.build(ledger, slug)
+    target = directory if directory is not None else report_dir(ledger, slug)
+    return write_report(report_data(replay, stream_timeline=True), target, formats)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import hashlib
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -18,21 +17,18 @@ from commands.files import REPORT_FILES
 from commands.fresh import fresh_read
 from commands.options import pass_ledger
 from commands.output import echo, output_options, render
-from ledger import keys as key_store
-from ledger import storage
+from commands.reporting import DEFAULT_REPORT_DIR, write_close_report
 from ledger.errors import UsageError
 from ledger.format import ENTRY_TYPES
 from projections import audit
 from projections.contributions import contributions
 from projections.obligations import STATUSES, obligations
 from projections.replay import AsOf, Replay
-from projections.report import report_data
 
 if TYPE_CHECKING:
     from ledger.application import Ledger
 
 F = TypeVar("F", bound=Callable[..., Any])
-DEFAULT_REPORT_DIR = "accord-reports"
 MAX_WITHIN_DAYS = 36_500
 
 
@@ -182,21 +178,24 @@ def contributions_command(
         "valued",
     ]  # fmt: skip
     if output_format == "table":
-        from commands.report_view import judgement, percent, shown_share  # loaded when used
+        from commands.figures import contribution_view, judgement  # loaded when used
 
-        for row in data:
-            shares = {name: shown_share(row[name], row) for name in SHARES}
+        for row, item in zip(data, rows, strict=True):
+            view = contribution_view(item)
             row.update(
-                shares, fulfilment=percent(row["fulfilment"]), on_time=percent(row["on_time"])
+                pledged=view.pledged,
+                delivered=view.delivered,
+                approved=view.approved,
+                disputed=view.disputed,
+                short=view.short,
+                pledged_share=view.pledged_share,
+                approved_share=view.approved_share,
+                fulfilment=view.fulfilment,
+                on_time=view.on_time,
+                guest_star="GUEST STAR" if item.guest_star else judgement(item),
             )
-            row["guest_star"] = "GUEST STAR" if row["guest_star"] else judgement(row)
-            for name in ("pledged", "delivered", "approved", "disputed", "short"):
-                row[name] = "-" if row[name] is None else row[name]
         headers = headers[:-2]
     render(data, output_format=output_format, headers=headers, empty="(no pledges yet)")
-
-
-SHARES = ("pledged_share", "approved_share")
 
 
 @click.command(name="trail")
@@ -235,45 +234,6 @@ def trail_command(
             row["hash"] = row["hash"][:12]
             row["received_at"] = row["received_at"][:19] + "Z"
     render(rows, output_format=output_format, headers=headers, empty="(no matching entries)")
-
-
-def report_dir(ledger: Ledger, slug: str) -> Path:
-    """Where the report of ``slug`` goes unless a directory is given (docs/report.md).
-
-    Beside the ledger file: ``<ledger's directory>/accord-reports/SLUG/`` (the shell's
-    directory plays no part); for a PostgreSQL ledger, ``ACCORD_HOME/reports/<digest of the
-    ledger>/SLUG/``. Shown relative to the current directory when it lies below it.
-    """
-    source = ledger.verified.source
-    if ledger.verified.path is None:  # an in-memory ledger (tests)
-        base = Path(DEFAULT_REPORT_DIR)
-    elif storage.is_postgres(source):
-        digest = hashlib.sha256(source.encode("utf-8")).hexdigest()[:24]
-        base = key_store.accord_home() / "reports" / digest
-    else:
-        base = Path(source).parent / DEFAULT_REPORT_DIR
-    target = base / slug
-    try:
-        return target.relative_to(Path.cwd().resolve())
-    except (ValueError, OSError):
-        return target
-
-
-def write_close_report(
-    ledger: Ledger,
-    slug: str,
-    directory: Path | None,
-    formats: tuple[str, ...] = tuple(REPORT_FILES),
-) -> list[Path]:
-    """Write the report of ``slug`` (default: every format); return the paths written.
-
-    Without ``directory`` it goes to :func:`report_dir`, the same place on every replica.
-    """
-    replay = Replay.build(ledger, slug)
-    target = directory if directory is not None else report_dir(ledger, slug)
-    from commands.reporting import write_report  # templates and views load only when used
-
-    return write_report(report_data(replay, stream_timeline=True), target, formats)
 
 
 @click.command(name="report")

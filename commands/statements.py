@@ -199,7 +199,7 @@ def statements_list(ledger: Ledger, slug: str, as_of: AsOf, output_format: str) 
     \b
         accord statement list spring-campaign
     """
-    rows = statement_rows(Replay.build(ledger, slug, as_of).state)
+    rows = [r.as_row() for r in statement_rows(Replay.build(ledger, slug, as_of).state)]
     headers = ["seq", "title", "by", "version", "signed_by", "waiting_for", "status"]
     render(rows, output_format=output_format, headers=headers, empty="(no statements yet)")
 
@@ -219,7 +219,7 @@ def statements_show(
     \b
         accord statement show spring-campaign 12
     """
-    detail = statement_detail(Replay.build(ledger, slug, as_of).state, statement)
+    detail = statement_detail(Replay.build(ledger, slug, as_of).state, statement).as_row()
     if output_format != "table":
         render_object(detail, output_format=output_format)
         return

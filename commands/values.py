@@ -76,7 +76,7 @@ def project_values(ledger: Ledger, slug: str, as_of: AsOf, output_format: str) -
     \b
         accord project values spring-campaign --format json
     """
-    rows = value_rows(Replay.build(ledger, slug, as_of).state)
+    rows = [r.as_row() for r in value_rows(Replay.build(ledger, slug, as_of).state)]
     if output_format != "json":
         for row in rows:
             row["approved_by"] = [f"{a['party']} (seq {a['seq']})" for a in row["approved_by"]]

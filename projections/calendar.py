@@ -30,16 +30,14 @@ from typing import TYPE_CHECKING
 
 from ledger import rules
 from ledger.errors import NotFoundError
-from projections.obligations import obligation
+from projections.obligations import FINISHED, obligation
+from projections.replay import TimelineRow
 
 if TYPE_CHECKING:
     from decimal import Decimal
 
     from ledger.rules import Pledge
     from projections.replay import Replay
-
-# Obligation statuses of a pledge that is over: it leaves the calendar.
-FINISHED = frozenset({"fulfilled", "withdrawn", "closed-short"})
 
 
 @dataclass(frozen=True)
@@ -103,14 +101,14 @@ def project_calendar(replay: Replay, today: date, *, party: str | None = None) -
             f"party {party!r} is not a member of project {state.slug!r}",
             hint=f"`accord project show {state.slug}` lists the members",
         )
-    genesis = str(replay.timeline()[0]["hash"])
+    genesis = TimelineRow.of(replay.timeline()[0]).hash
     events = []
     over = state.status in (rules.CLOSED, rules.ABANDONED)
     for pledge in () if over else state.pledges.values():
         if party is not None and party != pledge.by and party not in pledge.beneficiaries:
             continue
         row = obligation(replay, pledge, today)
-        if row.status in FINISHED:
+        if row.status in FINISHED:  # over: it leaves the calendar
             continue
         changes = _effective_amendments(replay, pledge)
         created = replay.at(pledge.seq)

@@ -108,9 +108,7 @@ class Contribution:
         An overall row of a party none of whose work has an agreed value (``valued``
         ``none``) has no figures: its quantities are None, as its shares are.
         """
-        shown = self.shown_pledged_share, self.shown_approved_share
-        pledged_share = self.pledged_share if shown[0] is None else shown[0]
-        approved_share = self.approved_share if shown[1] is None else shown[1]
+        pledged_share, approved_share = self.shares
         figures = self.valued != "none"
         return {
             "party": self.party,
@@ -128,6 +126,15 @@ class Contribution:
             "peers": self.peers,
             "valued": self.valued,
         }
+
+    @property
+    def shares(self) -> tuple[Fraction | None, Fraction | None]:
+        """The pledged and approved shares as shown: an overall row's apportioned ones."""
+        shown = self.shown_pledged_share, self.shown_approved_share
+        return (
+            self.pledged_share if shown[0] is None else shown[0],
+            self.approved_share if shown[1] is None else shown[1],
+        )
 
     @property
     def works(self) -> bool:

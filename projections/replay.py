@@ -77,6 +77,31 @@ def claimed_day(stored: StoredEntry) -> date:
     return date.fromisoformat(str(stored.entry.data["at"])[:10])
 
 
+@dataclass(frozen=True)
+class TimelineRow:
+    """One row of the timeline, typed: :meth:`of` reads it from its JSON row.
+
+    The timeline keeps its rows as JSON (dicts), streamed a page at a time into the report.
+    """
+
+    seq: int
+    at: str
+    party: str
+    signer: str
+    type: str
+    summary: str
+    hash: str
+
+    @classmethod
+    def of(cls, row: dict[str, Any]) -> TimelineRow:
+        """The typed form of a timeline row (as :meth:`Replay.timeline` gives it)."""
+        return cls(
+            seq=int(row["seq"]), at=str(row["at"]), party=str(row["party"]),
+            signer=str(row["signer"]), type=str(row["type"]), summary=str(row["summary"]),
+            hash=str(row["hash"]),
+        )  # fmt: skip
+
+
 def _timeline_row(
     seq: int, at: str, party: str, signer: str, kind: str, text: str, digest: str
 ) -> dict[str, Any]:

@@ -14,6 +14,8 @@ close report. ``status`` reads as a person would say it:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from ledger import rules
@@ -28,6 +30,61 @@ VALUE_HEADERS = [
 ]  # fmt: skip
 
 
+@dataclass(frozen=True)
+class ValueApproval:
+    """A member's approval of a value proposal, by seq."""
+
+    party: str
+    seq: int
+
+
+@dataclass(frozen=True)
+class ValueRefusal:
+    """The refusal that rejected a value proposal."""
+
+    party: str
+    seq: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class ValueRow:
+    """One value proposal with its decision (``status`` as the module docstring names it)."""
+
+    seq: int
+    unit: str
+    worth: Decimal
+    reference: str  # JSON: "in"
+    by: str
+    reason: str
+    status: str
+    approved_by: tuple[ValueApproval, ...]
+    refused_by: ValueRefusal | None
+    waiting_for: tuple[str, ...]
+    decided_seq: int | None
+    replaced_seq: int | None
+
+    def as_row(self) -> dict[str, Any]:
+        """JSON-ready row (the worth as a decimal string)."""
+        refusal = self.refused_by
+        return {
+            "seq": self.seq,
+            "unit": self.unit,
+            "worth": decimal_text(self.worth),
+            "in": self.reference,
+            "by": self.by,
+            "reason": self.reason,
+            "status": self.status,
+            "approved_by": [{"party": a.party, "seq": a.seq} for a in self.approved_by],
+            "refused_by": {"party": refusal.party, "seq": refusal.seq, "reason": refusal.reason}
+            if refusal
+            else None,
+            "waiting_for": list(self.waiting_for),
+            "decided_seq": self.decided_seq,
+            "replaced_seq": self.replaced_seq,
+        }
+
+
 def value_status(proposal: ValueProposal) -> str:
     """The status of a value proposal as the module docstring names it."""
     if proposal.status == rules.ACCEPTED:
@@ -37,35 +94,33 @@ def value_status(proposal: ValueProposal) -> str:
     return proposal.status
 
 
-def value_rows(state: ProjectState) -> list[dict[str, Any]]:
-    """Every value proposal of the project with its decision, JSON-ready, by seq."""
+def value_rows(state: ProjectState) -> list[ValueRow]:
+    """Every value proposal of the project with its decision, by seq."""
     rows = []
     for seq in sorted(state.values):
         proposal = state.values[seq]
         refusal = proposal.refusal
         waiting = (
-            [h for h in rules.value_approvers(state, proposal) if h not in proposal.approvals]
+            tuple(h for h in rules.value_approvers(state, proposal) if h not in proposal.approvals)
             if proposal.status == rules.PENDING
-            else []
+            else ()
         )
         rows.append(
-            {
-                "seq": proposal.seq,
-                "unit": proposal.unit,
-                "worth": decimal_text(proposal.worth),
-                "in": proposal.reference,
-                "by": proposal.by,
-                "reason": proposal.reason,
-                "status": value_status(proposal),
-                "approved_by": [
-                    {"party": p, "seq": s} for p, s in sorted(proposal.approvals.items())
-                ],
-                "refused_by": {"party": refusal[0], "seq": refusal[1], "reason": refusal[2]}
-                if refusal
-                else None,
-                "waiting_for": waiting,
-                "decided_seq": proposal.decided_seq,
-                "replaced_seq": proposal.replaced_seq,
-            }
+            ValueRow(
+                seq=proposal.seq,
+                unit=proposal.unit,
+                worth=proposal.worth,
+                reference=proposal.reference,
+                by=proposal.by,
+                reason=proposal.reason,
+                status=value_status(proposal),
+                approved_by=tuple(
+                    ValueApproval(p, s) for p, s in sorted(proposal.approvals.items())
+                ),
+                refused_by=ValueRefusal(*refusal) if refusal else None,
+                waiting_for=waiting,
+                decided_seq=proposal.decided_seq,
+                replaced_seq=proposal.replaced_seq,
+            )
         )
     return rows

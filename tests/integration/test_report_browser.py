@@ -97,7 +97,7 @@ def report(memory_ledger: Ledger, signers: dict[str, Signer], tmp_path: Path) ->
     for party in PARTIES:
         ledger.sign_close(SLUG, signer=signers[party], accept_open=[4, 6])
     data = report_data(Replay.build(ledger, SLUG))
-    assert data["kind"] == "close"
+    assert data.as_row()["kind"] == "close"
     [path] = write_report(data, tmp_path / "report", ("html",))
     return path
 

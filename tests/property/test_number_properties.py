@@ -43,9 +43,8 @@ from test_projection_properties import (
 from test_value_properties import ValueAction, perform_value
 
 from commands.calendar import to_ical
-from commands.report_view import percent
-from commands.reporting import render_html, render_json, render_markdown
-from commands.reports import write_close_report
+from commands.figures import percent
+from commands.reporting import render_html, render_json, render_markdown, write_close_report
 from ledger import format as fmt
 from ledger import numbers as num
 from ledger import rules, storage
@@ -194,9 +193,8 @@ def every_read(ledger: Ledger) -> Replay:
             for item in todo(replay, handle, today, 14):
                 item.as_row()
         to_ical(project_calendar(replay, today))
-    value_rows(state)
-    statement_rows(state)
-    project_detail(state)
+    for read_row in (*value_rows(state), *statement_rows(state), project_detail(state)):
+        read_row.as_row()
     for trail_row in audit.trail(ledger, SLUG):
         trail_row.as_row()
     data = report_data(replay)

@@ -271,8 +271,8 @@ def test_a_pledge_closed_short_owes_nothing_more_and_counts_what_was_approved(
     replay = Replay.build(accepted, SLUG)
     assert [o.seq for o in obligations(replay, TODAY, within=30)] == [4]
     data = report_data(replay)
-    assert [o["seq"] for o in data["open_obligations"]] == [4]
-    report_pledge = next(p for p in data["pledges"] if p["seq"] == 5)
+    assert [o["seq"] for o in data.as_row()["open_obligations"]] == [4]
+    report_pledge = next(p for p in data.as_row()["pledges"] if p["seq"] == 5)
     assert report_pledge["closed_short_seq"] == 17
     assert report_pledge["short_closes"][0]["reason"] == "The venue shrank"
     assert report_pledge["deliverables"][1]["disputes"][0]["status"] == "upheld"

@@ -119,7 +119,7 @@ def test_a_pledge_closed_short_shows_its_weight_what_was_approved_and_the_shortf
 
 def test_the_report_says_how_short_a_pledge_was_closed(ngo: Ledger) -> None:
     data = report_data(Replay.build(ngo, SLUG))
-    media = next(p for p in data["pledges"] if p["seq"] == 5)
+    media = next(p for p in data.as_row()["pledges"] if p["seq"] == 5)
     assert (media["weight"], media["approved"], media["short"]) == ("12000", "9000", "3000")
     view = next(p for p in report_view(data).pledges if p.seq == "5")
     assert view.short == "closed short at seq 13 with 9000 of 12000 EUR approved: 3000 EUR short"

@@ -13,7 +13,7 @@ import pytest
 
 from commands.fresh import FreshReads, report_note
 from commands.options import AppContext, _unconfirmed_line
-from commands.reports import report_dir
+from commands.reporting import report_dir
 from ledger.application import Ledger
 from ledger.errors import StorageUnavailableError, UsageError
 from ledger.keys import Signer

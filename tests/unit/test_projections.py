@@ -449,7 +449,7 @@ def test_a_member_without_pledges_gets_a_row_with_unit_dash(lopsided: Ledger) ->
 def test_statements_are_in_force_when_every_member_signed_the_current_version(
     replay: Replay,
 ) -> None:
-    assert statement_rows(replay.state) == [
+    assert [r.as_row() for r in statement_rows(replay.state)] == [
         {
             "seq": 30,
             "title": "Joint statement",
@@ -474,7 +474,7 @@ def test_statements_are_in_force_when_every_member_signed_the_current_version(
 def test_a_revision_voids_earlier_signatures_and_is_kept_in_the_history(
     replay: Replay,
 ) -> None:
-    detail = statement_detail(replay.state, 30)
+    detail = statement_detail(replay.state, 30).as_row()
     assert detail["text"] == V2
     assert detail["signatures"] == [{"party": "burgerco", "seq": 34}]
     assert detail["revisions"] == [
@@ -485,7 +485,7 @@ def test_a_revision_voids_earlier_signatures_and_is_kept_in_the_history(
 
 def test_before_the_revision_the_statement_had_two_signatures(campaign: Ledger) -> None:
     state = Replay.build(campaign, SLUG, AsOf(seq=32)).state
-    assert statement_rows(state) == [
+    assert [r.as_row() for r in statement_rows(state)] == [
         {
             "seq": 30,
             "title": "Joint statement",

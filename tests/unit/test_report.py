@@ -7,7 +7,6 @@ import json
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -19,7 +18,7 @@ from ledger.application import Evidence, Ledger
 from ledger.keys import Signer
 from ledger.project import Project
 from projections.replay import AsOf, Replay
-from projections.report import SCHEMA, report_data
+from projections.report import SCHEMA, ReportData, report_data
 
 SLUG = "summer-fair"
 MEMBERS = ("acme", "burgerco", "veggie")
@@ -91,24 +90,24 @@ def fair(memory_ledger: Ledger, signers: dict[str, Signer]) -> Ledger:
 
 
 @pytest.fixture
-def data(fair: Ledger) -> dict[str, Any]:
+def data(fair: Ledger) -> ReportData:
     return report_data(Replay.build(fair, SLUG))
 
 
-def test_the_report_of_a_closed_project_is_a_close_report(data: dict[str, Any]) -> None:
-    assert data["schema"] == SCHEMA == "accord/close-report/v1"
-    assert data["kind"] == "close"
-    assert data["project"]["slug"] == SLUG
-    assert data["project"]["status"] == "closed"
-    assert data["as_of"] == {"seq": 25, "at": "2026-11-22T10:25:00Z", "day": "2026-11-22"}
+def test_the_report_of_a_closed_project_is_a_close_report(data: ReportData) -> None:
+    assert data.as_row()["schema"] == SCHEMA == "accord/close-report/v1"
+    assert data.as_row()["kind"] == "close"
+    assert data.as_row()["project"]["slug"] == SLUG
+    assert data.as_row()["project"]["status"] == "closed"
+    assert data.as_row()["as_of"] == {"seq": 25, "at": "2026-11-22T10:25:00Z", "day": "2026-11-22"}
 
 
 def test_the_report_names_the_final_head_and_the_number_of_entries(
-    fair: Ledger, data: dict[str, Any]
+    fair: Ledger, data: ReportData
 ) -> None:
     state = fair.get_state(SLUG)
     hashes = [s.entry.hash for s in fair.read_entries(SLUG)]
-    close = data["close"]
+    close = data.as_row()["close"]
     assert close["final_head"] == state.final_head == hashes[21]
     assert close["final_head_seq"] == 22
     assert close["head"] == hashes[-1]
@@ -117,10 +116,10 @@ def test_the_report_names_the_final_head_and_the_number_of_entries(
 
 
 def test_the_report_holds_every_members_close_signature(
-    fair: Ledger, signers: dict[str, Signer], data: dict[str, Any]
+    fair: Ledger, signers: dict[str, Signer], data: ReportData
 ) -> None:
     closes = [s.entry for s in fair.read_entries(SLUG) if s.entry.type == "close.signed"]
-    assert data["close"]["signatures"] == [
+    assert data.as_row()["close"]["signatures"] == [
         {
             "party": item.by,
             "signer": item.by,
@@ -131,13 +130,13 @@ def test_the_report_holds_every_members_close_signature(
         }
         for item in closes
     ]
-    assert [s["party"] for s in data["close"]["signatures"]] == list(MEMBERS)
+    assert [s["party"] for s in data.as_row()["close"]["signatures"]] == list(MEMBERS)
 
 
 def test_the_report_lists_the_parties_with_their_fingerprints(
-    signers: dict[str, Signer], data: dict[str, Any]
+    signers: dict[str, Signer], data: ReportData
 ) -> None:
-    assert data["parties"] == [
+    assert data.as_row()["parties"] == [
         {
             "handle": "acme",
             "status": "joined",
@@ -177,9 +176,9 @@ def test_the_report_lists_the_parties_with_their_fingerprints(
 
 
 def test_every_pledge_carries_its_deliverables_evidence_and_decisions(
-    fair: Ledger, data: dict[str, Any]
+    fair: Ledger, data: ReportData
 ) -> None:
-    pledges = {p["seq"]: p for p in data["pledges"]}
+    pledges = {p["seq"]: p for p in data.as_row()["pledges"]}
     assert sorted(pledges) == [4, 5, 6, 17]
     hashes = [s.entry.hash for s in fair.read_entries(SLUG)]
     assert pledges[4]["hash"] == hashes[3]
@@ -237,9 +236,9 @@ def test_every_pledge_carries_its_deliverables_evidence_and_decisions(
 
 
 def test_open_obligations_are_the_pledges_neither_fulfilled_nor_withdrawn(
-    data: dict[str, Any],
+    data: ReportData,
 ) -> None:
-    assert data["open_obligations"] == [
+    assert data.as_row()["open_obligations"] == [
         {
             "seq": 6,
             "party": "veggie",
@@ -257,8 +256,8 @@ def test_open_obligations_are_the_pledges_neither_fulfilled_nor_withdrawn(
     ]
 
 
-def test_statements_are_reported_with_their_signatories(data: dict[str, Any]) -> None:
-    [statement] = data["statements"]
+def test_statements_are_reported_with_their_signatories(data: ReportData) -> None:
+    [statement] = data.as_row()["statements"]
     assert statement["title"] == "Joint statement"
     assert statement["status"] == "in force"
     assert statement["signatures"] == [
@@ -269,18 +268,18 @@ def test_statements_are_reported_with_their_signatories(data: dict[str, Any]) ->
     assert statement["text"] == "We ran the stand together."
 
 
-def test_the_timeline_has_one_row_per_entry(fair: Ledger, data: dict[str, Any]) -> None:
+def test_the_timeline_has_one_row_per_entry(fair: Ledger, data: ReportData) -> None:
     stored = [s.entry for s in fair.read_entries(SLUG)]
-    assert len(data["timeline"]) == len(stored) == 25
-    assert [(t["seq"], t["type"], t["hash"]) for t in data["timeline"]] == [
+    assert len(data.as_row()["timeline"]) == len(stored) == 25
+    assert [(t["seq"], t["type"], t["hash"]) for t in data.as_row()["timeline"]] == [
         (e.seq, e.type, e.hash) for e in stored
     ]
-    assert data["timeline"][12]["summary"] == "rejected seq 12: Off-brand"
+    assert data.as_row()["timeline"][12]["summary"] == "rejected seq 12: Off-brand"
 
 
-def test_contributions_in_the_report_use_the_default_threshold(data: dict[str, Any]) -> None:
-    assert data["contributions"]["threshold"] == "0.5000"
-    assert [(r["party"], r["unit"]) for r in data["contributions"]["rows"]] == [
+def test_contributions_in_the_report_use_the_default_threshold(data: ReportData) -> None:
+    assert data.as_row()["contributions"]["threshold"] == "0.5000"
+    assert [(r["party"], r["unit"]) for r in data.as_row()["contributions"]["rows"]] == [
         ("burgerco", "eur"), ("acme", "hours"), ("acme", "posts"), ("veggie", "posts"),
     ]  # fmt: skip
 
@@ -290,9 +289,9 @@ def test_the_report_of_an_open_project_is_interim(
 ) -> None:
     build_fair(memory_ledger, signers, close=False)
     data = report_data(Replay.build(memory_ledger, SLUG))
-    assert data["kind"] == "interim"
-    assert data["close"]["closed"] is False
-    assert data["close"]["signatures"] == []
+    assert data.as_row()["kind"] == "interim"
+    assert data.as_row()["close"]["closed"] is False
+    assert data.as_row()["close"]["signatures"] == []
     assert "Interim report" in render_markdown(data)
     assert "Interim report" in render_html(data)
 
@@ -301,18 +300,18 @@ def test_a_report_as_of_before_the_close_is_interim_with_the_signatures_so_far(
     fair: Ledger,
 ) -> None:
     data = report_data(Replay.build(fair, SLUG, AsOf(seq=24)))
-    assert data["kind"] == "interim"
-    assert [s["party"] for s in data["close"]["signatures"]] == ["acme", "burgerco"]
-    assert len(data["timeline"]) == 24
+    assert data.as_row()["kind"] == "interim"
+    assert [s["party"] for s in data.as_row()["close"]["signatures"]] == ["acme", "burgerco"]
+    assert len(data.as_row()["timeline"]) == 24
 
 
 def test_the_close_report_markdown_names_the_final_head_and_each_close_signature(
-    data: dict[str, Any],
+    data: ReportData,
 ) -> None:
     text = render_markdown(data)
     assert text.startswith("# Close report: Summer fair (summer-fair)\n")
-    assert data["close"]["final_head"] in text
-    for signature in data["close"]["signatures"]:
+    assert data.as_row()["close"]["final_head"] in text
+    for signature in data.as_row()["close"]["signatures"]:
         assert signature["hash"] in text
         assert signature["signature"] in text
 
@@ -320,7 +319,7 @@ def test_the_close_report_markdown_names_the_final_head_and_each_close_signature
 # --- determinism ---------------------------------------------------------------------------
 
 
-def renderings(data: dict[str, Any]) -> tuple[bytes, bytes, bytes]:
+def renderings(data: ReportData) -> tuple[bytes, bytes, bytes]:
     return (
         render_markdown(data).encode(),
         render_html(data).encode(),
@@ -376,16 +375,16 @@ def test_a_copied_sqlite_file_gives_byte_identical_reports(
         copy.close()
 
 
-def test_the_json_rendering_is_the_report_data(data: dict[str, Any]) -> None:
+def test_the_json_rendering_is_the_report_data(data: ReportData) -> None:
     text = render_json(data)
-    assert json.loads(text) == data
+    assert json.loads(text) == data.as_row()
     assert text.endswith("}\n")
 
 
 # --- a self-contained HTML page ------------------------------------------------------------
 
 
-def test_the_html_report_is_self_contained(data: dict[str, Any]) -> None:
+def test_the_html_report_is_self_contained(data: ReportData) -> None:
     page = render_html(data)
     assert page.startswith("<!DOCTYPE html>")
     assert "<script" not in page.lower()

@@ -23,7 +23,6 @@ import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -33,7 +32,7 @@ from ledger import storage
 from ledger.application import Evidence, Ledger
 from ledger.keys import Signer
 from projections.replay import Replay
-from projections.report import report_data
+from projections.report import ReportData, report_data
 
 GOLDEN = Path(__file__).resolve().parent.parent / "golden"
 UPDATE = os.environ.get("ACCORD_UPDATE_GOLDEN") == "1"
@@ -140,7 +139,7 @@ def build_golden_log(ledger: Ledger) -> None:
 
 
 @pytest.fixture(scope="module")
-def golden_data(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def golden_data(tmp_path_factory: pytest.TempPathFactory) -> ReportData:
     path = tmp_path_factory.mktemp("golden") / "accord.db"
     ledger = Ledger(storage.settings(str(path)), clock=Clock())
     try:
@@ -160,7 +159,7 @@ def golden(kind: str, rendered: str) -> str:
 
 @pytest.mark.parametrize("kind", ["md", "html", "json"])
 def test_the_close_report_is_byte_for_byte_its_golden_file(
-    golden_data: dict[str, Any], kind: str
+    golden_data: ReportData, kind: str
 ) -> None:
     rendered = RENDERERS[kind](golden_data)
     assert rendered == golden(kind, rendered), (
@@ -169,16 +168,14 @@ def test_the_close_report_is_byte_for_byte_its_golden_file(
     )
 
 
-def test_the_files_written_are_the_golden_files(
-    golden_data: dict[str, Any], tmp_path: Path
-) -> None:
+def test_the_files_written_are_the_golden_files(golden_data: ReportData, tmp_path: Path) -> None:
     paths = write_report(golden_data, tmp_path / "out", tuple(FILES))
     assert [p.name for p in paths] == list(FILES.values())
     for path in paths:
         assert path.read_bytes() == (GOLDEN / path.name).read_bytes(), path.name
 
 
-def test_the_golden_log_is_rebuilt_identically(golden_data: dict[str, Any], tmp_path: Path) -> None:
+def test_the_golden_log_is_rebuilt_identically(golden_data: ReportData, tmp_path: Path) -> None:
     ledger = Ledger(storage.settings(str(tmp_path / "again.db")), clock=Clock())
     try:
         build_golden_log(ledger)
@@ -200,7 +197,7 @@ def markdown_table_after(text: str, heading: str) -> list[dict[str, str]]:
 
 
 def test_the_markdown_shows_delivered_and_approved_each_in_its_place(
-    golden_data: dict[str, Any],
+    golden_data: ReportData,
 ) -> None:
     text = render_markdown(golden_data)
     rows = markdown_table_after(text, "## Contributions")
@@ -217,7 +214,7 @@ def test_the_markdown_shows_delivered_and_approved_each_in_its_place(
 # --- the guest star ------------------------------------------------------------------------
 
 
-def test_the_html_flags_the_guest_star_and_nobody_else(golden_data: dict[str, Any]) -> None:
+def test_the_html_flags_the_guest_star_and_nobody_else(golden_data: ReportData) -> None:
     page = render_html(golden_data)
     flagged = re.findall(
         r"<tr><td>([a-z]+)</td><td>([a-z -]+)</td>[^\n]*guest star</td></tr>", page
@@ -225,12 +222,14 @@ def test_the_html_flags_the_guest_star_and_nobody_else(golden_data: dict[str, An
     assert flagged == [("veggie", "hours"), ("veggie", "overall eur")]
     assert page.count('<td class="flag">guest star</td>') == 2
     stars = [
-        (r["party"], r["unit"]) for r in golden_data["contributions"]["rows"] if r["guest_star"]
+        (r["party"], r["unit"])
+        for r in golden_data.as_row()["contributions"]["rows"]
+        if r["guest_star"]
     ]
     assert stars == [("veggie", "hours"), ("veggie", "overall eur")]
 
 
-def test_the_markdown_flags_the_guest_star_and_nobody_else(golden_data: dict[str, Any]) -> None:
+def test_the_markdown_flags_the_guest_star_and_nobody_else(golden_data: ReportData) -> None:
     rows = markdown_table_after(render_markdown(golden_data), "## Contributions")
     assert [(r["party"], r["unit"]) for r in rows if r["guest star"] == "yes"] == [
         ("veggie", "hours"),
@@ -242,7 +241,7 @@ def test_the_markdown_flags_the_guest_star_and_nobody_else(golden_data: dict[str
 
 
 def test_the_markdown_shows_the_overall_shares_in_the_reference_unit(
-    golden_data: dict[str, Any],
+    golden_data: ReportData,
 ) -> None:
     """In eur at 60 eur an hour: acme 30 h = 1800, burgerco 500 eur, veggie 1 h = 60; total
     2360. 1800/2360 = 76.27%, 500/2360 = 21.19%, 60/2360 = 2.54%: rounded down to tenths
@@ -260,11 +259,11 @@ def test_the_markdown_shows_the_overall_shares_in_the_reference_unit(
         ("burgerco", "500", "500", "500", "14.8%", "21.2%", "100.0%", "n/a"),
         ("veggie", "480", "60", "60", "14.2%", "2.5%", "12.5%", "n/a"),
     ]
-    assert golden_data["contributions"]["reference"] == "eur"
+    assert golden_data.as_row()["contributions"]["reference"] == "eur"
 
 
 def test_the_report_lists_the_values_agreed_with_who_approved_them_and_when(
-    golden_data: dict[str, Any],
+    golden_data: ReportData,
 ) -> None:
     text = render_markdown(golden_data)
     rows = markdown_table_after(text, "## Agreed values")
@@ -280,7 +279,7 @@ def test_the_report_lists_the_values_agreed_with_who_approved_them_and_when(
     page = render_html(golden_data)
     assert "<h2>Agreed values</h2>" in page
     assert "<td>Senior *designers*</td>" in page
-    assert [v["status"] for v in golden_data["values"]] == ["replaced", "agreed"]
+    assert [v["status"] for v in golden_data.as_row()["values"]] == ["replaced", "agreed"]
 
 
 # --- the share chart draws each share where it belongs ---------------------------------------
@@ -311,10 +310,10 @@ def share_bars(page: str) -> dict[tuple[str, str], dict[str, str]]:
 
 
 def test_the_chart_draws_pledged_and_approved_shares_in_their_own_bars(
-    golden_data: dict[str, Any],
+    golden_data: ReportData,
 ) -> None:
     bars = share_bars(render_html(golden_data))
-    rows = [r for r in golden_data["contributions"]["rows"] if r["unit"] != "-"]
+    rows = [r for r in golden_data.as_row()["contributions"]["rows"] if r["unit"] != "-"]
     for field, label in (("pledged_share", "pledged"), ("approved_share", "approved")):
         for row in rows:
             share = Fraction(row[field] or 0)

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-import copy
 import json
+from dataclasses import replace
 from typing import Any
 
 import test_report_golden
 from hypothesis import given
 from hypothesis import strategies as st
 
-from commands.report_view import CHART_POINTS, DELIVERABLES_SHOWN, TIMELINE_SHOWN, report_view
+from commands.charts import CHART_POINTS
+from commands.report_view import DELIVERABLES_SHOWN, TIMELINE_SHOWN, report_view
 from commands.reporting import JSON_PAGE, json_chunks, render_html, render_markdown
+from projections.report import ReportData
 
 rows = st.lists(
     st.fixed_dictionaries({"seq": st.integers(1, 10**6), "summary": st.text(max_size=5)}),
@@ -56,23 +58,26 @@ def test_the_timeline_is_streamed_even_with_keys_after_it() -> None:
 golden_data = test_report_golden.golden_data  # the fixed log of the golden files (fixture)
 
 
-def long_report(base: dict[str, Any]) -> dict[str, Any]:
-    data = copy.deepcopy(base)
-    first = data["timeline"][0]
-    data["timeline"] = [
-        {**first, "seq": seq, "summary": f"entry {seq}"} for seq in range(1, TIMELINE_SHOWN + 101)
-    ]
-    pledge = data["pledges"][0]
-    template = pledge["deliverables"][0]
-    pledge["deliverables"] = [
-        {**template, "seq": 10_000 + i, "summary": f"delivery {i}"}
+def long_report(base: ReportData) -> ReportData:
+    first = base.timeline[0]
+    pledge = base.pledges[0]
+    template = pledge.deliverables[0]
+    deliverables = tuple(
+        replace(template, seq=10_000 + i, summary=f"delivery {i}")
         for i in range(max(DELIVERABLES_SHOWN, CHART_POINTS) + 7)
-    ]
-    return data
+    )
+    return replace(
+        base,
+        timeline=[
+            {**first, "seq": seq, "summary": f"entry {seq}"}
+            for seq in range(1, TIMELINE_SHOWN + 101)
+        ],
+        pledges=(replace(pledge, deliverables=deliverables), *base.pledges[1:]),
+    )
 
 
 def test_markdown_and_html_list_the_most_recent_entries_and_say_how_many_are_left_out(
-    golden_data: dict[str, Any],
+    golden_data: ReportData,
 ) -> None:
     data = long_report(golden_data)
     view = report_view(data)

@@ -570,7 +570,7 @@ def test_the_close_report_names_each_person_and_the_removed_signers(
     for closer in (person("acme", 19), signers["burgerco"], signers["veggie"]):
         ledger.sign_close(SLUG, signer=closer, accept_open=[5])  # 8: carol closes for acme
     data = report_data(Replay.build(ledger, SLUG))
-    [acme] = [p for p in data["parties"] if p["handle"] == "acme"]
+    [acme] = [p for p in data.as_row()["parties"] if p["handle"] == "acme"]
     assert acme["signers"] == [
         {"label": "acme", "key": signers["acme"].fingerprint, "since_seq": 1},
         {"label": "carol", "key": person("acme", 19).fingerprint, "since_seq": 6},
@@ -578,14 +578,14 @@ def test_the_close_report_names_each_person_and_the_removed_signers(
     assert acme["removed_signers"] == [
         {"label": "alice", "key": ALICE.fingerprint, "removed_seq": 7}
     ]
-    assert [(t["seq"], t["party"], t["signer"]) for t in data["timeline"][3:8]] == [
+    assert [(t["seq"], t["party"], t["signer"]) for t in data.as_row()["timeline"][3:8]] == [
         (4, "acme", "acme"),
         (5, "acme", "alice"),
         (6, "acme", "alice"),
         (7, "acme", "acme"),
         (8, "acme", "carol"),
     ]
-    assert data["close"]["signatures"][0]["signer"] == "carol"
+    assert data.as_row()["close"]["signatures"][0]["signer"] == "carol"
     markdown = render_markdown(data)
     assert re.search(r"\| 5 +\| [^|]+\| acme \(alice\) +\| pledge\.made ", markdown)
     assert "| removed signer alice: left the company" in markdown

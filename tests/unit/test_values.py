@@ -262,7 +262,7 @@ def test_a_value_takes_effect_when_every_other_member_approved_it(
     assert rules.agreed_values(state) == {"hours": proposal}
     assert rules.reference_unit(state) == "EUR"
     assert state.units == {"hours": "hours", "eur": "EUR"}
-    assert value_rows(state) == [
+    assert [r.as_row() for r in value_rows(state)] == [
         {
             "seq": 4, "unit": "hours", "worth": "80", "in": "EUR", "by": "acme",
             "reason": "rate", "status": "agreed",
@@ -287,7 +287,7 @@ def test_a_later_agreed_value_replaces_the_earlier_one(
     state = trio.get_state(SLUG)
     assert rules.agreed_values(state)["hours"].seq == 7
     assert (state.values[4].status, state.values[4].replaced_seq) == (rules.ACCEPTED, 9)
-    assert [r["status"] for r in value_rows(state)] == ["replaced", "agreed"]
+    assert [r.status for r in value_rows(state)] == ["replaced", "agreed"]
 
 
 def test_a_newer_proposal_for_a_unit_supersedes_a_pending_one(
@@ -298,7 +298,7 @@ def test_a_newer_proposal_for_a_unit_supersedes_a_pending_one(
     value(trio, signers, "burgerco", "hours", "75")  # 6
     state = trio.get_state(SLUG)
     assert (state.values[4].status, state.values[4].decided_seq) == (rules.VOID, 6)
-    assert value_rows(state)[0]["status"] == "superseded"
+    assert value_rows(state)[0].status == "superseded"
     refused(
         trio,
         AlreadyDecidedError,

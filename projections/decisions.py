@@ -1,0 +1,291 @@
+"""A pledge's history as the close report shows it: deliverables, amendments, disputes.
+
+Frozen records of every decision on a pledge (who approved or refused it, at which seq, and
+which signer of the party signed), each with its JSON (``as_row()``), for
+:func:`projections.report.report_data`. The pledge's figures and status are its
+:class:`~projections.obligations.Obligation`, computed once by the caller.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ledger import rules
+from ledger.numbers import decimal_text
+
+if TYPE_CHECKING:
+    from decimal import Decimal
+
+    from projections.obligations import Obligation
+    from projections.replay import Replay
+
+
+@dataclass(frozen=True)
+class Approval:
+    """A party's approval (or signed dispute outcome) at a seq, and who signed it."""
+
+    party: str
+    seq: int
+    signer: str
+
+    def as_row(self) -> dict[str, Any]:
+        """JSON-ready record."""
+        return {"party": self.party, "seq": self.seq, "signer": self.signer}
+
+
+@dataclass(frozen=True)
+class Refusal(Approval):
+    """The refusal that decided a decision, with its reason."""
+
+    reason: str
+
+    def as_row(self) -> dict[str, Any]:
+        """JSON-ready record."""
+        return {**super().as_row(), "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class Vote(Approval):
+    """A party's signed outcome of a dispute."""
+
+    outcome: str
+
+    def as_row(self) -> dict[str, Any]:
+        """JSON-ready record."""
+        return {
+            "party": self.party,
+            "outcome": self.outcome,
+            "seq": self.seq,
+            "signer": self.signer,
+        }
+
+
+@dataclass(frozen=True)
+class DecisionReport:
+    """What every decision shows: its seq, claimed time, signer, status and who decided."""
+
+    seq: int
+    at: str
+    signer: str
+    status: str
+    approved_by: tuple[Approval, ...]
+    refused_by: Refusal | None
+    decided_seq: int | None
+
+    def as_row(self) -> dict[str, Any]:
+        """JSON-ready record."""
+        return {
+            "seq": self.seq,
+            "at": self.at,
+            "signer": self.signer,
+            "status": self.status,
+            "approved_by": [a.as_row() for a in self.approved_by],
+            "refused_by": self.refused_by.as_row() if self.refused_by else None,
+            "decided_seq": self.decided_seq,
+        }
+
+
+@dataclass(frozen=True)
+class DisputeReport:
+    """A dispute of the decision on a deliverable, with the outcomes signed so far."""
+
+    seq: int
+    by: str
+    signer: str
+    target: int
+    about: str
+    reason: str
+    parties: tuple[str, ...]
+    signed: tuple[Vote, ...]
+    status: str
+    resolved_seq: int | None
+
+    def as_row(self) -> dict[str, Any]:
+        """JSON-ready record."""
+        return {
+            "seq": self.seq, "by": self.by, "signer": self.signer, "target": self.target,
+            "about": self.about, "reason": self.reason, "parties": list(self.parties),
+            "signed": [v.as_row() for v in self.signed], "status": self.status,
+            "resolved_seq": self.resolved_seq,
+        }  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A file recorded with a deliverable: name, SHA-256 and size in bytes."""
+
+    name: str
+    sha256: str
+    size: int
+
+
+@dataclass(frozen=True)
+class DeliverableReport(DecisionReport):
+    """A deliverable of a pledge, with the decision on it and its disputes."""
+
+    summary: str
+    quantity: Decimal
+    evidence: tuple[Evidence, ...]
+    disputes: tuple[DisputeReport, ...]
+
+    @property
+    def shown_status(self) -> str:
+        """Its status, ``disputed`` while a dispute on its decision is open."""
+        disputes = self.disputes
+        return "disputed" if disputes and disputes[-1].status == "open" else self.status
+
+    def as_row(self) -> dict[str, Any]:
+        """JSON-ready record."""
+        return {
+            **super().as_row(),
+            "summary": self.summary,
+            "quantity": decimal_text(self.quantity),
+            "evidence": [
+                {"name": e.name, "sha256": e.sha256, "size": e.size} for e in self.evidence
+            ],
+            "disputes": [d.as_row() for d in self.disputes],
+        }
+
+
+@dataclass(frozen=True)
+class AmendmentReport(DecisionReport):
+    """A requested change of a pledge (field, new value, by field name) and its reason."""
+
+    changes: tuple[tuple[str, str], ...]
+    reason: str
+
+    def as_row(self) -> dict[str, Any]:
+        """JSON-ready record."""
+        return {**super().as_row(), "changes": dict(self.changes), "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class ShortCloseReport(DecisionReport):
+    """A proposal to close a pledge short, and its reason."""
+
+    reason: str
+
+    def as_row(self) -> dict[str, Any]:
+        """JSON-ready record."""
+        return {**super().as_row(), "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class PledgeReport:
+    """A pledge: its obligation, with its deliverables, amendments and short-close proposals."""
+
+    obligation: Obligation
+    hash: str
+    signer: str
+    deliverables: tuple[DeliverableReport, ...]
+    amendments: tuple[AmendmentReport, ...]
+    withdrawn_seq: int | None
+    disputed: Decimal
+    short_closes: tuple[ShortCloseReport, ...]
+    closed_short_seq: int | None
+
+    def as_row(self) -> dict[str, Any]:
+        """JSON-ready record: the obligation's row and the rest."""
+        return {
+            **self.obligation.as_row(),
+            "hash": self.hash,
+            "signer": self.signer,
+            "deliverables": [d.as_row() for d in self.deliverables],
+            "amendments": [a.as_row() for a in self.amendments],
+            "withdrawn_seq": self.withdrawn_seq,
+            "disputed": decimal_text(self.disputed),
+            "short_closes": [c.as_row() for c in self.short_closes],
+            "closed_short_seq": self.closed_short_seq,
+        }
+
+
+class _Decisions:
+    """Builds the decision records of a report from the claimed times and signer labels."""
+
+    def __init__(self, replay: Replay) -> None:
+        self.state = replay.state
+        self.times = replay.claimed_times()
+        self.labels = replay.signer_labels() if self.state.pledges else {}
+
+    def common(self, item: rules.Decision) -> dict[str, Any]:
+        """The fields every :class:`DecisionReport` has, as keyword arguments."""
+        labels, refusal = self.labels, item.refusal
+        return {
+            "seq": item.seq,
+            "at": self.times[item.seq],
+            "signer": labels.get(item.seq, ""),
+            "status": item.status,
+            "approved_by": tuple(
+                Approval(p, s, labels.get(s, "")) for p, s in sorted(item.approvals.items())
+            ),
+            "refused_by": Refusal(refusal[0], refusal[1], labels.get(refusal[1], ""), refusal[2])
+            if refusal
+            else None,
+            "decided_seq": item.decided_seq,
+        }
+
+    def dispute(self, seq: int) -> DisputeReport:
+        """The record of the dispute at ``seq``."""
+        dispute, labels = self.state.disputes[seq], self.labels
+        return DisputeReport(
+            seq=dispute.seq,
+            by=dispute.by,
+            signer=labels.get(dispute.seq, ""),
+            target=dispute.target,
+            about=dispute.about,
+            reason=dispute.reason,
+            parties=tuple(dispute.parties),
+            signed=tuple(
+                Vote(party=party, seq=at, signer=labels.get(at, ""), outcome=outcome)
+                for party, (outcome, at) in sorted(dispute.votes.items())
+            ),
+            status=dispute.status,
+            resolved_seq=dispute.resolved_seq,
+        )
+
+    def pledge(self, pledge: rules.Pledge, owed: Obligation) -> PledgeReport:
+        """The record of ``pledge``, whose obligation is ``owed``."""
+        decisions = self.state.decisions
+        deliverables = [decisions[s] for s in pledge.deliverables]
+        amendments = [decisions[s] for s in pledge.amendments]
+        short_closes = [decisions[s] for s in pledge.short_closes]
+        return PledgeReport(
+            obligation=owed,
+            hash=pledge.hash,
+            signer=self.labels.get(pledge.seq, ""),
+            deliverables=tuple(
+                DeliverableReport(
+                    **self.common(item),
+                    summary=item.summary,
+                    quantity=item.quantity,
+                    evidence=tuple(Evidence(n, h, size) for n, h, size in item.evidence),
+                    disputes=tuple(self.dispute(d) for d in item.disputes),
+                )
+                for item in deliverables
+                if isinstance(item, rules.Deliverable)
+            ),
+            amendments=tuple(
+                AmendmentReport(
+                    **self.common(item),
+                    changes=tuple(sorted(item.changes.items())),
+                    reason=item.reason,
+                )
+                for item in amendments
+                if isinstance(item, rules.Amendment)
+            ),
+            withdrawn_seq=pledge.withdrawn_seq,
+            disputed=pledge.disputed,
+            short_closes=tuple(
+                ShortCloseReport(**self.common(item), reason=item.reason)
+                for item in short_closes
+                if isinstance(item, rules.ShortClose)
+            ),
+            closed_short_seq=pledge.closed_short_seq,
+        )
+
+
+def pledge_reports(replay: Replay, owed: dict[int, Obligation]) -> tuple[PledgeReport, ...]:
+    """Every pledge of the project with its history; ``owed``: each one's obligation, by seq."""
+    decisions = _Decisions(replay)
+    return tuple(decisions.pledge(p, owed[seq]) for seq, p in replay.state.pledges.items())
