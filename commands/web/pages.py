@@ -21,7 +21,7 @@ from ledger import rules
 from ledger.errors import LedgerError, ProjectNotFoundError, UsageError
 from ledger.format import ENTRY_TYPES
 from ledger.normalise import normalise_slug
-from projections.contributions import contributions
+from projections.contributions import Contribution, contributions
 from projections.entry_view import entry_view
 from projections.obligations import FINISHED, obligations
 from projections.replay import Replay
@@ -173,8 +173,8 @@ async def contributions_page(request: Request) -> Response:
         replay, context = project_context(opened, _slug(request))
         day = today()
 
-        def compute() -> tuple[list[dict[str, Any]], Any]:
-            rows = [c.as_row() for c in contributions(replay, day)]
+        def compute() -> tuple[list[Contribution], Any]:
+            rows = contributions(replay, day)
             return rows, chart_view(replay, rows)
 
         rows, chart = opened.view("contributions", replay.state, compute, day)
@@ -183,21 +183,22 @@ async def contributions_page(request: Request) -> Response:
     return await render(request, "contributions.html.j2", work)
 
 
-def chart_view(replay: Replay, rows: list[dict[str, Any]]) -> Any:
+def chart_view(replay: Replay, rows: list[Contribution]) -> Any:
     """The report's share chart and contribution rows, formatted by the report's own code.
 
     Only what the contributions page shows (the whole report view reads every deliverable
-    and the timeline, which the report page gives).
+    and the timeline, which the report page gives); the colours are the report's.
     """
     from types import SimpleNamespace
 
-    from commands.report_view import PALETTE, _contribution, _share_chart
+    from commands.charts import PALETTE, share_chart
+    from commands.figures import contribution_view
 
     handles = sorted(replay.state.members)  # the report's order of parties, hence its colours
     colours = {handle: PALETTE[i % len(PALETTE)] for i, handle in enumerate(handles)}
     return SimpleNamespace(
-        share_chart=_share_chart(rows, colours),
-        contributions=tuple(_contribution(row) for row in rows),
+        share_chart=share_chart(rows, colours),
+        contributions=tuple(contribution_view(row) for row in rows),
     )
 
 
@@ -232,7 +233,9 @@ async def values_page(request: Request) -> Response:
 
     def work(opened: Opened) -> dict[str, Any]:
         replay, context = project_context(opened, _slug(request))
-        rows = opened.view("values", replay.state, lambda: value_rows(replay.state))
+        rows = opened.view(
+            "values", replay.state, lambda: [row.as_row() for row in value_rows(replay.state)]
+        )
         return {**context, "tab": "values", "values": rows}
 
     return await render(request, "values.html.j2", work)
