@@ -499,10 +499,22 @@ async def sign(request: Request) -> Response:
         receipt = sign_reviewed(opened.ledger, action, slug, values, signer, digest)
         notices = list(opened.ledger.notices)
         STAGING.drop(values.get("staged", ""))
+        written: list[str] = []
+        if receipt.type == "close.signed" and receipt.status == "closed":
+            from commands.reporting import write_close_report  # where `accord close` writes it
+
+            try:
+                written = [str(p) for p in write_close_report(opened.ledger, slug, None)]
+            except LedgerError as error:
+                notices.append(
+                    f"the close report was not written: {error.message}; "
+                    f"`accord report {slug}` writes it"
+                )
         return {
             "receipt": receipt,
             "about": subject_line(receipt.type, receipt.subject) if receipt.subject else None,
             "notices": notices,
+            "written": written,
         }
 
     try:

@@ -300,3 +300,22 @@ def test_a_delivery_with_evidence_files_signs_their_names_hashes_and_sizes(
     assert shown_entry["body"]["evidence"] == [
         {"name": hostile, "sha256": digest_of_file, "size": len(content)}
     ]
+
+
+def test_the_last_close_signature_closes_the_project_and_writes_its_report(
+    story: dict[str, Party], monkeypatch: Any
+) -> None:
+    acme, burgerco = story["acme"], story["burgerco"]
+    burgerco.act("approve", S, "4")
+    acme.act("close", S, "--report-dir", str(acme.home.parent / "report"))
+    web = web_for(burgerco, monkeypatch)
+    done = sign_through(web, S, "close", {"accept": ""})
+    assert "(close.signed)" in done.text, done.text
+    assert "The project is closed: its close report was written to" in done.text
+    assert (burgerco.ledger.parent / "accord-reports" / S / "close-report.html").exists()
+    closed = web.get(f"/p/{S}")
+    assert "status-closed" in closed.text and "Sign the close" not in closed.text
+    assert web.get(f"/p/{S}/report.json").json()["kind"] == "close"
+    refused = web.post(f"/p/{S}/act/pledge/preview", {"csrf": web.config.csrf, "title": "x",
+                       "weight": "1", "unit": "hours", "due": "2099-01-01"})  # fmt: skip
+    assert refused.status_code == 409 and "Hint:" in refused.text
