@@ -14,8 +14,7 @@ import click
 
 from commands.errors import ExitCode
 from commands.files import replace_atomically
-from commands.fresh import fresh_read
-from commands.options import AppContext, ledger_option
+from commands.options import AppContext, fresh_read, ledger_option
 from commands.output import echo, render, safe_json
 from ledger import bundle, rules, storage, trust
 from ledger.errors import UsageError, VerificationError

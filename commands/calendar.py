@@ -10,8 +10,7 @@ from typing import TYPE_CHECKING
 import click
 
 from commands.files import write_atomically
-from commands.fresh import fresh_read
-from commands.options import pass_ledger
+from commands.options import fresh_read, pass_ledger
 from commands.output import echo
 from commands.reports import today_utc
 from ledger.errors import StorageUnavailableError, UsageError

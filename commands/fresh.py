@@ -26,27 +26,24 @@ that meets the close policy, the command writes the close report on this replica
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from commands.files import REPORT_FILES
-from commands.options import AppContext
 from commands.output import echo
 from ledger import keys as key_store
 from ledger import rules
 from ledger.errors import DeadlineExceededError, KeyFileError, LedgerError, SignatureError
-from ledger.normalise import normalise_handle
 from ledger.verified import DamagedStateError
 from relay.remotes import RemoteStore
 
 if TYPE_CHECKING:
+    from commands.options import AppContext
     from ledger.application import Ledger
     from ledger.keys import Signer
     from relay.client import Deadline
@@ -57,33 +54,6 @@ F = TypeVar("F", bound=Callable[..., Any])
 READ_TIMEOUT_ENV = "ACCORD_READ_TIMEOUT"
 DEFAULT_READ_TIMEOUT = 3.0  # seconds all the pulls of one read may take together
 PASSPHRASE_ENV = "ACCORD_PASSPHRASE"  # noqa: S105 - the variable's name
-OFFLINE_HELP = "Answer from this replica without asking the relay (see also ACCORD_OFFLINE)."
-
-
-def fresh_read(func: F) -> F:
-    """Make a read command pull from the remote first; add ``--offline``.
-
-    Put it right above ``@pass_ledger`` (or ``@click.pass_obj``), so it runs before the
-    ledger is opened.
-    """
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        app = click.get_current_context().ensure_object(AppContext)
-        app.fresh = True
-        offline = bool(kwargs.pop("offline", False))
-        app.offline = app.offline or offline
-        given = kwargs.get("as_") or os.environ.get("ACCORD_PARTY")
-        if isinstance(given, str) and given and app.party is None:
-            with contextlib.suppress(LedgerError):  # a malformed --as is the command's to report
-                app.party = normalise_handle(given, "party")
-        try:
-            return func(*args, **kwargs)
-        except LedgerError:
-            app.failed = True  # it showed nothing: no note on what is not confirmed
-            raise
-
-    return cast("F", click.option("--offline", is_flag=True, help=OFFLINE_HELP)(wrapper))
 
 
 def read_deadline() -> Deadline:
@@ -167,7 +137,7 @@ class FreshReads:
         self._pull(slug, remote, signer)
 
     def _pull(self, slug: str, remote: Remote, signer: Signer) -> None:
-        from commands.remote import _print_evidence
+        from commands.upstream import print_fork_evidence
         from relay.client import RelayClient
         from relay.session import RemoteSession
         from relay.sync import ForkError
@@ -176,7 +146,7 @@ class FreshReads:
             with RelayClient(remote.url, signer, deadline=self.deadline) as client:
                 pulled = RemoteSession(self.ledger, client, remote, self.store).pull(slug)
         except ForkError as fork:
-            _print_evidence(fork)
+            print_fork_evidence(fork)
             raise
         except (SignatureError, KeyFileError, DamagedStateError):
             raise  # never hidden: a verification failure is exit 5

@@ -280,8 +280,7 @@ def _join_pinned(
     with RelayClient(found[0].url, signer, deadline=deadline) as client:
         _check_pinned_answer(client, found[0], line, proposal, signer, reason)
     remote = _saved(store, found, output_format)
-    ledger = app.ledger(create=True)
-    ledger.upstream = RelayUpstream(remote, store, deadline=deadline)
+    ledger = app.ledger(create=True, upstream=RelayUpstream(remote, store, deadline=deadline))
     if reason is not None:
         receipt = ledger.decline_project(line.project, reason=reason, signer=signer)
     else:
@@ -308,7 +307,7 @@ def _check_pinned_answer(
     Raises:
         LedgerError: the rules refuse the answer, or the log or checkpoint does not verify.
     """
-    from ledger.application import sign_seat_answer
+    from ledger.writes import sign_seat_answer
     from relay.note import origin_for
     from relay.sync import verified_note
 
@@ -364,7 +363,7 @@ def invitations_command(app: AppContext, signer: Signer, output_format: str) -> 
     \b
         accord invitations --as veggie
     """
-    from commands.remote import remote_store
+    from commands.upstream import remote_store
 
     ledger = app.ledger()
     store = remote_store(ledger)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import sys
@@ -21,6 +22,7 @@ from relay.remotes import RemoteStore
 
 if TYPE_CHECKING:
     from ledger.application import Ledger
+    from ledger.upstream import Upstream
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -50,15 +52,21 @@ class AppContext:
     fresh_reads: Any = field(default=None, repr=False)
     _ledger: Ledger | None = field(default=None, repr=False)
 
-    def ledger(self, *, create: bool = False) -> Ledger:
-        """Open the ledger once (lazily) and close it when the command ends."""
-        if self._ledger is None:
-            self._ledger = storage.open_ledger(self.url, create=create)
-            self._ledger.progress = progress_bar
-            click.get_current_context().call_on_close(self.close)
-            from commands.remote import attach_upstream
+    def ledger(self, *, create: bool = False, upstream: Upstream[Ledger] | None = None) -> Ledger:
+        """Open the ledger once (lazily) and close it when the command ends.
 
-            attach_upstream(self._ledger, self.remote, offline=self.offline)
+        Its upstream is the remote's (``commands/remote.py``), unless ``upstream`` is given.
+        """
+        if self._ledger is None:
+            if upstream is None:
+                from commands.upstream import upstream_for
+
+                source = storage.source_of(self.url or storage.default_url())
+                upstream = upstream_for(source, self.remote, offline=self.offline)
+            self._ledger = storage.open_ledger(
+                self.url, create=create, upstream=upstream, progress=progress_bar
+            )
+            click.get_current_context().call_on_close(self.close)
             if self.fresh and not self.offline:
                 from commands.fresh import FreshReads
 
@@ -330,3 +338,32 @@ def signer_option(func: F) -> F:
         help="The party that signs [env ACCORD_PARTY; default: the home's one key].",
     )(wrapper)
     return wrapper  # type: ignore[return-value]
+
+
+OFFLINE_HELP = "Answer from this replica without asking the relay (see also ACCORD_OFFLINE)."
+
+
+def fresh_read(func: F) -> F:
+    """Make a read command pull from the remote first; add ``--offline``.
+
+    Put it right above ``@pass_ledger`` (or ``@click.pass_obj``), so it runs before the
+    ledger is opened.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        app = click.get_current_context().ensure_object(AppContext)
+        app.fresh = True
+        offline = bool(kwargs.pop("offline", False))
+        app.offline = app.offline or offline
+        given = kwargs.get("as_") or os.environ.get("ACCORD_PARTY")
+        if isinstance(given, str) and given and app.party is None:
+            with contextlib.suppress(LedgerError):  # a malformed --as is the command's to report
+                app.party = normalise_handle(given, "party")
+        try:
+            return func(*args, **kwargs)
+        except LedgerError:
+            app.failed = True  # it showed nothing: no note on what is not confirmed
+            raise
+
+    return cast("F", click.option("--offline", is_flag=True, help=OFFLINE_HELP)(wrapper))

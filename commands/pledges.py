@@ -7,8 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from commands.fresh import fresh_read
-from commands.options import pass_ledger, signer_option
+from commands.options import fresh_read, pass_ledger, signer_option
 from commands.output import output_options, render
 from commands.receipts import render_receipt
 from commands.reports import OBLIGATION_HEADERS, as_of_options, today_utc

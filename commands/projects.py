@@ -9,17 +9,16 @@ from typing import TYPE_CHECKING
 import click
 
 from commands.errors import ExitCode
-from commands.fresh import fresh_read
-from commands.options import AppContext, ledger_option, pass_ledger, signer_option
+from commands.options import AppContext, fresh_read, ledger_option, pass_ledger, signer_option
 from commands.output import echo, output_options, render, render_object, safe_json
 from commands.receipts import render_receipt
 from commands.reporting import DEFAULT_REPORT_DIR, write_close_report
 from commands.reports import as_of_options
 from ledger import keys as key_store
 from ledger import storage
-from ledger.application import new_invites
 from ledger.errors import UsageError
 from ledger.normalise import normalise_slug
+from ledger.rules.membership import new_invites
 from projections import views
 from projections.replay import AsOf, Replay
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -110,54 +111,59 @@ def _decided(subject: dict[str, Any]) -> str:
 
 def subject_line(kind: str, subject: dict[str, Any]) -> str | None:
     """One line saying what a decision or signature was about, or None."""
-    if kind == "deliverable.submitted":
-        to = ", ".join(subject["to"])
-        return (
-            f"delivered {amount_text(subject['quantity'], subject['unit'])} "
-            f"on pledge {subject['pledge']} "
-            f"{_title(subject['pledge_title'])} to {to}"
-        )
-    if kind == "approval.given":
-        return f"approved {_decided(subject)}"
-    if kind == "approval.refused":
-        return f"rejected {_decided(subject)}"
-    if kind == "statement.signed":
-        standing = (
-            "in force: every member signed"
-            if subject["status"] == "in force"
-            else f"{subject['signatures']} of {subject['signatures_needed']} signatures"
-        )
-        return (
-            f"signed version {subject['version']} of statement {subject['statement']} "
-            f"{_title(subject['statement_title'])} ({standing})"
-        )
-    if kind == "value.proposed":
-        return f"proposed {_value(subject)}"
-    if kind == "close.signed":
-        title = _title(subject["project_title"])
-        return f"signed the close of {title} at head seq {subject['head_seq']}"
-    if kind in ("signer.added", "signer.removed"):
-        done = "added signer" if kind == "signer.added" else "removed signer"
-        signers = ", ".join(subject["signers"])
-        return (
-            f"{done} {subject['label']} ({subject['key']}) of {subject['party']}; "
-            f"its signers now: {signers}"
-        )
-    if kind == "pledge.closed-short":
-        return (
-            f"asked to close pledge {subject['pledge']} {_title(subject['pledge_title'])} short "
-            f"at {subject['approved']} of {subject['weight']} {subject['unit']} approved; "
-            f"{', '.join(subject['to'])} decide"
-        )
-    if kind == "project.cancelled":
-        waiting = ", ".join(subject["waiting"]) or "nobody"
-        return (
-            f"cancelled the proposal {_title(subject['project_title'])}; "
-            f"it no longer waits for {waiting}"
-        )
-    if kind in ("dispute.opened", "resolution.signed"):
-        return _dispute_line(kind, subject)
-    return None
+    line = SUBJECT_LINES.get(kind)
+    return line(kind, subject) if line is not None else None
+
+
+def _delivered(kind: str, subject: dict[str, Any]) -> str:
+    to = ", ".join(subject["to"])
+    return (
+        f"delivered {amount_text(subject['quantity'], subject['unit'])} "
+        f"on pledge {subject['pledge']} "
+        f"{_title(subject['pledge_title'])} to {to}"
+    )
+
+
+def _statement_signed(kind: str, subject: dict[str, Any]) -> str:
+    standing = (
+        "in force: every member signed"
+        if subject["status"] == "in force"
+        else f"{subject['signatures']} of {subject['signatures_needed']} signatures"
+    )
+    return (
+        f"signed version {subject['version']} of statement {subject['statement']} "
+        f"{_title(subject['statement_title'])} ({standing})"
+    )
+
+
+def _close_signed(kind: str, subject: dict[str, Any]) -> str:
+    title = _title(subject["project_title"])
+    return f"signed the close of {title} at head seq {subject['head_seq']}"
+
+
+def _signer(kind: str, subject: dict[str, Any]) -> str:
+    done = "added signer" if kind == "signer.added" else "removed signer"
+    signers = ", ".join(subject["signers"])
+    return (
+        f"{done} {subject['label']} ({subject['key']}) of {subject['party']}; "
+        f"its signers now: {signers}"
+    )
+
+
+def _closed_short(kind: str, subject: dict[str, Any]) -> str:
+    return (
+        f"asked to close pledge {subject['pledge']} {_title(subject['pledge_title'])} short "
+        f"at {subject['approved']} of {subject['weight']} {subject['unit']} approved; "
+        f"{', '.join(subject['to'])} decide"
+    )
+
+
+def _cancelled(kind: str, subject: dict[str, Any]) -> str:
+    waiting = ", ".join(subject["waiting"]) or "nobody"
+    return (
+        f"cancelled the proposal {_title(subject['project_title'])}; "
+        f"it no longer waits for {waiting}"
+    )
 
 
 def _dispute_line(kind: str, subject: dict[str, Any]) -> str:
@@ -178,3 +184,31 @@ def _dispute_line(kind: str, subject: dict[str, Any]) -> str:
     return f"dispute {subject['dispute']} on {what} stays open: signed {signed}" + (
         f"; waiting for {', '.join(waiting)}" if waiting else "; the parties disagree"
     )
+
+
+# The receipt line of each entry type of format v1 (``None``: its receipt names no subject,
+# exactly the types whose declaration in ``ledger/rules/`` has no ``subject``).
+SUBJECT_LINES: dict[str, Callable[[str, dict[str, Any]], str] | None] = {
+    "project.proposed": None,
+    "member.joined": None,
+    "member.declined": None,
+    "key.rotated": None,
+    "key.revoked": None,
+    "signer.added": _signer,
+    "signer.removed": _signer,
+    "pledge.made": None,
+    "pledge.amended": None,
+    "pledge.withdrawn": None,
+    "deliverable.submitted": _delivered,
+    "approval.given": lambda kind, subject: f"approved {_decided(subject)}",
+    "approval.refused": lambda kind, subject: f"rejected {_decided(subject)}",
+    "statement.proposed": None,
+    "statement.signed": _statement_signed,
+    "statement.revised": None,
+    "close.signed": _close_signed,
+    "value.proposed": lambda kind, subject: f"proposed {_value(subject)}",
+    "pledge.closed-short": _closed_short,
+    "dispute.opened": _dispute_line,
+    "resolution.signed": _dispute_line,
+    "project.cancelled": _cancelled,
+}

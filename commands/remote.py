@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from commands.options import AppContext, pass_ledger, signer_option
-from commands.output import echo, output_options, render, render_object, safe_text
+from commands.output import echo, output_options, render, render_object
+from commands.upstream import offline_error, print_fork_evidence, remote_store
 from ledger import ed25519, rules
-from ledger import entry as entry_mod
-from ledger.errors import StorageUnavailableError, UsageError, VerificationError, WeakKeyError
+from ledger.errors import UsageError, VerificationError, WeakKeyError
 from ledger.normalise import normalise_slug
 from relay.remotes import RemoteStore, check_relay_url
 
@@ -22,62 +22,11 @@ if TYPE_CHECKING:
     from relay.remotes import Remote
 
 
-def remote_store(ledger: Ledger) -> RemoteStore:
-    """The remotes of ``ledger`` in this home (in memory for an in-memory ledger)."""
-    store = RemoteStore(ledger.verified.source, memory=ledger.verified.path is None)
-    click.get_current_context().call_on_close(store.close)
-    return store
-
-
-def attach_upstream(ledger: Ledger, name: str | None, *, offline: bool = False) -> None:
-    """Make a ledger with a remote write through it (the one remote, or the one named).
-
-    ``--offline`` sends nothing: a write that would go through a remote is refused (exit 2).
-    """
-    from relay.session import RelayUpstream
-
-    store = RemoteStore(ledger.verified.source, memory=ledger.verified.path is None)
-    if name is None and not store.exists():
-        return
-    click.get_current_context().call_on_close(store.close)
-    try:
-        remote = store.choose(name)
-    except (UsageError, StorageUnavailableError) as error:
-        # Reads still answer from the verified replica; writes fail with the error.
-        ledger.upstream = _Refused(error)
-        return
-    if remote is not None and offline:
-        ledger.upstream = _Refused(_offline_error("a write goes through the relay"))
-    elif remote is not None:
-        ledger.upstream = RelayUpstream(remote, store)
-
-
-def _offline_error(what: str) -> UsageError:
-    return UsageError(
-        f"--offline (or ACCORD_OFFLINE) sends nothing to the relay, and {what}",
-        hint="drop --offline (unset ACCORD_OFFLINE) to reach the relay; reads answer from "
-        "this replica with --offline",
-    )
-
-
 def _refuse_offline(what: str) -> None:
     """Refuse a command that must reach the relay when ``--offline`` was given (exit 2)."""
     app = click.get_current_context().find_object(AppContext)
     if app is not None and app.offline:
-        raise _offline_error(what)
-
-
-class _Refused:
-    """An upstream that cannot be chosen (several remotes, none named): writes fail."""
-
-    def __init__(self, error: UsageError | StorageUnavailableError) -> None:
-        self.error = error
-
-    def pull(self, ledger: Ledger, slug: str, *, signer: Signer) -> None:
-        raise self.error
-
-    def submit(self, ledger: Ledger, slug: str, entry: entry_mod.SignedEntry) -> None:
-        raise self.error
+        raise offline_error(what)
 
 
 @click.group(name="remote")
@@ -192,21 +141,6 @@ def _chosen(ledger: Ledger) -> tuple[RemoteStore, Remote]:
     return store, found
 
 
-def _print_evidence(fork: Any) -> None:
-    """Print both signed notes of a fork, each line indented and made safe for a terminal.
-
-    The relay signed them, but a note's text may hold any character but C0 controls (DEL,
-    C1, bidi controls, line separators) and any line (``Error: ...``): each line goes
-    through :func:`~commands.output.safe_text` and is indented by two spaces, so that none
-    can drive the terminal or pose as a line of accord's own. The notes are kept whole in
-    the home's remotes file.
-    """
-    for label, text in zip(("kept", "served"), fork.evidence, strict=True):
-        click.echo(f"--- the {label} signed note ---", err=True)
-        for line in text.removesuffix("\n").split("\n") if text else ["(none kept)"]:
-            click.echo(f"  {safe_text(line)}" if line else "", err=True)
-
-
 @click.command(name="sync")
 @click.argument("slug", required=False)
 @click.option("--all", "every", is_flag=True, help="Sync every project this ledger holds.")
@@ -247,7 +181,7 @@ def sync_command(
             try:
                 pulled = session.pull(name)
             except ForkError as fork:
-                _print_evidence(fork)
+                print_fork_evidence(fork)
                 raise
             if pulled.closed and app is not None:
                 app.pulled_closed.append(name)  # its close report is written here too
@@ -261,7 +195,7 @@ def sync_command(
                 try:
                     cosigned = session.own_cosignature(pulled, signer=signer)
                 except ForkError as fork:
-                    _print_evidence(fork)
+                    print_fork_evidence(fork)
                     raise
                 if cosigned < pulled.checkpoint.size:  # else the party cosigned this tree already
                     session.cosign(pulled, signer=signer)
@@ -314,7 +248,7 @@ def status_command(ledger: Ledger, slug: str, signer: Signer, output_format: str
                 app.pulled_closed.append(slug)
             found = session.status(slug)
         except ForkError as fork:
-            _print_evidence(fork)
+            print_fork_evidence(fork)
             raise
     store.set_confirmed(remote.name, slug, found.confirmed)
     data = found.as_dict()

@@ -14,12 +14,11 @@ import click
 
 from commands.errors import ExitCode
 from commands.files import REPORT_FILES
-from commands.fresh import fresh_read
-from commands.options import pass_ledger
+from commands.options import fresh_read, pass_ledger
 from commands.output import echo, output_options, render
 from commands.reporting import DEFAULT_REPORT_DIR, write_close_report
 from ledger.errors import UsageError
-from ledger.format import ENTRY_TYPES
+from ledger.rules.schema import ENTRY_TYPES
 from projections import audit
 from projections.contributions import contributions
 from projections.obligations import STATUSES, obligations

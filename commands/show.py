@@ -6,8 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from commands.fresh import fresh_read
-from commands.options import pass_ledger
+from commands.options import fresh_read, pass_ledger
 from commands.output import echo, safe_json
 from commands.reports import as_of_options, today_utc
 from projections.entry_view import EntryView, entry_view

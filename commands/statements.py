@@ -7,8 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from commands.fresh import fresh_read
-from commands.options import pass_ledger, signer_option
+from commands.options import fresh_read, pass_ledger, signer_option
 from commands.output import echo, output_options, render, render_object, safe_text
 from commands.receipts import render_receipt, render_signed
 from commands.reports import as_of_options

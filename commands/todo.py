@@ -7,8 +7,7 @@ from typing import TYPE_CHECKING
 import click
 
 from commands.errors import ExitCode
-from commands.fresh import fresh_read
-from commands.options import AppContext, default_party, pass_ledger
+from commands.options import AppContext, default_party, fresh_read, pass_ledger
 from commands.output import echo, output_options, render
 from commands.reports import _days, today_utc
 from ledger.errors import ProjectNotFoundError

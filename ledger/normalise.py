@@ -16,10 +16,10 @@ from ledger.errors import LedgerError, UsageError
 from ledger.format import (
     DATE_RE,
     HANDLE_RE,
-    LIST_BOUNDS,
     MAX_INT,
     MAX_MEMBERS,
     MAX_TEXT,
+    MEMBERS_HINT,
     POLICY_RE,
     SLUG_RE,
     is_unit,
@@ -313,5 +313,5 @@ def check_member_count(count: int) -> None:
         raise UsageError(
             f"the project proposal would list {count} members, more than the {MAX_MEMBERS} "
             "a project may have",
-            hint=LIST_BOUNDS["project.proposed"][3],
+            hint=MEMBERS_HINT,
         )

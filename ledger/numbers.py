@@ -1,7 +1,7 @@
 """Exact numbers: the one bound on every weight, quantity and worth, and exact arithmetic.
 
 Numbers in entries are canonical decimal strings within one bound (docs/format.md,
-Numbers); :func:`check_numbers` is the rule that applies it to every entry body.
+Numbers); :func:`ledger.rules.schema.check_numbers` applies it to every entry body.
 Arithmetic on them runs in the :data:`EXACT` context, which traps rather than round.
 """
 
@@ -17,10 +17,6 @@ from decimal import (
     InvalidOperation,
     Overflow,
 )
-from typing import Any
-
-from ledger.errors import RuleViolationError
-from ledger.format import ENTRY_NOUNS
 
 # The one bound on every weight, quantity and worth (docs/format.md#numbers).
 MAX_WHOLE_DIGITS = 18  # digits before the point: every number is below 10^18
@@ -43,13 +39,6 @@ EXACT = Context(
 )
 # Rounding a number typed by the user for a hint (a quantize needs room for all its digits).
 EXACT_ROUND = Context(prec=2 * MAX_NUMBER, rounding=ROUND_HALF_EVEN)
-# The fields of an entry body that hold numbers, by entry type (path of keys to the field).
-NUMBER_FIELDS: dict[str, tuple[tuple[str, ...], ...]] = {
-    "pledge.made": (("weight",),),
-    "pledge.amended": (("changes", "weight"),),
-    "deliverable.submitted": (("quantity",),),
-    "value.proposed": (("worth",),),
-}
 
 
 def number_excess(text: str) -> tuple[str, int] | None:
@@ -74,32 +63,6 @@ def excess_message(what: str, excess: tuple[str, int]) -> str:
     where, count = excess
     limit = MAX_WHOLE_DIGITS if where == "before" else MAX_FRACTION_DIGITS
     return f"{what} has {count} digits {where} the point; accord records at most {limit}"
-
-
-def check_numbers(kind: str, body: dict[str, Any]) -> None:
-    """Check every number of an entry body (already of format v1's shape) against the bound.
-
-    A rule of the format that the rules apply to every entry, appended or replayed; the
-    arithmetic of the rules and of every projection relies on it.
-
-    Raises:
-        RuleViolationError: a weight, quantity or worth has more than
-            :data:`MAX_WHOLE_DIGITS` digits before the point or more than
-            :data:`MAX_FRACTION_DIGITS` after it.
-    """
-    for path in NUMBER_FIELDS.get(kind, ()):
-        value: Any = body
-        for key in path:
-            value = value.get(key) if isinstance(value, dict) else None
-        if not isinstance(value, str):
-            continue
-        excess = number_excess(value)
-        if excess is not None:
-            what = f"the {path[-1]} of {ENTRY_NOUNS.get(kind, 'an entry')}"
-            raise RuleViolationError(
-                excess_message(what, excess),
-                hint=f"numbers in entries have {NUMBER_FORM} (docs/format.md, Numbers)",
-            )
 
 
 def decimal_text(number: Decimal) -> str:

@@ -64,15 +64,31 @@ class ProjectProblem:
 
 
 class VerifiedReads:
-    """Mixin for :class:`ledger.application.Ledger`: the verified state and reads over it."""
+    """The verified state and reads over it, held by :class:`ledger.application.Ledger`."""
 
-    rows: RowReader
-    verified: VerifiedStore
-    notices: list[str]
-    progress: Callable[[str, int], Any] | None
-    shown: dict[str, int]  # the projects this ledger brought up to date, and their heads
-    shown_upto: dict[str, int]  # a read that shows less than the head: the last seq it shows
-    before_read: Callable[[str], None] | None  # a fresh read's pull (commands/fresh.py)
+    def __init__(
+        self,
+        rows: RowReader,
+        verified: VerifiedStore,
+        *,
+        notices: list[str],
+        progress: Callable[[str, int], Any] | None = None,
+    ) -> None:
+        """Read the store through ``rows``, trusting only what ``verified`` records.
+
+        Args:
+            rows: the store's rows (``ledger/rows.py``).
+            verified: this party's verified state (``ledger/verified.py``).
+            notices: where warnings for the user go (the ledger's list).
+            progress: a progress bar factory for long verifications (the CLI's), or None.
+        """
+        self.rows = rows
+        self.verified = verified
+        self.notices = notices
+        self.progress = progress
+        self.shown: dict[str, int] = {}  # the projects brought up to date, and their heads
+        self.shown_upto: dict[str, int] = {}  # a read that shows less: the last seq it shows
+        self.before_read: Callable[[str], None] | None = None  # a fresh read's pull
 
     # --- the verified state ------------------------------------------------------------------
 

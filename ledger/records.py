@@ -8,6 +8,16 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ledger.entry import SignedEntry
+    from ledger.rules import ProjectState
+
+
+@dataclass(frozen=True)
+class AppendOutcome:
+    """What ``Ledger.append_signed`` did: stored the entries, or found them stored."""
+
+    stored: bool
+    duplicate: bool
+    state: ProjectState
 
 
 @dataclass(frozen=True)

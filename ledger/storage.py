@@ -9,10 +9,16 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote, urlparse
 
 from ledger.application import Ledger
 from ledger.errors import LedgerNotFoundError, StorageUnavailableError, UsageError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from ledger.upstream import Upstream
 
 DEFAULT_LEDGER = "accord.db"
 POSTGRES_SCHEMES = ("postgresql", "postgres")
@@ -99,6 +105,8 @@ def open_ledger(
     create: bool = False,
     cached: int | None = None,
     cls: type[Ledger] = Ledger,
+    upstream: Upstream[Ledger] | None = None,
+    progress: Callable[[str, int], Any] | None = None,
 ) -> Ledger:
     """Open the ledger at ``url`` (default: ``ACCORD_LEDGER`` or ``./accord.db``).
 
@@ -111,6 +119,8 @@ def open_ledger(
             after it on every read, so other writers' appends are never missed; the write
             path still checks it against the verified head.
         cls: the ``Ledger`` class to open (a subclass that a long-running process extends).
+        upstream: a relay that orders the ledger's writes first (``ledger/upstream.py``).
+        progress: a progress bar for long verifications (the CLI's).
 
     Raises:
         UsageError: the URL is malformed.
@@ -136,7 +146,13 @@ def open_ledger(
     if is_postgres(url) and create and env.get("POSTGRES_SCHEMA"):
         _create_schema(env)
     try:
-        return cls(env, source=source_of(url), cached=cached or 0)
+        return cls(
+            env,
+            source=source_of(url),
+            cached=cached or 0,
+            upstream=upstream,
+            progress=progress,
+        )
     except StorageUnavailableError as exc:
         raise StorageUnavailableError(
             f"cannot open the ledger {redact(url)}: {exc.message.split(': ', 1)[-1]}",

@@ -7,29 +7,33 @@ proved it holds it (a relay's receipt: its signed checkpoint and an inclusion pr
 that entry after this replica's verified history), so the local replica holds exactly what
 the relay holds. ``ledger/`` knows only this
 Protocol; the HTTP side lives in ``relay/sync.py``.
+
+The protocol is generic in the ledger it is handed (``Upstream[Ledger]``), so this module
+does not import the application that holds an upstream.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 if TYPE_CHECKING:
-    from ledger.application import Ledger
     from ledger.entry import SignedEntry
     from ledger.keys import Signer
 
+L_contra = TypeVar("L_contra", contravariant=True)
 
-class Upstream(Protocol):
+
+class Upstream(Protocol[L_contra]):
     """Where a ledger's entries are ordered first (a relay)."""
 
-    def pull(self, ledger: Ledger, slug: str, *, signer: Signer) -> None:
+    def pull(self, ledger: L_contra, slug: str, *, signer: Signer) -> None:
         """Append what the upstream holds beyond the local verified head.
 
         Raises:
             LedgerError: the upstream's history fails verification or is unreachable.
         """
 
-    def submit(self, ledger: Ledger, slug: str, entry: SignedEntry) -> None:
+    def submit(self, ledger: L_contra, slug: str, entry: SignedEntry) -> None:
         """Have the upstream store ``entry`` (already holding it is success) and prove it.
 
         ``ledger`` is at the verified head ``entry`` follows: the proof is checked against it.

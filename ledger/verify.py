@@ -31,8 +31,8 @@ from ledger import ed25519, rules
 from ledger import entry as entry_mod
 from ledger.entry import PREFIX, SignedEntry, is_canonical, parse_text
 from ledger.errors import KeyNotValidError, LedgerError, VerificationError
-from ledger.format import check_entry
 from ledger.rows import Row
+from ledger.rules.schema import check_entry
 
 BATCH = 1000
 MAX_PROBLEMS = 200

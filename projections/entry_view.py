@@ -1,5 +1,8 @@
 """One entry in full: who signed it, what it says in words, where it stands, who decided.
 
+(Longer than ~500 lines on purpose: it is the projections' registry of entry types, one view
+per type of format v1 in :data:`VIEWS`, all built from the shared facts and standings here.)
+
 ``entry_view(replay, seq, today)`` reads the verified entry ``seq`` and the verified state of
 its project (as of the replay's point in time) and returns an :class:`EntryView`:
 
@@ -29,8 +32,8 @@ from typing import TYPE_CHECKING, Any
 
 from ledger import ed25519, rules
 from ledger.errors import NotFoundError
-from ledger.format import entry_noun
 from ledger.numbers import amount_text, decimal_text
+from ledger.rules import entry_noun
 from ledger.summaries import signed_by, summary
 from projections.obligations import obligation
 from projections.values import value_status
@@ -460,13 +463,14 @@ def _project_proposed(context: _Context, item: SignedEntry) -> Shown:
         Waiting(h, "join or decline")
         for h in (state.waiting_for() if state.status == rules.PROPOSED else ())
     )
-    words = {
+    by_status: dict[str, str] = {
         rules.PROPOSED: "proposed: waiting for every invitee to join or decline",
         rules.ACTIVE: "active: every invitee joined or declined",
         rules.CLOSED: f"closed at seq {state.closed_seq}",
         rules.ABANDONED: "abandoned: every invitee declined",
         rules.CANCELLED: f"cancelled by its proposer at seq {state.cancelled_seq}",
-    }[state.status]
+    }
+    words = by_status[state.status]
     return facts, Standing(state.status, words, waiting, tuple(_member_decisions(context)))
 
 
@@ -871,7 +875,8 @@ def _project_cancelled(context: _Context, item: SignedEntry) -> Shown:
     return facts, Standing(rules.CANCELLED, words)
 
 
-# The one table of per-type views: every entry type of format v1 has exactly one.
+# The projections' registry of entry types: one view per type declared in ledger/rules/
+# (tests/unit/test_registries.py checks that they match).
 VIEWS: dict[str, Callable[[_Context, SignedEntry], Shown]] = {
     "project.proposed": _project_proposed,
     "member.joined": _member_joined,

@@ -11,7 +11,7 @@ and for a seat protected by an invite (ADR 0007) the invite token. ``accord join
 2. reads the invitation (:func:`fetch_invitation`) with the invite key: the proposal, which
    must be exactly the one the line names (its hash) and record the invite's fingerprint for
    the seat, and the head the answer follows, under a checkpoint signed by the pinned key;
-3. signs the join or decline after that head (``ledger.application.sign_seat_answer``), posts it
+3. signs the join or decline after that head (``ledger.writes.sign_seat_answer``), posts it
    (:func:`post_answer`): the relay's receipt must name exactly that entry and prove it in
    a checkpoint the pinned key signed (an RFC 6962 inclusion proof);
 4. for a join, pulls the log as a member (every entry verified, its own join included) and
@@ -31,7 +31,6 @@ from typing import TYPE_CHECKING, Any
 
 from ledger import ed25519, rules
 from ledger import entry as entry_mod
-from ledger.application import sign_seat_answer
 from ledger.errors import (
     ConflictError,
     LedgerError,
@@ -40,6 +39,7 @@ from ledger.errors import (
     VerificationError,
 )
 from ledger.keys import Signer
+from ledger.writes import sign_seat_answer
 from relay.client import RelayClient
 from relay.errors import MalformedRequestError, RelayConflictError
 from relay.invite_line import InviteLine

@@ -56,7 +56,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Sequence
     from pathlib import Path
 
-    from ledger.application import AppendOutcome
+    from ledger.records import AppendOutcome
     from ledger.rules import ProjectState
     from relay.keys import RelayKey
 

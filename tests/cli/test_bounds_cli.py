@@ -10,9 +10,10 @@ import pytest
 from cli_helpers import Accord, assert_refused
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ledger import ed25519, normalise, rules
+from ledger import ed25519, normalise
 from ledger import entry as entry_mod
 from ledger import format as fmt
+from ledger.rules import schema
 
 EMOJI = "\U0001f600"  # 4 bytes in UTF-8
 SIZE_HINT = (
@@ -111,8 +112,7 @@ def test_a_stored_proposal_with_too_many_members_fails_verify_with_exit_5(
     members = [arg for n in range(64) for arg in ("--member", f"m{n:02d}")]
     with monkeypatch.context() as unchecked:
         unchecked.setattr(normalise, "check_member_count", lambda count: None)
-        unchecked.setattr(fmt, "check_bounds", lambda data, size: None)
-        unchecked.setattr(rules, "check_bounds", lambda data, size: None)
+        unchecked.setattr(schema, "check_bounds", lambda data, size: None)
         forged = initialised(
             "project", "propose", "big", "--title", "Big", *members, "--as", "acme"
         )

@@ -7,7 +7,7 @@ import pytest
 from ledger import rules
 from ledger.application import Evidence, Ledger
 from ledger.errors import RuleViolationError
-from ledger.guards import OpenPledgesError
+from ledger.rules.guards import OpenPledgesError
 
 HEAD = "d75d15cfe2e9e0ced63e799cdde8a8d02c9bfa745414e00842eba304e55c8459"
 

@@ -42,10 +42,11 @@ from ledger_strategies import (
     units,
 )
 
-from ledger import guards, numbers, rules
+from ledger import numbers, rules
 from ledger.application import Receipt
 from ledger.errors import KeyNotValidError, LedgerError, RuleViolationError, UsageError
-from ledger.guards import OpenPledgesError
+from ledger.rules import guards
+from ledger.rules.guards import OpenPledgesError
 
 members = st.sampled_from(MEMBERS)
 

@@ -15,9 +15,9 @@ from test_client_story import Party, fingerprint, parties  # noqa: F401 - the fi
 
 from ledger import entry as entry_mod
 from ledger import format as fmt
-from ledger import rules
 from ledger.application import Ledger
 from ledger.keys import Signer
+from ledger.rules import schema
 from relay.keys import load_or_create
 from relay.store import open_store
 
@@ -155,7 +155,7 @@ def test_a_relay_serving_an_entry_beyond_the_bounds_is_refused_by_the_client_wit
     genesis = entry_mod.sign(data, acme.private_key)
     url, home = str(tmp_path / "relay.db"), tmp_path / "relay-home"
     with monkeypatch.context() as unchecked:  # written past the rules, into store and home
-        unchecked.setattr(rules, "check_bounds", lambda data, size: None)
+        unchecked.setattr(schema, "check_bounds", lambda data, size: None)
         with open_store(url, key=load_or_create(home), home=home, create=True) as store:
             assert store.append(S, [genesis])[0] == 201
     served = serve(url, home=home)

@@ -16,10 +16,11 @@ import pytest
 from anyio.from_thread import start_blocking_portal
 
 from ledger import entry
-from ledger.application import Ledger, new_invites
+from ledger.application import Ledger
 from ledger.format import MAX_ENTRY_BYTES
 from ledger.keys import Signer
 from ledger.rows import RowReader
+from ledger.rules.membership import new_invites
 from relay import invitations as invitations_mod
 from relay.auth import Message, authenticate_key
 from relay.errors import NotReadableError

@@ -19,7 +19,6 @@ from eventsourcing.persistence import IntegrityError
 
 from ledger import entry, rules, storage
 from ledger.application import (
-    MAX_ATTEMPTS,
     Evidence,
     Ledger,
     ProjectSummary,
@@ -35,6 +34,7 @@ from ledger.errors import (
 )
 from ledger.keys import Signer
 from ledger.project import Project
+from ledger.writes import MAX_ATTEMPTS
 
 SLUG = "no-whopper-day"
 DUE = "2026-12-01"

@@ -12,11 +12,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from ledger import ed25519, rules
 from ledger import entry as entry_mod
 from ledger import format as fmt
-from ledger.application import Ledger, new_invites
+from ledger.application import Ledger
 from ledger.errors import RuleViolationError, UsageError
 from ledger.evidence import Evidence
 from ledger.keys import Signer
 from ledger.rows import Row
+from ledger.rules import schema
+from ledger.rules.membership import new_invites
 from ledger.verify import verify_stream
 
 SLUG = "spring-campaign"
@@ -79,15 +81,15 @@ def test_a_statement_of_the_longest_text_in_four_byte_characters_fits_one_entry(
     size = len(entry_mod.canonical_bytes(data))
 
     assert 4 * fmt.MAX_TEXT < size <= fmt.MAX_ENTRY_BYTES == 524_288
-    fmt.check_bounds(data, size)
+    schema.check_bounds(data, size)
 
 
 def test_an_entry_one_byte_over_the_bound_is_a_rule_violation_naming_its_size() -> None:
     data = {"type": "statement.proposed", "seq": 7, "body": {}}
-    fmt.check_bounds(data, fmt.MAX_ENTRY_BYTES)
+    schema.check_bounds(data, fmt.MAX_ENTRY_BYTES)
 
     with pytest.raises(RuleViolationError) as info:
-        fmt.check_bounds(data, fmt.MAX_ENTRY_BYTES + 1)
+        schema.check_bounds(data, fmt.MAX_ENTRY_BYTES + 1)
 
     assert info.value.message == (
         "the statement takes 524,289 bytes, more than the 524,288 bytes an entry may hold"
@@ -107,10 +109,10 @@ def test_an_entry_one_byte_over_the_bound_is_a_rule_violation_naming_its_size() 
     ],
 )  # fmt: skip
 def test_every_list_of_a_body_has_a_bound(kind: str, name: str, most: int, message: str) -> None:
-    fmt.check_bounds({"type": kind, "seq": 1, "body": {name: [None] * most}}, 100)
+    schema.check_bounds({"type": kind, "seq": 1, "body": {name: [None] * most}}, 100)
 
     with pytest.raises(RuleViolationError) as info:
-        fmt.check_bounds({"type": kind, "seq": 1, "body": {name: [None] * (most + 1)}}, 100)
+        schema.check_bounds({"type": kind, "seq": 1, "body": {name: [None] * (most + 1)}}, 100)
 
     assert info.value.message == message
 
@@ -118,14 +120,14 @@ def test_every_list_of_a_body_has_a_bound(kind: str, name: str, most: int, messa
 def test_every_list_in_a_body_schema_is_bounded() -> None:
     """A new list in a body must get a bound: a list field is one whose check takes a list."""
     samples: list[Any] = [[], ["acme"], [{"handle": "acme", "key": None}]]
-    schemas = [*fmt.BODY_SCHEMAS.items(), *fmt.OPTIONAL_BODY_KEYS.items()]
+    schemas = [*schema.BODY_SCHEMAS.items(), *schema.OPTIONAL_BODY_KEYS.items()]
     lists = {
         (kind, name)
         for kind, schema in schemas
         for name, check in schema.items()
         if any(check(sample) for sample in samples)
     }
-    assert lists == {(kind, bound[0]) for kind, bound in fmt.LIST_BOUNDS.items()}
+    assert lists == {(kind, bound[0]) for kind, bound in schema.LIST_BOUNDS.items()}
 
 
 # --- the rules: append, replay, verify ------------------------------------------------------

@@ -1,6 +1,6 @@
 """Cancelling a proposal: ``project.cancelled``, by the proposer, while the project is proposed.
 
-The rules decide (``ledger/rules.py``): only the proposer, only while some invitee has
+The rules decide (``ledger/rules/``): only the proposer, only while some invitee has
 neither joined nor declined; nothing can follow a cancellation. Every refusal is checked by
 class and exact message and leaves the stream (or the state) unchanged.
 """
@@ -16,8 +16,8 @@ import pytest
 from ledger import entry, rules, storage
 from ledger.application import Ledger
 from ledger.errors import LedgerError, RuleViolationError, UsageError, VerificationError
-from ledger.format import check_entry
 from ledger.keys import Signer
+from ledger.rules.schema import check_entry
 from ledger.summaries import summary
 from projections.replay import AsOf, Replay
 from projections.todo import todo

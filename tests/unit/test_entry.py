@@ -19,13 +19,13 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ledger import ed25519, entry, normalise
-from ledger import format as fmt
 from ledger.errors import (
     SignatureInvalidError,
     SignatureMissingError,
     UsageError,
     VerificationError,
 )
+from ledger.rules import schema
 
 SEED = bytes(range(32))
 FINGERPRINT = "SHA256:lbmsoA0yIEcEiVDRnMWuzm+nV+3ZEEpVIURqFoeSspg"
@@ -374,44 +374,44 @@ def test_signature_report_of_no_entries_is_complete() -> None:
     assert (report.signed, report.missing, report.complete) == ((), (), True)
 
 
-# --- fmt.check_entry -----------------------------------------------------------------------
+# --- schema.check_entry -----------------------------------------------------------------------
 
 
 def test_check_entry_accepts_the_worked_example() -> None:
-    fmt.check_entry(_worked_example())
+    schema.check_entry(_worked_example())
 
 
 def test_check_entry_accepts_a_well_formed_pledge() -> None:
-    fmt.check_entry(_pledge())
-    fmt.check_entry(_pledge(weight="1.5"))
+    schema.check_entry(_pledge())
+    schema.check_entry(_pledge(weight="1.5"))
 
 
 def test_check_entry_refuses_a_missing_envelope_key() -> None:
     example = _worked_example()
     del example["at"]
     with pytest.raises(VerificationError, match=r"missing \['at'\]"):
-        fmt.check_entry(example)
+        schema.check_entry(example)
 
 
 def test_check_entry_refuses_an_extra_envelope_key() -> None:
     example = _worked_example()
     example["note"] = "hello"
     with pytest.raises(VerificationError, match=r"extra \['note'\]"):
-        fmt.check_entry(example)
+        schema.check_entry(example)
 
 
 def test_check_entry_refuses_an_extra_body_key() -> None:
     example = _worked_example()
     example["body"]["colour"] = "red"
     with pytest.raises(VerificationError, match=r"extra \['colour'\]"):
-        fmt.check_entry(example)
+        schema.check_entry(example)
 
 
 def test_check_entry_refuses_a_missing_body_key() -> None:
     example = _worked_example()
     del example["body"]["close"]
     with pytest.raises(VerificationError, match=r"missing \['close'\]"):
-        fmt.check_entry(example)
+        schema.check_entry(example)
 
 
 @pytest.mark.parametrize(
@@ -442,14 +442,14 @@ def test_check_entry_refuses_a_malformed_envelope_field(field: str, value: Any) 
     example = _worked_example()
     example[field] = value
     with pytest.raises(VerificationError, match=f"field '{field}'"):
-        fmt.check_entry(example)
+        schema.check_entry(example)
 
 
 def test_check_entry_refuses_a_boolean_version() -> None:
     example = _worked_example()
     example["v"] = True
     with pytest.raises(VerificationError, match="field 'v'"):
-        fmt.check_entry(example)
+        schema.check_entry(example)
 
 
 @pytest.mark.parametrize("weight", ["1.50", "01", "-1", "1e3", "0", "1.", ".5", " 1", 30])
@@ -457,7 +457,7 @@ def test_check_entry_refuses_a_pledge_weight_that_is_not_a_canonical_decimal(
     weight: Any,
 ) -> None:
     with pytest.raises(VerificationError, match="'weight'"):
-        fmt.check_entry(_pledge(weight=weight))
+        schema.check_entry(_pledge(weight=weight))
 
 
 @pytest.mark.parametrize(
@@ -469,19 +469,19 @@ def test_check_entry_refuses_pledge_beneficiaries_that_are_not_a_sorted_set(
     beneficiaries: list[str],
 ) -> None:
     with pytest.raises(VerificationError, match="'beneficiaries'"):
-        fmt.check_entry(_pledge(beneficiaries=beneficiaries))
+        schema.check_entry(_pledge(beneficiaries=beneficiaries))
 
 
 def test_check_entry_refuses_a_pledge_due_date_that_does_not_exist() -> None:
     with pytest.raises(VerificationError, match="'due'"):
-        fmt.check_entry(_pledge(due="2026-02-30"))
+        schema.check_entry(_pledge(due="2026-02-30"))
 
 
 def test_check_entry_refuses_members_that_are_not_sorted_by_handle() -> None:
     example = _worked_example()
     example["body"]["members"].reverse()
     with pytest.raises(VerificationError, match="'members'"):
-        fmt.check_entry(example)
+        schema.check_entry(example)
 
 
 # --- format normalisation ---------------------------------------------------------------------

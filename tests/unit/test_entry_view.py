@@ -17,8 +17,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from ledger.application import Ledger
 from ledger.errors import NotFoundError
 from ledger.evidence import Evidence
-from ledger.format import ENTRY_TYPES
 from ledger.keys import Signer
+from ledger.rules.schema import ENTRY_TYPES
 from projections.entry_view import VIEWS, EntryView, entry_view
 from projections.replay import AsOf, Replay
 from projections.todo import todo

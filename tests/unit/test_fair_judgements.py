@@ -19,8 +19,8 @@ from commands.report_view import report_view
 from commands.reporting import render_markdown
 from ledger.application import Ledger
 from ledger.errors import ConflictError, RuleViolationError, UsageError
-from ledger.guards import OpenPledgesError
 from ledger.keys import Signer
+from ledger.rules.guards import OpenPledgesError
 from projections.contributions import contributions
 from projections.obligations import obligations
 from projections.replay import Replay

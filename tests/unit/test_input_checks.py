@@ -19,6 +19,7 @@ from ledger.application import Ledger
 from ledger.errors import NotFoundError, RuleViolationError, UsageError, VerificationError
 from ledger.inputs import read_text_file
 from ledger.keys import Signer
+from ledger.rules import schema
 
 SLUG = "spring-campaign"
 
@@ -170,11 +171,11 @@ def test_a_policy_of_four_ascii_digits_is_accepted() -> None:
 
 
 def test_every_entry_type_has_an_english_noun() -> None:
-    assert set(fmt.ENTRY_NOUNS) == set(fmt.ENTRY_TYPES)
-    assert all(n.split(" ", 1)[0] in ("a", "an", "the") for n in fmt.ENTRY_NOUNS.values())
-    assert fmt.entry_noun("approval.given") == "an approval"
-    assert fmt.entry_noun("refused deliverable.submitted") == "a refused deliverable"
-    assert fmt.entry_noun("damaged") == "a damaged entry"
+    assert set(schema.ENTRY_NOUNS) == set(schema.ENTRY_TYPES)
+    assert all(n.split(" ", 1)[0] in ("a", "an", "the") for n in schema.ENTRY_NOUNS.values())
+    assert schema.entry_noun("approval.given") == "an approval"
+    assert schema.entry_noun("refused deliverable.submitted") == "a refused deliverable"
+    assert schema.entry_noun("damaged") == "a damaged entry"
 
 
 # --- texts and files -----------------------------------------------------------------------------

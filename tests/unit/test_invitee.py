@@ -17,7 +17,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ledger import ed25519, entry
-from ledger.application import Ledger, new_invites, sign_seat_answer
+from ledger.application import Ledger
 from ledger.errors import (
     KeyNotValidError,
     RuleViolationError,
@@ -25,6 +25,8 @@ from ledger.errors import (
     VerificationError,
 )
 from ledger.keys import Signer
+from ledger.rules.membership import new_invites
+from ledger.writes import sign_seat_answer
 from relay.invite_line import LINE_HINT, InviteLine
 from relay.invitee import (
     Invitation,

@@ -18,7 +18,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ledger import ed25519, entry, rules
-from ledger.application import Ledger, new_invites
+from ledger.application import Ledger
 from ledger.errors import (
     KeyNotValidError,
     LedgerError,
@@ -26,8 +26,9 @@ from ledger.errors import (
     UsageError,
     VerificationError,
 )
-from ledger.format import check_entry
 from ledger.keys import Signer
+from ledger.rules.membership import new_invites
+from ledger.rules.schema import check_entry
 
 HINT = "ask the proposer for your invite, then --invite TOKEN"
 SLUG = "no-whopper-day"

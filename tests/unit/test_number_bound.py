@@ -21,6 +21,7 @@ from ledger import format as fmt
 from ledger.application import Ledger
 from ledger.errors import RuleViolationError, UsageError
 from ledger.keys import Signer
+from ledger.rules import schema
 from ledger.verify import Row, check_batch, verify_stream
 from projections.contributions import fraction_decimal, percent_text, ratio_text
 
@@ -103,11 +104,11 @@ def test_normalise_decimal_refuses_a_number_beyond_the_bound_with_the_accepted_f
 def test_the_fields_that_hold_numbers_are_every_decimal_of_the_body_schemas() -> None:
     decimal_fields = {
         (kind, name)
-        for kind, schema in fmt.BODY_SCHEMAS.items()
+        for kind, schema in schema.BODY_SCHEMAS.items()
         for name, check in schema.items()
-        if check is fmt._decimal
+        if check is fmt.is_decimal
     }
-    bounded = {(kind, path[-1]) for kind, paths in numbers.NUMBER_FIELDS.items() for path in paths}
+    bounded = {(kind, path[-1]) for kind, paths in schema.NUMBER_FIELDS.items() for path in paths}
     assert decimal_fields | {("pledge.amended", "weight")} == bounded
 
 
@@ -130,7 +131,7 @@ def test_check_numbers_refuses_a_number_beyond_the_bound_as_a_rule_violation(
     kind: str, body: dict[str, Any], message: str
 ) -> None:
     with pytest.raises(RuleViolationError) as info:
-        numbers.check_numbers(kind, body)
+        schema.check_numbers(kind, body)
     assert info.value.message == message
     assert info.value.hint == (
         f"numbers in entries have {numbers.NUMBER_FORM} (docs/format.md, Numbers)"
@@ -138,10 +139,10 @@ def test_check_numbers_refuses_a_number_beyond_the_bound_as_a_rule_violation(
 
 
 def test_check_numbers_accepts_the_extremes_and_ignores_other_fields() -> None:
-    numbers.check_numbers("pledge.made", {"weight": LARGEST, "title": "1" * 50})
-    numbers.check_numbers("deliverable.submitted", {"quantity": SMALLEST})
-    numbers.check_numbers("pledge.amended", {"changes": {"title": "1" * 50}})
-    numbers.check_numbers("statement.proposed", {"text": "1" * 50})
+    schema.check_numbers("pledge.made", {"weight": LARGEST, "title": "1" * 50})
+    schema.check_numbers("deliverable.submitted", {"quantity": SMALLEST})
+    schema.check_numbers("pledge.amended", {"changes": {"title": "1" * 50}})
+    schema.check_numbers("statement.proposed", {"text": "1" * 50})
 
 
 # --- the rules: appended, replayed, relayed --------------------------------------------------

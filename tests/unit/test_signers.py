@@ -29,8 +29,8 @@ from ledger.errors import (
     UsageError,
     VerificationError,
 )
-from ledger.format import check_entry
 from ledger.keys import Signer
+from ledger.rules.schema import check_entry
 from projections import audit
 from projections.replay import Replay
 from projections.report import report_data

@@ -19,6 +19,7 @@ from ledger import keys as key_store
 from ledger.application import Ledger
 from ledger.errors import UsageError, VerificationError
 from ledger.keys import Signer
+from ledger.rules import schema
 
 SLUG = "spring-campaign"
 H = "a" * 64
@@ -75,10 +76,10 @@ def _with_newline(entry: dict[str, Any], path: tuple[Any, ...]) -> dict[str, Any
 def test_a_field_with_a_trailing_newline_is_malformed(
     entry: dict[str, Any], path: tuple[Any, ...]
 ) -> None:
-    fmt.check_entry(copy.deepcopy(entry))  # the entry itself is well-formed
+    schema.check_entry(copy.deepcopy(entry))  # the entry itself is well-formed
 
     with pytest.raises(VerificationError, match="malformed"):
-        fmt.check_entry(_with_newline(entry, path))
+        schema.check_entry(_with_newline(entry, path))
 
 
 @pytest.mark.parametrize(

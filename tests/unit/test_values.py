@@ -24,8 +24,8 @@ from ledger.errors import (
     UsageError,
     VerificationError,
 )
-from ledger.format import check_entry
 from ledger.keys import Signer
+from ledger.rules.schema import check_entry
 from ledger.summaries import summary
 from projections.contributions import (
     Contribution,

@@ -1,6 +1,6 @@
-"""Guards of the application: checks a command makes before it signs, beyond the rules.
+"""Guards: checks a command's body builder makes before it signs, beyond the rules.
 
-The rules state machine (``ledger/rules.py``) decides what a log may hold, for every party
+The rules state machine (``ledger/rules/``) decides what a log may hold, for every party
 and for logs already written. A guard is narrower: it asks the signer of *this* command to
 confirm something it might not have seen, and changes nothing about what the log means. A
 log written without a guard (an older accord, another client) verifies exactly as before.
@@ -12,14 +12,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ledger import rules
 from ledger.errors import RuleViolationError, UsageError
 from ledger.numbers import amount_text, decimal_text
+from ledger.rules import state as rules
 
 if TYPE_CHECKING:
     from collections.abc import Collection
 
-    from ledger.rules import Pledge, ProjectState
+    from ledger.rules.state import Pledge, ProjectState
 
 LISTED = 10  # open pledges named in the refusal; the rest are counted
 SEQS_IN_HINT = 20  # pledge seqs written out in the hint's --accept-open
