@@ -19,8 +19,8 @@ from commands.reports import today_utc
 from commands.web.app import REPORT_CSP, error_page, ledger_error_page, page
 from ledger import rules
 from ledger.errors import LedgerError, ProjectNotFoundError, UsageError
-from ledger.format import ENTRY_TYPES
 from ledger.normalise import normalise_slug
+from ledger.rules.schema import ENTRY_TYPES
 from projections.contributions import Contribution, contributions
 from projections.entry_view import entry_view
 from projections.obligations import FINISHED, obligations
