@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_listening_beyond_loopback_needs_allow_remote(initialised: Accord) -> None:
-    result = initialised("web", "--as", "acme", "--host", "0.0.0.0")  # noqa: S104
+    result = initialised("web", "--as", "acme", "--host", "0.0.0.0")
     assert result.exit_code == 2
     assert result.stderr.startswith("Error: --host 0.0.0.0 lets other machines reach")
     assert "Hint: add --allow-remote" in result.stderr
@@ -53,7 +53,7 @@ def test_allow_remote_serves_with_a_warning_and_the_token_still_guards(
     env.update(PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1")
     process = subprocess.Popen(
         [sys.executable, "-m", "commands.cli", "web", "--as", "acme", "--port", "0",
-         "--host", "0.0.0.0", "--allow-remote"],  # noqa: S104
+         "--host", "0.0.0.0", "--allow-remote"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
         env=env,
     )  # fmt: skip
