@@ -51,10 +51,10 @@ from ledger import bundle, rules, storage
 from ledger import entry as entry_mod
 from ledger import format as fmt
 from ledger.application import Ledger
+from ledger.fold import default_workers, verify_stream
 from ledger.keys import Signer
 from ledger.project import Project
 from ledger.rows import Row
-from ledger.verify import default_workers, verify_stream
 
 SLUG = "bench"
 SEED = 20261201

@@ -31,9 +31,9 @@ from ledger import entry as entry_mod
 from ledger import format as fmt
 from ledger import rules, storage
 from ledger.application import Ledger
+from ledger.fold import default_workers, verify_stream
 from ledger.keys import Signer
 from ledger.project import Project
-from ledger.verify import default_workers, verify_stream
 
 SLUG = "bench"
 
@@ -137,7 +137,7 @@ def peak_memory_mib(path: Path, workers: int) -> float:
     code = (
         "import sys\n"
         "from ledger import storage\n"
-        "from ledger.verify import verify_stream\n"
+        "from ledger.fold import verify_stream\n"
         f"ledger = storage.open_ledger({str(path)!r})\n"
         f"report = verify_stream({SLUG!r}, ledger.iter_rows({SLUG!r}), workers={workers})\n"
         "assert report.sound\n"
@@ -151,7 +151,7 @@ def peak_memory_mib(path: Path, workers: int) -> float:
 def peak_memory_idle_mib() -> float:
     """Peak RSS (MiB) of a fresh process that only imports the verifier, for reference."""
     code = (
-        "import ledger.storage, ledger.verify\n"
+        "import ledger.storage, ledger.fold\n"
         "status = open('/proc/self/status').read().split('VmHWM:')[1]\n"
         "print(int(status.split()[0]))\n"
     )

@@ -16,13 +16,9 @@ from commands.errors import ExitCode
 from commands.files import replace_atomically
 from commands.options import AppContext, fresh_read, ledger_option
 from commands.output import echo, render, safe_json
-from ledger import bundle, rules, storage, trust
+from ledger import bundle, known_heads, rules, storage
 from ledger.errors import UsageError, VerificationError
-from ledger.normalise import normalise_slug
-from ledger.rows import Row
-from ledger.summaries import log_entry
-from ledger.verified import DamagedStateError, LogEntry, VerifiedStore
-from ledger.verify import (
+from ledger.fold import (
     BATCH,
     Problem,
     Verdict,
@@ -31,6 +27,10 @@ from ledger.verify import (
     default_workers,
     verify_stream,
 )
+from ledger.normalise import normalise_slug
+from ledger.rows import Row
+from ledger.state_file import DamagedStateError, LogEntry, VerifiedStore
+from ledger.summaries import log_entry
 
 if TYPE_CHECKING:
     from ledger.application import Ledger
@@ -69,7 +69,7 @@ def _check(
 ) -> tuple[VerifyReport, rules.ProjectState]:
     """Verify from entry 1 and compare with what this home verified before."""
     known = store.head(slug)
-    legacy = trust.recall(store.source, slug)
+    legacy = known_heads.recall(store.source, slug)
     positions = [h.seq for h in (known, legacy) if h is not None and h.seq > 0]
     state = rules.new_state(slug)
     collect = log.append if log is not None else None
@@ -86,8 +86,10 @@ def _check(
             on_applied=(lambda e: collect(log_entry(e, state))) if collect is not None else None,
         )
     if known is not None:
-        trust.compare(report, trust.Remembered(known.seq, known.head, known.verified_at))
-    trust.compare(report, legacy)
+        known_heads.compare(
+            report, known_heads.Remembered(known.seq, known.head, known.verified_at)
+        )
+    known_heads.compare(report, legacy)
     return report, state
 
 

@@ -12,7 +12,7 @@ from commands.options import LEDGER_HELP, AppContext, remember_url
 from commands.output import echo
 from ledger import __version__
 from ledger.errors import LedgerError
-from ledger.verified import DamagedStateError
+from ledger.state_file import DamagedStateError
 
 CONTEXT_SETTINGS = {
     "help_option_names": ["-h", "--help"],

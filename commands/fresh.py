@@ -39,7 +39,7 @@ from commands.output import echo
 from ledger import keys as key_store
 from ledger import rules
 from ledger.errors import DeadlineExceededError, KeyFileError, LedgerError, SignatureError
-from ledger.verified import DamagedStateError
+from ledger.state_file import DamagedStateError
 from relay.remotes import RemoteStore
 
 if TYPE_CHECKING:

@@ -17,7 +17,7 @@ from ledger import keys as key_store
 from ledger import rules, storage
 from ledger.errors import LedgerError, UsageError
 from ledger.normalise import normalise_handle
-from ledger.verified import DamagedStateError, VerifiedStore
+from ledger.state_file import DamagedStateError, VerifiedStore
 from relay.remotes import RemoteStore
 
 if TYPE_CHECKING:

@@ -1,4 +1,8 @@
-"""``accord init``, ``accord project ...`` and ``accord close``."""
+"""``accord init``, ``accord project ...`` and ``accord close``.
+
+(Longer than ~500 lines: the whole life of a project as one noun, from init and propose
+through join, decline and cancel to show, list and close; each command is short.)
+"""
 
 from __future__ import annotations
 

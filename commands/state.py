@@ -10,7 +10,7 @@ from commands.output import output_options, render
 from ledger import storage
 from ledger.errors import UsageError
 from ledger.normalise import normalise_slug
-from ledger.verified import VerifiedStore, source_path
+from ledger.state_file import VerifiedStore, source_path
 
 _BUNDLES_HELP = "The heads remembered from verified bundles instead of this ledger's projects."
 

@@ -1,12 +1,13 @@
 """The ``Ledger`` application: the one object commands hold to read and record entries.
 
 (Longer than ~500 lines: it is the ledger's whole public API, one thin method per command and
-per verified read; the work is in ``ledger/writes.py``, ``ledger/queries.py`` and
+per verified read; the work is in ``ledger/writes.py``, ``ledger/verified_reads.py`` and
 ``ledger/rules/``.)
 
 It composes three parts: the store (this eventsourcing ``Application``: one ``Project``
-aggregate per project), the verified reads (:class:`~ledger.queries.VerifiedReads`: every read
-checks the store against what this party verified) and the write engine
+aggregate per project), the verified reads
+(:class:`~ledger.verified_reads.VerifiedReads`: every read checks the store against what this
+party verified) and the write engine
 (:class:`~ledger.writes.Writes`: build, sign, check, compare-and-swap append, retry, through
 an upstream when there is one). Each command method below takes the user's input to its entry
 type's body builder (``ledger/rules/<family>.py``, beside the rules that check the entry) and
@@ -30,7 +31,6 @@ from ledger.errors import StorageUnavailableError, StoreDamagedError, Verificati
 from ledger.evidence import Evidence
 from ledger.loader import AggregateLoader
 from ledger.project import Project, project_id
-from ledger.queries import DAMAGE_HINT, ProjectProblem, VerifiedReads
 from ledger.records import AppendOutcome, ProjectSummary, RawEntry, Receipt, StoredEntry
 from ledger.rows import Row, RowReader, SafeMapper
 from ledger.rules import (
@@ -42,7 +42,8 @@ from ledger.rules import (
     statements,
     values,
 )
-from ledger.verified import LogEntry, VerifiedStore
+from ledger.state_file import LogEntry, VerifiedStore
+from ledger.verified_reads import DAMAGE_HINT, ProjectProblem, VerifiedReads
 from ledger.writes import Writes
 
 if TYPE_CHECKING:
@@ -552,7 +553,7 @@ class Ledger(Application[Any]):
         build = statements.close_body(signer=signer, accept_open=accept_open)
         return self._append(slug, "close.signed", build, signer)
 
-    # --- verified reads (ledger/queries.py) --------------------------------------------------
+    # --- verified reads (ledger/verified_reads.py) -------------------------------------------
 
     def verified_state(self, slug: str) -> ProjectState:
         """The project's verified state, brought up to date (:meth:`VerifiedReads.verified_state`).

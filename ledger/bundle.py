@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any
 
 from ledger.errors import VerificationError
+from ledger.fold import Problem, VerifyReport
 from ledger.format import SLUG_RE
 from ledger.inputs import open_file
 from ledger.rows import Row
-from ledger.verify import Problem, VerifyReport
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -8,7 +8,7 @@ seq, so two writers racing for the same seq collide in the event store (compare-
 The aggregate holds only its position (seq and head hash), so a snapshot is a few bytes and
 loading the aggregate to append costs the events since the last snapshot, never the history.
 The rules state is not the aggregate's: it lives in each party's verified state
-(``ledger/verified.py``), because nothing the shared store holds outside the signed entries,
+(``ledger/state_file.py``), because nothing the shared store holds outside the signed entries,
 snapshots included, is trusted. An aggregate loaded from the store (``ledger/loader.py``:
 no stored name is ever imported, and a snapshot that does not check out is ignored) is used
 only after its version and head are found equal to the verified ones.

@@ -8,7 +8,7 @@ at its position, and no module is ever imported because a row names it (the libr
 ``resolve_topic`` is never called on a stored name: :class:`SafeMapper` builds events from
 this list alone). Nothing else the store says (the slug beside the first event, the party,
 ids) is taken as true: what a project contains is decided by the signed entries alone
-(``ledger/verify.py``).
+(``ledger/fold.py``).
 """
 
 from __future__ import annotations

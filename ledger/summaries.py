@@ -2,7 +2,7 @@
 
 A summary is a deterministic function of the entry and the project state after it (the only
 state it reads, a pledge's unit, never changes), so it is computed once, when the entry is
-verified, and kept in the verified log index (``ledger/verified.py``).
+verified, and kept in the verified log index (``ledger/state_file.py``).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ledger.rules.registry import TYPES
-from ledger.verified import LogEntry
+from ledger.state_file import LogEntry
 
 if TYPE_CHECKING:
     from ledger.entry import SignedEntry

@@ -50,8 +50,8 @@ if TYPE_CHECKING:
     from ledger.rows import Row, RowReader
     from ledger.rules import ProjectState
     from ledger.rules.types import Build
+    from ledger.state_file import LogEntry, VerifiedStore
     from ledger.upstream import Upstream
-    from ledger.verified import LogEntry, VerifiedStore
 
 MAX_ATTEMPTS = 8
 SUBMIT_ATTEMPTS = 3  # sends of one signed entry when the relay's answer is lost

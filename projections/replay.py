@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any, overload
 
 from ledger import rules
 from ledger.errors import NotFoundError, UsageError
+from ledger.state_file import LogEntry
 from ledger.summaries import summary
-from ledger.verified import LogEntry
 
 if TYPE_CHECKING:
     from collections.abc import Iterable

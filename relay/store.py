@@ -42,7 +42,7 @@ from ledger.errors import (
     VerificationError,
 )
 from ledger.rows import unavailable
-from ledger.verified import VerifiedStore
+from ledger.state_file import VerifiedStore
 from relay.aggregates import SNAPSHOT_INTERVAL, RelayLog, relay_stream_id
 from relay.auth import check_signer
 from relay.cache import TrustCache, Trusted

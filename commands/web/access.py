@@ -20,7 +20,7 @@ import click
 from commands.options import AppContext
 from ledger import keys as key_store
 from ledger.errors import LedgerError
-from ledger.verified import DamagedStateError
+from ledger.state_file import DamagedStateError
 from relay.remotes import RemoteStore
 
 if TYPE_CHECKING:

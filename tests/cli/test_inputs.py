@@ -18,7 +18,7 @@ from cli_helpers import FP, Accord, assert_refused, past_due, unpinned
 
 from ledger import keys as key_store
 from ledger.errors import StorageUnavailableError
-from ledger.verified import source_path
+from ledger.state_file import source_path
 
 S = "spring-campaign"
 PLEDGE = ("--weight", "30", "--unit", "hours", "--due", "2099-12-15")

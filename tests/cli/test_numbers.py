@@ -26,7 +26,7 @@ from cli_helpers import (
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ledger import entry as entry_mod
-from ledger.queries import VerifiedReads
+from ledger.verified_reads import VerifiedReads
 
 S = SLUG
 SMALLEST = "0.000000000001"

@@ -15,11 +15,11 @@ from ledger import format as fmt
 from ledger.application import Ledger
 from ledger.errors import RuleViolationError, UsageError
 from ledger.evidence import Evidence
+from ledger.fold import verify_stream
 from ledger.keys import Signer
 from ledger.rows import Row
 from ledger.rules import schema
 from ledger.rules.membership import new_invites
-from ledger.verify import verify_stream
 
 SLUG = "spring-campaign"
 EMOJI = "\U0001f600"  # 4 bytes in UTF-8

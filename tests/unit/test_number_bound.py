@@ -20,9 +20,9 @@ from ledger import codec, entry, normalise, numbers, rules
 from ledger import format as fmt
 from ledger.application import Ledger
 from ledger.errors import RuleViolationError, UsageError
+from ledger.fold import Row, check_batch, verify_stream
 from ledger.keys import Signer
 from ledger.rules import schema
-from ledger.verify import Row, check_batch, verify_stream
 from projections.contributions import fraction_decimal, percent_text, ratio_text
 
 SLUG = "numbers"

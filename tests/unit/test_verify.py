@@ -1,4 +1,4 @@
-"""The streaming verifier (``ledger.verify``) and remembered heads (``ledger.trust``), directly.
+"""The streaming verifier (``ledger.fold``) and remembered heads (``ledger.known_heads``), directly.
 
 Rows come from a memory ledger's ``read_raw``; tampering is done to the ``Row`` values.
 """
@@ -15,11 +15,10 @@ from typing import Any
 import pytest
 
 from ledger import entry as entry_mod
-from ledger import rules, trust, verify
+from ledger import fold, known_heads, rules
 from ledger.application import Ledger
 from ledger.errors import StorageUnavailableError
-from ledger.keys import Signer
-from ledger.verify import (
+from ledger.fold import (
     MAX_PROBLEMS,
     Problem,
     Row,
@@ -28,6 +27,7 @@ from ledger.verify import (
     unsafe_advance,
     verify_stream,
 )
+from ledger.keys import Signer
 
 SLUG = "spring-campaign"
 TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
@@ -179,7 +179,7 @@ TAMPERS = {
 def test_one_worker_and_two_workers_give_the_same_report(
     rows: list[Row], tamper: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(verify, "BATCH", 3)  # several batches in flight at once
+    monkeypatch.setattr(fold, "BATCH", 3)  # several batches in flight at once
     tampered = tamper(rows)
     positions = [2, 5, 8]
     one = verify_stream(SLUG, tampered, workers=1, remember_positions=positions)
@@ -191,7 +191,7 @@ def test_one_worker_and_two_workers_give_the_same_report(
 def test_keys_introduced_in_earlier_batches_verify_entries_in_later_batches(
     rows: list[Row], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(verify, "BATCH", 1)  # every join's key arrives in an earlier batch
+    monkeypatch.setattr(fold, "BATCH", 1)  # every join's key arrives in an earlier batch
     assert verify_stream(SLUG, rows, workers=2).sound
     assert verify_stream(SLUG, rows, workers=1).sound
 
@@ -199,7 +199,7 @@ def test_keys_introduced_in_earlier_batches_verify_entries_in_later_batches(
 def test_progress_is_reported_after_each_batch(
     rows: list[Row], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(verify, "BATCH", 3)
+    monkeypatch.setattr(fold, "BATCH", 3)
     seen: list[int] = []
     verify_stream(SLUG, rows, workers=1, progress=seen.append)
     assert seen == [3, 6, 8]
@@ -440,22 +440,22 @@ def report_of(rows: list[Row], positions: list[int] = []) -> VerifyReport:  # no
 
 
 def test_nothing_is_recalled_before_anything_was_remembered(tmp_path: Path) -> None:
-    assert trust.recall(SOURCE, SLUG, tmp_path) is None
+    assert known_heads.recall(SOURCE, SLUG, tmp_path) is None
     report = VerifyReport(project=SLUG)
-    trust.compare(report, None)
+    known_heads.compare(report, None)
     assert report.problems == []
 
 
 def test_remember_keeps_the_verified_head_per_source_and_project(
     rows: list[Row], tmp_path: Path
 ) -> None:
-    trust.remember(SOURCE, report_of(rows), tmp_path)
-    remembered = trust.recall(SOURCE, SLUG, tmp_path)
+    known_heads.remember(SOURCE, report_of(rows), tmp_path)
+    remembered = known_heads.recall(SOURCE, SLUG, tmp_path)
     assert remembered is not None
     assert (remembered.seq, remembered.hash) == (8, rows[7].hash)
     assert TIME.fullmatch(remembered.verified_at)
-    assert trust.recall("/elsewhere/accord.db", SLUG, tmp_path) is None
-    assert trust.recall(SOURCE, "another-project", tmp_path) is None
+    assert known_heads.recall("/elsewhere/accord.db", SLUG, tmp_path) is None
+    assert known_heads.recall(SOURCE, "another-project", tmp_path) is None
     (path,) = (tmp_path / "trust").glob(f"*/{SLUG}.json")
     assert json.loads(path.read_text())["source"] == SOURCE
 
@@ -464,28 +464,28 @@ def test_remember_defaults_to_accord_home(
     rows: list[Row], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("ACCORD_HOME", str(tmp_path / "home"))
-    trust.remember(SOURCE, report_of(rows))
-    assert trust.recall(SOURCE, SLUG) == trust.recall(SOURCE, SLUG, tmp_path / "home")
+    known_heads.remember(SOURCE, report_of(rows))
+    assert known_heads.recall(SOURCE, SLUG) == known_heads.recall(SOURCE, SLUG, tmp_path / "home")
     assert len(list((tmp_path / "home" / "trust").glob(f"*/{SLUG}.json"))) == 1
 
 
 def test_the_same_or_a_longer_history_agrees_with_the_remembered_head(
     rows: list[Row], tmp_path: Path
 ) -> None:
-    trust.remember(SOURCE, report_of(rows[:6]), tmp_path)
-    remembered = trust.recall(SOURCE, SLUG, tmp_path)
+    known_heads.remember(SOURCE, report_of(rows[:6]), tmp_path)
+    remembered = known_heads.recall(SOURCE, SLUG, tmp_path)
     for length in (6, 8):
         report = report_of(rows[:length], [6])
-        trust.compare(report, remembered)
+        known_heads.compare(report, remembered)
         assert report.problems == []
 
 
 def test_a_shorter_history_is_a_truncation(rows: list[Row], tmp_path: Path) -> None:
-    trust.remember(SOURCE, report_of(rows), tmp_path)
-    remembered = trust.recall(SOURCE, SLUG, tmp_path)
+    known_heads.remember(SOURCE, report_of(rows), tmp_path)
+    remembered = known_heads.recall(SOURCE, SLUG, tmp_path)
     assert remembered is not None
     report = report_of(rows[:5], [8])
-    trust.compare(report, remembered)
+    known_heads.compare(report, remembered)
     assert report.problems == [
         Problem(
             seq=6,
@@ -499,12 +499,12 @@ def test_a_shorter_history_is_a_truncation(rows: list[Row], tmp_path: Path) -> N
 def test_a_different_hash_at_the_remembered_seq_is_a_rewrite(
     rows: list[Row], tmp_path: Path
 ) -> None:
-    trust.remember(SOURCE, report_of(rows), tmp_path)
-    remembered = trust.recall(SOURCE, SLUG, tmp_path)
+    known_heads.remember(SOURCE, report_of(rows), tmp_path)
+    remembered = known_heads.recall(SOURCE, SLUG, tmp_path)
     assert remembered is not None
-    forked = trust.Remembered(seq=8, hash="f" * 64, verified_at=remembered.verified_at)
+    forked = known_heads.Remembered(seq=8, hash="f" * 64, verified_at=remembered.verified_at)
     report = report_of(rows, [8])
-    trust.compare(report, forked)
+    known_heads.compare(report, forked)
     assert report.problems == [
         Problem(
             seq=8,
@@ -519,9 +519,9 @@ def test_a_report_without_the_hash_at_the_remembered_seq_does_not_pass(
     rows: list[Row], tmp_path: Path
 ) -> None:
     # compare needs the hash at the remembered seq: without it, it must not assume agreement.
-    trust.remember(SOURCE, report_of(rows), tmp_path)
+    known_heads.remember(SOURCE, report_of(rows), tmp_path)
     report = report_of(rows)
-    trust.compare(report, trust.recall(SOURCE, SLUG, tmp_path))
+    known_heads.compare(report, known_heads.recall(SOURCE, SLUG, tmp_path))
     assert [p.kind for p in report.problems] == ["history"]
 
 
@@ -533,13 +533,13 @@ def test_a_report_without_the_hash_at_the_remembered_seq_does_not_pass(
 def test_a_damaged_trust_file_is_a_problem_not_a_reset(
     rows: list[Row], tmp_path: Path, content: str
 ) -> None:
-    trust.remember(SOURCE, report_of(rows), tmp_path)
+    known_heads.remember(SOURCE, report_of(rows), tmp_path)
     (path,) = (tmp_path / "trust").glob(f"*/{SLUG}.json")
     path.write_text(content)
-    remembered = trust.recall(SOURCE, SLUG, tmp_path)
-    assert remembered == trust.Remembered(seq=-1, hash="", verified_at="")
+    remembered = known_heads.recall(SOURCE, SLUG, tmp_path)
+    assert remembered == known_heads.Remembered(seq=-1, hash="", verified_at="")
     report = report_of(rows, [8])
-    trust.compare(report, remembered)
+    known_heads.compare(report, remembered)
     assert report.problems == [
         Problem(seq=None, kind="history", cause="the remembered head file is damaged")
     ]
@@ -551,7 +551,7 @@ def test_remembering_into_an_unwritable_home_is_a_storage_error(
     blocked = tmp_path / "blocked"
     blocked.write_text("a file where the trust directory should go")
     with pytest.raises(StorageUnavailableError, match="cannot remember the verified head"):
-        trust.remember(SOURCE, report_of(rows), blocked)
+        known_heads.remember(SOURCE, report_of(rows), blocked)
 
 
 # --- one row check: verify refuses what the reads refuse (issue 20, class 10) -------------------

@@ -37,10 +37,10 @@ from http_message_signatures import HTTPMessageSigner, HTTPSignatureKeyResolver,
 
 from ledger import ed25519, entry, rules
 from ledger.errors import UsageError, WeakKeyError
+from ledger.fold import verify_stream
 from ledger.keys import Signer
 from ledger.normalise import check_public_key
 from ledger.rows import Row
-from ledger.verify import verify_stream
 from relay import auth
 from relay.errors import NotReadableError
 from relay.note import (

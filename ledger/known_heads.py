@@ -2,7 +2,7 @@
 
 A verification of a project must find, at a seq verified before, the same hash: a shorter
 history is a truncation, a different hash a rewrite or a fork, even when every remaining
-signature is valid. The heads come from the verified state (``ledger/verified.py``) and, for
+signature is valid. The heads come from the verified state (``ledger/state_file.py``) and, for
 ledgers verified by the previous version, from its ``ACCORD_HOME/trust`` files, which
 :func:`recall` still reads; :func:`remember` writes that legacy format (kept for the tests
 that prove such files are honoured).
@@ -18,8 +18,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ledger.errors import StorageUnavailableError
+from ledger.fold import Problem, VerifyReport
 from ledger.keys import accord_home
-from ledger.verify import Problem, VerifyReport
 
 
 @dataclass(frozen=True)

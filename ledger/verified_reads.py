@@ -1,9 +1,12 @@
 """Reads through the verified state: every command trusts only what this party verified.
 
+(Longer than ~500 lines: one class, :class:`VerifiedReads`, whose head checks, catch-up and
+rebuild share the invariants they protect; the fold itself is in ``ledger/fold.py``.)
+
 Before anything is read or written, :meth:`VerifiedReads.verified_state` checks that the
 store still holds, at the seq this party verified last, the entry with the hash it verified
 (and the same genesis entry, and no missing positions), then verifies only the entries
-appended since, through the one fold driver (``ledger/verify.py``) and the rules, and
+appended since, through the one fold driver (``ledger/fold.py``) and the rules, and
 records the new state in the home. A shorter or different history fails with a
 :class:`~ledger.errors.VerificationError` naming the seq. A missing, damaged or outdated
 state file is rebuilt by a full verification, never trusted and never silently reset.
@@ -21,7 +24,7 @@ from uuid import UUID
 from eventsourcing.persistence import PersistenceError
 
 from ledger import entry as entry_mod
-from ledger import rules, trust
+from ledger import known_heads, rules
 from ledger.errors import (
     LedgerError,
     ProjectNotFoundError,
@@ -29,19 +32,19 @@ from ledger.errors import (
     StoreDamagedError,
     VerificationError,
 )
+from ledger.fold import STOP, Problem, VerifyReport, verify_stream
 from ledger.format import SLUG_RE
 from ledger.project import project_id
 from ledger.records import ProjectSummary, RawEntry, StoredEntry
 from ledger.rows import SIDE_STREAMS, Row, entry_slug, unavailable
+from ledger.state_file import DamagedStateError, LogEntry
 from ledger.summaries import log_entry as summarised
-from ledger.verified import DamagedStateError, LogEntry
-from ledger.verify import STOP, Problem, VerifyReport, verify_stream
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from ledger.rows import RowReader
-    from ledger.verified import VerifiedStore
+    from ledger.state_file import VerifiedStore
 
 SMALL_CATCH_UP = 2000  # fewer new rows than this are checked in-process (no worker pool)
 DAMAGE_HINT = (
@@ -78,7 +81,7 @@ class VerifiedReads:
 
         Args:
             rows: the store's rows (``ledger/rows.py``).
-            verified: this party's verified state (``ledger/verified.py``).
+            verified: this party's verified state (``ledger/state_file.py``).
             notices: where warnings for the user go (the ledger's list).
             progress: a progress bar factory for long verifications (the CLI's), or None.
         """
@@ -217,7 +220,7 @@ class VerifiedReads:
         state was damaged) and with a head remembered by the previous version.
         """
         log: list[LogEntry] = []
-        legacy = trust.recall(self.verified.source, slug) if self.verified.path else None
+        legacy = known_heads.recall(self.verified.source, slug) if self.verified.path else None
         positions = [h.seq for h in (legacy, known) if h is not None and h.seq > 0]
         state = rules.new_state(slug)
         report = verify_stream(
@@ -231,9 +234,11 @@ class VerifiedReads:
             remember_positions=positions,
         )
         _raise_first(slug, report)
-        trust.compare(report, legacy)
+        known_heads.compare(report, legacy)
         if known is not None:
-            trust.compare(report, trust.Remembered(known.seq, known.head, known.verified_at))
+            known_heads.compare(
+                report, known_heads.Remembered(known.seq, known.head, known.verified_at)
+            )
         _raise_first(slug, report)
         self.record_verified(state, base_seq=0, log=log, everything=True)
         return state
