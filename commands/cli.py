@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import traceback
-from typing import Any
+from collections.abc import Iterator
+from typing import Any, cast
 
 import click
 
@@ -118,61 +119,105 @@ def cli(ctx: click.Context, debug: bool, remote: str | None, offline: bool) -> N
     ctx.call_on_close(app.close)
 
 
-def _register() -> None:
-    from commands import (
-        audit,
-        calendar,
-        completion,
-        demo,
-        disputes,
-        invitations,
-        keys,
-        pledges,
-        projects,
-        relay,
-        remote,
-        reports,
-        show,
-        state,
-        statements,
-        todo,
-        values,
-    )
-    from commands.web.command import web_command
+# Each top-level command by name: the module that defines it and its attribute there. A
+# command's module is imported the first time the command is looked up (to run it, or for
+# --help and completion, which list them all), so `accord todo` does not import the relay
+# server, the report's renderer or the demo.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "init": ("commands.projects", "init"),
+    "key": ("commands.keys", "keys"),
+    "project": ("commands.projects", "projects"),
+    "pledge": ("commands.pledges", "pledges"),
+    "deliver": ("commands.pledges", "deliver"),
+    "approve": ("commands.pledges", "approve"),
+    "reject": ("commands.pledges", "reject"),
+    "dispute": ("commands.disputes", "dispute"),
+    "resolve": ("commands.disputes", "resolve"),
+    "statement": ("commands.statements", "statements"),
+    "close": ("commands.projects", "close"),
+    "obligations": ("commands.reports", "obligations_command"),
+    "contributions": ("commands.reports", "contributions_command"),
+    "trail": ("commands.reports", "trail_command"),
+    "show": ("commands.show", "show_command"),
+    "report": ("commands.reports", "report_command"),
+    "todo": ("commands.todo", "todo_command"),
+    "calendar": ("commands.calendar", "calendar_command"),
+    "verify": ("commands.audit", "verify_command"),
+    "export": ("commands.audit", "export_command"),
+    "import": ("commands.audit", "import_command"),
+    "state": ("commands.state", "state"),
+    "demo": ("commands.demo", "demo"),
+    "relay": ("commands.relay", "relay"),
+    "remote": ("commands.remote", "remote"),
+    "sync": ("commands.remote", "sync_command"),
+    "status": ("commands.remote", "status_command"),
+    "join": ("commands.invitations", "join_command"),
+    "invitations": ("commands.invitations", "invitations_command"),
+    "web": ("commands.web.command", "web_command"),
+}
 
-    cli.add_command(projects.init)
-    cli.add_command(keys.keys)
-    cli.add_command(projects.projects)
-    projects.projects.add_command(values.project_value)
-    projects.projects.add_command(values.project_values)
-    cli.add_command(pledges.pledges)
-    cli.add_command(pledges.deliver)
-    cli.add_command(pledges.approve)
-    cli.add_command(pledges.reject)
-    cli.add_command(disputes.dispute)
-    cli.add_command(disputes.resolve)
-    cli.add_command(statements.statements)
-    cli.add_command(projects.close)
-    cli.add_command(reports.obligations_command)
-    cli.add_command(reports.contributions_command)
-    cli.add_command(reports.trail_command)
-    cli.add_command(show.show_command)
-    cli.add_command(reports.report_command)
-    cli.add_command(todo.todo_command)
-    cli.add_command(calendar.calendar_command)
-    cli.add_command(audit.verify_command)
-    cli.add_command(audit.export_command)
-    cli.add_command(audit.import_command)
-    cli.add_command(state.state)
-    cli.add_command(demo.demo)
-    cli.add_command(relay.relay)
-    cli.add_command(remote.remote)
-    cli.add_command(remote.sync_command)
-    cli.add_command(remote.status_command)
-    cli.add_command(invitations.join_command)
-    cli.add_command(invitations.invitations_command)
-    cli.add_command(web_command)
-    completion.attach(cli)
+
+def _load(name: str) -> click.Command:
+    """Import the command ``name`` (with its subcommands and their completion)."""
+    import importlib
+
+    from commands import completion
+
+    module, attribute = COMMANDS[name]
+    command = cast("click.Command", getattr(importlib.import_module(module), attribute))
+    if name == "project":  # `project value` and `project values` live with the values
+        from commands import values
+
+        group = cast("click.Group", command)
+        group.add_command(values.project_value)
+        group.add_command(values.project_values)
+    completion.attach(command)
+    return command
+
+
+class _Commands(dict[str, click.Command]):
+    """The root group's commands, each imported when it is first looked up."""
+
+    def __missing__(self, name: str) -> click.Command:
+        if name not in COMMANDS:
+            raise KeyError(name)
+        command = self[name] = _load(name)
+        return command
+
+    def get(self, name: str, default: Any = None) -> Any:
+        """The command ``name``, imported on first use (``default`` when there is none)."""
+        try:
+            return self[name]
+        except KeyError:
+            return default
+
+    def __contains__(self, name: object) -> bool:
+        return dict.__contains__(self, name) or name in COMMANDS
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(sorted({*dict.keys(self), *COMMANDS}))
+
+    def __len__(self) -> int:
+        return len({*dict.keys(self), *COMMANDS})
+
+    def keys(self) -> Any:
+        """Every command's name (none is imported)."""
+        return list(self)
+
+    def values(self) -> Any:
+        """Every command, each imported now."""
+        return [self[name] for name in self]
+
+    def items(self) -> Any:
+        """Every (name, command), each imported now."""
+        return [(name, self[name]) for name in self]
+
+
+def _register() -> None:
+    from commands import completion
+
+    cli.commands = _Commands()
+    completion.attach_params(cli)  # the root's own options; each command's when it is loaded
 
 
 _register()

@@ -199,15 +199,20 @@ COMPLETERS: dict[str, Completer] = {
 }
 
 
+def attach_params(command: click.Command) -> None:
+    """Give the parameters of ``command`` itself (not its subcommands) their completion."""
+    for param in command.params:
+        completer = COMPLETERS.get(param.name or "")
+        if completer is not None and param._custom_shell_complete is None:
+            param._custom_shell_complete = completer
+
+
 def attach(command: click.Command) -> None:
     """Give the parameters of ``command`` and its subcommands their completion.
 
     A parameter that already has its own completion keeps it.
     """
-    for param in command.params:
-        completer = COMPLETERS.get(param.name or "")
-        if completer is not None and param._custom_shell_complete is None:
-            param._custom_shell_complete = completer
+    attach_params(command)
     if isinstance(command, click.Group):
         for sub in command.commands.values():
             attach(sub)
