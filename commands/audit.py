@@ -33,6 +33,7 @@ from ledger.state_file import DamagedStateError, LogEntry, VerifiedStore
 from ledger.summaries import log_entry
 
 if TYPE_CHECKING:
+    from commands.verifying import PdfCheck
     from ledger.application import Ledger
 
 BUNDLE_SOURCE = "bundle"
@@ -133,9 +134,12 @@ def _open_store(source: str) -> VerifiedStore:
     return store
 
 
-def _show(reports: list[VerifyReport], output_format: str) -> None:
+def _show(reports: list[VerifyReport], output_format: str, pdf: PdfCheck | None = None) -> None:
     if output_format == "json":
         data = {"sound": all(r.sound for r in reports), "projects": [r.as_dict() for r in reports]}
+        if pdf is not None:
+            data["sound"] = data["sound"] and pdf.json_matches
+            data["pdf"] = {"bundle": pdf.bundle_name, "json_matches": pdf.json_matches}
         click.echo(safe_json(data))
         return
     for report in reports:
@@ -154,6 +158,11 @@ def _show(reports: list[VerifyReport], output_format: str) -> None:
         )
         if report.more_problems:
             click.echo(f"... and {report.more_problems} more")
+    if pdf is not None and pdf.report.sound:
+        if pdf.json_matches:
+            echo(f"close-report.json: the report of the attached {pdf.bundle_name}")
+        else:
+            echo(f"close-report.json: FAILED, {pdf.problems[0]}")
 
 
 @click.command(name="verify")
@@ -164,6 +173,12 @@ def _show(reports: list[VerifyReport], output_format: str) -> None:
     "bundle_path",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Verify an exported bundle file instead (no database needed).",
+)
+@click.option(
+    "--pdf",
+    "pdf_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Verify the bundle attached to a close-report.pdf and that its JSON is its report.",
 )
 @click.option(
     "--workers",
@@ -185,6 +200,7 @@ def verify_command(
     slug: str | None,
     all_projects: bool,
     bundle_path: Path | None,
+    pdf_path: Path | None,
     workers: int | None,
     output_format: str,
 ) -> None:
@@ -199,13 +215,23 @@ def verify_command(
         accord verify spring-campaign
         accord verify --all --format json
         accord verify --bundle spring-campaign.accord
+        accord verify --pdf accord-reports/spring-campaign/close-report.pdf
     """
-    chosen = sum([slug is not None, all_projects, bundle_path is not None])
+    chosen = sum([slug is not None, all_projects, bundle_path is not None, pdf_path is not None])
     if chosen != 1:
         raise UsageError(
-            "give one of SLUG, --all or --bundle FILE", hint="accord verify spring-campaign"
+            "give one of SLUG, --all, --bundle FILE or --pdf FILE",
+            hint="accord verify spring-campaign",
         )
     reports: list[VerifyReport] = []
+    if pdf_path is not None:
+        from commands.verifying import check_pdf  # pypdf and the renderers load when used
+
+        check = check_pdf(pdf_path, workers)
+        _show([check.report], output_format, pdf=check)
+        if not check.report.sound or not check.json_matches:
+            raise click.exceptions.Exit(ExitCode.VERIFICATION)
+        return
     if bundle_path is not None:
         store = _open_store(BUNDLE_SOURCE)
         with bundle.open_bundle(bundle_path) as handle:

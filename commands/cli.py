@@ -141,6 +141,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "show": ("commands.show", "show_command"),
     "report": ("commands.reports", "report_command"),
     "todo": ("commands.todo", "todo_command"),
+    "notify": ("commands.notify", "notify"),
     "calendar": ("commands.calendar", "calendar_command"),
     "verify": ("commands.audit", "verify_command"),
     "export": ("commands.audit", "export_command"),

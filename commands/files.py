@@ -9,7 +9,12 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, TextIO
 
-REPORT_FILES = {"md": "close-report.md", "html": "close-report.html", "json": "close-report.json"}
+REPORT_FILES = {
+    "md": "close-report.md",
+    "html": "close-report.html",
+    "json": "close-report.json",
+    "pdf": "close-report.pdf",
+}
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -69,3 +74,26 @@ def write_atomically(path: Path, text: str | Iterable[str]) -> None:
             handle.write(text)
         else:
             handle.writelines(text)
+
+
+def write_bytes_atomically(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data``, as :func:`replace_atomically` replaces a text file.
+
+    Raises:
+        OSError: the file cannot be written.
+    """
+    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        os.fchmod(fd, FILE_MODE & ~_umask())
+        with os.fdopen(fd, "wb") as handle:
+            fd = -1  # the handle owns it now
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        if fd != -1:
+            os.close(fd)
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise

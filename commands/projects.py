@@ -523,7 +523,7 @@ def close(
     """Sign the close of SLUG at its final head; it closes once the close policy is met.
 
     Any other entry added in between voids earlier close signatures. The signature that
-    meets the close policy also writes the close report (Markdown, HTML, JSON).
+    meets the close policy also writes the close report (Markdown, HTML, JSON, PDF).
 
     While pledges are still open (not fulfilled, withdrawn or closed short) the close is
     refused (exit 4) with the list of them: finish them, close them short or withdraw

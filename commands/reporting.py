@@ -1,4 +1,4 @@
-"""Writing the close report as Markdown, a self-contained HTML page (inline SVG), and JSON.
+"""Writing the close report as Markdown, a self-contained HTML page (inline SVG), JSON and PDF.
 
 Markdown and HTML come from the Jinja2 templates in ``commands/templates/``, fed by one
 view model (:func:`commands.report_view.report_view`, computed once per report). The HTML
@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from commands.files import REPORT_FILES, write_atomically
+from commands.files import REPORT_FILES, write_atomically, write_bytes_atomically
 from commands.output import safe_text
 from ledger import keys as key_store
 from ledger import storage
@@ -47,7 +47,7 @@ __all__ = [
     "write_report",
 ]
 
-FILES = REPORT_FILES
+FILES = {k: v for k, v in REPORT_FILES.items() if k != "pdf"}  # the text renderings
 DEFAULT_REPORT_DIR = "accord-reports"
 TEMPLATES = {"md": "close-report.md.j2", "html": "close-report.html.j2"}
 
@@ -206,8 +206,17 @@ def json_chunks(data: dict[str, Any]) -> Iterator[str]:
     yield "]" + ("," + json.dumps(after, **options)[1:] if after else "}") + "\n"
 
 
-def write_report(data: ReportData, directory: Path, formats: tuple[str, ...]) -> list[Path]:
+def write_report(
+    data: ReportData,
+    directory: Path,
+    formats: tuple[str, ...],
+    *,
+    bundle: Callable[[], str] | None = None,
+) -> list[Path]:
     """Write the report in ``formats`` into ``directory``; return the paths written.
+
+    The PDF (``pdf``, :mod:`commands.pdf`) lays out the HTML and attaches the JSON and the
+    project's bundle, which ``bundle`` returns (required for ``pdf``).
 
     Each file is written to a fresh temporary file in ``directory`` and renamed into place
     (:func:`commands.files.replace_atomically`): nothing already there, a symlink included,
@@ -217,17 +226,28 @@ def write_report(data: ReportData, directory: Path, formats: tuple[str, ...]) ->
         StorageUnavailableError: the directory cannot be created or written.
     """
     view = _view(data)
+    html = functools.cache(lambda: _render("html", view))
     renderers: dict[str, Callable[[], str | Iterator[str]]] = {
         "md": lambda: _render("md", view),
-        "html": lambda: _render("html", view),
+        "html": html,
         "json": lambda: json_chunks(data.as_row()),
     }
     written = []
     try:
         directory.mkdir(parents=True, exist_ok=True)
         for name in formats:
-            path = directory / FILES[name]
-            write_atomically(path, renderers[name]())
+            path = directory / REPORT_FILES[name]
+            if name == "pdf":
+                if bundle is None:  # pragma: no cover - a caller's mistake
+                    raise ValueError("the PDF report needs the project's bundle")
+                from commands.pdf import render_pdf  # WeasyPrint loads only when used
+
+                row = data.as_row()
+                json_text = "".join(json_chunks(row))
+                pdf = render_pdf(row, html=html(), json_text=json_text, bundle=bundle())
+                write_bytes_atomically(path, pdf)
+            else:
+                write_atomically(path, renderers[name]())
             written.append(path)
     except OSError as exc:
         raise StorageUnavailableError(
@@ -271,4 +291,7 @@ def write_close_report(
     """
     replay = Replay.build(ledger, slug)
     target = directory if directory is not None else report_dir(ledger, slug)
-    return write_report(report_data(replay, stream_timeline=True), target, formats)
+    from commands.pdf import bundle_text  # loaded when used
+
+    data = report_data(replay, stream_timeline=True)
+    return write_report(data, target, formats, bundle=lambda: bundle_text(ledger, slug))

@@ -242,7 +242,7 @@ def trail_command(
     "formats",
     type=click.Choice(tuple(REPORT_FILES)),
     multiple=True,
-    help="md, html or json (repeatable) [default: all three].",
+    help="md, html, json or pdf (repeatable) [default: all four].",
 )
 @click.option(
     "-o",
@@ -260,9 +260,12 @@ def report_command(
 
     The report is a pure function of the log: the same entries give the same bytes. By
     default it goes where `accord close` writes it: accord-reports/SLUG/ beside the ledger.
+    The PDF (PDF/A-3b) carries the JSON report and the project's bundle as attachments:
+    `accord verify --pdf close-report.pdf` checks it on its own.
 
     \b
         accord report spring-campaign --format html -o ./out
+        accord report spring-campaign --format pdf
     """
     for path in write_close_report(ledger, slug, directory, formats or tuple(REPORT_FILES)):
         click.echo(f"wrote {path}")

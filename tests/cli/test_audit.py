@@ -20,7 +20,7 @@ from cli_helpers import FP, Accord, assert_refused, unpinned
 from ledger.project import project_id
 
 S = "spring-campaign"
-ONE_OF = "give one of SLUG, --all or --bundle FILE"
+ONE_OF = "give one of SLUG, --all, --bundle FILE or --pdf FILE"
 ONE_OF_HINT = "accord verify spring-campaign"
 NOT_IMPORTED_HINT = "`accord verify --bundle {path}` lists the problems"
 

@@ -12,7 +12,7 @@ from cli_helpers import Accord, public_key, start_project
 from commands.cli import cli
 
 S = "spring-campaign"
-REPORTS = ("close-report.md", "close-report.html", "close-report.json")
+REPORTS = ("close-report.md", "close-report.html", "close-report.json", "close-report.pdf")
 
 
 def _closed(accord: Accord) -> None:

@@ -262,10 +262,10 @@ def tell_story(accord: Accord, tmp_path: Path, *, check: bool, close: bool = Tru
         "close", S, "--accept-open", "4,5,6", "--as", "veggie",
         expect=receipt(S, 29, "close.signed", "closed", CLOSING.format(26))
         + "".join(f"close report: {reports / f'close-report.{ext}'}\n"
-                  for ext in ("md", "html", "json")),
+                  for ext in ("md", "html", "json", "pdf")),
     )  # fmt: skip
     if check:
-        for ext in ("md", "html", "json"):
+        for ext in ("md", "html", "json", "pdf"):
             assert (tmp_path / reports / f"close-report.{ext}").stat().st_size > 0
     step("project", "show", S, expect=project_show_table("closed", 29))
     step(

@@ -176,6 +176,7 @@ def test_the_smallest_weight_with_the_largest_deliveries_reads_reports_and_close
         f"wrote accord-reports/{S}/close-report.md\n"
         f"wrote accord-reports/{S}/close-report.html\n"
         f"wrote accord-reports/{S}/close-report.json\n"
+        f"wrote accord-reports/{S}/close-report.pdf\n"
     )
 
     a.ok("statement", "propose", S, "--title", "Joint", "--text", "Together.", "--as", "acme")
@@ -188,6 +189,7 @@ def test_the_smallest_weight_with_the_largest_deliveries_reads_reports_and_close
         f"close report: accord-reports/{S}/close-report.md\n"
         f"close report: accord-reports/{S}/close-report.html\n"
         f"close report: accord-reports/{S}/close-report.json\n"
+        f"close report: accord-reports/{S}/close-report.pdf\n"
     )
     report = json.loads((tmp_path / "accord-reports" / S / "close-report.json").read_text())
     assert report["kind"] == "close"

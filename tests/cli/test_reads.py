@@ -367,7 +367,12 @@ def test_report_of_an_open_project_is_marked_interim(reads: Accord, tmp_path: Pa
     result = reads.ok("report", S, "-o", str(out))
     assert result.output == "".join(
         f"wrote {out / name}\n"
-        for name in ("close-report.md", "close-report.html", "close-report.json")
+        for name in (
+            "close-report.md",
+            "close-report.html",
+            "close-report.json",
+            "close-report.pdf",
+        )
     )
     markdown = (out / "close-report.md").read_text()
     assert markdown.startswith("# Interim report: Spring campaign (spring-campaign)\n")
@@ -404,6 +409,7 @@ def test_the_last_close_signature_writes_the_close_report(reads: Accord, tmp_pat
         f"close report: {out / 'close-report.md'}",
         f"close report: {out / 'close-report.html'}",
         f"close report: {out / 'close-report.json'}",
+        f"close report: {out / 'close-report.pdf'}",
     ]
     assert (
         (out / "close-report.md")
@@ -430,6 +436,7 @@ def test_close_as_json_lists_the_report_paths(reads: Accord, tmp_path: Path) -> 
         str(out / "close-report.md"),
         str(out / "close-report.html"),
         str(out / "close-report.json"),
+        str(out / "close-report.pdf"),
     ]
 
 

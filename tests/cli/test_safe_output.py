@@ -195,8 +195,8 @@ def test_report_files_are_readable_by_all_less_the_umask(
     finally:
         os.umask(old)
     modes = {p.name: p.stat().st_mode & 0o777 for p in (tmp_path / "out").iterdir()}
-    assert modes == {name: 0o640 for name in ("close-report.md", "close-report.html",
-                                               "close-report.json")}  # fmt: skip
+    names = ("close-report.md", "close-report.html", "close-report.json", "close-report.pdf")
+    assert modes == dict.fromkeys(names, 0o640)
 
 
 def test_export_does_not_write_through_a_symlink_at_its_old_partial_name(

@@ -24,7 +24,7 @@ from ledger.storage import source_of
 from relay.remotes import RemoteStore
 
 S = "no-whopper-day"
-REPORTS = ("close-report.md", "close-report.html", "close-report.json")
+REPORTS = ("close-report.md", "close-report.html", "close-report.json", "close-report.pdf")
 pytestmark = pytest.mark.slow
 
 
