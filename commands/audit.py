@@ -241,6 +241,7 @@ def verify_command(
             )
         bundle.check_header(report, header)
         reports.append(report)
+        absent = _evidence_beside(bundle_path, _state, report)  # issue 16
         if report.sound:
             store.save_head(report.project, report.entries, report.head)
         store.close()
@@ -291,8 +292,24 @@ def verify_command(
             missing.add(Problem(seq=problem.seq, kind="store", cause=problem.cause))
             reports.append(missing)
     _show(reports, output_format)
+    if bundle_path is not None and absent:
+        echo(f"Note: {len(absent)} evidence file(s) absent beside the bundle:", err=True)
+        for line in absent:
+            echo(f"  {line}", err=True)
     if not all(r.sound for r in reports):
         raise click.exceptions.Exit(ExitCode.VERIFICATION)
+
+
+def _evidence_beside(path: Path, state: rules.ProjectState, report: VerifyReport) -> list[str]:
+    """Check the evidence files beside a bundle (issue 16); return those absent."""
+    from commands.evidence_files import check_beside_bundle
+
+    if not report.sound:
+        return []
+    bad, absent = check_beside_bundle(path, state)
+    for seq, cause in bad:
+        report.add(Problem(seq=seq, kind="evidence", cause=cause))
+    return absent
 
 
 @click.command(name="export")
@@ -305,19 +322,50 @@ def verify_command(
     type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
     help="The bundle file to write ('-' for standard output).",
 )
+@click.option(  # issue 16 (evidence)
+    "--with-evidence",
+    is_flag=True,
+    help="-o is a directory: write SLUG.accord and evidence/SEQ/ with the files you can read.",
+)
+@click.option(
+    "--as",
+    "as_",
+    metavar="HANDLE",
+    envvar="ACCORD_PARTY",
+    help="With --with-evidence: fetch from the relay, as HANDLE, what is not kept locally.",
+)
 @ledger_option
 @fresh_read
 @click.pass_obj
-def export_command(app: AppContext, slug: str, output: Path) -> None:
+def export_command(
+    app: AppContext, slug: str, output: Path, with_evidence: bool, as_: str | None
+) -> None:
     """Export the log of SLUG as a self-contained bundle (JSON Lines, accord/bundle/v1).
 
     The bundle holds every entry exactly as signed; anyone can verify it offline with
     `accord verify --bundle` and load it into their own ledger with `accord import`.
+    With --with-evidence, -o names a directory that gets the bundle and the decrypted
+    evidence files this party can read; `accord verify --bundle` checks them.
 
     \b
         accord export spring-campaign -o spring-campaign.accord
+        accord export spring-campaign --with-evidence -o audit/ --as acme
     """
     ledger = app.ledger()
+    if with_evidence:  # issue 16: -o is a directory, the bundle and evidence/ go in it
+        from commands.evidence import export_evidence, prepare_export
+
+        directory, signer = prepare_export(output, as_)
+        _export_bundle(ledger, slug, directory / f"{slug}.accord")
+        written, absent = export_evidence(ledger, slug, directory, signer=signer)
+        click.echo(f"exported {written} evidence file(s) of {slug} to {directory / 'evidence'}")
+        for line in absent:
+            echo(f"Note: not exported (not kept here, not readable): {line}", err=True)
+        return
+    _export_bundle(ledger, slug, output)
+
+
+def _export_bundle(ledger: Ledger, slug: str, output: Path) -> None:
     state = ledger.verified_state(normalise_slug(slug))
     header = bundle.BundleHeader(project=slug, entries=state.seq, head=state.head)
     rows = (

@@ -130,6 +130,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "pledge": ("commands.pledges", "pledges"),
     "deliver": ("commands.pledges", "deliver"),
     "approve": ("commands.pledges", "approve"),
+    "evidence": ("commands.evidence", "evidence"),
     "reject": ("commands.pledges", "reject"),
     "dispute": ("commands.disputes", "dispute"),
     "resolve": ("commands.disputes", "resolve"),

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from commands.evidence import after_delivery
 from commands.options import fresh_read, pass_ledger, signer_option
 from commands.output import output_options, render
 from commands.receipts import render_receipt
@@ -191,7 +192,8 @@ def pledges_list(ledger: Ledger, slug: str, as_of: AsOf, output_format: str) -> 
     "--evidence",
     multiple=True,
     type=click.Path(exists=True, dir_okay=False, readable=True, path_type=Path),
-    help="A file recorded as name, SHA-256 and size (repeatable).",
+    help="A file recorded as name, SHA-256 and size (repeatable); with a remote, also "
+    "uploaded sealed for the members.",
 )
 @signer_option
 @output_options
@@ -220,6 +222,8 @@ def deliver(
         slug, pledge, summary=summary, quantity=quantity, evidence=files, signer=signer
     )
     render_receipt(receipt, output_format=output_format)
+    # issue 16 (evidence): keep the deliverer's copies; with a remote, upload them sealed
+    after_delivery(ledger, slug, receipt.seq, evidence, signer=signer)
 
 
 @click.command(name="approve")

@@ -70,6 +70,20 @@ def _key(home: Path | None) -> RelayKey:
 @click.option(
     "--burst", default=100, show_default=True, type=click.IntRange(1), help="Requests at once."
 )
+@click.option(  # issue 16 (evidence)
+    "--max-evidence-size",
+    default=100 << 20,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Bytes of one sealed evidence file.",
+)
+@click.option(
+    "--evidence-quota",
+    default=1 << 30,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Bytes of sealed evidence files per project.",
+)
 @click.pass_context
 def relay_serve(
     ctx: click.Context,
@@ -79,6 +93,8 @@ def relay_serve(
     threads: int,
     rate: float,
     burst: int,
+    max_evidence_size: int,
+    evidence_quota: int,
 ) -> None:
     """Serve the projects of a ledger over HTTP until stopped (Ctrl-C or SIGTERM).
 
@@ -110,7 +126,13 @@ def relay_serve(
     app = create_app(
         lambda: open_store(url, key=key, home=home, cache=cache),
         key,
-        RelayConfig(threads=threads, rate=rate, burst=burst),
+        RelayConfig(
+            threads=threads,
+            rate=rate,
+            burst=burst,
+            max_evidence_size=max_evidence_size,
+            evidence_quota=evidence_quota,
+        ),
     )
     bound_host, bound_port = listener.getsockname()[:2]
     echo(

@@ -10,6 +10,7 @@ templates' job.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -77,6 +78,7 @@ class Evidence:
     name: str
     size: str
     sha256: str
+    link: str = ""  # issue 16: the party's checked local copy, relative to the report
 
 
 @dataclass(frozen=True)
@@ -223,8 +225,11 @@ def _seat(party: PartyReport) -> str:
     return "unpinned"
 
 
-def report_view(data: ReportData) -> ReportView:
-    """Compute the view model of the report ``data`` (a pure function of it)."""
+def report_view(data: ReportData, links: Mapping[tuple[int, int], str] | None = None) -> ReportView:
+    """Compute the view model of the report ``data`` (a pure function of it).
+
+    ``links`` maps (deliverable seq, evidence index) to the link of the party's local copy.
+    """
     project, close, as_of = data.project, data.close, data.as_of
     colours = {p.handle: PALETTE[i % len(PALETTE)] for i, p in enumerate(data.parties)}
     is_close = data.kind == "close"
@@ -273,7 +278,7 @@ def report_view(data: ReportData) -> ReportView:
             TimelineRow.of(timeline[0]),
             TimelineRow.of(timeline[-1]),
         ),
-        pledges=tuple(_pledge(p) for p in data.pledges),
+        pledges=tuple(_pledge(p, links or {}) for p in data.pledges),
         open_heading="Obligations open at close" if is_close else "Open obligations",
         open_obligations=tuple(
             OpenObligation(
@@ -378,9 +383,17 @@ def _dispute_text(dispute: DisputeReport) -> str:
     return f"{text}; open" + (f" (signed: {signed})" if signed else "")
 
 
-def _deliverable(item: DeliverableReport, party: str) -> Deliverable:
+def _deliverable(
+    item: DeliverableReport, party: str, links: Mapping[tuple[int, int], str]
+) -> Deliverable:
     evidence = tuple(
-        Evidence(name=e.name, size=str(e.size), sha256=e.sha256) for e in item.evidence
+        Evidence(
+            name=e.name,
+            size=str(e.size),
+            sha256=e.sha256,
+            link=links.get((item.seq, n), ""),
+        )
+        for n, e in enumerate(item.evidence, start=1)
     )
     return Deliverable(
         seq=str(item.seq),
@@ -391,7 +404,11 @@ def _deliverable(item: DeliverableReport, party: str) -> Deliverable:
         status=item.shown_status,
         decided_by=_decided_by(item, item.disputes),
         evidence=evidence,
-        evidence_text="; ".join(f"{e.name} ({e.size} B, sha256 {e.sha256})" for e in evidence)
+        evidence_text="; ".join(
+            f"{e.name} ({e.size} B, sha256 {e.sha256})"
+            + (f", local copy {e.link}" if e.link else "")
+            for e in evidence
+        )
         or "-",
     )
 
@@ -408,7 +425,7 @@ def _short(pledge: PledgeReport) -> str:
     )
 
 
-def _pledge(pledge: PledgeReport) -> Pledge:
+def _pledge(pledge: PledgeReport, links: Mapping[tuple[int, int], str]) -> Pledge:
     owed = pledge.obligation
     return Pledge(
         seq=str(owed.seq),
@@ -424,7 +441,7 @@ def _pledge(pledge: PledgeReport) -> Pledge:
         late=_days_late(owed.days_late),
         short=_short(pledge),
         deliverables=tuple(
-            _deliverable(d, owed.party) for d in pledge.deliverables[-DELIVERABLES_SHOWN:]
+            _deliverable(d, owed.party, links) for d in pledge.deliverables[-DELIVERABLES_SHOWN:]
         ),
         deliverables_hidden=hidden_count(len(pledge.deliverables), DELIVERABLES_SHOWN),
         amendments=tuple(

@@ -15,7 +15,7 @@ import functools
 import hashlib
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -145,11 +145,11 @@ def _environment(kind: str) -> jinja2.Environment:
     return env
 
 
-def _view(data: ReportData) -> ReportView:
+def _view(data: ReportData, links: Mapping[tuple[int, int], str] | None = None) -> ReportView:
     """The view model of ``data`` (:func:`commands.report_view.report_view`, loaded when used)."""
     from commands.report_view import report_view as view_of
 
-    return view_of(data)
+    return view_of(data, links)
 
 
 def _render(kind: str, view: ReportView) -> str:
@@ -212,6 +212,7 @@ def write_report(
     formats: tuple[str, ...],
     *,
     bundle: Callable[[], str] | None = None,
+    links: Mapping[tuple[int, int], str] | None = None,
 ) -> list[Path]:
     """Write the report in ``formats`` into ``directory``; return the paths written.
 
@@ -225,7 +226,7 @@ def write_report(
     Raises:
         StorageUnavailableError: the directory cannot be created or written.
     """
-    view = _view(data)
+    view = _view(data, links)  # links: the party's local evidence copies (issue 16)
     html = functools.cache(lambda: _render("html", view))
     renderers: dict[str, Callable[[], str | Iterator[str]]] = {
         "md": lambda: _render("md", view),
@@ -291,7 +292,11 @@ def write_close_report(
     """
     replay = Replay.build(ledger, slug)
     target = directory if directory is not None else report_dir(ledger, slug)
+    from commands.evidence_files import evidence_links  # issue 16: link local evidence copies
     from commands.pdf import bundle_text  # loaded when used
 
     data = report_data(replay, stream_timeline=True)
-    return write_report(data, target, formats, bundle=lambda: bundle_text(ledger, slug))
+    links = evidence_links(ledger, slug, target)
+    return write_report(
+        data, target, formats, bundle=lambda: bundle_text(ledger, slug), links=links
+    )

@@ -19,6 +19,7 @@ from commands.output import echo, output_options, render
 from commands.reporting import DEFAULT_REPORT_DIR, write_close_report
 from ledger.errors import UsageError
 from ledger.rules.schema import ENTRY_TYPES
+from ledger.sealing import evidence_of
 from projections import audit
 from projections.contributions import contributions
 from projections.obligations import STATUSES, obligations
@@ -222,6 +223,14 @@ def trail_command(
         accord trail spring-campaign --party acme --type approval.given
     """
     rows = [r.as_row() for r in audit.trail(ledger, slug, as_of=as_of, party=party, kind=kind)]
+    if output_format == "json":  # issue 16 (evidence): each deliverable's files
+        state = ledger.verified_state(slug)
+        for row in rows:
+            if row["type"] == "deliverable.submitted":
+                row["evidence"] = [
+                    {"name": f.name, "size": f.size, "sha256": f.sha256}
+                    for f in evidence_of(state, int(row["seq"]))
+                ]
     ledger.shown_upto[slug] = max((int(r["seq"]) for r in rows), default=0)  # what is shown
     headers = [
         "seq", "at", "received_at", "party", "signer", "key", "type", "summary", "hash", "verdict",

@@ -120,6 +120,8 @@ def _decisions(replay: Replay, handle: str) -> list[Todo]:
                 f"{amount(decimal_text(decision.quantity), pledge.unit)}, {decision.summary!r}, "
                 f"{evidence_words(len(decision.evidence))}"
             )
+            if decision.evidence:  # issue 16 (evidence): how to fetch and check the files
+                what += f" (fetch: accord evidence get {state.slug} {decision.seq} --as {handle})"
         elif isinstance(decision, rules.ShortClose):
             what = (
                 f"close-short by {decision.by} of pledge {pledge.seq} {pledge.title!r} at "

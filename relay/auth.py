@@ -216,13 +216,27 @@ def _signature_headers(message: Message) -> None:
             raise NotReadableError
 
 
-def _signed_by(message: Message, body: bytes, keys: ReaderKeys) -> str:
+# issue 16 (evidence): a streamed body is checked against its signed Content-Digest by the
+# endpoint as it arrives (relay/evidence.py); here only the headers are verified.
+def authenticate_stream(state: rules.ProjectState, message: Message) -> str:
+    """Return the handle of the member whose key signed ``message`` and its Content-Digest.
+
+    Raises:
+        NotReadableError: no signature, a bad or stale one, not a reader's key, or a
+            signature that does not cover ``content-digest``.
+    """
+    _signature_headers(message)
+    keys, handles = reader_keys(state, message)
+    return handles[_signed_by(message, b"", keys, digest=True)]
+
+
+def _signed_by(message: Message, body: bytes, keys: ReaderKeys, *, digest: bool = False) -> str:
     """The fingerprint (``keyid``) of the one key of ``keys`` whose signature verifies.
 
     Raises:
         NotReadableError: no valid, fresh signature by one of ``keys``.
     """
-    covered = ["@method", "@target-uri"] + (["content-digest"] if body else [])
+    covered = ["@method", "@target-uri"] + (["content-digest"] if body or digest else [])
     verifier = _Verifier(signature_algorithm=algorithms.ED25519, key_resolver=_Keys(keys))
     try:
         results = verifier.verify(

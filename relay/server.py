@@ -45,6 +45,7 @@ from relay.errors import (
     NotReadableError,
     UnsignedCheckpointError,
 )
+from relay.evidence import EVIDENCE_QUOTA, MAX_EVIDENCE_SIZE, EvidenceLimits, evidence_routes
 from relay.gate import Gate, RateLimiter, Workers, read_body
 from relay.reads import NoSuchTileError
 from relay.tiles import MAX_TREE_SIZE
@@ -84,6 +85,9 @@ class RelayConfig:
     burst: int = 100
     entries_limit: int = 2 << 20
     cosignature_limit: int = 64 << 10
+    # issue 16 (evidence): bytes of one sealed evidence file, and of all those of a project
+    max_evidence_size: int = MAX_EVIDENCE_SIZE
+    evidence_quota: int = EVIDENCE_QUOTA
 
 
 # --- errors: the one mapping from causes to statuses ----------------------------------------
@@ -266,6 +270,18 @@ def target_uri(scope: Scope) -> str:
     return f"{scope.get('scheme', 'http')}://{host}{path}" + (f"?{query}" if query else "")
 
 
+def message_of(request: Request) -> Message:
+    """The parts of ``request`` its signature covers."""
+    scope = request.scope
+    return Message(
+        method=request.method,
+        url=target_uri(scope),
+        header_list=tuple(
+            (k.decode("latin-1"), v.decode("latin-1")) for k, v in scope.get("headers") or []
+        ),
+    )
+
+
 def _guarded(handler: Handler, store: RelayStore, call: Call) -> Response:
     try:
         return handler(store, call)
@@ -284,14 +300,7 @@ def _endpoint(workers: Workers[RelayStore], handler: Handler, limit: int) -> Any
             body = await read_body(request, limit)
             scope = request.scope
             call = Call(
-                message=Message(
-                    method=request.method,
-                    url=target_uri(scope),
-                    header_list=tuple(
-                        (k.decode("latin-1"), v.decode("latin-1"))
-                        for k, v in scope.get("headers") or []
-                    ),
-                ),
+                message=message_of(request),
                 path={k: str(v) for k, v in request.path_params.items()},
                 query=tuple(parse_qsl(scope.get("query_string", b"").decode("latin-1"), True)),
                 body=body,
@@ -349,6 +358,13 @@ def create_app(
             route(prefix + "/tile/{rest:path}", get_tile, "GET"),
             route(prefix + "/invitations/{handle}", get_invitation, "GET"),
             route("/v1/invitations", get_invitations, "GET"),
+            *evidence_routes(  # issue 16 (evidence)
+                workers,
+                EvidenceLimits(config.max_evidence_size, config.evidence_quota),
+                prefix=prefix,
+                message_of=message_of,
+                error_response=error_response,
+            ),
         ],
         middleware=[Middleware(Gate, limiter=RateLimiter(config.rate, config.burst), log=log)],
         exception_handlers={404: _no_route, 405: _no_route},

@@ -332,7 +332,8 @@ def test_trail_json_has_every_field(reads: Accord) -> None:
     rows = reads.json("trail", S)
     assert [r["seq"] for r in rows] == list(range(1, 13))
     for row in rows:
-        assert list(row) == TRAIL_KEYS
+        deliverable = row["type"] == "deliverable.submitted"
+        assert list(row) == TRAIL_KEYS + (["evidence"] if deliverable else [])
         assert re.fullmatch(TIME, row["at"])
         assert re.fullmatch(r"[0-9-]{10}T[0-9:]{8}\.[0-9]{6}Z", row["received_at"])
         assert re.fullmatch("[0-9a-f]{64}", row["hash"])
@@ -341,6 +342,7 @@ def test_trail_json_has_every_field(reads: Accord) -> None:
         assert row["verdict"] == "ok"
     assert rows[6]["type"] == "deliverable.submitted"
     assert rows[6]["summary"] == 'delivered 26 hours on pledge 4: "Poster drafts"'
+    assert rows[6]["evidence"] == []  # name, size, sha256 of each file (issue 16)
 
 
 def test_an_unknown_entry_type_is_a_usage_error(reads: Accord) -> None:

@@ -263,7 +263,8 @@ def test_a_decision_row_carries_the_essentials_of_what_is_decided(
 
     assert [(r["waiting"], r["seq"], r["about"]) for r in rows] == [
         ("decide", 5, "deliverable by acme on pledge 4 'Posters': 10 hours, "
-         "'Drafts\\x1b]0;owned\\x07', 2 evidence files"),
+         "'Drafts\\x1b]0;owned\\x07', 2 evidence files "
+         f"(fetch: accord evidence get {SLUG} 5 --as burgerco)"),
         ("decide", 6, "amendment by acme of pledge 4 'Posters': title 'Posters' → 'Big posters', "
          "weight 30 → 40 hours; reason 'More halls'"),
     ]  # fmt: skip
