@@ -413,6 +413,23 @@ def sign_reviewed(
         ledger.__dict__.pop("_append", None)
 
 
+def keep_evidence(
+    opened: Opened, slug: str, seq: int, paths: list[Path], signer: Signer
+) -> list[str]:
+    """After a delivery: keep the deliverer's copies and upload them sealed (as the CLI does).
+
+    Returns the warnings to show: the entry is recorded whatever happens to the files.
+    """
+    from commands.evidence import after_delivery
+
+    try:
+        after_delivery(opened.ledger, slug, seq, paths, signer=signer)
+    except LedgerError as error:
+        hint = f" ({error.hint})" if error.hint else ""
+        return [f"the evidence files were not all uploaded: {error.message}{hint}"]
+    return []
+
+
 def _values(action: Action, form: Form) -> Values:
     return {item.name: form.get(item.name, "") for item in action.fields if item.kind != "file"}
 
@@ -498,6 +515,9 @@ async def sign(request: Request) -> Response:
     def work(opened: Opened) -> dict[str, Any]:
         receipt = sign_reviewed(opened.ledger, action, slug, values, signer, digest)
         notices = list(opened.ledger.notices)
+        staged = [path for _, path in STAGING.files.get(values.get("staged", ""), [])]
+        if receipt.type == "deliverable.submitted" and staged:
+            notices.extend(keep_evidence(opened, slug, receipt.seq, staged, signer))
         STAGING.drop(values.get("staged", ""))
         written: list[str] = []
         if receipt.type == "close.signed" and receipt.status == "closed":

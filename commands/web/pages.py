@@ -321,12 +321,19 @@ async def entry_page(request: Request) -> Response:
         view = entry_view(replay, seq, today())
         item = opened.ledger.verified_entry(replay.slug, seq)
         waits = [w for w in view.standing.waiting if w.party == config.party]
+        decision = replay.state.decisions.get(seq)
+        evidence = (
+            len(decision.evidence)
+            if isinstance(decision, rules.Deliverable) and decision.seq == seq
+            else 0
+        )
         return {
             **context,
             "tab": "trail",
             "view": view,
             "canonical": item.text,
             "waits": waits,
+            "evidence": evidence,
             "offers": offers_for(replay.state, view.type, seq, config.party, item.by),
         }
 

@@ -7,7 +7,7 @@ from starlette.middleware import Middleware
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
-from commands.web import actions, pages
+from commands.web import actions, evidence, pages
 from commands.web.access import Replica, WebConfig
 from commands.web.app import Guard
 
@@ -16,7 +16,12 @@ def create_app(config: WebConfig, replica: Replica | None = None) -> Starlette:
     """Build the app over the party's replica (``replica``: given by tests)."""
     static = StaticFiles(packages=[("commands.web", "static")])
     app = Starlette(
-        routes=[*pages.routes(), *actions.routes(), Mount("/static", static, name="static")],
+        routes=[
+            *pages.routes(),
+            *evidence.routes(),
+            *actions.routes(),
+            Mount("/static", static, name="static"),
+        ],
         middleware=[Middleware(Guard)],
     )
     app.state.config = config

@@ -1,8 +1,9 @@
 """``accord web`` in a real headless Chromium (Playwright, Debian's chromium as the browser).
 
 A partner starts ``accord web --sign`` (a real process over its own home and replica, with
-a real relay), opens the printed address, finds the deliverable in its to-do list, approves
-it through the confirmation page, and the other party's sync sees it confirmed. A hostile
+a real relay), opens the printed address, finds the deliverable in its to-do list, downloads
+its evidence (fetched through the relay and checked), approves it through the confirmation
+page, and the other party's sync sees it confirmed. A hostile
 title never runs. Screenshots stay under the test's tmp_path (CI keeps them as artefacts).
 
 Skipped when no Chromium is installed, unless ACCORD_TEST_BROWSER is set: then a missing
@@ -26,7 +27,7 @@ from typing import Any
 
 import pytest
 from test_client_story import PASSPHRASE, Party, fingerprint, parties  # noqa: F401
-from test_web_pages import HOSTILE, S, started
+from test_web_pages import EVIDENCE, HOSTILE, S, started
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
@@ -195,6 +196,16 @@ def test_a_partner_approves_a_deliverable_in_the_browser_and_the_other_party_con
         row.get_by_role("link", name="Open").click()
         wait(page, "This waits for you")
         assert "Drafts " + HOSTILE in page.inner_text("main")  # shown as text, never run
+        entry_url = page.url
+        page.get_by_role("link", name="Evidence files (1)").click()
+        wait(page, "sealed on the relay")
+        with page.expect_download() as download:
+            page.get_by_role("link", name="Download (fetch and check)").click()
+        assert Path(download.value.path()).read_bytes() == EVIDENCE
+        assert download.value.suggested_filename.endswith(".pdf")
+        page.reload()
+        wait(page, "checked copy here")
+        page.goto(entry_url)
         page.get_by_role("link", name="Approve").click()
         page.get_by_label("Comment").fill("Looks right")
         page.get_by_role("button", name="Review what will be signed").click()

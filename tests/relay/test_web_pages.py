@@ -15,6 +15,8 @@ from web_helpers import TOKEN, web_for
 
 S = "no-whopper-day"
 HOSTILE = '<script>alert("t")</script><img src=x onerror=alert(1)>'
+EVIDENCE_NAME = "posters <img src=x onerror=alert(2)>.pdf"
+EVIDENCE = b"%PDF-1.4 the posters, drafts\n"
 pytestmark = pytest.mark.slow
 
 
@@ -31,7 +33,9 @@ def started(p: dict[str, Party]) -> None:
         "pledge", "add", S, "Posters " + HOSTILE, "--weight", "30", "--unit", "hours",
         "--due", "2099-12-15",
     )  # fmt: skip
-    acme.act("deliver", S, "3", "--summary", "Drafts " + HOSTILE)
+    evidence = acme.home.parent / EVIDENCE_NAME
+    evidence.write_bytes(EVIDENCE)
+    acme.act("deliver", S, "3", "--summary", "Drafts " + HOSTILE, "--evidence", str(evidence))
 
 
 @pytest.fixture
@@ -48,7 +52,7 @@ def test_every_reading_page_answers_and_escapes_partner_text(
         "/", f"/p/{S}", f"/p/{S}/obligations", f"/p/{S}/contributions", f"/p/{S}/statements",
         f"/p/{S}/disputes", f"/p/{S}/values", f"/p/{S}/trail", f"/p/{S}/trail?party=acme",
         f"/p/{S}/trail?type=deliverable.submitted&from=2000-01-01&to=2999-01-01",
-        f"/p/{S}/entry/4", f"/p/{S}/sync", f"/p/{S}/report.html",
+        f"/p/{S}/entry/4", f"/p/{S}/sync", f"/p/{S}/report.html", f"/p/{S}/evidence/4",
     ]  # fmt: skip
     for path in pages:
         answer = web.get(path)
@@ -300,6 +304,10 @@ def test_a_delivery_with_evidence_files_signs_their_names_hashes_and_sizes(
     assert shown_entry["body"]["evidence"] == [
         {"name": hostile, "sha256": digest_of_file, "size": len(content)}
     ]
+    burgerco = parties["burgerco"]
+    burgerco.act("sync", S)
+    listed = burgerco.json("evidence", "list", S, "5", "--as", "burgerco")
+    assert [row["where"] for row in listed] == ["relay"]  # uploaded sealed, as deliver does
 
 
 def test_the_last_close_signature_closes_the_project_and_writes_its_report(
@@ -319,3 +327,30 @@ def test_the_last_close_signature_closes_the_project_and_writes_its_report(
     refused = web.post(f"/p/{S}/act/pledge/preview", {"csrf": web.config.csrf, "title": "x",
                        "weight": "1", "unit": "hours", "due": "2099-01-01"})  # fmt: skip
     assert refused.status_code == 409 and "Hint:" in refused.text
+
+
+def test_the_evidence_page_lists_fetches_checks_and_offers_each_file(
+    story: dict[str, Party], monkeypatch: Any
+) -> None:
+    web = web_for(story["burgerco"], monkeypatch, sign=False)
+    entry = web.get(f"/p/{S}/entry/4").text
+    assert f'href="/p/{S}/evidence/4"' in entry and "Evidence files (1)" in entry
+    listed = web.get(f"/p/{S}/evidence/4")
+    assert listed.status_code == 200
+    assert "sealed on the relay" in listed.text
+    assert (
+        "&lt;img src=x onerror=alert(2)&gt;.pdf" in listed.text and "<img src=x" not in listed.text
+    )
+    fetched = web.get(f"/p/{S}/evidence/4/1")
+    assert fetched.status_code == 200, fetched.text
+    assert fetched.content == EVIDENCE
+    assert fetched.headers["content-disposition"].startswith("attachment; filename*=UTF-8''")
+    assert "sandbox" in fetched.headers["content-security-policy"]
+    assert fetched.headers["content-type"] == "application/octet-stream"
+    assert "checked copy here" in web.get(f"/p/{S}/evidence/4").text  # kept, checked
+    assert web.get(f"/p/{S}/evidence/4/2").status_code == 404
+    assert web.get(f"/p/{S}/evidence/3").status_code == 404  # a pledge, not a deliverable
+    copy = next((story["burgerco"].ledger.parent / "accord-evidence" / S / "4").iterdir())
+    copy.write_bytes(b"tampered")  # a copy that is not the signed file is not served
+    assert "sealed on the relay" in web.get(f"/p/{S}/evidence/4").text
+    assert web.get(f"/p/{S}/evidence/4/1").content == EVIDENCE  # fetched and checked again
