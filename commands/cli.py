@@ -155,6 +155,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "status": ("commands.remote", "status_command"),
     "join": ("commands.invitations", "join_command"),
     "invitations": ("commands.invitations", "invitations_command"),
+    "web": ("commands.web.command", "web_command"),
 }
 
 

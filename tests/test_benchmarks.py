@@ -103,3 +103,23 @@ def test_the_relay_benchmark_quick_mode_prints_its_tables() -> None:
     assert re.search(r"^statement propose, through a relay\s+\d+\.\d{3} s$", out, re.M)
     assert re.search(r"^difference\s+[+-]\d+\.\d{3} s  \(goal: at most \+0\.15 s: ", out, re.M)
     assert out.rstrip().endswith("problems: none")
+
+
+@pytest.mark.slow
+def test_the_web_benchmark_quick_mode_prints_page_times_goals_and_memory() -> None:
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "web_benchmark.py"), "--quick"],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+        cwd=ROOT / "benchmarks",
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert re.search(
+        r"^dashboard\s+[\d.]+ / [\d.]+\s+[\d.]+ / [\d.]+\s+[\d.]+x  (met|MISSED)$", out, re.M
+    )
+    assert re.search(r"^entry \(the head\)\s+", out, re.M)
+    assert "goal: p95 under 150 ms at 1,000 entries and within 1.5x of 300" in out
+    assert re.search(r"^server peak memory \(VmHWM\) at 1,000 entries: \d+ MiB$", out, re.M)
