@@ -18,8 +18,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ledger import keys as key_store
-from ledger import storage
+from commands.files import beside_ledger
 from ledger.errors import NotFoundError, UsageError
 from ledger.sealing import HashingWriter, SignedFile, check_plaintext, evidence_of
 
@@ -37,21 +36,9 @@ def evidence_dir(ledger: Ledger, slug: str) -> Path:
     """Where the evidence of ``slug`` is kept: ``accord-evidence/SLUG/`` beside the ledger.
 
     For a PostgreSQL ledger, ``ACCORD_HOME/evidence/<digest of the ledger>/SLUG/``
-    (as ``commands/reports.py`` chooses the report's directory).
+    (as the close report's directory is chosen).
     """
-    source = ledger.verified.source
-    if ledger.verified.path is None:  # an in-memory ledger (tests)
-        base = Path(DEFAULT_EVIDENCE_DIR)
-    elif storage.is_postgres(source):
-        digest = hashlib.sha256(source.encode("utf-8")).hexdigest()[:24]
-        base = key_store.accord_home() / "evidence" / digest
-    else:
-        base = Path(source).parent / DEFAULT_EVIDENCE_DIR
-    target = base / slug
-    try:
-        return target.relative_to(Path.cwd().resolve())
-    except (ValueError, OSError):
-        return target
+    return beside_ledger(ledger, slug, DEFAULT_EVIDENCE_DIR, "evidence")
 
 
 def local_copy(ledger: Ledger, slug: str, seq: int, signed: SignedFile) -> Path | None:

@@ -7,6 +7,7 @@ import os
 import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 REPORT_FILES = {
@@ -17,7 +18,7 @@ REPORT_FILES = {
 }
 
 if TYPE_CHECKING:
-    from pathlib import Path
+    from ledger.application import Ledger
 
 FILE_MODE = 0o644
 
@@ -97,3 +98,30 @@ def write_bytes_atomically(path: Path, data: bytes) -> None:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
         raise
+
+
+def beside_ledger(ledger: Ledger, slug: str, name: str, home_part: str) -> Path:
+    """``<ledger's directory>/NAME/SLUG/``: where a ledger's reports or evidence copies go.
+
+    For a PostgreSQL ledger, ``ACCORD_HOME/HOME_PART/<digest of the ledger>/SLUG/``; for an
+    in-memory one (tests), ``NAME/SLUG/``. Shown relative to the current directory when it
+    lies below it (the shell's directory plays no other part).
+    """
+    import hashlib
+
+    from ledger import keys as key_store
+    from ledger import storage
+
+    source = ledger.verified.source
+    if ledger.verified.path is None:
+        base = Path(name)
+    elif storage.is_postgres(source):
+        digest = hashlib.sha256(source.encode("utf-8")).hexdigest()[:24]
+        base = key_store.accord_home() / home_part / digest
+    else:
+        base = Path(source).parent / name
+    target = base / slug
+    try:
+        return target.relative_to(Path.cwd().resolve())
+    except (ValueError, OSError):
+        return target

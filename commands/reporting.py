@@ -12,17 +12,14 @@ is the report data's ``as_row()``, written by :func:`json_chunks`.
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from commands.files import REPORT_FILES, write_atomically, write_bytes_atomically
+from commands.files import REPORT_FILES, beside_ledger, write_atomically, write_bytes_atomically
 from commands.output import safe_text
-from ledger import keys as key_store
-from ledger import storage
 from ledger.errors import StorageUnavailableError
 from projections.replay import Replay
 from projections.report import report_data
@@ -265,19 +262,7 @@ def report_dir(ledger: Ledger, slug: str) -> Path:
     directory plays no part); for a PostgreSQL ledger, ``ACCORD_HOME/reports/<digest of the
     ledger>/SLUG/``. Shown relative to the current directory when it lies below it.
     """
-    source = ledger.verified.source
-    if ledger.verified.path is None:  # an in-memory ledger (tests)
-        base = Path(DEFAULT_REPORT_DIR)
-    elif storage.is_postgres(source):
-        digest = hashlib.sha256(source.encode("utf-8")).hexdigest()[:24]
-        base = key_store.accord_home() / "reports" / digest
-    else:
-        base = Path(source).parent / DEFAULT_REPORT_DIR
-    target = base / slug
-    try:
-        return target.relative_to(Path.cwd().resolve())
-    except (ValueError, OSError):
-        return target
+    return beside_ledger(ledger, slug, DEFAULT_REPORT_DIR, "reports")
 
 
 def write_close_report(
