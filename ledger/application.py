@@ -16,6 +16,7 @@ hands the builder to the write engine.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
@@ -44,7 +45,7 @@ from ledger.rules import (
 )
 from ledger.state_file import LogEntry, VerifiedStore
 from ledger.verified_reads import DAMAGE_HINT, ProjectProblem, VerifiedReads
-from ledger.writes import Writes
+from ledger.writes import Draft, Review, Writes
 
 if TYPE_CHECKING:
     from eventsourcing.persistence import Mapper
@@ -182,6 +183,24 @@ class Ledger(Application[Any]):
 
     def _append(self, slug: str, kind: str, build: Build, signer: Signer) -> Receipt:
         return self.writes.append(slug, kind, build, signer)
+
+    def draft(self, write: Callable[[], object]) -> Draft:
+        """The entry ``write`` (a call of a write method) would sign now, unsigned.
+
+        For a confirmation step: the method's checks and the write path run as for a write,
+        which stops before the key and the store (:meth:`Writes.draft`).
+
+        Raises:
+            LedgerError: what the method or the write path refuses.
+        """
+        return self.writes.draft(write)
+
+    def reviewed(self, review: Review) -> contextlib.AbstractContextManager[None]:
+        """Writes within the block pass each unsigned entry to ``review`` before signing it.
+
+        ``review`` raises to refuse (nothing is then signed or stored) (:meth:`Writes.reviewed`).
+        """
+        return self.writes.reviewed(review)
 
     def append_signed(
         self,

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -52,6 +53,9 @@ if TYPE_CHECKING:
     from ledger.rules.types import Build
     from ledger.state_file import LogEntry, VerifiedStore
     from ledger.upstream import Upstream
+
+Review = Callable[[dict[str, Any], "ProjectState"], None]
+"""Sees each entry a write built, unsigned, with the state it follows; raises to refuse it."""
 
 MAX_ATTEMPTS = 8
 SUBMIT_ATTEMPTS = 3  # sends of one signed entry when the relay's answer is lost
@@ -100,6 +104,22 @@ class Replica(Protocol):
         """The project's aggregate as the store has it."""
 
 
+@dataclass(frozen=True)
+class Draft:
+    """An entry the write path built and did not sign: what a write would sign now."""
+
+    entry: dict[str, Any]  # the unsigned entry: envelope and body, as it would be signed
+    state: ProjectState  # the verified state it follows
+
+
+class _Drafted(Exception):
+    """Stops a write at its review, carrying the entry it built (see :meth:`Writes.draft`)."""
+
+    def __init__(self, draft: Draft) -> None:
+        super().__init__("drafted")
+        self.draft = draft
+
+
 class Writes:
     """The write path of one ledger (see the module docstring)."""
 
@@ -107,6 +127,45 @@ class Writes:
         """Write to ``ledger``, stamping entries with ``clock``."""
         self.ledger = ledger
         self.clock = clock
+        self._review: Review | None = None
+
+    @contextlib.contextmanager
+    def reviewed(self, review: Review) -> Iterator[None]:
+        """Within the block, every entry a write builds goes to ``review`` before it is signed.
+
+        The review sees the entry exactly as it would be signed (envelope and body, after the
+        rules' own checks of the unsigned entry); if it raises, nothing is signed or stored
+        and the write raises what it raised. A review that passes lets the write go on.
+        """
+        previous, self._review = self._review, review
+        try:
+            yield
+        finally:
+            self._review = previous
+
+    def draft(self, write: Callable[[], object]) -> Draft:
+        """The entry ``write`` would sign now, built on the whole write path, never signed.
+
+        ``write`` calls one of the ledger's write methods (``lambda: ledger.approve(...)``):
+        its own checks run, then the write path (pull from the upstream, verified state, the
+        body builder) and every rule the entry will meet once signed
+        (:func:`ledger.rules.check_unsigned`); it stops before the key and the store.
+
+        Raises:
+            LedgerError: what the method or the write path refuses (as for a write).
+            ConflictError: ``write`` built no entry.
+        """
+
+        def stop(entry: dict[str, Any], state: ProjectState) -> None:
+            rules.check_unsigned(state, entry)
+            raise _Drafted(Draft(entry=entry, state=state))
+
+        with self.reviewed(stop):
+            try:
+                write()
+            except _Drafted as drafted:
+                return drafted.draft
+        raise ConflictError("nothing was built to sign", hint="send the form again")
 
     def append(self, slug: str, kind: str, build: Build, signer: Signer) -> Receipt:
         """Build, sign, check and append one entry of ``kind`` by ``signer`` (the write path).
@@ -149,6 +208,8 @@ class Writes:
                 "body": body,
             }
             check_signable(data)
+            if self._review is not None:
+                self._review(data, state)
             signed = entry_mod.sign(data, signer.private_key)
             if project is None:
                 project = Project.propose(signed)

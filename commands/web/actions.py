@@ -17,7 +17,6 @@ import secrets
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,7 +31,6 @@ from ledger import format as fmt
 from ledger import rules
 from ledger.errors import ConflictError, LedgerError, UsageError
 from ledger.evidence import Evidence, check_evidence_name
-from ledger.normalise import normalise_slug
 from ledger.summaries import summary
 
 if TYPE_CHECKING:
@@ -327,15 +325,6 @@ ACTIONS: dict[str, Action] = {
 }  # fmt: skip
 
 
-class _Stopped(Exception):
-    """The entry a write would sign, stopped before it is signed."""
-
-    def __init__(self, data: dict[str, Any], state: rules.ProjectState) -> None:
-        super().__init__("preview")
-        self.data = data
-        self.state = state
-
-
 def body_digest(body: dict[str, Any]) -> str:
     """The SHA-256 of the body's canonical JSON: the page shown and the signature agree."""
     return hashlib.sha256(entry_mod.canonical_bytes(body)).hexdigest()
@@ -347,39 +336,14 @@ def build_preview(
     """The entry ``action`` would sign now: built by the Ledger's own method, not signed.
 
     The method runs as for a write (its checks, then the write path: pull, verified state,
-    the body builder); the write path is stopped before the clock, the key and the store.
+    the body builder, the checks of the unsigned entry), which stops before the key and the
+    store (``Ledger.draft``).
 
     Raises:
         LedgerError: what the method or the write path refuses (as the CLI would).
     """
-
-    def stop(slug_: str, kind: str, build: Any, signer_: Signer) -> Any:
-        normalise_slug(slug_)
-        if ledger.upstream is not None:
-            ledger.upstream.pull(ledger, slug_, signer=signer_)
-        state = ledger.verified_state(slug_)
-        rules.require_open(state)
-        data = {
-            "v": fmt.VERSION,
-            "project": slug_,
-            "seq": state.seq + 1,
-            "prev": state.head,
-            "type": kind,
-            "by": signer_.handle,
-            "key": signer_.fingerprint,
-            "at": fmt.format_time(datetime.now(UTC)),
-            "body": build(state),
-        }
-        raise _Stopped(data, state)
-
-    ledger.__dict__["_append"] = stop
-    try:
-        action.call(ledger, slug, values, signer)
-    except _Stopped as stopped:
-        return stopped.data, stopped.state
-    finally:
-        ledger.__dict__.pop("_append", None)
-    raise ConflictError("nothing was built to sign", hint="send the form again")  # pragma: no cover
+    draft = ledger.draft(lambda: action.call(ledger, slug, values, signer))
+    return draft.entry, draft.state
 
 
 def sign_reviewed(
@@ -391,26 +355,17 @@ def sign_reviewed(
         ConflictError: the body built now differs from the one shown (state moved on).
         LedgerError: what the method refuses, as for the CLI.
     """
-    original = ledger._append
 
-    def checked(slug_: str, kind: str, build: Any, signer_: Signer) -> Receipt:
-        def build_checked(state: rules.ProjectState) -> dict[str, Any]:
-            body: dict[str, Any] = build(state)
-            if body_digest(body) != digest:
-                raise ConflictError(
-                    "what would be signed changed since you reviewed it (a partner wrote "
-                    "meanwhile); nothing was signed",
-                    hint="review the new confirmation page and sign it if you agree",
-                )
-            return body
+    def expect(entry: dict[str, Any], _state: rules.ProjectState) -> None:
+        if body_digest(entry["body"]) != digest:
+            raise ConflictError(
+                "what would be signed changed since you reviewed it (a partner wrote "
+                "meanwhile); nothing was signed",
+                hint="review the new confirmation page and sign it if you agree",
+            )
 
-        return original(slug_, kind, build_checked, signer_)
-
-    ledger.__dict__["_append"] = checked
-    try:
+    with ledger.reviewed(expect):
         return action.call(ledger, slug, values, signer)
-    finally:
-        ledger.__dict__.pop("_append", None)
 
 
 def keep_evidence(

@@ -18,7 +18,7 @@ package's public API.
 from __future__ import annotations
 
 from ledger.rules.checks import check_unit_spelling, refused_as_usage, require_open
-from ledger.rules.engine import apply, replay
+from ledger.rules.engine import apply, check_unsigned, replay
 from ledger.rules.membership import INVITE_HINT, check_invite
 from ledger.rules.registry import TYPES, EntryType
 from ledger.rules.schema import check_bounds, check_entry, check_numbers
@@ -101,6 +101,7 @@ __all__ = [
     "ValueProposal",
     "agreed_values",
     "apply",
+    "check_unsigned",
     "check_bounds",
     "check_entry",
     "check_invite",

@@ -10,8 +10,9 @@ untouched and a caller may keep using the state it had.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
+import json
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
 from ledger import entry as entry_mod
 from ledger.errors import AlreadyDecidedError, KeyNotValidError, LedgerError, VerificationError
@@ -69,6 +70,48 @@ def apply(
             bounds of the format (its size, the length of a list: ``schema.check_bounds``; a
             number: :func:`ledger.rules.schema.check_numbers`).
     """
+    commit = _check(
+        state,
+        item,
+        unsafe_skip_signature=unsafe_skip_signature,
+        unsafe_skip_format=unsafe_skip_format,
+    )
+    seq = item.seq
+    # Every check has passed: from here on, only assignments.
+    commit()
+    state.types[seq] = item.type
+    state.seq = seq
+    state.head = item.hash
+    if item.type != "close.signed":
+        state.final_head, state.final_head_seq = item.hash, seq
+        state.close_signatures = {}
+    return state
+
+
+def check_unsigned(state: ProjectState, data: dict[str, Any]) -> None:
+    """Run every check ``apply`` would run on ``data`` once signed, and change nothing.
+
+    For a confirmation step: an entry that would be refused is refused before it is signed.
+    Only the signature itself is not checked (there is none yet).
+
+    Raises:
+        LedgerError: what ``apply`` would raise for the signed entry.
+    """
+    canonical = entry_mod.canonical_bytes(data)
+    unsigned = entry_mod.SignedEntry(
+        text=canonical.decode("utf-8"), sig="", hash="", data=json.loads(canonical)
+    )
+    _check(state, unsigned, unsafe_skip_signature=True, unsafe_skip_format=False)
+
+
+def _check(
+    state: ProjectState,
+    item: SignedEntry,
+    *,
+    unsafe_skip_signature: bool,
+    unsafe_skip_format: bool,
+) -> Callable[[], None]:
+    """Every check of :func:`apply`; returns the handler's commit (assignments only)."""
     data = item.data
     if not unsafe_skip_format:
         try:
@@ -95,20 +138,11 @@ def apply(
     handler = TYPES[item.type].handler
     try:
         schema.check_numbers(item.type, item.body)  # the bound the arithmetic below relies on
-        commit = handler(state, item)
+        return handler(state, item)
     except LedgerError as exc:
         if exc.seq is None:
             exc.seq = seq
         raise
-    # Every check has passed: from here on, only assignments.
-    commit()
-    state.types[seq] = item.type
-    state.seq = seq
-    state.head = item.hash
-    if item.type != "close.signed":
-        state.final_head, state.final_head_seq = item.hash, seq
-        state.close_signatures = {}
-    return state
 
 
 def _signing_key(state: ProjectState, item: SignedEntry) -> str:
