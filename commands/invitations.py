@@ -158,11 +158,11 @@ def join_command(
             render_object({"invitation": terms}, output_format=output_format)
         return
     signer = _signer(handle, key_name)
-    receipt = _answer(app, store, (remote, new), invitation, signer, reason, output_format)
+    receipt = answer(app, store, (remote, new), invitation, signer, reason, output_format)
     _render(receipt, terms, output_format)
 
 
-def _saved(store: RemoteStore, found: tuple[Remote, bool], output_format: str) -> Remote:
+def saved(store: RemoteStore, found: tuple[Remote, bool], output_format: str) -> Remote:
     """The remote, added to the store now if it is new (the relay took the answer)."""
     from relay.invitee import save_remote
 
@@ -179,7 +179,7 @@ def _saved(store: RemoteStore, found: tuple[Remote, bool], output_format: str) -
     return remote
 
 
-def _answer(
+def answer(
     app: AppContext,
     store: RemoteStore,
     found: tuple[Remote, bool],
@@ -198,7 +198,7 @@ def _answer(
         found[0], invitation, kind=kind, signer=signer, clock=lambda: datetime.now(UTC),
         reason=reason, deadline=deadline,
     )  # fmt: skip
-    remote = _saved(store, found, output_format)
+    remote = saved(store, found, output_format)
     entry = posted.entry
     slug = invitation.line.project
     status, subject = "", None  # a decliner does not read the log: its status is unknown here
@@ -206,7 +206,7 @@ def _answer(
         keep_answer(None, remote, store, posted)
     else:
         ledger = app.ledger(create=True)
-        _pull_and_cosign(ledger, store, remote, signer, slug, deadline)
+        pull_and_cosign(ledger, store, remote, signer, slug, deadline)
         keep_answer(ledger, remote, store, posted)
         state = ledger.verified_state(slug)
         status, subject = state.status, subject_of(state, entry)
@@ -225,7 +225,7 @@ def _answer(
     )
 
 
-def _pull_and_cosign(
+def pull_and_cosign(
     ledger: Ledger,
     store: RemoteStore,
     remote: Remote,
@@ -255,22 +255,12 @@ def _join_pinned(
 ) -> None:
     """A pinned seat: read the proposal with the invitee's own key, check it, join as usual."""
     from relay.client import Deadline, RelayClient
-    from relay.invitee import NOT_INVITED_HINT, proposal_terms
+    from relay.invitee import proposal_terms
     from relay.session import RelayUpstream
 
     signer = _signer(handle, key_name)
     deadline = Deadline()  # after the passphrase: every request of the join shares it
-    with RelayClient(found[0].url, signer, deadline=deadline) as client:
-        try:
-            proposal = client.entries(line.project, after=0, upto=1)[0]
-        except NotFoundError as exc:
-            raise NotFoundError(exc.message, hint=NOT_INVITED_HINT) from None
-    if proposal.hash != line.terms or proposal.type != "project.proposed":
-        raise VerificationError(
-            f"the relay at {found[0].url} serves a proposal of {line.project!r} that is not the "
-            f"one the invite line names (terms {line.terms[:12]}...)",
-            hint="do not join: the relay (or someone) shows other terms; tell the proposer",
-        )
+    proposal = pinned_proposal(found[0], line, signer, deadline)
     terms = proposal_terms(proposal, rules.replay(line.project, [proposal]))
     _show_terms(terms, handle, output_format)
     if show:
@@ -278,36 +268,63 @@ def _join_pinned(
             render_object({"invitation": terms}, output_format=output_format)
         return
     with RelayClient(found[0].url, signer, deadline=deadline) as client:
-        _check_pinned_answer(client, found[0], line, proposal, signer, reason)
-    remote = _saved(store, found, output_format)
+        pinned_answer_entry(client, found[0], line, proposal, signer, reason)
+    remote = saved(store, found, output_format)
     ledger = app.ledger(create=True, upstream=RelayUpstream(remote, store, deadline=deadline))
     if reason is not None:
         receipt = ledger.decline_project(line.project, reason=reason, signer=signer)
     else:
         receipt = ledger.join_project(line.project, signer=signer)
-        _pull_and_cosign(ledger, store, remote, signer, line.project, deadline)
+        pull_and_cosign(ledger, store, remote, signer, line.project, deadline)
     _render(receipt, terms, output_format)
 
 
-def _check_pinned_answer(
+def pinned_proposal(
+    remote: Remote, line: InviteLine, signer: Signer, deadline: Deadline
+) -> entry_mod.SignedEntry:
+    """The proposal of a pinned seat, read with the invitee's own key and checked.
+
+    Raises:
+        NotFoundError: the relay does not show the proposal to this key (not invited).
+        VerificationError: the relay serves a proposal other than the one the line names.
+    """
+    from relay.client import RelayClient
+    from relay.invitee import NOT_INVITED_HINT
+
+    with RelayClient(remote.url, signer, deadline=deadline) as client:
+        try:
+            proposal = client.entries(line.project, after=0, upto=1)[0]
+        except NotFoundError as exc:
+            raise NotFoundError(exc.message, hint=NOT_INVITED_HINT) from None
+    if proposal.hash != line.terms or proposal.type != "project.proposed":
+        raise VerificationError(
+            f"the relay at {remote.url} serves a proposal of {line.project!r} that is not the "
+            f"one the invite line names (terms {line.terms[:12]}...)",
+            hint="do not join: the relay (or someone) shows other terms; tell the proposer",
+        )
+    return proposal
+
+
+def pinned_answer_entry(
     client: RelayClient,
     remote: Remote,
     line: InviteLine,
     proposal: entry_mod.SignedEntry,
     signer: Signer,
     reason: str | None,
-) -> None:
-    """Check the answer against the relay's log before anything is kept (a refusal keeps none).
+) -> dict[str, Any]:
+    """The answer, unsigned, checked against the relay's log before anything is kept.
 
     The log up to the relay's signed checkpoint is read page by page and replayed through
-    the rules (signatures included), and the answer, signed after its head, must pass them:
-    a cancelled proposal, a seat already answered or another key is refused here, not after
-    the remote was added and the replica created. The join then pulls the log as usual.
+    the rules (signatures included), and the answer, built after its head, must pass them
+    (:func:`ledger.rules.check_unsigned`): a cancelled proposal, a seat already answered or
+    another key is refused here, not after the remote was added and the replica created.
+    The join then pulls the log as usual.
 
     Raises:
         LedgerError: the rules refuse the answer, or the log or checkpoint does not verify.
     """
-    from ledger.writes import sign_seat_answer
+    from ledger.writes import seat_answer_entry
     from relay.note import origin_for
     from relay.sync import verified_note
 
@@ -318,7 +335,7 @@ def _check_pinned_answer(
         for item in page:
             rules.apply(state, item)
             head = item.hash
-    answer = sign_seat_answer(
+    answer = seat_answer_entry(
         proposal,
         head=(state.seq, head),
         kind="member.joined" if reason is None else "member.declined",
@@ -327,7 +344,8 @@ def _check_pinned_answer(
         reason=reason,
         at=datetime.now(UTC),
     )
-    rules.apply(state, answer)
+    rules.check_unsigned(state, answer)
+    return answer
 
 
 def _render(receipt: Receipt, terms: dict[str, Any], output_format: str) -> None:

@@ -516,14 +516,31 @@ def sign_seat_answer(
     reason: str | None,
     at: datetime,
 ) -> entry_mod.SignedEntry:
-    """Sign a join or decline of ``signer``'s seat that follows ``head`` (seq, hash).
+    """Sign the join or decline :func:`seat_answer_entry` builds (the same checks and raises)."""
+    data = seat_answer_entry(
+        proposal, head=head, kind=kind, signer=signer, invite=invite, reason=reason, at=at
+    )
+    return entry_mod.sign(data, signer.private_key)
+
+
+def seat_answer_entry(
+    proposal: entry_mod.SignedEntry,
+    *,
+    head: tuple[int, str],
+    kind: str,
+    signer: Signer,
+    invite: str | None,
+    reason: str | None,
+    at: datetime,
+) -> dict[str, Any]:
+    """The unsigned join or decline of ``signer``'s seat that follows ``head`` (seq, hash).
 
     For an invitee that may read only its proposal (through a relay, with its invite;
     docs/relay.md): the body is built and checked as :meth:`Ledger.join_project` and
     :meth:`Ledger.decline_project` build it (``membership.seat_answer_body``), against the
     state after the proposal alone.
-    Nothing is stored; the rules check the whole entry where it is appended (the relay, then
-    this replica when it pulls the log).
+    Nothing is signed or stored; the rules check the whole entry where it is appended (the
+    relay, then this replica when it pulls the log).
 
     Raises:
         LedgerError: the proposal does not verify (format, signature, rules).
@@ -560,4 +577,4 @@ def sign_seat_answer(
         "body": build(state),
     }
     check_signable(data)
-    return entry_mod.sign(data, signer.private_key)
+    return data

@@ -12,7 +12,8 @@ import click
 from commands.options import AppContext, default_party, read_passphrase
 from commands.output import echo
 from ledger import keys as key_store
-from ledger.errors import KeyFileError, NotFoundError, UsageError
+from ledger import storage
+from ledger.errors import KeyFileError, LedgerNotFoundError, NotFoundError, UsageError
 from ledger.normalise import normalise_handle
 
 if TYPE_CHECKING:
@@ -66,7 +67,9 @@ def web_command(
     refresh when something new arrives. With --sign every decision the CLI signs can be
     taken from its page, after a confirmation page shows exactly what will be signed; the
     key is unlocked here at start (ACCORD_PASSPHRASE or a prompt) and never reaches the
-    browser. Stop it with Ctrl-C.
+    browser. With --sign on a home that holds no ledger yet, an empty one is created and
+    the dashboard offers to join a project with the invite line you were sent (as `accord
+    join LINE`). Stop it with Ctrl-C.
 
     \b
         accord web --as burgerco
@@ -166,7 +169,19 @@ def _config(app: AppContext, handle: str, signer: Signer | None, *, sign: bool) 
         cookie=secrets.token_urlsafe(32),
         csrf=secrets.token_urlsafe(32),
     )
-    Replica(config).run(lambda opened: opened.ledger.list_slugs(), fresh=False)  # opens, or fails
+    try:
+        Replica(config).run(lambda opened: opened.ledger.list_slugs(), fresh=False)  # or fails
+    except LedgerNotFoundError:
+        if not sign:
+            raise
+        # A newcomer joins from the page: the ledger is created as `accord join` creates it.
+        storage.open_ledger(app.url, create=True).close()
+        where = storage.redact(app.url or storage.default_url())
+        echo(
+            f"Created an empty ledger at {where}: join a project from the page with the "
+            "invite line you were sent",
+            err=True,
+        )
     return config
 
 

@@ -7,7 +7,7 @@ from starlette.middleware import Middleware
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
-from commands.web import actions, evidence, pages
+from commands.web import actions, evidence, joining, pages
 from commands.web.access import Replica, WebConfig
 from commands.web.app import Guard
 
@@ -20,6 +20,7 @@ def create_app(config: WebConfig, replica: Replica | None = None) -> Starlette:
             *pages.routes(),
             *evidence.routes(),
             *actions.routes(),
+            *joining.routes(),
             Mount("/static", static, name="static"),
         ],
         middleware=[Middleware(Guard)],
