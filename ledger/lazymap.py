@@ -22,9 +22,11 @@ class LazyMap(MutableMapping[int, V], Generic[V]):
         self,
         load_one: Callable[[int], V | None],
         load_all: Callable[[], Iterable[tuple[int, V]]],
+        load_keys: Callable[[], Iterable[int]] | None = None,
     ) -> None:
         self._one = load_one
         self._all = load_all
+        self._keys = load_keys
         self._cache: dict[int, V] = {}
         self._absent: set[int] = set()
         self._complete = False
@@ -71,6 +73,12 @@ class LazyMap(MutableMapping[int, V], Generic[V]):
     def __iter__(self) -> Iterator[int]:
         self._load_everything()
         return iter(sorted(self._cache))
+
+    def seqs(self) -> list[int]:
+        """Every key, in order, without decoding the items that are not loaded yet."""
+        if self._complete or self._keys is None:
+            return list(self)
+        return sorted(set(self._keys()) | set(self._cache))
 
     def __len__(self) -> int:
         self._load_everything()

@@ -245,7 +245,13 @@ class VerifiedStore:
             for seq, data in rows:
                 yield seq, self._decode(cls, data, slug)
 
-        return LazyMap(one, everything)
+        def keys() -> list[int]:
+            rows = self._read(
+                "SELECT seq FROM items WHERE slug=? AND kind=? ORDER BY seq", (slug, kind)
+            )
+            return [seq for (seq,) in rows]
+
+        return LazyMap(one, everything, keys)
 
     def _read(self, statement: str, params: tuple[Any, ...]) -> list[Any]:
         try:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from ledger import rules
 from ledger.errors import NotFoundError
+from ledger.lazymap import LazyMap
 
 if TYPE_CHECKING:
     from ledger.rules import ProjectState, Statement
@@ -96,6 +97,13 @@ def _row(state: ProjectState, statement: Statement) -> StatementRow:
 def statement_rows(state: ProjectState) -> list[StatementRow]:
     """One row per statement (see :class:`StatementRow`)."""
     return [_row(state, s) for s in state.statements.values()]
+
+
+def statement_seqs(state: ProjectState) -> list[int]:
+    """The seqs of every statement, in order, without reading the statements themselves."""
+    if isinstance(state.statements, LazyMap):
+        return state.statements.seqs()
+    return sorted(state.statements)
 
 
 def statement_detail(state: ProjectState, seq: int) -> StatementDetail:

@@ -25,7 +25,7 @@ from projections.contributions import Contribution, contributions
 from projections.entry_view import entry_view
 from projections.obligations import FINISHED, obligations
 from projections.replay import Replay
-from projections.statements import statement_detail
+from projections.statements import statement_detail, statement_seqs
 from projections.todo import todo
 from projections.values import value_rows
 from projections.views import member_rows
@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 
 TODO_WITHIN = 14  # days: own pledges due within them are listed, as `accord todo`'s default
 TRAIL_PAGE = 50  # trail rows per page
+STATEMENTS_PAGE = 20  # statements per page (each with its whole text)
 
 
 def replica_of(request: Request) -> Replica:
@@ -63,6 +64,14 @@ async def render(
     except LedgerError as error:
         return ledger_error_page(request, error)
     return page(request, template, context)
+
+
+def _page_number(request: Request) -> int:
+    """The ``page`` asked for (1 when absent or not a number)."""
+    try:
+        return max(1, int(request.query_params.get("page", "1")))
+    except ValueError:
+        return 1
 
 
 def _slug(request: Request) -> str:
@@ -203,15 +212,26 @@ def chart_view(replay: Replay, rows: list[Contribution]) -> Any:
 
 
 async def statements_page(request: Request) -> Response:
-    """Every statement with its text, version, and who signed it."""
+    """The statements, newest first, a page at a time: text, version, and who signed it."""
 
     def work(opened: Opened) -> dict[str, Any]:
         replay, context = project_context(opened, _slug(request))
+        page_no = _page_number(request)
         state = replay.state
+        seqs = statement_seqs(state)
+        seqs.reverse()
+        shown = seqs[(page_no - 1) * STATEMENTS_PAGE : page_no * STATEMENTS_PAGE]
         rows = opened.view(
-            "statements", state, lambda: [statement_detail(state, seq) for seq in state.statements]
+            "statements", state, lambda: [statement_detail(state, seq) for seq in shown], page_no
         )
-        return {**context, "tab": "statements", "statements": rows}
+        return {
+            **context,
+            "tab": "statements",
+            "statements": rows,
+            "page": page_no,
+            "pages": max(1, -(-len(seqs) // STATEMENTS_PAGE)),
+            "total": len(seqs),
+        }
 
     return await render(request, "statements.html.j2", work)
 
@@ -267,10 +287,7 @@ async def trail_page(request: Request) -> Response:
     def work(opened: Opened) -> dict[str, Any]:
         replay, context = project_context(opened, _slug(request))
         filters = _trail_filters(request)
-        try:
-            page_no = max(1, int(request.query_params.get("page", "1")))
-        except ValueError:
-            page_no = 1
+        page_no = _page_number(request)
         state = replay.state
         index = opened.ledger.verified  # the verified index: type, time, party, summary
         if any(filters.values()):

@@ -354,3 +354,23 @@ def test_the_evidence_page_lists_fetches_checks_and_offers_each_file(
     copy.write_bytes(b"tampered")  # a copy that is not the signed file is not served
     assert "sealed on the relay" in web.get(f"/p/{S}/evidence/4").text
     assert web.get(f"/p/{S}/evidence/4/1").content == EVIDENCE  # fetched and checked again
+
+
+def test_the_statements_page_shows_twenty_at_a_time_newest_first(
+    story: dict[str, Party], monkeypatch: Any
+) -> None:
+    acme = story["acme"]
+    for n in range(1, 23):
+        acme.act("statement", "propose", S, "--title", f"Statement {n:02d}", "--text", f"Text {n}")
+    web = web_for(story["burgerco"], monkeypatch, sign=False)
+    first = web.get(f"/p/{S}/statements")
+    titles = re.findall(r">Statement (\d\d)</a>", first.text)
+    assert titles == [f"{n:02d}" for n in range(22, 2, -1)]
+    assert "22 statements, page 1 of 2, newest first." in first.text
+    assert f'href="/p/{S}/statements?page=2" rel="next"' in first.text
+    second = web.get(f"/p/{S}/statements?page=2")
+    assert re.findall(r">Statement (\d\d)</a>", second.text) == ["02", "01"]
+    assert f'href="/p/{S}/statements?page=1" rel="prev"' in second.text
+    beyond = web.get(f"/p/{S}/statements?page=99999999999999999999")
+    assert beyond.status_code == 200 and "(no statements yet)" in beyond.text
+    assert web.get(f"/p/{S}/statements?page=x").text.count(">Statement ") == 20
