@@ -27,6 +27,7 @@ from typing import Any
 
 import pytest
 from test_client_story import PASSPHRASE, Party, fingerprint, parties  # noqa: F401
+from test_invitations_story import propose, world  # noqa: F401 - the fixture
 from test_web_pages import EVIDENCE, HOSTILE, S, started
 
 pytestmark = pytest.mark.slow
@@ -247,3 +248,39 @@ def test_a_partner_approves_a_deliverable_in_the_browser_and_the_other_party_con
         context.close()
     finally:
         web.stop()
+
+
+def test_a_newcomer_joins_in_the_browser_with_its_invite_line(
+    world: dict[str, Any],  # noqa: F811 - the fixture
+    browser: Any,
+    tmp_path: Path,
+) -> None:
+    """veggie has a key and its line, nothing else: accord web --sign, paste, review, join."""
+    acme, veggie = world["acme"], world["veggie"]
+    lines = propose(world)
+    assert not veggie.ledger.exists()
+    web = WebProcess(veggie, "--sign", "--port", "0")
+    try:
+        assert any(line.startswith("Created an empty ledger at ") for line in web.lines)
+        page = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
+        page.goto(web.url)
+        wait(page, "(no projects in this ledger yet)")
+        page.get_by_role("link", name="Join with the invite line you were sent").click()
+        page.get_by_label("Invite line").fill(lines["veggie"])
+        page.get_by_role("button", name="Review the invitation").click()
+        wait(page, "Invitation to no-whopper-day: No Whopper Day")
+        assert "veggie (you, invite)" in page.inner_text("main")
+        assert '"type":"member.joined"' in page.inner_text("pre.json")
+        assert veggie.snapshot()[1] == []  # reviewing added no remote
+        shot = tmp_path / "join-confirm.png"
+        page.screenshot(path=str(shot), full_page=True)
+        assert colours(shot.read_bytes()) > 20
+        page.get_by_role("button", name="Sign the join and send").click()
+        wait(page, "Joined no-whopper-day")
+        page.get_by_role("link", name="Open the project").click()
+        wait(page, "No Whopper Day")
+    finally:
+        web.stop()
+    acme.ok("sync", S)
+    last = acme.json("trail", S)[-1]
+    assert (last["type"], last["party"]) == ("member.joined", "veggie")
