@@ -122,7 +122,7 @@ def obligations_command(
         empty="(no matching obligations)",
     )
     if fail_if_overdue:
-        overdue = [r for r in obligations(replay, today, party=party) if r.status == "overdue"]
+        overdue = obligations(replay, today, party=party, status="overdue")
         if overdue:
             echo(
                 f"Error: {len(overdue)} overdue obligation{'s' if len(overdue) != 1 else ''} "

@@ -23,10 +23,17 @@ class LazyMap(MutableMapping[int, V], Generic[V]):
         load_one: Callable[[int], V | None],
         load_all: Callable[[], Iterable[tuple[int, V]]],
         load_keys: Callable[[], Iterable[int]] | None = None,
+        load_open: tuple[Callable[[], Iterable[int]], Callable[[V], bool]] | None = None,
     ) -> None:
+        """Load items one by one or all at once; list keys, and open keys, without decoding.
+
+        ``load_keys`` lists the stored keys; ``load_open`` gives the stored keys flagged
+        open, and the test of openness of the items held here (changed since stored).
+        """
         self._one = load_one
         self._all = load_all
         self._keys = load_keys
+        self._open = load_open
         self._cache: dict[int, V] = {}
         self._absent: set[int] = set()
         self._complete = False
@@ -79,6 +86,26 @@ class LazyMap(MutableMapping[int, V], Generic[V]):
         if self._complete or self._keys is None:
             return list(self)
         return sorted(set(self._keys()) | set(self._cache))
+
+    def open_seqs(self) -> list[int]:
+        """The keys of the open items, in order, decoding no item that is not loaded yet.
+
+        The stored flags stand for the stored items; an item held here may have changed
+        since, so its own test decides.
+
+        Raises:
+            TypeError: the map was made without ``load_open``.
+        """
+        if self._open is None:
+            raise TypeError("this map keeps no open flags")
+        load_open, is_open = self._open
+        found = set() if self._complete else set(load_open())
+        for key, value in self._cache.items():
+            if is_open(value):
+                found.add(key)
+            else:
+                found.discard(key)
+        return sorted(found)
 
     def __len__(self) -> int:
         self._load_everything()

@@ -14,6 +14,8 @@ by the caller; this module only says that it is unusable (:class:`DamagedStateEr
 
 Items and the small part are written and strictly read back by :mod:`ledger.codec`, driven
 by the fields of the state dataclasses; the lazy maps are :class:`ledger.lazymap.LazyMap`.
+Each item is flagged open or not (:mod:`ledger.open_items`), so that everyday reads decode
+only what may still wait for someone.
 """
 
 from __future__ import annotations
@@ -29,12 +31,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ledger import codec, rules
+from ledger import codec, open_items, rules
 from ledger.errors import LedgerError, StorageUnavailableError
 from ledger.keys import accord_home
 from ledger.lazymap import LazyMap
 
-SCHEMA_VERSION = 6  # 6: summaries say '1 hour' (the index keeps summaries)
+SCHEMA_VERSION = 7  # 7: items flagged open (ledger/open_items.py); 6: summaries say '1 hour'
 
 
 class DamagedStateError(LedgerError):
@@ -82,7 +84,9 @@ _SCHEMA = (
     "type TEXT NOT NULL, at TEXT NOT NULL, hash TEXT NOT NULL, by TEXT NOT NULL, "
     "summary TEXT NOT NULL, signer TEXT NOT NULL, PRIMARY KEY (slug, seq)) WITHOUT ROWID",
     "CREATE TABLE IF NOT EXISTS items (slug TEXT NOT NULL, kind TEXT NOT NULL, "
-    "seq INTEGER NOT NULL, data TEXT NOT NULL, PRIMARY KEY (slug, kind, seq)) WITHOUT ROWID",
+    "seq INTEGER NOT NULL, data TEXT NOT NULL, open INTEGER NOT NULL, "
+    "PRIMARY KEY (slug, kind, seq)) WITHOUT ROWID",
+    "CREATE INDEX IF NOT EXISTS open_items ON items (slug, kind, seq) WHERE open = 1",
 )
 
 
@@ -224,14 +228,18 @@ class VerifiedStore:
         except (sqlite3.DatabaseError, ValueError, KeyError, TypeError, IndexError) as exc:
             raise DamagedStateError(f"the verified state of {slug!r} is damaged: {exc}") from None
         for kind, (attribute, cls) in codec.ITEMS.items():
-            setattr(state, attribute, self._lazy(slug, kind, cls))
+            setattr(state, attribute, self._lazy(state, kind, attribute, cls))
         state.types = LazyMap(
             lambda seq: self._log_value(slug, seq, "type"),
             lambda: self._log_all(slug, "type"),
         )
         return state
 
-    def _lazy(self, slug: str, kind: str, cls: type[Any]) -> LazyMap[Any]:
+    def _lazy(
+        self, state: rules.ProjectState, kind: str, attribute: str, cls: type[Any]
+    ) -> LazyMap[Any]:
+        slug = state.slug
+
         def one(seq: int) -> Any:
             row = self._read(
                 "SELECT data FROM items WHERE slug=? AND kind=? AND seq=?", (slug, kind, seq)
@@ -251,7 +259,17 @@ class VerifiedStore:
             )
             return [seq for (seq,) in rows]
 
-        return LazyMap(one, everything, keys)
+        def open_keys() -> list[int]:
+            rows = self._read(
+                "SELECT seq FROM items WHERE slug=? AND kind=? AND open=1 ORDER BY seq",
+                (slug, kind),
+            )
+            return [seq for (seq,) in rows]
+
+        def still_open(item: Any) -> bool:
+            return open_items.is_open(attribute, item, state)
+
+        return LazyMap(one, everything, keys, (open_keys, still_open))
 
     def _read(self, statement: str, params: tuple[Any, ...]) -> list[Any]:
         try:
@@ -398,9 +416,15 @@ class VerifiedStore:
                     items = getattr(state, attribute)
                     values = items.touched() if isinstance(items, LazyMap) else items
                     db.executemany(
-                        "INSERT OR REPLACE INTO items VALUES (?, ?, ?, ?)",
+                        "INSERT OR REPLACE INTO items VALUES (?, ?, ?, ?, ?)",
                         (
-                            (slug, kind, seq, json.dumps(codec.encode(item), separators=(",", ":")))
+                            (
+                                slug,
+                                kind,
+                                seq,
+                                json.dumps(codec.encode(item), separators=(",", ":")),
+                                int(open_items.is_open(attribute, item, state)),
+                            )
                             for seq, item in values.items()
                         ),
                     )

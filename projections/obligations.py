@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from ledger import rules
 from ledger.numbers import decimal_text, exact_difference, exact_sum
+from ledger.open_items import open_values
 
 if TYPE_CHECKING:
     from ledger.rules import Pledge
@@ -174,8 +175,14 @@ def obligations(
         status: only pledges with this status.
         within: only unfinished pledges due within this many days from today (overdue
             ones included).
+
+    Asked for unfinished pledges only (``within``, or a status other than a finished one),
+    it reads the open pledges only (``ledger.open_items``): a finished pledge is never open.
     """
-    rows = [obligation(replay, p, today) for p in replay.state.pledges.values()]
+    state = replay.state
+    unfinished = within is not None or (status is not None and status not in FINISHED)
+    pledges = open_values(state, "pledges") if unfinished else state.pledges.values()
+    rows = [obligation(replay, p, today) for p in pledges]
     if party is not None:
         rows = [r for r in rows if r.party == party or party in r.beneficiaries]
     if status is not None:

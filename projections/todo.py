@@ -1,12 +1,14 @@
 """What waits for one party: decisions to take, statements and closes to sign, work due.
 
 A read over the verified state of each project (the same state the rules use), so a row
-appears exactly when the rules would accept the action it names. Every row carries the
-command to run next, made of a slug and a handle (both validated formats) and seqs, never
-free text from the log. The ``about`` text carries the essentials of what is decided, in one
-line (a deliverable's quantity, summary and evidence count, an amendment's old and new
-values, a dispute's reason and who signed an outcome, a value's worth): titles, summaries
-and reasons in it are partner text, quoted, and made safe by the renderer like any cell.
+appears exactly when the rules would accept the action it names. It reads the open items
+only (``ledger.open_items``): its cost follows what waits, not the length of the history.
+Every row carries the command to run next, made of a slug and a handle (both validated
+formats) and seqs, never free text from the log. The ``about`` text carries the essentials of
+what is decided, in one line (a deliverable's quantity, summary and evidence count, an
+amendment's old and new values, a dispute's reason and who signed an outcome, a value's
+worth): titles, summaries and reasons in it are partner text, quoted, and made safe by the
+renderer like any cell.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from ledger import rules
 from ledger.numbers import decimal_text
+from ledger.open_items import open_values
 from projections.entry_view import amendment_changes, amount, changes_words, evidence_words
 from projections.obligations import obligations
 
@@ -108,7 +111,7 @@ def todo(replay: Replay, handle: str, today: date, within: int) -> list[Todo]:
 def _decisions(replay: Replay, handle: str) -> list[Todo]:
     state = replay.state
     rows = []
-    for decision in state.decisions.values():
+    for decision in open_values(state, "decisions"):
         if decision.status != rules.PENDING or decision.by == handle:
             continue
         pledge = state.pledges[decision.pledge]
@@ -216,7 +219,7 @@ def _rejections(state: rules.ProjectState, handle: str) -> list[Todo]:
     made after it; a pledge withdrawn, closed short or fulfilled needs no answer.
     """
     rows = []
-    for pledge in state.pledges.values():
+    for pledge in open_values(state, "pledges"):
         if pledge.by != handle or pledge.status != "open" or pledge.approved >= pledge.weight:
             continue
         for seq in pledge.deliverables:
@@ -256,7 +259,7 @@ def _statements(state: rules.ProjectState, handle: str) -> list[Todo]:
             False,
             f"accord statement sign {state.slug} {statement.seq} --as {handle}",
         )
-        for statement in state.statements.values()
+        for statement in open_values(state, "statements")
         if handle not in statement.signatures
     ]
 
@@ -268,7 +271,7 @@ def _own_pledges(replay: Replay, handle: str, today: date, within: int) -> list[
         horizon = date.max
     slug = replay.state.slug
     rows = []
-    for item in obligations(replay, today, party=handle):
+    for item in obligations(replay, today, party=handle, within=within):
         owed = item.status in ("open", "overdue") or (
             item.status in ("submitted", "disputed", "amended-pending")
             and item.delivered < item.weight

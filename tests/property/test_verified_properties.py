@@ -27,9 +27,10 @@ from test_projection_properties import (
     seed_disputes,
 )
 
-from ledger import rules, storage
+from ledger import codec, open_items, rules, storage
 from ledger.application import Ledger
 from ledger.errors import VerificationError
+from ledger.open_items import open_values
 from ledger.project import project_id
 
 
@@ -147,6 +148,48 @@ def test_disputes_and_close_shorts_load_back_from_the_home_as_a_full_replay(hist
                     loaded = fresh.get_state(SLUG)  # lazily, from the home's state file
                     assert loaded == full_replay(fresh)
                     assert dict(loaded.disputes) == dict(full_replay(fresh).disputes)
+                finally:
+                    fresh.close()
+        finally:
+            writer.close()
+
+
+def stored_flags(directory: Path) -> dict[tuple[str, int], int]:
+    (path,) = (directory / "home" / "verified").glob("*.sqlite3")
+    with closing(sqlite3.connect(path)) as db:
+        rows = db.execute("SELECT kind, seq, open FROM items WHERE slug=?", (SLUG,)).fetchall()
+    return {(kind, seq): flag for kind, seq, flag in rows}
+
+
+@settings(max_examples=25, deadline=None)
+@given(dispute_histories)
+def test_the_open_items_a_fresh_process_reads_are_those_of_a_full_replay(history) -> None:
+    """The open flags kept in the home, and the open items read through them, never drift."""
+    approval, steps = history
+    with tempfile.TemporaryDirectory() as tmp:
+        directory = Path(tmp)
+        writer = begin(directory, approval)
+        try:
+            seed_disputes(writer)
+            for action in steps:
+                if not perform(writer, action):
+                    continue
+                fresh = open_at(directory)
+                try:
+                    loaded = fresh.get_state(SLUG)  # lazily, from the home's state file
+                    replayed = full_replay(fresh)
+                    flags = stored_flags(directory)
+                    for kind, (attribute, _) in codec.ITEMS.items():
+                        expected = [
+                            item
+                            for _, item in sorted(getattr(replayed, attribute).items())
+                            if open_items.is_open(attribute, item, replayed)
+                        ]
+                        assert open_values(loaded, attribute) == expected, attribute
+                        assert open_values(replayed, attribute) == expected, attribute
+                        for seq, item in getattr(replayed, attribute).items():
+                            stored = flags[(kind, seq)]
+                            assert stored == open_items.is_open(attribute, item, replayed)
                 finally:
                     fresh.close()
         finally:
