@@ -22,7 +22,12 @@ two joins, a bounded set of pledges, then deliverables with their beneficiaries'
 (a few refusals and amendments) and statements signed by every member, and at the end the
 targets the timed writes need (deliverables awaiting approval, unsigned statements).
 
-Run: python benchmarks/command_benchmark.py [--sizes 1000,10000,100000]
+Two shapes of project (``--shapes``): ``mixed`` (above) and ``many-pledges`` (after a few
+retainers, cycles of pledge, delivery in full and approval by its one beneficiary: a pledge
+every three entries, 33,000 fulfilled pledges at 100,000 entries, the shape of a long
+programme of small tasks).
+
+Run: python benchmarks/command_benchmark.py [--sizes 1000,10000,100000] [--shapes ...]
          [--stores sqlite,postgres] [--repeat 5] [--projects 1000] [--quick]
 """
 
@@ -72,7 +77,8 @@ STATEMENT_TEXT = (
     "member signs for work it has not seen. Payments between members follow the pledges "
     "recorded here and nothing else."
 )
-GOAL_SECONDS, GOAL_MIB, GOAL_RATIO = 3.0, 250, 1.3
+GOAL_SECONDS, GOAL_MIB, GOAL_RATIO = 3.0, 250, 1.5
+SHAPES = ("mixed", "many-pledges")
 GOAL_IMPORT, GOAL_VERIFY, GOAL_ALL = 5000, 0.80, 2.0
 
 
@@ -133,9 +139,16 @@ def _due(rng: random.Random) -> str:
     return (date(2026, 9, 1) + timedelta(days=rng.randrange(300))).isoformat()
 
 
-def generate(slug: str, entries: int, *, reserve: int, seed: int = SEED) -> tuple[Builder, Plan]:
-    """A valid project of exactly ``entries`` entries; ``reserve`` targets per timed write."""
-    rng = random.Random(f"{seed}:{slug}:{entries}")
+def generate(
+    slug: str, entries: int, *, reserve: int, seed: int = SEED, shape: str = "mixed"
+) -> tuple[Builder, Plan]:
+    """A valid project of exactly ``entries`` entries; ``reserve`` targets per timed write.
+
+    ``shape``: ``mixed`` (a bounded set of pledges, many deliveries and decisions on each,
+    statements) or ``many-pledges`` (after a few retainers, cycles of pledge, delivery in
+    full, approval: one pledge every three entries, nearly all of them fulfilled).
+    """
+    rng = random.Random(f"{seed}:{slug}:{entries}" + ("" if shape == "mixed" else f":{shape}"))
     b = Builder(slug, signers())
     acme, burgerco, veggie = (b.signers[h] for h in PARTIES)
     b.add(
@@ -157,7 +170,7 @@ def generate(slug: str, entries: int, *, reserve: int, seed: int = SEED) -> tupl
     for member in (burgerco, veggie):
         body = {"terms": b.state.terms, "public_key": member.public_key_line}
         b.add("member.joined", member.handle, body)
-    count = max(2, 3 * reserve, min(30, entries // 30))
+    count = max(2, 3 * reserve, min(30, entries // 30)) if shape == "mixed" else 3 * reserve
     owners = list(PARTIES)
     pledges: list[int] = []
     retainers: list[int] = []
@@ -178,7 +191,10 @@ def generate(slug: str, entries: int, *, reserve: int, seed: int = SEED) -> tupl
         pledges.append(item.seq)
         if retainer:
             retainers.append(item.seq)
-    _mix(b, rng, pledges, stop=entries - 2 * reserve)
+    if shape == "mixed":
+        _mix(b, rng, pledges, stop=entries - 2 * reserve)
+    else:
+        _cycles(b, rng, retainers[0], stop=entries - 2 * reserve)
     first_acme = next(p for p in pledges if b.state.pledges[p].by == "acme")
     to_approve = [
         b.add(
@@ -273,6 +289,50 @@ def _mix(b: Builder, rng: random.Random, pledges: list[int], *, stop: int) -> No
             tasks.append(("refuse", judges[0], item.seq))
         else:
             tasks.extend(("approve", h, item.seq) for h in judges)
+
+
+def _cycles(b: Builder, rng: random.Random, retainer: int, *, stop: int) -> None:
+    """Pledge, delivery in full, approval by its one beneficiary, up to seq ``stop``.
+
+    The owner turns among the parties, each pledge to the next one; what is left when a
+    whole cycle no longer fits is filled with deliveries on ``retainer`` (left pending).
+    """
+    owners = list(PARTIES)
+    n = 0
+    while b.state.seq < stop:
+        if stop - b.state.seq < 3:
+            b.add(
+                "deliverable.submitted",
+                "acme",
+                {"pledge": retainer, "summary": "Filler", "quantity": "1", "evidence": []},
+            )
+            continue
+        owner, beneficiary = owners[n % 3], owners[(n + 1) % 3]
+        weight = str(rng.randrange(1, 50))
+        pledge = b.add(
+            "pledge.made",
+            owner,
+            {
+                "title": f"Task {n + 1}",
+                "weight": weight,
+                "unit": ("hours", "posts", "eur")[n % 3 if rng.random() < 0.9 else 0],
+                "due": _due(rng),
+                "beneficiaries": [beneficiary],
+            },
+        )
+        item = b.add(
+            "deliverable.submitted",
+            owner,
+            {
+                "pledge": pledge.seq,
+                "summary": f"Task {n + 1} done",
+                "quantity": weight,
+                "evidence": [],
+            },
+        )
+        body = {"target": item.seq, "target_hash": b.state.decisions[item.seq].hash, "comment": ""}
+        b.add("approval.given", beneficiary, body)
+        n += 1
 
 
 def _task(b: Builder, action: str, by: str, target: int) -> None:
@@ -460,7 +520,11 @@ def timed_commands(plan: Plan, report_dir: Path) -> list[tuple[str, Any]]:
     return [
         ("accord --version", lambda i: ["--version"]),
         ("obligations", lambda i: ["obligations", s]),
+        ("obligations --within 14d", lambda i: ["obligations", s, "--within", "14d"]),
         ("contributions", lambda i: ["contributions", s]),
+        ("todo", lambda i: ["todo", s, "--as", "burgerco"]),
+        ("pledge list", lambda i: ["pledge", "list", s]),
+        ("calendar", lambda i: ["calendar", s, "-o", str(report_dir.parent / "bench.ics")]),
         ("project list", lambda i: ["project", "list"]),
         ("report -o DIR", lambda i: ["report", s, "-o", str(report_dir)]),
         (
@@ -781,6 +845,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000,100000", help="entries per project")
     parser.add_argument("--stores", default="sqlite,postgres", help="sqlite and/or postgres")
+    parser.add_argument(
+        "--shapes",
+        default="mixed,many-pledges",
+        help="mixed (30 pledges, many decisions each), many-pledges (a pledge every 3 entries)",
+    )
     parser.add_argument("--repeat", type=int, default=5, help="timed runs per command")
     parser.add_argument("--projects", type=int, default=1000, help="projects for verify --all")
     parser.add_argument("--project-entries", type=int, default=10, help="entries per project")
@@ -790,47 +859,58 @@ def main() -> int:
         args.sizes, args.stores, args.repeat, args.projects = "200,1000", "sqlite", 1, 50
     sizes = sorted(_ints(args.sizes))
     stores = [s.strip() for s in args.stores.split(",") if s.strip()]
+    shapes = [s.strip() for s in args.shapes.split(",") if s.strip()]
     if not sizes or any(s not in ("sqlite", "postgres") for s in stores) or args.repeat < 1:
         parser.error("give sizes, stores among sqlite,postgres and --repeat >= 1")
+    if not shapes or any(s not in SHAPES for s in shapes):
+        parser.error(f"give shapes among {','.join(SHAPES)}")
     reserve = args.repeat + 1
     workers = default_workers()
     print(f"load average at start: {_load()} (other processes on this machine skew timings)")
     print(f"code under test: {_code_version()}")
     print(
         f"cores: {workers}; sizes: {', '.join(f'{s:,}' for s in sizes)}; stores: "
-        f"{', '.join(stores)}; repeat: {args.repeat}; accord: {sys.executable} -c WRAPPER"
+        f"{', '.join(stores)}; shapes: {', '.join(shapes)}; repeat: {args.repeat}; "
+        f"accord: {sys.executable} -c WRAPPER"
     )
     with tempfile.TemporaryDirectory(prefix="accord-bench-") as tmp:
         root = Path(tmp)
-        bundles: dict[int, tuple[Path, Plan]] = {}
-        for size in sizes:
-            started = time.perf_counter()
-            b, plan = generate(SLUG, size, reserve=reserve)
-            path = root / f"bench-{size}.accord"
-            write_bundle(path, b)
-            del b
-            mix = ", ".join(f"{k} {v}" for k, v in plan.kinds.most_common())
-            print(f"generated {size:,} entries in {time.perf_counter() - started:.1f} s: {mix}")
-            checker = Workspace("bundle", size, root, "unused.db", root / f"bundle-home-{size}")
-            try:
-                sample = checker.run("verify --bundle", ["verify", "--bundle", str(path)])
-                print(f"  accord verify --bundle: {sample.out.strip()} ({sample.seconds:.2f} s)")
-            except CommandFailedError as exc:
-                print(f"  accord verify --bundle FAILED: {exc}")
-                return 1
-            bundles[size] = (path, plan)
+        bundles: dict[tuple[str, int], tuple[Path, Plan]] = {}
+        for shape in shapes:
+            for size in sizes:
+                started = time.perf_counter()
+                b, plan = generate(SLUG, size, reserve=reserve, shape=shape)
+                path = root / f"bench-{shape}-{size}.accord"
+                write_bundle(path, b)
+                del b
+                mix = ", ".join(f"{k} {v}" for k, v in plan.kinds.most_common())
+                seconds = time.perf_counter() - started
+                print(f"generated {shape} {size:,} entries in {seconds:.1f} s: {mix}")
+                home = root / f"bundle-home-{shape}-{size}"
+                checker = Workspace("bundle", size, root, "unused.db", home)
+                try:
+                    sample = checker.run("verify --bundle", ["verify", "--bundle", str(path)])
+                    print(
+                        f"  accord verify --bundle: {sample.out.strip()} ({sample.seconds:.2f} s)"
+                    )
+                except CommandFailedError as exc:
+                    print(f"  accord verify --bundle FAILED: {exc}")
+                    return 1
+                bundles[(shape, size)] = (path, plan)
         raw = raw_rate(workers)
         print(f"raw Ed25519 verify, {workers} cores: {raw:,.0f} signatures/s")
-        for store in stores:
-            figures: list[SizeFigures] = []
-            for size in sizes:
-                ws = open_workspace(store, size, root)
-                try:
-                    path, plan = bundles[size]
-                    figures.append(measure(ws, plan, path, args.repeat, deep=size == sizes[-1]))
-                finally:
-                    close_workspace(ws)
-            print_store(store, figures, args.repeat, raw)
+        for shape in shapes:
+            for store in stores:
+                figures: list[SizeFigures] = []
+                for size in sizes:
+                    ws = open_workspace(store, size, root)
+                    try:
+                        path, plan = bundles[(shape, size)]
+                        deep = size == sizes[-1] and shape == shapes[0]
+                        figures.append(measure(ws, plan, path, args.repeat, deep=deep))
+                    finally:
+                        close_workspace(ws)
+                print_store(f"{store}, {shape}", figures, args.repeat, raw)
         verify_all(root, args.projects, args.project_entries, args.repeat)
     print()
     print(f"load average at the end: {_load()}")

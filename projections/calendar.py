@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 
 from ledger import rules
 from ledger.errors import NotFoundError
+from ledger.open_items import open_values
 from projections.obligations import FINISHED, obligation
 from projections.replay import TimelineRow
 
@@ -104,7 +105,7 @@ def project_calendar(replay: Replay, today: date, *, party: str | None = None) -
     genesis = TimelineRow.of(replay.timeline()[0]).hash
     events = []
     over = state.status in (rules.CLOSED, rules.ABANDONED)
-    for pledge in () if over else state.pledges.values():
+    for pledge in () if over else open_values(state, "pledges"):  # a finished one is never open
         if party is not None and party != pledge.by and party not in pledge.beneficiaries:
             continue
         row = obligation(replay, pledge, today)

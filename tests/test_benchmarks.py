@@ -42,27 +42,36 @@ def test_the_command_benchmark_quick_mode_prints_its_tables() -> None:
     out = result.stdout
     assert re.search(r"^raw Ed25519 verify, \d+ cores: [\d,]+ signatures/s$", out, re.M)
     assert re.search(r"^  accord verify --bundle: bench: sound, 1000 entries, active", out, re.M)
-    assert re.search(r"^== sqlite ==$", out, re.M)
-    assert re.search(
-        r"^\s+200 entries\s+1,000 entries\s+1,000/200  goals missed at 1,000$", out, re.M
-    )
     cell = r"\s+\d+\.\d{3} s\s+\d+ MiB"
-    for label in ("import (accord import FILE)", "cold start (fresh home)", "verify SLUG"):
-        assert re.search(rf"^{re.escape(label)}{cell}{cell}", out, re.M), label
-    assert re.search(r"^warm, median of 1:$", out, re.M)
-    for label in (
-        "accord --version",
-        "obligations",
-        "contributions",
-        "project list",
-        "report -o DIR",
-        "pledge add",
-        "deliver",
-        "deliver --quantity",
-        "approve",
-        "statement sign",
-    ):
-        assert re.search(rf"^{re.escape(label)}{cell}{cell}\s+\d+\.\d\dx", out, re.M), label
+    for shape in ("mixed", "many-pledges"):
+        table = out.split(f"== sqlite, {shape} ==\n")[1].split("\n\n")[0]
+        assert re.search(
+            r"^\s+200 entries\s+1,000 entries\s+1,000/200  goals missed at 1,000$", table, re.M
+        )
+        for label in ("import (accord import FILE)", "cold start (fresh home)", "verify SLUG"):
+            assert re.search(rf"^{re.escape(label)}{cell}{cell}", table, re.M), (shape, label)
+        assert re.search(r"^warm, median of 1:$", table, re.M)
+        for label in (
+            "accord --version",
+            "obligations",
+            "obligations --within 14d",
+            "contributions",
+            "todo",
+            "pledge list",
+            "calendar",
+            "project list",
+            "report -o DIR",
+            "pledge add",
+            "deliver",
+            "deliver --quantity",
+            "approve",
+            "statement sign",
+        ):
+            assert re.search(rf"^{re.escape(label)}{cell}{cell}\s+\d+\.\d\dx", table, re.M), (
+                shape,
+                label,
+            )
+    assert re.search(r"^generated many-pledges 1,000 entries in [\d.]+ s: ", out, re.M)
     assert re.search(r"^accord verify at 1,000: [\d,]+ entries/s = \d+% of the raw rate", out, re.M)
     assert re.search(r"^== verify --all: 50 projects of 10 entries on sqlite ==$", out, re.M)
     assert re.search(rf"^verify --all, median of 1{cell}", out, re.M)
