@@ -270,17 +270,36 @@ def test_a_short_refusal_in_the_state_file_is_damage_not_a_crash(
 ) -> None:
     a = initialised
     a.ok("reject", S, "5", "--reason", "No", "--as", "burgerco")
-    before = a.ok("todo", S, "--as", "burgerco", "--format", "json").output
+    # A decided deliverable is not open: `show` reads it (`todo` reads the open items only).
+    before = a.ok("show", S, "5", "--format", "json").output
     (path,) = (home / "verified").glob("*.sqlite3")
     with closing(sqlite3.connect(path)) as db, db:
         (data,) = db.execute("SELECT data FROM items WHERE kind = 'decision'").fetchone()
         item = json.loads(data)
         item["refusal"] = ["burgerco"]
         db.execute("UPDATE items SET data = ? WHERE kind = 'decision'", (json.dumps(item),))
+    result = a("show", S, "5", "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == before
+    assert result.stderr.startswith("Warning: an item of the verified state is damaged: ")
+
+
+def test_a_damaged_open_item_is_damage_for_todo_which_reads_open_items(
+    initialised: Accord, with_pledge: str, home: Path
+) -> None:
+    a = initialised
+    before = a.ok("todo", S, "--as", "burgerco", "--format", "json").output
+    assert '"seq": 5' in before  # the deliverable awaits burgerco: an open item
+    (path,) = (home / "verified").glob("*.sqlite3")
+    with closing(sqlite3.connect(path)) as db, db:
+        (data,) = db.execute("SELECT data FROM items WHERE kind = 'decision'").fetchone()
+        item = json.loads(data)
+        item["quantity"] = "-1"
+        db.execute("UPDATE items SET data = ? WHERE kind = 'decision'", (json.dumps(item),))
     result = a("todo", S, "--as", "burgerco", "--format", "json")
     assert result.exit_code == 0, result.output
     assert result.stdout == before
-    assert "damaged" in result.stderr
+    assert result.stderr.startswith("Warning: an item of the verified state is damaged: ")
 
 
 def test_a_short_refusal_of_a_value_in_the_state_file_is_damage_not_a_crash(
