@@ -4,8 +4,9 @@
 the project state itself) and checks, for every row: its position (seq has no gaps), that its
 text is canonical JSON and its stored hash matches, that ``prev`` links, that its signature
 verifies with the key it names, that the key was valid for that member at that position, and
-every rule of the state machine. Signature and canonical-form checks, the expensive part, run
-in worker processes on all cores while the main process folds the rules in order.
+every rule of the state machine. The signature checks, the expensive part, run in worker
+processes on all cores; the main process parses each entry once, checks its canonical form and
+format, and folds the rules in order.
 
 After a failed row the verifier records the problem and moves its chain position past the
 row (:func:`unsafe_advance`), so the rows after it are still checked on their own merits
@@ -264,8 +265,9 @@ def verify_stream(
 ) -> VerifyReport:
     """Fold one project's rows through every check and rule, in order: the one fold driver.
 
-    Worker processes check each batch on its own (JSON, canonical form, format, signature)
-    while the main process folds earlier batches through the stateful rules, in order.
+    The main process checks each batch's rows on their own (JSON, canonical form, format,
+    known key) while worker processes check their signatures, and folds earlier batches
+    through the stateful rules, in order.
     Never raises for a bad log: it reports it.
 
     Args:
