@@ -768,7 +768,8 @@ def print_store(store: str, rows: list[SizeFigures], repeat: int, raw: float) ->
         rate = last.verify_inprocess
         print(
             f"verify_stream in-process at {last.size:,}: {rate:,.0f} entries/s = "
-            f"{rate / raw:.0%} of the raw rate (no start-up, no verified state written)"
+            f"{rate / raw:.0%} of the raw rate (goal: {GOAL_VERIFY:.0%}; no start-up, no verified "
+            "state written)"
         )
 
 

@@ -4,8 +4,9 @@
 the project state itself) and checks, for every row: its position (seq has no gaps), that its
 text is canonical JSON and its stored hash matches, that ``prev`` links, that its signature
 verifies with the key it names, that the key was valid for that member at that position, and
-every rule of the state machine. Signature and canonical-form checks, the expensive part, run
-in worker processes on all cores while the main process folds the rules in order.
+every rule of the state machine. The signature checks, the expensive part, run in worker
+processes on all cores; the main process parses each entry once, checks its canonical form and
+format, and folds the rules in order.
 
 After a failed row the verifier records the problem and moves its chain position past the
 row (:func:`unsafe_advance`), so the rows after it are still checked on their own merits
@@ -126,30 +127,61 @@ def check_batch(rows: list[tuple[str, str]], keys: dict[str, str]) -> list[Verdi
 
 
 def _check_one(text: str, sig: str, known: dict[str, str]) -> Verdict:
+    _, verdict, key, line = _precheck(text, known)
+    if verdict is not None:
+        return verdict
+    return _signature_verdict(text, sig, key, line)
+
+
+Prechecked = tuple[dict[str, Any] | None, Verdict | None, str, str]
+
+
+def _precheck(text: str, known: dict[str, str]) -> Prechecked:
+    """The checks before the signature: (parsed data, failed verdict, key, key line).
+
+    The data is None when the text is not v1 JSON; the key and its line are "" when a check
+    failed (the verdict says which).
+
+    Learns the keys the entry introduces into ``known`` (as :func:`check_batch` does).
+    """
     try:
         data = parse_text(text)
     except VerificationError as exc:
-        return ("canonical", exc.message)
+        return (None, ("canonical", exc.message), "", "")
     _learn_keys(data, known)
     if not is_canonical(text, data):
-        return ("canonical", "stored entry text is not in RFC 8785 canonical form")
+        return (data, ("canonical", "stored entry text is not in RFC 8785 canonical form"), "", "")
     try:
         check_entry(data)
     except VerificationError as exc:
-        return ("format", exc.message)
-    line = known.get(str(data["key"]))
+        return (data, ("format", exc.message), "", "")
+    key = str(data["key"])
+    line = known.get(key)
     if line is None:
-        return ("key", f"entry names unknown key {data['key']}")
+        return (data, ("key", f"entry names unknown key {data['key']}"), "", "")
+    return (data, None, key, line)
+
+
+def check_signatures(jobs: list[tuple[str, str, str, str]]) -> list[Verdict]:
+    """Check each (text, sig, key fingerprint, key line): the signature alone.
+
+    The worker side of :func:`verify_stream`, whose main process has already parsed each
+    entry and checked its canonical form, its format and that its key is known.
+    """
+    return [_signature_verdict(text, sig, key, line) for text, sig, key, line in jobs]
+
+
+def _signature_verdict(text: str, sig: str, key: str, line: str) -> Verdict:
     try:
         raw = entry_mod.decode_signature(sig)  # the one encoding that load() accepts too
     except LedgerError:
         if _reencoded(sig):
-            return ("signature", f"signature by key {data['key']} is not in canonical base64")
-        return ("signature", f"signature does not verify with key {data['key']}")
+            return ("signature", f"signature by key {key} is not in canonical base64")
+        return ("signature", f"signature does not verify with key {key}")
     try:
         _public_key(line).verify(raw, PREFIX + text.encode("utf-8"))
     except (InvalidSignature, ValueError, LedgerError):
-        return ("signature", f"signature does not verify with key {data['key']}")
+        return ("signature", f"signature does not verify with key {key}")
     return (None, None)
 
 
@@ -233,8 +265,9 @@ def verify_stream(
 ) -> VerifyReport:
     """Fold one project's rows through every check and rule, in order: the one fold driver.
 
-    Worker processes check each batch on its own (JSON, canonical form, format, signature)
-    while the main process folds earlier batches through the stateful rules, in order.
+    The main process checks each batch's rows on their own (JSON, canonical form, format,
+    known key) while worker processes check their signatures, and folds earlier batches
+    through the stateful rules, in order.
     Never raises for a bad log: it reports it.
 
     Args:
@@ -263,15 +296,15 @@ def verify_stream(
     own_pool = pool is None and count > 1
     if own_pool:
         pool = ProcessPoolExecutor(count)
-    in_flight: deque[tuple[Future[list[Verdict]], list[Row]]] = deque()
+    in_flight: deque[tuple[Future[list[Verdict]], list[Row], list[Prechecked] | None]] = deque()
     done = 0
 
     def fold_oldest() -> None:
         nonlocal done
-        future, batch = in_flight.popleft()
-        for row, verdict in zip(batch, future.result(), strict=True):
+        future, batch, prechecked = in_flight.popleft()
+        for row, (verdict, data) in zip(batch, _verdicts(future.result(), prechecked), strict=True):
             before = len(report.problems) + report.more_problems
-            item = _fold(state, row, verdict, report, wanted, strict=policy == STOP)
+            item = _fold(state, row, verdict, report, wanted, strict=policy == STOP, data=data)
             if item is not None and on_applied is not None:
                 on_applied(item)
             if policy == STOP and len(report.problems) + report.more_problems > before:
@@ -282,24 +315,35 @@ def verify_stream(
 
     try:
         for batch in _batches(rows):
-            pairs = [(r.text, r.sig) for r in batch]
+            prechecked: list[Prechecked] | None = None
             if checked is not None:
                 future, checked = checked, None
-            elif pool is not None and count > 1:
-                future = pool.submit(check_batch, pairs, dict(keys))
             else:
-                future = Future()
-                future.set_result(check_batch(pairs, dict(keys)))
-            for text, _ in pairs:  # keys introduced here, for the batches after this one
+                # Parsed once, here: the data goes on to the rules, the workers get only the
+                # signatures of the rows that passed every other check.
+                known = dict(keys)
+                prechecked = [_precheck(r.text, known) for r in batch]
+                jobs = [
+                    (r.text, r.sig, key, line)
+                    for r, (_, verdict, key, line) in zip(batch, prechecked, strict=True)
+                    if verdict is None
+                ]
+                if pool is not None and count > 1:
+                    future = pool.submit(check_signatures, jobs)
+                else:
+                    future = Future()
+                    future.set_result(check_signatures(jobs))
+            for row in batch:  # keys introduced here, for the batches after this one
+                text = row.text
                 if '"public_key"' in text or '"replacement"' in text:
                     _learn_text_keys(text, keys)
-            in_flight.append((future, batch))
+            in_flight.append((future, batch, prechecked))
             while len(in_flight) > count + 1:
                 fold_oldest()
         while in_flight:
             fold_oldest()
     except StopFold:
-        for future, _ in in_flight:
+        for future, _, _ in in_flight:
             future.cancel()
     finally:
         if own_pool and pool is not None:
@@ -309,6 +353,23 @@ def verify_stream(
     report.status = state.status
     report.problems.sort(key=lambda p: (p.seq is None, p.seq or 0))
     return report
+
+
+def _verdicts(
+    results: list[Verdict], prechecked: list[Prechecked] | None
+) -> list[tuple[Verdict, dict[str, Any] | None]]:
+    """Each row's verdict, and its data when the main process parsed it already.
+
+    ``results`` are the rows' own verdicts (from :func:`check_batch`) when ``prechecked`` is
+    None, else the signature verdicts of the rows that passed their prechecks, in order.
+    """
+    if prechecked is None:
+        return [(verdict, None) for verdict in results]
+    signatures = iter(results)
+    return [
+        (verdict if verdict is not None else next(signatures), data)
+        for data, verdict, _, _ in prechecked
+    ]
 
 
 def _well_formed(data: dict[str, Any]) -> bool:
@@ -336,10 +397,12 @@ def _fold(
     wanted: set[int],
     *,
     strict: bool = False,
+    data: dict[str, Any] | None = None,
 ) -> SignedEntry | None:
-    """Apply one row to the stateful rules, given the worker's verdict on the row itself.
+    """Apply one row to the stateful rules, given the verdict on the row itself.
 
-    Returns the entry when the rules accepted it, None when the row was reported.
+    ``data`` is the row's text already parsed (None: parse it here). Returns the entry when
+    the rules accepted it, None when the row was reported.
     """
     expected = state.seq + 1
     kind, cause = verdict
@@ -349,7 +412,7 @@ def _fold(
         unsafe_advance(state, max(seq, expected), "", "damaged")
         return None
     try:
-        data = parse_text(row.text)
+        data = parse_text(row.text) if data is None else data
     except VerificationError:
         report.add(
             Problem(seq=expected, kind=kind or "canonical", cause=cause or "entry cannot be read")

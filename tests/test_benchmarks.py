@@ -26,6 +26,15 @@ def test_the_verify_benchmark_prints_throughput_raw_rate_and_memory() -> None:
     assert re.search(r"^raw Ed25519 verify, \d+ cores: [\d,]+ signatures/s$", out, re.M)
     assert re.search(r"^accord verify \(300 entries, \d+ workers\): [\d,]+ entries/s$", out, re.M)
     assert re.search(r"^  = \d+% of the raw rate \(goal: 80%\)$", out, re.M)
+    assert re.search(
+        r"^CPU per entry: main process \d+ us \+ workers \d+ us = \d+ us; "
+        r"one raw verification \d+ us$",
+        out,
+        re.M,
+    )
+    assert re.search(
+        r"^  = \d+% of the raw rate at best, every core busy \(goal: 80%\)$", out, re.M
+    )
     assert re.search(r"^peak memory verifying 300 entries: \d+ MiB$", out, re.M)
 
 
