@@ -1,7 +1,7 @@
 """Which items of a project's state are still open: the ones everyday reads look at.
 
 A long project holds thousands of pledges, deliverables and statements that are done with:
-fulfilled or withdrawn pledges, decided deliverables, statements everyone signed. What waits
+fulfilled or withdrawn pledges, accepted deliverables, statements everyone signed. What waits
 for someone (``accord todo``, the unfinished obligations, the web's dashboard) is among the
 *open* items only, and the verified state file keeps, beside each item, whether it is open
 (``ledger/state_file.py``), so such a read decodes the open items and no others.
@@ -33,8 +33,15 @@ def _pledge(pledge: rules.Pledge, _state: ProjectState) -> bool:
 
 
 def _decision(decision: rules.Decision, _state: ProjectState) -> bool:
-    """A deliverable, amendment or close-short proposal awaiting its beneficiaries."""
-    return decision.status == rules.PENDING
+    """Awaiting its beneficiaries, or a rejected deliverable (its promisor may owe an answer).
+
+    Whether a rejection is still unanswered (no later delivery on the pledge, no dispute)
+    depends on other items, so every rejected deliverable stays open: the to-do list checks
+    each one, which costs the rejections, not every deliverable of the promisor's pledges.
+    """
+    if decision.status == rules.PENDING:
+        return True
+    return decision.status == rules.REJECTED and isinstance(decision, rules.Deliverable)
 
 
 def _statement(statement: rules.Statement, state: ProjectState) -> bool:

@@ -33,6 +33,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from ledger import rules
+from ledger.lazymap import LazyMap
 from ledger.numbers import decimal_text, exact_difference, exact_sum
 from ledger.open_items import open_values
 
@@ -158,6 +159,13 @@ def obligation(replay: Replay, pledge: Pledge, today: date) -> Obligation:
     )
 
 
+def pledge_seqs(state: rules.ProjectState) -> list[int]:
+    """The seqs of every pledge, in order, without reading the pledges themselves."""
+    if isinstance(state.pledges, LazyMap):
+        return state.pledges.seqs()
+    return sorted(state.pledges)
+
+
 def obligations(
     replay: Replay,
     today: date,
@@ -165,6 +173,7 @@ def obligations(
     party: str | None = None,
     status: str | None = None,
     within: int | None = None,
+    unfinished: bool = False,
 ) -> list[Obligation]:
     """Every pledge as an obligation, in seq order, optionally filtered.
 
@@ -175,18 +184,24 @@ def obligations(
         status: only pledges with this status.
         within: only unfinished pledges due within this many days from today (overdue
             ones included).
+        unfinished: only pledges still owed or awaiting a decision (not in ``FINISHED``).
 
-    Asked for unfinished pledges only (``within``, or a status other than a finished one),
-    it reads the open pledges only (``ledger.open_items``): a finished pledge is never open.
+    Asked for unfinished pledges only (``unfinished``, ``within``, or a status other than a
+    finished one), it reads the open pledges only (``ledger.open_items``): a finished
+    pledge is never open.
     """
     state = replay.state
-    unfinished = within is not None or (status is not None and status not in FINISHED)
+    if status is not None and status not in FINISHED:
+        unfinished = True
+    unfinished = unfinished or within is not None
     pledges = open_values(state, "pledges") if unfinished else state.pledges.values()
     rows = [obligation(replay, p, today) for p in pledges]
     if party is not None:
         rows = [r for r in rows if r.party == party or party in r.beneficiaries]
     if status is not None:
         rows = [r for r in rows if r.status == status]
+    if unfinished:
+        rows = [r for r in rows if r.status not in FINISHED]
     if within is not None:
         try:
             horizon = today + timedelta(days=within)

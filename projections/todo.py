@@ -216,35 +216,36 @@ def _rejections(state: rules.ProjectState, handle: str) -> list[Todo]:
     """``handle``'s deliverables refused while their pledge is still owed, until answered.
 
     A rejection is answered by a new delivery on the pledge or a dispute of the deliverable
-    made after it; a pledge withdrawn, closed short or fulfilled needs no answer.
+    made after it; a pledge withdrawn, closed short or fulfilled needs no answer. Every
+    rejected deliverable is an open item (``ledger.open_items``), so only those are read.
     """
     rows = []
-    for pledge in open_values(state, "pledges"):
+    for deliverable in open_values(state, "decisions"):
+        if not isinstance(deliverable, rules.Deliverable) or deliverable.refusal is None:
+            continue
+        if deliverable.status != rules.REJECTED:
+            continue
+        pledge = state.pledges[deliverable.pledge]
         if pledge.by != handle or pledge.status != "open" or pledge.approved >= pledge.weight:
             continue
-        for seq in pledge.deliverables:
-            deliverable = state.decisions[seq]
-            if not isinstance(deliverable, rules.Deliverable) or deliverable.refusal is None:
-                continue
-            party, refused, reason = deliverable.refusal
-            if deliverable.status != rules.REJECTED or any(
-                later > refused for later in (*pledge.deliverables, *deliverable.disputes)
-            ):
-                continue
-            rows.append(
-                Todo(
-                    state.slug,
-                    refused,
-                    "rejected",
-                    f"your deliverable {seq} on pledge {pledge.seq} {pledge.title!r} "
-                    f"({amount(decimal_text(deliverable.quantity), pledge.unit)}) was rejected by "
-                    f"{party}; reason {reason!r}",
-                    None,
-                    False,
-                    f"accord deliver {state.slug} {pledge.seq} --summary TEXT --as {handle}  "
-                    f"(or: accord dispute {state.slug} {refused} --reason R --as {handle})",
-                )
+        seq = deliverable.seq
+        party, refused, reason = deliverable.refusal
+        if any(later > refused for later in (*pledge.deliverables, *deliverable.disputes)):
+            continue
+        rows.append(
+            Todo(
+                state.slug,
+                refused,
+                "rejected",
+                f"your deliverable {seq} on pledge {pledge.seq} {pledge.title!r} "
+                f"({amount(decimal_text(deliverable.quantity), pledge.unit)}) was rejected by "
+                f"{party}; reason {reason!r}",
+                None,
+                False,
+                f"accord deliver {state.slug} {pledge.seq} --summary TEXT --as {handle}  "
+                f"(or: accord dispute {state.slug} {refused} --reason R --as {handle})",
             )
+        )
     return rows
 
 

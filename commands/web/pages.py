@@ -23,7 +23,7 @@ from ledger.normalise import normalise_slug
 from ledger.rules.schema import ENTRY_TYPES
 from projections.contributions import Contribution, contributions
 from projections.entry_view import entry_view
-from projections.obligations import FINISHED, obligations
+from projections.obligations import FINISHED, obligation, obligations, pledge_seqs
 from projections.replay import Replay
 from projections.statements import statement_detail, statement_seqs
 from projections.todo import todo
@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 TODO_WITHIN = 14  # days: own pledges due within them are listed, as `accord todo`'s default
 TRAIL_PAGE = 50  # trail rows per page
 STATEMENTS_PAGE = 20  # statements per page (each with its whole text)
+OBLIGATIONS_PAGE = 100  # obligations per page when every pledge is listed
 
 
 def replica_of(request: Request) -> Replica:
@@ -108,10 +109,35 @@ def todo_rows(opened: Opened, replay: Replay, party: str) -> list[Any]:
     )
 
 
-def obligation_rows(opened: Opened, replay: Replay) -> list[Any]:
-    """Every pledge as an obligation (`accord obligations`), kept while the head stays."""
+def open_obligation_rows(opened: Opened, replay: Replay) -> list[Any]:
+    """The unfinished obligations (open pledges only), kept while the head stays."""
     day = today()
-    return opened.view("obligations", replay.state, lambda: obligations(replay, day), day)
+    return opened.view(
+        "open obligations",
+        replay.state,
+        lambda: obligations(replay, day, unfinished=True),
+        day,
+    )
+
+
+def obligation_page(opened: Opened, replay: Replay, page_no: int) -> tuple[list[Any], int]:
+    """A page of every pledge as an obligation, newest first, and how many pledges there are.
+
+    Only the pledges of the page are read (their seqs come from the verified state's keys).
+    """
+    day = today()
+    state = replay.state
+    seqs = pledge_seqs(state)
+    seqs.reverse()
+    shown = seqs[(page_no - 1) * OBLIGATIONS_PAGE : page_no * OBLIGATIONS_PAGE]
+    rows = opened.view(
+        "obligations page",
+        state,
+        lambda: [obligation(replay, state.pledges[seq], day) for seq in shown],
+        day,
+        page_no,
+    )
+    return rows, len(seqs)
 
 
 async def dashboard(request: Request) -> Response:
@@ -157,7 +183,7 @@ async def project_page(request: Request) -> Response:
             "tab": "overview",
             "todo": todo_rows(opened, replay, party),
             "members": member_rows(replay.state),
-            "obligations": obligation_rows(opened, replay),
+            "obligations": open_obligation_rows(opened, replay),
             "confirmed": confirmed,
         }
 
@@ -165,12 +191,26 @@ async def project_page(request: Request) -> Response:
 
 
 async def obligations_page(request: Request) -> Response:
-    """Who owes what to whom; overdue ones highlighted."""
+    """Who owes what to whom: the open obligations, or every pledge a page at a time."""
+    show_all = request.query_params.get("show") == "all"
 
     def work(opened: Opened) -> dict[str, Any]:
         replay, context = project_context(opened, _slug(request))
-        rows = obligation_rows(opened, replay)
-        return {**context, "tab": "obligations", "obligations": rows, "finished": FINISHED}
+        page_no, total = _page_number(request), 0
+        if show_all:
+            rows, total = obligation_page(opened, replay, page_no)
+        else:
+            rows = open_obligation_rows(opened, replay)
+        return {
+            **context,
+            "tab": "obligations",
+            "obligations": rows,
+            "finished": FINISHED,
+            "show_all": show_all,
+            "page": page_no,
+            "pages": max(1, -(-total // OBLIGATIONS_PAGE)),
+            "total": total,
+        }
 
     return await render(request, "obligations.html.j2", work)
 

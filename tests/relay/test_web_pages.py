@@ -374,3 +374,30 @@ def test_the_statements_page_shows_twenty_at_a_time_newest_first(
     beyond = web.get(f"/p/{S}/statements?page=99999999999999999999")
     assert beyond.status_code == 200 and "(no statements yet)" in beyond.text
     assert web.get(f"/p/{S}/statements?page=x").text.count(">Statement ") == 20
+
+
+def test_obligations_show_the_open_ones_and_every_pledge_a_page_at_a_time(
+    story: dict[str, Party], monkeypatch: Any
+) -> None:
+    acme, burgerco = story["acme"], story["burgerco"]
+    acme.act(
+        "pledge", "add", S, "Flyers", "--weight", "2", "--unit", "hours", "--due", "2099-12-01"
+    )
+    acme.act("deliver", S, "5", "--summary", "Flyers done")  # seq 6, the whole weight
+    burgerco.act("sync", S)
+    burgerco.act("approve", S, "6")  # seq 7: pledge 5 is fulfilled
+    web = web_for(burgerco, monkeypatch, sign=False)
+    open_page = web.get(f"/p/{S}/obligations").text
+    assert re.findall(r'<td class="num"><a href="/p/no-whopper-day/entry/(\d+)">', open_page) == [
+        "3"
+    ]
+    assert "Flyers" not in open_page and "Posters" in open_page
+    overview = web.get(f"/p/{S}").text
+    assert "Open obligations" in overview and "Flyers" not in overview
+    every = web.get(f"/p/{S}/obligations?show=all").text
+    assert re.findall(r'<td class="num"><a href="/p/no-whopper-day/entry/(\d+)">', every) == [
+        "5",
+        "3",
+    ]
+    assert "2 pledges, newest first." in every and "fulfilled" in every
+    assert "(no pledges yet)" in web.get(f"/p/{S}/obligations?show=all&page=2").text
