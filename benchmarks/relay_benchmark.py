@@ -555,8 +555,7 @@ def print_ceilings(writers: int, seconds: float, row_bytes: int) -> list[str]:
         p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1000
         verdict = "above" if found.rate >= GOAL_RATE else "below"
         print(
-            f"{label:<54}{found.rate:>11,.0f}{p50:>9.1f}{p99:>9.1f}  "
-            f"{verdict} {GOAL_RATE:,.0f}/s"
+            f"{label:<54}{found.rate:>11,.0f}{p50:>9.1f}{p99:>9.1f}  {verdict} {GOAL_RATE:,.0f}/s"
         )
     return problems
 
