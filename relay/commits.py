@@ -112,12 +112,14 @@ class GroupCommit:
                     item.ids = None if ids is None else list(ids[start : start + len(item.events)])
                     start += len(item.events)
                 self.transactions += 1
-        except Exception as exc:  # nothing of the batch is stored
-            if len(batch) == 1:
+        except BaseException as exc:  # nothing of the batch is stored
+            if len(batch) == 1 and isinstance(exc, Exception):
                 batch[0].error = exc
             else:  # each tries alone: a conflict is answered to its own writer only
                 for item in batch:
                     item.alone = True
+            if not isinstance(exc, Exception):
+                raise
         finally:
             self._hand_over(batch)
 
