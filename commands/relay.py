@@ -108,12 +108,14 @@ def relay_serve(
     import uvicorn
 
     from relay.cache import TrustCache
+    from relay.commits import GroupCommit
     from relay.server import RelayConfig, create_app
     from relay.store import open_store
 
     url = _url(ctx)
     key = _key(home)
     cache = TrustCache()
+    commits = GroupCommit()  # one per process: its worker threads' appends commit together
     with open_store(url, key=key, home=home, cache=cache, create=True) as store:  # tables
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
@@ -124,7 +126,7 @@ def relay_serve(
         _catch_up(store, logger)
     listener = _listen(host, port)
     app = create_app(
-        lambda: open_store(url, key=key, home=home, cache=cache),
+        lambda: open_store(url, key=key, home=home, cache=cache, commits=commits),
         key,
         RelayConfig(
             threads=threads,

@@ -58,6 +58,7 @@ if TYPE_CHECKING:
 
     from ledger.records import AppendOutcome
     from ledger.rules import ProjectState
+    from relay.commits import GroupCommit
     from relay.keys import RelayKey
 
 log = logging.getLogger("accord.relay")
@@ -112,8 +113,12 @@ def open_store(
     home: Path | None = None,
     cache: TrustCache | None = None,
     create: bool = False,
+    commits: GroupCommit | None = None,
 ) -> RelayStore:
     """Open the relay's store: the ledger at ``url``, its verified state under ``home``.
+
+    ``commits``, shared by the stores of one process, groups their concurrent appends into
+    one transaction on PostgreSQL (``relay/commits.py``); SQLite ignores it.
 
     Raises:
         UsageError: the URL is malformed.
@@ -122,6 +127,8 @@ def open_store(
     """
     ledger = storage.open_ledger(url, create=create, cached=AGGREGATES, cls=RelayLedger)
     ledger.loader.report = _log_ignored  # a long-running process: logged, not kept
+    if commits is not None and storage.is_postgres(url or ""):
+        commits.wrap(ledger.recorder)
     if home is not None:
         source = ledger.verified.source
         ledger.verified.close()

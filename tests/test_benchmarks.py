@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -100,7 +101,7 @@ def test_the_relay_benchmark_quick_mode_prints_its_tables() -> None:
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr
     out = result.stdout
     assert re.search(r"^load average at start: [\d.]+ [\d.]+ [\d.]+", out, re.M)
-    assert re.search(r"^goals: 500 appends/s on PostgreSQL, p99 < 100 ms, ", out, re.M)
+    assert re.search(r"^goals: 1,000 appends/s on PostgreSQL, p99 < 100 ms, ", out, re.M)
     assert re.search(r"^== appends through the relay ==$", out, re.M)
     assert re.search(
         r"^configuration\s+appends\s+seconds\s+appends/s\s+p50 ms\s+p99 ms\s+409s"
@@ -120,6 +121,40 @@ def test_the_relay_benchmark_quick_mode_prints_its_tables() -> None:
     assert re.search(r"^statement propose, local SQLite\s+\d+\.\d{3} s$", out, re.M)
     assert re.search(r"^statement propose, through a relay\s+\d+\.\d{3} s$", out, re.M)
     assert re.search(r"^difference\s+[+-]\d+\.\d{3} s  \(goal: at most \+0\.15 s: ", out, re.M)
+    assert out.rstrip().endswith("problems: none")
+
+
+@pytest.mark.postgres
+def test_the_relay_benchmark_prints_postgresqls_insert_ceiling_beside_the_relay() -> None:
+    if not os.environ.get("ACCORD_TEST_POSTGRES"):
+        pytest.skip("set ACCORD_TEST_POSTGRES=1 to run the PostgreSQL tests")
+    argv = ["--stores", "postgres", "--processes", "1", "--appends", "20", "--writers", "2"]
+    argv += ["--projects", "2", "--cli-runs", "1", "--ceiling", "0.5"]
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "relay_benchmark.py"), *argv],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        cwd=ROOT / "benchmarks",
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr
+    out = result.stdout
+    assert re.search(r"^postgres, 1 relay process\s+20\s", out, re.M)
+    found = re.search(
+        r"^== what PostgreSQL allows here: 2 connections, 2 rows of ([\d,]+) bytes per append",
+        out,
+        re.M,
+    )
+    assert found and int(found.group(1).replace(",", "")) > 100  # measured from the run
+    for mode in (
+        "one commit per append, row locks only",
+        "one commit per append, table locked (eventsourcing)",
+        "16 appends per commit, table locked",
+    ):
+        assert re.search(
+            rf"^{re.escape(mode)}\s+[\d,]+\s+[\d.]+\s+[\d.]+  (above|below) 1,000/s$", out, re.M
+        )
     assert out.rstrip().endswith("problems: none")
 
 
