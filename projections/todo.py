@@ -223,8 +223,8 @@ def _rejections(state: rules.ProjectState, handle: str) -> list[Todo]:
     for deliverable in open_values(state, "decisions"):
         if not isinstance(deliverable, rules.Deliverable) or deliverable.refusal is None:
             continue
-        if deliverable.status != rules.REJECTED:
-            continue
+        if deliverable.status != rules.REJECTED or deliverable.by != handle:
+            continue  # the promisor delivers: another party's rejection is not read further
         pledge = state.pledges[deliverable.pledge]
         if pledge.by != handle or pledge.status != "open" or pledge.approved >= pledge.weight:
             continue
