@@ -25,7 +25,15 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from commands.receipts import subject_line
-from commands.web.app import Form, Upload, error_page, ledger_error_page, page, read_form
+from commands.web.app import (
+    Form,
+    Upload,
+    error_page,
+    ledger_error_page,
+    page,
+    read_form,
+    signer_of,
+)
 from ledger import entry as entry_mod
 from ledger import format as fmt
 from ledger import rules
@@ -393,12 +401,6 @@ def _action(request: Request) -> Action | None:
     return ACTIONS.get(str(request.path_params["action"]))
 
 
-def _signer(request: Request) -> Signer:
-    signer: Signer | None = request.app.state.config.signer
-    assert signer is not None  # noqa: S101 - --sign always unlocks the key
-    return signer
-
-
 async def form_page(request: Request) -> Response:
     """An action's form, prefilled from the query (the page where it is decided links here)."""
     action = _action(request)
@@ -428,7 +430,7 @@ async def preview(request: Request) -> Response:
     slug = str(request.path_params["slug"])
     values = _values(action, form)
     replica: Replica = request.app.state.replica
-    signer = _signer(request)
+    signer = signer_of(request)
 
     def work(opened: Opened) -> dict[str, Any]:
         if form.files:
@@ -465,7 +467,7 @@ async def sign(request: Request) -> Response:
             request, "this signature was not reviewed", "send the form and review it first", 400
         )
     replica: Replica = request.app.state.replica
-    signer = _signer(request)
+    signer = signer_of(request)
 
     def work(opened: Opened) -> dict[str, Any]:
         receipt = sign_reviewed(opened.ledger, action, slug, values, signer, digest)
@@ -509,7 +511,7 @@ async def sync(request: Request) -> Response:
 
     slug = str(request.path_params["slug"])
     replica: Replica = request.app.state.replica
-    signer = _signer(request)
+    signer = signer_of(request)
     try:
         await run_in_threadpool(replica.run, lambda o: sync_project(o, slug, signer), fresh=False)
     except LedgerError as error:

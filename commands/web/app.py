@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from starlette.requests import Request
 
     from commands.web.access import WebConfig
+    from ledger.keys import Signer
 
 COOKIE = "accord_web"
 SAFE_METHODS = ("GET", "HEAD")
@@ -287,3 +288,10 @@ def check_csrf(request: Request, form: dict[str, str]) -> Response | None:
             "reload the page and send the form again from accord web",
         )
     return None
+
+
+def signer_of(request: Request) -> Signer:
+    """The key unlocked at start, which signs the entries of a server started with --sign."""
+    signer: Signer | None = request.app.state.config.signer
+    assert signer is not None  # noqa: S101 - --sign always unlocks the key
+    return signer

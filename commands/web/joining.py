@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 from starlette.routing import Route
 
-from commands.web.app import error_page, ledger_error_page, page, read_form
+from commands.web.app import error_page, ledger_error_page, page, read_form, signer_of
 from ledger import ed25519
 from ledger import entry as entry_mod
 from ledger.errors import ConflictError, LedgerError, UsageError
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from starlette.requests import Request
 
     from commands.web.access import Opened, Replica
+    from commands.web.app import Form
     from ledger.keys import Signer
     from ledger.records import Receipt
     from relay.client import Deadline
@@ -169,17 +170,22 @@ async def join_form(request: Request) -> Response:
     return page(request, "join.html.j2", {"line": "", "reason": "", "tab": ""})
 
 
-async def join_preview(request: Request) -> Response:
-    """The invitation's terms and exactly what will be signed, before anything is signed."""
+async def _signing_form(request: Request) -> Form | Response:
+    """The posted form of a server that signs (CSRF checked), or the page refusing it."""
     refused = _refused_read_only(request)
     if refused is not None:
         return refused
-    form = await read_form(request)
+    return await read_form(request)
+
+
+async def join_preview(request: Request) -> Response:
+    """The invitation's terms and exactly what will be signed, before anything is signed."""
+    form = await _signing_form(request)
     if isinstance(form, Response):
         return form
     text, reason = form.get("line"), _reason(form.get("reason"))
     replica: Replica = request.app.state.replica
-    signer = _signer(request)
+    signer = signer_of(request)
 
     def work(opened: Opened) -> dict[str, Any]:
         from relay.client import Deadline
@@ -205,10 +211,7 @@ async def join_preview(request: Request) -> Response:
 
 async def join_sign(request: Request) -> Response:
     """Sign the answer the confirmation page showed, if it is still exactly that one."""
-    refused = _refused_read_only(request)
-    if refused is not None:
-        return refused
-    form = await read_form(request)
+    form = await _signing_form(request)
     if isinstance(form, Response):
         return form
     text, reason, digest = form.get("line"), _reason(form.get("reason")), form.get("digest")
@@ -217,7 +220,7 @@ async def join_sign(request: Request) -> Response:
             request, "this answer was not reviewed", "paste the line and review it first", 400
         )
     replica: Replica = request.app.state.replica
-    signer = _signer(request)
+    signer = signer_of(request)
 
     def work(opened: Opened) -> dict[str, Any]:
         from relay.client import Deadline
@@ -237,12 +240,6 @@ async def join_sign(request: Request) -> Response:
     except LedgerError as error:
         return ledger_error_page(request, error)
     return page(request, "joined.html.j2", {"tab": "", **done})
-
-
-def _signer(request: Request) -> Signer:
-    signer: Signer | None = request.app.state.config.signer
-    assert signer is not None  # noqa: S101 - --sign always unlocks the key
-    return signer
 
 
 def routes() -> list[Route]:
