@@ -13,7 +13,7 @@ from commands.reports import _days, today_utc
 from ledger.errors import ProjectNotFoundError
 from ledger.normalise import normalise_handle
 from projections.replay import Replay
-from projections.todo import Todo, todo
+from projections.todo import DEFAULT_WITHIN_DAYS, Todo, todo
 
 if TYPE_CHECKING:
     from ledger.application import Ledger
@@ -33,7 +33,7 @@ HEADERS = ["project", "seq", "waiting", "about", "due", "overdue", "next"]
 @click.option(
     "--within",
     metavar="DAYS",
-    default="14d",
+    default=f"{DEFAULT_WITHIN_DAYS}d",
     show_default=True,
     help="List your own pledges due within DAYS (14d, 2w); overdue ones always.",
 )

@@ -26,6 +26,8 @@ from projections.obligations import obligations
 if TYPE_CHECKING:
     from projections.replay import Replay
 
+DEFAULT_WITHIN_DAYS = 14  # own pledges due within this many days are listed (`accord todo`)
+
 # The order rows of one project are listed in: what others wait for first.
 _ORDER = ("join", "decide", "resolve", "rejected", "sign statement", "sign close", "deliver")
 

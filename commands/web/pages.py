@@ -26,7 +26,7 @@ from projections.entry_view import entry_view
 from projections.obligations import FINISHED, obligation, obligations, pledge_seqs
 from projections.replay import Replay
 from projections.statements import statement_detail, statement_seqs
-from projections.todo import todo
+from projections.todo import DEFAULT_WITHIN_DAYS, todo
 from projections.values import value_rows
 from projections.views import member_rows
 
@@ -37,7 +37,6 @@ if TYPE_CHECKING:
 
     from commands.web.access import Opened, Replica
 
-TODO_WITHIN = 14  # days: own pledges due within them are listed, as `accord todo`'s default
 TRAIL_PAGE = 50  # trail rows per page
 STATEMENTS_PAGE = 20  # statements per page (each with its whole text)
 OBLIGATIONS_PAGE = 100  # obligations per page when every pledge is listed
@@ -105,7 +104,7 @@ def todo_rows(opened: Opened, replay: Replay, party: str) -> list[Any]:
     """What waits for ``party`` in the project (`accord todo`), kept while the head stays."""
     day = today()
     return opened.view(
-        "todo", replay.state, lambda: todo(replay, party, day, TODO_WITHIN), party, day
+        "todo", replay.state, lambda: todo(replay, party, day, DEFAULT_WITHIN_DAYS), party, day
     )
 
 
