@@ -27,16 +27,19 @@ import os
 import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from ledger import codec, open_items, rules
+from ledger import codec, open_items, rules, totals
 from ledger.errors import LedgerError, StorageUnavailableError
 from ledger.keys import accord_home
 from ledger.lazymap import LazyMap
 
-SCHEMA_VERSION = 7  # 7: items flagged open (ledger/open_items.py); 6: summaries say '1 hour'
+# 8: running totals per party and unit (ledger/totals.py); 7: items flagged open
+# (ledger/open_items.py); 6: summaries say '1 hour'
+SCHEMA_VERSION = 8
+CHUNK = 500  # seqs per query when reading stored items by key
 
 
 class DamagedStateError(LedgerError):
@@ -79,7 +82,7 @@ class LogEntry:
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS projects (slug TEXT PRIMARY KEY, seq INTEGER NOT NULL, "
-    "head TEXT NOT NULL, core TEXT, verified_at TEXT NOT NULL)",
+    "head TEXT NOT NULL, core TEXT, verified_at TEXT NOT NULL, totals INTEGER NOT NULL)",
     "CREATE TABLE IF NOT EXISTS log (slug TEXT NOT NULL, seq INTEGER NOT NULL, "
     "type TEXT NOT NULL, at TEXT NOT NULL, hash TEXT NOT NULL, by TEXT NOT NULL, "
     "summary TEXT NOT NULL, signer TEXT NOT NULL, PRIMARY KEY (slug, seq)) WITHOUT ROWID",
@@ -87,6 +90,10 @@ _SCHEMA = (
     "seq INTEGER NOT NULL, data TEXT NOT NULL, open INTEGER NOT NULL, "
     "PRIMARY KEY (slug, kind, seq)) WITHOUT ROWID",
     "CREATE INDEX IF NOT EXISTS open_items ON items (slug, kind, seq) WHERE open = 1",
+    # Per project, party and unit: the sums over its pledges (ledger/totals.py), kept while
+    # projects.totals is 1.
+    "CREATE TABLE IF NOT EXISTS totals (slug TEXT NOT NULL, party TEXT NOT NULL, "
+    "unit TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (slug, party, unit)) WITHOUT ROWID",
 )
 
 
@@ -298,6 +305,7 @@ class VerifiedStore:
             db.execute("UPDATE projects SET core = NULL WHERE slug=?", (slug,))
             db.execute("DELETE FROM items WHERE slug=?", (slug,))
             db.execute("DELETE FROM log WHERE slug=?", (slug,))
+            db.execute("DELETE FROM totals WHERE slug=?", (slug,))
             db.execute("COMMIT")
         except sqlite3.DatabaseError as exc:
             raise DamagedStateError(f"the verified state file is damaged: {exc}") from None
@@ -400,18 +408,23 @@ class VerifiedStore:
         try:
             db.execute("BEGIN IMMEDIATE")
             try:
-                row = db.execute("SELECT seq, core FROM projects WHERE slug=?", (slug,)).fetchone()
+                row = db.execute(
+                    "SELECT seq, core, totals FROM projects WHERE slug=?", (slug,)
+                ).fetchone()
                 current = row[0] if row is not None and row[1] is not None else 0
                 if current != base_seq and not everything:
                     db.execute("ROLLBACK")
                     return False
-                if everything or row is None or row[1] is None:
-                    db.execute("DELETE FROM items WHERE slug=?", (slug,))
-                    db.execute("DELETE FROM log WHERE slug=?", (slug,))
+                whole = everything or row is None or row[1] is None
+                if whole:
+                    for table in ("items", "log", "totals"):
+                        db.execute(f"DELETE FROM {table} WHERE slug=?", (slug,))  # noqa: S608
                 db.executemany(
                     "INSERT OR REPLACE INTO log VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     ((slug, e.seq, e.type, e.at, e.hash, e.by, e.summary, e.signer) for e in log),
                 )
+                # Before the items are written back: the changed pledges as they were stored.
+                kept = self._save_totals(state, whole=whole, kept=whole or bool(row and row[2]))
                 for kind, (attribute, _) in codec.ITEMS.items():
                     items = getattr(state, attribute)
                     values = items.touched() if isinstance(items, LazyMap) else items
@@ -429,8 +442,15 @@ class VerifiedStore:
                         ),
                     )
                 db.execute(
-                    "INSERT OR REPLACE INTO projects VALUES (?, ?, ?, ?, ?)",
-                    (slug, state.seq, state.head, json.dumps(codec.encode_core(state)), now),
+                    "INSERT OR REPLACE INTO projects VALUES (?, ?, ?, ?, ?, ?)",
+                    (
+                        slug,
+                        state.seq,
+                        state.head,
+                        json.dumps(codec.encode_core(state)),
+                        now,
+                        int(kept),
+                    ),
                 )
                 db.execute("COMMIT")
             except BaseException:
@@ -444,6 +464,128 @@ class VerifiedStore:
             ) from None
         return True
 
+    def _save_totals(self, state: rules.ProjectState, *, whole: bool, kept: bool) -> bool:
+        """Bring the running totals of ``state``'s project up to date (inside :meth:`save`).
+
+        ``whole``: every pledge of the project is in ``state`` (the totals are added up
+        afresh); otherwise the pledges changed since they were stored (those reached by
+        key) make the difference, read as they were stored before they are written back.
+        ``kept``: the stored totals were up to date. Returns whether they are now; a
+        stored pledge or total that cannot be read back leaves them unknown (the reads then
+        add up every pledge) until the next full verification.
+        """
+        db, slug = self._db(), state.slug
+
+        def day_of(seq: int) -> date:
+            found = db.execute("SELECT at FROM log WHERE slug=? AND seq=?", (slug, seq)).fetchone()
+            if found is None:
+                raise ValueError(f"seq {seq} is not in the verified index")
+            return totals.claimed_day(str(found[0]))
+
+        pledges = state.pledges
+        try:
+            if whole:
+                sums = totals.add_up(totals.pledge_facts(p, day_of) for p in pledges.values())
+                changed = set(sums)
+            elif not kept:
+                return False
+            else:
+                touched = pledges.touched() if isinstance(pledges, LazyMap) else dict(pledges)
+                if not touched:
+                    return True
+                before = [
+                    totals.pledge_facts(self._decode(rules.Pledge, data, slug), day_of)
+                    for data in self._stored_items(slug, "pledge", sorted(touched))
+                ]
+                after = [totals.pledge_facts(p, day_of) for p in touched.values()]
+                sums = self._stored_totals(slug, {f.key for f in (*before, *after)})
+                changed = totals.apply_changes(sums, before, after)
+        except (DamagedStateError, ValueError, KeyError, TypeError, IndexError, ArithmeticError):
+            db.execute("DELETE FROM totals WHERE slug=?", (slug,))
+            return False
+        db.executemany(
+            "DELETE FROM totals WHERE slug=? AND party=? AND unit=?",
+            ((slug, party, unit) for party, unit in changed if (party, unit) not in sums),
+        )
+        db.executemany(
+            "INSERT OR REPLACE INTO totals VALUES (?, ?, ?, ?)",
+            (
+                (slug, key[0], key[1], json.dumps(sums[key].encode(), separators=(",", ":")))
+                for key in sorted(changed)
+                if key in sums
+            ),
+        )
+        return True
+
+    def _stored_items(self, slug: str, kind: str, seqs: list[int]) -> Iterator[str]:
+        """The stored data of these items (those stored), a few hundred per query."""
+        for start in range(0, len(seqs), CHUNK):
+            part = seqs[start : start + CHUNK]
+            marks = ",".join("?" * len(part))
+            yield from (
+                data
+                for (data,) in self._db().execute(
+                    f"SELECT data FROM items WHERE slug=? AND kind=? AND seq IN ({marks})",  # noqa: S608
+                    (slug, kind, *part),
+                )
+            )
+
+    def _stored_totals(
+        self, slug: str, keys: set[totals.Key]
+    ) -> dict[totals.Key, totals.UnitTotals]:
+        """The stored totals of these (party, unit) keys (those stored).
+
+        Raises:
+            ValueError: a stored total cannot be read back.
+        """
+        found: dict[totals.Key, totals.UnitTotals] = {}
+        for party, unit in keys:
+            row = (
+                self._db()
+                .execute(
+                    "SELECT data FROM totals WHERE slug=? AND party=? AND unit=?",
+                    (slug, party, unit),
+                )
+                .fetchone()
+            )
+            if row is not None:
+                found[(party, unit)] = totals.UnitTotals.decode(json.loads(row[0]))
+        return found
+
+    def unit_totals(
+        self, slug: str, *, seq: int, head: str
+    ) -> dict[totals.Key, totals.UnitTotals] | None:
+        """The running totals of ``slug`` at ``seq`` and ``head`` (None: not kept for it).
+
+        None when the file holds another position of the project (a read in the past, or
+        another process recorded a newer one meanwhile) or does not keep its totals.
+
+        Raises:
+            DamagedStateError: the stored totals cannot be read back.
+        """
+        db = self._db()
+        try:
+            db.execute("BEGIN")  # one snapshot: the position and the totals at it
+            try:
+                row = db.execute(
+                    "SELECT seq, head, totals FROM projects WHERE slug=?", (slug,)
+                ).fetchone()
+                if row is None or (row[0], row[1], row[2]) != (seq, head, 1):
+                    return None
+                rows = db.execute(
+                    "SELECT party, unit, data FROM totals WHERE slug=? ORDER BY party, unit",
+                    (slug,),
+                ).fetchall()
+            finally:
+                db.execute("COMMIT")
+            return {(p, u): totals.UnitTotals.decode(json.loads(d)) for p, u, d in rows}
+        except sqlite3.DatabaseError as exc:
+            raise DamagedStateError(f"the verified state file is damaged: {exc}") from None
+        except (ValueError, TypeError) as exc:
+            raise DamagedStateError(
+                f"the running totals of {slug!r} are damaged: {exc}", slug=slug
+            ) from None
+
     def save_head(self, slug: str, seq: int, head: str) -> None:
         """Remember only a verified head (bundles: there is no store to read state from).
 
@@ -453,7 +595,7 @@ class VerifiedStore:
         now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         try:
             self._db().execute(
-                "INSERT OR REPLACE INTO projects VALUES (?, ?, ?, NULL, ?)",
+                "INSERT OR REPLACE INTO projects VALUES (?, ?, ?, NULL, ?, 0)",
                 (slug, seq, head, now),
             )
         except sqlite3.DatabaseError as exc:
@@ -472,7 +614,7 @@ class VerifiedStore:
         try:
             db.execute("BEGIN IMMEDIATE")
             count = db.execute(f"SELECT COUNT(*) FROM projects {where}", params).fetchone()[0]  # noqa: S608
-            for table in ("projects", "log", "items"):
+            for table in ("projects", "log", "items", "totals"):
                 db.execute(f"DELETE FROM {table} {where}", params)  # noqa: S608
             db.execute("COMMIT")
         except sqlite3.DatabaseError as exc:

@@ -67,7 +67,7 @@ from typing import TYPE_CHECKING, Any
 from ledger import rules
 from ledger.format import unit_key
 from ledger.numbers import decimal_text, exact_sum
-from projections.obligations import fulfilled_on, shortfall
+from ledger.totals import Key, UnitTotals, add_up, pledge_facts
 
 if TYPE_CHECKING:
     from projections.replay import Replay
@@ -176,33 +176,12 @@ def contributions(
     """Every party's contribution per unit, sorted by unit then party, then overall rows."""
     state = replay.state
     zero = Decimal(0)
-    figures: dict[tuple[str, str], list[Decimal]] = {}  # pledged, delivered, approved, ...
-    due_count: dict[tuple[str, str], int] = {}
-    on_time_count: dict[tuple[str, str], int] = {}
-    for pledge in state.pledges.values():
-        key = (pledge.by, pledge.unit)
-        pledged, delivered, approved, disputed, short = figures.setdefault(key, [zero] * 5)
-        due_count.setdefault(key, 0)
-        on_time_count.setdefault(key, 0)
-        figures[key] = [
-            pledged if pledge.status == "withdrawn" else exact_sum((pledged, pledge.weight)),
-            exact_sum((delivered, pledge.approved, pledge.pending, pledge.disputed)),
-            exact_sum((approved, pledge.approved)),
-            exact_sum((disputed, pledge.disputed)),
-            exact_sum((short, shortfall(pledge))),
-        ]
-        if pledge.status == "withdrawn":
-            continue
-        done = fulfilled_on(replay, pledge)
-        if pledge.status == rules.CLOSED_SHORT and pledge.closed_short_seq is not None:
-            closed = replay.at(pledge.closed_short_seq).date()
-            done = min(done, closed) if done is not None else closed
-        due = date.fromisoformat(pledge.due)
-        if done is not None or due <= today:
-            due_count[key] += 1
-            if done is not None and done <= due:
-                on_time_count[key] += 1
-
+    sums = unit_totals(replay)
+    figures: dict[tuple[str, str], list[Decimal]] = {  # pledged, delivered, approved, ...
+        key: [t.pledged, t.delivered, t.approved, t.disputed, t.short] for key, t in sums.items()
+    }
+    due_count = {key: t.due_by(today) for key, t in sums.items()}
+    on_time_count = {key: t.on_time for key, t in sums.items()}
     units = sorted({unit for _, unit in figures})
     totals_pledged = {u: exact_sum(v[0] for (_, x), v in figures.items() if x == u) for u in units}
     totals_approved = {u: exact_sum(v[2] for (_, x), v in figures.items() if x == u) for u in units}
@@ -257,6 +236,22 @@ def contributions(
                 )
             )
     return rows + overall_rows(state, rows, threshold=threshold)
+
+
+def unit_totals(replay: Replay) -> dict[Key, UnitTotals]:
+    """The sums over each party's pledges in each unit (``ledger/totals.py``).
+
+    The verified state keeps them as it goes, so reading them costs the parties and units;
+    a state it does not hold (a read in the past, a replay in memory) adds up its pledges.
+    """
+    state = replay.state
+    if replay.ledger is not None:
+        kept = replay.ledger.verified.unit_totals(state.slug, seq=state.seq, head=state.head)
+        if kept is not None:
+            return kept
+    return add_up(
+        pledge_facts(pledge, lambda seq: replay.at(seq).date()) for pledge in state.pledges.values()
+    )
 
 
 def is_guest_star(

@@ -34,8 +34,9 @@ from typing import TYPE_CHECKING, Any
 
 from ledger import rules
 from ledger.lazymap import LazyMap
-from ledger.numbers import decimal_text, exact_difference, exact_sum
+from ledger.numbers import decimal_text, exact_sum
 from ledger.open_items import open_values
+from ledger.totals import fulfilling_seq, shortfall
 
 if TYPE_CHECKING:
     from ledger.rules import Pledge
@@ -89,25 +90,10 @@ def _deliverables(replay: Replay, pledge: Pledge) -> list[rules.Deliverable]:
     return [item for item in decisions if isinstance(item, rules.Deliverable)]
 
 
-def shortfall(pledge: Pledge) -> Decimal:
-    """What the beneficiaries agreed to forgo when they closed ``pledge`` short (else 0).
-
-    The weight less what was approved and what is disputed on it, never below 0.
-    """
-    if pledge.status != rules.CLOSED_SHORT:
-        return Decimal(0)
-    rest = exact_difference(pledge.weight, exact_sum((pledge.approved, pledge.disputed)))
-    return rest if rest > 0 else Decimal(0)
-
-
 def fulfilled_on(replay: Replay, pledge: Pledge) -> date | None:
     """The claimed day on which approved deliveries first reached the pledge's weight."""
-    total = Decimal(0)
-    for decided_seq, quantity in pledge.accepted:  # in the order they were accepted
-        total = exact_sum((total, quantity))
-        if total >= pledge.weight:
-            return replay.at(decided_seq).date()
-    return None
+    seq = fulfilling_seq(pledge)
+    return replay.at(seq).date() if seq is not None else None
 
 
 def submitted_in_full(pledge: Pledge) -> bool:

@@ -322,3 +322,65 @@ def test_a_short_refusal_of_a_value_in_the_state_file_is_damage_not_a_crash(
     assert result.exit_code == 0, result.output
     assert result.stdout == before
     assert "damaged" in result.stderr
+
+
+def kept_totals(home: Path) -> list[tuple[str, str, dict[str, object]]]:
+    (path,) = (home / "verified").glob("*.sqlite3")
+    with closing(sqlite3.connect(path)) as db:
+        rows = db.execute("SELECT party, unit, data FROM totals WHERE slug = ?", (S,)).fetchall()
+    return [(party, unit, json.loads(data)) for party, unit, data in rows]
+
+
+def test_the_running_totals_follow_each_write_and_equal_those_added_up_afresh(
+    initialised: Accord, with_pledge: str, home: Path
+) -> None:
+    a = initialised
+    a.ok("approve", S, "5", "--as", "burgerco")
+    a.ok("pledge", "add", S, "Posts", "--weight", "4", "--unit", "posts", "--due", "2027-01-09",
+         "--as", "veggie")  # fmt: skip
+    kept = a.ok("contributions", S, "--format", "json").output
+    assert kept_totals(home) == [
+        ("acme", "hours", {
+            "pledges": 1, "pledged": "30", "delivered": "10", "approved": "10",
+            "disputed": "0", "short": "0", "finished": 0, "on_time": 0,
+            "waiting": {"2099-12-15": 1},
+        }),
+        ("veggie", "posts", {
+            "pledges": 1, "pledged": "4", "delivered": "0", "approved": "0", "disputed": "0",
+            "short": "0", "finished": 0, "on_time": 0, "waiting": {"2027-01-09": 1},
+        }),
+    ]  # fmt: skip
+    a.ok("state", "forget", S)
+    assert a.ok("contributions", S, "--format", "json").output == kept  # added up afresh
+    assert kept_totals(home)[0][2]["approved"] == "10"
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"approved": "-10"},
+        {"approved": "10.0"},
+        {"approved": "NaN"},
+        {"pledges": "1"},
+        {"waiting": {"2099-12-15": 0}},
+        {"extra": 1},
+        {"waiting": {"soon": 1}},
+    ],
+)
+def test_damaged_running_totals_are_rebuilt_never_shown(
+    initialised: Accord, with_pledge: str, home: Path, change: dict[str, object]
+) -> None:
+    a = initialised
+    a.ok("approve", S, "5", "--as", "burgerco")
+    before = a.ok("contributions", S, "--format", "json").output
+    (path,) = (home / "verified").glob("*.sqlite3")
+    with closing(sqlite3.connect(path)) as db, db:
+        (data,) = db.execute("SELECT data FROM totals WHERE slug = ?", (S,)).fetchone()
+        totals = json.loads(data)
+        totals.update(change)
+        db.execute("UPDATE totals SET data = ? WHERE slug = ?", (json.dumps(totals), S))
+    result = a("contributions", S, "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == before
+    assert result.stderr.startswith(f"Warning: the running totals of {S!r} are damaged: ")
+    assert a("contributions", S, "--format", "json").stderr == ""  # rebuilt for good

@@ -4,14 +4,17 @@
   equals a full replay of the log from entry 1;
 * a truncation or a change of the verified head made in the store after a read fails the
   next read and the next write, and the write changes nothing;
-* a damaged state file is rebuilt by a full verification, never trusted.
+* a damaged state file is rebuilt by a full verification, never trusted;
+* the running totals per party and unit kept in the home equal the sums over every pledge.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import tempfile
+from collections.abc import Callable
 from contextlib import closing
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -20,6 +23,8 @@ from hypothesis import strategies as st
 from test_projection_properties import (
     SIGNERS,
     SLUG,
+    TODAYS,
+    Action,
     Clock,
     dispute_histories,
     histories,
@@ -32,6 +37,9 @@ from ledger.application import Ledger
 from ledger.errors import VerificationError
 from ledger.open_items import open_values
 from ledger.project import project_id
+from ledger.totals import add_up, pledge_facts
+from projections.contributions import contributions
+from projections.replay import Replay
 
 
 def open_at(directory: Path) -> Ledger:
@@ -190,6 +198,73 @@ def test_the_open_items_a_fresh_process_reads_are_those_of_a_full_replay(history
                         for seq, item in getattr(replayed, attribute).items():
                             stored = flags[(kind, seq)]
                             assert stored == open_items.is_open(attribute, item, replayed)
+                finally:
+                    fresh.close()
+        finally:
+            writer.close()
+
+
+def amend_some(ledger: Ledger, action: Action) -> None:
+    """Now and then, propose a new weight and due day for a live pledge (decided later)."""
+    if action.pick % 4:
+        return
+    state = ledger.get_state(SLUG)
+    live = [
+        p
+        for p in state.pledges.values()
+        if p.status == "open" and p.pending_close is None and p.pending_amendment is None
+    ]
+    if not live:
+        return
+    pledge = live[action.pick % len(live)]
+    ledger.amend_pledge(
+        SLUG, pledge.seq, title=None, weight=action.amount or "3", due=action.due,
+        reason="Rescoped", signer=SIGNERS[pledge.by],
+    )  # fmt: skip
+
+
+def replay_days(replay: Replay) -> Callable[[int], date]:
+    return lambda seq: replay.at(seq).date()
+
+
+def in_memory(ledger: Ledger) -> Replay:
+    replay = Replay.empty(SLUG)
+    replay.extend(ledger.read_entries(SLUG))
+    return replay
+
+
+@settings(max_examples=25, deadline=None)
+@given(dispute_histories)
+def test_the_running_totals_kept_in_the_home_are_those_of_every_pledge_added_up(history) -> None:
+    """Per party and unit, the totals kept as pledges change equal a sum over all pledges.
+
+    Amendments (new weights and due days), withdrawals, disputes and closes short move
+    pledges between the figures; the contributions read from the kept totals equal those of
+    a replay in memory, for every day of the read.
+    """
+    approval, steps = history
+    with tempfile.TemporaryDirectory() as tmp:
+        directory = Path(tmp)
+        writer = begin(directory, approval)
+        try:
+            seed_disputes(writer)
+            for action in steps:
+                amend_some(writer, action)
+                perform(writer, action)
+                fresh = open_at(directory)
+                try:
+                    state = fresh.get_state(SLUG)
+                    replay = in_memory(fresh)
+                    kept = fresh.verified.unit_totals(SLUG, seq=state.seq, head=state.head)
+                    assert kept is not None
+                    day_of = replay_days(replay)
+                    expected = add_up(
+                        pledge_facts(p, day_of) for p in replay.state.pledges.values()
+                    )
+                    assert kept == expected
+                    stored = Replay(slug=SLUG, state=state, ledger=fresh)
+                    for today in TODAYS:
+                        assert contributions(stored, today) == contributions(replay, today)
                 finally:
                     fresh.close()
         finally:
