@@ -16,8 +16,12 @@ same WeasyPrint, pydyf and fonts give the same bytes on every replica; see ADR 0
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
+import os
+import threading
+from collections.abc import Iterator
 from datetime import datetime
 from importlib import resources
 from typing import TYPE_CHECKING, Any
@@ -32,6 +36,7 @@ if TYPE_CHECKING:
     from ledger.application import Ledger
 
 PDF_VARIANT = "pdf/a-3b"
+SOURCE_DATE_EPOCH = "SOURCE_DATE_EPOCH"  # https://reproducible-builds.org/specs/source-date-epoch/
 JSON_ATTACHMENT = "close-report.json"
 BUNDLE_SUFFIX = ".accord"
 MAX_ATTACHMENT = 1 << 30  # bytes of one attachment read back (a bundle of 100,000 entries: ~80 MB)
@@ -102,12 +107,37 @@ def render_pdf(data: dict[str, Any], *, html: str, json_text: str, bundle: str) 
         ),
     ]
     document = HTML(string=_dated(html, at), base_url=None)
-    pdf: bytes = document.write_pdf(
-        stylesheets=[CSS(string=print_css())],
-        pdf_variant=PDF_VARIANT,
-        attachments=attachments,
-    )
+    with _fonts_dated(moment):
+        pdf: bytes = document.write_pdf(
+            stylesheets=[CSS(string=print_css())],
+            pdf_variant=PDF_VARIANT,
+            attachments=attachments,
+        )
     return pdf
+
+
+_FONT_TIME = threading.Lock()
+
+
+@contextlib.contextmanager
+def _fonts_dated(moment: datetime) -> Iterator[None]:
+    """Date the embedded font subsets ``moment``, not the second they were made.
+
+    fontTools stamps each subset it writes (its ``head.modified``) with the current time,
+    unless ``SOURCE_DATE_EPOCH`` is set (reproducible builds): without this, two renders of
+    the same log a second apart differed in those bytes. The variable is the process's, so
+    renders take turns while it is set, and its earlier value comes back after.
+    """
+    with _FONT_TIME:
+        before = os.environ.get(SOURCE_DATE_EPOCH)
+        os.environ[SOURCE_DATE_EPOCH] = str(max(int(moment.timestamp()), 0))
+        try:
+            yield
+        finally:
+            if before is None:
+                os.environ.pop(SOURCE_DATE_EPOCH, None)
+            else:
+                os.environ[SOURCE_DATE_EPOCH] = before
 
 
 # accord verify --pdf ----------------------------------------------------------------------

@@ -197,3 +197,19 @@ def test_the_pdf_pages_render_and_are_not_blank(closed_project: str, tmp_path: P
             grey = image.convert("L")
             dark = sum(grey.histogram()[:200])
             assert dark > 200, f"{page.name} looks blank"
+
+
+def test_the_pdf_bytes_do_not_depend_on_the_second_it_is_rendered(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """fontTools dates each embedded font subset with the current time unless told otherwise."""
+    import time
+
+    data = {"as_of": {"at": "2026-11-22T10:00:00Z"}, "project": {"slug": "clock"}}
+    html = "<html><head><title>Clock</title></head><body><p>Same log, same bytes.</p></body></html>"
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    first = render_pdf(data, html=html, json_text="{}\n", bundle="")
+    real = time.time
+    monkeypatch.setattr(time, "time", lambda: real() + 86_400 * 400)  # a year and more later
+    assert render_pdf(data, html=html, json_text="{}\n", bundle="") == first
+    assert "SOURCE_DATE_EPOCH" not in os.environ  # the process's environment is left as it was
