@@ -16,12 +16,13 @@ from typing import TYPE_CHECKING
 from commands.figures import percent
 from ledger.numbers import decimal_text
 from projections.contributions import NO_UNIT, ratio_text
+from projections.report import RECENT_DELIVERIES
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from projections.contributions import Contribution
-    from projections.decisions import DeliverableReport, PledgeReport
+    from projections.decisions import Delivery
     from projections.replay import TimelineRow
 
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f")
@@ -34,7 +35,7 @@ SHARE_LEFT, SHARE_BAR, SHARE_ROW = 110, 600, 62
 LABEL_MIN_WIDTH = 60
 SHARE_BARS = ((0, 0, "pledged"), (26, 1, "approved"))  # offset, index in shares, label
 DELIVERY_LEFT, DELIVERY_RIGHT, DELIVERY_LANE = 110, 30, 34
-CHART_POINTS = 1000  # the most recent deliveries the chart draws
+CHART_POINTS = RECENT_DELIVERIES  # the most recent deliveries the chart draws
 
 
 def hidden_count(total: int, shown: int) -> str:
@@ -188,11 +189,11 @@ def share_chart(rows: Sequence[Contribution], colours: dict[str, str]) -> ShareC
 
 def delivery_chart(
     parties: Sequence[str],
-    pledges: Sequence[PledgeReport],
+    deliveries: Sequence[Delivery],
     first: TimelineRow,
     last: TimelineRow,
 ) -> DeliveryChart:
-    """Deliveries by party along the ledger's own order.
+    """Deliveries by party along the ledger's own order (the last :data:`CHART_POINTS`).
 
     ``first`` and ``last`` are the first and last timeline rows. The horizontal axis is the
     seq, labelled with the claimed times of the first and last entries: claimed times may
@@ -201,23 +202,20 @@ def delivery_chart(
     span = max(last.seq - 1, 1)
     plot = CHART_WIDTH - DELIVERY_LEFT - DELIVERY_RIGHT
     axis = 20 + DELIVERY_LANE * len(parties)
-    every: list[tuple[DeliverableReport, PledgeReport]] = sorted(
-        ((item, pledge) for pledge in pledges for item in pledge.deliverables),
-        key=lambda pair: pair[0].seq,
-    )
+    every = sorted(deliveries, key=lambda d: d.item.seq)
     points = tuple(
         Point(
-            x=_coordinate(DELIVERY_LEFT + plot * (item.seq - 1) / span),
-            y=str(20 + DELIVERY_LANE * parties.index(pledge.obligation.party)),
-            colour=STATUS_COLOURS.get(item.shown_status, NO_COLOUR),
-            seq=str(item.seq),
-            party=pledge.obligation.party,
-            quantity=decimal_text(item.quantity),
-            unit=pledge.obligation.unit,
-            pledge=str(pledge.obligation.seq),
-            status=item.shown_status,
+            x=_coordinate(DELIVERY_LEFT + plot * (d.item.seq - 1) / span),
+            y=str(20 + DELIVERY_LANE * parties.index(d.party)),
+            colour=STATUS_COLOURS.get(d.item.shown_status, NO_COLOUR),
+            seq=str(d.item.seq),
+            party=d.party,
+            quantity=decimal_text(d.item.quantity),
+            unit=d.unit,
+            pledge=str(d.pledge),
+            status=d.item.shown_status,
         )
-        for item, pledge in every[-CHART_POINTS:]
+        for d in every[-CHART_POINTS:]
     )
     return DeliveryChart(
         width=str(CHART_WIDTH),

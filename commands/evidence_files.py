@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING
 
 from commands.files import beside_ledger
 from ledger.errors import NotFoundError, UsageError
-from ledger.sealing import HashingWriter, SignedFile, check_plaintext, evidence_of
+from ledger.sealing import HashingWriter, SignedFile, check_plaintext, disk_name, evidence_of
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Callable, Iterator, Sequence
 
     from ledger import rules
     from ledger.application import Ledger
@@ -52,26 +52,26 @@ def local_copy(ledger: Ledger, slug: str, seq: int, signed: SignedFile) -> Path 
         return None
 
 
-def evidence_links(ledger: Ledger, slug: str, report: Path) -> dict[tuple[int, int], str]:
+def evidence_links(ledger: Ledger, slug: str, report: Path) -> Callable[[int, int, str], str]:
     """Links from the report directory ``report`` to where each file's local copy is kept.
 
-    Keyed by (deliverable seq, evidence index); relative, URL-quoted (the names are safe).
-    Every signed file gets its link whether or not this party holds the copy yet (``accord
-    evidence get`` puts it there): the link is a function of the log and of where the report
-    is written, so the close report written beside each replica's ledger is the same bytes on
-    every replica.
+    The link of file ``index`` of deliverable ``seq``, signed as ``name``: relative,
+    URL-quoted (the names are made safe, :func:`ledger.sealing.disk_name`). Every signed
+    file gets its link whether or not this party holds the copy yet (``accord evidence get``
+    puts it there): the link is a function of the log and of where the report is written, so
+    the close report written beside each replica's ledger is the same bytes on every
+    replica. Made when a file is shown, so a report costs the files it lists.
     """
     from urllib.parse import quote
 
-    base = evidence_dir(ledger, slug)
-    state = ledger.verified_state(slug)
-    links: dict[tuple[int, int], str] = {}
-    for seq in sorted(state.decisions):
-        for signed in signed_files(state, seq):
-            path = base / str(seq) / signed.disk_name
-            relative = os.path.relpath(path.absolute(), report.absolute())
-            links[(seq, signed.index)] = quote(Path(relative).as_posix())
-    return links
+    base = evidence_dir(ledger, slug).absolute()
+    here = report.absolute()
+
+    def link(seq: int, index: int, name: str) -> str:
+        path = base / str(seq) / disk_name(index, name)
+        return quote(Path(os.path.relpath(path, here)).as_posix())
+
+    return link
 
 
 def sha256_of(path: Path) -> str:

@@ -10,7 +10,7 @@ templates' job.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -25,6 +25,7 @@ from commands.charts import (
 )
 from commands.figures import ContributionView, contribution_view, overall_sentence, ratio_percent
 from ledger.numbers import amount_text, decimal_text
+from projections.decisions import PledgeReports
 from projections.replay import TimelineRow
 from projections.views import signed_by
 
@@ -41,6 +42,9 @@ if TYPE_CHECKING:
 
 TIMELINE_SHOWN = 500  # the most recent entries the Markdown and HTML reports list
 DELIVERABLES_SHOWN = 20  # the most recent deliverables listed under each pledge
+# The link of file INDEX (1-based) of deliverable SEQ, signed as NAME (commands.evidence_files).
+Linker = Callable[[int, int, str], str]
+PLEDGES_SHOWN = 500  # the most recent pledges the Markdown and HTML reports detail
 
 
 @dataclass(frozen=True)
@@ -208,6 +212,7 @@ class ReportView:
     status_colours: tuple[tuple[str, str], ...]
     delivery_chart: DeliveryChart
     pledges: tuple[Pledge, ...]
+    pledges_hidden: str
     open_heading: str
     open_obligations: tuple[OpenObligation, ...]
     statements: tuple[Statement, ...]
@@ -225,10 +230,11 @@ def _seat(party: PartyReport) -> str:
     return "unpinned"
 
 
-def report_view(data: ReportData, links: Mapping[tuple[int, int], str] | None = None) -> ReportView:
+def report_view(data: ReportData, links: Linker | None = None) -> ReportView:
     """Compute the view model of the report ``data`` (a pure function of it).
 
-    ``links`` maps (deliverable seq, evidence index) to the link of the party's local copy.
+    ``links`` gives the link of the party's local copy of file ``index`` (1-based) of
+    deliverable ``seq``, signed as ``name``.
     """
     project, close, as_of = data.project, data.close, data.as_of
     colours = {p.handle: PALETTE[i % len(PALETTE)] for i, p in enumerate(data.parties)}
@@ -274,11 +280,12 @@ def report_view(data: ReportData, links: Mapping[tuple[int, int], str] | None = 
         status_colours=tuple(STATUS_COLOURS.items()),
         delivery_chart=delivery_chart(
             [p.handle for p in data.parties],
-            data.pledges,
+            data.deliveries,
             TimelineRow.of(timeline[0]),
             TimelineRow.of(timeline[-1]),
         ),
-        pledges=tuple(_pledge(p, links or {}) for p in data.pledges),
+        pledges=tuple(_pledge(p, links) for p in recent_pledges(data.pledges)),
+        pledges_hidden=hidden_count(len(data.pledges), PLEDGES_SHOWN),
         open_heading="Obligations open at close" if is_close else "Open obligations",
         open_obligations=tuple(
             OpenObligation(
@@ -315,6 +322,13 @@ def report_view(data: ReportData, links: Mapping[tuple[int, int], str] | None = 
             for c in close.signatures
         ),
     )
+
+
+def recent_pledges(pledges: Collection[PledgeReport]) -> tuple[PledgeReport, ...]:
+    """The :data:`PLEDGES_SHOWN` most recent pledges (all of them are in the JSON)."""
+    if isinstance(pledges, PledgeReports):
+        return pledges.last(PLEDGES_SHOWN)
+    return tuple(pledges)[-PLEDGES_SHOWN:]
 
 
 def _days_late(days: int) -> str:
@@ -383,15 +397,13 @@ def _dispute_text(dispute: DisputeReport) -> str:
     return f"{text}; open" + (f" (signed: {signed})" if signed else "")
 
 
-def _deliverable(
-    item: DeliverableReport, party: str, links: Mapping[tuple[int, int], str]
-) -> Deliverable:
+def _deliverable(item: DeliverableReport, party: str, links: Linker | None) -> Deliverable:
     evidence = tuple(
         Evidence(
             name=e.name,
             size=str(e.size),
             sha256=e.sha256,
-            link=links.get((item.seq, n), ""),
+            link=links(item.seq, n, e.name) if links is not None else "",
         )
         for n, e in enumerate(item.evidence, start=1)
     )
@@ -425,7 +437,7 @@ def _short(pledge: PledgeReport) -> str:
     )
 
 
-def _pledge(pledge: PledgeReport, links: Mapping[tuple[int, int], str]) -> Pledge:
+def _pledge(pledge: PledgeReport, links: Linker | None) -> Pledge:
     owed = pledge.obligation
     return Pledge(
         seq=str(owed.seq),

@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
     import jinja2
 
-    from commands.report_view import ReportView
+    from commands.report_view import Linker, ReportView
     from ledger.application import Ledger
     from projections.report import ReportData
 
@@ -142,7 +142,7 @@ def _environment(kind: str) -> jinja2.Environment:
     return env
 
 
-def _view(data: ReportData, links: Mapping[tuple[int, int], str] | None = None) -> ReportView:
+def _view(data: ReportData, links: Linker | None = None) -> ReportView:
     """The view model of ``data`` (:func:`commands.report_view.report_view`, loaded when used)."""
     from commands.report_view import report_view as view_of
 
@@ -172,35 +172,42 @@ def render_json(data: ReportData) -> str:
     return "".join(json_chunks(data.as_row()))
 
 
-JSON_PAGE = 2000  # timeline rows encoded per call
+JSON_PAGE = 2000  # rows of a streamed list encoded per call
 
 
 def json_chunks(data: dict[str, Any]) -> Iterator[str]:
-    """The compact JSON of ``data`` in pieces, streaming its timeline a row at a time.
+    """The compact JSON of ``data`` in pieces, streaming its long lists a page at a time.
 
-    The text is exactly ``json.dumps(data, sort_keys=True, ...)`` with the timeline as a
-    list: the keys that sort before ``timeline`` are written first, then the timeline a page
-    of rows at a time, then the keys after it (``values``), so a long timeline is never held
-    in memory whole.
+    The text is exactly ``json.dumps(data, sort_keys=True, ...)`` with every collection
+    read lazily (the timeline, the pledges: not a list, tuple or dict) written as a list:
+    the keys in order, each lazily read collection a page of rows at a time, so a long
+    project is never held in memory whole.
     """
     options: dict[str, Any] = {"sort_keys": True, "ensure_ascii": False, "separators": (",", ":")}
-    if "timeline" not in data:
-        yield json.dumps(data, **options) + "\n"
-        return
-    before = {k: v for k, v in data.items() if k < "timeline"}
-    after = {k: v for k, v in data.items() if k > "timeline"}
-    yield (json.dumps(before, **options)[:-1] + ",") if before else "{"
-    yield '"timeline":['
-    page: list[Any] = []
-    first = True
-    for row in data["timeline"]:
-        page.append(row)
-        if len(page) == JSON_PAGE:
+    yield "{"
+    for number, key in enumerate(sorted(data)):
+        value = data[key]
+        yield ("," if number else "") + json.dumps(key, **options) + ":"
+        if not _streamed(value):
+            yield json.dumps(value, **options)
+            continue
+        yield "["
+        page: list[Any] = []
+        first = True
+        for row in value:
+            page.append(row)
+            if len(page) == JSON_PAGE:
+                yield ("" if first else ",") + json.dumps(page, **options)[1:-1]
+                page, first = [], False
+        if page:
             yield ("" if first else ",") + json.dumps(page, **options)[1:-1]
-            page, first = [], False
-    if page:
-        yield ("" if first else ",") + json.dumps(page, **options)[1:-1]
-    yield "]" + ("," + json.dumps(after, **options)[1:] if after else "}") + "\n"
+        yield "]"
+    yield "}\n"
+
+
+def _streamed(value: Any) -> bool:
+    """Whether ``value`` is a collection read lazily (written as a list, a page at a time)."""
+    return isinstance(value, Iterable) and not isinstance(value, list | tuple | dict | str)
 
 
 def write_report(
@@ -209,7 +216,7 @@ def write_report(
     formats: tuple[str, ...],
     *,
     bundle: Callable[[], str] | None = None,
-    links: Mapping[tuple[int, int], str] | None = None,
+    links: Linker | None = None,
 ) -> list[Path]:
     """Write the report in ``formats`` into ``directory``; return the paths written.
 
@@ -226,7 +233,7 @@ def write_report(
     view = _view(data, links)  # links: the party's local evidence copies (issue 16)
     html = functools.cache(lambda: _render("html", view))
     renderers: dict[str, Callable[[], str | Iterator[str]]] = {
-        "md": lambda: _render("md", view),
+        "md": lambda: _environment("md").get_template(TEMPLATES["md"]).generate(report=view),
         "html": html,
         "json": lambda: json_chunks(data.as_row()),
     }
@@ -280,7 +287,7 @@ def write_close_report(
     from commands.evidence_files import evidence_links  # issue 16: link local evidence copies
     from commands.pdf import bundle_text  # loaded when used
 
-    data = report_data(replay, stream_timeline=True)
+    data = report_data(replay, stream=True)
     links = evidence_links(ledger, slug, target)
     return write_report(
         data, target, formats, bundle=lambda: bundle_text(ledger, slug), links=links

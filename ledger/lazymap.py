@@ -24,6 +24,7 @@ class LazyMap(MutableMapping[int, V], Generic[V]):
         load_all: Callable[[], Iterable[tuple[int, V]]],
         load_keys: Callable[[], Iterable[int]] | None = None,
         load_open: tuple[Callable[[], Iterable[int]], Callable[[V], bool]] | None = None,
+        load_many: Callable[[list[int]], Iterable[tuple[int, V]]] | None = None,
     ) -> None:
         """Load items one by one or all at once; list keys, and open keys, without decoding.
 
@@ -34,6 +35,7 @@ class LazyMap(MutableMapping[int, V], Generic[V]):
         self._all = load_all
         self._keys = load_keys
         self._open = load_open
+        self._many = load_many
         self._cache: dict[int, V] = {}
         self._absent: set[int] = set()
         self._complete = False
@@ -106,6 +108,22 @@ class LazyMap(MutableMapping[int, V], Generic[V]):
             else:
                 found.discard(key)
         return sorted(found)
+
+    def peek(self, keys: Iterable[int]) -> dict[int, V]:
+        """The items of ``keys`` that exist, read without keeping them (a report's pages).
+
+        Items held here are given as held; the others are decoded for this call only, so
+        going through a long project a page at a time holds one page, not the project.
+        """
+        wanted = sorted(set(keys))
+        found = {key: self._cache[key] for key in wanted if key in self._cache}
+        missing = [key for key in wanted if key not in found]
+        if not missing or self._complete:
+            return found
+        if self._many is None:
+            return {**found, **{key: self[key] for key in missing if key in self}}
+        found.update(self._many(missing))
+        return found
 
     def __len__(self) -> int:
         self._load_everything()

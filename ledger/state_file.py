@@ -276,7 +276,18 @@ class VerifiedStore:
         def still_open(item: Any) -> bool:
             return open_items.is_open(attribute, item, state)
 
-        return LazyMap(one, everything, keys, (open_keys, still_open))
+        def many(seqs: list[int]) -> Iterator[tuple[int, Any]]:
+            for start in range(0, len(seqs), CHUNK):
+                part = seqs[start : start + CHUNK]
+                marks = ",".join("?" * len(part))
+                rows = self._read(
+                    f"SELECT seq, data FROM items WHERE slug=? AND kind=? AND seq IN ({marks})",  # noqa: S608
+                    (slug, kind, *part),
+                )
+                for seq, data in rows:
+                    yield seq, self._decode(cls, data, slug)
+
+        return LazyMap(one, everything, keys, (open_keys, still_open), many)
 
     def _read(self, statement: str, params: tuple[Any, ...]) -> list[Any]:
         try:

@@ -8,17 +8,23 @@ which signer of the party signed), each with its JSON (``as_row()``), for
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ledger import rules
+from ledger.lazymap import LazyMap
 from ledger.numbers import decimal_text
+from projections.obligations import pledge_seqs
 
 if TYPE_CHECKING:
     from decimal import Decimal
 
     from projections.obligations import Obligation
     from projections.replay import Replay
+
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -206,7 +212,7 @@ class _Decisions:
     def __init__(self, replay: Replay) -> None:
         self.state = replay.state
         self.times = replay.claimed_times()
-        self.labels = replay.signer_labels() if self.state.pledges else {}
+        self.labels = replay.signer_labels() if pledge_seqs(self.state) else {}
 
     def common(self, item: rules.Decision) -> dict[str, Any]:
         """The fields every :class:`DecisionReport` has, as keyword arguments."""
@@ -244,9 +250,27 @@ class _Decisions:
             resolved_seq=dispute.resolved_seq,
         )
 
-    def pledge(self, pledge: rules.Pledge, owed: Obligation) -> PledgeReport:
-        """The record of ``pledge``, whose obligation is ``owed``."""
-        decisions = self.state.decisions
+    def deliverable(self, item: rules.Deliverable) -> DeliverableReport:
+        """The record of the deliverable ``item``."""
+        return DeliverableReport(
+            **self.common(item),
+            summary=item.summary,
+            quantity=item.quantity,
+            evidence=tuple(Evidence(n, h, size) for n, h, size in item.evidence),
+            disputes=tuple(self.dispute(d) for d in item.disputes),
+        )
+
+    def pledge(
+        self,
+        pledge: rules.Pledge,
+        owed: Obligation,
+        decisions: Mapping[int, rules.Decision] | None = None,
+    ) -> PledgeReport:
+        """The record of ``pledge``, whose obligation is ``owed``.
+
+        ``decisions``: its decisions, read already (default: the state's).
+        """
+        decisions = self.state.decisions if decisions is None else decisions
         deliverables = [decisions[s] for s in pledge.deliverables]
         amendments = [decisions[s] for s in pledge.amendments]
         short_closes = [decisions[s] for s in pledge.short_closes]
@@ -255,13 +279,7 @@ class _Decisions:
             hash=pledge.hash,
             signer=self.labels.get(pledge.seq, ""),
             deliverables=tuple(
-                DeliverableReport(
-                    **self.common(item),
-                    summary=item.summary,
-                    quantity=item.quantity,
-                    evidence=tuple(Evidence(n, h, size) for n, h, size in item.evidence),
-                    disputes=tuple(self.dispute(d) for d in item.disputes),
-                )
+                self.deliverable(item)
                 for item in deliverables
                 if isinstance(item, rules.Deliverable)
             ),
@@ -285,7 +303,113 @@ class _Decisions:
         )
 
 
-def pledge_reports(replay: Replay, owed: dict[int, Obligation]) -> tuple[PledgeReport, ...]:
-    """Every pledge of the project with its history; ``owed``: each one's obligation, by seq."""
-    decisions = _Decisions(replay)
-    return tuple(decisions.pledge(p, owed[seq]) for seq, p in replay.state.pledges.items())
+@dataclass(frozen=True)
+class Delivery:
+    """A deliverable with the pledge it is on: a point of the report's delivery chart."""
+
+    item: DeliverableReport
+    party: str  # the pledge's promisor
+    unit: str
+    pledge: int
+
+
+PAGE = 500  # pledges read and reported at a time
+
+
+class PledgeReports(Collection[PledgeReport]):
+    """Every pledge of the project with its history, in seq order, built a page at a time.
+
+    A long programme has tens of thousands of pledges: each iteration reads
+    :data:`PAGE` pledges and their decisions, reports them and lets them go, so the report
+    streams them as it streams its timeline. ``last(n)`` reports the most recent ``n`` only.
+    """
+
+    def __init__(self, replay: Replay, obligation_of: Callable[[rules.Pledge], Obligation]) -> None:
+        self._replay = replay
+        self._obligation_of = obligation_of
+        self._decisions = _Decisions(replay)
+        self._seqs = pledge_seqs(replay.state)
+
+    def __len__(self) -> int:
+        return len(self._seqs)
+
+    def __contains__(self, item: object) -> bool:
+        return any(item == report for report in self)
+
+    def __iter__(self) -> Iterator[PledgeReport]:
+        for start in range(0, len(self._seqs), PAGE):
+            yield from self._page(self._seqs[start : start + PAGE])
+
+    def last(self, count: int) -> tuple[PledgeReport, ...]:
+        """The ``count`` most recent pledges' records (by seq)."""
+        recent = self._seqs[-count:] if count > 0 else []
+        return tuple(
+            report
+            for start in range(0, len(recent), PAGE)
+            for report in self._page(recent[start : start + PAGE])
+        )
+
+    def recent_deliveries(self, count: int) -> tuple[Delivery, ...]:
+        """The ``count`` most recent deliverables (by seq, oldest first), with their pledges.
+
+        Read from the newest decision backwards, a page at a time: the chart of a project
+        of any length reads what it draws.
+        """
+        state = self._replay.state
+        decisions = state.decisions
+        seqs = decisions.seqs() if isinstance(decisions, LazyMap) else sorted(decisions)
+        found: list[rules.Deliverable] = []
+        end = len(seqs)
+        while end > 0 and len(found) < count:
+            page = seqs[max(end - PAGE, 0) : end]
+            end -= len(page)
+            read = peek(decisions, page)
+            for seq in reversed(page):
+                item = read.get(seq)
+                if isinstance(item, rules.Deliverable) and len(found) < count:
+                    found.append(item)
+        found.reverse()
+        pledges = peek(state.pledges, {item.pledge for item in found})
+        return tuple(
+            Delivery(
+                item=self._decisions.deliverable(item),
+                party=pledges[item.pledge].by,
+                unit=pledges[item.pledge].unit,
+                pledge=item.pledge,
+            )
+            for item in found
+        )
+
+    def _page(self, seqs: list[int]) -> Iterator[PledgeReport]:
+        state = self._replay.state
+        pledges = peek(state.pledges, seqs)
+        wanted = [
+            seq
+            for pledge in pledges.values()
+            for seq in (*pledge.deliverables, *pledge.amendments, *pledge.short_closes)
+        ]
+        decisions = peek(state.decisions, wanted)
+        for seq in seqs:
+            pledge = pledges[seq]
+            yield self._decisions.pledge(pledge, self._obligation_of(pledge), decisions)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Collection) and not isinstance(other, str):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def peek(items: Mapping[int, T], seqs: Iterable[int]) -> dict[int, T]:
+    """The items of ``seqs`` (those there are), read without keeping them when lazily loaded."""
+    if isinstance(items, LazyMap):
+        return items.peek(seqs)
+    return {seq: items[seq] for seq in seqs if seq in items}
+
+
+def pledge_reports(
+    replay: Replay, obligation_of: Callable[[rules.Pledge], Obligation]
+) -> PledgeReports:
+    """Every pledge of the project with its history (``obligation_of``: its obligation)."""
+    return PledgeReports(replay, obligation_of)

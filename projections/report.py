@@ -10,15 +10,15 @@ entry. Each pledge's obligation is computed once and shared by ``pledges`` and
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from ledger import rules
 from projections.contributions import DEFAULT_THRESHOLD, Contribution, contributions, ratio_text
-from projections.decisions import PledgeReport, pledge_reports
-from projections.obligations import FINISHED, Obligation, obligation
+from projections.decisions import Delivery, PledgeReport, pledge_reports
+from projections.obligations import Obligation, obligation, obligations
 from projections.statements import StatementDetail, statement_detail
 from projections.values import ValueRow, value_rows
 from projections.views import RemovedSigner, SignerRow, removed_signer_rows, signer_rows
@@ -177,7 +177,8 @@ class ReportData:
     project: ProjectTerms
     as_of: ReportPoint
     parties: tuple[PartyReport, ...]
-    pledges: tuple[PledgeReport, ...]
+    pledges: Collection[PledgeReport]  # a tuple, or PledgeReports read a page at a time
+    deliveries: tuple[Delivery, ...]  # the most recent deliverables: the delivery chart
     open_obligations: tuple[Obligation, ...]
     contributions: ContributionsReport
     values: tuple[DatedValue, ...]
@@ -194,7 +195,7 @@ class ReportData:
             "project": self.project.as_row(),
             "as_of": self.as_of.as_row(),
             "parties": [p.as_row() for p in self.parties],
-            "pledges": [p.as_row() for p in self.pledges],
+            "pledges": Rows(self.pledges),
             "open_obligations": [o.as_row() for o in self.open_obligations],
             "contributions": self.contributions.as_row(),
             "values": [v.as_row() for v in self.values],
@@ -204,25 +205,52 @@ class ReportData:
         }
 
 
+RECENT_DELIVERIES = 1000  # the deliverables the report's delivery chart draws, most recent
+
+
+class Rows(Collection[dict[str, Any]]):
+    """The JSON rows (``as_row()``) of a collection of records, made as they are read."""
+
+    def __init__(self, items: Collection[Any]) -> None:
+        self._items = items
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return (item.as_row() for item in self._items)
+
+    def __contains__(self, row: object) -> bool:
+        return any(row == mine for mine in self)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Iterable) and not isinstance(other, str | dict):
+            return list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+
 def report_today(replay: Replay) -> date:
     """The report's "today": the claimed date of the head entry."""
     return replay.at(replay.position).date()
 
 
 def report_data(
-    replay: Replay, *, threshold: Fraction = DEFAULT_THRESHOLD, stream_timeline: bool = False
+    replay: Replay, *, threshold: Fraction = DEFAULT_THRESHOLD, stream: bool = False
 ) -> ReportData:
     """Everything the close report holds.
 
-    With ``stream_timeline`` the timeline is a :class:`~projections.replay.Timeline` read
-    from the ledger a page at a time (for writing a long report while the ledger is open);
-    otherwise it is a list.
+    With ``stream`` the timeline is a :class:`~projections.replay.Timeline` and the pledges
+    are :class:`~projections.decisions.PledgeReports`, both read from the ledger a page at a
+    time while it is open (for writing a long report); otherwise they are a list and a
+    tuple, read now.
     """
     state = replay.state
     today = report_today(replay)
     head = replay.entry(replay.position)
-    owed = {seq: obligation(replay, p, today) for seq, p in state.pledges.items()}
     timeline = replay.timeline()
+    pledges = pledge_reports(replay, lambda pledge: obligation(replay, pledge, today))
     return ReportData(
         kind="close" if state.status == rules.CLOSED else "interim",
         project=ProjectTerms(
@@ -237,8 +265,9 @@ def report_data(
         ),
         as_of=ReportPoint(seq=state.seq, at=str(head.data["at"]), day=today),
         parties=_parties(replay),
-        pledges=pledge_reports(replay, owed),
-        open_obligations=tuple(o for o in owed.values() if o.status not in FINISHED),
+        pledges=pledges if stream else tuple(pledges),
+        deliveries=pledges.recent_deliveries(RECENT_DELIVERIES),
+        open_obligations=tuple(obligations(replay, today, unfinished=True)),
         contributions=ContributionsReport(
             threshold=threshold,
             rows=tuple(contributions(replay, today, threshold=threshold)),
@@ -246,7 +275,7 @@ def report_data(
         ),
         values=_values(replay),
         statements=tuple(statement_detail(state, seq) for seq in state.statements),
-        timeline=timeline if stream_timeline else list(timeline),
+        timeline=timeline if stream else list(timeline),
         close=_close(replay),
     )
 

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from commands.charts import CHART_POINTS
 from commands.report_view import DELIVERABLES_SHOWN, TIMELINE_SHOWN, report_view
 from commands.reporting import JSON_PAGE, json_chunks, render_html, render_markdown
+from projections.decisions import Delivery
 from projections.report import ReportData
 
 rows = st.lists(
@@ -60,7 +61,7 @@ golden_data = test_report_golden.golden_data  # the fixed log of the golden file
 
 def long_report(base: ReportData) -> ReportData:
     first = base.timeline[0]
-    pledge = base.pledges[0]
+    pledge, *others = base.pledges
     template = pledge.deliverables[0]
     deliverables = tuple(
         replace(template, seq=10_000 + i, summary=f"delivery {i}")
@@ -72,7 +73,11 @@ def long_report(base: ReportData) -> ReportData:
             {**first, "seq": seq, "summary": f"entry {seq}"}
             for seq in range(1, TIMELINE_SHOWN + 101)
         ],
-        pledges=(replace(pledge, deliverables=deliverables), *base.pledges[1:]),
+        pledges=(replace(pledge, deliverables=deliverables), *others),
+        deliveries=tuple(
+            Delivery(item, pledge.obligation.party, pledge.obligation.unit, pledge.obligation.seq)
+            for item in deliverables
+        ),
     )
 
 
