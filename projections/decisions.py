@@ -209,9 +209,9 @@ class PledgeReport:
 class _Decisions:
     """Builds the decision records of a report from the claimed times and signer labels."""
 
-    def __init__(self, replay: Replay) -> None:
+    def __init__(self, replay: Replay, times: Mapping[int, str] | None = None) -> None:
         self.state = replay.state
-        self.times = replay.claimed_times()
+        self.times = replay.claimed_times() if times is None else times
         self.labels = replay.signer_labels() if pledge_seqs(self.state) else {}
 
     def common(self, item: rules.Decision) -> dict[str, Any]:
@@ -324,10 +324,15 @@ class PledgeReports(Collection[PledgeReport]):
     streams them as it streams its timeline. ``last(n)`` reports the most recent ``n`` only.
     """
 
-    def __init__(self, replay: Replay, obligation_of: Callable[[rules.Pledge], Obligation]) -> None:
+    def __init__(
+        self,
+        replay: Replay,
+        obligation_of: Callable[[rules.Pledge], Obligation],
+        times: Mapping[int, str] | None = None,
+    ) -> None:
         self._replay = replay
         self._obligation_of = obligation_of
-        self._decisions = _Decisions(replay)
+        self._decisions = _Decisions(replay, times)
         self._seqs = pledge_seqs(replay.state)
 
     def __len__(self) -> int:
@@ -409,7 +414,12 @@ def peek(items: Mapping[int, T], seqs: Iterable[int]) -> dict[int, T]:
 
 
 def pledge_reports(
-    replay: Replay, obligation_of: Callable[[rules.Pledge], Obligation]
+    replay: Replay,
+    obligation_of: Callable[[rules.Pledge], Obligation],
+    times: Mapping[int, str] | None = None,
 ) -> PledgeReports:
-    """Every pledge of the project with its history (``obligation_of``: its obligation)."""
-    return PledgeReports(replay, obligation_of)
+    """Every pledge of the project with its history (``obligation_of``: its obligation).
+
+    ``times``: the claimed times of the entries by seq, when read already.
+    """
+    return PledgeReports(replay, obligation_of, times)

@@ -27,6 +27,7 @@ fulfilled one was fulfilled (by the claimed time of the deciding approval); 0 ot
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -36,7 +37,7 @@ from ledger import rules
 from ledger.lazymap import LazyMap
 from ledger.numbers import decimal_text, exact_sum
 from ledger.open_items import open_values
-from ledger.totals import fulfilling_seq, shortfall
+from ledger.totals import claimed_day, fulfilling_seq, shortfall
 
 if TYPE_CHECKING:
     from ledger.rules import Pledge
@@ -90,10 +91,17 @@ def _deliverables(replay: Replay, pledge: Pledge) -> list[rules.Deliverable]:
     return [item for item in decisions if isinstance(item, rules.Deliverable)]
 
 
-def fulfilled_on(replay: Replay, pledge: Pledge) -> date | None:
-    """The claimed day on which approved deliveries first reached the pledge's weight."""
+def fulfilled_on(
+    replay: Replay, pledge: Pledge, times: Mapping[int, str] | None = None
+) -> date | None:
+    """The claimed day on which approved deliveries first reached the pledge's weight.
+
+    ``times``: the claimed times by seq, when read already (else the entry is looked up).
+    """
     seq = fulfilling_seq(pledge)
-    return replay.at(seq).date() if seq is not None else None
+    if seq is None:
+        return None
+    return claimed_day(times[seq]) if times is not None else replay.at(seq).date()
 
 
 def submitted_in_full(pledge: Pledge) -> bool:
@@ -104,11 +112,13 @@ def submitted_in_full(pledge: Pledge) -> bool:
     return pledge.pending > 0 and exact_sum((pledge.approved, pledge.pending)) >= pledge.weight
 
 
-def obligation(replay: Replay, pledge: Pledge, today: date) -> Obligation:
-    """Compute the obligation row of one pledge as of ``today``."""
+def obligation(
+    replay: Replay, pledge: Pledge, today: date, *, times: Mapping[int, str] | None = None
+) -> Obligation:
+    """Compute the obligation row of one pledge as of ``today`` (``times``: as read already)."""
     approved, pending = pledge.approved, pledge.pending
     due = date.fromisoformat(pledge.due)
-    done_on = fulfilled_on(replay, pledge)
+    done_on = fulfilled_on(replay, pledge, times)
     days_late = 0
     if pledge.status == "withdrawn":
         status = "withdrawn"

@@ -250,7 +250,10 @@ def report_data(
     today = report_today(replay)
     head = replay.entry(replay.position)
     timeline = replay.timeline()
-    pledges = pledge_reports(replay, lambda pledge: obligation(replay, pledge, today))
+    times = replay.claimed_times()
+    pledges = pledge_reports(
+        replay, lambda pledge: obligation(replay, pledge, today, times=times), times
+    )
     return ReportData(
         kind="close" if state.status == rules.CLOSED else "interim",
         project=ProjectTerms(
