@@ -52,3 +52,32 @@ def test_without_a_key_loader_seqs_loads_everything() -> None:
     assert source.decoded == [2, 5, 9]
     assert lazy.seqs() == [2, 5, 9]  # loaded once
     assert source.decoded == [2, 5, 9]
+
+
+def many_of(source: Source):
+    def many(seqs: list[int]) -> Iterable[tuple[int, str]]:
+        for seq in seqs:
+            if seq in source.items:
+                source.decoded.append(seq)
+                yield seq, source.items[seq]
+
+    return many
+
+
+def test_peek_reads_a_page_without_keeping_it() -> None:
+    source = Source()
+    lazy = LazyMap(source.one, source.everything, source.keys, load_many=many_of(source))
+    assert lazy.peek([9, 2, 7]) == {2: "two", 9: "nine"}  # 7: no such item
+    assert source.decoded == [2, 9]
+    assert lazy.peek([2]) == {2: "two"}
+    assert source.decoded == [2, 9, 2]  # read again: nothing was kept
+    assert lazy.touched() == {}  # nothing to write back either
+
+
+def test_peek_gives_the_items_held_as_they_are_held() -> None:
+    source = Source()
+    lazy = LazyMap(source.one, source.everything, source.keys, load_many=many_of(source))
+    lazy[5] = "five, changed"  # changed by the rules, not written back yet
+    lazy[12] = "twelve"
+    assert lazy.peek([5, 9, 12]) == {5: "five, changed", 9: "nine", 12: "twelve"}
+    assert source.decoded == [9]
