@@ -132,3 +132,22 @@ class LazyMap(MutableMapping[int, V], Generic[V]):
     def touched(self) -> dict[int, V]:
         """The items reached by key or set (to write back)."""
         return {key: self._cache[key] for key in self._touched if key in self._cache}
+
+
+PAGE = 500  # items decoded at a time by :func:`in_pages`
+
+
+def in_pages(items: MutableMapping[int, V]) -> Iterator[V]:
+    """Every item in seq order; from a lazy map, read a page at a time and not kept.
+
+    For reads that go through every item once (a full listing, a report): memory holds a
+    page, not the project. Any other mapping is read as it is.
+    """
+    if not isinstance(items, LazyMap):
+        yield from (items[key] for key in sorted(items))
+        return
+    keys = items.seqs()
+    for start in range(0, len(keys), PAGE):
+        page = keys[start : start + PAGE]
+        read = items.peek(page)
+        yield from (read[key] for key in page if key in read)

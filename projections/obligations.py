@@ -34,7 +34,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from ledger import rules
-from ledger.lazymap import LazyMap
+from ledger.lazymap import LazyMap, in_pages
 from ledger.numbers import decimal_text, exact_sum
 from ledger.open_items import open_values
 from ledger.totals import claimed_day, fulfilling_seq, shortfall
@@ -190,7 +190,7 @@ def obligations(
     if status is not None and status not in FINISHED:
         unfinished = True
     unfinished = unfinished or within is not None
-    pledges = open_values(state, "pledges") if unfinished else state.pledges.values()
+    pledges = open_values(state, "pledges") if unfinished else in_pages(state.pledges)
     rows = [obligation(replay, p, today) for p in pledges]
     if party is not None:
         rows = [r for r in rows if r.party == party or party in r.beneficiaries]
