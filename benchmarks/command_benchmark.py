@@ -7,7 +7,8 @@ entries) it measures, with the real CLI in subprocesses:
 * each everyday command with a warm verified state under ACCORD_HOME: the median wall time
   of ``--repeat`` runs (after one untimed run) and the peak RSS of the command's process
   (its VmHWM, see ``WRAPPER``), with ``accord --version`` for the bare start-up, and the
-  ratio between the largest and the smallest size;
+  ratio between the largest and the smallest size; ``accord report`` among them in the text
+  formats (Markdown, HTML, JSON), and the PDF once (WeasyPrint lays out every page);
 * the cold start: the first command on a fresh ACCORD_HOME (a full verification that
   rebuilds the verified state);
 * ``accord verify`` (entries/s), beside the raw Ed25519 rate of all cores measured in the
@@ -80,6 +81,7 @@ STATEMENT_TEXT = (
 GOAL_SECONDS, GOAL_MIB, GOAL_RATIO = 3.0, 250, 1.5
 SHAPES = ("mixed", "many-pledges")
 GOAL_IMPORT, GOAL_VERIFY, GOAL_ALL = 5000, 0.80, 2.0
+TEXT_FORMATS = ("--format", "md", "--format", "html", "--format", "json")
 
 
 # --- the bundle -------------------------------------------------------------------------------
@@ -526,7 +528,10 @@ def timed_commands(plan: Plan, report_dir: Path) -> list[tuple[str, Any]]:
         ("pledge list", lambda i: ["pledge", "list", s]),
         ("calendar", lambda i: ["calendar", s, "-o", str(report_dir.parent / "bench.ics")]),
         ("project list", lambda i: ["project", "list"]),
-        ("report -o DIR", lambda i: ["report", s, "-o", str(report_dir)]),
+        (
+            "report md,html,json",
+            lambda i: ["report", s, *TEXT_FORMATS, "-o", str(report_dir)],
+        ),
         (
             "pledge add",
             lambda i: [
@@ -626,6 +631,8 @@ class SizeFigures:
     verify_inprocess: float | None = None
     raw: float | None = None  # Ed25519 verifications/s of all cores, just before verify
     report_mib: float = 0.0  # the size of the files `accord report` wrote
+    pdf: Result = field(default_factory=Result)  # `accord report --format pdf`: one run
+    pdf_mib: float = 0.0  # the size of the PDF
     commands: dict[str, Result] = field(default_factory=dict)
 
 
@@ -654,6 +661,13 @@ def measure(ws: Workspace, plan: Plan, bundle_path: Path, repeat: int, deep: boo
             figures.commands[label] = Result(error=str(exc))
     written = [p for p in (ws.root / "report").rglob("*") if p.is_file()]
     figures.report_mib = sum(p.stat().st_size for p in written) / (1 << 20)
+    pdf_dir = ws.root / "report-pdf"
+    try:  # one run: WeasyPrint lays out every page, minutes at 100,000 entries
+        argv = ["report", plan.slug, "--format", "pdf", "-o", str(pdf_dir)]
+        figures.pdf = Result.of([ws.run("report --format pdf", argv)])
+        figures.pdf_mib = (pdf_dir / "close-report.pdf").stat().st_size / (1 << 20)
+    except CommandFailedError as exc:
+        figures.pdf = Result(error=str(exc))
     heavy = min(repeat, 3)
     try:
         colds = []
@@ -751,6 +765,16 @@ def print_store(store: str, rows: list[SizeFigures], repeat: int, raw: float) ->
         cells = [_cell(f.commands.get(label, Result())) for f in rows]
         _row(label, cells, ratio, ", ".join(missed))
     _row("  report files written", [f"{f.report_mib:.1f} MiB" for f in rows])
+    missed = _missed(last.pdf)
+    if first.pdf.seconds and last.pdf.seconds and last.pdf.seconds / first.pdf.seconds > GOAL_RATIO:
+        missed.append(f">{GOAL_RATIO:g}x")
+    _row(
+        "report --format pdf (1 run)",
+        [_cell(f.pdf) for f in rows],
+        _ratio(first.pdf, last.pdf),
+        ", ".join(missed),
+    )
+    _row("  PDF written", [f"{f.pdf_mib:.1f} MiB" for f in rows])
     print(
         f"(times: wall clock of the whole process; memory: peak RSS (VmHWM) of its main process; "
         f"goals: under {GOAL_SECONDS:g} s and {GOAL_MIB} MiB, within {GOAL_RATIO:g}x of the "

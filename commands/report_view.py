@@ -326,8 +326,8 @@ def report_view(data: ReportData, links: Linker | None = None) -> ReportView:
 
 def recent_pledges(pledges: Collection[PledgeReport]) -> tuple[PledgeReport, ...]:
     """The :data:`PLEDGES_SHOWN` most recent pledges (all of them are in the JSON)."""
-    if isinstance(pledges, PledgeReports):
-        return pledges.last(PLEDGES_SHOWN)
+    if isinstance(pledges, PledgeReports):  # each with the deliverables shown only
+        return pledges.last(PLEDGES_SHOWN, deliverables=DELIVERABLES_SHOWN)
     return tuple(pledges)[-PLEDGES_SHOWN:]
 
 
@@ -455,7 +455,9 @@ def _pledge(pledge: PledgeReport, links: Linker | None) -> Pledge:
         deliverables=tuple(
             _deliverable(d, owed.party, links) for d in pledge.deliverables[-DELIVERABLES_SHOWN:]
         ),
-        deliverables_hidden=hidden_count(len(pledge.deliverables), DELIVERABLES_SHOWN),
+        deliverables_hidden=hidden_count(
+            len(pledge.deliverables) + pledge.earlier_deliverables, DELIVERABLES_SHOWN
+        ),
         amendments=tuple(
             Amendment(
                 label="Amendment",

@@ -190,9 +190,17 @@ class PledgeReport:
     disputed: Decimal
     short_closes: tuple[ShortCloseReport, ...]
     closed_short_seq: int | None
+    # Shown shortened (PledgeReports.last): how many earlier deliverables were left out.
+    earlier_deliverables: int = 0
 
     def as_row(self) -> dict[str, Any]:
-        """JSON-ready record: the obligation's row and the rest."""
+        """JSON-ready record: the obligation's row and the rest.
+
+        Raises:
+            ValueError: the record was shortened for display (it lacks deliverables).
+        """
+        if self.earlier_deliverables:
+            raise ValueError("a pledge record shortened for display has no JSON")
         return {
             **self.obligation.as_row(),
             "hash": self.hash,
@@ -265,13 +273,16 @@ class _Decisions:
         pledge: rules.Pledge,
         owed: Obligation,
         decisions: Mapping[int, rules.Decision] | None = None,
+        recent: int | None = None,
     ) -> PledgeReport:
         """The record of ``pledge``, whose obligation is ``owed``.
 
-        ``decisions``: its decisions, read already (default: the state's).
+        ``decisions``: its decisions, read already (default: the state's); ``recent``: keep
+        only its ``recent`` most recent deliverables (a record for display only).
         """
         decisions = self.state.decisions if decisions is None else decisions
-        deliverables = [decisions[s] for s in pledge.deliverables]
+        kept = _recent(pledge.deliverables, recent)
+        deliverables = [decisions[s] for s in kept]
         amendments = [decisions[s] for s in pledge.amendments]
         short_closes = [decisions[s] for s in pledge.short_closes]
         return PledgeReport(
@@ -300,6 +311,7 @@ class _Decisions:
                 if isinstance(item, rules.ShortClose)
             ),
             closed_short_seq=pledge.closed_short_seq,
+            earlier_deliverables=len(pledge.deliverables) - len(kept),
         )
 
 
@@ -345,13 +357,17 @@ class PledgeReports(Collection[PledgeReport]):
         for start in range(0, len(self._seqs), PAGE):
             yield from self._page(self._seqs[start : start + PAGE])
 
-    def last(self, count: int) -> tuple[PledgeReport, ...]:
-        """The ``count`` most recent pledges' records (by seq)."""
+    def last(self, count: int, *, deliverables: int | None = None) -> tuple[PledgeReport, ...]:
+        """The ``count`` most recent pledges' records (by seq).
+
+        With ``deliverables``, each record holds its most recent ``deliverables``
+        deliverables only (and how many it leaves out): a record to show, not to export.
+        """
         recent = self._seqs[-count:] if count > 0 else []
         return tuple(
             report
             for start in range(0, len(recent), PAGE)
-            for report in self._page(recent[start : start + PAGE])
+            for report in self._page(recent[start : start + PAGE], deliverables)
         )
 
     def recent_deliveries(self, count: int) -> tuple[Delivery, ...]:
@@ -385,18 +401,23 @@ class PledgeReports(Collection[PledgeReport]):
             for item in found
         )
 
-    def _page(self, seqs: list[int]) -> Iterator[PledgeReport]:
+    def _page(self, seqs: list[int], recent: int | None = None) -> Iterator[PledgeReport]:
         state = self._replay.state
         pledges = peek(state.pledges, seqs)
         wanted = [
             seq
             for pledge in pledges.values()
-            for seq in (*pledge.deliverables, *pledge.amendments, *pledge.short_closes)
+            for seq in (
+                *_recent(pledge.deliverables, recent),
+                *pledge.amendments,
+                *pledge.short_closes,
+            )
         ]
         decisions = peek(state.decisions, wanted)
         for seq in seqs:
             pledge = pledges[seq]
-            yield self._decisions.pledge(pledge, self._obligation_of(pledge), decisions)
+            owed = self._obligation_of(pledge)
+            yield self._decisions.pledge(pledge, owed, decisions, recent)
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Collection) and not isinstance(other, str):
@@ -404,6 +425,13 @@ class PledgeReports(Collection[PledgeReport]):
         return NotImplemented
 
     __hash__ = None  # type: ignore[assignment]
+
+
+def _recent(seqs: list[int], count: int | None) -> list[int]:
+    """The last ``count`` of ``seqs`` (all of them for None)."""
+    if count is None:
+        return seqs
+    return seqs[-count:] if count > 0 else []
 
 
 def peek(items: Mapping[int, T], seqs: Iterable[int]) -> dict[int, T]:

@@ -14,6 +14,7 @@ import pytest
 import test_report_golden
 from test_report import SLUG, fair  # noqa: F401 - the fixture
 
+from commands import report_view as report_view_module
 from commands.report_view import PLEDGES_SHOWN, report_view
 from commands.reporting import json_chunks, render_html, render_markdown
 from ledger.application import Ledger
@@ -23,13 +24,15 @@ from projections.replay import Replay
 from projections.report import ReportData, report_data
 
 
-@pytest.mark.parametrize("page", [1, 2, 3, 500])
+@pytest.mark.parametrize(("page", "shown"), [(1, 1), (2, 20), (3, 1), (500, 20)])
 def test_the_streamed_report_is_the_report_read_at_once(
     fair: Ledger,  # noqa: F811
     page: int,
+    shown: int,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(decisions, "PAGE", page)
+    monkeypatch.setattr(report_view_module, "DELIVERABLES_SHOWN", shown)
     whole = report_data(Replay.build(fair, SLUG))
     streamed = report_data(Replay.build(fair, SLUG), stream=True)
     assert isinstance(streamed.pledges, PledgeReports)
@@ -42,6 +45,22 @@ def test_the_streamed_report_is_the_report_read_at_once(
     assert render_html(streamed) == render_html(whole)
     assert streamed.pledges.last(2) == whole.pledges[-2:]
     assert streamed.pledges.last(0) == ()
+
+
+def test_a_record_shortened_for_display_keeps_the_newest_deliverables_and_has_no_json(
+    fair: Ledger,  # noqa: F811
+) -> None:
+    whole = {p.obligation.seq: p for p in report_data(Replay.build(fair, SLUG)).pledges}
+    pledges = report_data(Replay.build(fair, SLUG), stream=True).pledges
+    assert isinstance(pledges, PledgeReports)
+    shortened = {p.obligation.seq: p for p in pledges.last(4, deliverables=1)}
+    assert [d.seq for d in whole[6].deliverables] == [12, 16]
+    assert [d.seq for d in shortened[6].deliverables] == [16]
+    assert shortened[6].earlier_deliverables == 1
+    assert shortened[4] == whole[4]  # one deliverable: nothing left out
+    with pytest.raises(ValueError, match="shortened for display"):
+        shortened[6].as_row()
+    assert [p.deliverables for p in pledges.last(4, deliverables=0)] == [()] * 4
 
 
 @pytest.mark.parametrize("count", [0, 1, 2, 3, 4, 10])
