@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, MutableMapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
 from typing import Generic, TypeVar
 
 AUTOLOAD_AFTER = 4096  # point misses after which a lazy map loads everything at once
@@ -135,6 +135,13 @@ class LazyMap(MutableMapping[int, V], Generic[V]):
 
 
 PAGE = 500  # items decoded at a time by :func:`in_pages`
+
+
+def peek(items: Mapping[int, V], keys: Iterable[int]) -> dict[int, V]:
+    """The items of ``keys`` that exist; from a lazy map, read without keeping them."""
+    if isinstance(items, LazyMap):
+        return items.peek(keys)
+    return {key: items[key] for key in keys if key in items}
 
 
 def in_pages(items: MutableMapping[int, V]) -> Iterator[V]:

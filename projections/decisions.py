@@ -8,12 +8,12 @@ which signer of the party signed), each with its JSON (``as_row()``), for
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from ledger import rules
-from ledger.lazymap import LazyMap
+from ledger.lazymap import PAGE, LazyMap, peek
 from ledger.numbers import decimal_text
 from projections.obligations import pledge_seqs
 
@@ -22,9 +22,6 @@ if TYPE_CHECKING:
 
     from projections.obligations import Obligation
     from projections.replay import Replay
-
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -325,9 +322,6 @@ class Delivery:
     pledge: int
 
 
-PAGE = 500  # pledges read and reported at a time
-
-
 class PledgeReports(Collection[PledgeReport]):
     """Every pledge of the project with its history, in seq order, built a page at a time.
 
@@ -432,13 +426,6 @@ def _recent(seqs: list[int], count: int | None) -> list[int]:
     if count is None:
         return seqs
     return seqs[-count:] if count > 0 else []
-
-
-def peek(items: Mapping[int, T], seqs: Iterable[int]) -> dict[int, T]:
-    """The items of ``seqs`` (those there are), read without keeping them when lazily loaded."""
-    if isinstance(items, LazyMap):
-        return items.peek(seqs)
-    return {seq: items[seq] for seq in seqs if seq in items}
 
 
 def pledge_reports(
