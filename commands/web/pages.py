@@ -445,7 +445,7 @@ async def report_page(request: Request) -> Response:
         from projections.report import report_data
 
         replay = Replay.build(opened.ledger, _slug(request))
-        data = report_data(replay)
+        data = report_data(replay, stream=True)  # rendered here, while the replica is open
         renderer = {"html": render_html, "md": render_markdown, "json": render_json}[kind]
         return renderer(data)
 
