@@ -70,7 +70,7 @@ def test_the_command_benchmark_quick_mode_prints_its_tables() -> None:
             "pledge list",
             "calendar",
             "project list",
-            "report -o DIR",
+            "report md,html,json",
             "pledge add",
             "deliver",
             "deliver --quantity",
@@ -81,6 +81,9 @@ def test_the_command_benchmark_quick_mode_prints_its_tables() -> None:
                 shape,
                 label,
             )
+        pdf = rf"^report --format pdf \(1 run\){cell}{cell}\s+\d+\.\d\dx"
+        assert re.search(pdf, table, re.M), shape
+        assert re.search(r"^  PDF written\s+[\d.]+ MiB\s+[\d.]+ MiB$", table, re.M), shape
     assert re.search(r"^generated many-pledges 1,000 entries in [\d.]+ s: ", out, re.M)
     assert re.search(r"^accord verify at 1,000: [\d,]+ entries/s = \d+% of the raw rate", out, re.M)
     assert re.search(r"^== verify --all: 50 projects of 10 entries on sqlite ==$", out, re.M)
