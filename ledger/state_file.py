@@ -430,12 +430,18 @@ class VerifiedStore:
                 if whole:
                     for table in ("items", "log", "totals"):
                         db.execute(f"DELETE FROM {table} WHERE slug=?", (slug,))  # noqa: S608
+                log = list(log)
                 db.executemany(
                     "INSERT OR REPLACE INTO log VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     ((slug, e.seq, e.type, e.at, e.hash, e.by, e.summary, e.signer) for e in log),
                 )
                 # Before the items are written back: the changed pledges as they were stored.
-                kept = self._save_totals(state, whole=whole, kept=whole or bool(row and row[2]))
+                kept = self._save_totals(
+                    state,
+                    whole=whole,
+                    kept=whole or bool(row and row[2]),
+                    times={e.seq: e.at for e in log},
+                )
                 for kind, (attribute, _) in codec.ITEMS.items():
                     items = getattr(state, attribute)
                     values = items.touched() if isinstance(items, LazyMap) else items
@@ -475,19 +481,24 @@ class VerifiedStore:
             ) from None
         return True
 
-    def _save_totals(self, state: rules.ProjectState, *, whole: bool, kept: bool) -> bool:
+    def _save_totals(
+        self, state: rules.ProjectState, *, whole: bool, kept: bool, times: dict[int, str]
+    ) -> bool:
         """Bring the running totals of ``state``'s project up to date (inside :meth:`save`).
 
         ``whole``: every pledge of the project is in ``state`` (the totals are added up
         afresh); otherwise the pledges changed since they were stored (those reached by
         key) make the difference, read as they were stored before they are written back.
-        ``kept``: the stored totals were up to date. Returns whether they are now; a
-        stored pledge or total that cannot be read back leaves them unknown (the reads then
-        add up every pledge) until the next full verification.
+        ``kept``: the stored totals were up to date; ``times``: the claimed times of the
+        entries being recorded (older ones are read from the log index). Returns whether
+        they are now; a stored pledge or total that cannot be read back leaves them unknown
+        (the reads then add up every pledge) until the next full verification.
         """
         db, slug = self._db(), state.slug
 
         def day_of(seq: int) -> date:
+            if seq in times:
+                return totals.claimed_day(times[seq])
             found = db.execute("SELECT at FROM log WHERE slug=? AND seq=?", (slug, seq)).fetchone()
             if found is None:
                 raise ValueError(f"seq {seq} is not in the verified index")
