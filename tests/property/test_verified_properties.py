@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sqlite3
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import closing
 from datetime import date
 from pathlib import Path
@@ -142,6 +142,19 @@ def test_a_damaged_state_file_is_rebuilt_and_equals_a_full_replay(history, garba
 @settings(max_examples=25, deadline=None)
 @given(dispute_histories)
 def test_disputes_and_close_shorts_load_back_from_the_home_as_a_full_replay(history) -> None:
+    for fresh, _ in after_each_step(history):
+        loaded = fresh.get_state(SLUG)  # lazily, from the home's state file
+        assert loaded == full_replay(fresh)
+        assert dict(loaded.disputes) == dict(full_replay(fresh).disputes)
+
+
+def after_each_step(
+    history, before: Callable[[Ledger, Action], None] | None = None
+) -> Iterator[tuple[Ledger, Path]]:
+    """After each step of a dispute history that was carried out: a fresh process's ledger.
+
+    ``before`` runs before each step (another write of its own).
+    """
     approval, steps = history
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
@@ -149,13 +162,13 @@ def test_disputes_and_close_shorts_load_back_from_the_home_as_a_full_replay(hist
         try:
             seed_disputes(writer)
             for action in steps:
+                if before is not None:
+                    before(writer, action)
                 if not perform(writer, action):
                     continue
                 fresh = open_at(directory)
                 try:
-                    loaded = fresh.get_state(SLUG)  # lazily, from the home's state file
-                    assert loaded == full_replay(fresh)
-                    assert dict(loaded.disputes) == dict(full_replay(fresh).disputes)
+                    yield fresh, directory
                 finally:
                     fresh.close()
         finally:
@@ -173,35 +186,21 @@ def stored_flags(directory: Path) -> dict[tuple[str, int], int]:
 @given(dispute_histories)
 def test_the_open_items_a_fresh_process_reads_are_those_of_a_full_replay(history) -> None:
     """The open flags kept in the home, and the open items read through them, never drift."""
-    approval, steps = history
-    with tempfile.TemporaryDirectory() as tmp:
-        directory = Path(tmp)
-        writer = begin(directory, approval)
-        try:
-            seed_disputes(writer)
-            for action in steps:
-                if not perform(writer, action):
-                    continue
-                fresh = open_at(directory)
-                try:
-                    loaded = fresh.get_state(SLUG)  # lazily, from the home's state file
-                    replayed = full_replay(fresh)
-                    flags = stored_flags(directory)
-                    for kind, (attribute, _) in codec.ITEMS.items():
-                        expected = [
-                            item
-                            for _, item in sorted(getattr(replayed, attribute).items())
-                            if open_items.is_open(attribute, item, replayed)
-                        ]
-                        assert open_values(loaded, attribute) == expected, attribute
-                        assert open_values(replayed, attribute) == expected, attribute
-                        for seq, item in getattr(replayed, attribute).items():
-                            stored = flags[(kind, seq)]
-                            assert stored == open_items.is_open(attribute, item, replayed)
-                finally:
-                    fresh.close()
-        finally:
-            writer.close()
+    for fresh, directory in after_each_step(history):
+        loaded = fresh.get_state(SLUG)  # lazily, from the home's state file
+        replayed = full_replay(fresh)
+        flags = stored_flags(directory)
+        for kind, (attribute, _) in codec.ITEMS.items():
+            expected = [
+                item
+                for _, item in sorted(getattr(replayed, attribute).items())
+                if open_items.is_open(attribute, item, replayed)
+            ]
+            assert open_values(loaded, attribute) == expected, attribute
+            assert open_values(replayed, attribute) == expected, attribute
+            for seq, item in getattr(replayed, attribute).items():
+                stored = flags[(kind, seq)]
+                assert stored == open_items.is_open(attribute, item, replayed)
 
 
 def amend_some(ledger: Ledger, action: Action) -> None:
@@ -242,30 +241,14 @@ def test_the_running_totals_kept_in_the_home_are_those_of_every_pledge_added_up(
     pledges between the figures; the contributions read from the kept totals equal those of
     a replay in memory, for every day of the read.
     """
-    approval, steps = history
-    with tempfile.TemporaryDirectory() as tmp:
-        directory = Path(tmp)
-        writer = begin(directory, approval)
-        try:
-            seed_disputes(writer)
-            for action in steps:
-                amend_some(writer, action)
-                perform(writer, action)
-                fresh = open_at(directory)
-                try:
-                    state = fresh.get_state(SLUG)
-                    replay = in_memory(fresh)
-                    kept = fresh.verified.unit_totals(SLUG, seq=state.seq, head=state.head)
-                    assert kept is not None
-                    day_of = replay_days(replay)
-                    expected = add_up(
-                        pledge_facts(p, day_of) for p in replay.state.pledges.values()
-                    )
-                    assert kept == expected
-                    stored = Replay(slug=SLUG, state=state, ledger=fresh)
-                    for today in TODAYS:
-                        assert contributions(stored, today) == contributions(replay, today)
-                finally:
-                    fresh.close()
-        finally:
-            writer.close()
+    for fresh, _ in after_each_step(history, before=amend_some):
+        state = fresh.get_state(SLUG)
+        replay = in_memory(fresh)
+        kept = fresh.verified.unit_totals(SLUG, seq=state.seq, head=state.head)
+        assert kept is not None
+        day_of = replay_days(replay)
+        expected = add_up(pledge_facts(p, day_of) for p in replay.state.pledges.values())
+        assert kept == expected
+        stored = Replay(slug=SLUG, state=state, ledger=fresh)
+        for today in TODAYS:
+            assert contributions(stored, today) == contributions(replay, today)
