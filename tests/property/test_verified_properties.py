@@ -15,6 +15,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import closing
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -216,8 +217,15 @@ def amend_some(ledger: Ledger, action: Action) -> None:
     if not live:
         return
     pledge = live[action.pick % len(live)]
+    weight = action.amount or "3"
+    changes = {
+        "weight": None if Decimal(weight) == pledge.weight else weight,
+        "due": None if action.due == pledge.due else action.due,
+    }
+    if changes == {"weight": None, "due": None}:
+        return  # the rules refuse an amendment that changes nothing
     ledger.amend_pledge(
-        SLUG, pledge.seq, title=None, weight=action.amount or "3", due=action.due,
+        SLUG, pledge.seq, title=None, weight=changes["weight"], due=changes["due"],
         reason="Rescoped", signer=SIGNERS[pledge.by],
     )  # fmt: skip
 
